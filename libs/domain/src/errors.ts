@@ -1,0 +1,28 @@
+/** Stable codes of domain refusals. Clients and integrations match on these strings. */
+export const DomainErrorCode = {
+  AccountNotFound: 'ACCOUNT_NOT_FOUND',
+  InsufficientCredits: 'INSUFFICIENT_CREDITS',
+  IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  RefundExceedsConsumption: 'REFUND_EXCEEDS_CONSUMPTION',
+  ConsumptionNotFound: 'CONSUMPTION_NOT_FOUND',
+  UnknownCreditType: 'UNKNOWN_CREDIT_TYPE',
+  GrantAlreadyExpired: 'GRANT_ALREADY_EXPIRED',
+  CycleAlreadyClosed: 'CYCLE_ALREADY_CLOSED',
+} as const;
+export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
+
+/** A refusal decided by the domain: nothing is appended. Mapped to HTTP 409 (404 for ACCOUNT_NOT_FOUND). */
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function refuse(code: DomainErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw new DomainError(code, message, details);
+}

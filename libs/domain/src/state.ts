@@ -1,0 +1,417 @@
+import { canonicalJson } from './canonical';
+import { BalanceFigures, BucketMovement, ClosingFigures, LedgerEvent } from './events';
+import { Plan } from './plan';
+
+/** A source of credits: the cycle allocation or one grant. Drawn in `bucketOrder`. */
+export interface Bucket {
+  readonly id: string;
+  readonly kind: 'cycle' | 'grant';
+  readonly remaining: number;
+  readonly expiresAt: string | null;
+  readonly createdAt: string;
+  readonly priority: number;
+}
+
+export interface CreditTypeState {
+  readonly figures: BalanceFigures;
+  readonly buckets: readonly Bucket[];
+}
+
+export interface ConsumptionRecord {
+  readonly fingerprint: string;
+  readonly occurredAt: string;
+  readonly userId: string;
+  readonly creditType: string;
+  readonly feature: string;
+  readonly action: string;
+  readonly dataKey: string | null;
+  readonly creditsCharged: number;
+  readonly alreadyPurchased: boolean;
+  readonly creditsRefunded: number;
+  /** Per bucket, what a refund can still give back (draws minus earlier refunds). */
+  readonly outstanding: readonly BucketMovement[];
+  readonly balanceAfter: BalanceFigures;
+  readonly position: number;
+}
+
+export interface RefundRecord {
+  readonly fingerprint: string;
+  readonly consumptionId: string;
+  readonly creditType: string;
+  readonly credits: number;
+  readonly balanceAfter: BalanceFigures;
+  readonly position: number;
+}
+
+export interface GrantRecord {
+  readonly fingerprint: string;
+  readonly creditType: string;
+  readonly credits: number;
+  readonly expiresAt: string | null;
+  readonly balanceAfter: BalanceFigures;
+  readonly position: number;
+}
+
+export interface CycleRecord {
+  readonly cycleId: string;
+  readonly fingerprint: string;
+  readonly previousCycleId: string | null;
+  readonly startedAt: string;
+  readonly endsAt: string;
+  readonly allocations: Readonly<Record<string, number>>;
+  /** Closing figures of the previous cycle (empty for the first cycle). */
+  readonly closing: readonly ClosingFigures[];
+  readonly position: number;
+}
+
+/**
+ * The idempotency and purchase indexes of an account. They grow with every command, so evolve
+ * adds to these maps in place instead of copying them (copying would make each fold O(n²)).
+ * A state object is owned by one fold: callers that may need to discard a speculative
+ * evolution (a failed append) reload the state from the store.
+ */
+export interface LedgerIndex {
+  readonly consumptions: Map<string, ConsumptionRecord>;
+  readonly refunds: Map<string, RefundRecord>;
+  readonly grants: Map<string, GrantRecord>;
+  readonly cycles: Map<string, CycleRecord>;
+  /** `${creditType}\u0000${dataKey}` -> consumptionId that paid for it (while not fully refunded). */
+  readonly purchases: Map<string, string>;
+}
+
+export interface NoAccount {
+  readonly status: 'none';
+}
+
+export interface OpenAccountState {
+  readonly status: 'open';
+  readonly accountId: string;
+  readonly name: string;
+  readonly plan: Plan;
+  readonly openFingerprint: string;
+  readonly openedAt: string;
+  readonly openPosition: number;
+  readonly cycleId: string;
+  readonly cycleStartedAt: string;
+  readonly cycleEndsAt: string;
+  readonly creditTypes: Readonly<Record<string, CreditTypeState>>;
+  readonly index: LedgerIndex;
+}
+
+export type AccountState = NoAccount | OpenAccountState;
+
+export const NO_ACCOUNT: NoAccount = { status: 'none' };
+
+export function initialState(): AccountState {
+  return NO_ACCOUNT;
+}
+
+export function purchaseKey(creditType: string, dataKey: string): string {
+  return `${creditType}\u0000${dataKey}`;
+}
+
+export function openAccountFingerprint(name: string, plan: Plan): string {
+  return canonicalJson({ name, plan });
+}
+
+export function cycleBucketId(cycleId: string): string {
+  return `cycle:${cycleId}`;
+}
+
+export function grantBucketId(grantId: string): string {
+  return `grant:${grantId}`;
+}
+
+export function zeroFigures(allocated: number, granted = 0): BalanceFigures {
+  return { allocated, granted, used: 0, refunded: 0, expired: 0, remaining: allocated + granted };
+}
+
+/** Burn-down order: priority (high first), then soonest expiry (never-expiring last), then oldest, then id. */
+export function bucketOrder(a: Bucket, b: Bucket): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  if (a.expiresAt !== b.expiresAt) {
+    if (a.expiresAt === null) return 1;
+    if (b.expiresAt === null) return -1;
+    return a.expiresAt < b.expiresAt ? -1 : 1;
+  }
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function moveBuckets(buckets: readonly Bucket[], movements: readonly BucketMovement[], sign: 1 | -1): Bucket[] {
+  const next = buckets.map((b) => ({ ...b }));
+  for (const m of movements) {
+    const bucket = next.find((b) => b.id === m.bucketId);
+    if (!bucket) throw new Error(`bucket ${m.bucketId} is not live: the event contradicts the state`);
+    (bucket as { remaining: number }).remaining += sign * m.credits;
+  }
+  return next;
+}
+
+function subtractMovements(from: readonly BucketMovement[], minus: readonly BucketMovement[]): BucketMovement[] {
+  const left = new Map<string, number>();
+  for (const m of from) left.set(m.bucketId, (left.get(m.bucketId) ?? 0) + m.credits);
+  let unmatched = 0;
+  for (const m of minus) {
+    const have = left.get(m.bucketId);
+    if (have === undefined) unmatched += m.credits;
+    else left.set(m.bucketId, have - m.credits);
+  }
+  // A refund routed to the current cycle (its source bucket lapsed) is taken off the newest draws first.
+  const entries = [...left.entries()];
+  for (let i = entries.length - 1; i >= 0 && unmatched > 0; i--) {
+    const take = Math.min(entries[i][1], unmatched);
+    entries[i][1] -= take;
+    unmatched -= take;
+  }
+  return entries.filter(([, c]) => c > 0).map(([bucketId, credits]) => ({ bucketId, credits }));
+}
+
+function withCreditType(
+  state: OpenAccountState,
+  creditType: string,
+  next: CreditTypeState,
+  extra: Partial<OpenAccountState> = {},
+): OpenAccountState {
+  return { ...state, ...extra, creditTypes: { ...state.creditTypes, [creditType]: next } };
+}
+
+/**
+ * Applies one recorded event. `position` is the event's place in the global log, kept so that
+ * an idempotent retry can answer with the first outcome.
+ */
+export function evolve(state: AccountState, event: LedgerEvent, position = 0): AccountState {
+  switch (event.type) {
+    case 'AccountOpened': {
+      const d = event.data;
+      const creditTypes: Record<string, CreditTypeState> = {};
+      const allocations: Record<string, number> = {};
+      for (const [creditType, p] of Object.entries(d.plan.creditTypes)) {
+        allocations[creditType] = p.allocation;
+        creditTypes[creditType] = {
+          figures: zeroFigures(p.allocation),
+          buckets: [
+            {
+              id: cycleBucketId(d.cycleId),
+              kind: 'cycle',
+              remaining: p.allocation,
+              expiresAt: d.cycleEndsAt,
+              createdAt: d.cycleStartedAt,
+              priority: 0,
+            },
+          ],
+        };
+      }
+      const index: LedgerIndex = {
+        consumptions: new Map(),
+        refunds: new Map(),
+        grants: new Map(),
+        cycles: new Map(),
+        purchases: new Map(),
+      };
+      index.cycles.set(d.cycleId, {
+        cycleId: d.cycleId,
+        fingerprint: canonicalJson(null),
+        previousCycleId: null,
+        startedAt: d.cycleStartedAt,
+        endsAt: d.cycleEndsAt,
+        allocations,
+        closing: [],
+        position,
+      });
+      return {
+        status: 'open',
+        accountId: d.accountId,
+        name: d.name,
+        plan: d.plan,
+        openFingerprint: openAccountFingerprint(d.name, d.plan),
+        openedAt: event.occurredAt,
+        openPosition: position,
+        cycleId: d.cycleId,
+        cycleStartedAt: d.cycleStartedAt,
+        cycleEndsAt: d.cycleEndsAt,
+        creditTypes,
+        index,
+      };
+    }
+    case 'CreditConsumed': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const ct = s.creditTypes[d.creditType];
+      s.index.consumptions.set(d.consumptionId, {
+        fingerprint: consumptionFingerprint(d),
+        occurredAt: event.occurredAt,
+        userId: d.userId,
+        creditType: d.creditType,
+        feature: d.feature,
+        action: d.action,
+        dataKey: d.dataKey,
+        creditsCharged: d.creditsCharged,
+        alreadyPurchased: d.alreadyPurchased,
+        creditsRefunded: 0,
+        outstanding: d.drawnFrom,
+        balanceAfter: d.balanceAfter,
+        position,
+      });
+      if (d.dataKey !== null && d.creditsCharged > 0) {
+        s.index.purchases.set(purchaseKey(d.creditType, d.dataKey), d.consumptionId);
+      }
+      if (d.creditsCharged === 0) return s;
+      return withCreditType(s, d.creditType, {
+        figures: { ...ct.figures, used: ct.figures.used + d.creditsCharged, remaining: ct.figures.remaining - d.creditsCharged },
+        buckets: moveBuckets(ct.buckets, d.drawnFrom, -1),
+      });
+    }
+    case 'CreditRefunded': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const ct = s.creditTypes[d.creditType];
+      const consumption = s.index.consumptions.get(d.consumptionId);
+      if (!consumption) throw new Error(`refund ${d.refundId} of unknown consumption ${d.consumptionId}`);
+      s.index.consumptions.set(d.consumptionId, {
+        ...consumption,
+        creditsRefunded: consumption.creditsRefunded + d.credits,
+        outstanding: subtractMovements(consumption.outstanding, d.returnedTo),
+      });
+      if (d.consumptionFullyRefunded && consumption.dataKey !== null) {
+        const key = purchaseKey(consumption.creditType, consumption.dataKey);
+        if (s.index.purchases.get(key) === d.consumptionId) s.index.purchases.delete(key);
+      }
+      s.index.refunds.set(d.refundId, {
+        fingerprint: refundFingerprint(d.consumptionId, d.creditsRequested, d.reason),
+        consumptionId: d.consumptionId,
+        creditType: d.creditType,
+        credits: d.credits,
+        balanceAfter: d.balanceAfter,
+        position,
+      });
+      return withCreditType(s, d.creditType, {
+        figures: { ...ct.figures, refunded: ct.figures.refunded + d.credits, remaining: ct.figures.remaining + d.credits },
+        buckets: moveBuckets(ct.buckets, d.returnedTo, 1),
+      });
+    }
+    case 'CreditsGranted': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const ct = s.creditTypes[d.creditType];
+      s.index.grants.set(d.grantId, {
+        fingerprint: grantFingerprint(d.creditType, d.credits, d.reason, d.expiresAt),
+        creditType: d.creditType,
+        credits: d.credits,
+        expiresAt: d.expiresAt,
+        balanceAfter: d.balanceAfter,
+        position,
+      });
+      return withCreditType(s, d.creditType, {
+        figures: { ...ct.figures, granted: ct.figures.granted + d.credits, remaining: ct.figures.remaining + d.credits },
+        buckets: [
+          ...ct.buckets,
+          {
+            id: grantBucketId(d.grantId),
+            kind: 'grant',
+            remaining: d.credits,
+            expiresAt: d.expiresAt,
+            createdAt: event.occurredAt,
+            priority: 0,
+          },
+        ],
+      });
+    }
+    case 'CreditsExpired': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const ct = s.creditTypes[d.creditType];
+      const id = grantBucketId(d.grantId);
+      return withCreditType(s, d.creditType, {
+        figures: { ...ct.figures, expired: ct.figures.expired + d.credits, remaining: ct.figures.remaining - d.credits },
+        buckets: ct.buckets.filter((b) => b.id !== id),
+      });
+    }
+    case 'CycleReset': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const creditTypes: Record<string, CreditTypeState> = {};
+      for (const [creditType, allocation] of Object.entries(d.allocations)) {
+        const carried = d.carriedOverGrants.filter((g) => g.creditType === creditType);
+        const previous = s.creditTypes[creditType]?.buckets ?? [];
+        const carriedBuckets: Bucket[] = carried.map((g) => {
+          const before = previous.find((b) => b.id === grantBucketId(g.grantId));
+          if (!before) throw new Error(`carried grant ${g.grantId} is not live`);
+          return { ...before, remaining: g.credits };
+        });
+        const carriedCredits = carried.reduce((sum, g) => sum + g.credits, 0);
+        creditTypes[creditType] = {
+          figures: zeroFigures(allocation, carriedCredits),
+          buckets: [
+            {
+              id: cycleBucketId(d.cycleId),
+              kind: 'cycle',
+              remaining: allocation,
+              expiresAt: d.endsAt,
+              createdAt: d.startedAt,
+              priority: 0,
+            },
+            ...carriedBuckets,
+          ],
+        };
+      }
+      s.index.cycles.set(d.cycleId, {
+        cycleId: d.cycleId,
+        fingerprint: canonicalJson(d.allocationsRequested),
+        previousCycleId: d.previousCycleId,
+        startedAt: d.startedAt,
+        endsAt: d.endsAt,
+        allocations: d.allocations,
+        closing: d.closing,
+        position,
+      });
+      return { ...s, cycleId: d.cycleId, cycleStartedAt: d.startedAt, cycleEndsAt: d.endsAt, creditTypes };
+    }
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown event type ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+function requireOpen(state: AccountState, type: string): OpenAccountState {
+  if (state.status !== 'open') throw new Error(`${type} on an account that was never opened`);
+  return state;
+}
+
+export function consumptionFingerprint(d: {
+  userId: string;
+  creditType: string;
+  feature: string;
+  action: string;
+  creditsRequested: number;
+  description: string | null;
+  dataRequested: string | null;
+  dataKey: string | null;
+}): string {
+  return canonicalJson([
+    d.userId,
+    d.creditType,
+    d.feature,
+    d.action,
+    d.creditsRequested,
+    d.description,
+    d.dataRequested,
+    d.dataKey,
+  ]);
+}
+
+export function refundFingerprint(consumptionId: string, creditsRequested: number | null, reason: string): string {
+  return canonicalJson([consumptionId, creditsRequested, reason]);
+}
+
+export function grantFingerprint(creditType: string, credits: number, reason: string, expiresAt: string | null): string {
+  return canonicalJson([creditType, credits, reason, expiresAt]);
+}
+
+/** Folds events into a state: the balance of every credit type is, by construction, this fold. */
+export function fold(events: Iterable<LedgerEvent>, state: AccountState = initialState()): AccountState {
+  let s = state;
+  for (const e of events) s = evolve(s, e);
+  return s;
+}

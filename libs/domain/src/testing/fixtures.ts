@@ -1,0 +1,71 @@
+import { ConsumeCredits, GrantCredits, OpenAccount, RefundCredits, ResetCycle } from '../commands';
+import { decide } from '../decide';
+import { LedgerEvent } from '../events';
+import { Plan } from '../plan';
+import { AccountState, evolve, initialState } from '../state';
+
+export const T0 = '2026-11-10T12:00:00.000Z';
+
+export const PLAN: Plan = {
+  creditTypes: {
+    email: { allocation: 100, overdraft: { policy: 'deny' } },
+    mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
+    export: { allocation: 50, overdraft: { policy: 'allow' } },
+  },
+  cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' },
+};
+
+export const open = (at = T0, plan: Plan = PLAN): OpenAccount => ({
+  type: 'OpenAccount',
+  at,
+  data: { accountId: 'acme', name: 'Acme', plan },
+});
+
+export const consume = (
+  consumptionId: string,
+  credits: number,
+  extra: Partial<ConsumeCredits['data']> = {},
+  at = T0,
+): ConsumeCredits => ({
+  type: 'ConsumeCredits',
+  at,
+  data: { consumptionId, userId: 'ana', creditType: 'email', feature: 'email', action: 'reveal', credits, ...extra },
+});
+
+export const refund = (refundId: string, consumptionId: string, credits?: number, at = T0): RefundCredits => ({
+  type: 'RefundCredits',
+  at,
+  data: { refundId, consumptionId, credits, reason: 'bounced' },
+});
+
+export const grant = (grantId: string, credits: number, extra: Partial<GrantCredits['data']> = {}, at = T0): GrantCredits => ({
+  type: 'GrantCredits',
+  at,
+  data: { grantId, creditType: 'email', credits, reason: 'promo', ...extra },
+});
+
+export const reset = (cycleId: string, at: string, allocations?: Record<string, number>): ResetCycle => ({
+  type: 'ResetCycle',
+  at,
+  data: { cycleId, allocations },
+});
+
+/** Runs commands through decide+evolve, collecting the events (refusals are skipped). */
+export function run(commands: Parameters<typeof decide>[0][]): { state: AccountState; events: LedgerEvent[] } {
+  let state = initialState();
+  const events: LedgerEvent[] = [];
+  for (const c of commands) {
+    try {
+      const d = decide(c, state);
+      if (d.kind === 'accepted') {
+        for (const e of d.events) {
+          events.push(e);
+          state = evolve(state, e, events.length);
+        }
+      }
+    } catch {
+      /* refused: nothing changes */
+    }
+  }
+  return { state, events };
+}
