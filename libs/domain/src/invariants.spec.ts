@@ -4,7 +4,7 @@ import { decide } from './decide';
 import { DomainError } from './errors';
 import { BalanceFigures, LedgerEvent } from './events';
 import { AccountState, evolve, fold, initialState, OpenAccountState } from './state';
-import { consume, grant, open, refund, reset } from './testing/fixtures';
+import { consume, grant, open, refund, reset, run } from './testing/fixtures';
 
 const START = Date.parse('2026-11-10T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -12,10 +12,10 @@ const HOUR = 3_600_000;
 /** Random command sequences over a small id space, so that retries, reuse and refunds collide often. */
 const commandArb = (i: number) =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.record({ k: fc.constant('consume'), id: fc.integer({ min: 0, max: 30 }), credits: fc.integer({ min: 1, max: 40 }), type: fc.constantFrom('email', 'mobile', 'export'), dataKey: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }) }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('refund'), id: fc.integer({ min: 0, max: 10 }), of: fc.integer({ min: 0, max: 30 }), credits: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }) }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('grant'), id: fc.integer({ min: 0, max: 5 }), credits: fc.integer({ min: 1, max: 50 }), expiresInHours: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }) }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('reset'), month: fc.integer({ min: 0, max: 3 }) }) },
+    { weight: 6, arbitrary: fc.record({ k: fc.constant('consume' as const), id: fc.integer({ min: 0, max: 30 }), credits: fc.integer({ min: 1, max: 40 }), type: fc.constantFrom('email', 'mobile', 'export'), dataKey: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }) }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('refund' as const), id: fc.integer({ min: 0, max: 10 }), of: fc.integer({ min: 0, max: 30 }), credits: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('grant' as const), id: fc.integer({ min: 0, max: 5 }), credits: fc.integer({ min: 1, max: 50 }), expiresInHours: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('reset' as const), month: fc.integer({ min: 0, max: 3 }) }) },
   ).map((c): LedgerCommand => {
     const at = new Date(START + i * HOUR * 7).toISOString();
     switch (c.k) {
@@ -39,8 +39,9 @@ function checkFigures(f: BalanceFigures, where: string) {
 }
 
 function runScenario(commands: LedgerCommand[]) {
-  let state: AccountState = evolve(initialState(), (decide(open(), initialState()) as { events: LedgerEvent[] }).events[0], 1);
-  const log: LedgerEvent[] = [(decide(open(), initialState()) as { events: LedgerEvent[] }).events[0]];
+  const opened = run([open()]).events[0];
+  let state: AccountState = evolve(initialState(), opened, 1);
+  const log: LedgerEvent[] = [opened];
   const accepted: LedgerCommand[] = [];
   for (const command of commands) {
     let d;

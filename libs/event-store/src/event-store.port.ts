@@ -1,0 +1,150 @@
+/**
+ * The one event-store port. Adapters (embedded SQLite today; PostgreSQL and EventStoreDB next)
+ * must all pass `testing/event-store-contract.ts`.
+ */
+
+/** Expected revision of a stream that must not exist yet. Revisions of events start at 0. */
+export const NO_STREAM = -1;
+
+export const MAX_EVENTS_PER_APPEND = 10_000;
+export const MAX_READ_PAGE_SIZE = 10_000;
+export const DEFAULT_READ_PAGE_SIZE = 1_000;
+export const MAX_STREAM_ID_LENGTH = 200;
+
+export interface EventMetadata {
+  readonly schemaVersion: number;
+  /** Business time. */
+  readonly occurredAt: string;
+  /** When the ledger accepted the command. */
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+export interface EventToAppend {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+}
+
+export interface RecordedEvent<D = unknown> {
+  readonly streamId: string;
+  readonly revision: number;
+  /** Place in the global log: strictly increasing in commit order, never reused. */
+  readonly position: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: D;
+  readonly metadata: EventMetadata;
+}
+
+export interface AppendResult {
+  /** Revision of the last event appended: the expected revision of the next append. */
+  readonly nextExpectedRevision: number;
+  /** Global positions of the appended events, in order. */
+  readonly positions: readonly number[];
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive. Default 0. */
+  readonly fromRevision?: number;
+  /** Only events whose global position is greater than this. */
+  readonly afterPosition?: number;
+  readonly limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this. Default 0 (from the start). */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+export interface SubscribeOptions {
+  /** The checkpoint: the position of the last event the subscriber has fully handled (0 = none). */
+  readonly after: number;
+  readonly batchSize?: number;
+}
+
+export interface Subscription {
+  /** Stops after the batch in hand; resolves when stopped. */
+  stop(): Promise<void>;
+  /** Settles when the subscription ends: resolves on stop, rejects with SubscriptionFailedError. */
+  readonly done: Promise<void>;
+}
+
+export type BatchHandler = (events: readonly RecordedEvent[]) => Promise<void> | void;
+
+export interface EventStore {
+  /** Appends atomically (all or none) if the stream is at `expectedRevision` (NO_STREAM for a new stream). */
+  append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the newest event in the global log (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Catch-up from `after`, then live, in batches; the handler's batches never overlap. */
+  subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
+  /** Liveness probe for health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedRevision: number,
+    readonly actualRevision: number,
+  ) {
+    super(`stream ${streamId} is at revision ${actualRevision}, expected ${expectedRevision}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** An event id already stored, in a way that is not a retry of the same append. */
+export class DuplicateEventIdError extends Error {
+  constructor(readonly eventId: string) {
+    super(`event id ${eventId} is already stored elsewhere`);
+    this.name = 'DuplicateEventIdError';
+  }
+}
+
+export class InvalidAppendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
+export class SubscriptionFailedError extends Error {
+  constructor(
+    readonly position: number,
+    override readonly cause: unknown,
+  ) {
+    super(`subscription stopped at position ${position}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SubscriptionFailedError';
+  }
+}
+
+export function validateAppend(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): void {
+  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH) {
+    throw new InvalidAppendError(`stream id must be 1..${MAX_STREAM_ID_LENGTH} characters`);
+  }
+  if (!Number.isSafeInteger(expectedRevision) || expectedRevision < NO_STREAM) {
+    throw new InvalidAppendError('expected revision must be an integer >= -1 (NO_STREAM)');
+  }
+  if (events.length === 0 || events.length > MAX_EVENTS_PER_APPEND) {
+    throw new InvalidAppendError(`an append carries 1..${MAX_EVENTS_PER_APPEND} events`);
+  }
+  const ids = new Set<string>();
+  for (const e of events) {
+    if (ids.has(e.eventId)) throw new InvalidAppendError(`event id ${e.eventId} appears twice in one append`);
+    ids.add(e.eventId);
+  }
+}
+
+export function clampPageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_READ_PAGE_SIZE;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  return Math.min(limit, MAX_READ_PAGE_SIZE);
+}

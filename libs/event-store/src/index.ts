@@ -1,0 +1,3 @@
+export * from './event-store.port';
+export * from './catch-up-subscription';
+export * from './sqlite/sqlite-event-store';
