@@ -40,7 +40,7 @@ function checkFigures(f: BalanceFigures, where: string) {
 
 function runScenario(commands: LedgerCommand[]) {
   const opened = run([open()]).events[0];
-  let state: AccountState = evolve(initialState(), opened, 1);
+  let state: AccountState = evolve(initialState(), opened);
   const log: LedgerEvent[] = [opened];
   const accepted: LedgerCommand[] = [];
   for (const command of commands) {
@@ -55,7 +55,7 @@ function runScenario(commands: LedgerCommand[]) {
     accepted.push(command);
     for (const e of d.events) {
       log.push(e);
-      state = evolve(state, e, log.length);
+      state = evolve(state, e);
       const s = state as OpenAccountState;
       if ('balanceAfter' in e.data) {
         // The figures an event reports are exactly the fold's figures after it.

@@ -31,7 +31,6 @@ export interface ConsumptionRecord {
   /** Per bucket, what a refund can still give back (draws minus earlier refunds). */
   readonly outstanding: readonly BucketMovement[];
   readonly balanceAfter: BalanceFigures;
-  readonly position: number;
 }
 
 export interface RefundRecord {
@@ -40,7 +39,6 @@ export interface RefundRecord {
   readonly creditType: string;
   readonly credits: number;
   readonly balanceAfter: BalanceFigures;
-  readonly position: number;
 }
 
 export interface GrantRecord {
@@ -49,7 +47,6 @@ export interface GrantRecord {
   readonly credits: number;
   readonly expiresAt: string | null;
   readonly balanceAfter: BalanceFigures;
-  readonly position: number;
 }
 
 export interface CycleRecord {
@@ -61,7 +58,6 @@ export interface CycleRecord {
   readonly allocations: Readonly<Record<string, number>>;
   /** Closing figures of the previous cycle (empty for the first cycle). */
   readonly closing: readonly ClosingFigures[];
-  readonly position: number;
 }
 
 /**
@@ -90,7 +86,6 @@ export interface OpenAccountState {
   readonly plan: Plan;
   readonly openFingerprint: string;
   readonly openedAt: string;
-  readonly openPosition: number;
   readonly cycleId: string;
   readonly cycleStartedAt: string;
   readonly cycleEndsAt: string;
@@ -176,11 +171,8 @@ function withCreditType(
   return { ...state, ...extra, creditTypes: { ...state.creditTypes, [creditType]: next } };
 }
 
-/**
- * Applies one recorded event. `position` is the event's place in the global log, kept so that
- * an idempotent retry can answer with the first outcome.
- */
-export function evolve(state: AccountState, event: LedgerEvent, position = 0): AccountState {
+/** Applies one event to the state of its account. */
+export function evolve(state: AccountState, event: LedgerEvent): AccountState {
   switch (event.type) {
     case 'AccountOpened': {
       const d = event.data;
@@ -217,7 +209,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         endsAt: d.cycleEndsAt,
         allocations,
         closing: [],
-        position,
       });
       return {
         status: 'open',
@@ -226,7 +217,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         plan: d.plan,
         openFingerprint: openAccountFingerprint(d.name, d.plan),
         openedAt: event.occurredAt,
-        openPosition: position,
         cycleId: d.cycleId,
         cycleStartedAt: d.cycleStartedAt,
         cycleEndsAt: d.cycleEndsAt,
@@ -251,7 +241,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         creditsRefunded: 0,
         outstanding: d.drawnFrom,
         balanceAfter: d.balanceAfter,
-        position,
       });
       if (d.dataKey !== null && d.creditsCharged > 0) {
         s.index.purchases.set(purchaseKey(d.creditType, d.dataKey), d.consumptionId);
@@ -283,7 +272,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         creditType: d.creditType,
         credits: d.credits,
         balanceAfter: d.balanceAfter,
-        position,
       });
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, refunded: ct.figures.refunded + d.credits, remaining: ct.figures.remaining + d.credits },
@@ -300,7 +288,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         credits: d.credits,
         expiresAt: d.expiresAt,
         balanceAfter: d.balanceAfter,
-        position,
       });
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, granted: ct.figures.granted + d.credits, remaining: ct.figures.remaining + d.credits },
@@ -363,7 +350,6 @@ export function evolve(state: AccountState, event: LedgerEvent, position = 0): A
         endsAt: d.endsAt,
         allocations: d.allocations,
         closing: d.closing,
-        position,
       });
       return { ...s, cycleId: d.cycleId, cycleStartedAt: d.startedAt, cycleEndsAt: d.endsAt, creditTypes };
     }

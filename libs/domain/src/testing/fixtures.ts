@@ -60,7 +60,7 @@ export function run(commands: Parameters<typeof decide>[0][]): { state: AccountS
       if (d.kind === 'accepted') {
         for (const e of d.events) {
           events.push(e);
-          state = evolve(state, e, events.length);
+          state = evolve(state, e);
         }
       }
     } catch {

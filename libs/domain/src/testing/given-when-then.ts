@@ -10,7 +10,7 @@ import { AccountState, evolve, initialState } from '../state';
  */
 export function given(...history: LedgerEvent[]) {
   let state: AccountState = initialState();
-  history.forEach((e, i) => (state = evolve(state, e, i + 1)));
+  history.forEach((e) => (state = evolve(state, e)));
   return {
     state,
     when(command: LedgerCommand) {

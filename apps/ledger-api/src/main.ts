@@ -1,0 +1,26 @@
+import { ConfigError, loadConfig } from '../../../libs/ledger/src';
+import { createLedgerApp } from './app';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`credit-ledger: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const app = await createLedgerApp(config);
+  await app.listen(config.port);
+  process.stdout.write(
+    `credit-ledger listening on http://localhost:${config.port} (store: ${config.store}, data: ${config.dataDir})` +
+      `${config.adminKey ? '' : ' — LEDGER_ADMIN_KEY is not set: create keys with the CLI'}\n`,
+  );
+}
+
+void main().catch((e) => {
+  process.stderr.write(`credit-ledger failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from '../../../libs/domain/src';
+import { ApiKeyStore, loadConfig, Role, ROLES } from '../../../libs/ledger/src';
+
+function role(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+function accountId(value: string): string {
+  if (!CLIENT_ID_PATTERN.test(value)) throw new InvalidArgumentError(`must match ${CLIENT_ID_PATTERN}`);
+  return value;
+}
+function userId(value: string): string {
+  if (!USER_ID_PATTERN.test(value)) throw new InvalidArgumentError('must be 1..128 characters without spaces');
+  return value;
+}
+
+function withKeys<T>(work: (keys: ApiKeyStore) => T): T {
+  const keys = ApiKeyStore.open(loadConfig().dataDir);
+  try {
+    return work(keys);
+  } finally {
+    keys.close();
+  }
+}
+
+export function keysCommand(): Command {
+  const keys = new Command('keys').description('create, list and revoke API keys (stored hashed in LEDGER_DATA_DIR)');
+
+  keys
+    .command('create')
+    .description('create a key; the key is printed once on stdout, its details on stderr')
+    .requiredOption('--account <id>', 'account the key is scoped to', accountId)
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
+    .option('--user <userId>', 'member keys: the team member the key speaks for', userId)
+    .option('--json', 'print {key, keyId, role, accountId, userId} as JSON instead')
+    .action((opts: { account: string; role: Role; user?: string; json?: boolean }) => {
+      if (opts.role === 'member' && !opts.user) throw new Error('--user is required with --role member');
+      if (opts.role !== 'member' && opts.user) throw new Error('--user is only for --role member');
+      const { key, record } = withKeys((k) => k.create({ accountId: opts.account, role: opts.role, userId: opts.user }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ key, ...record })}\n`);
+        return;
+      }
+      process.stderr.write(
+        `created ${record.role} key ${record.keyId} for account ${record.accountId}${record.userId ? ` (user ${record.userId})` : ''}; it is shown only now:\n`,
+      );
+      process.stdout.write(`${key}\n`);
+    });
+
+  keys
+    .command('revoke <keyId>')
+    .description('revoke a key by its id (the part after clk_)')
+    .action((keyId: string) => {
+      if (!withKeys((k) => k.revoke(keyId))) {
+        process.stderr.write(`no active key ${keyId}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write(`revoked ${keyId}\n`);
+    });
+
+  keys
+    .command('list')
+    .description('list keys (never the keys themselves)')
+    .option('--account <id>', 'only this account', accountId)
+    .action((opts: { account?: string }) => {
+      for (const r of withKeys((k) => k.list(opts.account))) {
+        process.stdout.write(`${r.keyId}\t${r.accountId}\t${r.role}\t${r.userId ?? '-'}\t${r.createdAt}\t${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}\n`);
+      }
+    });
+  return keys;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../../../libs/ledger/src';
+import { keysCommand } from './keys';
+
+const program = new Command('credit-ledger')
+  .description('operator commands for credit-ledger (configuration from the same environment as the server)')
+  .exitOverride()
+  .addCommand(keysCommand());
+
+try {
+  program.parse(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof ConfigError || e instanceof Error) {
+    process.stderr.write(`credit-ledger: ${e.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

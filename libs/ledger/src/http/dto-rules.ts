@@ -1,0 +1,100 @@
+import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { IDENTIFIER_PATTERN } from '../../../domain/src';
+
+/** Keys of a JSON object (converted to a Map) must be identifiers; 1..max entries. */
+export function IsIdentifierKeyedMap(maxEntries: number, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIdentifierKeyedMap',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate(value: unknown) {
+          if (!(value instanceof Map)) return false;
+          if (value.size === 0 || value.size > maxEntries) return false;
+          for (const key of value.keys()) if (typeof key !== 'string' || !IDENTIFIER_PATTERN.test(key)) return false;
+          return true;
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `${args.property} must be an object with 1..${maxEntries} keys matching ${IDENTIFIER_PATTERN}`;
+        },
+      },
+    });
+}
+
+/** Each value of a Map must be an integer in [min, max]. */
+export function IsIntegerValues(min: number, max: number, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIntegerValues',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate(value: unknown) {
+          if (!(value instanceof Map)) return false;
+          for (const v of value.values()) if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) return false;
+          return true;
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `every value of ${args.property} must be an integer between ${min} and ${max}`;
+        },
+      },
+    });
+}
+
+/** The property may only be given when `other` equals `expected`. */
+export function OnlyWhen(other: string, expected: unknown, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'onlyWhen',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate(value: unknown, args: ValidationArguments) {
+          return value === undefined || (args.object as Record<string, unknown>)[other] === expected;
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `${args.property} is only allowed when ${other} is ${JSON.stringify(expected)}`;
+        },
+      },
+    });
+}
+
+/** An ISO-8601 instant with a time zone, not more than `maxFutureMs` ahead of now. */
+export function IsInstant(maxFutureMs: number | null, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isInstant',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string') return false;
+          if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return false;
+          const t = Date.parse(value);
+          if (Number.isNaN(t)) return false;
+          return maxFutureMs === null || t <= Date.now() + maxFutureMs;
+        },
+        defaultMessage(args: ValidationArguments) {
+          return maxFutureMs === null
+            ? `${args.property} must be an ISO-8601 instant with a time zone (e.g. 2026-11-21T10:00:00Z)`
+            : `${args.property} must be an ISO-8601 instant with a time zone, not in the future`;
+        },
+      },
+    });
+}
+
+/** Clock skew tolerated on client-supplied business times. */
+export const MAX_CLIENT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A plain JSON object becomes a Map (values untouched, no coercion); anything else is left for the validators to refuse. */
+export function toMapOrKeep(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Map)) {
+    return new Map(Object.entries(value as Record<string, unknown>));
+  }
+  return value;
+}

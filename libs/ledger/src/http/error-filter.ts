@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { Response } from 'express';
+import { DomainError, DomainErrorCode } from '../../../domain/src';
+import { ConcurrencyRetriesExhaustedError } from '../infrastructure/command-executor';
+
+/** Body-parser errors carry `type` and `status`. */
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  message?: string;
+}
+
+/**
+ * Maps every error to the contract: `{error, message, details?}`. Anything a client sent gets a
+ * 4xx with a stable code; only our own faults are 5xx (and logged).
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const [status, body] = this.toResponse(exception);
+    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (status === 503) res.setHeader('Retry-After', '1');
+    res.status(status).json(body);
+  }
+
+  private toResponse(e: unknown): [number, Record<string, unknown>] {
+    if (e instanceof DomainError) {
+      const status = e.code === DomainErrorCode.AccountNotFound ? 404 : 409;
+      return [status, { error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }];
+    }
+    if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const response = e.getResponse();
+      if (typeof response === 'object' && response !== null && 'error' in response && typeof (response as { error: unknown }).error === 'string' && /^[A-Z_]+$/.test((response as { error: string }).error)) {
+        return [status, response as Record<string, unknown>];
+      }
+      return [status, { error: codeForStatus(status), message: e.message }];
+    }
+    const bp = e as BodyParserError;
+    if (bp && typeof bp === 'object' && typeof bp.type === 'string' && typeof bp.status === 'number') {
+      if (bp.type === 'entity.too.large') return [413, { error: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' }];
+      if (bp.type === 'entity.parse.failed') {
+        return [400, { error: 'VALIDATION_FAILED', message: 'request body is not valid JSON', details: [{ field: 'body', reason: 'malformed JSON' }] }];
+      }
+      if (bp.status >= 400 && bp.status < 500) return [bp.status, { error: codeForStatus(bp.status), message: bp.message ?? 'bad request' }];
+    }
+    return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
+  }
+}
+
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'VALIDATION_FAILED';
+    case 401:
+      return 'UNAUTHORIZED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    default:
+      return status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
+  }
+}

@@ -1,0 +1,27 @@
+import { BalanceFigures, OpenAccountState } from '../../../domain/src';
+
+export interface BalanceView extends BalanceFigures {
+  readonly creditType: string;
+}
+
+export function balanceView(creditType: string, f: BalanceFigures): BalanceView {
+  return { creditType, allocated: f.allocated, granted: f.granted, used: f.used, refunded: f.refunded, expired: f.expired, remaining: f.remaining };
+}
+
+export function balancesView(s: OpenAccountState) {
+  return {
+    accountId: s.accountId,
+    cycleId: s.cycleId,
+    cycleStartedAt: s.cycleStartedAt,
+    cycleEndsAt: s.cycleEndsAt,
+    balances: Object.keys(s.creditTypes)
+      .sort()
+      .map((t) => balanceView(t, s.creditTypes[t].figures)),
+  };
+}
+
+/** What a handler answers: the HTTP status (201 new, 200 idempotent retry) and the body. */
+export interface Outcome<B> {
+  readonly status: 200 | 201;
+  readonly body: B;
+}

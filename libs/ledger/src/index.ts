@@ -1,0 +1,18 @@
+export * from './ledger.module';
+export * from './tokens';
+export * from './config/ledger-config';
+export * from './auth/api-key-store';
+export * from './auth/principal';
+export * from './infrastructure/clock';
+export * from './infrastructure/command-executor';
+export * from './infrastructure/event-codec';
+export * from './infrastructure/stream-names';
+export * from './http/validation';
+export * from './http/error-filter';
+export { ConsumeCreditsCommand } from './use-cases/consume-credits/consume-credits.command';
+export { ConsumeCreditsBatchCommand } from './use-cases/consume-credits-batch/consume-credits-batch.command';
+export { OpenAccountCommand } from './use-cases/open-account/open-account.command';
+export { RefundCreditsCommand } from './use-cases/refund-credits/refund-credits.command';
+export { GrantCreditsCommand } from './use-cases/grant-credits/grant-credits.command';
+export { ResetCycleCommand } from './use-cases/reset-cycle/reset-cycle.command';
+export { GetBalancesQuery } from './queries/get-balances/get-balances.query';

@@ -1,0 +1,56 @@
+import { WrongExpectedRevisionError } from '../../../event-store/src';
+import { AccountRepository, AccountSession } from './account-repository';
+import { CommandContext } from './event-codec';
+import { KeyedMutex } from './keyed-mutex';
+
+/** Attempts of read -> decide -> append when another writer moved the stream in between. */
+export const MAX_APPEND_ATTEMPTS = 5;
+
+export class ConcurrencyRetriesExhaustedError extends Error {
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} kept changing under ${MAX_APPEND_ATTEMPTS} attempts; retry the request`);
+    this.name = 'ConcurrencyRetriesExhaustedError';
+  }
+}
+
+/**
+ * The command path: lock the account (in this process) -> load -> decide -> append with the
+ * expected revision -> on a conflict (another process wrote) reload and decide again.
+ * `work` decides on the session and returns how to answer once the events are durable.
+ */
+export class CommandExecutor {
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly accounts: AccountRepository) {}
+
+  execute<R>(accountId: string, ctx: CommandContext, work: (session: AccountSession) => () => R): Promise<R> {
+    return this.locks.run(accountId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const session = await this.accounts.load(accountId, attempt > 1);
+        let answer: () => R;
+        try {
+          answer = work(session);
+        } catch (e) {
+          // A refusal before anything was decided leaves the session untouched; otherwise drop it.
+          if (session.hasPending) this.accounts.evict(accountId);
+          throw e;
+        }
+        try {
+          await this.accounts.commit(session, ctx);
+        } catch (e) {
+          // The session holds state that was decided but not stored: drop it.
+          this.accounts.evict(accountId);
+          if (e instanceof WrongExpectedRevisionError && attempt < MAX_APPEND_ATTEMPTS) continue;
+          if (e instanceof WrongExpectedRevisionError) throw new ConcurrencyRetriesExhaustedError(accountId);
+          throw e;
+        }
+        return answer();
+      }
+    });
+  }
+
+  /** Reads a consistent view: queued behind the account's writes, caught up with the store. */
+  read<R>(accountId: string, query: (session: AccountSession) => R): Promise<R> {
+    return this.locks.run(accountId, async () => query(await this.accounts.load(accountId, true)));
+  }
+}

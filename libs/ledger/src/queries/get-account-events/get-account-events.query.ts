@@ -1,0 +1,7 @@
+export class GetAccountEventsQuery {
+  constructor(
+    readonly accountId: string,
+    readonly after: number,
+    readonly limit: number,
+  ) {}
+}

@@ -1,0 +1,3 @@
+export class GetBalancesQuery {
+  constructor(readonly accountId: string) {}
+}

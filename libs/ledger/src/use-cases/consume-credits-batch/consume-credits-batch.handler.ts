@@ -1,0 +1,70 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { ConsumeCreditsData, DomainError, DomainErrorCode, refuse } from '../../../../domain/src';
+import { CommandExecutor } from '../../infrastructure/command-executor';
+import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { FieldProblem } from '../../http/api-error';
+import { validatePlain } from '../../http/validation';
+import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
+import { consumptionKey, consumptionView, toConsumeData } from '../consume-credits/consumption-view';
+import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
+
+type ItemResult =
+  | ({ index: number; status: 200 | 201 } & ReturnType<typeof consumptionView>)
+  | { index: number; status: 400 | 409; error: string; message: string; details?: unknown };
+
+export interface BatchOutcome {
+  readonly results: ItemResult[];
+  readonly summary: { readonly created: number; readonly duplicates: number; readonly refused: number; readonly invalid: number };
+}
+
+/**
+ * Decides every item in order against the account as the earlier items left it, then appends all
+ * accepted events in one atomic append (one fsync). One bad item never blocks the others.
+ */
+@CommandHandler(ConsumeCreditsBatchCommand)
+export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCreditsBatchCommand> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  execute(c: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
+    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = c.items.map((item) => {
+      const v = validatePlain(ConsumeCreditsDto, item);
+      return 'value' in v ? { data: toConsumeData(v.value) } : v;
+    });
+    const at = this.clock.now().toISOString();
+    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
+      if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+      type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
+      const decided = parsed.map((p, index): Decided => {
+        if ('problems' in p) {
+          const problems = p.problems.map((q) => ({ field: q.field ? `items.${index}.${q.field}` : `items.${index}`, reason: q.reason }));
+          return { index, status: 400 as const, error: 'VALIDATION_FAILED', message: problems.map((q) => `${q.field}: ${q.reason}`).join('; '), details: problems };
+        }
+        try {
+          const kind = session.decide(consumptionKey(p.data.consumptionId), { type: 'ConsumeCredits', at, data: p.data });
+          return { index, kind, consumptionId: p.data.consumptionId };
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          return { index, status: 409 as const, error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+        }
+      });
+      return () => {
+        const summary = { created: 0, duplicates: 0, refused: 0, invalid: 0 };
+        const results: ItemResult[] = decided.map((d) => {
+          if ('kind' in d) {
+            if (d.kind === 'created') summary.created++;
+            else summary.duplicates++;
+            return { index: d.index, status: d.kind === 'created' ? 201 : 200, ...consumptionView(session, d.consumptionId) };
+          }
+          if (d.status === 400) summary.invalid++;
+          else summary.refused++;
+          return d;
+        });
+        return { results, summary };
+      };
+    });
+  }
+}

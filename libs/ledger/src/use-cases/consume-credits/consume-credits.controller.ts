@@ -1,0 +1,36 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { Outcome } from '../../http/views';
+import { ConsumeCreditsCommand } from './consume-credits.command';
+import { ConsumeCreditsDto } from './consume-credits.dto';
+import { toConsumeData } from './consumption-view';
+
+@ApiTags('credits')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/consumptions')
+export class ConsumeCreditsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @AllowRoles('admin', 'service')
+  @ApiOperation({ summary: 'Spend credits of one credit type (acknowledged once on disk). Retry with the same consumptionId: 200, same body.' })
+  @ApiResponse({ status: 201, description: 'charged (or recorded at 0 credits when the dataKey was already bought)' })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome' })
+  @ApiResponse({ status: 409, description: 'INSUFFICIENT_CREDITS, IDEMPOTENCY_KEY_REUSED, UNKNOWN_CREDIT_TYPE' })
+  async consume(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: ConsumeCreditsDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const outcome: Outcome<unknown> = await this.commands.execute(new ConsumeCreditsCommand(accountId, toConsumeData(dto), ctx));
+    res.status(outcome.status);
+    return outcome.body;
+  }
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { Outcome } from '../../http/views';
+import { GrantCreditsCommand } from './grant-credits.command';
+import { GrantCreditsDto } from './grant-credits.dto';
+
+@ApiTags('credits')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/grants')
+export class GrantCreditsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @AllowRoles('admin', 'service')
+  @ApiOperation({ summary: 'Top up credits outside the plan allocation (optionally expiring). Same grantId again: 200.' })
+  @ApiResponse({ status: 409, description: 'UNKNOWN_CREDIT_TYPE, GRANT_ALREADY_EXPIRED, IDEMPOTENCY_KEY_REUSED' })
+  async grant(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: GrantCreditsDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const data = {
+      grantId: dto.grantId,
+      creditType: dto.creditType,
+      credits: dto.credits,
+      reason: dto.reason,
+      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : undefined,
+    };
+    const outcome: Outcome<unknown> = await this.commands.execute(new GrantCreditsCommand(accountId, data, ctx));
+    res.status(outcome.status);
+    return outcome.body;
+  }
+}

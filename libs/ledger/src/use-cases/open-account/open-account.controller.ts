@@ -1,0 +1,49 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { Plan } from '../../../../domain/src';
+import { AllowRoles } from '../../auth/access';
+import { canAccessAccount } from '../../auth/principal';
+import { ApiError } from '../../http/api-error';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { Outcome } from '../../http/views';
+import { OpenAccountCommand } from './open-account.command';
+import { OpenAccountDto } from './open-account.dto';
+
+@ApiTags('accounts')
+@ApiBearerAuth()
+@Controller('v1/accounts')
+export class OpenAccountController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @AllowRoles('admin')
+  @ApiOperation({ summary: 'Open an account with its plan; the first cycle starts. Same id and body again: 200.' })
+  @ApiResponse({ status: 201, description: 'opened' })
+  @ApiResponse({ status: 200, description: 'already open with the same name and plan' })
+  @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED: the id exists with another name or plan' })
+  async open(@Body() dto: OpenAccountDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) res: Response) {
+    if (!canAccessAccount(ctx.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
+    const plan: Plan = {
+      creditTypes: Object.fromEntries(
+        [...dto.plan.creditTypes.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([type, p]) => [
+            type,
+            {
+              allocation: p.allocation,
+              overdraft: p.overdraft?.policy === 'allow' ? { policy: 'allow', ...(p.overdraft.limit === undefined ? {} : { limit: p.overdraft.limit }) } : { policy: 'deny' },
+            },
+          ]),
+      ),
+      cycle: dto.plan.cycle
+        ? { period: 'month', anchorDay: dto.plan.cycle.anchorDay, timezone: 'UTC' }
+        : { period: 'month', anchorDay: 1, timezone: 'UTC' },
+    };
+    const outcome: Outcome<unknown> = await this.commands.execute(new OpenAccountCommand(dto.accountId, dto.name, plan, ctx));
+    res.status(outcome.status);
+    return outcome.body;
+  }
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { Outcome } from '../../http/views';
+import { RefundCreditsCommand } from './refund-credits.command';
+import { RefundCreditsDto } from './refund-credits.dto';
+
+@ApiTags('credits')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/refunds')
+export class RefundCreditsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @AllowRoles('admin', 'service')
+  @ApiOperation({ summary: 'Refund all or part of one earlier consumption. Same refundId again: 200, same body.' })
+  @ApiResponse({ status: 409, description: 'REFUND_EXCEEDS_CONSUMPTION, CONSUMPTION_NOT_FOUND, IDEMPOTENCY_KEY_REUSED' })
+  async refund(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: RefundCreditsDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const data = { refundId: dto.refundId, consumptionId: dto.consumptionId, credits: dto.credits ?? undefined, reason: dto.reason };
+    const outcome: Outcome<unknown> = await this.commands.execute(new RefundCreditsCommand(accountId, data, ctx));
+    res.status(outcome.status);
+    return outcome.body;
+  }
+}

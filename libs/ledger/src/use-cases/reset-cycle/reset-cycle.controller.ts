@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { Outcome } from '../../http/views';
+import { ResetCycleCommand } from './reset-cycle.command';
+import { ResetCycleDto } from './reset-cycle.dto';
+
+@ApiTags('cycles')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/cycles')
+export class ResetCycleController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @AllowRoles('admin')
+  @ApiOperation({ summary: 'Close the current cycle (closing figures recorded) and open cycleId with fresh allocations. Same cycleId again: 200, nothing appended.' })
+  @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED, UNKNOWN_CREDIT_TYPE' })
+  async reset(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: ResetCycleDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const allocations = dto.allocations ? Object.fromEntries([...dto.allocations.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
+    const outcome: Outcome<unknown> = await this.commands.execute(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, ctx));
+    res.status(outcome.status);
+    return outcome.body;
+  }
+}
