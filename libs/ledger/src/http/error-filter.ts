@@ -38,6 +38,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
       if (typeof response === 'object' && response !== null && 'error' in response && typeof (response as { error: unknown }).error === 'string' && /^[A-Z_]+$/.test((response as { error: string }).error)) {
         return [status, response as Record<string, unknown>];
       }
+      if (status === 400) {
+        // Framework-level 400s (e.g. a body that is not JSON): name the body as the offending field.
+        return [status, { error: 'VALIDATION_FAILED', message: e.message, details: [{ field: 'body', reason: e.message }] }];
+      }
       return [status, { error: codeForStatus(status), message: e.message }];
     }
     const bp = e as BodyParserError;
