@@ -127,12 +127,15 @@ async function startServer(dataDir: string, port: number): Promise<ChildProcess>
   throw new Error('server did not start');
 }
 
-async function post(base: string, headers: Record<string, string>, path: string, body: unknown) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function post(base: string, headers: Record<string, string>, path: string, body: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 
-async function get(base: string, headers: Record<string, string>, path: string) {
+async function get(base: string, headers: Record<string, string>, path: string): Promise<{ status: number; body: Json }> {
   const res = await fetch(base + path, { headers });
   return { status: res.status, body: await res.json() };
 }

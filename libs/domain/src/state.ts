@@ -375,7 +375,8 @@ export function consumptionFingerprint(d: {
   dataRequested: string | null;
   dataKey: string | null;
 }): string {
-  return canonicalJson([
+  // An array of primitives: plain JSON is already canonical.
+  return JSON.stringify([
     d.userId,
     d.creditType,
     d.feature,
@@ -388,11 +389,11 @@ export function consumptionFingerprint(d: {
 }
 
 export function refundFingerprint(consumptionId: string, creditsRequested: number | null, reason: string): string {
-  return canonicalJson([consumptionId, creditsRequested, reason]);
+  return JSON.stringify([consumptionId, creditsRequested, reason]);
 }
 
 export function grantFingerprint(creditType: string, credits: number, reason: string, expiresAt: string | null): string {
-  return canonicalJson([creditType, credits, reason, expiresAt]);
+  return JSON.stringify([creditType, credits, reason, expiresAt]);
 }
 
 /** Folds events into a state: the balance of every credit type is, by construction, this fold. */

@@ -77,7 +77,11 @@ export interface Subscription {
 export type BatchHandler = (events: readonly RecordedEvent[]) => Promise<void> | void;
 
 export interface EventStore {
-  /** Appends atomically (all or none) if the stream is at `expectedRevision` (NO_STREAM for a new stream). */
+  /**
+   * Appends atomically (all or none) if the stream is at `expectedRevision` (NO_STREAM for a new
+   * stream). Idempotent: repeating an append (same stream, same expected revision, same event ids)
+   * that is already stored answers with its first result and writes nothing.
+   */
   append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
@@ -98,14 +102,6 @@ export class WrongExpectedRevisionError extends Error {
   ) {
     super(`stream ${streamId} is at revision ${actualRevision}, expected ${expectedRevision}`);
     this.name = 'WrongExpectedRevisionError';
-  }
-}
-
-/** An event id already stored, in a way that is not a retry of the same append. */
-export class DuplicateEventIdError extends Error {
-  constructor(readonly eventId: string) {
-    super(`event id ${eventId} is already stored elsewhere`);
-    this.name = 'DuplicateEventIdError';
   }
 }
 

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { describeEventStoreContract } from '../testing/event-store-contract';
 import { NO_STREAM } from '../event-store.port';
-import { SqliteEventStore, SQLITE_FILE_NAME } from './sqlite-event-store';
+import { SqliteEventStore } from './sqlite-event-store';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -25,10 +24,9 @@ const ev = (n: number) => ({
 });
 
 describe('sqlite adapter specifics', () => {
-  it('runs in WAL mode with synchronous=FULL (fsync before ack)', async () => {
+  it('writes in WAL mode with synchronous=FULL (fsync before ack)', async () => {
     const store = SqliteEventStore.open(tempDir());
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(await store.durability()).toEqual({ journalMode: 'wal', synchronous: 2 }); // 2 = FULL
     await store.close();
   });
 
@@ -59,8 +57,8 @@ describe('sqlite adapter specifics', () => {
     const sub = store.subscribeToAll({ after: 0 }, (batch) => {
       seen.push(...batch.map((e) => e.position));
     });
-    // A second connection stands in for another process writing the file.
-    const other = new SqliteEventStore(new Database(join(dir, SQLITE_FILE_NAME)));
+    // A second store on the same file (its own connections and writer) stands in for another process.
+    const other = SqliteEventStore.open(dir);
     await other.append('s_x', NO_STREAM, [ev(1)]);
     const start = Date.now();
     while (seen.length < 1 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));

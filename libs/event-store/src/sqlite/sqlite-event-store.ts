@@ -2,14 +2,13 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { catchUpSubscription } from '../catch-up-subscription';
 import {
   AppendResult,
   BatchHandler,
-  DuplicateEventIdError,
   EventStore,
   EventToAppend,
-  NO_STREAM,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -19,26 +18,18 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
+import { writerThreadSource } from './sqlite-writer-thread';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
-/** Events per group commit at most (a batch larger than this still commits alone). */
+/** Events per group commit at most (a single larger append still commits alone). */
 export const MAX_EVENTS_PER_GROUP_COMMIT = 20_000;
 /** Fallback poll for subscribers when another process writes the file. */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** WAL pages before the writer checkpoints (4 KiB pages: ~40 MiB); fewer, larger checkpoints. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 export const SQLITE_FILE_NAME = 'ledger.sqlite';
-
-interface PendingAppend {
-  readonly streamId: string;
-  readonly expectedRevision: number;
-  readonly events: readonly EventToAppend[];
-  readonly rows: readonly { eventId: string; type: string; data: string; metadata: string }[];
-  readonly resolve: (r: AppendResult) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-type AppendOutcome = { ok: true; value: AppendResult } | { ok: false; error: unknown };
 
 interface EventRow {
   position: number;
@@ -50,82 +41,143 @@ interface EventRow {
   metadata: string;
 }
 
+type WriterOutcome =
+  | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
+  | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
+
+type WriterMessage =
+  | { type: 'ready'; journalMode: string; synchronous: number }
+  | { type: 'committed'; results: WriterOutcome[]; commits: number }
+  | { type: 'closed' };
+
 export interface SqliteEventStoreStats {
   readonly appends: number;
   readonly commits: number;
   readonly events: number;
 }
 
+export interface SqliteDurability {
+  readonly journalMode: string;
+  /** 2 = FULL: the WAL is fsynced at every commit. */
+  readonly synchronous: number;
+}
+
+/**
+ * Positions are the table's rowid (INTEGER PRIMARY KEY). Rows are never deleted, so a new rowid
+ * is always the largest so far: strictly increasing in commit order, never reused. There is no
+ * global index on event_id: a retried append is recognised at the revisions it would occupy
+ * (see the writer), which keeps every commit to one random index page per stream touched.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
-     position   INTEGER PRIMARY KEY AUTOINCREMENT,
+     position   INTEGER PRIMARY KEY,
      stream_id  TEXT    NOT NULL,
      revision   INTEGER NOT NULL,
-     event_id   TEXT    NOT NULL UNIQUE,
+     event_id   TEXT    NOT NULL,
      type       TEXT    NOT NULL,
      data       TEXT    NOT NULL,
      metadata   TEXT    NOT NULL
    );
-   CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);
-   CREATE INDEX events_stream_position ON events (stream_id, position);`,
+   CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);`,
 ];
 
 /**
- * Embedded event store on one SQLite file (WAL, synchronous=FULL). Appends arriving in the same
- * turn of the event loop are group-committed: one transaction, one fsync, each append still
- * atomic on its own (a savepoint each), and nobody is answered before the commit is on disk.
+ * Embedded event store on one SQLite file (WAL, synchronous=FULL). A writer thread group-commits
+ * the appends that queue up while it is busy: one transaction and one fsync for the group, each
+ * append checked and applied on its own (all or nothing), and no append is acknowledged before
+ * its commit is on disk. Reads use this thread's own connection (WAL readers never block the writer).
  */
 export class SqliteEventStore implements EventStore {
-  readonly db: Database.Database;
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
+  private readonly db: Database.Database;
+  private readonly writer: Worker;
+  private readonly ready: Promise<SqliteDurability>;
+  private readonly pending = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: unknown) => void; events: number }>();
+  private nextId = 1;
   private closed = false;
+  private writerFailure: Error | undefined;
+  private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
-
   private readonly stmt: {
-    insert: Database.Statement;
-    lastRevision: Database.Statement;
-    byEventId: Database.Statement;
     readStream: Database.Statement;
     readStreamAfter: Database.Statement;
     readAll: Database.Statement;
     head: Database.Statement;
   };
-  private readonly appendOne: (a: PendingAppend) => AppendResult;
-  private readonly commitGroup: Database.Transaction<(batch: readonly PendingAppend[], out: AppendOutcome[]) => void>;
 
   static open(dataDir: string): SqliteEventStore {
     mkdirSync(dataDir, { recursive: true });
-    return new SqliteEventStore(new Database(join(dataDir, SQLITE_FILE_NAME)));
+    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME));
   }
 
-  constructor(db: Database.Database) {
-    this.db = db;
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL'); // fsync the WAL at every commit: an ack means on disk
-    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    migrate(db, 'event_store', MIGRATIONS);
-    this.committed.setMaxListeners(0);
+  private constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    migrate(this.db, 'event_store', MIGRATIONS);
     this.stmt = {
-      insert: db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
-      lastRevision: db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck(),
-      byEventId: db.prepare('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
-      readStream: db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
-      readStreamAfter: db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY position LIMIT ?'),
-      readAll: db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
-      head: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+      // Index-only filter: the (stream_id, revision) index entries carry the rowid, which is the position.
+      readStreamAfter: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY revision LIMIT ?'),
+      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
     };
-    this.appendOne = db.transaction((a: PendingAppend) => this.appendInSavepoint(a));
-    this.commitGroup = db.transaction((batch: readonly PendingAppend[], out: AppendOutcome[]) => {
-      for (const a of batch) {
-        try {
-          out.push({ ok: true, value: this.appendOne(a) });
-        } catch (error) {
-          out.push({ ok: false, error });
-        }
-      }
+    this.committed.setMaxListeners(0);
+
+    this.writer = new Worker(writerThreadSource(), {
+      eval: true,
+      workerData: {
+        file,
+        driverPath: require.resolve('better-sqlite3'),
+        busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+        walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
+        maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
+        maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
+      },
     });
+    let markReady!: (d: SqliteDurability) => void;
+    this.ready = new Promise((resolve) => (markReady = resolve));
+    this.ready.catch(() => undefined);
+    this.writer.on('message', (m: WriterMessage) => {
+      if (m.type === 'ready') markReady({ journalMode: m.journalMode, synchronous: m.synchronous });
+      else if (m.type === 'committed') this.onCommitted(m.results, m.commits);
+      else this.writerClosed?.();
+    });
+    this.writer.on('error', (e) => this.failWriter(e));
+    this.writer.on('exit', (code) => {
+      if (!this.closed) this.failWriter(new Error(`SQLite writer thread exited (code ${code})`));
+      this.writerClosed?.();
+    });
+  }
+
+  private failWriter(e: Error): void {
+    this.writerFailure = e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private onCommitted(results: WriterOutcome[], commits: number): void {
+    this.counters.commits += commits;
+    let head = 0;
+    for (const r of results) {
+      const p = this.pending.get(r.id);
+      if (!p) continue;
+      this.pending.delete(r.id);
+      if (r.ok) {
+        this.counters.appends++;
+        this.counters.events += p.events;
+        head = Math.max(head, r.positions[r.positions.length - 1]);
+        p.resolve({ nextExpectedRevision: r.nextExpectedRevision, positions: r.positions });
+      } else {
+        p.reject(toError(r.error));
+      }
+    }
+    if (head > 0) this.committed.emit('committed', head);
+  }
+
+  /** What the writer connection runs with (journal mode, synchronous level). */
+  durability(): Promise<SqliteDurability> {
+    return this.ready;
   }
 
   stats(): SqliteEventStoreStats {
@@ -134,101 +186,24 @@ export class SqliteEventStore implements EventStore {
 
   append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
+    if (this.writerFailure) return Promise.reject(this.writerFailure);
     try {
       validateAppend(streamId, expectedRevision, events);
     } catch (e) {
       return Promise.reject(e);
     }
-    // Serialize before queueing, so a payload that cannot be stored fails alone.
-    const rows = events.map((e) => ({
-      eventId: e.eventId,
-      type: e.type,
-      data: JSON.stringify(e.data),
-      metadata: JSON.stringify(e.metadata),
-    }));
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, expectedRevision, events, rows, resolve, reject });
-      this.scheduleFlush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private takeGroup(): PendingAppend[] {
-    let events = 0;
-    let n = 0;
-    while (n < this.queue.length && n < MAX_APPENDS_PER_GROUP_COMMIT) {
-      events += this.queue[n].rows.length;
-      if (n > 0 && events > MAX_EVENTS_PER_GROUP_COMMIT) break;
-      n++;
-    }
-    return this.queue.splice(0, n);
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    const group = this.takeGroup();
-    if (this.queue.length > 0) this.scheduleFlush();
-    const out: AppendOutcome[] = [];
+    // Serialized here, so a payload that cannot be stored fails alone and the writer only writes.
+    let rows: [string, string, string, string][];
     try {
-      this.commitGroup.immediate(group, out);
-    } catch (error) {
-      // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored.
-      for (const a of group) a.reject(error);
-      return;
+      rows = events.map((e) => [e.eventId, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)]);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    this.counters.commits++;
-    let head = 0;
-    group.forEach((a, i) => {
-      const r = out[i];
-      if (r.ok) {
-        this.counters.appends++;
-        this.counters.events += a.rows.length;
-        head = Math.max(head, r.value.positions[r.value.positions.length - 1]);
-        a.resolve(r.value);
-      } else {
-        a.reject(r.error);
-      }
+    const id = this.nextId++;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, events: rows.length });
+      this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
     });
-    if (head > 0) this.committed.emit('committed', head);
-  }
-
-  private appendInSavepoint(a: PendingAppend): AppendResult {
-    const first = this.stmt.byEventId.get(a.rows[0].eventId) as { stream_id: string; revision: number; position: number } | undefined;
-    if (first) return this.replayedAppend(a, first);
-    const current = (this.stmt.lastRevision.get(a.streamId) as number | undefined) ?? NO_STREAM;
-    if (current !== a.expectedRevision) throw new WrongExpectedRevisionError(a.streamId, a.expectedRevision, current);
-    const positions: number[] = [];
-    let revision = current;
-    for (const row of a.rows) {
-      revision++;
-      try {
-        const info = this.stmt.insert.run(a.streamId, revision, row.eventId, row.type, row.data, row.metadata);
-        positions.push(Number(info.lastInsertRowid));
-      } catch (e) {
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateEventIdError(row.eventId);
-        throw e;
-      }
-    }
-    return { nextExpectedRevision: revision, positions };
-  }
-
-  /** The first event id is stored: a retry of the very same append succeeds with its first result. */
-  private replayedAppend(a: PendingAppend, first: { stream_id: string; revision: number; position: number }): AppendResult {
-    const positions: number[] = [];
-    for (let i = 0; i < a.rows.length; i++) {
-      const row = this.stmt.byEventId.get(a.rows[i].eventId) as { stream_id: string; revision: number; position: number } | undefined;
-      if (!row || row.stream_id !== a.streamId || row.revision !== first.revision + i) {
-        throw new DuplicateEventIdError(a.rows[i].eventId);
-      }
-      positions.push(row.position);
-    }
-    return { nextExpectedRevision: first.revision + a.rows.length - 1, positions };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -273,15 +248,35 @@ export class SqliteEventStore implements EventStore {
   }
 
   async ping(): Promise<void> {
+    if (this.writerFailure) throw this.writerFailure;
     this.db.prepare('SELECT 1').get();
   }
 
+  /** Waits for queued appends to be answered, then stops the writer and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.queue.length > 0) this.flush();
     this.closed = true;
+    await Promise.allSettled([...this.pending.values()].map((p) => new Promise<void>((r) => {
+      const { resolve, reject } = p;
+      p.resolve = (v) => (resolve(v), r());
+      p.reject = (e) => (reject(e), r());
+    })));
+    if (!this.writerFailure) {
+      await new Promise<void>((resolve) => {
+        this.writerClosed = resolve;
+        this.writer.postMessage({ type: 'close' });
+      });
+    }
+    await this.writer.terminate();
     this.db.close();
   }
+}
+
+function toError(e: Record<string, unknown> & { name: string; message: string }): Error {
+  if (e.name === 'WrongExpectedRevisionError') {
+    return new WrongExpectedRevisionError(e.streamId as string, e.expectedRevision as number, e.actualRevision as number);
+  }
+  return new Error(e.message);
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
@@ -299,9 +294,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 /** Applies numbered migrations once, in order, recording them in `schema_migrations`. */
 export function migrate(db: Database.Database, component: string, migrations: readonly string[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))');
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]),
-  );
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]);
   migrations.forEach((sql, i) => {
     const version = i + 1;
     if (applied.has(version)) return;

@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from 'uuid';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CURRENT_SCHEMA_VERSION, fold, LEDGER_EVENT_TYPES, LedgerEvent, OpenAccountState } from '../../../domain/src';
@@ -63,6 +64,7 @@ describe('event codec and golden fixtures (schemaVersion 1)', () => {
   it('derives event ids from stream, command and index (a retried append is recognised by the store)', () => {
     expect(eventIdFor('account-acme', 'consume:c1', 0)).toBe(eventIdFor('account-acme', 'consume:c1', 0));
     expect(eventIdFor('account-acme', 'consume:c1', 0)).not.toBe(eventIdFor('account-acme', 'consume:c1', 1));
+    expect(eventIdFor('account-acme', 'consume:c1', 7)).toBe(uuidv5('account-acme\u0000consume:c1\u00007', '6f1d9a52-3c7e-4b8a-9d21-5e0c7f4a8b13'));
     expect(eventIdFor('account-acme', 'consume:c1', 0)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 

@@ -1,0 +1,201 @@
+import 'reflect-metadata';
+import { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createLedgerApp } from '../apps/ledger-api/src/app';
+import {
+  ConsumeCreditsCommand,
+  encodeEvents,
+  EVENT_STORE,
+  LedgerConfig,
+  LedgerModule,
+  OpenAccountCommand,
+} from '../libs/ledger/src';
+import { SqliteEventStore } from '../libs/event-store/src';
+import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
+import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
+import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+
+const ACCOUNTS = 1_000;
+const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
+const IN_FLIGHT = 64;
+const CONCURRENT_TOTAL = Number(process.env.BENCH_CONCURRENT ?? 150_000);
+const BATCH_ITEMS = 1_000;
+const BATCH_REQUESTS = Number(process.env.BENCH_BATCHES ?? 200);
+const BATCH_CLIENTS = 4;
+const ADMIN_KEY = 'bench-superuser-key-0123456789';
+const CTX = { principal: { kind: 'superuser' as const }, actor: 'bench', correlationId: 'bench' };
+const PLAN = {
+  creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
+  cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },
+};
+
+function config(dataDir: string): LedgerConfig {
+  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent' };
+}
+
+const accountId = (i: number) => `bench_${i}`;
+const item = (id: string, rnd: () => number) => ({
+  consumptionId: id,
+  userId: `user_${Math.floor(rnd() * 25)}`,
+  creditType: rnd() < 0.7 ? 'email' : 'mobile',
+  feature: 'people_search',
+  action: rnd() < 0.7 ? 'email_reveal' : 'mobile_reveal',
+  credits: 1,
+  description: 'Contact revealed from a saved search',
+  dataRequested: 'email',
+});
+
+async function openAccounts(bus: CommandBus): Promise<void> {
+  await Promise.all(Array.from({ length: ACCOUNTS }, (_, i) => bus.execute(new OpenAccountCommand(accountId(i), `Bench ${i}`, PLAN, CTX))));
+}
+
+async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupSize: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), { logger: false });
+  try {
+    const bus = ctx.get(CommandBus);
+    await openAccounts(bus);
+    const rnd = seededRandom(42);
+
+    // (a) one at a time: every command waits for its own fsync.
+    const latA: number[] = [];
+    const startA = nowMs();
+    for (let i = 0; i < ONE_AT_A_TIME; i++) {
+      const t = nowMs();
+      await bus.execute(new ConsumeCreditsCommand(accountId(Math.floor(rnd() * ACCOUNTS)), item(`a${i}`, rnd), CTX));
+      latA.push(nowMs() - t);
+    }
+    const a = summarize('(a) command bus, one at a time', ONE_AT_A_TIME, (nowMs() - startA) / 1000, latA);
+
+    // (b) 64 in flight across 1,000 accounts: appends of different accounts share group commits.
+    const store = ctx.get<SqliteEventStore>(EVENT_STORE);
+    const before = store.stats();
+    const latB: number[] = [];
+    let next = 0;
+    const startB = nowMs();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= CONCURRENT_TOTAL) return;
+          const t = nowMs();
+          await bus.execute(new ConsumeCreditsCommand(accountId(Math.floor(rnd() * ACCOUNTS)), item(`b${i}`, rnd), CTX));
+          latB.push(nowMs() - t);
+        }
+      }),
+    );
+    const b = summarize(`(b) command bus, ${IN_FLIGHT} in flight, ${fmt(ACCOUNTS)} accounts`, CONCURRENT_TOTAL, (nowMs() - startB) / 1000, latB);
+    const after = store.stats();
+    return { a, b, groupSize: (after.events - before.events) / Math.max(1, after.commits - before.commits) };
+  } finally {
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function batchOverHttp(): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
+  const app: INestApplication = await createLedgerApp(config(dir));
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  try {
+    await openAccounts(app.get(CommandBus));
+    const rnd = seededRandom(7);
+    const bodies = Array.from({ length: BATCH_REQUESTS }, (_, r) => ({
+      account: accountId(Math.floor(rnd() * ACCOUNTS)),
+      body: JSON.stringify({ items: Array.from({ length: BATCH_ITEMS }, (_, i) => item(`h${r}_${i}`, rnd)) }),
+    }));
+    const latencies: number[] = [];
+    let next = 0;
+    let failures = 0;
+    const start = nowMs();
+    await Promise.all(
+      Array.from({ length: BATCH_CLIENTS }, async () => {
+        for (;;) {
+          const r = next++;
+          if (r >= bodies.length) return;
+          const t = nowMs();
+          const res = await fetch(`http://127.0.0.1:${port}/v1/accounts/${bodies[r].account}/consumptions/batch`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+            body: bodies[r].body,
+          });
+          const json = (await res.json()) as { summary?: { created: number } };
+          if (res.status !== 200 || json.summary?.created !== BATCH_ITEMS) failures++;
+          latencies.push(nowMs() - t);
+        }
+      }),
+    );
+    if (failures > 0) throw new Error(`${failures} batch requests did not create all their items`);
+    return summarize(`(c) HTTP batch endpoint, ${BATCH_ITEMS} items/request, ${BATCH_CLIENTS} clients (latency per request)`, BATCH_REQUESTS * BATCH_ITEMS, (nowMs() - start) / 1000, latencies);
+  } finally {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The events the ledger writes, serialized as it serializes them, for the raw writer. */
+function serializedEvents(count: number): string[] {
+  const rnd = seededRandom(1);
+  let state = initialState();
+  const opened = decide({ type: 'OpenAccount', at: new Date().toISOString(), data: { accountId: 'raw', name: 'Raw', plan: PLAN } }, state);
+  if (opened.kind === 'accepted') for (const e of opened.events) state = evolve(state, e);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const d = decide({ type: 'ConsumeCredits', at: new Date().toISOString(), data: item(`r${i}`, rnd) }, state);
+    if (d.kind !== 'accepted') continue;
+    const events: LedgerEvent[] = [...d.events];
+    for (const e of events) state = evolve(state, e);
+    for (const x of encodeEvents('account-raw', `consume:r${i}`, events, { actor: 'bench', correlationId: 'bench', recordedAt: new Date().toISOString() })) {
+      out.push(JSON.stringify(x));
+    }
+  }
+  return out;
+}
+
+function row(m: Measured, raw: number): string {
+  return `| ${m.label} | ${fmt(m.operations)} | ${fmt(m.perSecond)} | ${fmt(m.latencyMsP50, 2)} | ${fmt(m.latencyMsP99, 2)} | ${fmt(raw)} | ${fmt((100 * m.perSecond) / raw, 1)}% |`;
+}
+
+async function main(): Promise<void> {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    /* not a git checkout */
+  }
+  console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
+  console.log('running (a) and (b) through the CommandBus, (c) over HTTP, then the raw fsync ceiling on the same disk…');
+
+  const { a, b, groupSize } = await commandBusScenarios();
+  const c = await batchOverHttp();
+
+  const events = serializedEvents(60_000);
+  const rawDir = mkdtempSync(join(tmpdir(), 'ledger-bench-raw-'));
+  try {
+    const rawA = rawFsyncEventsPerSecond(join(rawDir, 'a.log'), events.slice(0, 3_000), 1);
+    const rawB = rawFsyncEventsPerSecond(join(rawDir, 'b.log'), events, Math.max(1, Math.round(groupSize)));
+    const rawC = rawFsyncEventsPerSecond(join(rawDir, 'c.log'), events, BATCH_ITEMS);
+    console.log('');
+    console.log('| scenario | consumptions | durable consumptions/s | p50 ms | p99 ms | raw fsync ceiling, events/s (same events, same batching) | ledger / raw |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log(row(a, rawA));
+    console.log(row(b, rawB));
+    console.log(row(c, rawC));
+    console.log('');
+    console.log(`(b) group commit: ${fmt(groupSize, 1)} events per fsync on average; raw ceiling for (b) written with the same batch size.`);
+    console.log(`targets: (b) >= 50,000/s with p99 < 10 ms -> ${b.perSecond >= 50_000 && b.latencyMsP99 < 10 ? 'met' : 'MISSED'}; (c) >= 100,000/s -> ${c.perSecond >= 100_000 ? 'met' : 'MISSED'}`);
+  } finally {
+    rmSync(rawDir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/** Small measurement helpers for the benchmarks (latencies in milliseconds). */
+export function percentile(sortedMs: readonly number[], p: number): number {
+  if (sortedMs.length === 0) return 0;
+  const i = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
+  return sortedMs[i];
+}
+
+export interface Measured {
+  readonly label: string;
+  readonly operations: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly latencyMsP50: number;
+  readonly latencyMsP99: number;
+}
+
+export function summarize(label: string, operations: number, seconds: number, latenciesMs: number[]): Measured {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    label,
+    operations,
+    seconds,
+    perSecond: operations / seconds,
+    latencyMsP50: percentile(sorted, 50),
+    latencyMsP99: percentile(sorted, 99),
+  };
+}
+
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Deterministic PRNG (mulberry32) so that runs are comparable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
