@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { execSync } from 'node:child_process';
+import { execSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '../libs/ledger/src';
 import { SqliteEventStore } from '../libs/event-store/src';
 import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
+import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
@@ -105,34 +106,16 @@ async function batchOverHttp(): Promise<Measured> {
   const port = (app.getHttpServer().address() as { port: number }).port;
   try {
     await openAccounts(app.get(CommandBus));
-    const rnd = seededRandom(7);
-    const bodies = Array.from({ length: BATCH_REQUESTS }, (_, r) => ({
-      account: accountId(Math.floor(rnd() * ACCOUNTS)),
-      body: JSON.stringify({ items: Array.from({ length: BATCH_ITEMS }, (_, i) => item(`h${r}_${i}`, rnd)) }),
-    }));
-    const latencies: number[] = [];
-    let next = 0;
-    let failures = 0;
-    const start = nowMs();
-    await Promise.all(
-      Array.from({ length: BATCH_CLIENTS }, async () => {
-        for (;;) {
-          const r = next++;
-          if (r >= bodies.length) return;
-          const t = nowMs();
-          const res = await fetch(`http://127.0.0.1:${port}/v1/accounts/${bodies[r].account}/consumptions/batch`, {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
-            body: bodies[r].body,
-          });
-          const json = (await res.json()) as { summary?: { created: number } };
-          if (res.status !== 200 || json.summary?.created !== BATCH_ITEMS) failures++;
-          latencies.push(nowMs() - t);
-        }
-      }),
-    );
+    const job: BatchClientJob = { port, adminKey: ADMIN_KEY, accounts: ACCOUNTS, requests: BATCH_REQUESTS, itemsPerRequest: BATCH_ITEMS, clients: BATCH_CLIENTS };
+    const client = fork(join(__dirname, 'http-batch-client.js'));
+    const result = await new Promise<BatchClientResult>((resolve, reject) => {
+      client.once('message', (m) => resolve(m as BatchClientResult));
+      client.once('exit', (code) => code !== 0 && reject(new Error(`batch client exited with ${code}`)));
+      client.send(job);
+    });
+    const { failures, latenciesMs: latencies } = result;
     if (failures > 0) throw new Error(`${failures} batch requests did not create all their items`);
-    return summarize(`(c) HTTP batch endpoint, ${BATCH_ITEMS} items/request, ${BATCH_CLIENTS} clients (latency per request)`, BATCH_REQUESTS * BATCH_ITEMS, (nowMs() - start) / 1000, latencies);
+    return summarize(`(c) HTTP batch endpoint, ${BATCH_ITEMS} items/request, ${BATCH_CLIENTS} clients (latency per request)`, BATCH_REQUESTS * BATCH_ITEMS, result.seconds, latencies);
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });

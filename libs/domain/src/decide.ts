@@ -16,7 +16,6 @@ import {
   AccountState,
   Bucket,
   bucketOrder,
-  consumptionFingerprint,
   CreditTypeState,
   cycleBucketId,
   evolve,
@@ -25,6 +24,7 @@ import {
   openAccountFingerprint,
   purchaseKey,
   refundFingerprint,
+  sameConsumptionRequest,
 } from './state';
 
 /**
@@ -168,20 +168,11 @@ function consumeCredits(command: ConsumeCredits, state: OpenAccountState): Decis
   const description = c.description ?? null;
   const dataRequested = c.dataRequested ?? null;
   const dataKey = c.dataKey ?? null;
-  const fingerprint = consumptionFingerprint({
-    userId: c.userId,
-    creditType: c.creditType,
-    feature: c.feature,
-    action: c.action,
-    creditsRequested: c.credits,
-    description,
-    dataRequested,
-    dataKey,
-  });
   const earlier = state.index.consumptions.get(c.consumptionId);
   if (earlier) {
     const sameTime = c.occurredAt === undefined || iso(c.occurredAt) === earlier.occurredAt;
-    if (earlier.fingerprint === fingerprint && sameTime) return DUPLICATE;
+    const request = { userId: c.userId, creditType: c.creditType, feature: c.feature, action: c.action, creditsRequested: c.credits, description, dataRequested, dataKey };
+    if (sameConsumptionRequest(earlier.request, request) && sameTime) return DUPLICATE;
     refuse(DomainErrorCode.IdempotencyKeyReused, `consumptionId ${c.consumptionId} was already used with another payload`, {
       consumptionId: c.consumptionId,
     });

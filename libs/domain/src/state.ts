@@ -18,7 +18,8 @@ export interface CreditTypeState {
 }
 
 export interface ConsumptionRecord {
-  readonly fingerprint: string;
+  /** The client's fields, kept to recognise a retry (same id, same payload). */
+  readonly request: ConsumptionRequest;
   readonly occurredAt: string;
   readonly userId: string;
   readonly creditType: string;
@@ -229,7 +230,7 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
       const d = event.data;
       const ct = s.creditTypes[d.creditType];
       s.index.consumptions.set(d.consumptionId, {
-        fingerprint: consumptionFingerprint(d),
+        request: d,
         occurredAt: event.occurredAt,
         userId: d.userId,
         creditType: d.creditType,
@@ -365,27 +366,30 @@ function requireOpen(state: AccountState, type: string): OpenAccountState {
   return state;
 }
 
-export function consumptionFingerprint(d: {
-  userId: string;
-  creditType: string;
-  feature: string;
-  action: string;
-  creditsRequested: number;
-  description: string | null;
-  dataRequested: string | null;
-  dataKey: string | null;
-}): string {
-  // An array of primitives: plain JSON is already canonical.
-  return JSON.stringify([
-    d.userId,
-    d.creditType,
-    d.feature,
-    d.action,
-    d.creditsRequested,
-    d.description,
-    d.dataRequested,
-    d.dataKey,
-  ]);
+/** What a client sent for a consumption: a retry must send the same. */
+export interface ConsumptionRequest {
+  readonly userId: string;
+  readonly creditType: string;
+  readonly feature: string;
+  readonly action: string;
+  readonly creditsRequested: number;
+  readonly description: string | null;
+  readonly dataRequested: string | null;
+  readonly dataKey: string | null;
+}
+
+/** Field by field (no string building: this runs for every consumption on the hot path). */
+export function sameConsumptionRequest(a: ConsumptionRequest, b: ConsumptionRequest): boolean {
+  return (
+    a.userId === b.userId &&
+    a.creditType === b.creditType &&
+    a.feature === b.feature &&
+    a.action === b.action &&
+    a.creditsRequested === b.creditsRequested &&
+    a.description === b.description &&
+    a.dataRequested === b.dataRequested &&
+    a.dataKey === b.dataKey
+  );
 }
 
 export function refundFingerprint(consumptionId: string, creditsRequested: number | null, reason: string): string {

@@ -1,5 +1,4 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { FieldProblem, validationFailed } from './api-error';
 
@@ -30,12 +29,16 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** Validates one plain value against a DTO class, for inputs validated item by item (batches). */
+/**
+ * Validates one plain value against a flat DTO class (no nested DTOs, no transforms), for inputs
+ * validated item by item (batches). Copying the fields onto an instance is all class-validator
+ * needs, and an order of magnitude cheaper than class-transformer on a 1,000-item batch.
+ */
 export function validatePlain<T extends object>(cls: new () => T, plain: unknown): { value: T } | { problems: FieldProblem[] } {
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { problems: [{ field: '', reason: 'each item must be a JSON object' }] };
   }
-  const value = plainToInstance(cls, plain);
+  const value = Object.assign(new cls(), plain);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length === 0 ? { value } : { problems: toFieldProblems(errors) };
 }

@@ -1,12 +1,21 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, createParamDecorator, ExecutionContext, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request } from 'express';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
+import { validationFailed } from '../../http/api-error';
 import { Ctx, RequestContext } from '../../http/request-context';
+import { validatePlain } from '../../http/validation';
 import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
 import { ConsumeCreditsBatchDto, MAX_BATCH_ITEMS } from './consume-credits-batch.dto';
 import { BatchOutcome } from './consume-credits-batch.handler';
+
+/**
+ * The parsed JSON body, untouched by the global ValidationPipe: its transform would deep-copy
+ * 1,000 items that the handler validates one by one anyway (a bad item must not fail the batch).
+ */
+const BatchBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
 
 @ApiTags('credits')
 @ApiBearerAuth()
@@ -17,10 +26,13 @@ export class ConsumeCreditsBatchController {
   @Post()
   @HttpCode(200)
   @AllowRoles('admin', 'service')
+  @ApiBody({ type: ConsumeCreditsBatchDto })
   @ApiOperation({
     summary: `Up to ${MAX_BATCH_ITEMS} consumptions in order, one result each (status 201/200/400/409); one durable append for the lot.`,
   })
-  batch(@Param('accountId', AccountIdPipe) accountId: string, @Body() dto: ConsumeCreditsBatchDto, @Ctx() ctx: RequestContext): Promise<BatchOutcome> {
-    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, dto.items, ctx));
+  batch(@Param('accountId', AccountIdPipe) accountId: string, @BatchBody() body: unknown, @Ctx() ctx: RequestContext): Promise<BatchOutcome> {
+    const envelope = validatePlain(ConsumeCreditsBatchDto, body);
+    if ('problems' in envelope) throw validationFailed(envelope.problems.map((p) => ({ field: p.field || 'body', reason: p.reason })));
+    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, envelope.value.items, ctx));
   }
 }
