@@ -57,7 +57,7 @@ async function openAccounts(bus: CommandBus): Promise<void> {
 
 async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupSize: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), { logger: false });
+  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), { logger: false, abortOnError: false });
   try {
     const bus = ctx.get(CommandBus);
     await openAccounts(bus);
@@ -134,7 +134,7 @@ function serializedEvents(count: number): string[] {
     if (d.kind !== 'accepted') continue;
     const events: LedgerEvent[] = [...d.events];
     for (const e of events) state = evolve(state, e);
-    for (const x of encodeEvents('account-raw', `consume:r${i}`, events, { actor: 'bench', correlationId: 'bench', recordedAt: new Date().toISOString() })) {
+    for (const x of encodeEvents(`consume:r${i}`, events, { actor: 'bench', correlationId: 'bench', recordedAt: new Date().toISOString() })) {
       out.push(JSON.stringify(x));
     }
   }

@@ -18,7 +18,7 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
-import { writerThreadSource } from './sqlite-writer-thread';
+import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -27,8 +27,10 @@ export const MAX_EVENTS_PER_GROUP_COMMIT = 20_000;
 /** Fallback poll for subscribers when another process writes the file. */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
-/** WAL pages before the writer checkpoints (4 KiB pages: ~40 MiB); fewer, larger checkpoints. */
-export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** WAL pages before the writer checkpoints by itself (4 KiB pages: ~200 MiB): a backstop only. */
+export const WAL_AUTOCHECKPOINT_PAGES = 50_000;
+/** How often the checkpointer thread copies the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 200;
 export const SQLITE_FILE_NAME = 'ledger.sqlite';
 
 interface EventRow {
@@ -90,6 +92,7 @@ const MIGRATIONS: readonly string[] = [
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly writer: Worker;
+  private readonly checkpointer: Worker;
   private readonly ready: Promise<SqliteDurability>;
   private readonly pending = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: unknown) => void; events: number }>();
   private nextId = 1;
@@ -135,6 +138,11 @@ export class SqliteEventStore implements EventStore {
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
       },
     });
+    this.checkpointer = new Worker(checkpointerThreadSource(), {
+      eval: true,
+      workerData: { file, driverPath: require.resolve('better-sqlite3'), busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, intervalMs: CHECKPOINT_INTERVAL_MS },
+    });
+    this.checkpointer.on('error', () => undefined); // checkpoints are an optimisation; the writer's autocheckpoint backs them up
     let markReady!: (d: SqliteDurability) => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
     this.ready.catch(() => undefined);
@@ -268,6 +276,12 @@ export class SqliteEventStore implements EventStore {
       });
     }
     await this.writer.terminate();
+    await new Promise<void>((resolve) => {
+      this.checkpointer.once('message', () => resolve());
+      this.checkpointer.once('exit', () => resolve());
+      this.checkpointer.postMessage('close');
+    });
+    await this.checkpointer.terminate();
     this.db.close();
   }
 }

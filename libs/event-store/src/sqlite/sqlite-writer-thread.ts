@@ -24,6 +24,7 @@ export function writerThreadMain(): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL'); // fsync the WAL at every commit: an ack means on disk
   db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
+  // Checkpoints run in their own thread; this is only the backstop if that thread falls far behind.
   db.pragma(`wal_autocheckpoint = ${workerData.walAutocheckpointPages}`);
   const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
   const lastRevision = db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
@@ -118,4 +119,37 @@ export function writerThreadMain(): void {
 
 export function writerThreadSource(): string {
   return `(${writerThreadMain.toString()})();`;
+}
+
+/**
+ * Checkpoints the WAL into the database file from a third thread, so that neither the writer nor
+ * the event loop ever stalls on it. PASSIVE never blocks the writer; the writer restarts the WAL
+ * from the top once a checkpoint has caught up. Self-contained for the same reason as the writer.
+ */
+export function checkpointerThreadMain(): void {
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const Database = require(workerData.driverPath) as typeof import('better-sqlite3');
+  const db = new Database(workerData.file);
+  db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
+  const timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      /* busy: the next tick tries again */
+    }
+  }, workerData.intervalMs);
+  parentPort!.on('message', () => {
+    clearInterval(timer);
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* a final checkpoint is an optimisation; SQLite recovers from the WAL either way */
+    }
+    db.close();
+    parentPort!.postMessage('closed');
+  });
+}
+
+export function checkpointerThreadSource(): string {
+  return `(${checkpointerThreadMain.toString()})();`;
 }

@@ -57,6 +57,16 @@ export class AccountRepository {
    * The account as of its newest stored event. `fresh=false` trusts the cache: fine for writes,
    * whose expected revision catches a stale cache; reads pass `fresh=true`.
    */
+  /** The cached session, if any (no I/O): the fast path of writes. */
+  cached(accountId: string): AccountSession | undefined {
+    const session = this.cache.get(accountId);
+    if (session) {
+      this.cache.delete(accountId); // LRU: move to the newest end
+      this.cache.set(accountId, session);
+    }
+    return session;
+  }
+
   async load(accountId: string, fresh: boolean): Promise<AccountSession> {
     let session = this.cache.get(accountId);
     if (session) {
@@ -102,7 +112,7 @@ export class AccountRepository {
     const pending = session.takePending();
     if (pending.length === 0) return;
     const stream = accountStream(session.accountId);
-    const toAppend = pending.flatMap((p) => encodeEvents(stream, p.commandKey, p.events, ctx));
+    const toAppend = pending.flatMap((p) => encodeEvents(p.commandKey, p.events, ctx));
     const result = await this.store.append(stream, session.revision, toAppend);
     let i = 0;
     for (const p of pending) {

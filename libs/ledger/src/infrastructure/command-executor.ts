@@ -26,7 +26,8 @@ export class CommandExecutor {
   execute<R>(accountId: string, ctx: CommandContext, work: (session: AccountSession) => () => R): Promise<R> {
     return this.locks.run(accountId, async () => {
       for (let attempt = 1; ; attempt++) {
-        const session = await this.accounts.load(accountId, attempt > 1);
+        // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a reload.
+        const session = (attempt === 1 && this.accounts.cached(accountId)) || (await this.accounts.load(accountId, attempt > 1));
         let answer: () => R;
         try {
           answer = work(session);

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CURRENT_SCHEMA_VERSION, isLedgerEventType, LedgerEvent, LedgerEventType } from '../../../domain/src';
 import { EventToAppend, RecordedEvent } from '../../../event-store/src';
-
-/** Namespace of deterministic event ids: the same command on the same stream always yields the same ids. */
-const EVENT_ID_NAMESPACE = '6f1d9a52-3c7e-4b8a-9d21-5e0c7f4a8b13';
 
 export interface CommandContext {
   readonly actor: string;
@@ -31,29 +28,14 @@ export class UnsupportedSchemaVersionError extends Error {
   }
 }
 
-const NAMESPACE_BYTES = Buffer.from(EVENT_ID_NAMESPACE.replace(/-/g, ''), 'hex');
-
 /**
- * RFC 4122 version-5 (name-based, SHA-1) UUID of (stream, command, index). Written against
- * node:crypto directly because it runs for every event on the hot path; `uuid`'s v5 gives the
- * same ids (checked in event-codec.spec.ts).
+ * Domain events -> events to append. Event ids are random UUIDs: a retried command is recognised
+ * by the domain (its client-chosen id), and a retried append by the store (same ids at the same
+ * revisions), so an id needs no meaning of its own.
  */
-export function eventIdFor(streamId: string, commandKey: string, index: number): string {
-  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(`${streamId}\u0000${commandKey}\u0000${index}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-export function encodeEvents(
-  streamId: string,
-  commandKey: string,
-  events: readonly LedgerEvent[],
-  ctx: CommandContext,
-): EventToAppend[] {
-  return events.map((e, i) => ({
-    eventId: eventIdFor(streamId, commandKey, i),
+export function encodeEvents(commandKey: string, events: readonly LedgerEvent[], ctx: CommandContext): EventToAppend[] {
+  return events.map((e) => ({
+    eventId: randomUUID(),
     type: e.type,
     data: e.data,
     metadata: {
