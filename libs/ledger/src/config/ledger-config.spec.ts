@@ -1,0 +1,34 @@
+import { ConfigError, loadConfig } from './ledger-config';
+
+describe('loadConfig', () => {
+  it('applies the defaults', () => {
+    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info' });
+  });
+
+  it('reads every variable', () => {
+    expect(loadConfig({ PORT: '8080', LEDGER_DATA_DIR: '/tmp/x', LEDGER_STORE: 'sqlite', LEDGER_ADMIN_KEY: 'k'.repeat(32), LOG_LEVEL: 'warn' })).toEqual({
+      port: 8080,
+      dataDir: '/tmp/x',
+      store: 'sqlite',
+      adminKey: 'k'.repeat(32),
+      logLevel: 'warn',
+    });
+  });
+
+  it('reports every bad value at once, naming the variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'http', LEDGER_STORE: 'mysql', LEDGER_ADMIN_KEY: 'short', LOG_LEVEL: 'loud', LEDGER_DATA_DIR: ' ' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'LEDGER_STORE', 'LEDGER_ADMIN_KEY', 'LOG_LEVEL', 'LEDGER_DATA_DIR']) expect(problems).toContain(name);
+  });
+
+  it('refuses the stores that are not available yet, with a clear message', () => {
+    expect(() => loadConfig({ LEDGER_STORE: 'postgres' })).toThrow(/not available in this version yet/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+});
