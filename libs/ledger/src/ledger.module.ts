@@ -83,7 +83,7 @@ export class LedgerModule {
       { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => SqliteEventStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
       { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
-      { provide: CommandExecutor, useFactory: (repo: AccountRepository) => new CommandExecutor(repo), inject: [AccountRepository] },
+      { provide: CommandExecutor, useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock), inject: [AccountRepository, LEDGER_CLOCK] },
       StoreLifecycle,
       EventStoreHealthIndicator,
       ...HANDLERS,

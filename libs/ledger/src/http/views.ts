@@ -20,8 +20,13 @@ export function balancesView(s: OpenAccountState) {
   };
 }
 
-/** What a handler answers: the HTTP status (201 new, 200 idempotent retry) and the body. */
-export interface Outcome<B> {
-  readonly status: 200 | 201;
-  readonly body: B;
+import type { Response } from 'express';
+import type { Outcome } from '../infrastructure/command-executor';
+
+export type { Outcome };
+
+/** Sets the outcome's status (201 new, 200 idempotent retry) and returns its body. */
+export function answer<B>(res: Response, outcome: Outcome<B>): B {
+  res.status(outcome.status);
+  return outcome.body;
 }

@@ -1,7 +1,20 @@
+import { LedgerCommand } from '../../../domain/src';
 import { WrongExpectedRevisionError } from '../../../event-store/src';
 import { AccountRepository, AccountSession } from './account-repository';
-import { CommandContext } from './event-codec';
+import { Clock } from './clock';
 import { KeyedMutex } from './keyed-mutex';
+
+/** Who asked, for the events' metadata. */
+export interface Caller {
+  readonly actor: string;
+  readonly correlationId: string;
+}
+
+/** What a single-command handler answers: 201 for a new movement, 200 for an idempotent retry. */
+export interface Outcome<B> {
+  readonly status: 200 | 201;
+  readonly body: B;
+}
 
 /** Attempts of read -> decide -> append when another writer moved the stream in between. */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -21,16 +34,36 @@ export class ConcurrencyRetriesExhaustedError extends Error {
 export class CommandExecutor {
   private readonly locks = new KeyedMutex();
 
-  constructor(private readonly accounts: AccountRepository) {}
+  constructor(
+    private readonly accounts: AccountRepository,
+    private readonly clock: Clock,
+  ) {}
 
-  execute<R>(accountId: string, ctx: CommandContext, work: (session: AccountSession) => () => R): Promise<R> {
+  /** One command with a client id: decide it, append it, answer with `view` (the same for a retry). */
+  decideOne<B>(
+    accountId: string,
+    caller: Caller,
+    commandKey: string,
+    command: (at: string) => LedgerCommand,
+    view: (session: AccountSession) => B,
+  ): Promise<Outcome<B>> {
+    return this.execute(accountId, caller, (session, at) => {
+      const kind = session.decide(commandKey, command(at));
+      return () => ({ status: kind === 'created' ? 201 : 200, body: view(session) });
+    });
+  }
+
+  /** `work` decides on the session at instant `at` and returns how to answer once the events are durable. */
+  execute<R>(accountId: string, caller: Caller, work: (session: AccountSession, at: string) => () => R): Promise<R> {
+    const at = this.clock.now().toISOString();
+    const ctx = { actor: caller.actor, correlationId: caller.correlationId, recordedAt: at };
     return this.locks.run(accountId, async () => {
       for (let attempt = 1; ; attempt++) {
         // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a reload.
         const session = (attempt === 1 && this.accounts.cached(accountId)) || (await this.accounts.load(accountId, attempt > 1));
         let answer: () => R;
         try {
-          answer = work(session);
+          answer = work(session, at);
         } catch (e) {
           // A refusal before anything was decided leaves the session untouched; otherwise drop it.
           if (session.hasPending) this.accounts.evict(accountId);

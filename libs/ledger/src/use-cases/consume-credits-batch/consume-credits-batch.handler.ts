@@ -1,8 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { ConsumeCreditsData, DomainError, DomainErrorCode, refuse } from '../../../../domain/src';
 import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
 import { FieldProblem } from '../../http/api-error';
 import { validatePlain } from '../../http/validation';
 import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
@@ -24,18 +22,14 @@ export interface BatchOutcome {
  */
 @CommandHandler(ConsumeCreditsBatchCommand)
 export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCreditsBatchCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
     const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = c.items.map((item) => {
       const v = validatePlain(ConsumeCreditsDto, item);
       return 'value' in v ? { data: toConsumeData(v.value) } : v;
     });
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
+    return this.executor.execute(c.accountId, c.ctx, (session, at) => {
       if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
       type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
       const decided = parsed.map((p, index): Decided => {

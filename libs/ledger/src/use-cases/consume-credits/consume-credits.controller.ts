@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
-import { Outcome } from '../../http/views';
+import { answer, Outcome } from '../../http/views';
 import { ConsumeCreditsCommand } from './consume-credits.command';
 import { ConsumeCreditsDto } from './consume-credits.dto';
 import { toConsumeData } from './consumption-view';
@@ -29,8 +29,6 @@ export class ConsumeCreditsController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const outcome: Outcome<unknown> = await this.commands.execute(new ConsumeCreditsCommand(accountId, toConsumeData(dto), ctx));
-    res.status(outcome.status);
-    return outcome.body;
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ConsumeCreditsCommand(accountId, toConsumeData(dto), ctx)));
   }
 }

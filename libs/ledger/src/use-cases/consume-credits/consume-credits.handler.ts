@@ -1,23 +1,13 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
-import { Outcome } from '../../http/views';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { ConsumeCreditsCommand } from './consume-credits.command';
 import { consumptionKey, consumptionView } from './consumption-view';
 
 @CommandHandler(ConsumeCreditsCommand)
 export class ConsumeCreditsHandler implements ICommandHandler<ConsumeCreditsCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: ConsumeCreditsCommand): Promise<Outcome<ReturnType<typeof consumptionView>>> {
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
-      const kind = session.decide(consumptionKey(c.data.consumptionId), { type: 'ConsumeCredits', at, data: c.data });
-      return () => ({ status: kind === 'created' ? 201 : 200, body: consumptionView(session, c.data.consumptionId) });
-    });
+    return this.executor.decideOne(c.accountId, c.ctx, consumptionKey(c.data.consumptionId), (at) => ({ type: 'ConsumeCredits', at, data: c.data }), (session) => consumptionView(session, c.data.consumptionId));
   }
 }

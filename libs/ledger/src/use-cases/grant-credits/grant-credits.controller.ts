@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
-import { Outcome } from '../../http/views';
+import { answer, Outcome } from '../../http/views';
 import { GrantCreditsCommand } from './grant-credits.command';
 import { GrantCreditsDto } from './grant-credits.dto';
 
@@ -33,8 +33,6 @@ export class GrantCreditsController {
       reason: dto.reason,
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : undefined,
     };
-    const outcome: Outcome<unknown> = await this.commands.execute(new GrantCreditsCommand(accountId, data, ctx));
-    res.status(outcome.status);
-    return outcome.body;
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new GrantCreditsCommand(accountId, data, ctx)));
   }
 }

@@ -1,10 +1,8 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '../../../../domain/src';
-import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balanceView, Outcome } from '../../http/views';
+import { balanceView } from '../../http/views';
 import { GrantCreditsCommand } from './grant-credits.command';
 
 const grantKey = (grantId: string) => `grant:${grantId}`;
@@ -24,16 +22,9 @@ function grantView(session: AccountSession, grantId: string) {
 
 @CommandHandler(GrantCreditsCommand)
 export class GrantCreditsHandler implements ICommandHandler<GrantCreditsCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: GrantCreditsCommand): Promise<Outcome<ReturnType<typeof grantView>>> {
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
-      const kind = session.decide(grantKey(c.data.grantId), { type: 'GrantCredits', at, data: c.data });
-      return () => ({ status: kind === 'created' ? 201 : 200, body: grantView(session, c.data.grantId) });
-    });
+    return this.executor.decideOne(c.accountId, c.ctx, grantKey(c.data.grantId), (at) => ({ type: 'GrantCredits', at, data: c.data }), (session) => grantView(session, c.data.grantId));
   }
 }

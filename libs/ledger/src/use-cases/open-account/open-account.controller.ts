@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { Plan } from '../../../../domain/src';
@@ -7,7 +7,7 @@ import { AllowRoles } from '../../auth/access';
 import { canAccessAccount } from '../../auth/principal';
 import { ApiError } from '../../http/api-error';
 import { Ctx, RequestContext } from '../../http/request-context';
-import { Outcome } from '../../http/views';
+import { answer, Outcome } from '../../http/views';
 import { OpenAccountCommand } from './open-account.command';
 import { OpenAccountDto } from './open-account.dto';
 
@@ -42,8 +42,6 @@ export class OpenAccountController {
         ? { period: 'month', anchorDay: dto.plan.cycle.anchorDay, timezone: 'UTC' }
         : { period: 'month', anchorDay: 1, timezone: 'UTC' },
     };
-    const outcome: Outcome<unknown> = await this.commands.execute(new OpenAccountCommand(dto.accountId, dto.name, plan, ctx));
-    res.status(outcome.status);
-    return outcome.body;
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new OpenAccountCommand(dto.accountId, dto.name, plan, ctx)));
   }
 }

@@ -1,10 +1,8 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '../../../../domain/src';
-import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balancesView, Outcome } from '../../http/views';
+import { balancesView } from '../../http/views';
 import { OpenAccountCommand } from './open-account.command';
 
 export function accountView(session: AccountSession) {
@@ -23,20 +21,9 @@ export function accountView(session: AccountSession) {
 
 @CommandHandler(OpenAccountCommand)
 export class OpenAccountHandler implements ICommandHandler<OpenAccountCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: OpenAccountCommand): Promise<Outcome<ReturnType<typeof accountView>>> {
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
-      const kind = session.decide(`open:${c.accountId}`, {
-        type: 'OpenAccount',
-        at,
-        data: { accountId: c.accountId, name: c.name, plan: c.plan },
-      });
-      return () => ({ status: kind === 'created' ? 201 : 200, body: accountView(session) });
-    });
+    return this.executor.decideOne(c.accountId, c.ctx, `open:${c.accountId}`, (at) => ({ type: 'OpenAccount', at, data: { accountId: c.accountId, name: c.name, plan: c.plan } }), (session) => accountView(session));
   }
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
-import { Outcome } from '../../http/views';
+import { answer, Outcome } from '../../http/views';
 import { RefundCreditsCommand } from './refund-credits.command';
 import { RefundCreditsDto } from './refund-credits.dto';
 
@@ -27,8 +27,6 @@ export class RefundCreditsController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const data = { refundId: dto.refundId, consumptionId: dto.consumptionId, credits: dto.credits ?? undefined, reason: dto.reason };
-    const outcome: Outcome<unknown> = await this.commands.execute(new RefundCreditsCommand(accountId, data, ctx));
-    res.status(outcome.status);
-    return outcome.body;
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new RefundCreditsCommand(accountId, data, ctx)));
   }
 }

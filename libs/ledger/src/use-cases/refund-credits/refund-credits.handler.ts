@@ -1,10 +1,8 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '../../../../domain/src';
-import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balanceView, Outcome } from '../../http/views';
+import { balanceView } from '../../http/views';
 import { RefundCreditsCommand } from './refund-credits.command';
 
 const refundKey = (refundId: string) => `refund:${refundId}`;
@@ -23,16 +21,9 @@ function refundView(session: AccountSession, refundId: string) {
 
 @CommandHandler(RefundCreditsCommand)
 export class RefundCreditsHandler implements ICommandHandler<RefundCreditsCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: RefundCreditsCommand): Promise<Outcome<ReturnType<typeof refundView>>> {
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
-      const kind = session.decide(refundKey(c.data.refundId), { type: 'RefundCredits', at, data: c.data });
-      return () => ({ status: kind === 'created' ? 201 : 200, body: refundView(session, c.data.refundId) });
-    });
+    return this.executor.decideOne(c.accountId, c.ctx, refundKey(c.data.refundId), (at) => ({ type: 'RefundCredits', at, data: c.data }), (session) => refundView(session, c.data.refundId));
   }
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
-import { Outcome } from '../../http/views';
+import { answer, Outcome } from '../../http/views';
 import { ResetCycleCommand } from './reset-cycle.command';
 import { ResetCycleDto } from './reset-cycle.dto';
 
@@ -27,8 +27,6 @@ export class ResetCycleController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const allocations = dto.allocations ? Object.fromEntries([...dto.allocations.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
-    const outcome: Outcome<unknown> = await this.commands.execute(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, ctx));
-    res.status(outcome.status);
-    return outcome.body;
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, ctx)));
   }
 }

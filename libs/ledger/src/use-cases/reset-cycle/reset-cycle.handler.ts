@@ -1,10 +1,7 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '../../../../domain/src';
-import { CommandExecutor } from '../../infrastructure/command-executor';
-import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { Outcome } from '../../http/views';
 import { ResetCycleCommand } from './reset-cycle.command';
 
 const cycleKey = (cycleId: string) => `cycle:${cycleId}`;
@@ -27,16 +24,9 @@ function cycleView(session: AccountSession, cycleId: string) {
 
 @CommandHandler(ResetCycleCommand)
 export class ResetCycleHandler implements ICommandHandler<ResetCycleCommand> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: ResetCycleCommand): Promise<Outcome<ReturnType<typeof cycleView>>> {
-    const at = this.clock.now().toISOString();
-    return this.executor.execute(c.accountId, { actor: c.ctx.actor, correlationId: c.ctx.correlationId, recordedAt: at }, (session) => {
-      const kind = session.decide(cycleKey(c.data.cycleId), { type: 'ResetCycle', at, data: c.data });
-      return () => ({ status: kind === 'created' ? 201 : 200, body: cycleView(session, c.data.cycleId) });
-    });
+    return this.executor.decideOne(c.accountId, c.ctx, cycleKey(c.data.cycleId), (at) => ({ type: 'ResetCycle', at, data: c.data }), (session) => cycleView(session, c.data.cycleId));
   }
 }
