@@ -1,4 +1,4 @@
-import { nowMs, seededRandom } from './stats';
+import { benchConsumption, nowMs, seededRandom } from './stats';
 
 /**
  * The load generator for the HTTP batch scenario, run as a separate process (like a real client)
@@ -24,16 +24,7 @@ async function run(job: BatchClientJob): Promise<BatchClientResult> {
   const bodies = Array.from({ length: job.requests }, (_, r) => ({
     account: `bench_${Math.floor(rnd() * job.accounts)}`,
     body: JSON.stringify({
-      items: Array.from({ length: job.itemsPerRequest }, (_, i) => ({
-        consumptionId: `h${r}_${i}`,
-        userId: `user_${Math.floor(rnd() * 25)}`,
-        creditType: rnd() < 0.7 ? 'email' : 'mobile',
-        feature: 'people_search',
-        action: rnd() < 0.7 ? 'email_reveal' : 'mobile_reveal',
-        credits: 1,
-        description: 'Contact revealed from a saved search',
-        dataRequested: 'email',
-      })),
+      items: Array.from({ length: job.itemsPerRequest }, (_, i) => benchConsumption(`h${r}_${i}`, rnd)),
     }),
   }));
   const latenciesMs: number[] = [];

@@ -19,7 +19,7 @@ import { SqliteEventStore } from '../libs/event-store/src';
 import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
-import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -40,16 +40,7 @@ function config(dataDir: string): LedgerConfig {
 }
 
 const accountId = (i: number) => `bench_${i}`;
-const item = (id: string, rnd: () => number) => ({
-  consumptionId: id,
-  userId: `user_${Math.floor(rnd() * 25)}`,
-  creditType: rnd() < 0.7 ? 'email' : 'mobile',
-  feature: 'people_search',
-  action: rnd() < 0.7 ? 'email_reveal' : 'mobile_reveal',
-  credits: 1,
-  description: 'Contact revealed from a saved search',
-  dataRequested: 'email',
-});
+const item = benchConsumption;
 
 async function openAccounts(bus: CommandBus): Promise<void> {
   await Promise.all(Array.from({ length: ACCOUNTS }, (_, i) => bus.execute(new OpenAccountCommand(accountId(i), `Bench ${i}`, PLAN, CTX))));

@@ -45,3 +45,17 @@ export function seededRandom(seed: number): () => number {
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/** One consumption of the benchmark's mix (70% email reveals, 30% mobile reveals, 25 users). */
+export function benchConsumption(consumptionId: string, rnd: () => number) {
+  return {
+    consumptionId,
+    userId: `user_${Math.floor(rnd() * 25)}`,
+    creditType: rnd() < 0.7 ? 'email' : 'mobile',
+    feature: 'people_search',
+    action: rnd() < 0.7 ? 'email_reveal' : 'mobile_reveal',
+    credits: 1,
+    description: 'Contact revealed from a saved search',
+    dataRequested: 'email',
+  };
+}
