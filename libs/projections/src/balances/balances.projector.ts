@@ -1,0 +1,82 @@
+import { BalanceFigures } from '../../../domain/src';
+import { ProjectedEvent, Projector } from '../projector';
+
+export interface BalanceRow extends BalanceFigures {
+  readonly accountId: string;
+  readonly creditType: string;
+  readonly cycleId: string;
+  readonly position: number;
+}
+
+/** The balance rows an event sets (pure: also used by `verify`): the figures after the event. */
+export function balanceRows(p: ProjectedEvent): BalanceRow[] {
+  const e = p.event;
+  const row = (creditType: string, cycleId: string, f: BalanceFigures): BalanceRow => ({
+    accountId: p.accountId,
+    creditType,
+    cycleId,
+    position: p.position,
+    allocated: f.allocated,
+    granted: f.granted,
+    used: f.used,
+    refunded: f.refunded,
+    expired: f.expired,
+    remaining: f.remaining,
+  });
+  switch (e.type) {
+    case 'AccountOpened':
+      return Object.entries(e.data.plan.creditTypes).map(([type, plan]) =>
+        row(type, e.data.cycleId, { allocated: plan.allocation, granted: 0, used: 0, refunded: 0, expired: 0, remaining: plan.allocation }),
+      );
+    case 'CreditConsumed':
+    case 'CreditRefunded':
+    case 'CreditsGranted':
+    case 'CreditsExpired':
+      return [row(e.data.creditType, e.data.cycleId, e.data.balanceAfter)];
+    case 'CycleReset':
+      return [
+        ...e.data.closing.map((c) => row(c.creditType, e.data.previousCycleId, c)),
+        ...Object.entries(e.data.allocations).map(([type, allocation]) => {
+          const carried = e.data.carriedOverGrants.filter((g) => g.creditType === type).reduce((s, g) => s + g.credits, 0);
+          return row(type, e.data.cycleId, { allocated: allocation, granted: carried, used: 0, refunded: 0, expired: 0, remaining: allocation + carried });
+        }),
+      ];
+    default: {
+      const unknown: never = e;
+      throw new Error(`balances: unknown event ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+/** Balances per account, credit type and cycle (the closing figures stay on each past cycle's row). */
+export const balancesProjector: Projector = {
+  name: 'balances',
+  version: 1,
+  schema: (t) => `
+    CREATE TABLE IF NOT EXISTS ${t('balances')} (
+      account_id  TEXT    NOT NULL,
+      credit_type TEXT    NOT NULL,
+      cycle_id    TEXT    NOT NULL,
+      allocated   INTEGER NOT NULL,
+      granted     INTEGER NOT NULL,
+      used        INTEGER NOT NULL,
+      refunded    INTEGER NOT NULL,
+      expired     INTEGER NOT NULL,
+      remaining   INTEGER NOT NULL,
+      position    INTEGER NOT NULL,
+      PRIMARY KEY (account_id, credit_type, cycle_id)
+    ) WITHOUT ROWID;`,
+  tables: (t) => [t('balances')],
+  prepare(db, t) {
+    const upsert = db.prepare(`INSERT INTO ${t('balances')} VALUES (@accountId, @creditType, @cycleId, @allocated, @granted, @used, @refunded, @expired, @remaining, @position)
+      ON CONFLICT DO UPDATE SET allocated = excluded.allocated, granted = excluded.granted, used = excluded.used, refunded = excluded.refunded,
+        expired = excluded.expired, remaining = excluded.remaining, position = excluded.position
+      WHERE excluded.position >= position`);
+    return (batch) => {
+      // Only the last figures of each (account, type, cycle) in the batch matter.
+      const last = new Map<string, BalanceRow>();
+      for (const p of batch) for (const r of balanceRows(p)) last.set(`${r.accountId}\u0000${r.creditType}\u0000${r.cycleId}`, r);
+      for (const r of last.values()) upsert.run(r);
+    };
+  },
+};

@@ -1,0 +1,36 @@
+import { Projector } from '../projector';
+
+/** The features, actions, users and credit types that have usage in an account: the filter options. */
+export const filterCatalogProjector: Projector = {
+  name: 'filter_catalog',
+  version: 1,
+  schema: (t) => `
+    CREATE TABLE IF NOT EXISTS ${t('filter_catalog')} (
+      account_id TEXT NOT NULL,
+      kind       TEXT NOT NULL CHECK (kind IN ('feature', 'action', 'user', 'creditType')),
+      value      TEXT NOT NULL,
+      parent     TEXT NOT NULL DEFAULT '',
+      PRIMARY KEY (account_id, kind, value, parent)
+    ) WITHOUT ROWID;`,
+  tables: (t) => [t('filter_catalog')],
+  prepare(db, t) {
+    const add = db.prepare(`INSERT OR IGNORE INTO ${t('filter_catalog')} VALUES (?, ?, ?, ?)`);
+    return (batch) => {
+      const seen = new Set<string>();
+      const once = (accountId: string, kind: string, value: string, parent = '') => {
+        const k = `${accountId}\u0000${kind}\u0000${value}\u0000${parent}`;
+        if (seen.has(k)) return;
+        seen.add(k);
+        add.run(accountId, kind, value, parent);
+      };
+      for (const p of batch) {
+        if (p.event.type !== 'CreditConsumed') continue;
+        const d = p.event.data;
+        once(p.accountId, 'feature', d.feature);
+        once(p.accountId, 'action', d.action, d.feature);
+        once(p.accountId, 'user', d.userId);
+        once(p.accountId, 'creditType', d.creditType);
+      }
+    };
+  },
+};

@@ -1,0 +1,166 @@
+import { ProjectedEvent, Projector } from '../projector';
+
+/** Kinds of history rows: every credit movement, plus the accesses charged 0 (already purchased). */
+export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset';
+
+/**
+ * History ledger: one row per credit movement. `credits` is what the row did to the balance from
+ * the user's point of view: a consumption's charge (0 for an already-purchased access), a refund
+ * negative, a grant or a new cycle's allocation positive, an expiry the credits that lapsed.
+ */
+export const historyProjector: Projector = {
+  name: 'history',
+  version: 1,
+  schema: (t) => `
+    CREATE TABLE IF NOT EXISTS ${t('history')} (
+      row_id            INTEGER PRIMARY KEY,
+      position          INTEGER NOT NULL,
+      account_id        TEXT    NOT NULL,
+      occurred_at       TEXT    NOT NULL,
+      recorded_at       TEXT    NOT NULL,
+      kind              TEXT    NOT NULL,
+      credit_type       TEXT,
+      feature           TEXT,
+      action            TEXT,
+      description       TEXT,
+      credits           INTEGER NOT NULL,
+      data_requested    TEXT,
+      user_id           TEXT,
+      consumption_id    TEXT,
+      refund_id         TEXT,
+      grant_id          TEXT,
+      cycle_id          TEXT,
+      already_purchased INTEGER NOT NULL DEFAULT 0,
+      event_id          TEXT    NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${t('history')}_time    ON ${t('history')} (account_id, occurred_at, row_id);
+    CREATE INDEX IF NOT EXISTS ${t('history')}_user    ON ${t('history')} (account_id, user_id, occurred_at, row_id);
+    CREATE INDEX IF NOT EXISTS ${t('history')}_feature ON ${t('history')} (account_id, feature, action, occurred_at, row_id);
+    CREATE INDEX IF NOT EXISTS ${t('history')}_type    ON ${t('history')} (account_id, credit_type, occurred_at, row_id);`,
+  tables: (t) => [t('history')],
+  prepare(db, t) {
+    // A cycle reset yields one row per credit type: rows are keyed by position * 64 + index
+    // (a plan has at most 32 credit types), so replaying an event inserts nothing new.
+    const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history')}
+      (row_id, position, account_id, occurred_at, recorded_at, kind, credit_type, feature, action, description, credits,
+       data_requested, user_id, consumption_id, refund_id, grant_id, cycle_id, already_purchased, event_id)
+      VALUES (@rowId, @position, @accountId, @occurredAt, @recordedAt, @kind, @creditType, @feature, @action, @description, @credits,
+       @dataRequested, @userId, @consumptionId, @refundId, @grantId, @cycleId, @alreadyPurchased, @eventId)`);
+    return (batch) => {
+      for (const row of batch.flatMap(historyRows)) insert.run(row);
+    };
+  },
+};
+
+export interface HistoryRow {
+  rowId: number;
+  position: number;
+  accountId: string;
+  occurredAt: string;
+  recordedAt: string;
+  kind: HistoryKind;
+  creditType: string | null;
+  feature: string | null;
+  action: string | null;
+  description: string | null;
+  credits: number;
+  dataRequested: string | null;
+  userId: string | null;
+  consumptionId: string | null;
+  refundId: string | null;
+  grantId: string | null;
+  cycleId: string | null;
+  alreadyPurchased: number;
+  eventId: string;
+}
+
+const ROW_SLOTS_PER_EVENT = 64;
+
+/** The history rows of one event (pure: also used by `verify`). Row ids are position * 64 + index. */
+export function historyRows(p: ProjectedEvent): HistoryRow[] {
+  const base = {
+    position: p.position,
+    accountId: p.accountId,
+    occurredAt: p.event.occurredAt,
+    recordedAt: p.recordedAt,
+    eventId: p.eventId,
+    feature: null,
+    action: null,
+    description: null,
+    dataRequested: null,
+    userId: null,
+    consumptionId: null,
+    refundId: null,
+    grantId: null,
+    cycleId: null,
+    alreadyPurchased: 0,
+  };
+  const key = (i: number) => p.position * ROW_SLOTS_PER_EVENT + i;
+  const e = p.event;
+  switch (e.type) {
+    case 'AccountOpened':
+      return [];
+    case 'CreditConsumed':
+      return [
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'consumption',
+          creditType: e.data.creditType,
+          feature: e.data.feature,
+          action: e.data.action,
+          description: e.data.description,
+          credits: e.data.creditsCharged,
+          dataRequested: e.data.dataRequested,
+          userId: e.data.userId,
+          consumptionId: e.data.consumptionId,
+          cycleId: e.data.cycleId,
+          alreadyPurchased: e.data.alreadyPurchased ? 1 : 0,
+        },
+      ];
+    case 'CreditRefunded':
+      return [
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'refund',
+          creditType: e.data.creditType,
+          feature: e.data.feature,
+          action: e.data.action,
+          description: e.data.reason,
+          credits: -e.data.credits,
+          userId: e.data.userId,
+          consumptionId: e.data.consumptionId,
+          refundId: e.data.refundId,
+          cycleId: e.data.cycleId,
+        },
+      ];
+    case 'CreditsGranted':
+      return [
+        { ...base, rowId: key(0), kind: 'grant', creditType: e.data.creditType, description: e.data.reason, credits: e.data.credits, grantId: e.data.grantId, cycleId: e.data.cycleId },
+      ];
+    case 'CreditsExpired':
+      return [
+        { ...base, rowId: key(0), kind: 'expiry', creditType: e.data.creditType, description: `grant ${e.data.grantId} expired`, credits: e.data.credits, grantId: e.data.grantId, cycleId: e.data.cycleId },
+      ];
+    case 'CycleReset':
+      return Object.keys(e.data.allocations)
+        .sort()
+        .map((creditType, i) => {
+          const closing = e.data.closing.find((c) => c.creditType === creditType);
+          return {
+            ...base,
+            rowId: key(i),
+            kind: 'cycle_reset' as const,
+            creditType,
+            description: `cycle ${e.data.cycleId} opened (previous ${e.data.previousCycleId}: used ${closing?.used ?? 0}, expired ${closing?.expiredAtReset ?? 0}, carried over ${closing?.carriedOver ?? 0})`,
+            credits: e.data.allocations[creditType],
+            cycleId: e.data.cycleId,
+          };
+        });
+    default: {
+      const unknown: never = e;
+      throw new Error(`history: unknown event ${(unknown as { type: string }).type}`);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import { activeTable } from '../projection-runner';
+
+export const DEFAULT_HISTORY_PAGE = 50;
+export const MAX_HISTORY_PAGE = 500;
+/** Rows per query while streaming CSV: bounded memory whatever the export's size. */
+export const CSV_PAGE_ROWS = 2_000;
+
+export interface HistoryFilter {
+  readonly accountId: string;
+  /** Inclusive ISO instant (normalized). */
+  readonly from?: string;
+  /** Exclusive ISO instant (normalized). */
+  readonly to?: string;
+  readonly userId?: string;
+  readonly feature?: string;
+  readonly action?: string;
+  readonly creditType?: string;
+  readonly includeRefunds: boolean;
+}
+
+export interface HistoryCursor {
+  readonly occurredAt: string;
+  readonly rowId: number;
+}
+
+export interface HistoryItem {
+  readonly rowId: number;
+  readonly position: number;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly kind: string;
+  readonly creditType: string | null;
+  readonly feature: string | null;
+  readonly action: string | null;
+  readonly description: string | null;
+  readonly credits: number;
+  readonly dataRequested: string | null;
+  readonly userId: string | null;
+  readonly consumptionId: string | null;
+  readonly refundId: string | null;
+  readonly grantId: string | null;
+  readonly cycleId: string | null;
+  readonly alreadyPurchased: boolean;
+  readonly eventId: string;
+}
+
+interface HistoryDbRow {
+  row_id: number;
+  position: number;
+  occurred_at: string;
+  recorded_at: string;
+  kind: string;
+  credit_type: string | null;
+  feature: string | null;
+  action: string | null;
+  description: string | null;
+  credits: number;
+  data_requested: string | null;
+  user_id: string | null;
+  consumption_id: string | null;
+  refund_id: string | null;
+  grant_id: string | null;
+  cycle_id: string | null;
+  already_purchased: number;
+  event_id: string;
+}
+
+export class InvalidCursorError extends Error {}
+
+export function encodeCursor(c: HistoryCursor): string {
+  return Buffer.from(JSON.stringify([c.occurredAt, c.rowId])).toString('base64url');
+}
+
+export function decodeCursor(text: string): HistoryCursor {
+  try {
+    const [occurredAt, rowId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof occurredAt !== 'string' || Number.isNaN(Date.parse(occurredAt)) || !Number.isSafeInteger(rowId) || (rowId as number) < 0) throw new Error();
+    return { occurredAt, rowId: rowId as number };
+  } catch {
+    throw new InvalidCursorError('cursor is not one this API returned');
+  }
+}
+
+function toItem(r: HistoryDbRow): HistoryItem {
+  return {
+    rowId: r.row_id,
+    position: r.position,
+    occurredAt: r.occurred_at,
+    recordedAt: r.recorded_at,
+    kind: r.kind,
+    creditType: r.credit_type,
+    feature: r.feature,
+    action: r.action,
+    description: r.description,
+    credits: r.credits,
+    dataRequested: r.data_requested,
+    userId: r.user_id,
+    consumptionId: r.consumption_id,
+    refundId: r.refund_id,
+    grantId: r.grant_id,
+    cycleId: r.cycle_id,
+    alreadyPurchased: r.already_purchased === 1,
+    eventId: r.event_id,
+  };
+}
+
+/**
+ * History queries: newest first by business time, keyset pagination on (occurred_at, row_id) —
+ * never OFFSET, so page 1,000 costs what page 1 costs. Statements are prepared once per filter shape.
+ */
+export class HistoryQueries {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private statement(filter: HistoryFilter, withCursor: boolean): { stmt: Database.Statement; params: unknown[] } {
+    const where = ['account_id = ?'];
+    const params: unknown[] = [filter.accountId];
+    if (filter.from !== undefined) (where.push('occurred_at >= ?'), params.push(filter.from));
+    if (filter.to !== undefined) (where.push('occurred_at < ?'), params.push(filter.to));
+    if (filter.userId !== undefined) (where.push('user_id = ?'), params.push(filter.userId));
+    if (filter.feature !== undefined) (where.push('feature = ?'), params.push(filter.feature));
+    if (filter.action !== undefined) (where.push('action = ?'), params.push(filter.action));
+    if (filter.creditType !== undefined) (where.push('credit_type = ?'), params.push(filter.creditType));
+    if (!filter.includeRefunds) where.push("kind != 'refund'");
+    if (withCursor) where.push('(occurred_at, row_id) < (?, ?)');
+    const table = activeTable(this.db, 'history', 'history');
+    const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return { stmt, params };
+  }
+
+  page(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): { items: HistoryItem[]; nextCursor: string | null } {
+    const { stmt, params } = this.statement(filter, cursor !== undefined);
+    if (cursor) params.push(cursor.occurredAt, cursor.rowId);
+    const rows = stmt.all(...params, limit + 1) as HistoryDbRow[];
+    const items = rows.slice(0, limit).map(toItem);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, rowId: last.rowId }) : null };
+  }
+
+  /** Every matching row, newest first, one bounded page at a time (for CSV). */
+  *all(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): Generator<HistoryItem[]> {
+    let cursor: HistoryCursor | undefined;
+    for (;;) {
+      const { stmt, params } = this.statement(filter, cursor !== undefined);
+      if (cursor) params.push(cursor.occurredAt, cursor.rowId);
+      const rows = (stmt.all(...params, pageRows) as HistoryDbRow[]).map(toItem);
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < pageRows) return;
+      const last = rows[rows.length - 1];
+      cursor = { occurredAt: last.occurredAt, rowId: last.rowId };
+    }
+  }
+
+  /** Raw movement rows in [from, to) for the exact edges of the aggregate queries. */
+  movements(accountId: string, from: string, to: string, userId?: string): HistoryItem[] {
+    const table = activeTable(this.db, 'history', 'history');
+    const sql = `SELECT * FROM ${table} WHERE account_id = ? AND occurred_at >= ? AND occurred_at < ? AND kind IN ('consumption', 'refund')${userId === undefined ? '' : ' AND user_id = ?'}`;
+    const params: unknown[] = [accountId, from, to];
+    if (userId !== undefined) params.push(userId);
+    return (this.db.prepare(sql).all(...params) as HistoryDbRow[]).map(toItem);
+  }
+}

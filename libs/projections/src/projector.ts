@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import { LedgerEvent } from '../../domain/src';
+
+/** One event as projectors see it: decoded (upcast to the current schema) with its log coordinates. */
+export interface ProjectedEvent {
+  readonly position: number;
+  readonly accountId: string;
+  readonly eventId: string;
+  readonly recordedAt: string;
+  readonly event: LedgerEvent;
+}
+
+/**
+ * A read model. Tables carry the version in their name (`history_v1`): changing a projector's logic
+ * means bumping `version`, which builds new tables next to the live ones and switches queries over
+ * when they have caught up. `apply` runs inside the runner's transaction, together with the
+ * checkpoint update, and only ever sees events after this projector's checkpoint.
+ */
+export interface Projector {
+  readonly name: string;
+  readonly version: number;
+  /** CREATE TABLE / INDEX statements for `table(name)` names of this version. */
+  schema(table: (base: string) => string): string;
+  /** Tables of this version, to drop on rebuild or retirement. */
+  tables(table: (base: string) => string): string[];
+  /** Prepares statements against this version's tables; the result applies batches. */
+  prepare(db: Database.Database, table: (base: string) => string): (batch: readonly ProjectedEvent[]) => void;
+}
+
+export function tableName(base: string, version: number): string {
+  return `${base}_v${version}`;
+}
+
+export const dayOf = (iso: string): string => iso.slice(0, 10);
+export const hourOf = (iso: string): number => Math.floor(Date.parse(iso) / 3_600_000);

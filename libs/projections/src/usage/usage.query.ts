@@ -1,0 +1,236 @@
+import Database from 'better-sqlite3';
+import { activeTable } from '../projection-runner';
+import { HistoryQueries } from '../history/history.query';
+import { Bucket, bucketBoundaries, bucketIndex, localDate } from './time-buckets';
+
+export const MAX_SERIES_BUCKETS = 800;
+export const SERIES_GROUPS = ['feature', 'user', 'creditType', 'action'] as const;
+export type SeriesGroup = (typeof SERIES_GROUPS)[number];
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+export interface UsageRange {
+  readonly accountId: string;
+  readonly from: number; // ms, inclusive
+  readonly to: number; // ms, exclusive
+  readonly creditType?: string;
+  /** Members see only their own usage. */
+  readonly userId?: string;
+}
+
+export interface Totals {
+  consumed: number;
+  refunded: number;
+  net: number;
+  count: number;
+}
+
+interface Movement {
+  readonly userId: string;
+  readonly creditType: string;
+  readonly feature: string;
+  readonly action: string;
+  readonly consumed: number;
+  readonly refunded: number;
+  readonly count: number;
+  readonly at: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const dayText = (ms: number) => iso(ms).slice(0, 10);
+const zero = (): Totals => ({ consumed: 0, refunded: 0, net: 0, count: 0 });
+function add(t: Totals, consumed: number, refunded: number, count: number): void {
+  t.consumed += consumed;
+  t.refunded += refunded;
+  t.net += consumed - refunded;
+  t.count += count;
+}
+
+/**
+ * Usage over any [from, to): whole UTC days come from the per-day read models, the partial days
+ * at the edges from the history rows, so the figures are exact for any instants.
+ */
+export class UsageQueries {
+  private readonly history: HistoryQueries;
+
+  constructor(private readonly db: Database.Database) {
+    this.history = new HistoryQueries(db);
+  }
+
+  private edges(r: UsageRange): { fullFrom: number; fullTo: number; movements: Movement[] } {
+    const fullFrom = Math.ceil(r.from / DAY_MS) * DAY_MS;
+    const fullTo = Math.floor(r.to / DAY_MS) * DAY_MS;
+    const spans: [number, number][] = fullFrom < fullTo ? [[r.from, fullFrom], [fullTo, r.to]] : [[r.from, r.to]];
+    const movements: Movement[] = [];
+    for (const [a, b] of spans) {
+      if (a >= b) continue;
+      for (const m of this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
+        if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
+        movements.push({
+          userId: m.userId ?? '',
+          creditType: m.creditType ?? '',
+          feature: m.feature ?? '',
+          action: m.action ?? '',
+          consumed: m.kind === 'consumption' ? m.credits : 0,
+          refunded: m.kind === 'refund' ? -m.credits : 0,
+          count: m.kind === 'consumption' ? 1 : 0,
+          at: Date.parse(m.occurredAt),
+        });
+      }
+    }
+    return { fullFrom: fullFrom < fullTo ? fullFrom : 0, fullTo: fullFrom < fullTo ? fullTo : 0, movements };
+  }
+
+  byUser(r: UsageRange) {
+    const { fullFrom, fullTo, movements } = this.edges(r);
+    const perUser = new Map<string, Totals>();
+    const bucket = (userId: string) => perUser.get(userId) ?? perUser.set(userId, zero()).get(userId)!;
+    if (fullFrom < fullTo) {
+      const table = activeTable(this.db, 'usage_by_user', 'usage_by_user');
+      const where = ['account_id = ?', 'day >= ?', 'day < ?'];
+      const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
+      if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
+      if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
+      const rows = this.db
+        .prepare(`SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`)
+        .all(...params) as { user_id: string; consumed: number; refunded: number; count: number }[];
+      for (const row of rows) add(bucket(row.user_id), row.consumed, row.refunded, row.count);
+    }
+    for (const m of movements) add(bucket(m.userId), m.consumed, m.refunded, m.count);
+    const items = [...perUser.entries()].map(([userId, t]) => ({ userId, ...t })).sort((a, b) => b.net - a.net || (a.userId < b.userId ? -1 : 1));
+    const totals = zero();
+    for (const i of items) add(totals, i.consumed, i.refunded, i.count);
+    return { items, totals };
+  }
+
+  byFeature(r: UsageRange) {
+    const { fullFrom, fullTo, movements } = this.edges(r);
+    const perFeature = new Map<string, Totals & { feature: string; action: string; users: Set<string> }>();
+    const bucket = (feature: string, action: string) => {
+      const k = `${feature}\u0000${action}`;
+      let b = perFeature.get(k);
+      if (!b) perFeature.set(k, (b = { feature, action, users: new Set(), ...zero() }));
+      return b;
+    };
+    if (fullFrom < fullTo) {
+      // Members: their own rows of the per-user model; everyone else: the per-feature model and its user sets.
+      const byUserTable = activeTable(this.db, 'usage_by_user', 'usage_by_user');
+      const featureTable = activeTable(this.db, 'usage_by_feature', 'usage_by_feature');
+      const usersTable = activeTable(this.db, 'usage_by_feature', 'usage_feature_users');
+      const where = ['account_id = ?', 'day >= ?', 'day < ?'];
+      const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
+      if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
+      if (r.userId !== undefined) {
+        const rows = this.db
+          .prepare(`SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`)
+          .all(...params, r.userId) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
+        for (const row of rows) {
+          const b = bucket(row.feature, row.action);
+          add(b, row.consumed, row.refunded, row.count);
+          b.users.add(r.userId);
+        }
+      } else {
+        const rows = this.db
+          .prepare(`SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${featureTable} WHERE ${where.join(' AND ')} GROUP BY feature, action`)
+          .all(...params) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
+        for (const row of rows) add(bucket(row.feature, row.action), row.consumed, row.refunded, row.count);
+        const users = this.db
+          .prepare(`SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`)
+          .all(...params) as { feature: string; action: string; user_id: string }[];
+        for (const u of users) bucket(u.feature, u.action).users.add(u.user_id);
+      }
+    }
+    for (const m of movements) {
+      const b = bucket(m.feature, m.action);
+      add(b, m.consumed, m.refunded, m.count);
+      if (m.count > 0) b.users.add(m.userId);
+    }
+    const items = [...perFeature.values()]
+      .map(({ users, ...t }) => ({ ...t, distinctUsers: users.size }))
+      .sort((a, b) => b.net - a.net || (a.feature + a.action < b.feature + b.action ? -1 : 1));
+    const totals = zero();
+    for (const i of items) add(totals, i.consumed, i.refunded, i.count);
+    return { items, totals };
+  }
+
+  /**
+   * Trend points per calendar bucket in `timeZone`, one series per group, empty buckets as zeros.
+   * Whole hours come from the hourly model; an hour cut by a bucket boundary (zones with :30/:45
+   * offsets) or by from/to is taken from the history rows, so every point is exact.
+   */
+  series(r: UsageRange & { bucket: Bucket; groupBy: SeriesGroup; timeZone: string }) {
+    const boundaries = bucketBoundaries(r.from, r.to, r.bucket, r.timeZone, MAX_SERIES_BUCKETS);
+    if (!boundaries) return null;
+    const n = boundaries.length - 1;
+    const cuts = [r.from, r.to, ...boundaries.filter((b) => b > r.from && b < r.to)];
+    const splitHours = new Set(cuts.filter((c) => c % HOUR_MS !== 0).map((c) => Math.floor(c / HOUR_MS)));
+    const groups = new Map<string, Totals[]>();
+    const pointsOf = (key: string) => groups.get(key) ?? groups.set(key, Array.from({ length: n }, zero)).get(key)!;
+    const keyOf = (m: { userId: string; creditType: string; feature: string; action: string }) =>
+      r.groupBy === 'user' ? m.userId : r.groupBy === 'creditType' ? m.creditType : r.groupBy === 'feature' ? m.feature : m.action;
+
+    const table = activeTable(this.db, 'usage_hourly', 'usage_hourly');
+    const where = ['account_id = ?', 'hour >= ?', 'hour < ?'];
+    const params: unknown[] = [r.accountId, Math.floor(r.from / HOUR_MS), Math.ceil(r.to / HOUR_MS)];
+    if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
+    if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
+    const rows = this.db
+      .prepare(`SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`)
+      .all(...params) as { hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }[];
+    for (const row of rows) {
+      if (splitHours.has(row.hour)) continue;
+      const start = row.hour * HOUR_MS;
+      if (start < r.from || start >= r.to) continue;
+      const i = bucketIndex(boundaries, start);
+      add(pointsOf(keyOf({ userId: row.user_id, creditType: row.credit_type, feature: row.feature, action: row.action }))[i], row.consumed, row.refunded, row.count);
+    }
+    for (const hour of splitHours) {
+      const a = Math.max(hour * HOUR_MS, r.from);
+      const b = Math.min((hour + 1) * HOUR_MS, r.to);
+      if (a >= b) continue;
+      for (const m of this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
+        if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
+        const i = bucketIndex(boundaries, Date.parse(m.occurredAt));
+        const key = keyOf({ userId: m.userId ?? '', creditType: m.creditType ?? '', feature: m.feature ?? '', action: m.action ?? '' });
+        add(pointsOf(key)[i], m.kind === 'consumption' ? m.credits : 0, m.kind === 'refund' ? -m.credits : 0, m.kind === 'consumption' ? 1 : 0);
+      }
+    }
+    const buckets = boundaries.slice(0, n).map((start, i) => ({ start: iso(Math.max(start, r.from)), end: iso(Math.min(boundaries[i + 1], r.to)), label: localDate(start, r.timeZone) }));
+    const series = [...groups.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, points]) => ({ key, points: points.map((p, i) => ({ bucket: buckets[i].label, ...p })) }));
+    const totals = zero();
+    for (const s of series) for (const p of s.points) add(totals, p.consumed, p.refunded, p.count);
+    return { buckets, series, totals };
+  }
+
+  filters(accountId: string, userId?: string) {
+    if (userId !== undefined) {
+      const table = activeTable(this.db, 'usage_by_user', 'usage_by_user');
+      const rows = this.db.prepare(`SELECT DISTINCT feature, action, credit_type FROM ${table} WHERE account_id = ? AND user_id = ? AND count > 0`).all(accountId, userId) as {
+        feature: string;
+        action: string;
+        credit_type: string;
+      }[];
+      return catalog(
+        rows.flatMap((r) => [
+          { kind: 'feature', value: r.feature, parent: '' },
+          { kind: 'action', value: r.action, parent: r.feature },
+          { kind: 'creditType', value: r.credit_type, parent: '' },
+        ]).concat(rows.length ? [{ kind: 'user', value: userId, parent: '' }] : []),
+      );
+    }
+    const table = activeTable(this.db, 'filter_catalog', 'filter_catalog');
+    return catalog(this.db.prepare(`SELECT kind, value, parent FROM ${table} WHERE account_id = ?`).all(accountId) as { kind: string; value: string; parent: string }[]);
+  }
+}
+
+function catalog(rows: { kind: string; value: string; parent: string }[]) {
+  const uniq = (kind: string) => [...new Set(rows.filter((r) => r.kind === kind).map((r) => r.value))].sort();
+  const features = uniq('feature').map((feature) => ({
+    feature,
+    actions: [...new Set(rows.filter((r) => r.kind === 'action' && r.parent === feature).map((r) => r.value))].sort(),
+  }));
+  return { features, actions: uniq('action'), users: uniq('user'), creditTypes: uniq('creditType') };
+}
