@@ -36,7 +36,7 @@ const PLAN = {
 };
 
 function config(dataDir: string): LedgerConfig {
-  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent' };
+  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'off' };
 }
 
 const accountId = (i: number) => `bench_${i}`;

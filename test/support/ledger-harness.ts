@@ -29,7 +29,7 @@ export function tempDataDir(): string {
 }
 
 export function testConfig(dataDir: string): LedgerConfig {
-  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent' };
+  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'inline' };
 }
 
 /** A real app on a temporary data dir, driven over HTTP with supertest. */

@@ -4,7 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, LoggerModule } from 'nestjs-pino';
+import { TerminusModule } from '@nestjs/terminus';
 import { Clock, createValidationPipe, LedgerConfig, LedgerModule } from '../../../libs/ledger/src';
+import { ProjectionsModule } from '../../../libs/projections/src';
+import { HealthController } from './health.controller';
 
 /** Largest request body accepted (a full batch of 1,000 items fits with room to spare). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -26,7 +29,10 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
         },
       }),
       LedgerModule.forRoot({ config, clock: options.clock }),
+      ProjectionsModule.forRoot(config),
+      TerminusModule,
     ],
+    controllers: [HealthController],
   })
   class AppModule {}
   return AppModule;

@@ -16,3 +16,8 @@ export { RefundCreditsCommand } from './use-cases/refund-credits/refund-credits.
 export { GrantCreditsCommand } from './use-cases/grant-credits/grant-credits.command';
 export { ResetCycleCommand } from './use-cases/reset-cycle/reset-cycle.command';
 export { GetBalancesQuery } from './queries/get-balances/get-balances.query';
+export * from './health/event-store.health';
+export * from './auth/access';
+export * from './http/api-error';
+export * from './http/request-context';
+export * from './http/account-id.pipe';

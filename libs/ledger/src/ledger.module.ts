@@ -6,7 +6,7 @@ import { EventStore, SqliteEventStore } from '../../event-store/src';
 import { ApiKeyGuard } from './auth/access';
 import { ApiKeyStore } from './auth/api-key-store';
 import { LedgerConfig } from './config/ledger-config';
-import { EventStoreHealthIndicator, HealthController } from './health/health.controller';
+import { EventStoreHealthIndicator } from './health/event-store.health';
 import { ApiExceptionFilter } from './http/error-filter';
 import { AccountRepository } from './infrastructure/account-repository';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
@@ -57,7 +57,6 @@ const CONTROLLERS = [
   ResetCycleController,
   GetBalancesController,
   GetAccountEventsController,
-  HealthController,
 ];
 
 /** Closes the store (flushing queued appends) and the key store when the app stops. */
@@ -93,10 +92,11 @@ export class LedgerModule {
     }
     return {
       module: LedgerModule,
+      global: true, // the read-model and messaging modules share this store, config and clock
       imports: [CqrsModule.forRoot(), TerminusModule],
       controllers: http ? CONTROLLERS : [],
       providers,
-      exports: [EVENT_STORE, ApiKeyStore, CommandExecutor, LEDGER_CONFIG],
+      exports: [EVENT_STORE, ApiKeyStore, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator],
     };
   }
 }

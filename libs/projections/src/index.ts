@@ -9,3 +9,5 @@ export * from './filters/filter-catalog.projector';
 export * from './history/history.query';
 export * from './usage/usage.query';
 export * from './usage/time-buckets';
+export * from './nest/projections.module';
+export * from './nest/projection.service';

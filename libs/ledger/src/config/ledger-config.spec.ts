@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './ledger-config';
 
 describe('loadConfig', () => {
   it('applies the defaults', () => {
-    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info' });
+    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info', projections: 'inline' });
   });
 
   it('reads every variable', () => {
@@ -12,19 +12,20 @@ describe('loadConfig', () => {
       store: 'sqlite',
       adminKey: 'k'.repeat(32),
       logLevel: 'warn',
+      projections: 'inline',
     });
   });
 
   it('reports every bad value at once, naming the variable', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'http', LEDGER_STORE: 'mysql', LEDGER_ADMIN_KEY: 'short', LOG_LEVEL: 'loud', LEDGER_DATA_DIR: ' ' });
+      loadConfig({ PORT: 'http', LEDGER_STORE: 'mysql', LEDGER_ADMIN_KEY: 'short', LOG_LEVEL: 'loud', LEDGER_DATA_DIR: ' ', LEDGER_PROJECTIONS: 'sometimes' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'LEDGER_STORE', 'LEDGER_ADMIN_KEY', 'LOG_LEVEL', 'LEDGER_DATA_DIR']) expect(problems).toContain(name);
+    for (const name of ['PORT', 'LEDGER_STORE', 'LEDGER_ADMIN_KEY', 'LOG_LEVEL', 'LEDGER_DATA_DIR', 'LEDGER_PROJECTIONS']) expect(problems).toContain(name);
   });
 
   it('refuses the stores that are not available yet, with a clear message', () => {

@@ -5,6 +5,8 @@ export type LedgerStoreKind = (typeof LEDGER_STORES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const MIN_ADMIN_KEY_LENGTH = 24;
+export const PROJECTION_MODES = ['inline', 'off'] as const;
+export type ProjectionMode = (typeof PROJECTION_MODES)[number];
 
 export interface LedgerConfig {
   readonly port: number;
@@ -13,6 +15,8 @@ export interface LedgerConfig {
   /** Superuser key across accounts; absent = no superuser (keys come from the CLI). */
   readonly adminKey: string | undefined;
   readonly logLevel: LogLevel;
+  /** `inline`: this process keeps the read models up to date; `off`: another process (`credit-ledger project`) does. */
+  readonly projections: ProjectionMode;
 }
 
 export class ConfigError extends Error {
@@ -44,9 +48,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
+  const projections = (env.LEDGER_PROJECTIONS ?? 'inline') as ProjectionMode;
+  if (!PROJECTION_MODES.includes(projections)) problems.push(`LEDGER_PROJECTIONS must be one of ${PROJECTION_MODES.join(', ')}, got "${env.LEDGER_PROJECTIONS}"`);
+
   const dataDirText = env.LEDGER_DATA_DIR ?? './data';
   if (dataDirText.trim() === '') problems.push('LEDGER_DATA_DIR must not be empty');
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, dataDir: resolve(dataDirText), store, adminKey, logLevel };
+  return { port, dataDir: resolve(dataDirText), store, adminKey, logLevel, projections };
 }

@@ -1,9 +1,18 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
 import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
+import { IsInstant } from '../../http/dto-rules';
 import { GetBalancesQuery } from './get-balances.query';
+
+export class BalancesParams {
+  @ApiPropertyOptional({ description: 'Balances as the ledger stood at this instant (events recorded at or before it)', example: '2026-11-15T00:00:00Z' })
+  @IsOptional()
+  @IsInstant(null)
+  asOf?: string;
+}
 
 @ApiTags('queries')
 @ApiBearerAuth()
@@ -13,8 +22,8 @@ export class GetBalancesController {
 
   @Get()
   @AllowRoles('admin', 'analyst', 'member')
-  @ApiOperation({ summary: 'Balances of every credit type in the current cycle' })
-  balances(@Param('accountId', AccountIdPipe) accountId: string) {
-    return this.queries.execute(new GetBalancesQuery(accountId));
+  @ApiOperation({ summary: 'Balances of every credit type in the current cycle, or as they stood at asOf' })
+  balances(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: BalancesParams) {
+    return this.queries.execute(new GetBalancesQuery(accountId, params.asOf));
   }
 }

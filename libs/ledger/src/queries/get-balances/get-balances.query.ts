@@ -1,3 +1,7 @@
 export class GetBalancesQuery {
-  constructor(readonly accountId: string) {}
+  constructor(
+    readonly accountId: string,
+    /** ISO instant: balances as the ledger stood then; absent = now. */
+    readonly asOf?: string,
+  ) {}
 }

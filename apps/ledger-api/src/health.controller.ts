@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { EventStoreHealthIndicator, Public } from '../../../libs/ledger/src';
+import { ProjectionsHealthIndicator } from '../../../libs/projections/src';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly eventStore: EventStoreHealthIndicator,
+    private readonly projections: ProjectionsHealthIndicator,
+  ) {}
+
+  @Get()
+  @Public()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and readiness: the event store answers and no read model is stopped (lag is reported); 503 otherwise' })
+  check() {
+    return this.health.check([() => this.eventStore.check(), () => this.projections.check()]);
+  }
+}

@@ -1,0 +1,63 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { EventStore, Subscription } from '../../../event-store/src';
+import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
+import { ProjectionRunner, projectionStates, readModelsPosition } from '../projection-runner';
+
+export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
+/** How long `?minPosition=` waits for the read models at most, and how often it looks. */
+export const MAX_MIN_POSITION_WAIT_MS = 5_000;
+const MIN_POSITION_POLL_MS = 10;
+
+/** Runs the projections in this process (LEDGER_PROJECTIONS=inline) and answers questions about their progress. */
+@Injectable()
+export class ProjectionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Projections');
+  private subscription: Subscription | undefined;
+  private runner: ProjectionRunner | undefined;
+
+  constructor(
+    @Inject(READ_MODEL_DB) readonly db: Database.Database,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.runner = new ProjectionRunner(this.db);
+    if (this.config.projections !== 'inline') return;
+    await this.runner.catchUp(this.store);
+    this.subscription = this.runner.follow(this.store);
+    this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Before the store closes (onApplicationShutdown), so that a normal stop never looks like a failure. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  onApplicationShutdown(): void {
+    this.db.close();
+  }
+
+  position(): number {
+    return readModelsPosition(this.db);
+  }
+
+  states() {
+    return projectionStates(this.db);
+  }
+
+  /** Resolves true once every read model reached `position`, false after MAX_MIN_POSITION_WAIT_MS. */
+  async waitFor(position: number): Promise<boolean> {
+    const deadline = Date.now() + MAX_MIN_POSITION_WAIT_MS;
+    while (this.position() < position) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, MIN_POSITION_POLL_MS));
+    }
+    return true;
+  }
+
+  async lag(): Promise<number> {
+    return Math.max(0, (await this.store.headPosition()) - this.position());
+  }
+}

@@ -1,0 +1,84 @@
+import { DynamicModule, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { Gauge, Registry } from 'prom-client';
+import { LedgerConfig } from '../../../ledger/src';
+import { Public } from '../../../ledger/src/auth/access';
+import { GetHistoryHandler, HistoryController } from '../history/history.controller';
+import { openReadModelDb } from '../read-model-db';
+import { GetFiltersHandler, GetUsageHandler, GetUsageSeriesHandler, UsageController } from '../usage/usage.controller';
+import { ProjectionService, READ_MODEL_DB } from './projection.service';
+
+/** Health of the read models: down when a projection stopped on an event; lag always reported. */
+@Injectable()
+export class ProjectionsHealthIndicator {
+  constructor(
+    private readonly projections: ProjectionService,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
+
+  async check() {
+    const indicator = this.indicators.check('projections');
+    const failed = this.projections.states().filter((s) => s.status === 'failed');
+    const details = { position: this.projections.position(), lag: await this.projections.lag() };
+    return failed.length > 0 ? indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) }) : indicator.up(details);
+  }
+}
+
+/** Prometheus metrics: projection lag and checkpoints. */
+@ApiExcludeController()
+@Controller('metrics')
+export class MetricsController {
+  private readonly registry = new Registry();
+
+  constructor(projections: ProjectionService) {
+    new Gauge({
+      name: 'ledger_projection_lag_events',
+      help: 'Events in the global log not yet applied to the read models (head position - lowest checkpoint)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await projections.lag());
+      },
+    });
+    new Gauge({
+      name: 'ledger_projection_checkpoint',
+      help: 'Global position each read model has applied',
+      labelNames: ['projection', 'version', 'status'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of projections.states()) this.set({ projection: s.name, version: String(s.version), status: s.status }, s.checkpoint);
+      },
+    });
+  }
+
+  @Get()
+  @Public()
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+@Module({})
+export class ProjectionsModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: ProjectionsModule,
+      imports: [CqrsModule, TerminusModule],
+      controllers: [HistoryController, UsageController, MetricsController],
+      providers: [
+        { provide: READ_MODEL_DB, useFactory: () => openReadModelDb(config.dataDir) },
+        ProjectionService,
+        ProjectionsHealthIndicator,
+        GetHistoryHandler,
+        GetUsageHandler,
+        GetUsageSeriesHandler,
+        GetFiltersHandler,
+      ],
+      exports: [ProjectionService, ProjectionsHealthIndicator],
+    };
+  }
+}

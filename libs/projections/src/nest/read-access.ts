@@ -1,0 +1,26 @@
+import { ApiError } from '../../../ledger/src/http/api-error';
+import { Principal } from '../../../ledger/src';
+import { ProjectionService } from './projection.service';
+
+/**
+ * Members read only their own usage: their userId is imposed, and asking for another user's is 403.
+ * Everyone else gets the userId they asked for (or all users).
+ */
+export function scopedUserId(principal: Principal, requested: string | undefined): string | undefined {
+  if (principal.kind === 'key' && principal.role === 'member') {
+    if (requested !== undefined && requested !== principal.userId) throw new ApiError(403, 'FORBIDDEN', 'a member key reads only its own usage');
+    return principal.userId ?? undefined;
+  }
+  return requested;
+}
+
+/** Read-your-writes: waits until the read models reached `minPosition`, else 503 READ_MODELS_BEHIND. */
+export async function awaitPosition(projections: ProjectionService, minPosition: number | undefined): Promise<void> {
+  if (minPosition === undefined) return;
+  if (!(await projections.waitFor(minPosition))) {
+    throw new ApiError(503, 'READ_MODELS_BEHIND', `the read models are at position ${projections.position()}, not yet at ${minPosition}; retry shortly`, {
+      position: projections.position(),
+      minPosition,
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AllowRoles } from '../../../ledger/src/auth/access';
+import { AccountIdPipe } from '../../../ledger/src/http/account-id.pipe';
+import { validationFailed } from '../../../ledger/src/http/api-error';
+import { Ctx, RequestContext } from '../../../ledger/src/http/request-context';
+import { Clock, LEDGER_CLOCK } from '../../../ledger/src/infrastructure/clock';
+import { MinPositionParams, rangeOf, SeriesParams, UserRangeParams } from '../nest/query-params';
+import { ProjectionService } from '../nest/projection.service';
+import { awaitPosition, scopedUserId } from '../nest/read-access';
+import { Bucket } from './time-buckets';
+import { MAX_SERIES_BUCKETS, SeriesGroup, UsageQueries, UsageRange } from './usage.query';
+
+export class GetUsageQuery {
+  constructor(
+    readonly kind: 'byUser' | 'byFeature',
+    readonly range: UsageRange,
+  ) {}
+}
+export class GetUsageSeriesQuery {
+  constructor(readonly range: UsageRange & { bucket: Bucket; groupBy: SeriesGroup; timeZone: string }) {}
+}
+export class GetFiltersQuery {
+  constructor(
+    readonly accountId: string,
+    readonly userId?: string,
+  ) {}
+}
+
+@QueryHandler(GetUsageQuery)
+export class GetUsageHandler implements IQueryHandler<GetUsageQuery> {
+  private readonly usage: UsageQueries;
+  constructor(projections: ProjectionService) {
+    this.usage = new UsageQueries(projections.db);
+  }
+  async execute(q: GetUsageQuery) {
+    const body = q.kind === 'byUser' ? this.usage.byUser(q.range) : this.usage.byFeature(q.range);
+    return { accountId: q.range.accountId, from: new Date(q.range.from).toISOString(), to: new Date(q.range.to).toISOString(), creditType: q.range.creditType ?? null, ...body };
+  }
+}
+
+@QueryHandler(GetUsageSeriesQuery)
+export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery> {
+  private readonly usage: UsageQueries;
+  constructor(projections: ProjectionService) {
+    this.usage = new UsageQueries(projections.db);
+  }
+  async execute(q: GetUsageSeriesQuery) {
+    const r = q.range;
+    const series = this.usage.series(r);
+    if (!series) throw validationFailed([{ field: 'bucket', reason: `more than ${MAX_SERIES_BUCKETS} buckets between from and to; use a larger bucket or a shorter range` }]);
+    return { accountId: r.accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), bucket: r.bucket, groupBy: r.groupBy, timezone: r.timeZone, ...series };
+  }
+}
+
+@QueryHandler(GetFiltersQuery)
+export class GetFiltersHandler implements IQueryHandler<GetFiltersQuery> {
+  private readonly usage: UsageQueries;
+  constructor(projections: ProjectionService) {
+    this.usage = new UsageQueries(projections.db);
+  }
+  async execute(q: GetFiltersQuery) {
+    return { accountId: q.accountId, ...this.usage.filters(q.accountId, q.userId) };
+  }
+}
+
+@ApiTags('usage')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId')
+export class UsageController {
+  constructor(
+    private readonly bus: QueryBus,
+    private readonly projections: ProjectionService,
+    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private range(accountId: string, p: UserRangeParams, ctx: RequestContext): UsageRange {
+    const { from, to } = rangeOf(p, true, this.clock.now());
+    return { accountId, from: from!, to: to!, creditType: p.creditType, userId: scopedUserId(ctx.principal, p.userId) };
+  }
+
+  @Get('usage/by-user')
+  @AllowRoles('admin', 'analyst', 'member')
+  @ApiOperation({ summary: 'Credits consumed, refunded, net and count per team member over [from, to) (default: last 30 days), with totals' })
+  async byUser(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() ctx: RequestContext) {
+    const range = this.range(accountId, p, ctx);
+    await awaitPosition(this.projections, p.minPosition);
+    return this.bus.execute(new GetUsageQuery('byUser', range));
+  }
+
+  @Get('usage/by-feature')
+  @AllowRoles('admin', 'analyst', 'member')
+  @ApiOperation({ summary: 'Credits consumed, refunded, net, count and distinct users per feature and action over [from, to), with totals' })
+  async byFeature(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() ctx: RequestContext) {
+    const range = this.range(accountId, p, ctx);
+    await awaitPosition(this.projections, p.minPosition);
+    return this.bus.execute(new GetUsageQuery('byFeature', range));
+  }
+
+  @Get('usage/series')
+  @AllowRoles('admin', 'analyst', 'member')
+  @ApiOperation({ summary: 'Trend points per day/week/month in a time zone, one series per feature/user/creditType/action, empty buckets as zeros' })
+  async series(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: SeriesParams, @Ctx() ctx: RequestContext) {
+    const range = this.range(accountId, p, ctx);
+    await awaitPosition(this.projections, p.minPosition);
+    return this.bus.execute(new GetUsageSeriesQuery({ ...range, bucket: p.bucket ?? 'day', groupBy: p.groupBy ?? 'feature', timeZone: p.timezone ?? 'UTC' }));
+  }
+
+  @Get('filters')
+  @AllowRoles('admin', 'analyst', 'member')
+  @ApiOperation({ summary: 'The features (with their actions), users and credit types that have usage in the account' })
+  async filters(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: MinPositionParams, @Ctx() ctx: RequestContext) {
+    await awaitPosition(this.projections, p.minPosition);
+    return this.bus.execute(new GetFiltersQuery(accountId, scopedUserId(ctx.principal, undefined)));
+  }
+}
