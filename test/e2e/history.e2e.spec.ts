@@ -8,7 +8,7 @@ describe('credit-usage history, usage, series and filters (read models over HTTP
   const keys: Record<string, string> = {};
   const get = (path: string, key?: string) => h.as(key).get(path);
   const q = (path: string, params: Record<string, string | number> = {}) =>
-    `/v1/accounts/hist/${path}?${new URLSearchParams(Object.entries({ minPosition: head, ...params }).map(([k, v]) => [k, String(v)])).toString()}`;
+    `/v1/accounts/hist/${path}?${new URLSearchParams(Object.entries({ minPosition: head, ...params }).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
 
   beforeAll(async () => {
     h = await LedgerHarness.start();
@@ -33,7 +33,7 @@ describe('credit-usage history, usage, series and filters (read models over HTTP
   });
   afterAll(() => h.stop());
 
-  const ids = (items: { consumptionId: string | null; refundId: string | null }[]) => items.map((i) => i.refundId ?? i.consumptionId);
+  const ids = (items: { consumptionId: string | null; refundId: string | null }[]): string[] => items.map((i) => i.refundId ?? i.consumptionId ?? "");
 
   it('lists every movement newest first, with the table columns', async () => {
     const res = await get(q('history')).expect(200);
@@ -70,7 +70,8 @@ describe('credit-usage history, usage, series and filters (read models over HTTP
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await get(q('history', { limit: 2, ...(cursor ? { cursor } : {}) })).expect(200);
+      const params: Record<string, string | number> = cursor ? { limit: 2, cursor } : { limit: 2 };
+      const res: { body: { items: { consumptionId: string | null; refundId: string | null }[]; nextCursor: string | null } } = await get(q('history', params)).expect(200);
       all.push(...ids(res.body.items));
       cursor = res.body.nextCursor;
       pages++;

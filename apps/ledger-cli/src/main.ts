@@ -2,19 +2,22 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../../libs/ledger/src';
 import { keysCommand } from './keys';
+import { projectCommand, replayCommand, seedCommand, verifyCommand } from './projections';
 
 const program = new Command('credit-ledger')
   .description('operator commands for credit-ledger (configuration from the same environment as the server)')
   .exitOverride()
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(replayCommand())
+  .addCommand(verifyCommand())
+  .addCommand(seedCommand())
+  .addCommand(projectCommand());
 
-try {
-  program.parse(process.argv);
-} catch (e) {
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (e instanceof ConfigError || e instanceof Error) {
     process.stderr.write(`credit-ledger: ${e.message}\n`);
     process.exit(2);
   }
   throw e;
-}
+});

@@ -11,3 +11,5 @@ export * from './usage/usage.query';
 export * from './usage/time-buckets';
 export * from './nest/projections.module';
 export * from './nest/projection.service';
+export * from './ops/verify';
+export * from './ops/seed';

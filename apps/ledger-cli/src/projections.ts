@@ -1,0 +1,167 @@
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
+import { SqliteEventStore } from '../../../libs/event-store/src';
+import { loadConfig } from '../../../libs/ledger/src';
+import { ALL_PROJECTORS, openReadModelDb, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
+
+const PLAIN_PROGRESS_EVERY_MS = 2_000;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** A progress bar with events/s and ETA on a terminal; a plain line every 2 s otherwise (CI, logs). */
+function progress(label: string, total: number) {
+  const started = Date.now();
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {percentage}% | {value}/{total} events | {speed} events/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      etaBuffer: 50,
+    });
+    bar.start(total, 0, { speed: 0 });
+    return {
+      update: (done: number) => bar.update(done, { speed: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)) }),
+      stop: () => bar.stop(),
+    };
+  }
+  let lastLine = 0;
+  return {
+    update: (done: number) => {
+      if (Date.now() - lastLine < PLAIN_PROGRESS_EVERY_MS) return;
+      lastLine = Date.now();
+      const seconds = (Date.now() - started) / 1000;
+      const rate = done / Math.max(0.001, seconds);
+      const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+      process.stderr.write(`${label}: ${done}/${total} events (${((100 * done) / Math.max(1, total)).toFixed(1)}%), ${Math.round(rate)} events/s, ETA ${eta}s\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('rebuild read models from position 0 (interruptible with Ctrl-C; run again to resume)')
+    .option('--projection <name>', `only this read model (${ALL_PROJECTORS.map((p) => p.name).join(', ')})`)
+    .option('--restart', 'start over even if an earlier replay was interrupted')
+    .action(async (opts: { projection?: string; restart?: boolean }) => {
+      const names = opts.projection === undefined ? undefined : [opts.projection];
+      if (names && !ALL_PROJECTORS.some((p) => p.name === names[0])) throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
+      const config = loadConfig();
+      const store = SqliteEventStore.open(config.dataDir);
+      const db = openReadModelDb(config.dataDir);
+      try {
+        const runner = new ProjectionRunner(db, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
+        const states = db.prepare('SELECT name, status FROM projection_registry').all() as { name: string; status: string }[];
+        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name)?.status === 'rebuilding');
+        if (!resuming) runner.reset(names);
+        const head = await store.headPosition();
+        const from = runner.checkpoint();
+        process.stderr.write(`${resuming ? 'resuming' : 'starting'} replay of ${runner.projectors.map((p) => p.name).join(', ')} from position ${from} to ${head}\n`);
+        let interrupted = false;
+        const onSigint = () => (interrupted = true);
+        process.once('SIGINT', onSigint);
+        const bar = progress('replay', head - from);
+        const started = Date.now();
+        const applied = await runner.catchUp(store, { shouldStop: () => interrupted, onBatch: (position) => bar.update(position - from) });
+        bar.stop();
+        process.off('SIGINT', onSigint);
+        const seconds = (Date.now() - started) / 1000;
+        if (interrupted) {
+          process.stderr.write(`interrupted at position ${runner.checkpoint()} (committed); run the same command to resume\n`);
+          process.exitCode = 130;
+          return;
+        }
+        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${runner.checkpoint()}\n`);
+      } finally {
+        db.close();
+        await store.close();
+      }
+    });
+}
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('re-derive balances and usage from the events and compare with the read models; exit 1 on any difference')
+    .option('--account <id>', 'only this account', (v: string) => {
+      if (!CLIENT_ID_PATTERN.test(v)) throw new InvalidArgumentError(`must match ${CLIENT_ID_PATTERN}`);
+      return v;
+    })
+    .action(async (opts: { account?: string }) => {
+      const config = loadConfig();
+      const store = SqliteEventStore.open(config.dataDir);
+      const db = openReadModelDb(config.dataDir, { readonly: true });
+      try {
+        const report = await verifyReadModels(store, db, { accountId: opts.account });
+        for (const d of report.differences) {
+          process.stdout.write(`DIFF ${d.readModel} ${d.key}: expected ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}\n`);
+        }
+        const summary = `${report.eventsChecked} events, ${report.accountsChecked} accounts checked: ${report.differenceCount} difference(s)`;
+        if (report.differenceCount > 0) {
+          process.stdout.write(`${summary}${report.differenceCount > report.differences.length ? ` (first ${report.differences.length} shown)` : ''}\n`);
+          process.exitCode = 1;
+        } else {
+          process.stdout.write(`OK: ${summary}\n`);
+        }
+      } finally {
+        db.close();
+        await store.close();
+      }
+    });
+}
+
+export function seedCommand(): Command {
+  return new Command('seed')
+    .description('write a realistic, reproducible credit history (through the deciders, into the store)')
+    .option('--accounts <n>', 'accounts', positiveInt, 1_000)
+    .option('--events <n>', 'events in all (approximately: refused commands are not events)', positiveInt, 100_000)
+    .option('--seed <n>', 'random seed (same seed, same history)', positiveInt, 42)
+    .option('--months <n>', 'months of history, one cycle reset per month', positiveInt, 12)
+    .option('--start <date>', 'first day (UTC)', '2025-12-01T00:00:00Z')
+    .action(async (opts: { accounts: number; events: number; seed: number; months: number; start: string }) => {
+      if (Number.isNaN(Date.parse(opts.start))) throw new Error('--start must be an ISO date');
+      const config = loadConfig();
+      const store = SqliteEventStore.open(config.dataDir);
+      try {
+        const bar = progress('seed', opts.events);
+        const started = Date.now();
+        const result = await seedHistory(store, { ...opts, onProgress: (n) => bar.update(n) });
+        bar.stop();
+        const seconds = (Date.now() - started) / 1000;
+        process.stdout.write(`seeded ${result.events} events for ${result.accounts} accounts in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+export function projectCommand(): Command {
+  return new Command('project')
+    .description('keep the read models up to date in this process (run the API with LEDGER_PROJECTIONS=off)')
+    .action(async () => {
+      const config = loadConfig();
+      const store = SqliteEventStore.open(config.dataDir);
+      const db = openReadModelDb(config.dataDir);
+      const runner = new ProjectionRunner(db);
+      await runner.catchUp(store);
+      const subscription = runner.follow(store);
+      process.stderr.write(`projecting from position ${runner.checkpoint()}; Ctrl-C to stop\n`);
+      const stop = async () => {
+        await subscription.stop();
+        db.close();
+        await store.close();
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+      try {
+        await subscription.done;
+      } catch (e) {
+        process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+        await stop();
+      }
+    });
+}
