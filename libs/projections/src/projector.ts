@@ -19,8 +19,10 @@ export interface ProjectedEvent {
 export interface Projector {
   readonly name: string;
   readonly version: number;
-  /** CREATE TABLE / INDEX statements for `table(name)` names of this version. */
+  /** CREATE TABLE statements for `table(name)` names of this version. */
   schema(table: (base: string) => string): string;
+  /** CREATE INDEX statements: built after a replay rather than row by row during it. */
+  indexes?(table: (base: string) => string): string;
   /** Tables of this version, to drop on rebuild or retirement. */
   tables(table: (base: string) => string): string[];
   /** Prepares statements against this version's tables; the result applies batches. */

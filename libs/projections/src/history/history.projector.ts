@@ -32,11 +32,11 @@ export const historyProjector: Projector = {
       cycle_id          TEXT,
       already_purchased INTEGER NOT NULL DEFAULT 0,
       event_id          TEXT    NOT NULL
-    );
+    );`,
+  indexes: (t) => `
     CREATE INDEX IF NOT EXISTS ${t('history')}_time    ON ${t('history')} (account_id, occurred_at, row_id);
     CREATE INDEX IF NOT EXISTS ${t('history')}_user    ON ${t('history')} (account_id, user_id, occurred_at, row_id);
-    CREATE INDEX IF NOT EXISTS ${t('history')}_feature ON ${t('history')} (account_id, feature, action, occurred_at, row_id);
-    CREATE INDEX IF NOT EXISTS ${t('history')}_type    ON ${t('history')} (account_id, credit_type, occurred_at, row_id);`,
+    CREATE INDEX IF NOT EXISTS ${t('history')}_feature ON ${t('history')} (account_id, feature, action, occurred_at, row_id);`,
   tables: (t) => [t('history')],
   prepare(db, t) {
     // A cycle reset yields one row per credit type: rows are keyed by position * 64 + index
@@ -44,10 +44,15 @@ export const historyProjector: Projector = {
     const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history')}
       (row_id, position, account_id, occurred_at, recorded_at, kind, credit_type, feature, action, description, credits,
        data_requested, user_id, consumption_id, refund_id, grant_id, cycle_id, already_purchased, event_id)
-      VALUES (@rowId, @position, @accountId, @occurredAt, @recordedAt, @kind, @creditType, @feature, @action, @description, @credits,
-       @dataRequested, @userId, @consumptionId, @refundId, @grantId, @cycleId, @alreadyPurchased, @eventId)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     return (batch) => {
-      for (const row of batch.flatMap(historyRows)) insert.run(row);
+      for (const p of batch) {
+        for (const r of historyRows(p)) {
+          // Positional binding: several times cheaper than named parameters on this hot path.
+          insert.run(r.rowId, r.position, r.accountId, r.occurredAt, r.recordedAt, r.kind, r.creditType, r.feature, r.action, r.description, r.credits,
+            r.dataRequested, r.userId, r.consumptionId, r.refundId, r.grantId, r.cycleId, r.alreadyPurchased, r.eventId);
+        }
+      }
     };
   },
 };

@@ -18,7 +18,19 @@ export interface UsageDelta {
   readonly count: number;
 }
 
+const memo = new WeakMap<ProjectedEvent, UsageDelta | null>();
+
+/** The usage delta of an event, computed once for the three usage read models. */
 export function usageDelta(p: ProjectedEvent): UsageDelta | undefined {
+  let d = memo.get(p);
+  if (d === undefined) {
+    d = computeUsageDelta(p) ?? null;
+    memo.set(p, d);
+  }
+  return d ?? undefined;
+}
+
+function computeUsageDelta(p: ProjectedEvent): UsageDelta | undefined {
   const e = p.event;
   if (e.type !== 'CreditConsumed' && e.type !== 'CreditRefunded') return undefined;
   const common = {
