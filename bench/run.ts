@@ -18,6 +18,7 @@ import {
 import { SqliteEventStore } from '../libs/event-store/src';
 import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
+import { historyBenchmark } from './history';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
@@ -144,6 +145,16 @@ async function main(): Promise<void> {
     /* not a git checkout */
   }
   console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
+  const sections = (process.env.BENCH_SECTIONS ?? 'command,history').split(',');
+  if (sections.includes('command')) await commandSection();
+  if (sections.includes('history')) {
+    console.log('');
+    console.log('running the read-model section (seed, rebuild, queries, CSV); BENCH_HISTORY_EVENTS sets its size…');
+    console.log((await historyBenchmark()).join('\n'));
+  }
+}
+
+async function commandSection(): Promise<void> {
   console.log('running (a) and (b) through the CommandBus, (c) over HTTP, then the raw fsync ceiling on the same disk…');
 
   const { a, b, groupSize } = await commandBusScenarios();

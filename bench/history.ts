@@ -1,0 +1,147 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLedgerApp } from '../apps/ledger-api/src/app';
+import { SqliteEventStore } from '../libs/event-store/src';
+import { openReadModelDb, ProjectionRunner, seedHistory, HistoryQueries, UsageQueries, READ_MODEL_FILE_NAME, activeTable } from '../libs/projections/src';
+import { fmt, nowMs, percentile, seededRandom } from './stats';
+
+const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000_000);
+const ACCOUNTS = Number(process.env.BENCH_HISTORY_ACCOUNTS ?? 1_000);
+const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 40);
+const ADMIN_KEY = 'bench-superuser-key-0123456789';
+
+interface QueryRow {
+  readonly label: string;
+  readonly p50: number;
+  readonly p95: number;
+  readonly rows: number;
+}
+
+function time(label: string, runs: number, fn: (i: number) => number): QueryRow {
+  const ms: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = nowMs();
+    rows = fn(i);
+    ms.push(nowMs() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { label, p50: percentile(ms, 50), p95: percentile(ms, 95), rows };
+}
+
+/** The read-model section: seed, full rebuild, query latencies on the largest account, CSV export. */
+export async function historyBenchmark(): Promise<string[]> {
+  const out: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-history-'));
+  try {
+    const store = SqliteEventStore.open(dir);
+    let t = nowMs();
+    const seeded = await seedHistory(store, { accounts: ACCOUNTS, events: EVENTS, seed: 42, months: 12, start: '2025-12-01T00:00:00Z' });
+    const seedSeconds = (nowMs() - t) / 1000;
+
+    const db = openReadModelDb(dir);
+    const runner = new ProjectionRunner(db);
+    runner.reset();
+    t = nowMs();
+    const applied = await runner.catchUp(store);
+    const rebuildSeconds = (nowMs() - t) / 1000;
+    await store.close();
+    const readModelBytes = statSync(join(dir, READ_MODEL_FILE_NAME)).size;
+
+    // The largest account (seeding skews events towards the first accounts) and its busiest month.
+    const history = new HistoryQueries(db);
+    const usage = new UsageQueries(db);
+    const account = 'seed_00000';
+    const table = activeTable(db, 'history', 'history');
+    const accountRows = (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).get(account) as { n: number }).n;
+    const month = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
+    const users = (db.prepare(`SELECT DISTINCT user_id FROM ${table} WHERE account_id = ? AND user_id IS NOT NULL LIMIT 60`).all(account) as { user_id: string }[]).map((r) => r.user_id);
+    const features = db.prepare(`SELECT DISTINCT feature, action FROM ${table} WHERE account_id = ? AND feature IS NOT NULL`).all(account) as { feature: string; action: string }[];
+    const rnd = seededRandom(3);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    const page = (f: Record<string, unknown>) => history.page({ accountId: account, includeRefunds: true, ...f }, 50).items.length;
+    const rows: QueryRow[] = [
+      time('history, no filter (first page of 50)', RUNS, () => page({})),
+      time('history, userId', RUNS, () => page({ userId: pick(users) })),
+      time('history, feature', RUNS, () => page({ feature: pick(features).feature })),
+      time('history, feature + action', RUNS, () => {
+        const f = pick(features);
+        return page({ feature: f.feature, action: f.action });
+      }),
+      time('history, creditType', RUNS, () => page({ creditType: pick(['email', 'mobile', 'export', 'ai_research']) })),
+      time('history, refunds hidden', RUNS, () => page({ includeRefunds: false })),
+      time('history, one month', RUNS, () => page(month)),
+      time('history, month + userId', RUNS, () => page({ ...month, userId: pick(users) })),
+      time('history, month + feature + userId', RUNS, () => page({ ...month, feature: pick(features).feature, userId: pick(users) })),
+      time('history, walk 100 pages of 50 (keyset cursor, total)', Math.min(RUNS, 10), () => {
+        let cursor;
+        let n = 0;
+        for (let i = 0; i < 100; i++) {
+          const p = history.page({ accountId: account, includeRefunds: true }, 50, cursor);
+          n = p.items.length;
+          const last = p.items[p.items.length - 1];
+          if (!last) break;
+          cursor = { occurredAt: last.occurredAt, rowId: last.rowId };
+        }
+        return n;
+      }),
+      time('usage by-user, one month', RUNS, () => usage.byUser({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) }).items.length),
+      time('usage by-feature, one month', RUNS, () => usage.byFeature({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) }).items.length),
+      time('usage by-user, month with partial days', RUNS, () => usage.byUser({ accountId: account, from: Date.parse('2026-05-01T13:00:00Z'), to: Date.parse('2026-05-31T07:30:00Z') }).items.length),
+      time('series day × feature, one month, UTC', RUNS, () => usage.series({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to), bucket: 'day', groupBy: 'feature', timeZone: 'UTC' })!.series.length),
+      time('series day × user, one month, America/New_York', RUNS, () => usage.series({ accountId: account, from: Date.parse('2026-05-01T04:00:00Z'), to: Date.parse('2026-06-01T04:00:00Z'), bucket: 'day', groupBy: 'user', timeZone: 'America/New_York' })!.series.length),
+      time('series day × creditType, one month, Asia/Kolkata (+5:30)', RUNS, () => usage.series({ accountId: account, from: Date.parse('2026-04-30T18:30:00Z'), to: Date.parse('2026-05-31T18:30:00Z'), bucket: 'day', groupBy: 'creditType', timeZone: 'Asia/Kolkata' })!.series.length),
+      time('series week × action, 12 months', Math.min(RUNS, 10), () => usage.series({ accountId: account, from: Date.parse('2025-12-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z'), bucket: 'week', groupBy: 'action', timeZone: 'UTC' })!.series.length),
+    ];
+    db.close();
+
+    // CSV: the largest account's whole history over HTTP, streamed; RSS sampled while it streams.
+    const app = await createLedgerApp({ port: 0, dataDir: dir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'off' });
+    await app.listen(0, '127.0.0.1');
+    const port = (app.getHttpServer().address() as { port: number }).port;
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+    t = nowMs();
+    const res = await fetch(`http://127.0.0.1:${port}/v1/accounts/${account}/history.csv`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    let csvRows = -1; // header
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const byte of value) if (byte === 10) csvRows++;
+    }
+    const csvSeconds = (nowMs() - t) / 1000;
+    clearInterval(sampler);
+    await app.close();
+
+    out.push(`### Read models (issue #4): ${fmt(seeded.events)} seeded events, ${fmt(ACCOUNTS)} accounts`);
+    out.push('');
+    out.push('| measure | value |');
+    out.push('|---|---:|');
+    out.push(`| seed through the deciders into the store | ${fmt(seeded.events / seedSeconds)} events/s (${fmt(seedSeconds, 1)} s) |`);
+    out.push(`| full rebuild of all 6 read models (replay from 0) | **${fmt(applied / rebuildSeconds)} events/s** (${fmt(rebuildSeconds, 1)} s) |`);
+    out.push(`| read-model file | ${fmt(readModelBytes / 2 ** 20)} MiB |`);
+    out.push(`| largest account (${account}) | ${fmt(accountRows)} history rows |`);
+    out.push(`| CSV export of that account over HTTP | **${fmt(csvRows / csvSeconds)} rows/s** (${fmt(csvRows)} rows, ${fmt(csvSeconds, 1)} s), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`);
+    out.push('');
+    out.push('| query on the largest account (query layer, no HTTP) | p50 ms | p95 ms | rows |');
+    out.push('|---|---:|---:|---:|');
+    for (const r of rows) out.push(`| ${r.label} | ${fmt(r.p50, 2)} | ${fmt(r.p95, 2)} | ${r.rows} |`);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  void historyBenchmark().then(
+    (lines) => console.log(lines.join('\n')),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
