@@ -1,20 +1,26 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../../libs/ledger/src';
+import { cyclesCommand } from './cycles';
 import { keysCommand } from './keys';
 
 const program = new Command('credit-ledger')
   .description('operator commands for credit-ledger (configuration from the same environment as the server)')
   .exitOverride()
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(cyclesCommand());
 
-try {
-  program.parse(process.argv);
-} catch (e) {
+function fail(e: unknown): never {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (e instanceof ConfigError || e instanceof Error) {
     process.stderr.write(`credit-ledger: ${e.message}\n`);
     process.exit(2);
   }
   throw e;
+}
+
+try {
+  program.parseAsync(process.argv).catch(fail);
+} catch (e) {
+  fail(e);
 }

@@ -187,6 +187,17 @@ describe('grants: priority, expiry between consumptions, survival across resets'
 });
 
 describe('refunds across cycles and backdated consumptions', () => {
+  it('a grant used up and closed at a reset, not expired, is reopened by a refund; an expired one is not', () => {
+    const h = events(open(), grant('g', 20, { priority: 5, expiresAt: '2026-12-10T00:00:00Z' }), consume('c1', 30), scheduled('2026-12', DEC1));
+    expect(open_(given(...h).state).creditTypes.email.buckets.map((b) => b.id)).toEqual(['cycle:2026-12']);
+    const [r] = given(...h).when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z')).thenEvents();
+    expect((r as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 10 }, { bucketId: 'grant:g', credits: 15 }]);
+    const s = given(...h).when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z')).stateAfter();
+    expect(open_(s).creditTypes.email.buckets.find((b) => b.id === 'grant:g')).toMatchObject({ remaining: 15, priority: 5, expiresAt: '2026-12-10T00:00:00.000Z' });
+    const [late] = given(...h).when(refund('r1', 'c1', 25, '2026-12-11T00:00:00.000Z')).thenEvents();
+    expect((late as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 25 }]);
+  });
+
   it('a refund of an earlier cycle\'s consumption returns to the open cycle; the closed cycle keeps its figures', () => {
     const h = events(open(), consume('c1', 30), scheduled('2026-12', DEC1));
     const [e] = given(...h).when(refund('r1', 'c1', 10, '2026-12-03T00:00:00.000Z')).thenEvents();

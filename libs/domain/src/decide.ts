@@ -540,16 +540,22 @@ function refundCredits(command: RefundCredits, state: OpenAccountState): Decisio
   const expiries = expireBuckets(advanced, consumption.creditType, command.at);
   const s = expiries.length ? applyAll({ ...advanced }, expiries) : advanced;
   const ct = s.creditTypes[consumption.creditType];
-  // Give back to the buckets drawn from, newest draw first; a bucket that lapsed since (expired
-  // grant or rollover, closed cycle) is no longer live, and its share goes to the open cycle.
+  // Give back to the buckets drawn from, newest draw first. A grant used up and closed at a reset
+  // but not expired is reopened; a bucket that has lapsed since (expired grant or rollover, closed
+  // cycle) is no longer live, and its share goes to the open cycle.
   const live = new Set(ct.buckets.map((b) => b.id));
   const currentCycle = cycleBucketId(s.cycleId);
   const returned = new Map<string, number>();
   let left = credits;
+  const reopenable = (bucketId: string) => {
+    if (!bucketId.startsWith('grant:')) return false;
+    const g = s.index.grants.get(bucketId.slice('grant:'.length));
+    return g !== undefined && (g.expiresAt === null || g.expiresAt > command.at);
+  };
   for (let i = consumption.outstanding.length - 1; i >= 0 && left > 0; i--) {
     const m = consumption.outstanding[i];
     const give = Math.min(m.credits, left);
-    const target = live.has(m.bucketId) ? m.bucketId : currentCycle;
+    const target = live.has(m.bucketId) || reopenable(m.bucketId) ? m.bucketId : currentCycle;
     returned.set(target, (returned.get(target) ?? 0) + give);
     left -= give;
   }

@@ -60,6 +60,7 @@ export interface GrantRecord {
   readonly credits: number;
   readonly expiresAt: string | null;
   readonly priority: number;
+  readonly grantedAt: string;
   readonly balanceAfter: BalanceFigures;
 }
 
@@ -337,9 +338,16 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         credits: d.credits,
         balanceAfter: d.balanceAfter,
       });
+      // A grant used up and closed at a reset is reopened by a refund (same expiry, same priority).
+      let buckets = ct.buckets;
+      for (const m of d.returnedTo) {
+        if (buckets.some((b) => b.id === m.bucketId) || !m.bucketId.startsWith('grant:')) continue;
+        const g = s.index.grants.get(m.bucketId.slice('grant:'.length));
+        if (g) buckets = [...buckets, { id: m.bucketId, kind: 'grant', remaining: 0, expiresAt: g.expiresAt, createdAt: g.grantedAt, priority: g.priority }];
+      }
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, refunded: ct.figures.refunded + d.credits, remaining: ct.figures.remaining + d.credits },
-        buckets: moveBuckets(ct.buckets, d.returnedTo, 1),
+        buckets: moveBuckets(buckets, d.returnedTo, 1),
       });
     }
     case 'CreditsGranted': {
@@ -352,6 +360,7 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         credits: d.credits,
         expiresAt: d.expiresAt,
         priority: d.priority,
+        grantedAt: event.occurredAt,
         balanceAfter: d.balanceAfter,
       });
       return withCreditType(s, d.creditType, {

@@ -16,3 +16,10 @@ export { RefundCreditsCommand } from './use-cases/refund-credits/refund-credits.
 export { GrantCreditsCommand } from './use-cases/grant-credits/grant-credits.command';
 export { ResetCycleCommand } from './use-cases/reset-cycle/reset-cycle.command';
 export { GetBalancesQuery } from './queries/get-balances/get-balances.query';
+export { ChangePlanCommand } from './use-cases/change-plan/change-plan.command';
+export { ChangeScheduleCommand } from './use-cases/change-schedule/change-schedule.command';
+export { SetThresholdsCommand } from './use-cases/set-thresholds/set-thresholds.command';
+export { RunScheduledResetsCommand } from './use-cases/run-scheduled-resets/run-scheduled-resets.command';
+export * from './billing/cycles-job';
+export * from './billing/cycles-scheduler';
+export * from './billing/due-index';
