@@ -1,5 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { CyclesJob, DueIndex, EVENT_STORE } from '../../libs/ledger/src';
+import { CyclesJob, CyclesScheduler, DueIndex, EVENT_STORE, loadConfig } from '../../libs/ledger/src';
 import { EventStore } from '../../libs/event-store/src';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
@@ -240,5 +240,32 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     expect(res.body.balance).toMatchObject({ allocated: 100, used: 1, remaining: 99 });
     expect((await h.as().get('/v1/accounts/m/balances').expect(200)).body.cycleId).toBe('2026-12');
     expect(await job.run({ accountId: 'm' })).toMatchObject({ reset: 0, skipped: 1 });
+  });
+
+  it('in the server: with two API instances on one data dir, one scheduled run holds the lease; every account is reset once', async () => {
+    await openMany(30);
+    const other = await LedgerHarness.start({ dataDir: h.dataDir, clock: h.clock });
+    try {
+      h.clock.set('2026-12-01T00:05:00.000Z');
+      const index = h.app.get(DueIndex);
+      expect(index.tryLease('probe', 'x', 60_000)).toBe(true);
+      expect(other.app.get(DueIndex).tryLease('probe', 'y', 60_000)).toBe(false); // held by x
+      expect(index.tryLease('probe', 'x', 60_000)).toBe(true); // renewed by its holder
+      expect(other.app.get(DueIndex).tryLease('probe', 'y', 60_000, Date.now() + 120_000)).toBe(true); // lapsed: taken over
+      await Promise.all([h.app.get(CyclesScheduler).tick(), other.app.get(CyclesScheduler).tick()]);
+      await Promise.all([h.app.get(CyclesScheduler).tick(), other.app.get(CyclesScheduler).tick()]);
+      const resets = await resetsByAccount(h);
+      expect(resets.size).toBe(30);
+      for (const ids of resets.values()) expect(ids).toEqual(['2026-12']);
+    } finally {
+      await other.stop({ keepData: true });
+    }
+  });
+
+  it('the scheduled job is off by default and enabled by configuration', () => {
+    expect(loadConfig({}).cyclesIntervalSeconds).toBeUndefined();
+    expect(loadConfig({ LEDGER_CYCLES_INTERVAL_SECONDS: '300', LEDGER_CYCLES_CONCURRENCY: '16' })).toMatchObject({ cyclesIntervalSeconds: 300, cyclesConcurrency: 16 });
+    expect(() => loadConfig({ LEDGER_CYCLES_INTERVAL_SECONDS: '5' })).toThrow(/LEDGER_CYCLES_INTERVAL_SECONDS/);
+    expect(() => loadConfig({ LEDGER_CYCLES_CONCURRENCY: '0' })).toThrow(/LEDGER_CYCLES_CONCURRENCY/);
   });
 });
