@@ -17,7 +17,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
         accountId: 'acct_open',
         cycle: { cycleId: '2026-11', startedAt: '2026-11-01T00:00:00.000Z', endsAt: '2026-12-01T00:00:00.000Z' },
         balances: [
-          { creditType: 'email', allocated: 100, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 },
+          { creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 },
           { creditType: 'export', allocated: 50, remaining: 50 },
           { creditType: 'mobile', allocated: 10, remaining: 10 },
         ],
@@ -52,7 +52,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
         consumptionId: 'c1',
         creditsCharged: 3,
         alreadyPurchased: false,
-        balance: { creditType: 'email', allocated: 100, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 },
+        balance: { creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 },
         position: expect.any(Number),
       });
       await h.as().post('/v1/accounts/acct_c/consumptions', consumption('c2')).expect(201);
@@ -113,7 +113,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 't1').metadata).toMatchObject({
         occurredAt: '2026-11-09T07:30:00.000Z',
         recordedAt: '2026-11-10T12:00:00.000Z',
-        schemaVersion: 1,
+        schemaVersion: 2,
         actor: 'superuser',
         causationId: 'consume:t1',
       });
@@ -146,7 +146,8 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(res.body.results[3]).toEqual({ ...res.body.results[0], index: 3, status: 200 });
       expect(res.body.results[6].balance.remaining).toBe(0);
       expect(res.body.summary).toEqual({ created: 2, duplicates: 1, refused: 2, invalid: 2 });
-      expect(await eventCount('acct_b')).toBe(before + 2);
+      // Two consumptions, and the default thresholds crossed on the way to 100% used (80% and 100%).
+      expect(await eventCount('acct_b')).toBe(before + 4);
     });
 
     it('enforces 1..1000 items, and 404 for an unknown account', async () => {

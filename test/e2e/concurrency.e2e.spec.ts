@@ -16,11 +16,13 @@ describe('concurrency', () => {
     expect(refused).toHaveLength(100);
     expect(refused.every((r) => r.body.error === 'INSUFFICIENT_CREDITS')).toBe(true);
     const balances = (await h.as().get('/v1/accounts/race/balances').expect(200)).body.balances;
-    expect(balances).toEqual([{ creditType: 'email', allocated: 100, granted: 0, used: 100, refunded: 0, expired: 0, remaining: 0 }]);
+    expect(balances).toEqual([{ creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 100, refunded: 0, expired: 0, remaining: 0 }]);
     // Every success saw a distinct remaining, from 99 down to 0.
     expect(created.map((r) => r.body.balance.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     const events = (await h.as().get('/v1/accounts/race/events?limit=1000').expect(200)).body.items;
-    expect(events.map((e: { revision: number }) => e.revision)).toEqual(Array.from({ length: 101 }, (_, i) => i));
+    // The opening, 100 consumptions, and the two default threshold alerts (80% and 100% used), once each.
+    expect(events.map((e: { revision: number }) => e.revision)).toEqual(Array.from({ length: 103 }, (_, i) => i));
+    expect(events.filter((e: { type: string }) => e.type === 'CreditConsumed')).toHaveLength(100);
   });
 
   it('concurrent retries of the same consumption charge once', async () => {

@@ -59,6 +59,7 @@ export class LedgerHarness {
     return {
       get: (path: string) => request(server).get(path).set(auth),
       post: (path: string, body?: unknown) => request(server).post(path).set(auth).send(body as object),
+      put: (path: string, body?: unknown) => request(server).put(path).set(auth).send(body as object),
     };
   }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../../libs/ledger/src';
+import { cyclesCommand } from './cycles';
 import { keysCommand } from './keys';
 import { projectCommand, replayCommand, seedCommand, verifyCommand } from './projections';
 
@@ -11,13 +12,20 @@ const program = new Command('credit-ledger')
   .addCommand(replayCommand())
   .addCommand(verifyCommand())
   .addCommand(seedCommand())
-  .addCommand(projectCommand());
+  .addCommand(projectCommand())
+  .addCommand(cyclesCommand());
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+function fail(e: unknown): never {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (e instanceof ConfigError || e instanceof Error) {
     process.stderr.write(`credit-ledger: ${e.message}\n`);
     process.exit(2);
   }
   throw e;
-});
+}
+
+try {
+  program.parseAsync(process.argv).catch(fail);
+} catch (e) {
+  fail(e);
+}

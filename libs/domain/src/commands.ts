@@ -1,4 +1,6 @@
-import { Plan } from './plan';
+import { CreditTypePlan, Plan } from './plan';
+import { CycleSchedule } from './schedule';
+import { Threshold } from './thresholds';
 
 /** Every command carries `at`: the instant the ledger decides it (recorded time), supplied by the caller. */
 interface CommandOf<T extends string, D> {
@@ -37,12 +39,44 @@ export type GrantCredits = CommandOf<
     readonly credits: number;
     readonly reason: string;
     readonly expiresAt?: string;
+    /** Burn-down priority, higher first; default 0 (the cycle allocation's). */
+    readonly priority?: number;
   }
 >;
 
+/** Manual reset (POST /cycles): closes the open cycle at `at` and opens `cycleId`. */
 export type ResetCycle = CommandOf<
   'ResetCycle',
   { readonly cycleId: string; readonly allocations?: Readonly<Record<string, number>> }
 >;
 
-export type LedgerCommand = OpenAccount | ConsumeCredits | RefundCredits | GrantCredits | ResetCycle;
+/**
+ * Scheduled reset (billing job): closes the open cycle at its boundary and opens the next one,
+ * whose id is derived from the schedule (`nextScheduledCycle`). The id is the idempotency key.
+ */
+export type ScheduledReset = CommandOf<'ScheduledReset', { readonly cycleId: string }>;
+
+export type ChangePlan = CommandOf<
+  'ChangePlan',
+  {
+    readonly planId: string;
+    readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+    /** Absent: `now` when no allocation decreases, else `next_cycle`. */
+    readonly effective?: 'now' | 'next_cycle';
+  }
+>;
+
+export type ChangeSchedule = CommandOf<'ChangeSchedule', { readonly schedule: CycleSchedule }>;
+
+export type SetThresholds = CommandOf<'SetThresholds', { readonly creditTypes: Readonly<Record<string, readonly Threshold[]>> }>;
+
+export type LedgerCommand =
+  | OpenAccount
+  | ConsumeCredits
+  | RefundCredits
+  | GrantCredits
+  | ResetCycle
+  | ScheduledReset
+  | ChangePlan
+  | ChangeSchedule
+  | SetThresholds;

@@ -21,7 +21,7 @@ describe('OpenAccount', () => {
       data: { accountId: 'acme', cycleId: '2026-11', cycleStartedAt: '2026-11-01T00:00:00.000Z', cycleEndsAt: '2026-12-01T00:00:00.000Z' },
     });
     const s = given(e).state as OpenAccountState;
-    expect(s.creditTypes.email.figures).toEqual({ allocated: 100, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 });
+    expect(s.creditTypes.email.figures).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 });
   });
   it('is idempotent with the same body and refuses another body', () => {
     const history = events(open());
@@ -42,7 +42,7 @@ describe('ConsumeCredits', () => {
     expect(e.type).toBe('CreditConsumed');
     const d = (e as CreditConsumed).data;
     expect(d).toMatchObject({ creditsCharged: 3, alreadyPurchased: false, drawnFrom: [{ bucketId: 'cycle:2026-11', credits: 3 }] });
-    expect(d.balanceAfter).toEqual({ allocated: 100, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 });
+    expect(d.balanceAfter).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 });
   });
   it('a retry with the same id and payload is a duplicate; another payload is refused', () => {
     const h = events(open(), consume('c1', 3));
@@ -103,7 +103,7 @@ describe('ConsumeCredits', () => {
     expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
     expect(evs[0].data).toMatchObject({ grantId: 'g1', credits: 10 });
     expect(balanceOf(given(...h).when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z')).stateAfter())).toEqual({
-      allocated: 100, granted: 10, used: 5, refunded: 0, expired: 10, remaining: 95,
+      allocated: 100, rolledIn: 0, granted: 10, used: 5, refunded: 0, expired: 10, remaining: 95,
     });
   });
 });
@@ -158,20 +158,23 @@ describe('GrantCredits', () => {
 });
 
 describe('ResetCycle', () => {
-  it('closes the cycle with its figures and opens the next with fresh allocations', () => {
+  it('closes the cycle with its figures and opens the next with fresh allocations; a lapsed grant expires as an event first', () => {
     const h = events(open(), consume('c1', 30), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }), refund('r1', 'c1', 4));
-    const [e] = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).thenEvents();
-    const d = (e as CycleReset).data;
+    const evs = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).thenEvents();
+    expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CycleReset']);
+    expect(evs[0].data).toMatchObject({ bucketId: 'grant:g2', grantId: 'g2', credits: 5, expiredAt: '2026-11-20T00:00:00.000Z' });
+    const d = (evs[1] as CycleReset).data;
     expect(d.previousCycleId).toBe('2026-11');
     expect(d.endsAt).toBe('2027-01-01T00:00:00.000Z');
+    expect(d.trigger).toBe('manual');
     const email = d.closing.find((c) => c.creditType === 'email');
-    // 30 drawn: 5 from g2 (soonest expiry), 25 from the cycle; refund of 4 goes back to the cycle first (newest draw).
+    // 30 drawn from the cycle (the grants came later); the refund of 4 goes back to it; g2 (5) lapsed on Nov 20.
     expect(email).toEqual({
-      creditType: 'email', allocated: 100, granted: 15, used: 30, refunded: 4, expired: 0, remaining: 89,
-      expiredAtReset: 79, carriedOver: 10, overdrawn: 0,
+      creditType: 'email', allocated: 100, rolledIn: 0, granted: 15, used: 30, refunded: 4, expired: 5, remaining: 84,
+      expiredAtReset: 74, carriedOver: 10, rolledOver: 0, overdrawn: 0,
     });
     const s = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).stateAfter();
-    expect(balanceOf(s)).toEqual({ allocated: 100, granted: 10, used: 0, refunded: 0, expired: 0, remaining: 110 });
+    expect(balanceOf(s)).toEqual({ allocated: 100, rolledIn: 0, granted: 10, used: 0, refunded: 0, expired: 0, remaining: 110 });
   });
   it('is a no-op for the same cycleId (including the first cycle) and refuses other allocations', () => {
     const h = events(open(), reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }));

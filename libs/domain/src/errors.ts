@@ -8,6 +8,10 @@ export const DomainErrorCode = {
   UnknownCreditType: 'UNKNOWN_CREDIT_TYPE',
   GrantAlreadyExpired: 'GRANT_ALREADY_EXPIRED',
   CycleAlreadyClosed: 'CYCLE_ALREADY_CLOSED',
+  CycleNotDue: 'CYCLE_NOT_DUE',
+  CyclesBehind: 'CYCLES_BEHIND',
+  PlanRemovesCreditType: 'PLAN_REMOVES_CREDIT_TYPE',
+  InvalidSchedule: 'INVALID_SCHEDULE',
 } as const;
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
 

@@ -1,8 +1,15 @@
-import { Plan } from './plan';
+import { CreditTypePlan, Plan } from './plan';
+import { CycleSchedule } from './schedule';
+import { Threshold } from './thresholds';
 
-/** Figures of one credit type in the current cycle. remaining = allocated + granted - used + refunded - expired. */
+/**
+ * Figures of one credit type in the current cycle:
+ * remaining = allocated + rolledIn + granted - used + refunded - expired.
+ */
 export interface BalanceFigures {
   readonly allocated: number;
+  /** Unused allocation of earlier cycles rolled into this one (still live). */
+  readonly rolledIn: number;
   readonly granted: number;
   readonly used: number;
   readonly refunded: number;
@@ -10,7 +17,7 @@ export interface BalanceFigures {
   readonly remaining: number;
 }
 
-/** Credits taken from (or given back to) one bucket: `cycle:<cycleId>` or `grant:<grantId>`. */
+/** Credits taken from (or given back to) one bucket: `cycle:<cycleId>`, `grant:<grantId>` or `rollover:<cycleId>`. */
 export interface BucketMovement {
   readonly bucketId: string;
   readonly credits: number;
@@ -69,12 +76,17 @@ export interface CreditsGrantedData {
   readonly credits: number;
   readonly reason: string;
   readonly expiresAt: string | null;
+  /** Burn-down priority: higher is drawn first (the cycle allocation and rollovers are 0). */
+  readonly priority: number;
   readonly cycleId: string;
   readonly balanceAfter: BalanceFigures;
 }
 
 export interface CreditsExpiredData {
-  readonly grantId: string;
+  /** The lapsed bucket: `grant:<grantId>` or `rollover:<cycleId>`. */
+  readonly bucketId: string;
+  /** Set when the bucket is a grant. */
+  readonly grantId: string | null;
   readonly creditType: string;
   readonly credits: number;
   readonly expiredAt: string;
@@ -82,15 +94,32 @@ export interface CreditsExpiredData {
   readonly balanceAfter: BalanceFigures;
 }
 
-/** Closing figures of one credit type for the cycle that ends. remaining = expiredAtReset + carriedOver - overdrawn. */
+/**
+ * Closing figures of one credit type for the cycle that ends:
+ * allocated + rolledIn + granted = used - refunded + remaining + expired, and
+ * remaining = expiredAtReset + carriedOver + rolledOver - overdrawn.
+ */
 export interface ClosingFigures extends BalanceFigures {
   readonly creditType: string;
-  /** Unused allocation and expired grant remainders that lapse at the reset. */
+  /** Unused allocation that lapses at the reset (beyond the rollover cap). */
   readonly expiredAtReset: number;
   /** Unexpired grant remainders carried into the next cycle. */
   readonly carriedOver: number;
+  /** Rollover credits carried into the next cycle (this cycle's capped unused allocation and live older rollovers). */
+  readonly rolledOver: number;
   /** How far below zero the cycle ended (overdraft `allow`); the next cycle starts from its allocation. */
   readonly overdrawn: number;
+}
+
+export interface OpeningFigures extends BalanceFigures {
+  readonly creditType: string;
+}
+
+export interface RolledOverBucket {
+  readonly bucketId: string;
+  readonly creditType: string;
+  readonly credits: number;
+  readonly expiresAt: string;
 }
 
 export interface CycleResetData {
@@ -98,11 +127,68 @@ export interface CycleResetData {
   readonly previousCycleId: string;
   readonly startedAt: string;
   readonly endsAt: string;
+  /** `schedule`: closed at its boundary (billing job or the first movement after it); `manual`: POST /cycles. */
+  readonly trigger: 'schedule' | 'manual';
   /** Allocations the client asked for; null = the plan's. */
   readonly allocationsRequested: Readonly<Record<string, number>> | null;
   readonly allocations: Readonly<Record<string, number>>;
   readonly closing: readonly ClosingFigures[];
   readonly carriedOverGrants: readonly { readonly grantId: string; readonly creditType: string; readonly credits: number }[];
+  readonly rolledOver: readonly RolledOverBucket[];
+  readonly opening: readonly OpeningFigures[];
+  /** A plan change scheduled for the next cycle that takes effect with this reset. */
+  readonly planApplied: { readonly planId: string; readonly creditTypes: Readonly<Record<string, CreditTypePlan>> } | null;
+  /** A schedule change that takes effect with this reset. */
+  readonly scheduleApplied: CycleSchedule | null;
+}
+
+export interface PlanAdjustment {
+  readonly creditType: string;
+  readonly previousAllocation: number;
+  readonly newAllocation: number;
+  /** Credits added to (or, negative, removed from) the current cycle's allocation. */
+  readonly change: number;
+  /** The part of the cycle left when the change took effect: remainingMs / cycleMs. */
+  readonly remainingMs: number;
+  readonly cycleMs: number;
+  /** Downgrades only: the prorated reduction before it was capped at the unused allocation. */
+  readonly uncappedChange: number;
+  readonly balanceAfter: BalanceFigures;
+}
+
+export interface PlanChangedData {
+  readonly planId: string;
+  readonly previousPlanId: string | null;
+  readonly effective: 'now' | 'next_cycle';
+  readonly effectiveAt: string;
+  readonly cycleId: string;
+  readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+  /** With effective now: what changed in the current cycle, per credit type. Empty for next_cycle. */
+  readonly adjustments: readonly PlanAdjustment[];
+}
+
+export interface ScheduleChangedData {
+  readonly schedule: CycleSchedule;
+  readonly previousSchedule: CycleSchedule;
+  /** The next boundary: the current cycle ends as planned, the new schedule applies from there. */
+  readonly effectiveAt: string;
+  readonly cycleId: string;
+}
+
+export interface ThresholdsSetData {
+  /** Per credit type; a credit type not listed uses the defaults (80% and 100% used). */
+  readonly creditTypes: Readonly<Record<string, readonly Threshold[]>>;
+  readonly cycleId: string;
+}
+
+export interface CreditThresholdCrossedData {
+  readonly creditType: string;
+  readonly cycleId: string;
+  readonly thresholdId: string;
+  readonly threshold: Threshold;
+  /** Percent of the allocation used (rounded down), null without an allocation. */
+  readonly percentUsed: number | null;
+  readonly balanceAfter: BalanceFigures;
 }
 
 interface EventOf<T extends string, D> {
@@ -118,8 +204,22 @@ export type CreditRefunded = EventOf<'CreditRefunded', CreditRefundedData>;
 export type CreditsGranted = EventOf<'CreditsGranted', CreditsGrantedData>;
 export type CreditsExpired = EventOf<'CreditsExpired', CreditsExpiredData>;
 export type CycleReset = EventOf<'CycleReset', CycleResetData>;
+export type PlanChanged = EventOf<'PlanChanged', PlanChangedData>;
+export type ScheduleChanged = EventOf<'ScheduleChanged', ScheduleChangedData>;
+export type ThresholdsSet = EventOf<'ThresholdsSet', ThresholdsSetData>;
+export type CreditThresholdCrossed = EventOf<'CreditThresholdCrossed', CreditThresholdCrossedData>;
 
-export type LedgerEvent = AccountOpened | CreditConsumed | CreditRefunded | CreditsGranted | CreditsExpired | CycleReset;
+export type LedgerEvent =
+  | AccountOpened
+  | CreditConsumed
+  | CreditRefunded
+  | CreditsGranted
+  | CreditsExpired
+  | CycleReset
+  | PlanChanged
+  | ScheduleChanged
+  | ThresholdsSet
+  | CreditThresholdCrossed;
 export type LedgerEventType = LedgerEvent['type'];
 
 export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
@@ -129,18 +229,31 @@ export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
   'CreditsGranted',
   'CreditsExpired',
   'CycleReset',
+  'PlanChanged',
+  'ScheduleChanged',
+  'ThresholdsSet',
+  'CreditThresholdCrossed',
 ];
 
 export function isLedgerEventType(type: string): type is LedgerEventType {
   return (LEDGER_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** The current schema version of every event type; bump it with an upcaster when a payload changes. */
+/**
+ * The current schema version of every event type; bump it with an upcaster when a payload changes.
+ * v2 (issue #5): figures gained `rolledIn`; grants `priority`; expiries `bucketId`; resets
+ * `trigger`, `rolledOver`, `opening`, `planApplied`, `scheduleApplied`; plans and schedules
+ * gained optional fields (AccountOpened). New types start at v1.
+ */
 export const CURRENT_SCHEMA_VERSION: Readonly<Record<LedgerEventType, number>> = {
-  AccountOpened: 1,
-  CreditConsumed: 1,
-  CreditRefunded: 1,
-  CreditsGranted: 1,
-  CreditsExpired: 1,
-  CycleReset: 1,
+  AccountOpened: 2,
+  CreditConsumed: 2,
+  CreditRefunded: 2,
+  CreditsGranted: 2,
+  CreditsExpired: 2,
+  CycleReset: 2,
+  PlanChanged: 1,
+  ScheduleChanged: 1,
+  ThresholdsSet: 1,
+  CreditThresholdCrossed: 1,
 };

@@ -7,3 +7,4 @@ export * from './limits';
 export * from './plan';
 export * from './schedule';
 export * from './state';
+export * from './thresholds';

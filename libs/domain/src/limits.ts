@@ -9,6 +9,9 @@ export const MAX_CREDIT_TYPES_PER_PLAN = 32;
 export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_REASON_LENGTH = 500;
 export const MAX_NAME_LENGTH = 200;
+/** Grant burn-down priorities (higher first; the cycle allocation and rollovers are 0). */
+export const MIN_GRANT_PRIORITY = -1_000;
+export const MAX_GRANT_PRIORITY = 1_000;
 
 /** feature, action, creditType and dataRequested identifiers. */
 export const IDENTIFIER_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;

@@ -1,11 +1,21 @@
 import { canonicalJson } from './canonical';
-import { BalanceFigures, BucketMovement, ClosingFigures, LedgerEvent } from './events';
-import { Plan } from './plan';
+import {
+  BalanceFigures,
+  BucketMovement,
+  ClosingFigures,
+  CycleResetData,
+  LedgerEvent,
+  PlanChangedData,
+  ScheduleChangedData,
+} from './events';
+import { CreditTypePlan, Plan } from './plan';
+import { CycleSchedule, sameSchedule } from './schedule';
+import { Threshold } from './thresholds';
 
-/** A source of credits: the cycle allocation or one grant. Drawn in `bucketOrder`. */
+/** A source of credits: the cycle allocation, one grant, or rolled-over allocation. Drawn in `bucketOrder`. */
 export interface Bucket {
   readonly id: string;
-  readonly kind: 'cycle' | 'grant';
+  readonly kind: 'cycle' | 'grant' | 'rollover';
   readonly remaining: number;
   readonly expiresAt: string | null;
   readonly createdAt: string;
@@ -15,6 +25,8 @@ export interface Bucket {
 export interface CreditTypeState {
   readonly figures: BalanceFigures;
   readonly buckets: readonly Bucket[];
+  /** Threshold ids already alerted in the current cycle (once per threshold per cycle). */
+  readonly alerted: readonly string[];
 }
 
 export interface ConsumptionRecord {
@@ -47,6 +59,8 @@ export interface GrantRecord {
   readonly creditType: string;
   readonly credits: number;
   readonly expiresAt: string | null;
+  readonly priority: number;
+  readonly grantedAt: string;
   readonly balanceAfter: BalanceFigures;
 }
 
@@ -54,18 +68,34 @@ export interface CycleRecord {
   readonly cycleId: string;
   readonly fingerprint: string;
   readonly previousCycleId: string | null;
+  readonly trigger: 'open' | 'schedule' | 'manual';
   readonly startedAt: string;
   readonly endsAt: string;
   readonly allocations: Readonly<Record<string, number>>;
   /** Closing figures of the previous cycle (empty for the first cycle). */
   readonly closing: readonly ClosingFigures[];
+  /** When this cycle was closed (null while open) and its own closing figures. */
+  readonly closedAt: string | null;
+  readonly closingFigures: readonly ClosingFigures[] | null;
+}
+
+export interface AlertRecord {
+  readonly occurredAt: string;
+  readonly creditType: string;
+  readonly cycleId: string;
+  readonly thresholdId: string;
+  readonly threshold: Threshold;
+  readonly percentUsed: number | null;
+  readonly balanceAfter: BalanceFigures;
 }
 
 /**
  * The idempotency and purchase indexes of an account. They grow with every command, so evolve
  * adds to these maps in place instead of copying them (copying would make each fold O(n²)).
  * A state object is owned by one fold: callers that may need to discard a speculative
- * evolution (a failed append) reload the state from the store.
+ * evolution (a failed append) reload the state from the store. Deciders that evolve a state
+ * speculatively (a cycle reset before a movement) use `speculative(state)`, which copies the
+ * parts a reset touches.
  */
 export interface LedgerIndex {
   readonly consumptions: Map<string, ConsumptionRecord>;
@@ -74,6 +104,13 @@ export interface LedgerIndex {
   readonly cycles: Map<string, CycleRecord>;
   /** `${creditType}\u0000${dataKey}` -> consumptionId that paid for it (while not fully refunded). */
   readonly purchases: Map<string, string>;
+  /** Threshold crossings, oldest first. */
+  readonly alerts: AlertRecord[];
+}
+
+export interface PendingPlan {
+  readonly planId: string;
+  readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
 }
 
 export interface NoAccount {
@@ -84,6 +121,7 @@ export interface OpenAccountState {
   readonly status: 'open';
   readonly accountId: string;
   readonly name: string;
+  /** The plan in force; `plan.cycle` is the schedule in force. */
   readonly plan: Plan;
   readonly openFingerprint: string;
   readonly openedAt: string;
@@ -91,6 +129,14 @@ export interface OpenAccountState {
   readonly cycleStartedAt: string;
   readonly cycleEndsAt: string;
   readonly creditTypes: Readonly<Record<string, CreditTypeState>>;
+  /** A plan change that takes effect at the next reset. */
+  readonly pendingPlan: PendingPlan | null;
+  /** A schedule change that takes effect at the next reset. */
+  readonly pendingSchedule: CycleSchedule | null;
+  /** Configured thresholds per credit type; a type not listed uses DEFAULT_THRESHOLDS. */
+  readonly thresholds: Readonly<Record<string, readonly Threshold[]>>;
+  readonly lastPlanChange: PlanChangedData | null;
+  readonly lastScheduleChange: ScheduleChangedData | null;
   readonly index: LedgerIndex;
 }
 
@@ -118,8 +164,12 @@ export function grantBucketId(grantId: string): string {
   return `grant:${grantId}`;
 }
 
-export function zeroFigures(allocated: number, granted = 0): BalanceFigures {
-  return { allocated, granted, used: 0, refunded: 0, expired: 0, remaining: allocated + granted };
+export function rolloverBucketId(fromCycleId: string): string {
+  return `rollover:${fromCycleId}`;
+}
+
+export function zeroFigures(allocated: number, granted = 0, rolledIn = 0): BalanceFigures {
+  return { allocated, rolledIn, granted, used: 0, refunded: 0, expired: 0, remaining: allocated + rolledIn + granted };
 }
 
 /** Burn-down order: priority (high first), then soonest expiry (never-expiring last), then oldest, then id. */
@@ -166,10 +216,23 @@ function subtractMovements(from: readonly BucketMovement[], minus: readonly Buck
 function withCreditType(
   state: OpenAccountState,
   creditType: string,
-  next: CreditTypeState,
+  next: Omit<CreditTypeState, 'alerted'> & { alerted?: readonly string[] },
   extra: Partial<OpenAccountState> = {},
 ): OpenAccountState {
-  return { ...state, ...extra, creditTypes: { ...state.creditTypes, [creditType]: next } };
+  const alerted = next.alerted ?? state.creditTypes[creditType]?.alerted ?? [];
+  return { ...state, ...extra, creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } } };
+}
+
+function cycleBucket(cycleId: string, allocation: number, startedAt: string, endsAt: string): Bucket {
+  return { id: cycleBucketId(cycleId), kind: 'cycle', remaining: allocation, expiresAt: endsAt, createdAt: startedAt, priority: 0 };
+}
+
+/**
+ * A copy of the state that a decider may evolve with cycle resets and expiries without touching
+ * the caller's state (resets write the cycle index and the alert list, which are copied here).
+ */
+export function speculative(state: OpenAccountState): OpenAccountState {
+  return { ...state, index: { ...state.index, cycles: new Map(state.index.cycles), alerts: [...state.index.alerts] } };
 }
 
 /** Applies one event to the state of its account. */
@@ -183,16 +246,8 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         allocations[creditType] = p.allocation;
         creditTypes[creditType] = {
           figures: zeroFigures(p.allocation),
-          buckets: [
-            {
-              id: cycleBucketId(d.cycleId),
-              kind: 'cycle',
-              remaining: p.allocation,
-              expiresAt: d.cycleEndsAt,
-              createdAt: d.cycleStartedAt,
-              priority: 0,
-            },
-          ],
+          buckets: [cycleBucket(d.cycleId, p.allocation, d.cycleStartedAt, d.cycleEndsAt)],
+          alerted: [],
         };
       }
       const index: LedgerIndex = {
@@ -201,15 +256,19 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         grants: new Map(),
         cycles: new Map(),
         purchases: new Map(),
+        alerts: [],
       };
       index.cycles.set(d.cycleId, {
         cycleId: d.cycleId,
         fingerprint: canonicalJson(null),
         previousCycleId: null,
+        trigger: 'open',
         startedAt: d.cycleStartedAt,
         endsAt: d.cycleEndsAt,
         allocations,
         closing: [],
+        closedAt: null,
+        closingFigures: null,
       });
       return {
         status: 'open',
@@ -222,6 +281,11 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         cycleStartedAt: d.cycleStartedAt,
         cycleEndsAt: d.cycleEndsAt,
         creditTypes,
+        pendingPlan: null,
+        pendingSchedule: null,
+        thresholds: {},
+        lastPlanChange: null,
+        lastScheduleChange: null,
         index,
       };
     }
@@ -274,9 +338,16 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
         credits: d.credits,
         balanceAfter: d.balanceAfter,
       });
+      // A grant used up and closed at a reset is reopened by a refund (same expiry, same priority).
+      let buckets = ct.buckets;
+      for (const m of d.returnedTo) {
+        if (buckets.some((b) => b.id === m.bucketId) || !m.bucketId.startsWith('grant:')) continue;
+        const g = s.index.grants.get(m.bucketId.slice('grant:'.length));
+        if (g) buckets = [...buckets, { id: m.bucketId, kind: 'grant', remaining: 0, expiresAt: g.expiresAt, createdAt: g.grantedAt, priority: g.priority }];
+      }
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, refunded: ct.figures.refunded + d.credits, remaining: ct.figures.remaining + d.credits },
-        buckets: moveBuckets(ct.buckets, d.returnedTo, 1),
+        buckets: moveBuckets(buckets, d.returnedTo, 1),
       });
     }
     case 'CreditsGranted': {
@@ -284,24 +355,19 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
       const d = event.data;
       const ct = s.creditTypes[d.creditType];
       s.index.grants.set(d.grantId, {
-        fingerprint: grantFingerprint(d.creditType, d.credits, d.reason, d.expiresAt),
+        fingerprint: grantFingerprint(d.creditType, d.credits, d.reason, d.expiresAt, d.priority),
         creditType: d.creditType,
         credits: d.credits,
         expiresAt: d.expiresAt,
+        priority: d.priority,
+        grantedAt: event.occurredAt,
         balanceAfter: d.balanceAfter,
       });
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, granted: ct.figures.granted + d.credits, remaining: ct.figures.remaining + d.credits },
         buckets: [
           ...ct.buckets,
-          {
-            id: grantBucketId(d.grantId),
-            kind: 'grant',
-            remaining: d.credits,
-            expiresAt: d.expiresAt,
-            createdAt: event.occurredAt,
-            priority: 0,
-          },
+          { id: grantBucketId(d.grantId), kind: 'grant', remaining: d.credits, expiresAt: d.expiresAt, createdAt: event.occurredAt, priority: d.priority },
         ],
       });
     }
@@ -309,56 +375,131 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
       const s = requireOpen(state, event.type);
       const d = event.data;
       const ct = s.creditTypes[d.creditType];
-      const id = grantBucketId(d.grantId);
       return withCreditType(s, d.creditType, {
         figures: { ...ct.figures, expired: ct.figures.expired + d.credits, remaining: ct.figures.remaining - d.credits },
-        buckets: ct.buckets.filter((b) => b.id !== id),
+        buckets: ct.buckets.filter((b) => b.id !== d.bucketId),
       });
     }
-    case 'CycleReset': {
+    case 'CycleReset':
+      return evolveCycleReset(requireOpen(state, event.type), event.data);
+    case 'PlanChanged': {
       const s = requireOpen(state, event.type);
       const d = event.data;
-      const creditTypes: Record<string, CreditTypeState> = {};
-      for (const [creditType, allocation] of Object.entries(d.allocations)) {
-        const carried = d.carriedOverGrants.filter((g) => g.creditType === creditType);
-        const previous = s.creditTypes[creditType]?.buckets ?? [];
-        const carriedBuckets: Bucket[] = carried.map((g) => {
-          const before = previous.find((b) => b.id === grantBucketId(g.grantId));
-          if (!before) throw new Error(`carried grant ${g.grantId} is not live`);
-          return { ...before, remaining: g.credits };
-        });
-        const carriedCredits = carried.reduce((sum, g) => sum + g.credits, 0);
-        creditTypes[creditType] = {
-          figures: zeroFigures(allocation, carriedCredits),
-          buckets: [
-            {
-              id: cycleBucketId(d.cycleId),
-              kind: 'cycle',
-              remaining: allocation,
-              expiresAt: d.endsAt,
-              createdAt: d.startedAt,
-              priority: 0,
-            },
-            ...carriedBuckets,
-          ],
-        };
+      if (d.effective === 'next_cycle') {
+        return { ...s, pendingPlan: { planId: d.planId, creditTypes: d.creditTypes }, lastPlanChange: d };
       }
-      s.index.cycles.set(d.cycleId, {
+      const creditTypes: Record<string, CreditTypeState> = { ...s.creditTypes };
+      const cycleId = cycleBucketId(s.cycleId);
+      for (const a of d.adjustments) {
+        const ct = creditTypes[a.creditType];
+        if (!ct) {
+          creditTypes[a.creditType] = {
+            figures: a.balanceAfter,
+            buckets: [cycleBucket(s.cycleId, a.change, s.cycleStartedAt, s.cycleEndsAt)],
+            alerted: [],
+          };
+          continue;
+        }
+        const hasCycleBucket = ct.buckets.some((b) => b.id === cycleId);
+        const buckets = hasCycleBucket
+          ? ct.buckets.map((b) => (b.id === cycleId ? { ...b, remaining: b.remaining + a.change } : b))
+          : [...ct.buckets, cycleBucket(s.cycleId, a.change, s.cycleStartedAt, s.cycleEndsAt)];
+        creditTypes[a.creditType] = { figures: a.balanceAfter, buckets, alerted: ct.alerted };
+      }
+      return {
+        ...s,
+        plan: { ...s.plan, planId: d.planId, creditTypes: d.creditTypes },
+        creditTypes,
+        pendingPlan: null,
+        lastPlanChange: d,
+      };
+    }
+    case 'ScheduleChanged': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      return { ...s, pendingSchedule: sameSchedule(d.schedule, s.plan.cycle) ? null : d.schedule, lastScheduleChange: d };
+    }
+    case 'ThresholdsSet': {
+      const s = requireOpen(state, event.type);
+      return { ...s, thresholds: event.data.creditTypes };
+    }
+    case 'CreditThresholdCrossed': {
+      const s = requireOpen(state, event.type);
+      const d = event.data;
+      const ct = s.creditTypes[d.creditType];
+      s.index.alerts.push({
+        occurredAt: event.occurredAt,
+        creditType: d.creditType,
         cycleId: d.cycleId,
-        fingerprint: canonicalJson(d.allocationsRequested),
-        previousCycleId: d.previousCycleId,
-        startedAt: d.startedAt,
-        endsAt: d.endsAt,
-        allocations: d.allocations,
-        closing: d.closing,
+        thresholdId: d.thresholdId,
+        threshold: d.threshold,
+        percentUsed: d.percentUsed,
+        balanceAfter: d.balanceAfter,
       });
-      return { ...s, cycleId: d.cycleId, cycleStartedAt: d.startedAt, cycleEndsAt: d.endsAt, creditTypes };
+      return { ...s, creditTypes: { ...s.creditTypes, [d.creditType]: { ...ct, alerted: [...ct.alerted, d.thresholdId] } } };
     }
     default: {
       const unknown: never = event;
       throw new Error(`unknown event type ${(unknown as { type: string }).type}`);
     }
   }
+}
+
+function evolveCycleReset(s: OpenAccountState, d: CycleResetData): OpenAccountState {
+  const creditTypes: Record<string, CreditTypeState> = {};
+  for (const opening of d.opening) {
+    const creditType = opening.creditType;
+    const previous = s.creditTypes[creditType]?.buckets ?? [];
+    const carried: Bucket[] = [];
+    for (const g of d.carriedOverGrants) {
+      if (g.creditType !== creditType) continue;
+      const before = previous.find((b) => b.id === grantBucketId(g.grantId));
+      if (!before) throw new Error(`carried grant ${g.grantId} is not live`);
+      carried.push({ ...before, remaining: g.credits });
+    }
+    for (const r of d.rolledOver) {
+      if (r.creditType !== creditType) continue;
+      const before = previous.find((b) => b.id === r.bucketId);
+      carried.push(
+        before
+          ? { ...before, remaining: r.credits }
+          : { id: r.bucketId, kind: 'rollover', remaining: r.credits, expiresAt: r.expiresAt, createdAt: s.cycleStartedAt, priority: 0 },
+      );
+    }
+    const { creditType: _, ...figures } = opening;
+    creditTypes[creditType] = {
+      figures,
+      buckets: [cycleBucket(d.cycleId, d.allocations[creditType] ?? 0, d.startedAt, d.endsAt), ...carried],
+      alerted: [],
+    };
+  }
+  const previousRecord = s.index.cycles.get(d.previousCycleId);
+  if (previousRecord) s.index.cycles.set(d.previousCycleId, { ...previousRecord, closedAt: d.startedAt, closingFigures: d.closing });
+  s.index.cycles.set(d.cycleId, {
+    cycleId: d.cycleId,
+    fingerprint: canonicalJson(d.allocationsRequested),
+    previousCycleId: d.previousCycleId,
+    trigger: d.trigger,
+    startedAt: d.startedAt,
+    endsAt: d.endsAt,
+    allocations: d.allocations,
+    closing: d.closing,
+    closedAt: null,
+    closingFigures: null,
+  });
+  let plan = s.plan;
+  if (d.planApplied) plan = { ...plan, planId: d.planApplied.planId, creditTypes: d.planApplied.creditTypes };
+  if (d.scheduleApplied) plan = { ...plan, cycle: d.scheduleApplied };
+  return {
+    ...s,
+    plan,
+    pendingPlan: d.planApplied ? null : s.pendingPlan,
+    pendingSchedule: d.scheduleApplied ? null : s.pendingSchedule,
+    cycleId: d.cycleId,
+    cycleStartedAt: d.startedAt,
+    cycleEndsAt: d.endsAt,
+    creditTypes,
+  };
 }
 
 function requireOpen(state: AccountState, type: string): OpenAccountState {
@@ -396,8 +537,8 @@ export function refundFingerprint(consumptionId: string, creditsRequested: numbe
   return JSON.stringify([consumptionId, creditsRequested, reason]);
 }
 
-export function grantFingerprint(creditType: string, credits: number, reason: string, expiresAt: string | null): string {
-  return JSON.stringify([creditType, credits, reason, expiresAt]);
+export function grantFingerprint(creditType: string, credits: number, reason: string, expiresAt: string | null, priority: number): string {
+  return JSON.stringify([creditType, credits, reason, expiresAt, priority]);
 }
 
 /** Folds events into a state: the balance of every credit type is, by construction, this fold. */

@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventStore, SqliteEventStore } from '../../event-store/src';
 import { ApiKeyGuard } from './auth/access';
@@ -28,6 +29,20 @@ import { RefundCreditsController } from './use-cases/refund-credits/refund-credi
 import { RefundCreditsHandler } from './use-cases/refund-credits/refund-credits.handler';
 import { ResetCycleController } from './use-cases/reset-cycle/reset-cycle.controller';
 import { ResetCycleHandler } from './use-cases/reset-cycle/reset-cycle.handler';
+import { CyclesJob } from './billing/cycles-job';
+import { CyclesScheduler } from './billing/cycles-scheduler';
+import { DueIndex } from './billing/due-index';
+import { GetAlertsController } from './queries/get-alerts/get-alerts.controller';
+import { GetAlertsHandler } from './queries/get-alerts/get-alerts.handler';
+import { GetCyclesController } from './queries/get-cycles/get-cycles.controller';
+import { GetCyclesHandler } from './queries/get-cycles/get-cycles.handler';
+import { ChangePlanController } from './use-cases/change-plan/change-plan.controller';
+import { ChangePlanHandler } from './use-cases/change-plan/change-plan.handler';
+import { ChangeScheduleController } from './use-cases/change-schedule/change-schedule.controller';
+import { ChangeScheduleHandler } from './use-cases/change-schedule/change-schedule.handler';
+import { RunScheduledResetsHandler } from './use-cases/run-scheduled-resets/run-scheduled-resets.handler';
+import { SetThresholdsController } from './use-cases/set-thresholds/set-thresholds.controller';
+import { SetThresholdsHandler } from './use-cases/set-thresholds/set-thresholds.handler';
 
 export interface LedgerModuleOptions {
   readonly config: LedgerConfig;
@@ -35,6 +50,8 @@ export interface LedgerModuleOptions {
   readonly clock?: Clock;
   /** Serve HTTP routes (the API) or only the command/query buses (benchmarks, workers). */
   readonly http?: boolean;
+  /** Run the billing job on LEDGER_CYCLES_INTERVAL_SECONDS (when configured); default: with http. */
+  readonly scheduler?: boolean;
 }
 
 const HANDLERS = [
@@ -44,6 +61,12 @@ const HANDLERS = [
   RefundCreditsHandler,
   GrantCreditsHandler,
   ResetCycleHandler,
+  RunScheduledResetsHandler,
+  ChangePlanHandler,
+  ChangeScheduleHandler,
+  SetThresholdsHandler,
+  GetCyclesHandler,
+  GetAlertsHandler,
   GetBalancesHandler,
   GetAccountEventsHandler,
 ];
@@ -55,6 +78,11 @@ const CONTROLLERS = [
   RefundCreditsController,
   GrantCreditsController,
   ResetCycleController,
+  ChangePlanController,
+  ChangeScheduleController,
+  SetThresholdsController,
+  GetCyclesController,
+  GetAlertsController,
   GetBalancesController,
   GetAccountEventsController,
 ];
@@ -64,11 +92,13 @@ class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly keys: ApiKeyStore,
+    private readonly dueIndex: DueIndex,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     this.keys.close();
+    this.dueIndex.close();
   }
 }
 
@@ -83,20 +113,23 @@ export class LedgerModule {
       { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       { provide: CommandExecutor, useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock), inject: [AccountRepository, LEDGER_CLOCK] },
+      { provide: DueIndex, useFactory: (config: LedgerConfig) => DueIndex.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      CyclesJob,
       StoreLifecycle,
       EventStoreHealthIndicator,
       ...HANDLERS,
     ];
+    if (options.scheduler ?? http) providers.push(CyclesScheduler);
     if (http) {
       providers.push({ provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_FILTER, useClass: ApiExceptionFilter });
     }
     return {
       module: LedgerModule,
       global: true, // the read-model and messaging modules share this store, config and clock
-      imports: [CqrsModule.forRoot(), TerminusModule],
+      imports: [CqrsModule.forRoot(), TerminusModule, ScheduleModule.forRoot()],
       controllers: http ? CONTROLLERS : [],
       providers,
-      exports: [EVENT_STORE, ApiKeyStore, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator],
+      exports: [EVENT_STORE, ApiKeyStore, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator, CyclesJob, DueIndex],
     };
   }
 }

@@ -1,7 +1,9 @@
-import { ConsumeCredits, GrantCredits, OpenAccount, RefundCredits, ResetCycle } from '../commands';
+import { ChangePlan, ChangeSchedule, ConsumeCredits, GrantCredits, OpenAccount, RefundCredits, ResetCycle, ScheduledReset, SetThresholds } from '../commands';
 import { decide } from '../decide';
 import { LedgerEvent } from '../events';
-import { Plan } from '../plan';
+import { CreditTypePlan, Plan } from '../plan';
+import { CycleSchedule } from '../schedule';
+import { Threshold } from '../thresholds';
 import { AccountState, evolve, initialState } from '../state';
 
 export const T0 = '2026-11-10T12:00:00.000Z';
@@ -49,6 +51,19 @@ export const reset = (cycleId: string, at: string, allocations?: Record<string, 
   at,
   data: { cycleId, allocations },
 });
+
+export const scheduled = (cycleId: string, at: string): ScheduledReset => ({ type: 'ScheduledReset', at, data: { cycleId } });
+
+export const changePlan = (
+  planId: string,
+  creditTypes: Record<string, CreditTypePlan>,
+  effective: 'now' | 'next_cycle' | undefined,
+  at: string,
+): ChangePlan => ({ type: 'ChangePlan', at, data: { planId, creditTypes, effective } });
+
+export const changeSchedule = (schedule: CycleSchedule, at = T0): ChangeSchedule => ({ type: 'ChangeSchedule', at, data: { schedule } });
+
+export const setThresholds = (creditTypes: Record<string, Threshold[]>, at = T0): SetThresholds => ({ type: 'SetThresholds', at, data: { creditTypes } });
 
 /** Runs commands through decide+evolve, collecting the events (refusals are skipped). */
 export function run(commands: Parameters<typeof decide>[0][]): { state: AccountState; events: LedgerEvent[] } {

@@ -17,7 +17,15 @@ export interface LedgerConfig {
   readonly logLevel: LogLevel;
   /** `inline`: this process keeps the read models up to date; `off`: another process (`credit-ledger project`) does. */
   readonly projections: ProjectionMode;
+  /** Run the billing job in the server every so many seconds; undefined = off (the default). */
+  readonly cyclesIntervalSeconds?: number;
+  /** Accounts the billing job works on at once. */
+  readonly cyclesConcurrency?: number;
 }
+
+export const MIN_CYCLES_INTERVAL_SECONDS = 10;
+export const MAX_CYCLES_INTERVAL_SECONDS = 86_400;
+export const CYCLES_CONCURRENCY_RANGE = [1, 256] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -54,6 +62,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const dataDirText = env.LEDGER_DATA_DIR ?? './data';
   if (dataDirText.trim() === '') problems.push('LEDGER_DATA_DIR must not be empty');
 
+  let cyclesIntervalSeconds: number | undefined;
+  const intervalText = env.LEDGER_CYCLES_INTERVAL_SECONDS;
+  if (intervalText !== undefined && intervalText !== '' && intervalText !== '0') {
+    cyclesIntervalSeconds = Number(intervalText);
+    if (!/^\d+$/.test(intervalText) || cyclesIntervalSeconds < MIN_CYCLES_INTERVAL_SECONDS || cyclesIntervalSeconds > MAX_CYCLES_INTERVAL_SECONDS) {
+      problems.push(`LEDGER_CYCLES_INTERVAL_SECONDS must be 0 (off) or an integer ${MIN_CYCLES_INTERVAL_SECONDS}..${MAX_CYCLES_INTERVAL_SECONDS}, got "${intervalText}"`);
+    }
+  }
+  let cyclesConcurrency: number | undefined;
+  const concurrencyText = env.LEDGER_CYCLES_CONCURRENCY;
+  if (concurrencyText !== undefined && concurrencyText !== '') {
+    cyclesConcurrency = Number(concurrencyText);
+    if (!/^\d+$/.test(concurrencyText) || cyclesConcurrency < CYCLES_CONCURRENCY_RANGE[0] || cyclesConcurrency > CYCLES_CONCURRENCY_RANGE[1]) {
+      problems.push(`LEDGER_CYCLES_CONCURRENCY must be an integer ${CYCLES_CONCURRENCY_RANGE[0]}..${CYCLES_CONCURRENCY_RANGE[1]}, got "${concurrencyText}"`);
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, dataDir: resolve(dataDirText), store, adminKey, logLevel, projections };
+  return {
+    port,
+    dataDir: resolve(dataDirText),
+    store,
+    adminKey,
+    logLevel,
+    projections,
+    ...(cyclesIntervalSeconds !== undefined ? { cyclesIntervalSeconds } : {}),
+    ...(cyclesConcurrency !== undefined ? { cyclesConcurrency } : {}),
+  };
 }

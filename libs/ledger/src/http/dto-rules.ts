@@ -98,3 +98,22 @@ export function toMapOrKeep(value: unknown): unknown {
   }
   return value;
 }
+
+/** A free-form rule: `check(value, object)` must hold; `message` names what is expected. */
+export function Satisfies(check: (value: unknown, object: Record<string, unknown>) => boolean, message: string, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'satisfies',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate(value: unknown, args: ValidationArguments) {
+          return check(value, args.object as Record<string, unknown>);
+        },
+        defaultMessage(args: ValidationArguments) {
+          return `${args.property} ${message}`;
+        },
+      },
+    });
+}

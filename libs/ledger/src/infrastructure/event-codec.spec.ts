@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CURRENT_SCHEMA_VERSION, fold, LEDGER_EVENT_TYPES, LedgerEvent, OpenAccountState } from '../../../domain/src';
 import { consume, grant, open, refund, reset, run } from '../../../domain/src/testing/fixtures';
@@ -6,18 +6,40 @@ import { RecordedEvent } from '../../../event-store/src';
 import { decodeEvent, encodeEvents, UnknownEventTypeError, UnsupportedSchemaVersionError } from './event-codec';
 import { accountIdOfStream, accountStream } from './stream-names';
 
-const GOLDEN_DIR = join(__dirname, '../../../../test/fixtures/events/v1');
+const FIXTURES = join(__dirname, '../../../../test/fixtures/events');
 const CTX = { actor: 'superuser', correlationId: 'corr-1', recordedAt: '2026-11-10T12:00:00.000Z' };
 
-/** One deterministic scenario that produces every event type. */
+/** The scenario the v1 fixtures were written from (foundation, schemaVersion 1). */
+const V1_COMMANDS = [
+  open(),
+  grant('g1', 10, { expiresAt: '2026-11-12T00:00:00.000Z' }),
+  consume('c1', 3, { description: 'Jane Doe', dataRequested: 'email', dataKey: 'contact_1' }),
+  refund('r1', 'c1', 1),
+  consume('c2', 1, {}, '2026-11-13T00:00:00.000Z'),
+  reset('2026-12', '2026-12-01T00:00:00.000Z'),
+];
+const V1_TYPES = ['AccountOpened', 'CreditsGranted', 'CreditConsumed', 'CreditRefunded', 'CreditsExpired', 'CycleReset'] as const;
+
+/** One deterministic scenario that produces every event type at its current version. */
 function scenario(): LedgerEvent[] {
   return run([
-    open(),
-    grant('g1', 10, { expiresAt: '2026-11-12T00:00:00.000Z' }),
-    consume('c1', 3, { description: 'Jane Doe', dataRequested: 'email', dataKey: 'contact_1' }),
-    refund('r1', 'c1', 1),
-    consume('c2', 1, {}, '2026-11-13T00:00:00.000Z'),
-    reset('2026-12', '2026-12-01T00:00:00.000Z'),
+    ...V1_COMMANDS,
+    { type: 'SetThresholds', at: '2026-12-02T00:00:00.000Z', data: { creditTypes: { email: [{ kind: 'percent_used', value: 50 }, { kind: 'remaining', value: 10 }] } } },
+    { type: 'ChangeSchedule', at: '2026-12-02T00:00:00.000Z', data: { schedule: { period: 'month', anchorDay: 'last', timezone: 'Europe/Paris' } } },
+    {
+      type: 'ChangePlan',
+      at: '2026-12-11T00:00:00.000Z',
+      data: {
+        planId: 'pro',
+        effective: 'now',
+        creditTypes: {
+          email: { allocation: 400, overdraft: { policy: 'deny' }, rollover: { maxPercent: 25, expiresAfterCycles: 2 } },
+          mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
+          export: { allocation: 50, overdraft: { policy: 'allow' } },
+        },
+      },
+    },
+    consume('c3', 200, {}, '2026-12-12T00:00:00.000Z'),
   ]).events;
 }
 
@@ -28,35 +50,53 @@ function recorded(events: LedgerEvent[]): RecordedEvent[] {
   );
 }
 
-describe('event codec and golden fixtures (schemaVersion 1)', () => {
+function fixture(version: number, type: string): string {
+  return join(FIXTURES, `v${version}`, `${type}.json`);
+}
+
+describe('event codec and golden fixtures', () => {
   const events = scenario();
 
   it('covers every event type', () => {
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(LEDGER_EVENT_TYPES));
   });
 
-  it('encodes each type exactly as its golden v1 fixture (a payload change needs a new version and an upcaster)', () => {
+  it('encodes each type exactly as its golden fixture at its current version (a payload change needs a new version and an upcaster)', () => {
     const byType = new Map<string, RecordedEvent>();
     for (const r of recorded(events)) if (!byType.has(r.type)) byType.set(r.type, r);
     for (const [type, r] of byType) {
-      const file = join(GOLDEN_DIR, `${type}.json`);
-      if (!existsSync(file) && process.env.WRITE_GOLDEN === '1') writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-      expect(CURRENT_SCHEMA_VERSION[type as LedgerEvent['type']]).toBe(1);
+      const version = CURRENT_SCHEMA_VERSION[type as LedgerEvent['type']];
+      const file = fixture(version, type);
+      if (!existsSync(file) && process.env.WRITE_GOLDEN === '1') {
+        mkdirSync(join(FIXTURES, `v${version}`), { recursive: true });
+        writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+      }
+      expect(r.metadata.schemaVersion).toBe(version);
       expect(JSON.parse(JSON.stringify(r))).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     }
   });
 
-  it('decodes the stored fixtures and folds them into the same state as the scenario', () => {
+  it('upcasts every stored v1 fixture to exactly what the current decider records for the same command', () => {
+    const current = run(V1_COMMANDS).events;
+    for (const type of V1_TYPES) {
+      const stored = JSON.parse(readFileSync(fixture(1, type), 'utf8')) as RecordedEvent;
+      expect(stored.metadata.schemaVersion).toBe(1);
+      expect(decodeEvent(stored)).toEqual(current.find((e) => e.type === type));
+    }
+  });
+
+  it('decodes the stored events and folds them into the same state as the scenario', () => {
     const stored = recorded(events).map((r) => JSON.parse(JSON.stringify(r)) as RecordedEvent);
     const state = fold(stored.map(decodeEvent)) as OpenAccountState;
     const expected = fold(events) as OpenAccountState;
     expect(state.creditTypes).toEqual(expected.creditTypes);
+    expect(state.plan).toEqual(expected.plan);
   });
 
   it('refuses an unknown type and a schemaVersion from the future, naming the position', () => {
     const [r] = recorded(events);
     expect(() => decodeEvent({ ...r, type: 'CreditTeleported' })).toThrow(UnknownEventTypeError);
-    expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 2 } })).toThrow(UnsupportedSchemaVersionError);
+    expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 3 } })).toThrow(UnsupportedSchemaVersionError);
     expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 0 } })).toThrow(/position 1/);
   });
 

@@ -10,8 +10,47 @@ export interface CommandContext {
 
 /** Upcasters: `type -> fromVersion -> fn` turning a stored payload of that version into the next one. */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+/** v1 figures had no rollover: rolledIn = 0 (the identity remaining = allocated + rolledIn + granted - used + refunded - expired holds). */
+function figuresV2(f: unknown): Json {
+  return { ...(f as Json), rolledIn: 0 };
+}
+
+const withBalanceV2: Upcaster = (d) => ({ ...d, balanceAfter: figuresV2(d.balanceAfter) });
+
+/**
+ * v1 -> v2 (issue #5). Every v1 event was written before rollovers, grant priorities, scheduled
+ * resets and plan changes existed, so the new fields take the values that meant exactly that.
+ */
 export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record<number, Upcaster>>>>> = {
-  // Every event type is at version 1; the first payload change adds e.g. `CreditConsumed: { 1: (d) => ({ ...d, newField: null }) }`.
+  // v1 plans are v2 plans (new plan and schedule fields are optional): the version marks that v2 payloads may carry them.
+  AccountOpened: { 1: (d) => d },
+  CreditConsumed: { 1: withBalanceV2 },
+  CreditRefunded: { 1: withBalanceV2 },
+  CreditsGranted: { 1: (d) => ({ ...withBalanceV2(d), priority: 0 }) },
+  CreditsExpired: { 1: (d) => ({ ...withBalanceV2(d), bucketId: `grant:${String(d.grantId)}` }) },
+  CycleReset: {
+    1: (d) => {
+      const allocations = d.allocations as Record<string, number>;
+      const carried = d.carriedOverGrants as { creditType: string; credits: number }[];
+      return {
+        ...d,
+        trigger: 'manual', // v1 had no scheduled resets
+        closing: (d.closing as Json[]).map((c) => ({ ...figuresV2(c), rolledOver: 0 })),
+        rolledOver: [],
+        opening: Object.keys(allocations)
+          .sort()
+          .map((creditType) => {
+            const granted = carried.filter((g) => g.creditType === creditType).reduce((sum, g) => sum + g.credits, 0);
+            const allocated = allocations[creditType];
+            return { creditType, allocated, rolledIn: 0, granted, used: 0, refunded: 0, expired: 0, remaining: allocated + granted };
+          }),
+        planApplied: null,
+        scheduleApplied: null,
+      };
+    },
+  },
 };
 
 export class UnknownEventTypeError extends Error {

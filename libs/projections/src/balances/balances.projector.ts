@@ -17,6 +17,7 @@ export function balanceRows(p: ProjectedEvent): BalanceRow[] {
     cycleId,
     position: p.position,
     allocated: f.allocated,
+    rolledIn: f.rolledIn,
     granted: f.granted,
     used: f.used,
     refunded: f.refunded,
@@ -26,21 +27,21 @@ export function balanceRows(p: ProjectedEvent): BalanceRow[] {
   switch (e.type) {
     case 'AccountOpened':
       return Object.entries(e.data.plan.creditTypes).map(([type, plan]) =>
-        row(type, e.data.cycleId, { allocated: plan.allocation, granted: 0, used: 0, refunded: 0, expired: 0, remaining: plan.allocation }),
+        row(type, e.data.cycleId, { allocated: plan.allocation, rolledIn: 0, granted: 0, used: 0, refunded: 0, expired: 0, remaining: plan.allocation }),
       );
     case 'CreditConsumed':
     case 'CreditRefunded':
     case 'CreditsGranted':
     case 'CreditsExpired':
+    case 'CreditThresholdCrossed':
       return [row(e.data.creditType, e.data.cycleId, e.data.balanceAfter)];
     case 'CycleReset':
-      return [
-        ...e.data.closing.map((c) => row(c.creditType, e.data.previousCycleId, c)),
-        ...Object.entries(e.data.allocations).map(([type, allocation]) => {
-          const carried = e.data.carriedOverGrants.filter((g) => g.creditType === type).reduce((s, g) => s + g.credits, 0);
-          return row(type, e.data.cycleId, { allocated: allocation, granted: carried, used: 0, refunded: 0, expired: 0, remaining: allocation + carried });
-        }),
-      ];
+      return [...e.data.closing.map((c) => row(c.creditType, e.data.previousCycleId, c)), ...e.data.opening.map((o) => row(o.creditType, e.data.cycleId, o))];
+    case 'PlanChanged':
+      return e.data.adjustments.map((a) => row(a.creditType, e.data.cycleId, a.balanceAfter));
+    case 'ScheduleChanged':
+    case 'ThresholdsSet':
+      return [];
     default: {
       const unknown: never = e;
       throw new Error(`balances: unknown event ${(unknown as { type: string }).type}`);
@@ -58,6 +59,7 @@ export const balancesProjector: Projector = {
       credit_type TEXT    NOT NULL,
       cycle_id    TEXT    NOT NULL,
       allocated   INTEGER NOT NULL,
+      rolled_in   INTEGER NOT NULL,
       granted     INTEGER NOT NULL,
       used        INTEGER NOT NULL,
       refunded    INTEGER NOT NULL,
@@ -68,8 +70,8 @@ export const balancesProjector: Projector = {
     ) WITHOUT ROWID;`,
   tables: (t) => [t('balances')],
   prepare(db, t) {
-    const upsert = db.prepare(`INSERT INTO ${t('balances')} VALUES (@accountId, @creditType, @cycleId, @allocated, @granted, @used, @refunded, @expired, @remaining, @position)
-      ON CONFLICT DO UPDATE SET allocated = excluded.allocated, granted = excluded.granted, used = excluded.used, refunded = excluded.refunded,
+    const upsert = db.prepare(`INSERT INTO ${t('balances')} VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position)
+      ON CONFLICT DO UPDATE SET allocated = excluded.allocated, rolled_in = excluded.rolled_in, granted = excluded.granted, used = excluded.used, refunded = excluded.refunded,
         expired = excluded.expired, remaining = excluded.remaining, position = excluded.position
       WHERE excluded.position >= position`);
     return (batch) => {

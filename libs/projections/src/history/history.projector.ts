@@ -1,12 +1,15 @@
 import { ProjectedEvent, Projector } from '../projector';
 
 /** Kinds of history rows: every credit movement, plus the accesses charged 0 (already purchased). */
-export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset';
+export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset' | 'plan_change' | 'threshold_alert';
 
 /**
  * History ledger: one row per credit movement. `credits` is what the row did to the balance from
  * the user's point of view: a consumption's charge (0 for an already-purchased access), a refund
- * negative, a grant or a new cycle's allocation positive, an expiry the credits that lapsed.
+ * negative, a grant or a new cycle's allocation positive, an expiry the credits that lapsed, a
+ * plan change effective now its prorated allocation change. Threshold alerts are non-credit rows
+ * (credits 0); schedule and threshold settings are configuration, not movements, and stay in the
+ * audit trail (/events) only.
  */
 export const historyProjector: Projector = {
   name: 'history',
@@ -146,7 +149,16 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
       ];
     case 'CreditsExpired':
       return [
-        { ...base, rowId: key(0), kind: 'expiry', creditType: e.data.creditType, description: `grant ${e.data.grantId} expired`, credits: e.data.credits, grantId: e.data.grantId, cycleId: e.data.cycleId },
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'expiry',
+          creditType: e.data.creditType,
+          description: `${e.data.grantId === null ? e.data.bucketId : `grant ${e.data.grantId}`} expired`,
+          credits: e.data.credits,
+          grantId: e.data.grantId,
+          cycleId: e.data.cycleId,
+        },
       ];
     case 'CycleReset':
       return Object.keys(e.data.allocations)
@@ -158,11 +170,39 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
             rowId: key(i),
             kind: 'cycle_reset' as const,
             creditType,
-            description: `cycle ${e.data.cycleId} opened (previous ${e.data.previousCycleId}: used ${closing?.used ?? 0}, expired ${closing?.expiredAtReset ?? 0}, carried over ${closing?.carriedOver ?? 0})`,
+            description: `cycle ${e.data.cycleId} opened (previous ${e.data.previousCycleId}: used ${closing?.used ?? 0}, expired ${closing?.expiredAtReset ?? 0}, rolled over ${closing?.rolledOver ?? 0}, carried over ${closing?.carriedOver ?? 0})`,
             credits: e.data.allocations[creditType],
             cycleId: e.data.cycleId,
           };
         });
+    case 'PlanChanged':
+      if (e.data.adjustments.length === 0) {
+        return [{ ...base, rowId: key(0), kind: 'plan_change', creditType: null, description: `plan ${e.data.planId} from the next cycle`, credits: 0, cycleId: e.data.cycleId }];
+      }
+      return e.data.adjustments.map((a, i) => ({
+        ...base,
+        rowId: key(i),
+        kind: 'plan_change' as const,
+        creditType: a.creditType,
+        description: `plan ${e.data.planId}: allocation ${a.previousAllocation} → ${a.newAllocation}, ${a.change >= 0 ? '+' : ''}${a.change} this cycle (prorated)`,
+        credits: a.change,
+        cycleId: e.data.cycleId,
+      }));
+    case 'CreditThresholdCrossed':
+      return [
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'threshold_alert',
+          creditType: e.data.creditType,
+          description: `threshold ${e.data.thresholdId} crossed${e.data.percentUsed === null ? '' : ` (${e.data.percentUsed}% used)`}, ${e.data.balanceAfter.remaining} remaining`,
+          credits: 0,
+          cycleId: e.data.cycleId,
+        },
+      ];
+    case 'ScheduleChanged':
+    case 'ThresholdsSet':
+      return [];
     default: {
       const unknown: never = e;
       throw new Error(`history: unknown event ${(unknown as { type: string }).type}`);

@@ -1,6 +1,5 @@
 import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { Controller, Get, Header } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Gauge, Registry } from 'prom-client';
@@ -67,7 +66,7 @@ export class ProjectionsModule {
   static forRoot(config: LedgerConfig): DynamicModule {
     return {
       module: ProjectionsModule,
-      imports: [CqrsModule, TerminusModule],
+      imports: [TerminusModule], // the buses come from LedgerModule's CqrsModule.forRoot() (global)
       controllers: [HistoryController, UsageController, MetricsController],
       providers: [
         { provide: READ_MODEL_DB, useFactory: () => openReadModelDb(config.dataDir) },

@@ -139,12 +139,15 @@ export async function verifyReadModels(
   compareSums('usage_by_feature', activeTable(db, 'usage_by_feature', 'usage_by_feature'), ['account_id', 'day', 'feature', 'action', 'credit_type'], byFeature);
   compareSums('usage_hourly', activeTable(db, 'usage_hourly', 'usage_hourly'), ['account_id', 'hour', 'user_id', 'credit_type', 'feature', 'action'], hourly);
 
-  const figures = ['allocated', 'granted', 'used', 'refunded', 'expired', 'remaining'] as const;
+  const figures = ['allocated', 'rolledIn', 'granted', 'used', 'refunded', 'expired', 'remaining'] as const;
   for (const row of db.prepare(`SELECT * FROM ${activeTable(db, 'balances', 'balances')}${accountFilter}`).iterate(...accountParams) as Iterable<Record<string, unknown>>) {
     const key = [row.account_id, row.credit_type, row.cycle_id].join('|');
     const want = balances.get(key);
     balances.delete(key);
-    for (const f of figures) if (!want || row[f] !== want[f]) differ('balances', `${key} ${f}`, want?.[f], row[f]);
+    for (const f of figures) {
+      const column = f === 'rolledIn' ? 'rolled_in' : f;
+      if (!want || row[column] !== want[f]) differ('balances', `${key} ${f}`, want?.[f], row[column]);
+    }
   }
   for (const [key, want] of balances) differ('balances', key, want, undefined);
 
@@ -156,7 +159,7 @@ export async function verifyReadModels(
       const s = state as OpenAccountState;
       for (const [creditType, ct] of Object.entries(s.creditTypes)) {
         const row = current.get(accountId, s.cycleId, creditType) as Record<string, unknown> | undefined;
-        for (const f of figures) if (row?.[f] !== ct.figures[f]) differ('balances (fold)', `${accountId}|${creditType}|${s.cycleId} ${f}`, ct.figures[f], row?.[f]);
+        for (const f of figures) if (row?.[f === 'rolledIn' ? 'rolled_in' : f] !== ct.figures[f]) differ('balances (fold)', `${accountId}|${creditType}|${s.cycleId} ${f}`, ct.figures[f], row?.[f]);
       }
     }
   }

@@ -32,6 +32,7 @@ export class GrantCreditsController {
       credits: dto.credits,
       reason: dto.reason,
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : undefined,
+      priority: dto.priority,
     };
     return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new GrantCreditsCommand(accountId, data, ctx)));
   }

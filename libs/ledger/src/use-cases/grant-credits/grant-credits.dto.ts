@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { CLIENT_ID_PATTERN, IDENTIFIER_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_REASON_LENGTH } from '../../../../domain/src';
+import { CLIENT_ID_PATTERN, IDENTIFIER_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_GRANT_PRIORITY, MAX_REASON_LENGTH, MIN_GRANT_PRIORITY } from '../../../../domain/src';
 import { IsInstant } from '../../http/dto-rules';
 
 export class GrantCreditsDto {
@@ -29,4 +29,11 @@ export class GrantCreditsDto {
   @IsOptional()
   @IsInstant(null)
   expiresAt?: string;
+
+  @ApiPropertyOptional({ description: `Burn-down priority, higher drawn first (${MIN_GRANT_PRIORITY}..${MAX_GRANT_PRIORITY}); the cycle allocation is 0`, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_GRANT_PRIORITY)
+  @Max(MAX_GRANT_PRIORITY)
+  priority?: number;
 }

@@ -15,6 +15,7 @@ function grantView(session: AccountSession, grantId: string) {
     creditType: g.creditType,
     credits: g.credits,
     expiresAt: g.expiresAt,
+    priority: g.priority,
     balance: balanceView(g.creditType, g.balanceAfter),
     position: session.positionOf(grantKey(grantId)),
   };

@@ -10,6 +10,7 @@ import { Ctx, RequestContext } from '../../http/request-context';
 import { answer, Outcome } from '../../http/views';
 import { OpenAccountCommand } from './open-account.command';
 import { OpenAccountDto } from './open-account.dto';
+import { toCreditTypePlans, toSchedule } from '../../http/plan-dto';
 
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -27,20 +28,8 @@ export class OpenAccountController {
   async open(@Body() dto: OpenAccountDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) res: Response) {
     if (!canAccessAccount(ctx.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
     const plan: Plan = {
-      creditTypes: Object.fromEntries(
-        [...dto.plan.creditTypes.entries()]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([type, p]) => [
-            type,
-            {
-              allocation: p.allocation,
-              overdraft: p.overdraft?.policy === 'allow' ? { policy: 'allow', ...(p.overdraft.limit === undefined ? {} : { limit: p.overdraft.limit }) } : { policy: 'deny' },
-            },
-          ]),
-      ),
-      cycle: dto.plan.cycle
-        ? { period: 'month', anchorDay: dto.plan.cycle.anchorDay, timezone: 'UTC' }
-        : { period: 'month', anchorDay: 1, timezone: 'UTC' },
+      creditTypes: toCreditTypePlans(dto.plan.creditTypes),
+      cycle: dto.plan.cycle ? toSchedule(dto.plan.cycle) : { period: 'month', anchorDay: 1, timezone: 'UTC' },
     };
     return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new OpenAccountCommand(dto.accountId, dto.name, plan, ctx)));
   }

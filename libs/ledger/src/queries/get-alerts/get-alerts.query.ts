@@ -1,0 +1,6 @@
+export class GetAlertsQuery {
+  constructor(
+    readonly accountId: string,
+    readonly limit: number,
+  ) {}
+}

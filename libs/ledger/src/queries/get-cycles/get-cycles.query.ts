@@ -1,0 +1,6 @@
+export class GetCyclesQuery {
+  constructor(
+    readonly accountId: string,
+    readonly limit: number,
+  ) {}
+}

@@ -1,0 +1,29 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN } from '../../../../domain/src';
+import { IsIdentifierKeyedMap } from '../../http/dto-rules';
+import { CreditTypePlanDto } from '../../http/plan-dto';
+
+export class ChangePlanDto {
+  @ApiProperty({ description: 'Name of the new plan', example: 'pro' })
+  @IsString()
+  @Matches(CLIENT_ID_PATTERN)
+  planId!: string;
+
+  @ApiProperty({
+    description: 'Every credit type of the new plan (a plan change keeps every existing type; set its allocation to 0 to stop it)',
+    example: { email: { allocation: 2500, rollover: { maxPercent: 25 } }, mobile: { allocation: 100 } },
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/CreditTypePlanDto' },
+  })
+  @IsIdentifierKeyedMap(MAX_CREDIT_TYPES_PER_PLAN)
+  @ValidateNested({ each: true })
+  @Type(() => CreditTypePlanDto)
+  creditTypes!: Map<string, CreditTypePlanDto>;
+
+  @ApiPropertyOptional({ enum: ['now', 'next_cycle'], description: 'Default: now when no allocation decreases, else next_cycle' })
+  @IsOptional()
+  @IsIn(['now', 'next_cycle'])
+  effective?: 'now' | 'next_cycle';
+}

@@ -1,0 +1,30 @@
+import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { CycleScheduleDto, toSchedule } from '../../http/plan-dto';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { answer, Outcome } from '../../http/views';
+import { ChangeScheduleCommand } from './change-schedule.command';
+
+@ApiTags('cycles')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/schedule')
+export class ChangeScheduleController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Put()
+  @HttpCode(201)
+  @AllowRoles('admin')
+  @ApiOperation({ summary: 'Change the cycle schedule (ScheduleChanged): the open cycle ends as planned, the new schedule applies from that boundary. The schedule already in force or pending: 200.' })
+  async change(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: CycleScheduleDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ChangeScheduleCommand(accountId, toSchedule(dto), ctx)));
+  }
+}

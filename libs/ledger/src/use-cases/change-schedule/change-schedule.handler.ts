@@ -1,0 +1,28 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { OpenAccountState } from '../../../../domain/src';
+import { AccountSession } from '../../infrastructure/account-repository';
+import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
+import { ChangeScheduleCommand } from './change-schedule.command';
+
+const SCHEDULE_KEY = 'schedule';
+
+export function scheduleView(session: AccountSession) {
+  const s = session.state as OpenAccountState;
+  return {
+    accountId: s.accountId,
+    schedule: s.plan.cycle,
+    pendingSchedule: s.pendingSchedule,
+    effectiveAt: s.cycleEndsAt,
+    cycle: { cycleId: s.cycleId, startedAt: s.cycleStartedAt, endsAt: s.cycleEndsAt },
+    position: session.positionOf(SCHEDULE_KEY),
+  };
+}
+
+@CommandHandler(ChangeScheduleCommand)
+export class ChangeScheduleHandler implements ICommandHandler<ChangeScheduleCommand> {
+  constructor(private readonly executor: CommandExecutor) {}
+
+  execute(c: ChangeScheduleCommand): Promise<Outcome<ReturnType<typeof scheduleView>>> {
+    return this.executor.decideOne(c.accountId, c.ctx, SCHEDULE_KEY, (at) => ({ type: 'ChangeSchedule', at, data: { schedule: c.schedule } }), scheduleView);
+  }
+}

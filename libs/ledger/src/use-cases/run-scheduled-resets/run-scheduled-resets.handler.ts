@@ -1,0 +1,59 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { DomainErrorCode, dueScheduledCycles, nextScheduledCycle, OpenAccountState, refuse } from '../../../../domain/src';
+import { AccountSession } from '../../infrastructure/account-repository';
+import { CommandExecutor } from '../../infrastructure/command-executor';
+import { RunScheduledResetsCommand } from './run-scheduled-resets.command';
+
+/** Scheduled resets decided in one append at most; the job asks again while `more`. */
+export const MAX_RESETS_PER_APPEND = 500;
+
+export interface ScheduledResetsOutcome {
+  readonly accountId: string;
+  /** Cycles opened by this call (or, in a dry run, that would be), in order. */
+  readonly cycles: readonly string[];
+  /** The open cycle's end after this call: the account's next due time. */
+  readonly cycleEndsAt: string;
+  /** More cycles are due than one append carries: call again. */
+  readonly more: boolean;
+}
+
+function requireOpen(session: AccountSession): OpenAccountState {
+  if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+  return session.state;
+}
+
+/**
+ * The billing job's unit of work on one account: under the account's lock, with its state caught
+ * up, decide `ScheduledReset` for each boundary passed, with the cycle id the schedule derives.
+ * A second job (or a retry after a crash) finds those ids taken: a duplicate, nothing appended;
+ * another process that wrote in between makes the append fail on its expected revision, and the
+ * retry decides again on the new state.
+ */
+@CommandHandler(RunScheduledResetsCommand)
+export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledResetsCommand> {
+  constructor(private readonly executor: CommandExecutor) {}
+
+  execute(c: RunScheduledResetsCommand): Promise<ScheduledResetsOutcome> {
+    if (c.dryRun) {
+      return this.executor.read(c.accountId, (session) => {
+        const s = requireOpen(session);
+        const due = dueScheduledCycles(s, c.upTo, MAX_RESETS_PER_APPEND);
+        return { accountId: c.accountId, cycles: due.map((d) => d.cycleId), cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt, more: false };
+      });
+    }
+    return this.executor.execute(c.accountId, c.ctx, (session, at) => {
+      const upTo = c.upTo < at ? c.upTo : at;
+      const cycles: string[] = [];
+      for (let n = 0; n < MAX_RESETS_PER_APPEND; n++) {
+        const s = requireOpen(session);
+        if (s.cycleEndsAt > upTo) break;
+        const { cycleId } = nextScheduledCycle(s);
+        if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
+      }
+      return () => {
+        const s = session.state as OpenAccountState;
+        return { accountId: c.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
+      };
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { CommandBus, ICommand } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { AllowRoles } from '../../auth/access';
+import { validationFailed } from '../../http/api-error';
+import { AccountIdPipe } from '../../http/account-id.pipe';
+import { Ctx, RequestContext } from '../../http/request-context';
+import { answer, Outcome } from '../../http/views';
+import { SetThresholdsCommand } from './set-thresholds.command';
+import { parseThresholds, SetThresholdsDto } from './set-thresholds.dto';
+
+@ApiTags('alerts')
+@ApiBearerAuth()
+@Controller('v1/accounts/:accountId/thresholds')
+export class SetThresholdsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Put()
+  @HttpCode(201)
+  @AllowRoles('admin')
+  @ApiOperation({ summary: 'Set usage alert thresholds per credit type (ThresholdsSet). The same thresholds again: 200.' })
+  async set(
+    @Param('accountId', AccountIdPipe) accountId: string,
+    @Body() dto: SetThresholdsDto,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const parsed = parseThresholds(dto.creditTypes);
+    if ('problems' in parsed) throw validationFailed(parsed.problems);
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new SetThresholdsCommand(accountId, parsed.thresholds, ctx)));
+  }
+}
