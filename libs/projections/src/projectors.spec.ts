@@ -1,4 +1,4 @@
-import { consume, grant, open, refund, reset } from '../../domain/src/testing/fixtures';
+import { changePlan, consume, grant, open, refund, reset } from '../../domain/src/testing/fixtures';
 import { HistoryQueries } from './history/history.query';
 import { activeTable, ProjectionRunner, projectionStates } from './projection-runner';
 import { Projector } from './projector';
@@ -138,5 +138,27 @@ describe('projectors (given events, when projected, then read models)', () => {
     v2.promoteCaughtUp(records.length);
     expect(activeTable(db, 'history', 'history')).toBe('history_v2');
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'history_v1'").get()).toBeUndefined();
+  });
+});
+
+describe('projectors: billing events', () => {
+  it('threshold alerts are non-credit history rows; a plan change effective now is a prorated credit row and updates the balance', () => {
+    const { db } = givenProjected([
+      open('2026-11-01T00:00:00.000Z'),
+      consume('c1', 85, { userId: 'ana' }, '2026-11-05T00:00:00.000Z'),
+      changePlan('pro', { email: { allocation: 400, overdraft: { policy: 'deny' } }, mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } }, export: { allocation: 50, overdraft: { policy: 'allow' } } }, 'now', '2026-11-16T00:00:00.000Z'),
+    ]);
+    const items = new HistoryQueries(db).page({ accountId: 'acme', includeRefunds: true }, 100).items;
+    const alert = items.find((i) => i.kind === 'threshold_alert');
+    expect(alert).toMatchObject({ creditType: 'email', credits: 0, userId: null });
+    expect(alert!.description).toMatch(/80% used|threshold/);
+    const plan = items.find((i) => i.kind === 'plan_change' && i.creditType === 'email');
+    expect(plan!.description).toMatch(/allocation 100 → 400/);
+    expect(plan!.credits).toBeGreaterThan(0);
+    const email = db.prepare(`SELECT allocated, remaining FROM ${activeTable(db, 'balances', 'balances')} WHERE credit_type = 'email' AND cycle_id = '2026-11'`).get() as { allocated: number; remaining: number };
+    expect(email.allocated).toBe(100 + plan!.credits);
+    expect(email.remaining).toBe(100 + plan!.credits - 85);
+    // Usage read models count consumptions only.
+    expect(new UsageQueries(db).byUser({ accountId: 'acme', from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') }).totals).toEqual({ consumed: 85, refunded: 0, net: 85, count: 1 });
   });
 });
