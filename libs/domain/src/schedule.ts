@@ -131,7 +131,7 @@ function localParts(t: number, timezone: string): LocalParts {
 }
 
 /** Day number (days since 1970-01-01) of the local date of instant `t`. */
-function localDayNumber(t: number, timezone: string): number {
+export function localDayNumber(t: number, timezone: string): number {
   const p = localParts(t, timezone);
   return Math.floor(Date.UTC(p.y, p.m0, p.d) / DAY_MS);
 }
@@ -190,7 +190,7 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
 
-function dayLabel(dayNumber: number): string {
+export function dayLabel(dayNumber: number): string {
   const x = new Date(dayNumber * DAY_MS);
   return `${pad(x.getUTCFullYear(), 4)}-${pad(x.getUTCMonth() + 1)}-${pad(x.getUTCDate())}`;
 }

@@ -6,35 +6,43 @@ const deltasOf = (batch: Parameters<ReturnType<Projector['prepare']>>[0]): Usage
 
 const SEP = '\u0000';
 
-/** Per account, UTC day, user, credit type, feature and action: consumed, refunded, count (net = consumed - refunded). */
-export const usageByUserProjector: Projector = {
-  name: 'usage_by_user',
-  version: 1,
-  schema: (t) => `
-    CREATE TABLE IF NOT EXISTS ${t('usage_by_user')} (
-      account_id  TEXT    NOT NULL,
-      day         TEXT    NOT NULL,
-      user_id     TEXT    NOT NULL,
-      credit_type TEXT    NOT NULL,
-      feature     TEXT    NOT NULL,
-      action      TEXT    NOT NULL,
-      consumed    INTEGER NOT NULL,
-      refunded    INTEGER NOT NULL,
-      count       INTEGER NOT NULL,
-      PRIMARY KEY (account_id, day, user_id, credit_type, feature, action)
-    ) WITHOUT ROWID;`,
-  tables: (t) => [t('usage_by_user')],
-  prepare(db, t) {
-    const upsert = db.prepare(`INSERT INTO ${t('usage_by_user')} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO UPDATE SET consumed = consumed + excluded.consumed, refunded = refunded + excluded.refunded, count = count + excluded.count`);
-    return (batch) => {
-      const sums = aggregate(deltasOf(batch), (d) => [d.accountId, d.day, d.userId, d.creditType, d.feature, d.action].join(SEP));
-      for (const { sample: d, consumed, refunded, count } of sums.values()) {
-        upsert.run(d.accountId, d.day, d.userId, d.creditType, d.feature, d.action, consumed, refunded, count);
-      }
-    };
-  },
-};
+/**
+ * A read model of sums per (account, time slot, user, credit type, feature, action): consumed,
+ * refunded, count (net = consumed - refunded). Per UTC day and per UTC hour share this shape.
+ */
+function sumsPerSlotProjector(name: string, slot: { column: string; sqlType: string; of: (d: UsageDelta) => string | number }): Projector {
+  return {
+    name,
+    version: 1,
+    schema: (t) => `
+      CREATE TABLE IF NOT EXISTS ${t(name)} (
+        account_id  TEXT    NOT NULL,
+        ${slot.column} ${slot.sqlType} NOT NULL,
+        user_id     TEXT    NOT NULL,
+        credit_type TEXT    NOT NULL,
+        feature     TEXT    NOT NULL,
+        action      TEXT    NOT NULL,
+        consumed    INTEGER NOT NULL,
+        refunded    INTEGER NOT NULL,
+        count       INTEGER NOT NULL,
+        PRIMARY KEY (account_id, ${slot.column}, user_id, credit_type, feature, action)
+      ) WITHOUT ROWID;`,
+    tables: (t) => [t(name)],
+    prepare(db, t) {
+      const upsert = db.prepare(`INSERT INTO ${t(name)} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT DO UPDATE SET consumed = consumed + excluded.consumed, refunded = refunded + excluded.refunded, count = count + excluded.count`);
+      return (batch) => {
+        const sums = aggregate(deltasOf(batch), (d) => [d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action].join(SEP));
+        for (const { sample: d, consumed, refunded, count } of sums.values()) {
+          upsert.run(d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action, consumed, refunded, count);
+        }
+      };
+    },
+  };
+}
+
+/** Per account, UTC day, user, credit type, feature and action. */
+export const usageByUserProjector = sumsPerSlotProjector('usage_by_user', { column: 'day', sqlType: 'TEXT', of: (d) => d.day });
 
 /**
  * Per account, UTC day, feature, action and credit type: consumed, refunded, count, distinct users.
@@ -83,31 +91,4 @@ export const usageByFeatureProjector: Projector = {
 };
 
 /** Per account and UTC hour (epoch hours), every dimension: the source of the trend graph in any time zone. */
-export const usageHourlyProjector: Projector = {
-  name: 'usage_hourly',
-  version: 1,
-  schema: (t) => `
-    CREATE TABLE IF NOT EXISTS ${t('usage_hourly')} (
-      account_id  TEXT    NOT NULL,
-      hour        INTEGER NOT NULL,
-      user_id     TEXT    NOT NULL,
-      credit_type TEXT    NOT NULL,
-      feature     TEXT    NOT NULL,
-      action      TEXT    NOT NULL,
-      consumed    INTEGER NOT NULL,
-      refunded    INTEGER NOT NULL,
-      count       INTEGER NOT NULL,
-      PRIMARY KEY (account_id, hour, user_id, credit_type, feature, action)
-    ) WITHOUT ROWID;`,
-  tables: (t) => [t('usage_hourly')],
-  prepare(db, t) {
-    const upsert = db.prepare(`INSERT INTO ${t('usage_hourly')} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO UPDATE SET consumed = consumed + excluded.consumed, refunded = refunded + excluded.refunded, count = count + excluded.count`);
-    return (batch) => {
-      const sums = aggregate(deltasOf(batch), (d) => [d.accountId, d.hour, d.userId, d.creditType, d.feature, d.action].join(SEP));
-      for (const { sample: d, consumed, refunded, count } of sums.values()) {
-        upsert.run(d.accountId, d.hour, d.userId, d.creditType, d.feature, d.action, consumed, refunded, count);
-      }
-    };
-  },
-};
+export const usageHourlyProjector = sumsPerSlotProjector('usage_hourly', { column: 'hour', sqlType: 'INTEGER', of: (d) => d.hour });
