@@ -55,9 +55,20 @@ export interface ReadMessage extends IncomingMessage {
 }
 
 /** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
-export async function readTopic(messaging: Messaging, topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+export function readTopic(messaging: Messaging, topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  return readTopicUntil(messaging, topic, (out) => out.length >= count, `${count} messages`, timeoutMs);
+}
+
+/** Reads a topic from the beginning until `enough(messages so far)` (or fails after `timeoutMs`). */
+export async function readTopicUntil(
+  messaging: Messaging,
+  topic: string,
+  enoughRead: (messages: readonly ReadMessage[]) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<ReadMessage[]> {
   const out: ReadMessage[] = [];
-  if (count === 0) return out;
+  if (enoughRead(out)) return out;
   const consumer = messaging.batchConsumer({
     groupId: uniqueName('reader'),
     sessionTimeoutMs: 10_000,
@@ -71,13 +82,13 @@ export async function readTopic(messaging: Messaging, topic: string, count: numb
   await consumer.run(topic, async (batch) => {
     for (const m of batch.messages) out.push({ ...m, partition: batch.partition });
     if (batch.messages.length > 0) batch.resolve(batch.messages[batch.messages.length - 1].offset);
-    if (out.length >= count) done();
+    if (enoughRead(out)) done();
   });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       enough,
-      new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`read ${out.length} of ${count} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs))),
+      new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`read ${out.length} messages from ${topic} in ${timeoutMs} ms, not ${what}`)), timeoutMs))),
     ]);
   } finally {
     clearTimeout(timer);

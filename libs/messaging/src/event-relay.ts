@@ -13,12 +13,24 @@ export const RELAY_RETRY_INITIAL_BACKOFF_MS = 200;
 export const RELAY_RETRY_MAX_BACKOFF_MS = 5_000;
 /** Consecutive failed sends after which the producer is replaced (a fresh connection and producer id). */
 export const RELAY_RECREATE_PRODUCER_AFTER_FAILURES = 3;
+/**
+ * How long one send may take. Within it the idempotent producer retries on its own, in the same
+ * producer session, so a retried batch is de-duplicated by the broker; past it the relay gives up
+ * on that producer and sends the batch again with a new one (which may duplicate).
+ */
+export const RELAY_SEND_TIMEOUT_MS = 30_000;
+export const MIN_RELAY_SEND_TIMEOUT_MS = 1_000;
+export const MAX_RELAY_SEND_TIMEOUT_MS = 300_000;
+/** On stop, how long a send in flight may still finish (and be checkpointed) before it is abandoned. */
+export const RELAY_STOP_GRACE_MS = 5_000;
 
 export interface EventRelayOptions {
   /** The checkpoint's name: one per (topic, relay); two relays must not share it. */
   readonly name: string;
   readonly topic: string;
   readonly batchSize?: number;
+  /** Default RELAY_SEND_TIMEOUT_MS. */
+  readonly sendTimeoutMs?: number;
   readonly logger?: MessagingLogger;
 }
 
@@ -32,6 +44,12 @@ export interface EventRelayStats {
 class RelayStopping extends Error {
   constructor() {
     super('relay stopping');
+  }
+}
+
+class SendTimedOut extends Error {
+  constructor(timeoutMs: number) {
+    super(`the broker did not acknowledge within ${timeoutMs} ms`);
   }
 }
 
@@ -75,6 +93,7 @@ export function eventMessage(e: RecordedEvent): OutgoingMessage {
  */
 export class EventRelay {
   private readonly batchSize: number;
+  private readonly sendTimeoutMs: number;
   private readonly logger: MessagingLogger;
   private producer: MessagingProducer | undefined;
   private subscription: Subscription | undefined;
@@ -96,6 +115,11 @@ export class EventRelay {
       throw new RangeError(`relay batch size must be 1..${MAX_RELAY_BATCH_SIZE}, got ${batchSize}`);
     }
     this.batchSize = batchSize;
+    const sendTimeoutMs = options.sendTimeoutMs ?? RELAY_SEND_TIMEOUT_MS;
+    if (!Number.isSafeInteger(sendTimeoutMs) || sendTimeoutMs < MIN_RELAY_SEND_TIMEOUT_MS || sendTimeoutMs > MAX_RELAY_SEND_TIMEOUT_MS) {
+      throw new RangeError(`relay send timeout must be ${MIN_RELAY_SEND_TIMEOUT_MS}..${MAX_RELAY_SEND_TIMEOUT_MS} ms, got ${sendTimeoutMs}`);
+    }
+    this.sendTimeoutMs = sendTimeoutMs;
     this.logger = options.logger ?? SILENT_LOGGER;
   }
 
@@ -142,9 +166,11 @@ export class EventRelay {
       if (this.stopping) throw new RelayStopping();
       try {
         const producer = await this.connectedProducer();
-        await producer.send(this.options.topic, messages);
+        await this.interruptible(producer.send(this.options.topic, messages));
         break;
       } catch (e) {
+        if (e instanceof RelayStopping) throw e;
+        if (e instanceof SendTimedOut) await this.dropProducer();
         this.counters.failedSends++;
         this.consecutiveFailures++;
         const delay = backoffMs(this.consecutiveFailures, RELAY_RETRY_INITIAL_BACKOFF_MS, RELAY_RETRY_MAX_BACKOFF_MS);
@@ -164,11 +190,34 @@ export class EventRelay {
     this.counters.batches++;
   }
 
+  /** The send (or connect), unless it outlives the send timeout, or RELAY_STOP_GRACE_MS after a stop. */
+  private interruptible(send: Promise<void>): Promise<void> {
+    send.catch(() => undefined); // abandoned sends fail when their producer disconnects
+    return new Promise<void>((resolve, reject) => {
+      let grace: NodeJS.Timeout | undefined;
+      // A clean stop lets the send finish, so that what the broker acknowledged is checkpointed.
+      const stop = () => (grace ??= setTimeout(() => finish(() => reject(new RelayStopping())), RELAY_STOP_GRACE_MS));
+      const timer = setTimeout(() => finish(() => reject(new SendTimedOut(this.sendTimeoutMs))), this.sendTimeoutMs);
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        clearTimeout(grace);
+        this.wakeSleepers.delete(stop);
+        settle();
+      };
+      if (this.stopping) stop();
+      this.wakeSleepers.add(stop);
+      send.then(
+        () => finish(resolve),
+        (e) => finish(() => reject(e)),
+      );
+    });
+  }
+
   private async connectedProducer(): Promise<MessagingProducer> {
     if (this.producer) return this.producer;
     const producer = this.newProducer();
     try {
-      await producer.connect();
+      await this.interruptible(producer.connect());
     } catch (e) {
       await producer.disconnect().catch(() => undefined);
       throw e;
