@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { ConsumeCreditsCommand, GrantCreditsCommand, RefundCreditsCommand, ResetCycleCommand } from '../../libs/ledger/src';
 import { EVENT_HEADERS, EventRelay, KafkaJsMessaging, MessagingAdmin, SqliteRelayCheckpoints } from '../../libs/messaging/src';
 import { KafkaBroker } from '../support/kafka-broker';
-import { ReadMessage, readTopic, readTopicUntil, SUPERUSER, TestLedger, testMessaging, uniqueName, waitFor } from '../support/kafka-fixtures';
+import { expectRelayedInOrder, readTopic, readTopicUntil, SUPERUSER, TestLedger, testMessaging, uniqueName, waitFor } from '../support/kafka-fixtures';
 import { consumption, tempDataDir } from '../support/ledger-harness';
 
 jest.setTimeout(180_000);
@@ -17,46 +17,6 @@ async function consume(ledger: TestLedger, from: number, to: number): Promise<vo
       return ledger.commands.execute(new ConsumeCreditsCommand(ACCOUNTS[i % ACCOUNTS.length], consumption(`c${i}`, { credits: 1 }), SUPERUSER));
     }),
   );
-}
-
-/**
- * Checks what the relay produced against the store: every event present (at least once), each
- * account on one partition, and per partition the positions of first sightings strictly increase
- * (store order per account). Answers the number of duplicates.
- */
-async function expectRelayedInOrder(ledger: TestLedger, messages: readonly ReadMessage[]): Promise<number> {
-  const stored = await ledger.allEvents();
-  const byPosition = new Map(stored.map((e) => [e.position, e]));
-  const seen = new Set<number>();
-  const lastByPartition = new Map<number, number>();
-  const partitionOfAccount = new Map<string, number>();
-  let duplicates = 0;
-  const ordered = [...messages].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
-  for (const m of ordered) {
-    const position = Number(m.headers[EVENT_HEADERS.position]);
-    const event = byPosition.get(position)!;
-    expect(event).toBeDefined();
-    const body = JSON.parse(m.value!.toString());
-    expect(body).toMatchObject({ position, eventId: event.eventId, type: event.type, streamId: event.streamId, data: event.data, metadata: event.metadata });
-    expect(m.headers).toMatchObject({
-      [EVENT_HEADERS.eventId]: event.eventId,
-      [EVENT_HEADERS.type]: event.type,
-      [EVENT_HEADERS.schemaVersion]: String(event.metadata.schemaVersion),
-    });
-    const accountId = m.key!.toString();
-    expect(`account-${accountId.replace(/-/g, '~')}`).toBe(event.streamId);
-    if (!partitionOfAccount.has(accountId)) partitionOfAccount.set(accountId, m.partition);
-    expect(partitionOfAccount.get(accountId)).toBe(m.partition);
-    if (seen.has(position)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(position);
-    expect(position).toBeGreaterThan(lastByPartition.get(m.partition) ?? 0);
-    lastByPartition.set(m.partition, position);
-  }
-  expect([...seen].sort((a, b) => a - b)).toEqual(stored.map((e) => e.position));
-  return duplicates;
 }
 
 describe('committed events out: store -> credit.events.v1, against a real broker', () => {

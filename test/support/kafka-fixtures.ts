@@ -7,6 +7,7 @@ import { EventStore, RecordedEvent } from '../../libs/event-store/src';
 import { EVENT_STORE, GetBalancesQuery, LedgerModule, OpenAccountCommand } from '../../libs/ledger/src';
 import {
   deadLetterTopicOf,
+  EVENT_HEADERS,
   IncomingMessage,
   KafkaJsMessaging,
   Messaging,
@@ -165,4 +166,44 @@ export class TestLedger {
   close(): Promise<void> {
     return this.app.close();
   }
+}
+
+/**
+ * Checks what the relay produced against the store: every event present (at least once), each
+ * account on one partition, and per partition the positions of first sightings strictly increase
+ * (store order per account). Answers the number of duplicates.
+ */
+export async function expectRelayedInOrder(ledger: TestLedger, messages: readonly ReadMessage[]): Promise<number> {
+  const stored = await ledger.allEvents();
+  const byPosition = new Map(stored.map((e) => [e.position, e]));
+  const seen = new Set<number>();
+  const lastByPartition = new Map<number, number>();
+  const partitionOfAccount = new Map<string, number>();
+  let duplicates = 0;
+  const ordered = [...messages].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  for (const m of ordered) {
+    const position = Number(m.headers[EVENT_HEADERS.position]);
+    const event = byPosition.get(position)!;
+    expect(event).toBeDefined();
+    const body = JSON.parse(m.value!.toString());
+    expect(body).toMatchObject({ position, eventId: event.eventId, type: event.type, streamId: event.streamId, data: event.data, metadata: event.metadata });
+    expect(m.headers).toMatchObject({
+      [EVENT_HEADERS.eventId]: event.eventId,
+      [EVENT_HEADERS.type]: event.type,
+      [EVENT_HEADERS.schemaVersion]: String(event.metadata.schemaVersion),
+    });
+    const accountId = m.key!.toString();
+    expect(`account-${accountId.replace(/-/g, '~')}`).toBe(event.streamId);
+    if (!partitionOfAccount.has(accountId)) partitionOfAccount.set(accountId, m.partition);
+    expect(partitionOfAccount.get(accountId)).toBe(m.partition);
+    if (seen.has(position)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(position);
+    expect(position).toBeGreaterThan(lastByPartition.get(m.partition) ?? 0);
+    lastByPartition.set(m.partition, position);
+  }
+  expect([...seen].sort((a, b) => a - b)).toEqual(stored.map((e) => e.position));
+  return duplicates;
 }

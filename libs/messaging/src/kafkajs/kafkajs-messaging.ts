@@ -72,6 +72,8 @@ export class KafkaJsMessaging implements Messaging {
       sessionTimeout: options.sessionTimeoutMs,
       // Heartbeats every third of the session, as the Java client does.
       heartbeatInterval: Math.max(1_000, Math.floor(options.sessionTimeoutMs / 3)),
+      // How long a rebalance waits for members to rejoin (finishing the batch in hand first).
+      rebalanceTimeout: options.sessionTimeoutMs * 2,
       maxBytes: options.maxBytesPerFetch,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxWaitTimeInMs: 100,
