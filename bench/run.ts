@@ -19,6 +19,7 @@ import { SqliteEventStore } from '../libs/event-store/src';
 import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
+import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
@@ -144,6 +145,26 @@ async function main(): Promise<void> {
     /* not a git checkout */
   }
   console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
+  if (process.env.BENCH_ONLY !== 'kafka') await commandPathSection();
+  if (process.env.BENCH_KAFKA !== '0') printKafka(await kafkaBenchmark((line) => console.log(line)));
+}
+
+function printKafka(k: KafkaBenchResult): void {
+  console.log('');
+  console.log(`## Kafka — ${k.broker}${k.brokerStartMs === undefined ? '' : `, started in ${fmt(k.brokerStartMs)} ms, broker RSS ${fmt(k.brokerRssMiB ?? NaN)} MiB after the runs`}`);
+  console.log('');
+  console.log('| scenario | messages/events | per second | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(`| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`);
+  console.log(`| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`);
+  console.log(`| ${k.relay.label} | ${fmt(k.relay.operations)} | ${fmt(k.relay.perSecond)} | | |`);
+  console.log('');
+  console.log(
+    `targets: (k1) >= 30,000 msg/s applied -> ${k.throughput.perSecond >= 30_000 ? 'met' : 'MISSED'}; (k2) p99 < 200 ms at 5,000 msg/s -> ${k.latency.latencyMsP99 < 200 ? 'met' : 'MISSED'}`,
+  );
+}
+
+async function commandPathSection(): Promise<void> {
   console.log('running (a) and (b) through the CommandBus, (c) over HTTP, then the raw fsync ceiling on the same disk…');
 
   const { a, b, groupSize } = await commandBusScenarios();
