@@ -1,5 +1,5 @@
 import { ICommand } from '@nestjs/cqrs';
-import { DomainError } from '../../domain/src';
+import { ConsumeCreditsData, DomainError } from '../../domain/src';
 import {
   BatchOutcome,
   ConsumeCreditsBatchCommand,
@@ -314,9 +314,10 @@ export class UsageIngestor {
     let outcome: BatchOutcome;
     try {
       outcome = await this.commands.execute<BatchOutcome>(
-        new ConsumeCreditsBatchCommand(
+        // Validated by parseUsageMessage with the HTTP DTO already: the handler does not validate again.
+        ConsumeCreditsBatchCommand.ofValidated(
           accountId,
-          run.map((item) => item.command!.body),
+          run.map((item) => item.command!.data as ConsumeCreditsData),
           this.context(run[0].correlationId),
         ),
       );

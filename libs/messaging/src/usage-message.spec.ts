@@ -13,7 +13,6 @@ describe('usage message contract (credit.usage.v1)', () => {
         accountId: 'acme',
         commandId: 'c-1',
         data: { ...consume, description: undefined, dataRequested: undefined, dataKey: undefined, occurredAt: '2026-11-10T09:00:00.000Z' },
-        body: { ...consume, occurredAt: '2026-11-10T10:00:00+01:00' },
       },
     });
   });

@@ -31,9 +31,9 @@ export type RefundData = ReturnType<typeof toRefundData>;
 export type GrantData = ReturnType<typeof toGrantData>;
 
 export type UsageCommand =
-  | { readonly type: 'consume'; readonly accountId: string; readonly commandId: string; readonly data: ConsumeCreditsData; readonly body: object }
-  | { readonly type: 'refund'; readonly accountId: string; readonly commandId: string; readonly data: RefundData; readonly body: object }
-  | { readonly type: 'grant'; readonly accountId: string; readonly commandId: string; readonly data: GrantData; readonly body: object };
+  | { readonly type: 'consume'; readonly accountId: string; readonly commandId: string; readonly data: ConsumeCreditsData }
+  | { readonly type: 'refund'; readonly accountId: string; readonly commandId: string; readonly data: RefundData }
+  | { readonly type: 'grant'; readonly accountId: string; readonly commandId: string; readonly data: GrantData };
 
 /** Why a message is dead-lettered: codes are stable (the DLQ's `error.code` header). */
 export const DeadLetterCode = {
@@ -99,17 +99,17 @@ export function parseUsageMessage(key: Buffer | null, value: Buffer | null): Par
     case 'consume': {
       const v = validatePlain(ConsumeCreditsDto, body);
       if ('problems' in v) return invalid(prefixed(v.problems));
-      return { command: { type: 'consume', accountId, commandId: v.value.consumptionId, data: toConsumeData(v.value), body } };
+      return { command: { type: 'consume', accountId, commandId: v.value.consumptionId, data: toConsumeData(v.value) } };
     }
     case 'refund': {
       const v = validatePlain(RefundCreditsDto, body);
       if ('problems' in v) return invalid(prefixed(v.problems));
-      return { command: { type: 'refund', accountId, commandId: v.value.refundId, data: toRefundData(v.value), body } };
+      return { command: { type: 'refund', accountId, commandId: v.value.refundId, data: toRefundData(v.value) } };
     }
     case 'grant': {
       const v = validatePlain(GrantCreditsDto, body);
       if ('problems' in v) return invalid(prefixed(v.problems));
-      return { command: { type: 'grant', accountId, commandId: v.value.grantId, data: toGrantData(v.value), body } };
+      return { command: { type: 'grant', accountId, commandId: v.value.grantId, data: toGrantData(v.value) } };
     }
   }
 }
