@@ -21,6 +21,8 @@ export interface UsageProducerJob {
 export interface UsageProducerResult {
   readonly seconds: number;
   readonly sent: number;
+  /** When the first send started (ms since the epoch): process start and connection excluded. */
+  readonly firstSendAtEpochMs: number;
 }
 
 /** Messages per send: 1,000 when draining as fast as possible, 1/100 s worth at a fixed rate. */
@@ -40,6 +42,7 @@ async function run(job: UsageProducerJob): Promise<UsageProducerResult> {
     return { key: accountId, value: usageMessageValue('consume', accountId, data) };
   };
   const start = performance.now();
+  const firstSendAtEpochMs = nowEpochMs();
   let next = 0;
   if (job.rate === 0) {
     await Promise.all(
@@ -64,7 +67,7 @@ async function run(job: UsageProducerJob): Promise<UsageProducerResult> {
   }
   const seconds = (performance.now() - start) / 1000;
   await producer.disconnect();
-  return { seconds, sent: job.total };
+  return { seconds, sent: job.total, firstSendAtEpochMs };
 }
 
 process.on('message', (job: UsageProducerJob) => {

@@ -10,6 +10,7 @@ import { EventStore } from '../libs/event-store/src';
 import { ConsumeCreditsBatchCommand, EVENT_STORE, LedgerConfig, LedgerModule, OpenAccountCommand } from '../libs/ledger/src';
 import {
   deadLetterTopicOf,
+  DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY,
   EventRelay,
   KafkaJsMessaging,
   MessagingAdmin,
@@ -26,6 +27,8 @@ const PARTITIONS = 12;
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_KAFKA_MESSAGES ?? 300_000);
 const LATENCY_RATE = 5_000;
 const LATENCY_SECONDS = Number(process.env.BENCH_KAFKA_LATENCY_SECONDS ?? 20);
+/** Which Kafka scenarios run (profiling one at a time): default all. */
+const SCENARIOS = new Set((process.env.BENCH_KAFKA_SCENARIOS ?? 'k1,k2,k3').split(','));
 const CTX = { principal: { kind: 'superuser' as const }, actor: 'bench', correlationId: 'bench' };
 const PLAN = {
   creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
@@ -36,9 +39,9 @@ export interface KafkaBenchResult {
   readonly broker: string;
   readonly brokerStartMs: number | undefined;
   readonly brokerRssMiB: number | undefined;
-  readonly throughput: Measured & { readonly producerPerSecond: number };
-  readonly latency: Measured & { readonly offeredRate: number };
-  readonly relay: Measured;
+  readonly throughput?: Measured & { readonly producerPerSecond: number };
+  readonly latency?: Measured & { readonly offeredRate: number };
+  readonly relay?: Measured;
 }
 
 function produce(job: UsageProducerJob): Promise<UsageProducerResult> {
@@ -94,7 +97,13 @@ async function withIngestor<T>(
   ]);
   try {
     return await withLedger(name, async (ledger) => {
-      const ingestor = new UsageIngestor(messaging, ledger.app.get(CommandBus), { usageTopic: topic, deadLetterTopic: topics[1], resultsTopic: topics[2], groupId });
+      const ingestor = new UsageIngestor(messaging, ledger.app.get(CommandBus), {
+        usageTopic: topic,
+        deadLetterTopic: topics[1],
+        resultsTopic: topics[2],
+        groupId,
+        partitionsConsumedConcurrently: Number(process.env.BENCH_KAFKA_CONCURRENCY ?? DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY),
+      });
       try {
         await ingestor.start();
         while (ingestor.assignedPartitions().length === 0) await new Promise((r) => setTimeout(r, 20));
@@ -122,20 +131,24 @@ export async function kafkaBenchmark(log: (line: string) => void): Promise<Kafka
   const admin = await messaging.admin();
   try {
     // (k1) throughput: a separate producer process sends as fast as it can; one worker applies.
-    log(`(k1) ${fmt(THROUGHPUT_MESSAGES)} usage messages over ${PARTITIONS} partitions, ${fmt(ACCOUNTS)} accounts, one worker…`);
-    const throughput = await withIngestor(messaging, admin, 'throughput', async ({ topic, groupId }) => {
+    if (SCENARIOS.has('k1')) log(`(k1) ${fmt(THROUGHPUT_MESSAGES)} usage messages over ${PARTITIONS} partitions, ${fmt(ACCOUNTS)} accounts, one worker…`);
+    const throughput = !SCENARIOS.has('k1') ? undefined : await withIngestor(messaging, admin, 'throughput', async ({ topic, groupId, store }) => {
       const start = nowMs();
+      const trace = process.env.BENCH_KAFKA_TRACE ? setInterval(() => void store.headPosition().then((h) => process.stderr.write(`${((nowMs() - start) / 1000).toFixed(1)}s head ${h}\n`)), 1000) : undefined;
       const produced = produce({ brokers, topic, accounts: ACCOUNTS, total: THROUGHPUT_MESSAGES, rate: 0, idPrefix: 'k1_' });
       const result = await produced;
+      if (trace) process.stderr.write(`producer done at ${((nowMs() - start) / 1000).toFixed(1)}s\n`);
       while (!(await caughtUp(admin, groupId, topic))) await new Promise((r) => setTimeout(r, 20));
-      const seconds = (nowMs() - start) / 1000;
-      return { ...summarize('(k1) usage in, one worker, producer as fast as it can (end to end)', THROUGHPUT_MESSAGES, seconds, []), producerPerSecond: result.sent / result.seconds };
+      // From the first message produced to the last offset committed (all events durable).
+      const seconds = (performance.timeOrigin + performance.now() - result.firstSendAtEpochMs) / 1000;
+      clearInterval(trace);
+      return { ...summarize('(k1) usage in, one worker, producer process as fast as it can, first produced -> last committed', THROUGHPUT_MESSAGES, seconds, []), producerPerSecond: result.sent / result.seconds };
     });
 
     // (k2) latency at a fixed offered rate: produce -> event durable in the store (balance visible).
     const total = LATENCY_RATE * LATENCY_SECONDS;
-    log(`(k2) ${fmt(LATENCY_RATE)} messages/s for ${LATENCY_SECONDS} s, produce -> balance visible…`);
-    const latency = await withIngestor(messaging, admin, 'latency', async ({ topic, groupId, store }) => {
+    if (SCENARIOS.has('k2')) log(`(k2) ${fmt(LATENCY_RATE)} messages/s for ${LATENCY_SECONDS} s, produce -> balance visible…`);
+    const latency = !SCENARIOS.has('k2') ? undefined : await withIngestor(messaging, admin, 'latency', async ({ topic, groupId, store }) => {
       const latencies: number[] = [];
       const after = await store.headPosition();
       const subscription = store.subscribeToAll({ after }, (events) => {
@@ -154,8 +167,8 @@ export async function kafkaBenchmark(log: (line: string) => void): Promise<Kafka
     });
 
     // (k3) relay: a store with a backlog of events, published from checkpoint 0.
-    log('(k3) relay: store backlog -> credit.events.v1…');
-    const relay = await withLedger('relay', async ({ dataDir, app, store }) => {
+    if (SCENARIOS.has('k3')) log('(k3) relay: store backlog -> credit.events.v1…');
+    const relay = !SCENARIOS.has('k3') ? undefined : await withLedger('relay', async ({ dataDir, app, store }) => {
       const bus = app.get(CommandBus);
       const rnd = seededRandom(3);
       // 200 accounts x 500 consumptions = 100,000 CreditConsumed events, written through the batch command.

@@ -155,13 +155,12 @@ function printKafka(k: KafkaBenchResult): void {
   console.log('');
   console.log('| scenario | messages/events | per second | p50 ms | p99 ms |');
   console.log('|---|---:|---:|---:|---:|');
-  console.log(`| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`);
-  console.log(`| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`);
-  console.log(`| ${k.relay.label} | ${fmt(k.relay.operations)} | ${fmt(k.relay.perSecond)} | | |`);
+  if (k.throughput) console.log(`| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`);
+  if (k.latency) console.log(`| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`);
+  if (k.relay) console.log(`| ${k.relay.label} | ${fmt(k.relay.operations)} | ${fmt(k.relay.perSecond)} | | |`);
   console.log('');
-  console.log(
-    `targets: (k1) >= 30,000 msg/s applied -> ${k.throughput.perSecond >= 30_000 ? 'met' : 'MISSED'}; (k2) p99 < 200 ms at 5,000 msg/s -> ${k.latency.latencyMsP99 < 200 ? 'met' : 'MISSED'}`,
-  );
+  if (k.throughput) console.log(`target (k1) >= 30,000 msg/s applied end to end with one worker -> ${k.throughput.perSecond >= 30_000 ? 'met' : 'MISSED'}`);
+  if (k.latency) console.log(`target (k2) p99 < 200 ms at 5,000 msg/s -> ${k.latency.latencyMsP99 < 200 ? 'met' : 'MISSED'}`);
 }
 
 async function commandPathSection(): Promise<void> {
