@@ -8,3 +8,4 @@ export * from './relay-checkpoints';
 export * from './kafka-config';
 export * from './in-flight-limit';
 export * from './retry';
+export * from './consumption-fast-path';

@@ -8,6 +8,7 @@ import {
   toRefundData,
   validatePlain,
 } from '../../ledger/src';
+import { isCertainlyValidConsumption } from './consumption-fast-path';
 
 /**
  * The usage topic's message contract (`credit.usage.v1`): one JSON object per message,
@@ -97,6 +98,10 @@ export function parseUsageMessage(key: Buffer | null, value: Buffer | null): Par
   const body = e.data as object;
   switch (e.type as UsageCommandType) {
     case 'consume': {
+      if (isCertainlyValidConsumption(body)) {
+        const dto = body as ConsumeCreditsDto;
+        return { command: { type: 'consume', accountId, commandId: dto.consumptionId, data: toConsumeData(dto) } };
+      }
       const v = validatePlain(ConsumeCreditsDto, body);
       if ('problems' in v) return invalid(prefixed(v.problems));
       return { command: { type: 'consume', accountId, commandId: v.value.consumptionId, data: toConsumeData(v.value) } };
