@@ -5,6 +5,12 @@ import { LedgerWorker } from './worker';
 
 /** How often the worker logs its counters. */
 export const WORKER_STATS_INTERVAL_MS = 10_000;
+/**
+ * A stop waits for the chunk in hand (appended, then committed). If the broker is unreachable it
+ * could wait forever: past this, the worker exits anyway. Nothing is lost: uncommitted messages
+ * are redelivered and are no-ops where they were already applied.
+ */
+export const WORKER_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   let ledger;
@@ -30,6 +36,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'ledger worker stopping');
+    setTimeout(() => {
+      logger.error({ timeoutMs: WORKER_SHUTDOWN_TIMEOUT_MS }, 'ledger worker did not stop in time; exiting (uncommitted messages will be redelivered)');
+      process.exit(1);
+    }, WORKER_SHUTDOWN_TIMEOUT_MS).unref();
     void worker.stop().then(
       () => {
         logger.info(worker.stats(), 'ledger worker stopped');

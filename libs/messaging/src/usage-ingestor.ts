@@ -388,10 +388,14 @@ export class UsageIngestor {
     };
   }
 
-  /** Retries `work` with backoff while this member still owns the partition; otherwise abandons the chunk. */
+  /**
+   * Runs `work`; after a failure, retries with backoff while this member still owns the partition
+   * and is not stopping, otherwise abandons the chunk (uncommitted: it is redelivered). A chunk in
+   * hand when a clean stop begins is finished and committed, not abandoned.
+   */
   private async retrying(batch: PartitionBatch, what: string, work: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (this.stopping || !batch.isActive()) throw new Abandoned();
+      if (attempt > 1 && (this.stopping || !batch.isActive())) throw new Abandoned();
       try {
         await work();
         return;
