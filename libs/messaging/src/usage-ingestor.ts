@@ -259,15 +259,16 @@ export class UsageIngestor {
 
     const deadLetters: OutgoingMessage[] = [];
     const results: OutgoingMessage[] = [];
+    const counts = { applied: 0, duplicates: 0, refused: 0, deadLettered: 0 };
     for (const item of items) {
       const o = item.outcome!;
-      if (o.kind === 'applied') this.counters.applied++;
-      else if (o.kind === 'duplicate') this.counters.duplicates++;
+      if (o.kind === 'applied') counts.applied++;
+      else if (o.kind === 'duplicate') counts.duplicates++;
       else if (o.kind === 'refused') {
-        this.counters.refused++;
+        counts.refused++;
         results.push(this.resultMessage(batch, item, o));
       } else {
-        this.counters.deadLettered++;
+        counts.deadLettered++;
         deadLetters.push(this.deadLetterMessage(batch, item.message, o));
       }
     }
@@ -276,6 +277,11 @@ export class UsageIngestor {
         await Promise.all([this.producer!.send(this.options.deadLetterTopic, deadLetters), this.producer!.send(this.options.resultsTopic, results)]);
       });
     }
+    // Counted once the chunk is complete (an abandoned chunk is counted by whoever finishes it).
+    this.counters.applied += counts.applied;
+    this.counters.duplicates += counts.duplicates;
+    this.counters.refused += counts.refused;
+    this.counters.deadLettered += counts.deadLettered;
   }
 
   /** Applies one account's items in order; stops at the first failure, keeping what was decided. */
