@@ -28,7 +28,8 @@ export const MAX_MESSAGES_PER_CHUNK = MAX_BATCH_ITEMS;
 /** Messages being decided or appended at once in one ingestor, over all its partitions (the backpressure bound). */
 export const DEFAULT_MAX_IN_FLIGHT_MESSAGES = 10_000;
 export const MAX_IN_FLIGHT_MESSAGES_LIMIT = 100_000;
-export const DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+/** All partitions of a 12-partition topic at once: shorter fetch cycles (lower latency), more appends per group commit. */
+export const DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY = 12;
 export const MAX_PARTITIONS_CONSUMED_CONCURRENTLY = 64;
 /** Bytes one fetch may bring into memory (all partitions) and per partition. */
 export const DEFAULT_MAX_BYTES_PER_FETCH = 8 * 1024 * 1024;
