@@ -90,6 +90,7 @@ describe('scale-out: worker processes in one consumer group, against a real brok
   const messaging = testMessaging();
   const dataDir = tempDataDir();
   const workers: WorkerProcess[] = [];
+  let groupId: string | undefined;
 
   beforeAll(async () => {
     if (!existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run npm run build (npm test does it first)`);
@@ -103,6 +104,7 @@ describe('scale-out: worker processes in one consumer group, against a real brok
     await Promise.all(workers.map((w) => w.stop()));
     await producer?.disconnect();
     if (topics) await deleteTestTopics(admin, topics);
+    if (groupId) await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin?.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -112,7 +114,8 @@ describe('scale-out: worker processes in one consumer group, against a real brok
     for (const a of ACCOUNTS) await setup.openAccount(a, { email: ALLOCATION, mobile: ALLOCATION });
     await setup.close();
 
-    const groupId = uniqueName('workers');
+    const group = uniqueName('workers');
+    groupId = group;
     const env = (relay: boolean): Record<string, string> => ({
       KAFKA_BROKERS: kafkaBrokers().join(','),
       LEDGER_DATA_DIR: dataDir,
@@ -120,7 +123,7 @@ describe('scale-out: worker processes in one consumer group, against a real brok
       WORKER_ROLES: relay ? 'ingest,relay' : 'ingest',
       KAFKA_USAGE_TOPIC: topics.usage,
       KAFKA_EVENTS_TOPIC: topics.events,
-      KAFKA_GROUP_ID: groupId,
+      KAFKA_GROUP_ID: group,
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_MAX_IN_FLIGHT_MESSAGES: '500',
     });
@@ -192,7 +195,7 @@ describe('scale-out: worker processes in one consumer group, against a real brok
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    await waitForGroupCaughtUp(admin, groupId, topics.usage, 120_000);
+    await waitForGroupCaughtUp(admin, group, topics.usage, 120_000);
     await restarted!.waitForAssignment();
 
     // Both live workers owned partitions at some point, and the second saw more than one assignment.

@@ -82,6 +82,7 @@ describe('usage in: credit.usage.v1 -> command bus, against a real broker', () =
     await producer?.disconnect();
     await ledger?.close();
     if (topics) await deleteTestTopics(admin, topics);
+    await admin?.deleteGroups([groupId]).catch(() => undefined);
     await admin?.disconnect();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

@@ -70,8 +70,9 @@ export async function readTopicUntil(
 ): Promise<ReadMessage[]> {
   const out: ReadMessage[] = [];
   if (enoughRead(out)) return out;
+  const groupId = uniqueName('reader');
   const consumer = messaging.batchConsumer({
-    groupId: uniqueName('reader'),
+    groupId,
     sessionTimeoutMs: 10_000,
     maxBytesPerFetch: 8 * 1024 * 1024,
     maxBytesPerPartition: 1024 * 1024,
@@ -94,6 +95,9 @@ export async function readTopicUntil(
   } finally {
     clearTimeout(timer);
     await consumer.stop();
+    const admin = await messaging.admin();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
   }
   return out;
 }

@@ -115,6 +115,8 @@ export interface MessagingAdmin {
   committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
   /** Moves a group (with no live member) back to the oldest retained offsets: replays every message. */
   rewindGroup(groupId: string, topic: string): Promise<void>;
+  /** Deletes groups with no live member (their committed offsets go with them). */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

@@ -223,6 +223,10 @@ class KafkaJsAdmin implements MessagingAdmin {
     return this.admin.resetOffsets({ groupId, topic, earliest: true });
   }
 
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length > 0) await this.admin.deleteGroups([...groupIds]);
+  }
+
   disconnect(): Promise<void> {
     return this.admin.disconnect();
   }

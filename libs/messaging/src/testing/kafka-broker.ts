@@ -38,13 +38,13 @@ export function resolveKafkaJars(log: (line: string) => void = () => undefined):
   const dir = kafkaCacheDir();
   if (existsSync(join(dir, COMPLETE_MARKER))) return dir;
   const staging = `${dir}.staging-${process.pid}`;
+  mkdirSync(dirname(dir), { recursive: true });
   rmSync(staging, { recursive: true, force: true });
   const started = Date.now();
   log(`resolving Apache Kafka ${KAFKA_VERSION} with Maven into ${dir} …`);
   execFileSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-f', kafkaPom(), `-DoutputDirectory=${staging}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (!readdirSync(staging).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) throw new Error(`Maven did not copy kafka_2.13-${KAFKA_VERSION}.jar into ${staging}`);
   writeFileSync(join(staging, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
-  mkdirSync(join(dir, '..'), { recursive: true });
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   log(`resolved Kafka ${KAFKA_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
