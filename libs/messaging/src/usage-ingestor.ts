@@ -128,6 +128,8 @@ export class UsageIngestor {
   private readonly wakeSleepers = new Set<() => void>();
   private counters = { applied: 0, duplicates: 0, refused: 0, deadLettered: 0, committedChunks: 0, retries: 0, backpressureWaits: 0 };
   private assignment: readonly number[] = [];
+  private processing = 0;
+  private peakProcessing = 0;
 
   constructor(
     private readonly messaging: Messaging,
@@ -159,7 +161,7 @@ export class UsageIngestor {
   }
 
   stats(): UsageIngestorStats {
-    return { ...this.counters, peakInFlight: this.inFlight.peak };
+    return { ...this.counters, peakInFlight: this.peakProcessing };
   }
 
   /** This member's partitions since the last rebalance. */
@@ -199,18 +201,25 @@ export class UsageIngestor {
 
   private async handleBatch(batch: PartitionBatch): Promise<void> {
     const { messages } = batch;
-    for (let start = 0; start < messages.length; start += MAX_MESSAGES_PER_CHUNK) {
+    // A chunk never holds more messages than may be in flight: the bound counts messages, not chunks.
+    const chunkSize = Math.min(MAX_MESSAGES_PER_CHUNK, this.options.maxInFlightMessages);
+    for (let start = 0; start < messages.length; start += chunkSize) {
       if (this.stopping || !batch.isActive()) return; // unresolved: fetched again by whoever owns the partition
-      const chunk = messages.slice(start, start + MAX_MESSAGES_PER_CHUNK);
-      const size = Math.min(chunk.length, this.options.maxInFlightMessages);
-      const release = await this.withHeartbeat(batch, () => this.inFlight.acquire(size, () => this.counters.backpressureWaits++, () => this.stopping || !batch.isActive()));
+      const chunk = messages.slice(start, start + chunkSize);
+      const release = await this.withHeartbeat(batch, () =>
+        this.inFlight.acquire(chunk.length, () => this.counters.backpressureWaits++, () => this.stopping || !batch.isActive()),
+      );
       if (!release) return;
+      // Counted apart from the permits, so that stats tell the messages really in hand.
+      this.processing += chunk.length;
+      this.peakProcessing = Math.max(this.peakProcessing, this.processing);
       try {
         await this.withHeartbeat(batch, () => this.processChunk(batch, chunk));
       } catch (e) {
         if (e instanceof Abandoned) return;
         throw e;
       } finally {
+        this.processing -= chunk.length;
         release();
       }
       const last = chunk[chunk.length - 1].offset;
