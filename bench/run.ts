@@ -22,6 +22,7 @@ import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { historyBenchmark } from './history';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
+import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
@@ -213,16 +214,35 @@ async function main(): Promise<void> {
     /* not a git checkout */
   }
   console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
-  const sections = (process.env.BENCH_SECTIONS ?? 'command,history').split(',');
-  if (sections.includes('command')) await commandSection();
+  const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka').split(',');
+  if (sections.includes('command')) await commandPathSection();
   if (sections.includes('history')) {
     console.log('');
     console.log('running the read-model section (seed, rebuild, queries, CSV); BENCH_HISTORY_EVENTS sets its size…');
     console.log((await historyBenchmark()).join('\n'));
   }
+  if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
 }
 
-async function commandSection(): Promise<void> {
+function printKafka(k: KafkaBenchResult): void {
+  console.log('');
+  console.log(`## Kafka — ${k.broker}${k.brokerStartMs === undefined ? '' : `, started in ${fmt(k.brokerStartMs)} ms, broker RSS ${fmt(k.brokerRssMiB ?? NaN)} MiB after the runs`}`);
+  console.log('');
+  console.log('| scenario | messages/events | per second | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  if (k.throughput) console.log(`| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`);
+  if (k.latency) {
+    console.log(`| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`);
+    const w = k.latency.withWarmup;
+    console.log(`| ${w.label} (first ${k.latency.warmupSeconds} s too) | ${fmt(w.operations)} | | ${fmt(w.latencyMsP50, 2)} | ${fmt(w.latencyMsP99, 2)} |`);
+  }
+  if (k.relay) console.log(`| ${k.relay.label} | ${fmt(k.relay.operations)} | ${fmt(k.relay.perSecond)} | | |`);
+  console.log('');
+  if (k.throughput) console.log(`target (k1) >= 30,000 msg/s applied end to end with one worker -> ${k.throughput.perSecond >= 30_000 ? 'met' : 'MISSED'}`);
+  if (k.latency) console.log(`target (k2) p99 < 200 ms at 5,000 msg/s -> ${k.latency.latencyMsP99 < 200 ? 'met' : 'MISSED'}`);
+}
+
+async function commandPathSection(): Promise<void> {
   console.log('running (a) and (b) through the CommandBus, (c) over HTTP, then the raw fsync ceiling on the same disk…');
 
   if (process.env.BENCH_ONLY === 'billing') {

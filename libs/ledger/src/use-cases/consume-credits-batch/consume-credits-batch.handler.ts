@@ -25,10 +25,12 @@ export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCredit
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(c: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
-    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = c.items.map((item) => {
-      const v = validatePlain(ConsumeCreditsDto, item);
-      return 'value' in v ? { data: toConsumeData(v.value) } : v;
-    });
+    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = c.validated
+      ? c.validated.map((data) => ({ data }))
+      : c.items.map((item) => {
+          const v = validatePlain(ConsumeCreditsDto, item);
+          return 'value' in v ? { data: toConsumeData(v.value) } : v;
+        });
     return this.executor.execute(c.accountId, c.ctx, (session, at) => {
       if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
       type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;

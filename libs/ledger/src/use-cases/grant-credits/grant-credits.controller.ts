@@ -6,7 +6,7 @@ import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
 import { answer, Outcome } from '../../http/views';
-import { GrantCreditsCommand } from './grant-credits.command';
+import { GrantCreditsCommand, toGrantData } from './grant-credits.command';
 import { GrantCreditsDto } from './grant-credits.dto';
 
 @ApiTags('credits')
@@ -26,14 +26,6 @@ export class GrantCreditsController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const data = {
-      grantId: dto.grantId,
-      creditType: dto.creditType,
-      credits: dto.credits,
-      reason: dto.reason,
-      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : undefined,
-      priority: dto.priority,
-    };
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new GrantCreditsCommand(accountId, data, ctx)));
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new GrantCreditsCommand(accountId, toGrantData(dto), ctx)));
   }
 }

@@ -1,5 +1,10 @@
 import { RequestContext } from '../../http/request-context';
 
+/** A validated refund body (HTTP or Kafka) -> the command's data. */
+export function toRefundData(dto: { refundId: string; consumptionId: string; credits?: number | null; reason: string }) {
+  return { refundId: dto.refundId, consumptionId: dto.consumptionId, credits: dto.credits ?? undefined, reason: dto.reason };
+}
+
 export class RefundCreditsCommand {
   constructor(
     readonly accountId: string,

@@ -6,7 +6,7 @@ import { AllowRoles } from '../../auth/access';
 import { AccountIdPipe } from '../../http/account-id.pipe';
 import { Ctx, RequestContext } from '../../http/request-context';
 import { answer, Outcome } from '../../http/views';
-import { RefundCreditsCommand } from './refund-credits.command';
+import { RefundCreditsCommand, toRefundData } from './refund-credits.command';
 import { RefundCreditsDto } from './refund-credits.dto';
 
 @ApiTags('credits')
@@ -26,7 +26,6 @@ export class RefundCreditsController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const data = { refundId: dto.refundId, consumptionId: dto.consumptionId, credits: dto.credits ?? undefined, reason: dto.reason };
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new RefundCreditsCommand(accountId, data, ctx)));
+    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new RefundCreditsCommand(accountId, toRefundData(dto), ctx)));
   }
 }

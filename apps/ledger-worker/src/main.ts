@@ -1,0 +1,61 @@
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../../../libs/ledger/src';
+import { loadKafkaConfig } from '../../../libs/messaging/src';
+import { LedgerWorker } from './worker';
+
+/** How often the worker logs its counters. */
+export const WORKER_STATS_INTERVAL_MS = 10_000;
+/**
+ * A stop waits for the chunk in hand (appended, then committed). If the broker is unreachable it
+ * could wait forever: past this, the worker exits anyway. Nothing is lost: uncommitted messages
+ * are redelivered and are no-ops where they were already applied.
+ */
+export const WORKER_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  let ledger;
+  let kafka;
+  try {
+    ledger = loadConfig();
+    kafka = loadKafkaConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`credit-ledger worker: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
+  const worker = await LedgerWorker.start(ledger, kafka, logger);
+  logger.info({ roles: kafka.roles, brokers: kafka.brokers, usageTopic: kafka.usageTopic, eventsTopic: kafka.eventsTopic, groupId: kafka.groupId, dataDir: ledger.dataDir }, 'ledger worker started');
+  const timer = setInterval(() => logger.info(worker.stats(), 'ledger worker stats'), WORKER_STATS_INTERVAL_MS);
+  timer.unref();
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'ledger worker stopping');
+    setTimeout(() => {
+      logger.error({ timeoutMs: WORKER_SHUTDOWN_TIMEOUT_MS }, 'ledger worker did not stop in time; exiting (uncommitted messages will be redelivered)');
+      process.exit(1);
+    }, WORKER_SHUTDOWN_TIMEOUT_MS).unref();
+    void worker.stop().then(
+      () => {
+        logger.info(worker.stats(), 'ledger worker stopped');
+        process.exit(0);
+      },
+      (e) => {
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'ledger worker did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main().catch((e) => {
+  process.stderr.write(`credit-ledger worker failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+/** The test broker lives with the messaging library (the benchmark starts it too). */
+export * from '../../libs/messaging/src/testing/kafka-broker';
