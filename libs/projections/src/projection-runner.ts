@@ -6,6 +6,7 @@ import { balancesProjector } from './balances/balances.projector';
 import { filterCatalogProjector } from './filters/filter-catalog.projector';
 import { historyProjector } from './history/history.projector';
 import { ProjectedEvent, Projector, tableName } from './projector';
+import { cachedStatement } from './read-model-db';
 import { usageByFeatureProjector, usageByUserProjector, usageHourlyProjector } from './usage/usage.projectors';
 
 /** Events per transaction when catching up or rebuilding. */
@@ -34,20 +35,20 @@ export interface ProjectionState {
 
 /** The read-model table of the version queries should use: the live one, else the newest being built. */
 export function activeTable(db: Database.Database, projector: string, base: string): string {
-  const row = db
-    .prepare(`SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`)
-    .get(projector) as { version: number } | undefined;
+  const row = cachedStatement(db, `SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`).get(projector) as
+    | { version: number }
+    | undefined;
   if (!row) throw new Error(`projection ${projector} is not registered`);
   return tableName(base, row.version);
 }
 
 export function projectionStates(db: Database.Database): ProjectionState[] {
-  return db.prepare('SELECT name, version, checkpoint, status, error FROM projection_registry ORDER BY name, version').all() as ProjectionState[];
+  return cachedStatement(db, 'SELECT name, version, checkpoint, status, error FROM projection_registry ORDER BY name, version').all() as ProjectionState[];
 }
 
 /** The position every live read model has reached (what `?minPosition=` waits for). */
 export function readModelsPosition(db: Database.Database): number {
-  const row = db.prepare(`SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`).get() as { p: number | null };
+  const row = cachedStatement(db, `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`).get() as { p: number | null };
   return row.p ?? 0;
 }
 

@@ -33,3 +33,14 @@ export function openReadModelDb(dataDir: string, options: { readonly?: boolean }
   if (options.readonly) db.pragma('query_only = ON');
   return db;
 }
+
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A statement prepared once per connection and SQL text: queries run on every request, preparing does not. */
+export function cachedStatement(db: Database.Database, sql: string): Database.Statement {
+  let cache = statementCaches.get(db);
+  if (!cache) statementCaches.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}

@@ -24,10 +24,7 @@ export class GetHistoryQuery {
 
 @QueryHandler(GetHistoryQuery)
 export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
-  private readonly queries: HistoryQueries;
-  constructor(projections: ProjectionService) {
-    this.queries = new HistoryQueries(projections.db);
-  }
+  constructor(private readonly queries: HistoryQueries) {}
   async execute(q: GetHistoryQuery) {
     return this.queries.page(q.filter, q.limit, q.cursor);
   }
@@ -39,15 +36,12 @@ export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId')
 export class HistoryController {
-  private readonly queries: HistoryQueries;
-
   constructor(
     private readonly bus: QueryBus,
     private readonly projections: ProjectionService,
+    private readonly queries: HistoryQueries,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-  ) {
-    this.queries = new HistoryQueries(projections.db);
-  }
+  ) {}
 
   private filterOf(accountId: string, p: HistoryParams, ctx: RequestContext): HistoryFilter {
     const { from, to } = rangeOf(p, false, this.clock.now());

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { activeTable } from '../projection-runner';
+import { cachedStatement } from '../read-model-db';
 
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_HISTORY_PAGE = 500;
@@ -110,8 +111,6 @@ function toItem(r: HistoryDbRow): HistoryItem {
  * never OFFSET, so page 1,000 costs what page 1 costs. Statements are prepared once per filter shape.
  */
 export class HistoryQueries {
-  private readonly statements = new Map<string, Database.Statement>();
-
   constructor(private readonly db: Database.Database) {}
 
   private statement(filter: HistoryFilter, withCursor: boolean): { stmt: Database.Statement; params: unknown[] } {
@@ -127,12 +126,7 @@ export class HistoryQueries {
     if (withCursor) where.push('(occurred_at, row_id) < (?, ?)');
     const table = activeTable(this.db, 'history', 'history');
     const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return { stmt, params };
+    return { stmt: cachedStatement(this.db, sql), params };
   }
 
   page(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): { items: HistoryItem[]; nextCursor: string | null } {
@@ -165,6 +159,6 @@ export class HistoryQueries {
     const sql = `SELECT * FROM ${table} WHERE account_id = ? AND occurred_at >= ? AND occurred_at < ? AND kind IN ('consumption', 'refund')${userId === undefined ? '' : ' AND user_id = ?'}`;
     const params: unknown[] = [accountId, from, to];
     if (userId !== undefined) params.push(userId);
-    return (this.db.prepare(sql).all(...params) as HistoryDbRow[]).map(toItem);
+    return (cachedStatement(this.db, sql).all(...params) as HistoryDbRow[]).map(toItem);
   }
 }

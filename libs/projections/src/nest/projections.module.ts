@@ -9,6 +9,8 @@ import { GetHistoryHandler, HistoryController } from '../history/history.control
 import { openReadModelDb } from '../read-model-db';
 import { GetFiltersHandler, GetUsageHandler, GetUsageSeriesHandler, UsageController } from '../usage/usage.controller';
 import { ProjectionService, READ_MODEL_DB } from './projection.service';
+import { HistoryQueries } from '../history/history.query';
+import { UsageQueries } from '../usage/usage.query';
 
 /** Health of the read models: down when a projection stopped on an event; lag always reported. */
 @Injectable()
@@ -71,6 +73,9 @@ export class ProjectionsModule {
       providers: [
         { provide: READ_MODEL_DB, useFactory: () => openReadModelDb(config.dataDir) },
         ProjectionService,
+        // One instance each: the query classes are stateless over the read-model connection.
+        { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.db), inject: [ProjectionService] },
+        { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.db), inject: [ProjectionService] },
         ProjectionsHealthIndicator,
         GetHistoryHandler,
         GetUsageHandler,

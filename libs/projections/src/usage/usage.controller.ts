@@ -30,10 +30,7 @@ export class GetFiltersQuery {
 
 @QueryHandler(GetUsageQuery)
 export class GetUsageHandler implements IQueryHandler<GetUsageQuery> {
-  private readonly usage: UsageQueries;
-  constructor(projections: ProjectionService) {
-    this.usage = new UsageQueries(projections.db);
-  }
+  constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetUsageQuery) {
     const body = q.kind === 'byUser' ? this.usage.byUser(q.range) : this.usage.byFeature(q.range);
     return { accountId: q.range.accountId, from: new Date(q.range.from).toISOString(), to: new Date(q.range.to).toISOString(), creditType: q.range.creditType ?? null, ...body };
@@ -42,10 +39,7 @@ export class GetUsageHandler implements IQueryHandler<GetUsageQuery> {
 
 @QueryHandler(GetUsageSeriesQuery)
 export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery> {
-  private readonly usage: UsageQueries;
-  constructor(projections: ProjectionService) {
-    this.usage = new UsageQueries(projections.db);
-  }
+  constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetUsageSeriesQuery) {
     const r = q.range;
     const series = this.usage.series(r);
@@ -56,10 +50,7 @@ export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery>
 
 @QueryHandler(GetFiltersQuery)
 export class GetFiltersHandler implements IQueryHandler<GetFiltersQuery> {
-  private readonly usage: UsageQueries;
-  constructor(projections: ProjectionService) {
-    this.usage = new UsageQueries(projections.db);
-  }
+  constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetFiltersQuery) {
     return { accountId: q.accountId, ...this.usage.filters(q.accountId, q.userId) };
   }

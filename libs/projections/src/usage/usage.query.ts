@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { activeTable } from '../projection-runner';
+import { cachedStatement } from '../read-model-db';
+import { UsageDelta } from './usage-delta';
 import { HistoryQueries } from '../history/history.query';
 import { Bucket, bucketBoundaries, bucketIndex, localDate } from './time-buckets';
 
@@ -26,16 +28,8 @@ export interface Totals {
   count: number;
 }
 
-interface Movement {
-  readonly userId: string;
-  readonly creditType: string;
-  readonly feature: string;
-  readonly action: string;
-  readonly consumed: number;
-  readonly refunded: number;
-  readonly count: number;
-  readonly at: number;
-}
+/** One movement at the edges of a range: a usage delta with its exact instant. */
+type Movement = Omit<UsageDelta, 'accountId' | 'day' | 'hour'> & { readonly at: number };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const dayText = (ms: number) => iso(ms).slice(0, 10);
@@ -92,8 +86,7 @@ export class UsageQueries {
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
       if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
       if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
-      const rows = this.db
-        .prepare(`SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`)
+      const rows = cachedStatement(this.db, `SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`)
         .all(...params) as { user_id: string; consumed: number; refunded: number; count: number }[];
       for (const row of rows) add(bucket(row.user_id), row.consumed, row.refunded, row.count);
     }
@@ -122,8 +115,7 @@ export class UsageQueries {
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
       if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
       if (r.userId !== undefined) {
-        const rows = this.db
-          .prepare(`SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`)
+        const rows = cachedStatement(this.db, `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`)
           .all(...params, r.userId) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
         for (const row of rows) {
           const b = bucket(row.feature, row.action);
@@ -131,12 +123,10 @@ export class UsageQueries {
           b.users.add(r.userId);
         }
       } else {
-        const rows = this.db
-          .prepare(`SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${featureTable} WHERE ${where.join(' AND ')} GROUP BY feature, action`)
+        const rows = cachedStatement(this.db, `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${featureTable} WHERE ${where.join(' AND ')} GROUP BY feature, action`)
           .all(...params) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
         for (const row of rows) add(bucket(row.feature, row.action), row.consumed, row.refunded, row.count);
-        const users = this.db
-          .prepare(`SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`)
+        const users = cachedStatement(this.db, `SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`)
           .all(...params) as { feature: string; action: string; user_id: string }[];
         for (const u of users) bucket(u.feature, u.action).users.add(u.user_id);
       }
@@ -175,8 +165,7 @@ export class UsageQueries {
     const params: unknown[] = [r.accountId, Math.floor(r.from / HOUR_MS), Math.ceil(r.to / HOUR_MS)];
     if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
     if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
-    const rows = this.db
-      .prepare(`SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`)
+    const rows = cachedStatement(this.db, `SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`)
       .all(...params) as { hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }[];
     for (const row of rows) {
       if (splitHours.has(row.hour)) continue;
@@ -208,7 +197,7 @@ export class UsageQueries {
   filters(accountId: string, userId?: string) {
     if (userId !== undefined) {
       const table = activeTable(this.db, 'usage_by_user', 'usage_by_user');
-      const rows = this.db.prepare(`SELECT DISTINCT feature, action, credit_type FROM ${table} WHERE account_id = ? AND user_id = ? AND count > 0`).all(accountId, userId) as {
+      const rows = cachedStatement(this.db, `SELECT DISTINCT feature, action, credit_type FROM ${table} WHERE account_id = ? AND user_id = ? AND count > 0`).all(accountId, userId) as {
         feature: string;
         action: string;
         credit_type: string;
@@ -222,7 +211,7 @@ export class UsageQueries {
       );
     }
     const table = activeTable(this.db, 'filter_catalog', 'filter_catalog');
-    return catalog(this.db.prepare(`SELECT kind, value, parent FROM ${table} WHERE account_id = ?`).all(accountId) as { kind: string; value: string; parent: string }[]);
+    return catalog(cachedStatement(this.db, `SELECT kind, value, parent FROM ${table} WHERE account_id = ?`).all(accountId) as { kind: string; value: string; parent: string }[]);
   }
 }
 
