@@ -1,5 +1,6 @@
 import {
   BatchHandler,
+  CorruptEventError,
   RecordedEvent,
   SubscribeOptions,
   Subscription,
@@ -34,7 +35,16 @@ export function catchUpSubscription(
       try {
         batch = await readAll(checkpoint, batchSize);
       } catch (e) {
-        throw new SubscriptionFailedError(checkpoint + 1, e);
+        if (!(e instanceof CorruptEventError)) throw new SubscriptionFailedError(checkpoint + 1, e);
+        // Hand over what precedes the bad event, then stop exactly at it: never skipped.
+        if (e.decodedBefore.length > 0) {
+          try {
+            await handler(e.decodedBefore);
+          } catch (handlerError) {
+            throw new SubscriptionFailedError(e.decodedBefore[0].position, handlerError);
+          }
+        }
+        throw new SubscriptionFailedError(e.position, e);
       }
       if (batch.length === 0) {
         await live.waitForEventsAfter(checkpoint, stopped);

@@ -122,6 +122,24 @@ export class SubscriptionFailedError extends Error {
   }
 }
 
+/**
+ * A stored event the adapter cannot decode (e.g. a corrupted payload). Never skipped: reads fail
+ * at it, naming its position; `decodedBefore` carries the page's events before it, so a
+ * subscriber can handle those and stop exactly at the bad one.
+ */
+export class CorruptEventError extends Error {
+  constructor(
+    readonly position: number,
+    readonly streamId: string,
+    readonly revision: number,
+    override readonly cause: unknown,
+    readonly decodedBefore: readonly RecordedEvent[] = [],
+  ) {
+    super(`the event at position ${position} (stream ${streamId}, revision ${revision}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'CorruptEventError';
+  }
+}
+
 export function validateAppend(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): void {
   if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH) {
     throw new InvalidAppendError(`stream id must be 1..${MAX_STREAM_ID_LENGTH} characters`);

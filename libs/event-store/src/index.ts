@@ -1,3 +1,4 @@
 export * from './event-store.port';
 export * from './catch-up-subscription';
 export * from './sqlite/sqlite-event-store';
+export * from './postgres';

@@ -18,6 +18,7 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
+import { StoredRow, decodeRows } from '../decode-rows';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
 
 /** Appends that share one transaction and one fsync at most. */
@@ -222,11 +223,11 @@ export class SqliteEventStore implements EventStore {
         ? this.stmt.readStream.all(streamId, from, limit)
         : this.stmt.readStreamAfter.all(streamId, from, options.afterPosition, limit)
     ) as EventRow[];
-    return rows.map(toRecorded);
+    return decodeRows(rows.map(toStored));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return (this.stmt.readAll.all(options.after ?? 0, clampPageSize(options.limit)) as EventRow[]).map(toRecorded);
+    return decodeRows((this.stmt.readAll.all(options.after ?? 0, clampPageSize(options.limit)) as EventRow[]).map(toStored));
   }
 
   async headPosition(): Promise<number> {
@@ -293,16 +294,8 @@ function toError(e: Record<string, unknown> & { name: string; message: string })
   return new Error(e.message);
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    streamId: row.stream_id,
-    revision: row.revision,
-    position: row.position,
-    eventId: row.event_id,
-    type: row.type,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-  };
+function toStored(row: EventRow): StoredRow {
+  return { position: row.position, streamId: row.stream_id, revision: row.revision, eventId: row.event_id, type: row.type, data: row.data, metadata: row.metadata };
 }
 
 /** Applies numbered migrations once, in order, recording them in `schema_migrations`. */
