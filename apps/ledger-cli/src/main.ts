@@ -4,6 +4,7 @@ import { ConfigError } from '../../../libs/ledger/src';
 import { cyclesCommand } from './cycles';
 import { keysCommand } from './keys';
 import { projectCommand, replayCommand, seedCommand, verifyCommand } from './projections';
+import { migrateCommand, storeCommand } from './store';
 
 const program = new Command('credit-ledger')
   .description('operator commands for credit-ledger (configuration from the same environment as the server)')
@@ -13,7 +14,9 @@ const program = new Command('credit-ledger')
   .addCommand(verifyCommand())
   .addCommand(seedCommand())
   .addCommand(projectCommand())
-  .addCommand(cyclesCommand());
+  .addCommand(cyclesCommand())
+  .addCommand(migrateCommand())
+  .addCommand(storeCommand());
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) process.exit(e.exitCode);

@@ -1,8 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
-import { SqliteEventStore } from '../../../libs/event-store/src';
-import { loadConfig } from '../../../libs/ledger/src';
+import { loadConfig, openEventStore } from '../../../libs/ledger/src';
 import { ALL_PROJECTORS, openReadModelDb, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
@@ -51,7 +50,7 @@ export function replayCommand(): Command {
       const names = opts.projection === undefined ? undefined : [opts.projection];
       if (names && !ALL_PROJECTORS.some((p) => p.name === names[0])) throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
       const config = loadConfig();
-      const store = SqliteEventStore.open(config.dataDir);
+      const store = await openEventStore(config, 'credit-ledger-cli');
       const db = openReadModelDb(config.dataDir);
       try {
         const runner = new ProjectionRunner(db, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
@@ -92,7 +91,7 @@ export function verifyCommand(): Command {
     })
     .action(async (opts: { account?: string }) => {
       const config = loadConfig();
-      const store = SqliteEventStore.open(config.dataDir);
+      const store = await openEventStore(config, 'credit-ledger-cli');
       const db = openReadModelDb(config.dataDir, { readonly: true });
       try {
         const report = await verifyReadModels(store, db, { accountId: opts.account });
@@ -124,7 +123,7 @@ export function seedCommand(): Command {
     .action(async (opts: { accounts: number; events: number; seed: number; months: number; start: string }) => {
       if (Number.isNaN(Date.parse(opts.start))) throw new Error('--start must be an ISO date');
       const config = loadConfig();
-      const store = SqliteEventStore.open(config.dataDir);
+      const store = await openEventStore(config, 'credit-ledger-cli');
       try {
         const bar = progress('seed', opts.events);
         const started = Date.now();
@@ -143,7 +142,7 @@ export function projectCommand(): Command {
     .description('keep the read models up to date in this process (run the API with LEDGER_PROJECTIONS=off)')
     .action(async () => {
       const config = loadConfig();
-      const store = SqliteEventStore.open(config.dataDir);
+      const store = await openEventStore(config, 'credit-ledger-cli');
       const db = openReadModelDb(config.dataDir);
       const runner = new ProjectionRunner(db);
       await runner.catchUp(store);

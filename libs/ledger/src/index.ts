@@ -35,3 +35,4 @@ export { RunScheduledResetsCommand } from './use-cases/run-scheduled-resets/run-
 export * from './billing/cycles-job';
 export * from './billing/cycles-scheduler';
 export * from './billing/due-index';
+export * from './store/open-event-store';

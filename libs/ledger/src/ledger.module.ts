@@ -3,7 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import { EventStore, SqliteEventStore } from '../../event-store/src';
+import { EventStore } from '../../event-store/src';
+import { openEventStore } from './store/open-event-store';
 import { ApiKeyGuard } from './auth/access';
 import { ApiKeyStore } from './auth/api-key-store';
 import { LedgerConfig } from './config/ledger-config';
@@ -109,7 +110,7 @@ export class LedgerModule {
     const providers: Provider[] = [
       { provide: LEDGER_CONFIG, useValue: options.config },
       { provide: LEDGER_CLOCK, useValue: options.clock ?? new SystemClock() },
-      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => SqliteEventStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => openEventStore(config), inject: [LEDGER_CONFIG] },
       { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       { provide: CommandExecutor, useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock), inject: [AccountRepository, LEDGER_CLOCK] },

@@ -105,6 +105,20 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
+/** Several appends committed in one transaction, all or nothing (store copy). */
+interface AtomicBatch {
+  readonly atomic: true;
+  readonly appends: PendingAppend[];
+}
+
+type QueueItem = PendingAppend | AtomicBatch;
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly expectedRevision: number;
+  readonly events: readonly EventToAppend[];
+}
+
 type Decision =
   | { readonly kind: 'write'; readonly result: AppendResult }
   | { readonly kind: 'conflict'; readonly actualRevision: number }
@@ -135,7 +149,7 @@ export class PostgresEventStore implements EventStore {
   private listener: Client | undefined;
   private listenerConnecting: Promise<void> | undefined;
   private listenerWanted = false;
-  private queue: PendingAppend[] = [];
+  private queue: QueueItem[] = [];
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly committed = new EventEmitter();
@@ -198,27 +212,55 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     let pending: Omit<PendingAppend, 'resolve' | 'reject'>;
     try {
-      validateAppend(streamId, expectedRevision, events);
-      // PostgreSQL text cannot hold NUL; refuse it here so one bad append never fails its group.
-      if (streamId.includes('\0')) throw new InvalidAppendError('stream id must not contain NUL');
-      for (const e of events) {
-        if (typeof e.eventId !== 'string' || e.eventId.length === 0 || e.eventId.includes('\0')) throw new InvalidAppendError('event ids are non-empty strings without NUL');
-        if (typeof e.type !== 'string' || e.type.length === 0 || e.type.includes('\0')) throw new InvalidAppendError('event types are non-empty strings without NUL');
-      }
-      // Serialized here, so a payload that cannot be stored fails alone.
-      pending = {
-        streamId,
-        expectedRevision,
-        eventIds: events.map((e) => e.eventId),
-        types: events.map((e) => e.type),
-        data: events.map((e) => jsonText(e.data)),
-        metadata: events.map((e) => jsonText(e.metadata)),
-      };
+      pending = prepareAppend(streamId, expectedRevision, events);
     } catch (e) {
       return Promise.reject(e);
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ ...pending, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Appends to several streams in ONE transaction, in the order given: all are written or none
+   * (the first conflict fails the whole batch). Used by `store copy`, so an interrupted copy always
+   * leaves the target holding an exact prefix of the source.
+   */
+  appendAtomically(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    const total = appends.reduce((n, a) => n + a.events.length, 0);
+    if (appends.length === 0 || appends.length > PG_MAX_APPENDS_PER_GROUP_COMMIT || total > PG_MAX_EVENTS_PER_GROUP_COMMIT) {
+      return Promise.reject(new InvalidAppendError(`an atomic batch carries 1..${PG_MAX_APPENDS_PER_GROUP_COMMIT} appends and at most ${PG_MAX_EVENTS_PER_GROUP_COMMIT} events`));
+    }
+    let prepared: Omit<PendingAppend, 'resolve' | 'reject'>[];
+    try {
+      prepared = appends.map((a) => prepareAppend(a.streamId, a.expectedRevision, a.events));
+      const streams = new Set<string>();
+      for (const a of appends) {
+        // Each stream once per batch keeps the revision check simple and the batch unambiguous.
+        if (streams.has(a.streamId)) throw new InvalidAppendError(`stream ${a.streamId} appears twice in one atomic batch`);
+        streams.add(a.streamId);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      const results: AppendResult[] = new Array(prepared.length);
+      let left = prepared.length;
+      let failed = false;
+      const members = prepared.map((p, i) => ({
+        ...p,
+        resolve: (r: AppendResult) => {
+          results[i] = r;
+          if (--left === 0 && !failed) resolve(results);
+        },
+        reject: (e: unknown) => {
+          if (!failed) reject(e);
+          failed = true;
+        },
+      }));
+      this.queue.push({ atomic: true, appends: members });
       this.kick();
     });
   }
@@ -233,31 +275,39 @@ export class PostgresEventStore implements EventStore {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const group = this.takeGroup();
+      const { group, atomic } = this.takeGroup();
       try {
-        await this.commitGroupWithRetry(group);
+        await this.commitGroupWithRetry(group, atomic);
       } catch (e) {
         for (const p of group) p.reject(e);
       }
     }
   }
 
-  private takeGroup(): PendingAppend[] {
+  /** The appends queued so far, up to the limits; an atomic batch always commits alone. */
+  private takeGroup(): { group: PendingAppend[]; atomic: boolean } {
+    const first = this.queue[0];
+    if ('atomic' in first) {
+      this.queue.shift();
+      return { group: first.appends, atomic: true };
+    }
     let events = 0;
     let n = 0;
     while (n < this.queue.length && n < PG_MAX_APPENDS_PER_GROUP_COMMIT) {
-      const size = this.queue[n].eventIds.length;
+      const item = this.queue[n];
+      if ('atomic' in item) break;
+      const size = item.eventIds.length;
       if (n > 0 && events + size > PG_MAX_EVENTS_PER_GROUP_COMMIT) break;
       events += size;
       n++;
     }
-    return this.queue.splice(0, n);
+    return { group: this.queue.splice(0, n) as PendingAppend[], atomic: false };
   }
 
-  private async commitGroupWithRetry(group: PendingAppend[]): Promise<void> {
+  private async commitGroupWithRetry(group: PendingAppend[], atomic: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitGroup(group);
+        return await this.commitGroup(group, atomic);
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code !== '23505' || attempt >= PG_MAX_GROUP_RETRIES) throw e;
@@ -266,7 +316,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** One transaction: lock the head, check every append, insert the accepted ones, move the head, notify. */
-  private async commitGroup(group: PendingAppend[]): Promise<void> {
+  private async commitGroup(group: PendingAppend[], atomic: boolean): Promise<void> {
     const client = await this.writerClient();
     try {
       await client.query('BEGIN');
@@ -336,6 +386,13 @@ export class PostgresEventStore implements EventStore {
             : { kind: 'conflict', actualRevision: (d as { actualRevision: number }).actualRevision };
       }
 
+      if (atomic) {
+        const refused = decisions.findIndex((d) => d.kind !== 'write');
+        if (refused >= 0) {
+          const p = group[refused];
+          throw new WrongExpectedRevisionError(p.streamId, p.expectedRevision, (decisions[refused] as { actualRevision: number }).actualRevision);
+        }
+      }
       if (insert.positions.length > 0) {
         await client.query({
           name: 'ledger_insert_group',
@@ -504,6 +561,25 @@ export class PostgresEventStore implements EventStore {
     if (this.listenerConnecting) await this.listenerConnecting.catch(() => undefined);
     await Promise.allSettled([writer?.end(), listener?.end(), this.reads.end()]);
   }
+}
+
+function prepareAppend(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Omit<PendingAppend, 'resolve' | 'reject'> {
+  validateAppend(streamId, expectedRevision, events);
+  // PostgreSQL text cannot hold NUL; refuse it here so one bad append never fails its group.
+  if (streamId.includes('\0')) throw new InvalidAppendError('stream id must not contain NUL');
+  for (const e of events) {
+    if (typeof e.eventId !== 'string' || e.eventId.length === 0 || e.eventId.includes('\0')) throw new InvalidAppendError('event ids are non-empty strings without NUL');
+    if (typeof e.type !== 'string' || e.type.length === 0 || e.type.includes('\0')) throw new InvalidAppendError('event types are non-empty strings without NUL');
+  }
+  // Serialized here, so a payload that cannot be stored fails alone.
+  return {
+    streamId,
+    expectedRevision,
+    eventIds: events.map((e) => e.eventId),
+    types: events.map((e) => e.type),
+    data: events.map((e) => jsonText(e.data)),
+    metadata: events.map((e) => jsonText(e.metadata)),
+  };
 }
 
 async function assertSchemaCurrent(client: Client): Promise<void> {

@@ -21,6 +21,12 @@ export interface LedgerConfig {
   readonly cyclesIntervalSeconds?: number;
   /** Accounts the billing job works on at once. */
   readonly cyclesConcurrency?: number;
+  /** PostgreSQL connection URL (LEDGER_STORE=postgres). */
+  readonly databaseUrl?: string;
+  /** EventStoreDB / KurrentDB connection string (LEDGER_STORE=eventstoredb). */
+  readonly eventStoreConnectionString?: string;
+  /** Apply pending store migrations at start (LEDGER_MIGRATE_ON_START, default true); false = `credit-ledger migrate` does. */
+  readonly migrateOnStart?: boolean;
 }
 
 export const MIN_CYCLES_INTERVAL_SECONDS = 10;
@@ -44,9 +50,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const store = (env.LEDGER_STORE ?? 'sqlite') as LedgerStoreKind;
   if (!LEDGER_STORES.includes(store)) {
     problems.push(`LEDGER_STORE must be one of ${LEDGER_STORES.join(', ')}, got "${env.LEDGER_STORE}"`);
-  } else if (store !== 'sqlite') {
-    problems.push(`LEDGER_STORE=${store} is not available in this version yet; use sqlite (the embedded store)`);
   }
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  } else if (store === 'postgres' && databaseUrl === undefined) {
+    problems.push('LEDGER_STORE=postgres needs DATABASE_URL (postgresql://user:password@host:5432/database)');
+  }
+  const eventStoreConnectionString = nonEmpty(env.EVENTSTORE_CONNECTION_STRING);
+  if (eventStoreConnectionString !== undefined && !/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//.test(eventStoreConnectionString)) {
+    problems.push('EVENTSTORE_CONNECTION_STRING must be an esdb:// (or kurrentdb://) connection string');
+  } else if (store === 'eventstoredb' && eventStoreConnectionString === undefined) {
+    problems.push('LEDGER_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (esdb://host:2113?tls=false)');
+  }
+  const migrateText = env.LEDGER_MIGRATE_ON_START ?? 'true';
+  if (!['true', 'false'].includes(migrateText)) problems.push(`LEDGER_MIGRATE_ON_START must be true or false, got "${migrateText}"`);
 
   const adminKey = env.LEDGER_ADMIN_KEY === undefined || env.LEDGER_ADMIN_KEY === '' ? undefined : env.LEDGER_ADMIN_KEY;
   if (adminKey !== undefined && (adminKey.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(adminKey))) {
@@ -89,5 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     projections,
     ...(cyclesIntervalSeconds !== undefined ? { cyclesIntervalSeconds } : {}),
     ...(cyclesConcurrency !== undefined ? { cyclesConcurrency } : {}),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(eventStoreConnectionString !== undefined ? { eventStoreConnectionString } : {}),
+    migrateOnStart: migrateText !== 'false',
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -17,7 +17,10 @@ export interface Outcome<B> {
 }
 
 /** Attempts of read -> decide -> append when another writer moved the stream in between. */
-export const MAX_APPEND_ATTEMPTS = 5;
+export const MAX_APPEND_ATTEMPTS = 20;
+/** Backoff before a retry: random in [0, min(cap, base * 2^attempt)) so competing writers spread out. */
+export const RETRY_BACKOFF_BASE_MS = 2;
+export const RETRY_BACKOFF_CAP_MS = 100;
 
 export class ConcurrencyRetriesExhaustedError extends Error {
   constructor(readonly accountId: string) {
@@ -72,9 +75,13 @@ export class CommandExecutor {
         try {
           await this.accounts.commit(session, ctx);
         } catch (e) {
-          // The session holds state that was decided but not stored: drop it.
+          // The session holds state that was decided but not stored (evolve updates the account's
+          // indexes in place, so it cannot be rolled back): drop it and read the stream afresh.
           this.accounts.evict(accountId);
-          if (e instanceof WrongExpectedRevisionError && attempt < MAX_APPEND_ATTEMPTS) continue;
+          if (e instanceof WrongExpectedRevisionError && attempt < MAX_APPEND_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, Math.random() * Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** attempt)));
+            continue;
+          }
           if (e instanceof WrongExpectedRevisionError) throw new ConcurrencyRetriesExhaustedError(accountId);
           throw e;
         }

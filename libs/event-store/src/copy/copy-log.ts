@@ -1,0 +1,193 @@
+import { createHash, Hash } from 'node:crypto';
+import { EventStore, EventToAppend, MAX_EVENTS_PER_APPEND, RecordedEvent } from '../event-store.port';
+
+/** Events read from either store per page. */
+export const COPY_READ_PAGE_SIZE = 5_000;
+/** Appends per atomic batch at most (targets that can commit several streams in one transaction). */
+export const COPY_MAX_APPENDS_PER_BATCH = 1_000;
+/** Events per append at most when consecutive events of one stream are copied together. */
+export const COPY_MAX_EVENTS_PER_APPEND = Math.min(500, MAX_EVENTS_PER_APPEND);
+
+export interface CopyProgress {
+  readonly phase: 'checking' | 'copying' | 'verifying';
+  /** Events of the source handled in this phase so far. */
+  readonly events: number;
+}
+
+export interface CopyOptions {
+  readonly onProgress?: (p: CopyProgress) => void;
+  /** Checked between pages: stop early (the target stays a prefix of the source; run again to resume). */
+  readonly shouldStop?: () => boolean;
+}
+
+/** A target that can commit appends to several streams in one transaction (the PostgreSQL adapter). */
+export interface AtomicAppender {
+  appendAtomically(appends: readonly { streamId: string; expectedRevision: number; events: readonly EventToAppend[] }[]): Promise<unknown>;
+}
+
+function isAtomicAppender(store: EventStore): store is EventStore & AtomicAppender {
+  return typeof (store as Partial<AtomicAppender>).appendAtomically === 'function';
+}
+
+export interface CopyReport {
+  /** Events the target already held (an earlier, interrupted copy). */
+  readonly alreadyCopied: number;
+  readonly copied: number;
+  readonly sourceEvents: number;
+  readonly targetEvents: number;
+  /** SHA-256 over every event in order (stream, revision, id, type, data, metadata). */
+  readonly sourceChecksum: string;
+  readonly targetChecksum: string;
+  readonly stopped: boolean;
+}
+
+export class CopyRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyRefusedError';
+  }
+}
+
+export class CopyVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyVerificationError';
+  }
+}
+
+/**
+ * Copies the whole global log of `source` into `target`, preserving event ids, order and stream
+ * revisions (each event is appended at its own revision, in global order). Resumable: the target
+ * must hold a prefix of the source (what an interrupted copy leaves), which is checked event by
+ * event before copying goes on. Ends by reading both logs again and comparing counts and checksums.
+ */
+export async function copyLog(source: EventStore, target: EventStore, options: CopyOptions): Promise<CopyReport> {
+  const progress = options.onProgress ?? (() => undefined);
+  const shouldStop = options.shouldStop ?? (() => false);
+
+  // 1. How much of the source does the target hold already? It must be an exact prefix.
+  let sourceAfter = 0;
+  let targetAfter = 0;
+  let alreadyCopied = 0;
+  let pendingSource: RecordedEvent[] = [];
+  for (;;) {
+    const targetPage = await target.readAll({ after: targetAfter, limit: COPY_READ_PAGE_SIZE });
+    if (targetPage.length === 0) break;
+    targetAfter = targetPage[targetPage.length - 1].position;
+    for (const t of targetPage) {
+      if (pendingSource.length === 0) {
+        pendingSource = await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
+        if (pendingSource.length === 0) {
+          throw new CopyRefusedError(`the target holds more events than the source (${alreadyCopied}+): it is not a copy of this source`);
+        }
+      }
+      const s = pendingSource.shift() as RecordedEvent;
+      sourceAfter = s.position;
+      const difference = differenceOf(s, t);
+      if (difference) {
+        throw new CopyRefusedError(`the target already holds events that are not a copy of the source: event ${alreadyCopied + 1} differs (${difference}); copy into an empty store`);
+      }
+      alreadyCopied++;
+    }
+    progress({ phase: 'checking', events: alreadyCopied });
+  }
+
+  // 2. Copy the rest in global order. Whatever stops the copy (Ctrl-C, a crash, a lost connection),
+  // the target holds a prefix of the source: batches commit all or nothing, one after the other.
+  let copied = 0;
+  let stopped = false;
+  const atomic = isAtomicAppender(target) ? target : undefined;
+  let page = pendingSource.length > 0 ? pendingSource : await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
+  while (page.length > 0) {
+    const runs = streamRuns(page);
+    if (atomic) {
+      for (let i = 0; i < runs.length; ) {
+        const seen = new Set<string>();
+        const batch: typeof runs = [];
+        while (i < runs.length && batch.length < COPY_MAX_APPENDS_PER_BATCH && !seen.has(runs[i].streamId)) {
+          seen.add(runs[i].streamId);
+          batch.push(runs[i++]);
+        }
+        await atomic.appendAtomically(batch);
+        copied += batch.reduce((n, r) => n + r.events.length, 0);
+      }
+    } else {
+      for (const run of runs) {
+        await target.append(run.streamId, run.expectedRevision, run.events);
+        copied += run.events.length;
+      }
+    }
+    sourceAfter = page[page.length - 1].position;
+    progress({ phase: 'copying', events: alreadyCopied + copied });
+    if (shouldStop()) {
+      stopped = true;
+      break;
+    }
+    page = await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
+  }
+
+  const sourceSum = await checksumOf(source, (n) => progress({ phase: 'verifying', events: n }));
+  const targetSum = await checksumOf(target, () => undefined);
+  const report: CopyReport = {
+    alreadyCopied,
+    copied,
+    sourceEvents: sourceSum.count,
+    targetEvents: targetSum.count,
+    sourceChecksum: sourceSum.digest,
+    targetChecksum: targetSum.digest,
+    stopped,
+  };
+  if (!stopped && (report.sourceEvents !== report.targetEvents || report.sourceChecksum !== report.targetChecksum)) {
+    throw new CopyVerificationError(
+      `verification failed: source ${report.sourceEvents} events (sha256 ${report.sourceChecksum}), target ${report.targetEvents} events (sha256 ${report.targetChecksum})`,
+    );
+  }
+  return report;
+}
+
+/** Count and SHA-256 of a whole log in order, over what a copy must preserve (not positions). */
+export async function checksumOf(store: EventStore, onPage: (events: number) => void = () => undefined): Promise<{ count: number; digest: string }> {
+  const hash = createHash('sha256');
+  let count = 0;
+  for (let after = 0; ; ) {
+    const page = await store.readAll({ after, limit: COPY_READ_PAGE_SIZE });
+    if (page.length === 0) break;
+    for (const e of page) hashEvent(hash, e);
+    count += page.length;
+    after = page[page.length - 1].position;
+    onPage(count);
+  }
+  return { count, digest: hash.digest('hex') };
+}
+
+function hashEvent(hash: Hash, e: RecordedEvent): void {
+  hash.update(JSON.stringify([e.streamId, e.revision, e.eventId, e.type, e.data, e.metadata]));
+  hash.update('\n');
+}
+
+function differenceOf(s: RecordedEvent, t: RecordedEvent): string | undefined {
+  if (s.eventId !== t.eventId) return `event id ${t.eventId} where the source has ${s.eventId}`;
+  if (s.streamId !== t.streamId || s.revision !== t.revision) return `${t.streamId}@${t.revision} where the source has ${s.streamId}@${s.revision}`;
+  if (s.type !== t.type || JSON.stringify(s.data) !== JSON.stringify(t.data) || JSON.stringify(s.metadata) !== JSON.stringify(t.metadata)) {
+    return `payload of ${s.eventId}`;
+  }
+  return undefined;
+}
+
+/** Consecutive events of one stream with consecutive revisions travel in one append. */
+function streamRuns(page: readonly RecordedEvent[]): { streamId: string; expectedRevision: number; events: EventToAppend[] }[] {
+  const runs: { streamId: string; expectedRevision: number; events: EventToAppend[] }[] = [];
+  for (const e of page) {
+    const last = runs[runs.length - 1];
+    if (last && last.streamId === e.streamId && last.expectedRevision + last.events.length + 1 === e.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
+      last.events.push(toAppend(e));
+    } else {
+      runs.push({ streamId: e.streamId, expectedRevision: e.revision - 1, events: [toAppend(e)] });
+    }
+  }
+  return runs;
+}
+
+function toAppend(e: RecordedEvent): EventToAppend {
+  return { eventId: e.eventId, type: e.type, data: e.data, metadata: e.metadata };
+}
