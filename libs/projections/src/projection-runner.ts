@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { EventStore, RecordedEvent, Subscription } from '../../event-store/src';
+import { CorruptEventError, EventStore, RecordedEvent, Subscription, SubscriptionFailedError } from '../../event-store/src';
 import { decodeEvent } from '../../ledger/src/infrastructure/event-codec';
 import { accountIdOfStream } from '../../ledger/src/infrastructure/stream-names';
 import { balancesProjector } from './balances/balances.projector';
@@ -56,7 +56,23 @@ export function readModelsPosition(db: Database.Database): number {
 export function toProjected(r: RecordedEvent): ProjectedEvent | undefined {
   const accountId = accountIdOfStream(r.streamId);
   if (accountId === undefined) return undefined;
-  return { position: r.position, accountId, eventId: r.eventId, recordedAt: r.metadata.recordedAt, event: decodeEvent(r) };
+  try {
+    return { position: r.position, accountId, eventId: r.eventId, recordedAt: r.metadata.recordedAt, event: decodeEvent(r) };
+  } catch (e) {
+    throw new PoisonEventError(r.position, `${r.type} ${r.eventId} in ${r.streamId}@${r.revision}`, e);
+  }
+}
+
+/** An event the read models cannot take (unknown type, newer schema, bad payload): named, never skipped. */
+export class PoisonEventError extends Error {
+  constructor(
+    readonly position: number,
+    readonly what: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the event at position ${position} (${what}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'PoisonEventError';
+  }
 }
 
 /**
@@ -115,12 +131,13 @@ export class ProjectionRunner {
     try {
       this.applyInTransaction.immediate(records);
     } catch (e) {
-      this.markFailed(records[0].position, e);
+      this.markFailed(e instanceof PoisonEventError ? e.position : records[0].position, e);
       throw e;
     }
   }
 
-  private markFailed(position: number, e: unknown): void {
+  /** Records why and where the read models stopped (also for failures outside a batch: an unreadable row). */
+  markFailed(position: number, e: unknown): void {
     // A poison event stops the read models where they are (queries keep serving what was projected)
     // and says where and why; it is never skipped.
     const message = `stopped at position ${position}: ${e instanceof Error ? e.message : String(e)}`;
@@ -178,7 +195,16 @@ export class ProjectionRunner {
     let applied = 0;
     let after = this.checkpoint();
     while (after < head && !options.shouldStop?.()) {
-      const batch = await store.readAll({ after, limit: options.batchSize ?? REBUILD_BATCH_SIZE });
+      let batch: RecordedEvent[];
+      try {
+        batch = await store.readAll({ after, limit: options.batchSize ?? REBUILD_BATCH_SIZE });
+      } catch (e) {
+        if (!(e instanceof CorruptEventError)) throw e;
+        // Apply what precedes the unreadable row, then stop exactly at it.
+        if (e.decodedBefore.length > 0) this.applyBatch(e.decodedBefore);
+        this.markFailed(e.position, e);
+        throw e;
+      }
       if (batch.length === 0) break;
       this.applyBatch(batch);
       applied += batch.length;
@@ -192,7 +218,7 @@ export class ProjectionRunner {
   /** Catches up, then follows live appends; the subscription stops (and the state says why) on an event it cannot apply. */
   follow(store: EventStore): Subscription {
     let promoted = false;
-    return store.subscribeToAll({ after: this.checkpoint(), batchSize: LIVE_BATCH_SIZE }, async (batch) => {
+    const subscription = store.subscribeToAll({ after: this.checkpoint(), batchSize: LIVE_BATCH_SIZE }, async (batch) => {
       this.applyBatch(batch);
       if (!promoted) {
         const head = await store.headPosition();
@@ -202,5 +228,10 @@ export class ProjectionRunner {
         }
       }
     });
+    // A row the store could not read never reached the handler: record it here.
+    subscription.done.catch((e: unknown) => {
+      if (e instanceof SubscriptionFailedError && e.cause instanceof CorruptEventError) this.markFailed(e.position, e.cause);
+    });
+    return subscription;
   }
 }

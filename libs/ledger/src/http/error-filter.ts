@@ -2,6 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '../../../domain/src';
 import { ConcurrencyRetriesExhaustedError } from '../infrastructure/command-executor';
+import { UnknownEventTypeError, UnsupportedSchemaVersionError } from '../infrastructure/event-codec';
+import { CorruptEventError } from '../../../event-store/src';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
@@ -32,10 +34,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return [status, { error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }];
     }
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
+    // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
+    // account is unavailable until an operator acts; the message names the position.
+    if (e instanceof CorruptEventError || e instanceof UnknownEventTypeError || e instanceof UnsupportedSchemaVersionError) {
+      return [500, { error: 'EVENT_UNREADABLE', message: e.message }];
+    }
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const response = e.getResponse();
       if (typeof response === 'object' && response !== null && 'error' in response && typeof (response as { error: unknown }).error === 'string' && /^[A-Z_]+$/.test((response as { error: string }).error)) {
+        return [status, response as Record<string, unknown>];
+      }
+      if (status === 503 && typeof response === 'object' && response !== null && (response as { status?: unknown }).status === 'error' && 'details' in response) {
+        // A failing health check: its report (which check failed and why) is the answer.
         return [status, response as Record<string, unknown>];
       }
       if (status === 400) {

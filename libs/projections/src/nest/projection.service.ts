@@ -25,7 +25,14 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     this.runner = new ProjectionRunner(this.db);
     if (this.config.projections !== 'inline') return;
-    await this.runner.catchUp(this.store);
+    try {
+      await this.runner.catchUp(this.store);
+    } catch (e) {
+      // A poison event in the backlog: the read models stop there (state and /health say where);
+      // the API still starts and takes commands.
+      this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     this.subscription = this.runner.follow(this.store);
     this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { AllStreamRecordedEvent, AllStreamSubscription, EventStoreDBClient } from '@eventstore/db-client';
+import { describeEventStoreContract } from '../testing/event-store-contract';
+import { CorruptEventError, EventToAppend, InvalidAppendError, NO_STREAM, RecordedEvent, SubscriptionFailedError } from '../event-store.port';
+import { EventStoreDbEventStore, toEsdbConnectionString } from './eventstoredb-event-store';
+import { AllFeed } from './eventstoredb-feed';
+import { toPortPosition } from './eventstoredb-positions';
+import { FakeEventStoreDbClient } from './testing/fake-eventstoredb-client';
+
+// The adapter's own logic (idempotent retries, position resolution, filtered reads, the
+// subscription loop) over an in-memory model of the client and server. The int spec runs the
+// same contract against a real server.
+
+const asClient = (fake: FakeEventStoreDbClient) => fake as unknown as EventStoreDBClient;
+
+describeEventStoreContract('eventstoredb adapter over a fake client', async () =>
+  EventStoreDbEventStore.fromClient(asClient(new FakeEventStoreDbClient()), { streamPrefixes: ['contract_'] }),
+);
+
+const ev = (n: number): EventToAppend => ({
+  eventId: randomUUID(),
+  type: 'ThingHappened',
+  data: { n },
+  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
+});
+const ns = (events: readonly RecordedEvent[]) => events.map((e) => (e.data as { n: number }).n);
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('eventstoredb adapter over a fake client', () => {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('takes KurrentDB connection-string schemes as the esdb ones the client parses', () => {
+    expect(toEsdbConnectionString('kurrentdb://localhost:2113?tls=false')).toBe('esdb://localhost:2113?tls=false');
+    expect(toEsdbConnectionString('kdb+discover://a:2113,b:2113')).toBe('esdb+discover://a:2113,b:2113');
+    expect(toEsdbConnectionString('esdb://admin:changeit@localhost:2113')).toBe('esdb://admin:changeit@localhost:2113');
+    expect(() => EventStoreDBClient.connectionString(toEsdbConnectionString('kurrentdb://localhost:2113?tls=false'))).not.toThrow();
+  });
+
+  it('defaults to the ledger prefix and refuses appends outside the global log', async () => {
+    expect(EventStoreDbEventStore.fromClient(asClient(new FakeEventStoreDbClient())).streamPrefixes).toEqual(['account-']);
+    expect(() => EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: [] })).toThrow(RangeError);
+    await expect(store.append('other-1', NO_STREAM, [ev(1)])).rejects.toBeInstanceOf(InvalidAppendError);
+    await expect(store.append('account-a', NO_STREAM, [{ ...ev(1), eventId: 'not-a-uuid' }])).rejects.toBeInstanceOf(InvalidAppendError);
+    await expect(store.append('account-a', NO_STREAM, [{ ...ev(1), data: 'text' }])).rejects.toBeInstanceOf(InvalidAppendError);
+    expect(fake.calls.appends).toBe(0);
+  });
+
+  it('maps the server limit on append size to InvalidAppendError', async () => {
+    fake.maxAppendSize = 10;
+    await expect(store.append('account-a', NO_STREAM, [ev(1)])).rejects.toThrow(/maximum append size \(10 bytes\)/);
+  });
+
+  it('answers a retry with the first result while the stream moved on, from the server idempotency', async () => {
+    const events = [ev(1), ev(2)];
+    const first = await store.append('account-a', NO_STREAM, events);
+    await store.append('account-a', 1, [ev(3)]);
+    expect(await store.append('account-a', NO_STREAM, events)).toEqual(first);
+    expect(await store.append('account-a', NO_STREAM, [{ ...events[0], eventId: events[0].eventId.toUpperCase() }, events[1]])).toEqual(first);
+  });
+
+  it('keeps other streams out of readAll, headPosition and subscriptions', async () => {
+    const a = await store.append('account-a', NO_STREAM, [ev(1)]);
+    fake.appendRaw('$stats-node', { id: randomUUID(), type: 'stats', isJson: true, data: '{}' });
+    fake.appendRaw('other-b', { id: randomUUID(), type: 'x', isJson: true, data: '{"n":99}' });
+    expect(await store.headPosition()).toBe(a.positions[0]);
+    expect(ns(await store.readAll())).toEqual([1]);
+    const b = await store.append('account-b', NO_STREAM, [ev(2)]);
+    expect(ns(await store.readAll({ after: a.positions[0] }))).toEqual([2]);
+    expect(await store.headPosition()).toBe(b.positions[0]);
+  });
+
+  it('answers 0 for the head of a log without ledger events, after scanning pages of other events', async () => {
+    for (let i = 0; i < 1_200; i++) fake.appendRaw(`other-${i}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
+    expect(await store.headPosition()).toBe(0);
+    const a = await store.append('account-a', NO_STREAM, [ev(1)]);
+    for (let i = 0; i < 1_200; i++) fake.appendRaw(`other-x${i}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
+    expect(await store.headPosition()).toBe(a.positions[0]);
+    expect(ns(await store.readAll())).toEqual([1]); // the filter skips 2,400 others (checkpoints keep the read alive)
+  });
+
+  it('reads after one less than an event position, and after an event that was scavenged', async () => {
+    const a = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
+    const gone = await store.append('account-gone', NO_STREAM, [ev(3)]);
+    const b = await store.append('account-b', NO_STREAM, [ev(4)]);
+    expect(ns(await store.readAll({ after: a.positions[1] - 1 }))).toEqual([2, 3, 4]);
+    fake.removeStream('account-gone');
+    expect(ns(await store.readAll({ after: gone.positions[0] }))).toEqual([4]);
+    expect(ns(await store.readAll({ after: gone.positions[0] - 1 }))).toEqual([4]);
+    await expect(store.readAll({ after: a.positions[0] + 1 })).rejects.toThrow(/neither an event's position nor one less than one/);
+    await expect(store.readAll({ after: b.positions[0] + 10_000 })).rejects.toThrow();
+    const seen: number[] = [];
+    const sub = store.subscribeToAll({ after: gone.positions[0] }, (batch) => {
+      seen.push(...ns(batch));
+    });
+    await waitFor(() => seen.length === 1);
+    await store.append('account-b', 0, [ev(5)]);
+    await waitFor(() => seen.length === 2);
+    await sub.stop();
+    expect(seen).toEqual([4, 5]);
+  });
+
+  it('pages a long stream after a position', async () => {
+    const r = await store.append('account-a', NO_STREAM, Array.from({ length: 2_500 }, (_, i) => ev(i)));
+    expect(ns(await store.readStream('account-a', { afterPosition: r.positions[2_300], limit: 3 }))).toEqual([2_301, 2_302, 2_303]);
+    expect(await store.readStream('account-a', { afterPosition: r.positions[2_499] })).toEqual([]);
+    expect(await store.readStream('account-none')).toEqual([]);
+  });
+
+  it('never skips an undecodable event: reads fail at it, a subscription hands over what precedes it and stops there', async () => {
+    const a = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
+    const bad = toPortPosition(fake.appendRaw('account-a', { id: randomUUID(), type: 'ThingHappened', isJson: true, data: 'not json {' }));
+    await expect(store.readAll()).rejects.toMatchObject({ name: 'CorruptEventError', position: bad, decodedBefore: [{ position: a.positions[0] }, { position: a.positions[1] }] });
+    await expect(store.readStream('account-a', { fromRevision: 2 })).rejects.toBeInstanceOf(CorruptEventError);
+    const handled: number[] = [];
+    const sub = store.subscribeToAll({ after: 0 }, (batch) => {
+      handled.push(...batch.map((e) => e.position));
+    });
+    await expect(sub.done).rejects.toBeInstanceOf(SubscriptionFailedError);
+    await expect(sub.done).rejects.toMatchObject({ position: bad });
+    expect(handled).toEqual(a.positions);
+    const binary = toPortPosition(fake.appendRaw('account-b', { id: randomUUID(), type: 'x', isJson: false, data: '{"n":1}' }));
+    await expect(store.readAll({ after: bad })).rejects.toMatchObject({ position: binary });
+  });
+
+  it('hands over batches no larger than batchSize, one at a time, catch-up then live', async () => {
+    await store.append('account-a', NO_STREAM, Array.from({ length: 25 }, (_, i) => ev(i)));
+    const sizes: number[] = [];
+    let inHandler = 0;
+    const sub = store.subscribeToAll({ after: 0, batchSize: 4 }, async (batch) => {
+      expect(++inHandler).toBe(1);
+      sizes.push(batch.length);
+      await new Promise((r) => setTimeout(r, 1));
+      inHandler--;
+    });
+    await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 25);
+    await store.append('account-a', 24, [ev(25), ev(26)]);
+    await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 27);
+    await sub.stop();
+    await sub.done;
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(fake.liveSubscriptions()).toBe(0);
+  });
+
+  it('stops at once, even while the feed is still opening', async () => {
+    const handled: number[] = [];
+    const sub = store.subscribeToAll({ after: 0 }, (batch) => {
+      handled.push(...ns(batch));
+    });
+    await sub.stop(); // nothing to hand over: only the stop itself can end it
+    await expect(sub.done).resolves.toBeUndefined();
+    await store.append('account-a', NO_STREAM, [ev(1)]);
+    const resumed = store.subscribeToAll({ after: 0 }, (batch) => {
+      handled.push(...ns(batch));
+    });
+    await waitFor(() => handled.length === 1);
+    await resumed.stop();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fake.liveSubscriptions()).toBe(0);
+  });
+
+  it('stops running subscriptions when closed', async () => {
+    const sub = store.subscribeToAll({ after: 0 }, () => undefined);
+    await waitFor(() => fake.liveSubscriptions() === 1);
+    await store.close();
+    await expect(sub.done).resolves.toBeUndefined();
+    expect(fake.liveSubscriptions()).toBe(0);
+    await expect(store.readAll()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('eventstoredb $all feed', () => {
+  const subscription = () => {
+    const s = new PassThrough({ objectMode: true }) as unknown as AllStreamSubscription & PassThrough;
+    s.unsubscribe = async () => undefined;
+    return s;
+  };
+  const recorded = (position: number) =>
+    ({ event: { streamId: 'account-a', id: randomUUID(), position: { commit: BigInt(position), prepare: BigInt(position) } } as AllStreamRecordedEvent });
+
+  it('collects what came before "caught up", skipping what is not after the start', async () => {
+    const s = subscription();
+    const feed = new AllFeed(s, 100);
+    s.write(recorded(100)); // a server that starts inclusively
+    s.write(recorded(150));
+    s.write(recorded(210));
+    s.emit('caughtUp');
+    expect((await feed.collect(10, 1_000)).map((e) => e.position)).toEqual([150, 210]);
+  });
+
+  it('fails a read that never hears "caught up" (servers before 23.10) instead of hanging', async () => {
+    const feed = new AllFeed(subscription(), 0);
+    await expect(feed.collect(10, 30)).rejects.toThrow(/23\.10\+/);
+  });
+
+  it('refuses events that share a commit position (legacy explicit transactions) rather than drop one', async () => {
+    const s = subscription();
+    const feed = new AllFeed(s, 0);
+    s.write(recorded(300));
+    s.write(recorded(300));
+    await new Promise((r) => setImmediate(r));
+    expect(() => feed.take(10)).toThrow(/not strictly increasing/);
+  });
+});

@@ -1,0 +1,55 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The built server and CLI (npm test builds first). */
+export const SERVER_ENTRY = join(__dirname, '../../dist/apps/ledger-api/src/main.js');
+export const CLI_ENTRY = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
+export const SERVER_START_TIMEOUT_MS = 30_000;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Starts the built server as its own process and waits until it answers /health (any status). */
+export async function startServer(env: NodeJS.ProcessEnv, port: number, options: { healthy?: boolean } = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.ok || options.healthy === false) return child;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not start');
+}
+
+export async function post(base: string, headers: Record<string, string>, path: string, body: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function get(base: string, headers: Record<string, string>, path: string): Promise<{ status: number; body: Json }> {
+  const res = await fetch(base + path, { headers });
+  return { status: res.status, body: await res.json() };
+}
