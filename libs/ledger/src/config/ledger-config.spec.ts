@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './ledger-config';
 
 describe('loadConfig', () => {
   it('applies the defaults', () => {
-    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info', projections: 'inline' });
+    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info', projections: 'inline', migrateOnStart: true });
   });
 
   it('reads every variable', () => {
@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       adminKey: 'k'.repeat(32),
       logLevel: 'warn',
       projections: 'inline',
+      migrateOnStart: true,
     });
   });
 
