@@ -319,9 +319,10 @@ export class PostgresEventStore implements EventStore {
   private async commitGroup(group: PendingAppend[], atomic: boolean): Promise<void> {
     const client = await this.writerClient();
     try {
-      await client.query('BEGIN');
-      const headRow = await client.query<{ position: string }>({ name: 'ledger_lock_head', text: 'SELECT position FROM ledger_event_log_head WHERE id = 1 FOR UPDATE' });
-      let head = Number(headRow.rows[0].position);
+      // One round trip for both (simple protocol, no parameters). The stream heads are read by the
+      // NEXT statement, so their snapshot is taken after the lock is held: never stale.
+      const opened = (await client.query('BEGIN; SELECT position FROM ledger_event_log_head WHERE id = 1 FOR UPDATE')) as unknown as { rows: { position: string }[] }[];
+      let head = Number(opened[1].rows[0].position);
       const streams = [...new Set(group.map((p) => p.streamId))];
       const current = new Map<string, number>();
       const revs = await client.query<{ stream_id: string; revision: string | null }>({
