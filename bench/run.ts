@@ -23,6 +23,7 @@ import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { historyBenchmark } from './history';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { kafkaBenchmark, KafkaBenchResult } from './kafka';
+import { printStoreBench, storeBenchmark } from './store';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     /* not a git checkout */
   }
   console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
-  const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka').split(',');
+  const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka,store').split(',');
   if (sections.includes('command')) await commandPathSection();
   if (sections.includes('history')) {
     console.log('');
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
     console.log((await historyBenchmark()).join('\n'));
   }
   if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
+  if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {
