@@ -58,7 +58,7 @@ describe('postgres adapter specifics', () => {
     const empty = await createTestDatabase(undefined, 'pg_empty');
     await expect(PostgresEventStore.connect(empty, { migrate: false })).rejects.toThrow(/credit-ledger migrate/);
     const migrated = await PostgresEventStore.connect(empty);
-    expect(migrated.migration?.applied).toEqual([1]);
+    expect(migrated.migration?.applied).toEqual([1, 2]);
     await migrated.close();
     await (await PostgresEventStore.connect(empty, { migrate: false })).close();
     await dropTestDatabase(empty);
@@ -188,6 +188,36 @@ describe('postgres adapter specifics', () => {
     await expect(store.readAll()).rejects.toBeInstanceOf(CorruptEventError);
     await store.close();
     await dropTestDatabase(db);
+  });
+
+  it('recognises a retry queued in the same group commit as its original', async () => {
+    const store = await PostgresEventStore.connect(url);
+    const s = `samegroup_${randomUUID().replace(/-/g, '')}`;
+    const events = [ev(1), ev(2)];
+    const [first, again] = await Promise.all([store.append(s, NO_STREAM, events), store.append(s, NO_STREAM, events)]);
+    expect(again).toEqual(first);
+    expect((await store.readStream(s)).map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    await store.close();
+  });
+
+  it('commits an atomic batch all or nothing', async () => {
+    const store = await PostgresEventStore.connect(url);
+    const [a, b] = [`atomic_a_${randomUUID().replace(/-/g, '')}`, `atomic_b_${randomUUID().replace(/-/g, '')}`];
+    await store.append(b, NO_STREAM, [ev(0)]);
+    await expect(
+      store.appendAtomically([
+        { streamId: a, expectedRevision: NO_STREAM, events: [ev(1)] },
+        { streamId: b, expectedRevision: NO_STREAM, events: [ev(2)] }, // b exists: refused
+      ]),
+    ).rejects.toMatchObject({ name: 'WrongExpectedRevisionError', streamId: b, actualRevision: 0 });
+    expect(await store.readStream(a)).toEqual([]);
+    const results = await store.appendAtomically([
+      { streamId: a, expectedRevision: NO_STREAM, events: [ev(1), ev(2)] },
+      { streamId: b, expectedRevision: 0, events: [ev(3)] },
+    ]);
+    expect(results.map((r) => r.nextExpectedRevision)).toEqual([1, 1]);
+    expect(results[1].positions[0]).toBe(results[0].positions[1] + 1); // one transaction, in order
+    await store.close();
   });
 
   it('answers a conflict with the actual revision when the stream moved on in another process', async () => {

@@ -74,6 +74,108 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      FOR EACH ROW EXECUTE FUNCTION ledger_events_are_immutable();
    CREATE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger_events
      FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_are_immutable();`,
+  // v2: a whole group commit in ONE statement (one round trip, committed by autocommit): lock the
+  // head, read the streams' revisions with a snapshot taken after the lock, decide each append
+  // (write / retry of an append already stored / conflict), insert the written events, move the
+  // head, notify. p_atomic: if any append is refused, nothing is written.
+  `CREATE FUNCTION ledger_append_group(
+     p_streams text[], p_expected bigint[], p_counts int[],
+     p_ids text[], p_types text[], p_data text[], p_metadata text[], p_atomic boolean,
+     OUT append_index int, OUT outcome text, OUT actual_revision bigint, OUT positions bigint[])
+   RETURNS SETOF record LANGUAGE plpgsql AS $$
+   DECLARE
+     v_head bigint;
+     v_heads jsonb;
+     v_appends int := coalesce(array_length(p_streams, 1), 0);
+     v_offset int := 0;
+     v_n int;
+     v_current bigint;
+     v_refused boolean := false;
+     v_ev int[] := '{}';
+     v_pos bigint[] := '{}';
+     v_str text[] := '{}';
+     v_rev bigint[] := '{}';
+     v_write_idx int[] := '{}';
+     v_write_first bigint[] := '{}';
+     v_found_pos bigint[];
+     v_found_ids text[];
+     v_len int;
+     v_match boolean;
+   BEGIN
+     SELECT h.position INTO v_head FROM ledger_event_log_head h WHERE h.id = 1 FOR UPDATE;
+     -- A new statement, so a new snapshot: every append committed before we held the lock is seen.
+     SELECT coalesce(jsonb_object_agg(s.stream_id, coalesce(
+              (SELECT e.revision FROM ledger_events e WHERE e.stream_id = s.stream_id ORDER BY e.revision DESC LIMIT 1), -1)), '{}'::jsonb)
+       INTO v_heads FROM (SELECT DISTINCT unnest(p_streams) AS stream_id) s;
+     FOR i IN 1..v_appends LOOP
+       v_n := p_counts[i];
+       v_current := (v_heads ->> p_streams[i])::bigint;
+       IF v_current = p_expected[i] THEN
+         v_write_idx := array_append(v_write_idx, i);
+         v_write_first := array_append(v_write_first, v_head + 1);
+         FOR k IN 1..v_n LOOP
+           v_ev := array_append(v_ev, v_offset + k);
+           v_pos := array_append(v_pos, v_head + k);
+           v_str := array_append(v_str, p_streams[i]);
+           v_rev := array_append(v_rev, p_expected[i] + k);
+         END LOOP;
+         v_head := v_head + v_n;
+         v_heads := jsonb_set(v_heads, ARRAY[p_streams[i]], to_jsonb(p_expected[i] + v_n));
+       ELSE
+         v_match := false;
+         IF v_current > p_expected[i] THEN
+           -- A retry of an append already stored answers with its first result: same ids at the
+           -- revisions after the expected one (stored before, or earlier in this very group).
+           SELECT array_agg(e.position ORDER BY e.revision), array_agg(e.event_id ORDER BY e.revision)
+             INTO v_found_pos, v_found_ids
+             FROM ledger_events e
+            WHERE e.stream_id = p_streams[i] AND e.revision > p_expected[i] AND e.revision <= p_expected[i] + v_n;
+           v_found_pos := coalesce(v_found_pos, '{}');
+           v_found_ids := coalesce(v_found_ids, '{}');
+           v_len := coalesce(array_length(v_found_ids, 1), 0);
+           FOR k IN (v_len + 1)..v_n LOOP
+             FOR j IN 1..coalesce(array_length(v_str, 1), 0) LOOP
+               IF v_str[j] = p_streams[i] AND v_rev[j] = p_expected[i] + k THEN
+                 v_found_ids := array_append(v_found_ids, p_ids[v_ev[j]]);
+                 v_found_pos := array_append(v_found_pos, v_pos[j]);
+               END IF;
+             END LOOP;
+           END LOOP;
+           v_match := v_found_ids = p_ids[v_offset + 1 : v_offset + v_n];
+         END IF;
+         append_index := i;
+         actual_revision := v_current;
+         IF v_match THEN
+           outcome := 'retry';
+           positions := v_found_pos;
+         ELSE
+           outcome := 'conflict';
+           positions := NULL;
+           v_refused := true;
+         END IF;
+         RETURN NEXT;
+       END IF;
+       v_offset := v_offset + v_n;
+     END LOOP;
+     IF p_atomic AND v_refused THEN
+       RETURN;
+     END IF;
+     IF coalesce(array_length(v_ev, 1), 0) > 0 THEN
+       INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
+       SELECT m.pos, m.str, m.rev, x.id, x.type, x.data::json, x.meta::json
+         FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS x(id, type, data, meta, ord)
+         JOIN unnest(v_ev, v_pos, v_str, v_rev) AS m(ev, pos, str, rev) ON m.ev = x.ord;
+       UPDATE ledger_event_log_head SET position = v_head WHERE id = 1;
+       PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', v_head::text);
+     END IF;
+     FOR w IN 1..coalesce(array_length(v_write_idx, 1), 0) LOOP
+       append_index := v_write_idx[w];
+       outcome := 'write';
+       actual_revision := NULL;
+       positions := ARRAY(SELECT generate_series(v_write_first[w], v_write_first[w] + p_counts[v_write_idx[w]] - 1));
+       RETURN NEXT;
+     END LOOP;
+   END $$;`,
 ];
 
 export interface PostgresEventStoreOptions {
@@ -118,11 +220,6 @@ export interface StreamAppend {
   readonly expectedRevision: number;
   readonly events: readonly EventToAppend[];
 }
-
-type Decision =
-  | { readonly kind: 'write'; readonly result: AppendResult }
-  | { readonly kind: 'conflict'; readonly actualRevision: number }
-  | { readonly kind: 'retry-check'; readonly actualRevision: number };
 
 interface EventRow {
   position: string;
@@ -315,117 +412,57 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** One transaction: lock the head, check every append, insert the accepted ones, move the head, notify. */
+  /**
+   * One statement, one round trip: `ledger_append_group` (migration 2) locks the head, checks every
+   * append, inserts the accepted ones, moves the head and notifies; autocommit makes it durable
+   * (synchronous_commit=on) before the answer comes back.
+   */
   private async commitGroup(group: PendingAppend[], atomic: boolean): Promise<void> {
     const client = await this.writerClient();
-    try {
-      // One round trip for both (simple protocol, no parameters). The stream heads are read by the
-      // NEXT statement, so their snapshot is taken after the lock is held: never stale.
-      const opened = (await client.query('BEGIN; SELECT position FROM ledger_event_log_head WHERE id = 1 FOR UPDATE')) as unknown as { rows: { position: string }[] }[];
-      let head = Number(opened[1].rows[0].position);
-      const streams = [...new Set(group.map((p) => p.streamId))];
-      const current = new Map<string, number>();
-      const revs = await client.query<{ stream_id: string; revision: string | null }>({
-        name: 'ledger_stream_heads',
-        text: `SELECT s.stream_id,
-                      (SELECT e.revision FROM ledger_events e WHERE e.stream_id = s.stream_id ORDER BY e.revision DESC LIMIT 1) AS revision
-                 FROM unnest($1::text[]) AS s(stream_id)`,
-        values: [streams],
-      });
-      for (const r of revs.rows) current.set(r.stream_id, r.revision === null ? -1 : Number(r.revision));
-
-      const insert = { positions: [] as number[], streams: [] as string[], revisions: [] as number[], ids: [] as string[], types: [] as string[], data: [] as string[], metadata: [] as string[] };
-      // Events written by this group, so a retry queued in the same group is recognised too.
-      const inGroup = new Map<string, { eventId: string; position: number }>();
-      const decisions: Decision[] = group.map((p) => {
-        const actual = current.get(p.streamId) ?? -1;
-        if (actual === p.expectedRevision) {
-          const positions: number[] = [];
-          for (let i = 0; i < p.eventIds.length; i++) {
-            const position = ++head;
-            const revision = p.expectedRevision + 1 + i;
-            positions.push(position);
-            insert.positions.push(position);
-            insert.streams.push(p.streamId);
-            insert.revisions.push(revision);
-            insert.ids.push(p.eventIds[i]);
-            insert.types.push(p.types[i]);
-            insert.data.push(p.data[i]);
-            insert.metadata.push(p.metadata[i]);
-            inGroup.set(`${revision}\u0000${p.streamId}`, { eventId: p.eventIds[i], position });
-          }
-          current.set(p.streamId, p.expectedRevision + p.eventIds.length);
-          return { kind: 'write', result: { nextExpectedRevision: p.expectedRevision + p.eventIds.length, positions } };
-        }
-        // Ahead of the expected revision: either a retry of an append already stored, or a conflict.
-        return actual > p.expectedRevision ? { kind: 'retry-check', actualRevision: actual } : { kind: 'conflict', actualRevision: actual };
-      });
-
-      const checks = group.map((p, i) => ({ p, d: decisions[i] })).filter((x) => x.d.kind === 'retry-check');
-      const stored = new Map<string, { eventId: string; position: number }>();
-      if (checks.length > 0) {
-        const found = await client.query<{ stream_id: string; revision: string; event_id: string; position: string }>({
-          name: 'ledger_retry_check',
-          text: `SELECT e.stream_id, e.revision, e.event_id, e.position
-                   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS c(stream_id, after_revision, last_revision)
-                   JOIN ledger_events e ON e.stream_id = c.stream_id AND e.revision > c.after_revision AND e.revision <= c.last_revision`,
-          values: [checks.map((c) => c.p.streamId), checks.map((c) => c.p.expectedRevision), checks.map((c) => c.p.expectedRevision + c.p.eventIds.length)],
-        });
-        for (const r of found.rows) stored.set(`${r.revision}\u0000${r.stream_id}`, { eventId: r.event_id, position: Number(r.position) });
+    const ids: string[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    for (const p of group) {
+      for (let i = 0; i < p.eventIds.length; i++) {
+        ids.push(p.eventIds[i]);
+        types.push(p.types[i]);
+        data.push(p.data[i]);
+        metadata.push(p.metadata[i]);
       }
-      for (const { p, d } of checks) {
-        const positions: number[] = [];
-        for (let i = 0; i < p.eventIds.length; i++) {
-          const key = `${p.expectedRevision + 1 + i}\u0000${p.streamId}`;
-          const at = stored.get(key) ?? inGroup.get(key);
-          if (!at || at.eventId !== p.eventIds[i]) break;
-          positions.push(at.position);
-        }
-        decisions[group.indexOf(p)] =
-          positions.length === p.eventIds.length
-            ? { kind: 'write', result: { nextExpectedRevision: p.expectedRevision + p.eventIds.length, positions } }
-            : { kind: 'conflict', actualRevision: (d as { actualRevision: number }).actualRevision };
-      }
-
-      if (atomic) {
-        const refused = decisions.findIndex((d) => d.kind !== 'write');
-        if (refused >= 0) {
-          const p = group[refused];
-          throw new WrongExpectedRevisionError(p.streamId, p.expectedRevision, (decisions[refused] as { actualRevision: number }).actualRevision);
-        }
-      }
-      if (insert.positions.length > 0) {
-        await client.query({
-          name: 'ledger_insert_group',
-          text: `WITH inserted AS (
-                   INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
-                   SELECT x.position, x.stream_id, x.revision, x.event_id, x.type, x.data::json, x.metadata::json
-                     FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-                          AS x(position, stream_id, revision, event_id, type, data, metadata)
-                 ), moved AS (
-                   UPDATE ledger_event_log_head SET position = $8::bigint WHERE id = 1
-                 )
-                 SELECT pg_notify('${PG_NOTIFY_CHANNEL}', ($8::bigint)::text)`,
-          values: [insert.positions, insert.streams, insert.revisions, insert.ids, insert.types, insert.data, insert.metadata, head],
-        });
-      }
-      await client.query('COMMIT');
-      this.counters.commits++;
-      group.forEach((p, i) => {
-        const d = decisions[i];
-        if (d.kind === 'write') {
-          this.counters.appends++;
-          this.counters.events += p.eventIds.length;
-          p.resolve(d.result);
-        } else {
-          p.reject(new WrongExpectedRevisionError(p.streamId, p.expectedRevision, d.actualRevision));
-        }
-      });
-      if (insert.positions.length > 0) this.committed.emit('committed', head);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => this.dropWriter(client));
-      throw e;
     }
+    const { rows } = await client.query<{ append_index: number; outcome: 'write' | 'retry' | 'conflict'; actual_revision: string | null; positions: string[] | null }>({
+      name: 'ledger_append_group',
+      text: 'SELECT append_index, outcome, actual_revision, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8)',
+      values: [group.map((p) => p.streamId), group.map((p) => p.expectedRevision), group.map((p) => p.eventIds.length), ids, types, data, metadata, atomic],
+    });
+    this.counters.commits++;
+    const outcomes = new Array<(typeof rows)[number] | undefined>(group.length);
+    for (const r of rows) outcomes[r.append_index - 1] = r;
+    const refused = rows.find((r) => r.outcome === 'conflict');
+    if (atomic && refused) {
+      // Nothing was written: the whole batch fails with its first conflict.
+      const p = group[refused.append_index - 1];
+      throw new WrongExpectedRevisionError(p.streamId, p.expectedRevision, Number(refused.actual_revision));
+    }
+    let head = 0;
+    group.forEach((p, i) => {
+      const o = outcomes[i];
+      if (!o) {
+        p.reject(new Error(`ledger_append_group gave no outcome for append ${i + 1}`));
+      } else if (o.outcome === 'conflict') {
+        p.reject(new WrongExpectedRevisionError(p.streamId, p.expectedRevision, Number(o.actual_revision)));
+      } else {
+        const positions = (o.positions ?? []).map(Number);
+        if (o.outcome === 'write') {
+          this.counters.appends++;
+          this.counters.events += positions.length;
+          head = Math.max(head, positions[positions.length - 1]);
+        }
+        p.resolve({ nextExpectedRevision: p.expectedRevision + p.eventIds.length, positions });
+      }
+    });
+    if (head > 0) this.committed.emit('committed', head);
   }
 
   private async writerClient(): Promise<Client> {
