@@ -80,8 +80,8 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
   // head, notify. p_atomic: if any append is refused, nothing is written.
   `CREATE FUNCTION ledger_append_group(
      p_streams text[], p_expected bigint[], p_counts int[],
-     p_ids text[], p_types text[], p_data text[], p_metadata text[], p_atomic boolean,
-     OUT append_index int, OUT outcome text, OUT actual_revision bigint, OUT positions bigint[])
+     p_ids text[], p_types text[], p_data json, p_metadata json, p_atomic boolean,
+     OUT append_index int, OUT outcome text, OUT actual_revision bigint, OUT first_position bigint, OUT positions bigint[])
    RETURNS SETOF record LANGUAGE plpgsql AS $$
    DECLARE
      v_head bigint;
@@ -103,7 +103,31 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      v_match boolean;
    BEGIN
      SELECT h.position INTO v_head FROM ledger_event_log_head h WHERE h.id = 1 FOR UPDATE;
-     -- A new statement, so a new snapshot: every append committed before we held the lock is seen.
+     -- Each statement below takes a new snapshot, after the lock: every earlier append is seen.
+     -- Fast path (the usual group): each stream once, each at its expected revision. Set-based.
+     SELECT count(*) = count(DISTINCT a.stream_id) AND bool_and(a.expected = coalesce(
+              (SELECT e.revision FROM ledger_events e WHERE e.stream_id = a.stream_id ORDER BY e.revision DESC LIMIT 1), -1))
+       INTO v_match
+       FROM unnest(p_streams, p_expected) AS a(stream_id, expected);
+     IF v_match THEN
+       INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
+       WITH a AS (
+              SELECT u.stream_id, u.expected, u.n, sum(u.n) OVER (ORDER BY u.idx) - u.n AS before
+                FROM unnest(p_streams, p_expected, p_counts) WITH ORDINALITY AS u(stream_id, expected, n, idx)),
+            ev AS (SELECT a.stream_id, a.expected + g AS revision, a.before + g AS ord FROM a, generate_series(1, a.n) AS g)
+       SELECT v_head + x.ord, ev.stream_id, ev.revision, x.id, x.type, d.data, m.meta
+         FROM unnest(p_ids, p_types) WITH ORDINALITY AS x(id, type, ord)
+         JOIN json_array_elements(p_data) WITH ORDINALITY AS d(data, ord) ON d.ord = x.ord
+         JOIN json_array_elements(p_metadata) WITH ORDINALITY AS m(meta, ord) ON m.ord = x.ord
+         JOIN ev ON ev.ord = x.ord;
+       UPDATE ledger_event_log_head SET position = v_head + array_length(p_ids, 1) WHERE id = 1;
+       PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', (v_head + array_length(p_ids, 1))::text);
+       RETURN QUERY
+         SELECT u.idx::int, 'write'::text, NULL::bigint, v_head + sum(u.n) OVER (ORDER BY u.idx) - u.n + 1, NULL::bigint[]
+           FROM unnest(p_counts) WITH ORDINALITY AS u(n, idx);
+       RETURN;
+     END IF;
+     -- General path, append by append: repeated streams, retries, conflicts.
      SELECT coalesce(jsonb_object_agg(s.stream_id, coalesce(
               (SELECT e.revision FROM ledger_events e WHERE e.stream_id = s.stream_id ORDER BY e.revision DESC LIMIT 1), -1)), '{}'::jsonb)
        INTO v_heads FROM (SELECT DISTINCT unnest(p_streams) AS stream_id) s;
@@ -145,6 +169,7 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
          END IF;
          append_index := i;
          actual_revision := v_current;
+         first_position := NULL;
          IF v_match THEN
            outcome := 'retry';
            positions := v_found_pos;
@@ -162,17 +187,21 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      END IF;
      IF coalesce(array_length(v_ev, 1), 0) > 0 THEN
        INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
-       SELECT m.pos, m.str, m.rev, x.id, x.type, x.data::json, x.meta::json
-         FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS x(id, type, data, meta, ord)
-         JOIN unnest(v_ev, v_pos, v_str, v_rev) AS m(ev, pos, str, rev) ON m.ev = x.ord;
+       SELECT w.pos, w.str, w.rev, x.id, x.type, d.data, m.meta
+         FROM unnest(p_ids, p_types) WITH ORDINALITY AS x(id, type, ord)
+         JOIN json_array_elements(p_data) WITH ORDINALITY AS d(data, ord) ON d.ord = x.ord
+         JOIN json_array_elements(p_metadata) WITH ORDINALITY AS m(meta, ord) ON m.ord = x.ord
+         JOIN unnest(v_ev, v_pos, v_str, v_rev) AS w(ev, pos, str, rev) ON w.ev = x.ord;
        UPDATE ledger_event_log_head SET position = v_head WHERE id = 1;
        PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', v_head::text);
      END IF;
      FOR w IN 1..coalesce(array_length(v_write_idx, 1), 0) LOOP
+       -- Written events have consecutive positions: the first is enough (no subquery per append).
        append_index := v_write_idx[w];
        outcome := 'write';
        actual_revision := NULL;
-       positions := ARRAY(SELECT generate_series(v_write_first[w], v_write_first[w] + p_counts[v_write_idx[w]] - 1));
+       first_position := v_write_first[w];
+       positions := NULL;
        RETURN NEXT;
      END LOOP;
    END $$;`,
@@ -431,10 +460,12 @@ export class PostgresEventStore implements EventStore {
         metadata.push(p.metadata[i]);
       }
     }
-    const { rows } = await client.query<{ append_index: number; outcome: 'write' | 'retry' | 'conflict'; actual_revision: string | null; positions: string[] | null }>({
+    const { rows } = await client.query<{ append_index: number; outcome: 'write' | 'retry' | 'conflict'; actual_revision: string | null; first_position: string | null; positions: string[] | null }>({
       name: 'ledger_append_group',
-      text: 'SELECT append_index, outcome, actual_revision, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8)',
-      values: [group.map((p) => p.streamId), group.map((p) => p.expectedRevision), group.map((p) => p.eventIds.length), ids, types, data, metadata, atomic],
+      text: 'SELECT append_index, outcome, actual_revision, first_position, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8)',
+      // Payloads travel as two JSON arrays built by concatenation (each element is already JSON
+      // text): no per-character escaping into a text[] literal, one JSON parse on the server.
+      values: [group.map((p) => p.streamId), group.map((p) => p.expectedRevision), group.map((p) => p.eventIds.length), ids, types, `[${data.join(',')}]`, `[${metadata.join(',')}]`, atomic],
     });
     this.counters.commits++;
     const outcomes = new Array<(typeof rows)[number] | undefined>(group.length);
@@ -453,7 +484,8 @@ export class PostgresEventStore implements EventStore {
       } else if (o.outcome === 'conflict') {
         p.reject(new WrongExpectedRevisionError(p.streamId, p.expectedRevision, Number(o.actual_revision)));
       } else {
-        const positions = (o.positions ?? []).map(Number);
+        const positions =
+          o.outcome === 'write' ? Array.from({ length: p.eventIds.length }, (_, k) => Number(o.first_position) + k) : (o.positions ?? []).map(Number);
         if (o.outcome === 'write') {
           this.counters.appends++;
           this.counters.events += positions.length;
