@@ -23,6 +23,13 @@ import { MigrationReport, migratePostgres } from './postgres-migrations';
 export const PG_MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
 /** Events per group commit at most (a single larger append still commits alone). */
 export const PG_MAX_EVENTS_PER_GROUP_COMMIT = 20_000;
+/**
+ * Writer connections, each with one group in flight. The head lock serializes their commits; a
+ * second connection has its group sent, parsed and waiting on the lock while the first commits,
+ * which hides the round trip and the parameter parsing. Queued appends are split between idle
+ * writers so both stay busy.
+ */
+export const PG_WRITER_CONNECTIONS = 2;
 /** A group that hit a unique violation (a writer that bypassed the head lock) is retried this often. */
 export const PG_MAX_GROUP_RETRIES = 3;
 export const PG_DEFAULT_READ_POOL_SIZE = 8;
@@ -271,12 +278,13 @@ const SELECT_COLUMNS = 'position, stream_id, revision, event_id, type, data::tex
  */
 export class PostgresEventStore implements EventStore {
   private readonly reads: Pool;
-  private writer: Client | undefined;
+  private readonly writers: (Client | undefined)[] = new Array(PG_WRITER_CONNECTIONS).fill(undefined);
+  private readonly writerBusy: boolean[] = new Array(PG_WRITER_CONNECTIONS).fill(false);
+  private readonly inFlight = new Set<Promise<void>>();
   private listener: Client | undefined;
   private listenerConnecting: Promise<void> | undefined;
   private listenerWanted = false;
   private queue: QueueItem[] = [];
-  private draining: Promise<void> | undefined;
   private closed = false;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
@@ -323,7 +331,7 @@ export class PostgresEventStore implements EventStore {
 
   /** The server's durability settings as the writer connection sees them. */
   async durability(): Promise<PostgresDurability> {
-    const writer = await this.writerClient();
+    const writer = await this.writerClient(0);
     const fsync = await writer.query<{ fsync: string }>('SHOW fsync');
     const sync = await writer.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
     return { fsync: fsync.rows[0].fsync, synchronousCommit: sync.rows[0].synchronous_commit };
@@ -391,27 +399,28 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
+  /** Hands queued appends to idle writers: each takes its share of the queue as one group. */
   private kick(): void {
-    if (this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.queue.length > 0) this.kick();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const { group, atomic } = this.takeGroup();
-      try {
-        await this.commitGroupWithRetry(group, atomic);
-      } catch (e) {
-        for (const p of group) p.reject(e);
-      }
+    for (let slot = 0; slot < PG_WRITER_CONNECTIONS && this.queue.length > 0; slot++) {
+      if (this.writerBusy[slot]) continue;
+      const idle = this.writerBusy.filter((b) => !b).length;
+      const { group, atomic } = this.takeGroup(Math.ceil(this.queue.length / idle));
+      this.writerBusy[slot] = true;
+      const run: Promise<void> = this.commitGroupWithRetry(slot, group, atomic)
+        .catch((e: unknown) => {
+          for (const p of group) p.reject(e);
+        })
+        .finally(() => {
+          this.writerBusy[slot] = false;
+          this.inFlight.delete(run);
+          this.kick();
+        });
+      this.inFlight.add(run);
     }
   }
 
-  /** The appends queued so far, up to the limits; an atomic batch always commits alone. */
-  private takeGroup(): { group: PendingAppend[]; atomic: boolean } {
+  /** Up to `share` queued appends, within the limits; an atomic batch always commits alone. */
+  private takeGroup(share: number): { group: PendingAppend[]; atomic: boolean } {
     const first = this.queue[0];
     if ('atomic' in first) {
       this.queue.shift();
@@ -419,7 +428,7 @@ export class PostgresEventStore implements EventStore {
     }
     let events = 0;
     let n = 0;
-    while (n < this.queue.length && n < PG_MAX_APPENDS_PER_GROUP_COMMIT) {
+    while (n < this.queue.length && n < PG_MAX_APPENDS_PER_GROUP_COMMIT && n < Math.max(1, share)) {
       const item = this.queue[n];
       if ('atomic' in item) break;
       const size = item.eventIds.length;
@@ -430,10 +439,10 @@ export class PostgresEventStore implements EventStore {
     return { group: this.queue.splice(0, n) as PendingAppend[], atomic: false };
   }
 
-  private async commitGroupWithRetry(group: PendingAppend[], atomic: boolean): Promise<void> {
+  private async commitGroupWithRetry(slot: number, group: PendingAppend[], atomic: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitGroup(group, atomic);
+        return await this.commitGroup(slot, group, atomic);
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code !== '23505' || attempt >= PG_MAX_GROUP_RETRIES) throw e;
@@ -446,8 +455,8 @@ export class PostgresEventStore implements EventStore {
    * append, inserts the accepted ones, moves the head and notifies; autocommit makes it durable
    * (synchronous_commit=on) before the answer comes back.
    */
-  private async commitGroup(group: PendingAppend[], atomic: boolean): Promise<void> {
-    const client = await this.writerClient();
+  private async commitGroup(slot: number, group: PendingAppend[], atomic: boolean): Promise<void> {
+    const client = await this.writerClient(slot);
     const ids: string[] = [];
     const types: string[] = [];
     const data: string[] = [];
@@ -497,19 +506,20 @@ export class PostgresEventStore implements EventStore {
     if (head > 0) this.committed.emit('committed', head);
   }
 
-  private async writerClient(): Promise<Client> {
-    if (this.writer) return this.writer;
+  private async writerClient(slot: number): Promise<Client> {
+    const existing = this.writers[slot];
+    if (existing) return existing;
     const client = new Client(this.clientConfig);
-    client.on('error', () => this.dropWriter(client));
+    client.on('error', () => this.dropWriter(slot, client));
     await client.connect();
     // Never acknowledge before the commit record is flushed, whatever the server's default.
     await client.query('SET synchronous_commit = on');
-    this.writer = client;
+    this.writers[slot] = client;
     return client;
   }
 
-  private dropWriter(client: Client): void {
-    if (this.writer === client) this.writer = undefined;
+  private dropWriter(slot: number, client: Client): void {
+    if (this.writers[slot] === client) this.writers[slot] = undefined;
     client.end().catch(() => undefined);
   }
 
@@ -623,13 +633,12 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.draining) await this.draining;
-    const writer = this.writer;
-    this.writer = undefined;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const writers = this.writers.splice(0, this.writers.length);
     const listener = this.listener;
     this.listener = undefined;
     if (this.listenerConnecting) await this.listenerConnecting.catch(() => undefined);
-    await Promise.allSettled([writer?.end(), listener?.end(), this.reads.end()]);
+    await Promise.allSettled([...writers.map((w) => w?.end()), listener?.end(), this.reads.end()]);
   }
 }
 
