@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore } from '../../libs/event-store/src';
 import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
 import { ADMIN_KEY, tempDataDir } from '../support/ledger-harness';
-import { CLI_ENTRY, exited, freePort, get, startServer } from '../support/server-process';
+import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, startServer } from '../support/server-process';
 
 /**
  * `credit-ledger store copy --from sqlite:<dir> --to postgres:<url>`: how a user graduates from
@@ -16,6 +16,32 @@ const SEED_EVENTS = 20_000;
 function cli(args: string[], env: NodeJS.ProcessEnv) {
   return spawnSync(process.execPath, [CLI_ENTRY, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 120_000 });
 }
+
+describe('credit-ledger migrate', () => {
+  it('creates the PostgreSQL schema once, says so, and a server with LEDGER_MIGRATE_ON_START=false refuses an unmigrated database', async () => {
+    const url = await createTestDatabase(undefined, 'migrate');
+    const dataDir = tempDataDir();
+    try {
+      const env = { LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY };
+      const refused = spawnSync(process.execPath, [SERVER_ENTRY], {
+        env: { ...process.env, ...env, LEDGER_MIGRATE_ON_START: 'false', PORT: '0', LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr + refused.stdout).toMatch(/run `credit-ledger migrate`/);
+      const first = cli(['migrate'], env);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/applied event_store migration\(s\) 1, 2; schema at version 2/);
+      const second = cli(['migrate'], env);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(/already at version 2; nothing to do/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await dropTestDatabase(url);
+    }
+  }, 60_000);
+});
 
 describe('store copy sqlite → postgres', () => {
   let sourceDir: string;
