@@ -87,7 +87,7 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
   // head, notify. p_atomic: if any append is refused, nothing is written.
   `CREATE FUNCTION ledger_append_group(
      p_streams text[], p_expected bigint[], p_counts int[],
-     p_ids text[], p_types text[], p_data json, p_metadata json, p_atomic boolean,
+     p_ids text[], p_types text[], p_data json, p_metadata json, p_atomic boolean, p_general boolean,
      OUT append_index int, OUT outcome text, OUT actual_revision bigint, OUT first_position bigint, OUT positions bigint[])
    RETURNS SETOF record LANGUAGE plpgsql AS $$
    DECLARE
@@ -109,13 +109,19 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      v_len int;
      v_match boolean;
    BEGIN
-     SELECT h.position INTO v_head FROM ledger_event_log_head h WHERE h.id = 1 FOR UPDATE;
-     -- Each statement below takes a new snapshot, after the lock: every earlier append is seen.
-     -- Fast path (the usual group): each stream once, each at its expected revision. Set-based.
+     -- Fast path (the usual group): each stream once, each at its expected revision. Checked
+     -- BEFORE the lock, so it overlaps the other writer's commit. Sound, because revisions only
+     -- grow: anything appended to these streams between this check and our insert occupies
+     -- revision expected+1, and the insert then fails on UNIQUE (stream_id, revision) — the
+     -- whole statement rolls back and the caller retries the group with p_general, which takes
+     -- the general path below (checked under the lock: no second race).
      SELECT count(*) = count(DISTINCT a.stream_id) AND bool_and(a.expected = coalesce(
               (SELECT e.revision FROM ledger_events e WHERE e.stream_id = a.stream_id ORDER BY e.revision DESC LIMIT 1), -1))
        INTO v_match
-       FROM unnest(p_streams, p_expected) AS a(stream_id, expected);
+       FROM unnest(p_streams, p_expected) AS a(stream_id, expected)
+      WHERE NOT p_general;
+     SELECT h.position INTO v_head FROM ledger_event_log_head h WHERE h.id = 1 FOR UPDATE;
+     -- Each statement below takes a new snapshot, after the lock: every earlier append is seen.
      IF v_match THEN
        INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
        WITH a AS (
@@ -442,7 +448,8 @@ export class PostgresEventStore implements EventStore {
   private async commitGroupWithRetry(slot: number, group: PendingAppend[], atomic: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitGroup(slot, group, atomic);
+        // After a lost race on the fast path, the general path decides under the lock.
+        return await this.commitGroup(slot, group, atomic, attempt > 1);
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code !== '23505' || attempt >= PG_MAX_GROUP_RETRIES) throw e;
@@ -455,7 +462,7 @@ export class PostgresEventStore implements EventStore {
    * append, inserts the accepted ones, moves the head and notifies; autocommit makes it durable
    * (synchronous_commit=on) before the answer comes back.
    */
-  private async commitGroup(slot: number, group: PendingAppend[], atomic: boolean): Promise<void> {
+  private async commitGroup(slot: number, group: PendingAppend[], atomic: boolean, general: boolean): Promise<void> {
     const client = await this.writerClient(slot);
     const ids: string[] = [];
     const types: string[] = [];
@@ -471,10 +478,10 @@ export class PostgresEventStore implements EventStore {
     }
     const { rows } = await client.query<{ append_index: number; outcome: 'write' | 'retry' | 'conflict'; actual_revision: string | null; first_position: string | null; positions: string[] | null }>({
       name: 'ledger_append_group',
-      text: 'SELECT append_index, outcome, actual_revision, first_position, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8)',
+      text: 'SELECT append_index, outcome, actual_revision, first_position, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       // Payloads travel as two JSON arrays built by concatenation (each element is already JSON
       // text): no per-character escaping into a text[] literal, one JSON parse on the server.
-      values: [group.map((p) => p.streamId), group.map((p) => p.expectedRevision), group.map((p) => p.eventIds.length), ids, types, `[${data.join(',')}]`, `[${metadata.join(',')}]`, atomic],
+      values: [group.map((p) => p.streamId), group.map((p) => p.expectedRevision), group.map((p) => p.eventIds.length), ids, types, `[${data.join(',')}]`, `[${metadata.join(',')}]`, atomic, general],
     });
     this.counters.commits++;
     const outcomes = new Array<(typeof rows)[number] | undefined>(group.length);
