@@ -220,6 +220,19 @@ describe('postgres adapter specifics', () => {
     await store.close();
   });
 
+  it('settles races between processes on one stream: one append wins, the others are typed conflicts, revisions contiguous', async () => {
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresEventStore.connect(url)));
+    const s = `race_${randomUUID().replace(/-/g, '')}`;
+    await stores[0].append(s, NO_STREAM, [ev(0)]);
+    for (let round = 0; round < 10; round++) {
+      const outcomes = await Promise.allSettled(stores.flatMap((st) => Array.from({ length: 8 }, (_, i) => st.append(s, round, [ev(i)]))));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError);
+    }
+    expect((await stores[1].readStream(s)).map((e) => e.revision)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    for (const st of stores) await st.close();
+  });
+
   it('answers a conflict with the actual revision when the stream moved on in another process', async () => {
     const a = await PostgresEventStore.connect(url);
     const b = await PostgresEventStore.connect(url);
