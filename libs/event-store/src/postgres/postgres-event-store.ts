@@ -108,7 +108,12 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      v_found_ids text[];
      v_len int;
      v_match boolean;
+     v_data json[];
+     v_meta json[];
    BEGIN
+     -- Split the payload arrays before taking the lock: parsing is the costly part of a group.
+     v_data := ARRAY(SELECT d FROM json_array_elements(p_data) AS d);
+     v_meta := ARRAY(SELECT m FROM json_array_elements(p_metadata) AS m);
      -- Fast path (the usual group): each stream once, each at its expected revision. Checked
      -- BEFORE the lock, so it overlaps the other writer's commit. Sound, because revisions only
      -- grow: anything appended to these streams between this check and our insert occupies
@@ -128,10 +133,8 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
               SELECT u.stream_id, u.expected, u.n, sum(u.n) OVER (ORDER BY u.idx) - u.n AS before
                 FROM unnest(p_streams, p_expected, p_counts) WITH ORDINALITY AS u(stream_id, expected, n, idx)),
             ev AS (SELECT a.stream_id, a.expected + g AS revision, a.before + g AS ord FROM a, generate_series(1, a.n) AS g)
-       SELECT v_head + x.ord, ev.stream_id, ev.revision, x.id, x.type, d.data, m.meta
-         FROM unnest(p_ids, p_types) WITH ORDINALITY AS x(id, type, ord)
-         JOIN json_array_elements(p_data) WITH ORDINALITY AS d(data, ord) ON d.ord = x.ord
-         JOIN json_array_elements(p_metadata) WITH ORDINALITY AS m(meta, ord) ON m.ord = x.ord
+       SELECT v_head + x.ord, ev.stream_id, ev.revision, x.id, x.type, x.data, x.meta
+         FROM unnest(p_ids, p_types, v_data, v_meta) WITH ORDINALITY AS x(id, type, data, meta, ord)
          JOIN ev ON ev.ord = x.ord;
        UPDATE ledger_event_log_head SET position = v_head + array_length(p_ids, 1) WHERE id = 1;
        PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', (v_head + array_length(p_ids, 1))::text);
@@ -200,10 +203,8 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
      END IF;
      IF coalesce(array_length(v_ev, 1), 0) > 0 THEN
        INSERT INTO ledger_events (position, stream_id, revision, event_id, type, data, metadata)
-       SELECT w.pos, w.str, w.rev, x.id, x.type, d.data, m.meta
-         FROM unnest(p_ids, p_types) WITH ORDINALITY AS x(id, type, ord)
-         JOIN json_array_elements(p_data) WITH ORDINALITY AS d(data, ord) ON d.ord = x.ord
-         JOIN json_array_elements(p_metadata) WITH ORDINALITY AS m(meta, ord) ON m.ord = x.ord
+       SELECT w.pos, w.str, w.rev, x.id, x.type, x.data, x.meta
+         FROM unnest(p_ids, p_types, v_data, v_meta) WITH ORDINALITY AS x(id, type, data, meta, ord)
          JOIN unnest(v_ev, v_pos, v_str, v_rev) AS w(ev, pos, str, rev) ON w.ev = x.ord;
        UPDATE ledger_event_log_head SET position = v_head WHERE id = 1;
        PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', v_head::text);
