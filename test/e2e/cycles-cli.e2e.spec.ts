@@ -10,10 +10,12 @@ import { ManualClock, tempDataDir, testConfig } from '../support/ledger-harness'
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
 const CTX = { principal: { kind: 'superuser' as const }, actor: 'test', correlationId: 'test' };
 const PLAN = { creditTypes: { email: { allocation: 100, overdraft: { policy: 'deny' as const } } }, cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' } };
-/** Accounts opened on 2026-01-10 are 10 monthly cycles behind on 2026-11-22 (the CLI runs on the real clock). */
+/** Accounts opened on 2026-01-10 are 10 monthly cycles behind at RUN_AT. Every run is pinned with
+ * --at, so the figures do not move with the calendar (the real clock only bounds --at). */
 const OPENED_AT = '2026-01-10T12:00:00.000Z';
+const RUN_AT = '2026-11-22T12:00:00.000Z';
 const EXPECTED_CYCLES = ['2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
-const lastDue = () => EXPECTED_CYCLES.filter((c) => `${c}-01T00:00:00.000Z` <= new Date().toISOString());
+const lastDue = () => EXPECTED_CYCLES;
 
 async function seed(dataDir: string, n: number): Promise<void> {
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: testConfig(dataDir), clock: new ManualClock(new Date(OPENED_AT)), http: false }), { logger: false });
@@ -74,20 +76,20 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
   it('dry run changes nothing; a run catches every account up; a second run finds nothing; a failing account exits 1', async () => {
     const d = dir();
     await seed(d, 30);
-    const dry = cli(d, 'cycles', 'run', '--dry-run', '--json');
+    const dry = cli(d, 'cycles', 'run', '--at', RUN_AT, '--dry-run', '--json');
     expect(dry.status).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, due: 30, reset: 30, cyclesReset: 30 * lastDue().length });
     expect((await resets(d)).size).toBe(0);
 
-    const run = cli(d, 'cycles', 'run');
+    const run = cli(d, 'cycles', 'run', '--at', RUN_AT);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`30 accounts due, 30 reset \\(${30 * lastDue().length} cycles\\), 0 skipped \\(nothing due\\), 0 failed`));
     for (const ids of (await resets(d)).values()) expect(ids).toEqual(lastDue());
 
-    const again = cli(d, 'cycles', 'run', '--json');
+    const again = cli(d, 'cycles', 'run', '--at', RUN_AT, '--json');
     expect(JSON.parse(again.stdout)).toMatchObject({ due: 0, reset: 0, failed: 0 });
 
-    const ghost = cli(d, 'cycles', 'run', '--account', 'ghost');
+    const ghost = cli(d, 'cycles', 'run', '--at', RUN_AT, '--account', 'ghost');
     expect(ghost.status).toBe(1);
     expect(ghost.stdout).toMatch(/failed ghost: ACCOUNT_NOT_FOUND/);
     const future = cli(d, 'cycles', 'run', '--at', '2999-01-01T00:00:00Z');
@@ -100,7 +102,7 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
   it('two runs at once, in two processes: every account ends reset exactly once per cycle', async () => {
     const d = dir();
     await seed(d, 1_000);
-    const [a, b] = await Promise.all([finished(start(d, 'cycles', 'run', '--json', '--concurrency', '8')), finished(start(d, 'cycles', 'run', '--json', '--concurrency', '8'))]);
+    const [a, b] = await Promise.all([finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8')), finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8'))]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const sa = JSON.parse(a.stdout);
     const sb = JSON.parse(b.stdout);
@@ -114,7 +116,7 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
   it('killed half-way (SIGKILL) and run again: every account ends reset exactly once per cycle', async () => {
     const d = dir();
     await seed(d, 3_000);
-    const p = start(d, 'cycles', 'run', '--concurrency', '4');
+    const p = start(d, 'cycles', 'run', '--at', RUN_AT, '--concurrency', '4');
     const done = finished(p);
     let killed = false;
     p.stderr?.on('data', (chunk) => {
@@ -129,7 +131,7 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
     const partial = await resets(d);
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(3_000);
-    const second = cli(d, 'cycles', 'run', '--json');
+    const second = cli(d, 'cycles', 'run', '--at', RUN_AT, '--json');
     expect(second.status).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ failed: 0 });
     const all = await resets(d);
