@@ -8,9 +8,19 @@ import {
   clampPageSize,
 } from './event-store.port';
 
+/** First wait after a read of the log failed for a reason that may pass (connection lost, server restarting). */
+export const SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS = 100;
+/** Waits double up to this; the subscription keeps trying while the store is unreachable (the store's own health check reports the outage). */
+export const SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS = 5_000;
+
 export interface LiveSignal {
   /** Resolves when events after `position` may exist, or after the fallback poll interval. */
   waitForEventsAfter(position: number, stopped: Promise<void>): Promise<void>;
+  /**
+   * Read errors after which reading again from the same checkpoint may work (a lost connection, a
+   * restarting server). Anything else stops the subscription at once. Default: none is.
+   */
+  isTransient?(error: unknown): boolean;
 }
 
 /**
@@ -30,11 +40,22 @@ export function catchUpSubscription(
   let checkpoint = options.after;
 
   const done = (async () => {
+    let failures = 0;
     while (!stopping) {
       let batch: readonly RecordedEvent[];
       try {
         batch = await readAll(checkpoint, batchSize);
+        failures = 0;
       } catch (e) {
+        if (stopping) return;
+        if (!(e instanceof CorruptEventError) && live.isTransient?.(e)) {
+          // Same checkpoint again after a pause: nothing is skipped or handed over twice.
+          const delayMs = Math.min(SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS * 2 ** Math.min(failures, 16));
+          failures++;
+          options.onReadRetry?.(e, failures, delayMs);
+          await pause(delayMs, stopped);
+          continue;
+        }
         if (!(e instanceof CorruptEventError)) throw new SubscriptionFailedError(checkpoint + 1, e);
         // Hand over what precedes the bad event, then stop exactly at it: never skipped.
         if (e.decodedBefore.length > 0) {
@@ -68,4 +89,14 @@ export function catchUpSubscription(
       await done.catch(() => undefined);
     },
   };
+}
+
+function pause(ms: number, stopped: Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void stopped.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

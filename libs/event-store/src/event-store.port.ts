@@ -65,6 +65,12 @@ export interface SubscribeOptions {
   /** The checkpoint: the position of the last event the subscriber has fully handled (0 = none). */
   readonly after: number;
   readonly batchSize?: number;
+  /**
+   * Told of each read of the log that failed for a reason that may pass (lost connection, server
+   * restart); the subscription waits `delayMs` and reads again from its checkpoint. Errors that
+   * cannot pass end the subscription (`done` rejects) instead.
+   */
+  readonly onReadRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
 export interface Subscription {

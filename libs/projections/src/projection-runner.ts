@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { CorruptEventError, EventStore, RecordedEvent, Subscription, SubscriptionFailedError } from '../../event-store/src';
+import { CorruptEventError, EventStore, RecordedEvent, SubscribeOptions, Subscription, SubscriptionFailedError } from '../../event-store/src';
 import { decodeEvent } from '../../ledger/src/infrastructure/event-codec';
 import { accountIdOfStream } from '../../ledger/src/infrastructure/stream-names';
 import { balancesProjector } from './balances/balances.projector';
@@ -216,10 +216,16 @@ export class ProjectionRunner {
   }
 
   /** Catches up, then follows live appends; the subscription stops (and the state says why) on an event it cannot apply. */
-  follow(store: EventStore): Subscription {
+  follow(store: EventStore, onReadRetry?: SubscribeOptions['onReadRetry']): Subscription {
     let promoted = false;
-    const subscription = store.subscribeToAll({ after: this.checkpoint(), batchSize: LIVE_BATCH_SIZE }, async (batch) => {
-      this.applyBatch(batch);
+    let handlerFailed = false;
+    const subscription = store.subscribeToAll({ after: this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry }, async (batch) => {
+      try {
+        this.applyBatch(batch); // marks the read models failed itself, at the exact position
+      } catch (e) {
+        handlerFailed = true;
+        throw e;
+      }
       if (!promoted) {
         const head = await store.headPosition();
         if (batch[batch.length - 1].position >= head) {
@@ -228,9 +234,11 @@ export class ProjectionRunner {
         }
       }
     });
-    // A row the store could not read never reached the handler: record it here.
+    // A row the store could not read, or a read that failed for good, never reached the handler:
+    // record it here, so the state and /health say where the read models stopped and why.
     subscription.done.catch((e: unknown) => {
-      if (e instanceof SubscriptionFailedError && e.cause instanceof CorruptEventError) this.markFailed(e.position, e.cause);
+      if (handlerFailed || !(e instanceof SubscriptionFailedError)) return;
+      this.markFailed(e.position, e.cause instanceof CorruptEventError ? e.cause : e);
     });
     return subscription;
   }

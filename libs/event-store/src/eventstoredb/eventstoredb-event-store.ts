@@ -352,6 +352,7 @@ export class EventStoreDbEventStore implements EventStore {
           if (e instanceof SubscriptionFailedError) throw e;
           if (stopping) return;
           if (!isTransient(e) || ++failures > ESDB_SUBSCRIPTION_MAX_RETRIES) throw new SubscriptionFailedError(checkpoint + 1, e);
+          options.onReadRetry?.(e, failures, ESDB_SUBSCRIPTION_RETRY_DELAY_MS);
           await delay(ESDB_SUBSCRIPTION_RETRY_DELAY_MS, stopped);
         } finally {
           const f = feed;

@@ -44,48 +44,16 @@ export const PG_NOTIFY_SAFETY_POLL_MS = 2_000;
 /** Poll interval while the LISTEN connection is down (the fallback). */
 export const PG_FALLBACK_POLL_INTERVAL_MS = 250;
 export const PG_LISTEN_RECONNECT_DELAY_MS = 500;
+/** Upper bound of a configured poll interval. */
+export const PG_MAX_POLL_INTERVAL_MS = 600_000;
 export const PG_MIGRATION_COMPONENT = 'event_store';
 
 /**
- * The global position is commit-ordered: every writer takes the one-row `ledger_event_log_head`
- * lock (SELECT … FOR UPDATE) before it numbers its events, and holds it until COMMIT. PostgreSQL
- * makes a transaction visible before it releases its locks, so the next writer can only number
- * (and commit) after the previous one is visible: positions become visible strictly in order,
- * with no gaps (a rolled-back group rolls its head update back too). A subscriber reading
- * `position > checkpoint` therefore never skips an event that commits later with a smaller one —
- * the failure a plain bigserial has under concurrent transactions.
- *
- * Stored events are never changed: a trigger refuses UPDATE, DELETE and TRUNCATE.
+ * The group-commit function (see migration 2). Migration texts are frozen once released: a new body
+ * goes in a new constant and a new migration, never into this one.
  */
-export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE ledger_events (
-     position   bigint PRIMARY KEY,
-     stream_id  text   NOT NULL,
-     revision   bigint NOT NULL,
-     event_id   text   NOT NULL,
-     type       text   NOT NULL,
-     data       json   NOT NULL,
-     metadata   json   NOT NULL,
-     CONSTRAINT ledger_events_stream_revision UNIQUE (stream_id, revision)
-   );
-   CREATE TABLE ledger_event_log_head (
-     id       smallint PRIMARY KEY CHECK (id = 1),
-     position bigint   NOT NULL
-   );
-   INSERT INTO ledger_event_log_head (id, position) VALUES (1, 0);
-   CREATE FUNCTION ledger_events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN
-     RAISE EXCEPTION 'ledger_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-   END $$;
-   CREATE TRIGGER ledger_events_no_update_delete BEFORE UPDATE OR DELETE ON ledger_events
-     FOR EACH ROW EXECUTE FUNCTION ledger_events_are_immutable();
-   CREATE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger_events
-     FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_are_immutable();`,
-  // v2: a whole group commit in ONE statement (one round trip, committed by autocommit): lock the
-  // head, read the streams' revisions with a snapshot taken after the lock, decide each append
-  // (write / retry of an append already stored / conflict), insert the written events, move the
-  // head, notify. p_atomic: if any append is refused, nothing is written.
-  `CREATE FUNCTION ledger_append_group(
+function appendGroupFunction(create: 'CREATE' | 'CREATE OR REPLACE'): string {
+  return `${create} FUNCTION ledger_append_group(
      p_streams text[], p_expected bigint[], p_counts int[],
      p_ids text[], p_types text[], p_data json, p_metadata json, p_atomic boolean, p_general boolean,
      OUT append_index int, OUT outcome text, OUT actual_revision bigint, OUT first_position bigint, OUT positions bigint[])
@@ -218,7 +186,54 @@ export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
        positions := NULL;
        RETURN NEXT;
      END LOOP;
-   END $$;`,
+   END $$;`;
+}
+
+/**
+ * The global position is commit-ordered: every writer takes the one-row `ledger_event_log_head`
+ * lock (SELECT … FOR UPDATE) before it numbers its events, and holds it until COMMIT. PostgreSQL
+ * makes a transaction visible before it releases its locks, so the next writer can only number
+ * (and commit) after the previous one is visible: positions become visible strictly in order,
+ * with no gaps (a rolled-back group rolls its head update back too). A subscriber reading
+ * `position > checkpoint` therefore never skips an event that commits later with a smaller one —
+ * the failure a plain bigserial has under concurrent transactions.
+ *
+ * Stored events are never changed: a trigger refuses UPDATE, DELETE and TRUNCATE.
+ */
+export const PG_EVENT_STORE_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ledger_events (
+     position   bigint PRIMARY KEY,
+     stream_id  text   NOT NULL,
+     revision   bigint NOT NULL,
+     event_id   text   NOT NULL,
+     type       text   NOT NULL,
+     data       json   NOT NULL,
+     metadata   json   NOT NULL,
+     CONSTRAINT ledger_events_stream_revision UNIQUE (stream_id, revision)
+   );
+   CREATE TABLE ledger_event_log_head (
+     id       smallint PRIMARY KEY CHECK (id = 1),
+     position bigint   NOT NULL
+   );
+   INSERT INTO ledger_event_log_head (id, position) VALUES (1, 0);
+   CREATE FUNCTION ledger_events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     RAISE EXCEPTION 'ledger_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+   END $$;
+   CREATE TRIGGER ledger_events_no_update_delete BEFORE UPDATE OR DELETE ON ledger_events
+     FOR EACH ROW EXECUTE FUNCTION ledger_events_are_immutable();
+   CREATE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger_events
+     FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_are_immutable();`,
+  // v2: a whole group commit in ONE statement (one round trip, committed by autocommit): lock the
+  // head, read the streams' revisions with a snapshot taken after the lock, decide each append
+  // (write / retry of an append already stored / conflict), insert the written events, move the
+  // head, notify. p_atomic: if any append is refused, nothing is written.
+  appendGroupFunction('CREATE'),
+  // v3: databases migrated by pre-release builds of v2 hold older signatures or bodies of the
+  // function (v2 was reworked before release): drop those, and (re)create the released one.
+  `DROP FUNCTION IF EXISTS ledger_append_group(text[], bigint[], int[], text[], text[], text[], text[], boolean);
+   DROP FUNCTION IF EXISTS ledger_append_group(text[], bigint[], int[], text[], text[], json, json, boolean);
+   ${appendGroupFunction('CREATE OR REPLACE')}`,
 ];
 
 export interface PostgresEventStoreOptions {
@@ -226,6 +241,8 @@ export interface PostgresEventStoreOptions {
   /** Apply pending migrations on connect (default true); false = refuse to start on an old schema. */
   readonly migrate?: boolean;
   readonly applicationName?: string;
+  /** Safety-net poll while LISTEN is connected (default PG_NOTIFY_SAFETY_POLL_MS; 100..PG_MAX_POLL_INTERVAL_MS). */
+  readonly notifySafetyPollMs?: number;
 }
 
 export interface PostgresEventStoreStats {
@@ -295,11 +312,14 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
+  /** Highest head position seen committed (own commits and NOTIFY payloads). */
+  private knownHead = 0;
 
   private constructor(
     private readonly clientConfig: ClientConfig,
     readPoolSize: number,
     readonly migration: MigrationReport | undefined,
+    private readonly notifySafetyPollMs: number,
   ) {
     this.reads = new Pool({ ...clientConfig, max: readPoolSize });
     this.reads.on('error', () => undefined); // an idle client's lost connection; the pool replaces it
@@ -310,6 +330,10 @@ export class PostgresEventStore implements EventStore {
     const readPoolSize = options.readPoolSize ?? PG_DEFAULT_READ_POOL_SIZE;
     if (!Number.isSafeInteger(readPoolSize) || readPoolSize < 1 || readPoolSize > PG_MAX_READ_POOL_SIZE) {
       throw new RangeError(`readPoolSize must be 1..${PG_MAX_READ_POOL_SIZE}`);
+    }
+    const notifySafetyPollMs = options.notifySafetyPollMs ?? PG_NOTIFY_SAFETY_POLL_MS;
+    if (!Number.isSafeInteger(notifySafetyPollMs) || notifySafetyPollMs < 100 || notifySafetyPollMs > PG_MAX_POLL_INTERVAL_MS) {
+      throw new RangeError(`notifySafetyPollMs must be 100..${PG_MAX_POLL_INTERVAL_MS}`);
     }
     const clientConfig: ClientConfig = {
       connectionString: url,
@@ -329,7 +353,7 @@ export class PostgresEventStore implements EventStore {
     } finally {
       await setup.end();
     }
-    return new PostgresEventStore(clientConfig, readPoolSize, migration);
+    return new PostgresEventStore(clientConfig, readPoolSize, migration, notifySafetyPollMs);
   }
 
   stats(): PostgresEventStoreStats {
@@ -511,7 +535,7 @@ export class PostgresEventStore implements EventStore {
         p.resolve({ nextExpectedRevision: p.expectedRevision + p.eventIds.length, positions });
       }
     });
-    if (head > 0) this.committed.emit('committed', head);
+    if (head > 0) this.noteHead(head);
   }
 
   private async writerClient(slot: number): Promise<Client> {
@@ -520,8 +544,11 @@ export class PostgresEventStore implements EventStore {
     const client = new Client(this.clientConfig);
     client.on('error', () => this.dropWriter(slot, client));
     await client.connect();
-    // Never acknowledge before the commit record is flushed, whatever the server's default.
-    await client.query('SET synchronous_commit = on');
+    // Never acknowledge before the commit record is flushed, whatever the server's default. The
+    // group function relies on READ COMMITTED (each statement sees every commit before the head
+    // lock was granted), so a server default of REPEATABLE READ must not reach this session. Its
+    // statements take array parameters of every size: one generic plan, not a plan per call.
+    await client.query("SET synchronous_commit = on; SET default_transaction_isolation = 'read committed'; SET plan_cache_mode = force_generic_plan");
     this.writers[slot] = client;
     return client;
   }
@@ -571,20 +598,29 @@ export class PostgresEventStore implements EventStore {
       {
         waitForEventsAfter: (position, stopped) =>
           new Promise<void>((resolve) => {
+            // A commit announced while the empty read was in flight: no need to wait for the next one.
+            if (this.knownHead > position) return resolve();
             const finish = () => {
               clearTimeout(timer);
               this.committed.off('committed', onCommit);
               resolve();
             };
             const onCommit = (head: number) => head > position && finish();
-            const timer = setTimeout(finish, this.listener ? PG_NOTIFY_SAFETY_POLL_MS : PG_FALLBACK_POLL_INTERVAL_MS);
+            const timer = setTimeout(finish, this.listener ? this.notifySafetyPollMs : PG_FALLBACK_POLL_INTERVAL_MS);
             this.committed.on('committed', onCommit);
             void stopped.then(finish);
           }),
+        isTransient: isTransientPostgresError,
       },
       options,
       handler,
     );
+  }
+
+  /** A head we know was committed (our own commit or a NOTIFY): remembered, so a waiter that arms just after it still sees it. */
+  private noteHead(head: number): void {
+    if (head > this.knownHead) this.knownHead = head;
+    this.committed.emit('committed', head);
   }
 
   /** One LISTEN connection per store; reconnects after a loss while polling covers the gap. */
@@ -606,7 +642,7 @@ export class PostgresEventStore implements EventStore {
       client.on('error', lost);
       client.on('notification', (msg) => {
         const head = Number(msg.payload);
-        if (Number.isFinite(head)) this.committed.emit('committed', head);
+        if (Number.isFinite(head)) this.noteHead(head);
       });
       try {
         await client.connect();
@@ -677,6 +713,23 @@ async function assertSchemaCurrent(client: Client): Promise<void> {
   if (version !== PG_EVENT_STORE_MIGRATIONS.length) {
     throw new Error(`the database's event store schema is at version ${version ?? 0}, this program needs ${PG_EVENT_STORE_MIGRATIONS.length}: run \`credit-ledger migrate\``);
   }
+}
+
+/** SQLSTATE classes and codes after which the same read may work again: the server or the connection, not the request. */
+const TRANSIENT_SQLSTATE_PREFIXES = ['08', '53', '57P', '40001', '40P01', '58030'];
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** A lost or refused connection, a server shutting down or starting, a pool timeout: worth reading again. */
+export function isTransientPostgresError(e: unknown): boolean {
+  // Duck-typed: socket errors may come from another realm (e.g. a test sandbox), where instanceof fails.
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (TRANSIENT_SOCKET_CODES.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE_PREFIXES.some((p) => code.startsWith(p));
+  }
+  // node-postgres raises these without a code.
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message);
 }
 
 function jsonText(value: unknown): string {

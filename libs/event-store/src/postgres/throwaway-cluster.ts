@@ -81,13 +81,31 @@ export class ThrowawayPostgresCluster {
     }
   }
 
+  /**
+   * Stops the server and leaves its data: `fast` disconnects every client and shuts down cleanly,
+   * `immediate` is a crash (no shutdown checkpoint; the next start replays the WAL).
+   */
+  stop(mode: 'fast' | 'immediate' = 'fast'): void {
+    const r = this.pgCtl(['-D', join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
+    if (r.status !== 0) throw new Error(`pg_ctl stop failed (${r.status}): ${r.output}`);
+  }
+
+  /** Starts a stopped server again on the same port and data. */
+  restart(): void {
+    const r = this.pgCtl(['-D', join(this.dir, 'data'), '-l', join(this.dir, 'server.log'), '-w', '-t', String(CLUSTER_START_TIMEOUT_SECONDS), 'start']);
+    if (r.status !== 0) throw new Error(`pg_ctl start failed (${r.status}): ${r.output}`);
+  }
+
   /** Stops the server (fast shutdown) and removes its directory. */
   destroy(): void {
-    const pgCtl = join(this.binDir, 'pg_ctl');
-    const args = ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop'];
-    if (this.runAs) spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8' });
-    else spawnSync(pgCtl, args, { encoding: 'utf8' });
+    this.pgCtl(['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private pgCtl(args: string[]): { status: number | null; output: string } {
+    const pgCtl = join(this.binDir, 'pg_ctl');
+    const r = this.runAs ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir }) : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
+    return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
   }
 }
 

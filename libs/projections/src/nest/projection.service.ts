@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import { EventStore, Subscription } from '../../../event-store/src';
+import { CorruptEventError, EventStore, Subscription } from '../../../event-store/src';
 import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
-import { ProjectionRunner, projectionStates, readModelsPosition } from '../projection-runner';
+import { PoisonEventError, ProjectionRunner, projectionStates, readModelsPosition } from '../projection-runner';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 /** How long `?minPosition=` waits for the read models at most, and how often it looks. */
@@ -28,12 +28,22 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
     try {
       await this.runner.catchUp(this.store);
     } catch (e) {
-      // A poison event in the backlog: the read models stop there (state and /health say where);
-      // the API still starts and takes commands.
-      this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`);
-      return;
+      if (e instanceof CorruptEventError || e instanceof PoisonEventError) {
+        // A poison event in the backlog: the read models stop there (state and /health say where);
+        // the API still starts and takes commands.
+        this.logger.error(`projections stopped: ${e.message}`);
+        return;
+      }
+      // The store could not be read (e.g. the database is restarting): the subscription below
+      // catches up from the same checkpoint and retries reads that may pass.
+      this.logger.warn(`projections: catch-up interrupted (${e instanceof Error ? e.message : String(e)}); following from the checkpoint`);
     }
-    this.subscription = this.runner.follow(this.store);
+    this.subscription = this.runner.follow(this.store, (error, attempt, delayMs) => {
+      // First failure and then every tenth: an outage is visible without flooding the log.
+      if (attempt === 1 || attempt % 10 === 0) {
+        this.logger.warn(`projections: reading the event log failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
+      }
+    });
     this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));
   }
 
