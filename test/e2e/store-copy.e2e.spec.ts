@@ -32,10 +32,10 @@ describe('credit-ledger migrate', () => {
       expect(refused.stderr + refused.stdout).toMatch(/run `credit-ledger migrate`/);
       const first = cli(['migrate'], env);
       expect(first.status).toBe(0);
-      expect(first.stdout).toMatch(/applied event_store migration\(s\) 1, 2; schema at version 2/);
+      expect(first.stdout).toMatch(/applied event_store migration\(s\) 1, 2, 3; schema at version 3/);
       const second = cli(['migrate'], env);
       expect(second.status).toBe(0);
-      expect(second.stdout).toMatch(/already at version 2; nothing to do/);
+      expect(second.stdout).toMatch(/already at version 3; nothing to do/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
       await dropTestDatabase(url);
@@ -89,26 +89,36 @@ describe('store copy sqlite → postgres', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ copied: 0, alreadyCopied: report.sourceEvents, targetChecksum: report.sourceChecksum });
   }, 120_000);
 
-  it('resumes after the copy is killed with SIGKILL, and ends identical', async () => {
+  it('resumes after the copy is killed with SIGKILL at a random point, and ends identical', async () => {
     const url = await newDatabase();
+    const source = SqliteEventStore.open(sourceDir);
+    const sourceEvents = await source.headPosition();
+    await source.close();
+    // Somewhere in the first 60% of the log (logged, so a failure can be replayed by hand).
+    const killAfter = 1 + Math.floor(Math.random() * sourceEvents * 0.6);
     const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, 'store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], { stdio: 'ignore' });
     const target = await PostgresEventStore.connect(url);
     let killedAt = 0;
     for (const start = Date.now(); Date.now() - start < 60_000 && child.exitCode === null; ) {
       killedAt = await target.headPosition().catch(() => 0);
-      if (killedAt > 0) break;
-      await new Promise((r) => setTimeout(r, 5));
+      if (killedAt >= killAfter) break;
+      await new Promise((r) => setTimeout(r, 2));
     }
     child.kill('SIGKILL');
     await exited(child);
+    killedAt = await target.headPosition();
     await target.close();
+    // It really was cut mid-copy: a strict prefix was there, and the rest is left to the resume.
+    expect(killedAt).toBeGreaterThan(0);
+    expect(killedAt).toBeLessThan(sourceEvents);
     const resumed = cli(['store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`, '--json'], {});
     expect(resumed.status).toBe(0);
     const report = JSON.parse(resumed.stdout);
-    expect(report.alreadyCopied).toBeGreaterThanOrEqual(killedAt);
+    expect(report.alreadyCopied).toBe(killedAt);
+    expect(report.copied).toBe(sourceEvents - killedAt);
     expect(report.alreadyCopied + report.copied).toBe(report.sourceEvents);
     expect(report.targetChecksum).toBe(report.sourceChecksum);
-    process.stdout.write(`store copy: killed with ${killedAt} events in the target, resumed with ${report.alreadyCopied} already there, copied ${report.copied}\n`);
+    process.stdout.write(`store copy: kill aimed after ${killAfter} of ${sourceEvents} events, ${killedAt} in the target when killed, resumed with ${report.alreadyCopied} already there, copied ${report.copied}\n`);
   }, 120_000);
 
   it('refuses a target that holds anything but a prefix of the source, and a missing source', async () => {

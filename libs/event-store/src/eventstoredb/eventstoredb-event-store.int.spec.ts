@@ -16,10 +16,9 @@ if (!connectionString) {
   process.stdout.write(
     'eventstoredb: contract suite SKIPPED — EVENTSTORE_CONNECTION_STRING is not set (no EventStoreDB server on this machine; see README "EventStoreDB")\n',
   );
+  // Reported by jest as skipped, never as a pass.
   describe('eventstoredb adapter against a real server', () => {
-    it('is not run: EVENTSTORE_CONNECTION_STRING is not set (eventstoredb-event-store.spec.ts runs the contract over a fake client)', () => {
-      expect(process.env.EVENTSTORE_CONNECTION_STRING).toBeFalsy();
-    });
+    it.skip('contract suite and adapter specifics: SKIPPED, EVENTSTORE_CONNECTION_STRING is not set (eventstoredb-event-store.spec.ts runs the adapter logic over a fake client only)', () => undefined);
   });
 } else {
   const url = connectionString;
