@@ -51,7 +51,8 @@ describe.each([
     const backend = await makeBackend();
     const stores = await Promise.all(Array.from({ length: WRITERS }, () => backend.open()));
     try {
-      const handlers = stores.map((s) => new ConsumeCreditsHandler(new CommandExecutor(new AccountRepository(s), new SystemClock())));
+      const executors = stores.map((s) => new CommandExecutor(new AccountRepository(s), new SystemClock()));
+      const handlers = executors.map((x) => new ConsumeCreditsHandler(x));
       const accountId = `hot${randomUUID().slice(0, 8)}`;
       await new OpenAccountHandler(new CommandExecutor(new AccountRepository(stores[0]), new SystemClock())).execute(
         new OpenAccountCommand(accountId, 'Hot', { creditTypes: { email: { allocation: ALLOCATION } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } } as never, ctx),
@@ -82,8 +83,11 @@ describe.each([
           }
         }),
       );
-      process.stdout.write(`contention ${_name}: ${JSON.stringify({ ...outcomes, other: outcomes.other.length })}\n`);
+      const conflicts = executors.reduce((n, x) => n + x.conflicts(), 0);
+      process.stdout.write(`contention ${_name}: ${JSON.stringify({ ...outcomes, other: outcomes.other.length, conflicts })}\n`);
       expect(outcomes.other).toEqual([]);
+      // The store really refused stale appends (the writers did race), and each was retried or refused cleanly.
+      expect(conflicts).toBeGreaterThan(0);
       expect(outcomes.created + outcomes.replayed + outcomes.insufficient + outcomes.exhausted).toBe(WRITERS * ATTEMPTS_PER_WRITER);
       // The client's retry of a request refused for contention: same id, now without contention.
       for (const command of toRetry) {

@@ -36,6 +36,8 @@ export class ConcurrencyRetriesExhaustedError extends Error {
  */
 export class CommandExecutor {
   private readonly locks = new KeyedMutex();
+  /** Appends refused because another writer moved the stream first (each retried or refused). */
+  private conflictCount = 0;
 
   constructor(
     private readonly accounts: AccountRepository,
@@ -78,6 +80,7 @@ export class CommandExecutor {
           // The session holds state that was decided but not stored (evolve updates the account's
           // indexes in place, so it cannot be rolled back): drop it and read the stream afresh.
           this.accounts.evict(accountId);
+          if (e instanceof WrongExpectedRevisionError) this.conflictCount++;
           if (e instanceof WrongExpectedRevisionError && attempt < MAX_APPEND_ATTEMPTS) {
             await new Promise((r) => setTimeout(r, Math.random() * Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** attempt)));
             continue;
@@ -88,6 +91,11 @@ export class CommandExecutor {
         return answer();
       }
     });
+  }
+
+  /** Expected-revision conflicts met so far (for tests and diagnostics). */
+  conflicts(): number {
+    return this.conflictCount;
   }
 
   /** Reads a consistent view: queued behind the account's writes, caught up with the store. */
