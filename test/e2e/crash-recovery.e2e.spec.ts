@@ -2,6 +2,7 @@ import { ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { ThrowawayPostgresCluster } from '../../libs/event-store/src';
 import { createTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { prng } from '../../libs/projections/src/ops/seed';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, post, startServer } from '../support/server-process';
 
@@ -21,17 +22,6 @@ const ACCOUNTS = ['crasha', 'crashb', 'crashc'];
 const ALLOCATION = 10_000_000;
 /** Kill moments: 150..600 ms into each round, from a seed printed with the result (CRASH_SEED replays a run). */
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.each(['sqlite', 'postgres'] as const)('crash recovery under SIGKILL: %s', (store) => {
   let dataDir: string;
@@ -68,7 +58,7 @@ describe.each(['sqlite', 'postgres'] as const)('crash recovery under SIGKILL: %s
     const acknowledgedBatches = new Set<string>();
     let server: ChildProcess | undefined;
     let next = 0;
-    const random = mulberry32(SEED);
+    const random = prng(SEED);
     const rounds: string[] = [];
     /** Every invariant, read through the API of the restarted server. */
     const checkStore = async (): Promise<{ headPosition: number; stored: Set<string> }> => {

@@ -91,7 +91,8 @@ export function catchUpSubscription(
   };
 }
 
-function pause(ms: number, stopped: Promise<void>): Promise<void> {
+/** Waits `ms`, or less if the subscription is stopped meanwhile. */
+export function pause(ms: number, stopped: Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     void stopped.then(() => {

@@ -32,6 +32,7 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
+import { pause } from '../catch-up-subscription';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
 import { AllFeed, FeedEndedError, PositionedEvent } from './eventstoredb-feed';
 import { mapAppendError, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';
@@ -353,7 +354,7 @@ export class EventStoreDbEventStore implements EventStore {
           if (stopping) return;
           if (!isTransient(e) || ++failures > ESDB_SUBSCRIPTION_MAX_RETRIES) throw new SubscriptionFailedError(checkpoint + 1, e);
           options.onReadRetry?.(e, failures, ESDB_SUBSCRIPTION_RETRY_DELAY_MS);
-          await delay(ESDB_SUBSCRIPTION_RETRY_DELAY_MS, stopped);
+          await pause(ESDB_SUBSCRIPTION_RETRY_DELAY_MS, stopped);
         } finally {
           const f = feed;
           feed = undefined;
@@ -446,14 +447,4 @@ function isTransient(e: unknown): boolean {
     e instanceof CancelledError ||
     e instanceof UnknownError
   );
-}
-
-function delay(ms: number, stopped: Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void stopped.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
