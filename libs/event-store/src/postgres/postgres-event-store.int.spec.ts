@@ -220,6 +220,22 @@ describe('postgres adapter specifics', () => {
     await store.close();
   });
 
+  it('commits appends to one stream sent without waiting for each other in the order they were made', async () => {
+    const store = await PostgresEventStore.connect(url);
+    const s = `pipelined_${randomUUID().replace(/-/g, '')}`;
+    const others = Array.from({ length: 40 }, (_, i) => `pipelined_other_${randomUUID().replace(/-/g, '')}_${i}`);
+    // Two writer connections take turns; without care the second append could commit first.
+    const results = await Promise.all([
+      ...Array.from({ length: 200 }, (_, i) => store.append(s, i - 1, [ev(i)])),
+      ...others.map((o) => store.append(o, NO_STREAM, [ev(0)])),
+    ]);
+    expect(results.slice(0, 200).map((r) => r.nextExpectedRevision)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const stored = await store.readStream(s, { limit: 1000 });
+    expect(stored.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(store.stats().commits).toBeGreaterThan(1);
+    await store.close();
+  });
+
   it('commits an atomic batch all or nothing', async () => {
     const store = await PostgresEventStore.connect(url);
     const [a, b] = [`atomic_a_${randomUUID().replace(/-/g, '')}`, `atomic_b_${randomUUID().replace(/-/g, '')}`];

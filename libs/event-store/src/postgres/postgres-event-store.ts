@@ -309,6 +309,8 @@ export class PostgresEventStore implements EventStore {
   private listenerConnecting: Promise<void> | undefined;
   private listenerWanted = false;
   private queue: QueueItem[] = [];
+  /** Streams with an append in a group being committed, and how many such appends. */
+  private readonly streamsInFlight = new Map<string, number>();
   private closed = false;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
@@ -436,12 +438,20 @@ export class PostgresEventStore implements EventStore {
       if (this.writerBusy[slot]) continue;
       const idle = this.writerBusy.filter((b) => !b).length;
       const { group, atomic } = this.takeGroup(Math.ceil(this.queue.length / idle));
+      if (group.length === 0) return; // everything queued waits for a stream in flight; its end kicks again
+      const streams = group.map((p) => p.streamId);
+      for (const s of streams) this.streamsInFlight.set(s, (this.streamsInFlight.get(s) ?? 0) + 1);
       this.writerBusy[slot] = true;
       const run: Promise<void> = this.commitGroupWithRetry(slot, group, atomic)
         .catch((e: unknown) => {
           for (const p of group) p.reject(e);
         })
         .finally(() => {
+          for (const s of streams) {
+            const left = (this.streamsInFlight.get(s) ?? 1) - 1;
+            if (left === 0) this.streamsInFlight.delete(s);
+            else this.streamsInFlight.set(s, left);
+          }
           this.writerBusy[slot] = false;
           this.inFlight.delete(run);
           this.kick();
@@ -450,24 +460,42 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** Up to `share` queued appends, within the limits; an atomic batch always commits alone. */
+  /**
+   * Up to `share` queued appends, within the limits, in queue order; an atomic batch always
+   * commits alone. Appends to a stream that the other writer has in flight stay queued (and so do
+   * the later ones of that stream): two appends to one stream, sent without waiting for each
+   * other, then commit in the order they were made, as on one connection — never reordered across
+   * writers into a spurious conflict.
+   */
   private takeGroup(share: number): { group: PendingAppend[]; atomic: boolean } {
-    const first = this.queue[0];
-    if ('atomic' in first) {
-      this.queue.shift();
-      return { group: first.appends, atomic: true };
-    }
+    const blocked = new Set(this.streamsInFlight.keys());
+    const group: PendingAppend[] = [];
+    const left: QueueItem[] = [];
+    let atomic = false;
     let events = 0;
-    let n = 0;
-    while (n < this.queue.length && n < PG_MAX_APPENDS_PER_GROUP_COMMIT && n < Math.max(1, share)) {
-      const item = this.queue[n];
-      if ('atomic' in item) break;
+    for (const item of this.queue) {
+      const full = atomic || group.length >= Math.max(1, share) || group.length >= PG_MAX_APPENDS_PER_GROUP_COMMIT;
+      if ('atomic' in item) {
+        if (!full && group.length === 0 && item.appends.every((a) => !blocked.has(a.streamId))) {
+          group.push(...item.appends);
+          atomic = true;
+        } else {
+          left.push(item);
+          for (const a of item.appends) blocked.add(a.streamId);
+        }
+        continue;
+      }
       const size = item.eventIds.length;
-      if (n > 0 && events + size > PG_MAX_EVENTS_PER_GROUP_COMMIT) break;
-      events += size;
-      n++;
+      if (!full && !blocked.has(item.streamId) && (group.length === 0 || events + size <= PG_MAX_EVENTS_PER_GROUP_COMMIT)) {
+        group.push(item);
+        events += size;
+      } else {
+        left.push(item);
+        blocked.add(item.streamId);
+      }
     }
-    return { group: this.queue.splice(0, n) as PendingAppend[], atomic: false };
+    this.queue = left;
+    return { group, atomic };
   }
 
   private async commitGroupWithRetry(slot: number, group: PendingAppend[], atomic: boolean): Promise<void> {
