@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
 import { loadConfig, openEventStore } from '../../../libs/ledger/src';
-import { ALL_PROJECTORS, openReadModelDb, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
+import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
 
@@ -51,14 +51,14 @@ export function replayCommand(): Command {
       if (names && !ALL_PROJECTORS.some((p) => p.name === names[0])) throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir);
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli' });
       try {
-        const runner = new ProjectionRunner(db, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
-        const states = db.prepare('SELECT name, status FROM projection_registry').all() as { name: string; status: string }[];
-        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name)?.status === 'rebuilding');
-        if (!resuming) runner.reset(names);
+        const runner = await ProjectionRunner.create(readModels, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
+        const states = await readModels.states();
+        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name && s.version === p.version)?.status === 'rebuilding');
+        if (!resuming) await runner.reset(names);
         const head = await store.headPosition();
-        const from = runner.checkpoint();
+        const from = await runner.checkpoint();
         process.stderr.write(`${resuming ? 'resuming' : 'starting'} replay of ${runner.projectors.map((p) => p.name).join(', ')} from position ${from} to ${head}\n`);
         let interrupted = false;
         const onSigint = () => (interrupted = true);
@@ -70,13 +70,13 @@ export function replayCommand(): Command {
         process.off('SIGINT', onSigint);
         const seconds = (Date.now() - started) / 1000;
         if (interrupted) {
-          process.stderr.write(`interrupted at position ${runner.checkpoint()} (committed); run the same command to resume\n`);
+          process.stderr.write(`interrupted at position ${await runner.checkpoint()} (committed); run the same command to resume\n`);
           process.exitCode = 130;
           return;
         }
-        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${runner.checkpoint()}\n`);
+        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${await runner.checkpoint()}\n`);
       } finally {
-        db.close();
+        await readModels.close();
         await store.close();
       }
     });
@@ -92,9 +92,9 @@ export function verifyCommand(): Command {
     .action(async (opts: { account?: string }) => {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir, { readonly: true });
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli', readonly: true });
       try {
-        const report = await verifyReadModels(store, db, { accountId: opts.account });
+        const report = await verifyReadModels(store, readModels, { accountId: opts.account });
         for (const d of report.differences) {
           process.stdout.write(`DIFF ${d.readModel} ${d.key}: expected ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}\n`);
         }
@@ -106,7 +106,7 @@ export function verifyCommand(): Command {
           process.stdout.write(`OK: ${summary}\n`);
         }
       } finally {
-        db.close();
+        await readModels.close();
         await store.close();
       }
     });
@@ -143,14 +143,14 @@ export function projectCommand(): Command {
     .action(async () => {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir);
-      const runner = new ProjectionRunner(db);
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-projector' });
+      const runner = await ProjectionRunner.create(readModels);
       await runner.catchUp(store);
-      const subscription = runner.follow(store);
-      process.stderr.write(`projecting from position ${runner.checkpoint()}; Ctrl-C to stop\n`);
+      const subscription = await runner.follow(store);
+      process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
       const stop = async () => {
         await subscription.stop();
-        db.close();
+        await readModels.close();
         await store.close();
       };
       process.once('SIGINT', () => void stop());
