@@ -1,4 +1,13 @@
-import { CorruptEventError, EventStore, RecordedEvent, SubscribeOptions, Subscription, SubscriptionFailedError } from '../../event-store/src';
+import {
+  CorruptEventError,
+  EventStore,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS,
+  SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS,
+  SubscriptionFailedError,
+} from '../../event-store/src';
 import { decodeEvent } from '../../ledger/src/infrastructure/event-codec';
 import { accountIdOfStream } from '../../ledger/src/infrastructure/stream-names';
 import { balancesProjector } from './balances/balances.projector';
@@ -80,7 +89,8 @@ export class ProjectionRunner {
       }
       await this.store.applyBatch(this.projectors, { last: records[records.length - 1].position, events });
     } catch (e) {
-      await this.markFailed(e instanceof PoisonEventError ? e.position : records[0].position, e);
+      // A lost connection says nothing about the events: the batch is tried again, not marked failed.
+      if (!this.store.isTransient(e)) await this.markFailed(e instanceof PoisonEventError ? e.position : records[0].position, e);
       throw e;
     }
   }
@@ -139,13 +149,30 @@ export class ProjectionRunner {
     return applied;
   }
 
-  /** Catches up, then follows live appends; the subscription stops (and the state says why) on an event it cannot apply. */
-  async follow(store: EventStore, onReadRetry?: SubscribeOptions['onReadRetry']): Promise<Subscription> {
+  /**
+   * Catches up, then follows live appends; the subscription stops (and the state says why) on an
+   * event it cannot apply. A batch that failed on the read-model database's connection or server
+   * (PostgreSQL restarting) is applied again after a pause, like a failed read of the log.
+   */
+  async follow(store: EventStore, onRetry?: SubscribeOptions['onReadRetry']): Promise<Subscription> {
     let promoted = false;
     let handlerFailed = false;
-    const subscription = store.subscribeToAll({ after: await this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry }, async (batch) => {
+    let stopping = false;
+    const applyRetrying = async (batch: readonly RecordedEvent[]) => {
+      for (let failures = 1; ; failures++) {
+        try {
+          return await this.applyBatch(batch); // marks the read models failed itself, at the exact position
+        } catch (e) {
+          if (stopping || !this.store.isTransient(e)) throw e;
+          const delayMs = Math.min(SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS * 2 ** Math.min(failures - 1, 16));
+          onRetry?.(e, failures, delayMs);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+    };
+    const subscription = store.subscribeToAll({ after: await this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry: onRetry }, async (batch) => {
       try {
-        await this.applyBatch(batch); // marks the read models failed itself, at the exact position
+        await applyRetrying(batch);
       } catch (e) {
         handlerFailed = true;
         throw e;
@@ -164,6 +191,12 @@ export class ProjectionRunner {
       if (handlerFailed || !(e instanceof SubscriptionFailedError)) return;
       void this.markFailed(e.position, e.cause instanceof CorruptEventError ? e.cause : e).catch(() => undefined);
     });
-    return subscription;
+    return {
+      done: subscription.done,
+      stop: async () => {
+        stopping = true;
+        await subscription.stop();
+      },
+    };
   }
 }

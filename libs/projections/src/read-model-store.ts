@@ -52,6 +52,8 @@ export interface ReadModelStore {
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** The rows of a read query, fetched a bounded page at a time (for scans of whole tables). */
   iterate<T>(sql: string, params?: readonly unknown[]): AsyncIterable<T>;
+  /** A failure of the connection or the server, not of the batch: applying the same batch again may work. */
+  isTransient(error: unknown): boolean;
   close(): Promise<void>;
 }
 

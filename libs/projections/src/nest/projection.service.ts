@@ -41,7 +41,7 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
     this.subscription = await this.runner.follow(this.store, (error, attempt, delayMs) => {
       // First failure and then every tenth: an outage is visible without flooding the log.
       if (attempt === 1 || attempt % 10 === 0) {
-        this.logger.warn(`projections: reading the event log failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
+        this.logger.warn(`projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
       }
     });
     this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));

@@ -1,5 +1,5 @@
 import { ClientBase, CustomTypesConfig, Pool, PoolClient, types } from 'pg';
-import { MigrationReport, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS } from '../../../event-store/src';
+import { isTransientPostgresError, MigrationReport, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS } from '../../../event-store/src';
 import { Projector, tableName } from '../projector';
 import { eventsAfter, ITERATE_PAGE_ROWS, ProjectionBatch, ProjectionState, ReadModelStore } from '../read-model-store';
 import { exactInteger, positional, postgresDdl } from './pg-sql';
@@ -252,6 +252,10 @@ export class PostgresReadModelStore implements ReadModelStore {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       client.release(broken);
     }
+  }
+
+  isTransient(error: unknown): boolean {
+    return isTransientPostgresError(error);
   }
 
   async close(): Promise<void> {

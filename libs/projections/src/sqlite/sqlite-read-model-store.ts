@@ -122,6 +122,10 @@ export class SqliteReadModelStore implements ReadModelStore {
     yield* this.db.prepare(sql).iterate(...params) as Iterable<T>;
   }
 
+  isTransient(): boolean {
+    return false; // in-process: a failed batch fails the same way again (busy waits are SQLite's own busy_timeout)
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
