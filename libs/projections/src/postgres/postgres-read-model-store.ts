@@ -81,8 +81,27 @@ export class PostgresReadModelStore implements ReadModelStore {
     return new PostgresReadModelStore(pool, migration);
   }
 
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>, options: { ddl?: boolean } = {}): Promise<T> {
+  /**
+   * A pooled connection for a transaction or a scan. A connection lost while checked out emits
+   * 'error' besides failing the query in flight; unheard, that event would crash the process. A
+   * lost or unusable connection is discarded on release, never handed out again.
+   */
+  private async checkout(): Promise<{ client: PoolClient; release: (broken?: Error) => void }> {
     const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (e: Error) => (lost = e);
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken ?? lost);
+      },
+    };
+  }
+
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>, options: { ddl?: boolean } = {}): Promise<T> {
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -94,7 +113,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
       throw e;
     } finally {
-      client.release(broken); // a connection that cannot roll back is discarded, not reused
+      release(broken);
     }
   }
 
@@ -238,7 +257,7 @@ export class PostgresReadModelStore implements ReadModelStore {
 
   async *iterate<T>(sql: string, params: readonly unknown[] = []): AsyncIterable<T> {
     // A cursor in a read-only transaction: bounded memory whatever the table's size.
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN READ ONLY');
@@ -250,7 +269,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       }
     } finally {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      client.release(broken);
+      release(broken);
     }
   }
 
