@@ -79,19 +79,36 @@ export class ProjectionRunner {
     return checkpoints.length === 0 ? 0 : Math.min(...checkpoints);
   }
 
+  /**
+   * Applies a batch of the log. An event that cannot be decoded stops the read models exactly at
+   * it: the events before it in the batch are applied (and checkpointed), it is never skipped.
+   */
   async applyBatch(records: readonly RecordedEvent[]): Promise<void> {
     if (records.length === 0) return;
-    try {
-      const events: ProjectedEvent[] = [];
-      for (const r of records) {
-        const p = toProjected(r);
+    const events: ProjectedEvent[] = [];
+    let poison: PoisonEventError | undefined;
+    let applicable = records;
+    for (let i = 0; i < records.length; i++) {
+      try {
+        const p = toProjected(records[i]);
         if (p) events.push(p);
+      } catch (e) {
+        if (!(e instanceof PoisonEventError)) throw e;
+        poison = e;
+        applicable = records.slice(0, i);
+        break;
       }
-      await this.store.applyBatch(this.projectors, { last: records[records.length - 1].position, events });
+    }
+    try {
+      if (applicable.length > 0) await this.store.applyBatch(this.projectors, { last: applicable[applicable.length - 1].position, events });
     } catch (e) {
       // A lost connection says nothing about the events: the batch is tried again, not marked failed.
-      if (!this.store.isTransient(e)) await this.markFailed(e instanceof PoisonEventError ? e.position : records[0].position, e);
+      if (!this.store.isTransient(e)) await this.markFailed(records[0].position, e);
       throw e;
+    }
+    if (poison) {
+      await this.markFailed(poison.position, poison);
+      throw poison;
     }
   }
 

@@ -151,6 +151,20 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       expect((await store.states()).find((s) => s.name === 'history')).toMatchObject({ status: 'failed', error: expect.stringContaining('position 6') });
     });
 
+    it('a poison event stops the read models exactly at it: the events before it in the batch are applied, it and the rest are not', async () => {
+      const store = await stores.open();
+      const runner = await ProjectionRunner.create(store);
+      const records = recordedFrom(run(scenario()).events);
+      records[5] = { ...records[5], type: 'CreditTeleported' }; // position 6: a type this program does not know
+      await expect(runner.applyBatch(records)).rejects.toThrow(/position 6 \(CreditTeleported/);
+      expect(await runner.checkpoint()).toBe(5);
+      expect(await store.all(`SELECT COUNT(*) AS n FROM ${await store.activeTable('history', 'history')}`)).toEqual([{ n: 4 }]);
+      const states = await store.states();
+      expect(states.every((s) => s.status === 'failed' && s.error!.startsWith('stopped at position 6:'))).toBe(true);
+      await expect(runner.applyBatch(records.slice(5))).rejects.toThrow(/position 6/); // never skipped
+      expect(await runner.checkpoint()).toBe(5);
+    });
+
     it('builds a new version next to the live one and switches over when it caught up', async () => {
       const store = await stores.open();
       const records = recordedFrom(run(scenario()).events);
