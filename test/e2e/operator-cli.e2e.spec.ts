@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -8,7 +8,8 @@ import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src
 import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '../../libs/projections/src';
 import { readModelStoreFactory } from '../../libs/projections/src/testing/projection-fixtures';
 import { snapshotReadModels } from '../../libs/projections/src/testing/projector-suite';
-import { tempDataDir } from '../support/ledger-harness';
+import { ADMIN_KEY, consumption, PLAN, tempDataDir } from '../support/ledger-harness';
+import { exited, freePort, get, post, startServer } from '../support/server-process';
 
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
 
@@ -25,10 +26,11 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  const storeEnv = () => ({ ...process.env, LEDGER_DATA_DIR: dataDir, ...(kind === 'postgres' ? { LEDGER_STORE: 'postgres', DATABASE_URL: databaseUrl } : { LEDGER_STORE: 'sqlite' }) });
+
   function cli(...args: string[]) {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
-    const store = kind === 'postgres' ? { LEDGER_STORE: 'postgres', DATABASE_URL: databaseUrl } : { LEDGER_STORE: 'sqlite' };
-    return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, LEDGER_DATA_DIR: dataDir, ...store }, encoding: 'utf8' });
+    return spawnSync(process.execPath, [CLI, ...args], { env: storeEnv(), encoding: 'utf8' });
   }
 
   /** Changes read-model rows behind the projections' back (the same SQL on both stores). */
@@ -107,6 +109,33 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('project keeps the read models of a server started with LEDGER_PROJECTIONS=off up to date', async () => {
+    const env = { ...storeEnv(), LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', LEDGER_PROJECTIONS: 'off' };
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' };
+    const server = await startServer(env, port);
+    const projector = spawn(process.execPath, [CLI, 'project'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let projectorLog = '';
+    projector.stderr.on('data', (d: Buffer) => (projectorLog += d.toString()));
+    try {
+      expect((await post(base, headers, '/v1/accounts', { accountId: 'projected', name: 'Projected', plan: PLAN })).status).toBe(201);
+      const consumed = await post(base, headers, '/v1/accounts/projected/consumptions', consumption('p1', { userId: 'ana' }));
+      expect(consumed.status).toBe(201);
+      // The server projects nothing itself: only the separate process can bring the read models there.
+      const history = await get(base, headers, `/v1/accounts/projected/history?minPosition=${consumed.body.position}`);
+      expect({ status: history.status, log: projectorLog }).toMatchObject({ status: 200 });
+      expect(history.body.items.map((i: { consumptionId: string }) => i.consumptionId)).toEqual(['p1']);
+    } finally {
+      projector.kill('SIGTERM');
+      await exited(projector);
+      server.kill('SIGKILL');
+      await exited(server);
+    }
+    expect({ exitCode: projector.exitCode, signal: projector.signalCode, log: projectorLog }).toMatchObject({ exitCode: 0 });
+    expect(projectorLog).toMatch(/projecting from position \d+/);
+  }, 60_000);
 
   it('refuses unknown projections and bad arguments', () => {
     const r = cli('replay', '--projection', 'nope');

@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
+import { Subscription } from '../../../libs/event-store/src';
 import { loadConfig, openEventStore } from '../../../libs/ledger/src';
 import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
 
@@ -144,23 +145,31 @@ export function projectCommand(): Command {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
       const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-projector' });
-      const runner = await ProjectionRunner.create(readModels);
-      await runner.catchUp(store);
-      const subscription = await runner.follow(store);
-      process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
-      const stop = async () => {
-        await subscription.stop();
-        await readModels.close();
-        await store.close();
+      // Listening from the start: a stop during the catch-up or while the subscription starts is a clean stop too.
+      let stopRequested = false;
+      let subscription: Subscription | undefined;
+      const onSignal = () => {
+        stopRequested = true;
+        void subscription?.stop();
       };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
+        const runner = await ProjectionRunner.create(readModels);
+        await runner.catchUp(store, { shouldStop: () => stopRequested });
+        if (stopRequested) return;
+        subscription = await runner.follow(store);
+        if (stopRequested) await subscription.stop();
+        process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
         await subscription.done;
       } catch (e) {
         process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 1;
-        await stop();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await readModels.close();
+        await store.close();
       }
     });
 }
