@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
 import { Subscription } from '../../../libs/event-store/src';
 import { loadConfig, openEventStore } from '../../../libs/ledger/src';
-import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
+import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, SEED_APPENDS_IN_FLIGHT, seedHistory, verifyReadModels } from '../../../libs/projections/src';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
 
@@ -128,7 +128,9 @@ export function seedCommand(): Command {
       try {
         const bar = progress('seed', opts.events);
         const started = Date.now();
-        const result = await seedHistory(store, { ...opts, onProgress: (n) => bar.update(n) });
+        // Pipelined appends to one stream keep their order only in SQLite's single writer (see SeedOptions).
+        const appendsInFlight = config.store === 'sqlite' ? SEED_APPENDS_IN_FLIGHT : 1;
+        const result = await seedHistory(store, { ...opts, appendsInFlight, onProgress: (n) => bar.update(n) });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(`seeded ${result.events} events for ${result.accounts} accounts in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)\n`);
