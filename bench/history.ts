@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLedgerApp } from '../apps/ledger-api/src/app';
 import { SqliteEventStore } from '../libs/event-store/src';
-import { openReadModelDb, ProjectionRunner, seedHistory, HistoryQueries, UsageQueries, READ_MODEL_FILE_NAME, activeTable } from '../libs/projections/src';
+import { ProjectionRunner, seedHistory, HistoryQueries, UsageQueries, READ_MODEL_FILE_NAME, SqliteReadModelStore } from '../libs/projections/src';
 import { fmt, nowMs, percentile, seededRandom } from './stats';
 
 const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000_000);
@@ -19,12 +19,12 @@ interface QueryRow {
   readonly rows: number;
 }
 
-function time(label: string, runs: number, fn: (i: number) => number): QueryRow {
+async function time(label: string, runs: number, fn: (i: number) => Promise<number>): Promise<QueryRow> {
   const ms: number[] = [];
   let rows = 0;
   for (let i = 0; i < runs; i++) {
     const t = nowMs();
-    rows = fn(i);
+    rows = await fn(i);
     ms.push(nowMs() - t);
   }
   ms.sort((a, b) => a - b);
@@ -41,9 +41,10 @@ export async function historyBenchmark(): Promise<string[]> {
     const seeded = await seedHistory(store, { accounts: ACCOUNTS, events: EVENTS, seed: 42, months: 12, start: '2025-12-01T00:00:00Z' });
     const seedSeconds = (nowMs() - t) / 1000;
 
-    const db = openReadModelDb(dir);
-    const runner = new ProjectionRunner(db);
-    runner.reset();
+    const readModels = SqliteReadModelStore.open(dir);
+    const db = readModels.db;
+    const runner = await ProjectionRunner.create(readModels);
+    await runner.reset();
     t = nowMs();
     const applied = await runner.catchUp(store);
     const rebuildSeconds = (nowMs() - t) / 1000;
@@ -51,51 +52,54 @@ export async function historyBenchmark(): Promise<string[]> {
     const readModelBytes = statSync(join(dir, READ_MODEL_FILE_NAME)).size;
 
     // The largest account (seeding skews events towards the first accounts) and its busiest month.
-    const history = new HistoryQueries(db);
-    const usage = new UsageQueries(db);
+    const history = new HistoryQueries(readModels);
+    const usage = new UsageQueries(readModels);
     const account = 'seed_00000';
-    const table = activeTable(db, 'history', 'history');
+    const table = await readModels.activeTable('history', 'history');
     const accountRows = (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).get(account) as { n: number }).n;
     const month = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
     const users = (db.prepare(`SELECT DISTINCT user_id FROM ${table} WHERE account_id = ? AND user_id IS NOT NULL LIMIT 60`).all(account) as { user_id: string }[]).map((r) => r.user_id);
     const features = db.prepare(`SELECT DISTINCT feature, action FROM ${table} WHERE account_id = ? AND feature IS NOT NULL`).all(account) as { feature: string; action: string }[];
     const rnd = seededRandom(3);
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
-    const page = (f: Record<string, unknown>) => history.page({ accountId: account, includeRefunds: true, ...f }, 50).items.length;
-    const rows: QueryRow[] = [
-      time('history, no filter (first page of 50)', RUNS, () => page({})),
-      time('history, userId', RUNS, () => page({ userId: pick(users) })),
-      time('history, feature', RUNS, () => page({ feature: pick(features).feature })),
-      time('history, feature + action', RUNS, () => {
+    const page = async (f: Record<string, unknown>) => (await history.page({ accountId: account, includeRefunds: true, ...f }, 50)).items.length;
+    // Timed one after the other: queries of one measurement never overlap another's.
+    const queries: [string, number, () => Promise<number>][] = [
+      ['history, no filter (first page of 50)', RUNS, () => page({})],
+      ['history, userId', RUNS, () => page({ userId: pick(users) })],
+      ['history, feature', RUNS, () => page({ feature: pick(features).feature })],
+      ['history, feature + action', RUNS, () => {
         const f = pick(features);
         return page({ feature: f.feature, action: f.action });
-      }),
-      time('history, creditType', RUNS, () => page({ creditType: pick(['email', 'mobile', 'export', 'ai_research']) })),
-      time('history, refunds hidden', RUNS, () => page({ includeRefunds: false })),
-      time('history, one month', RUNS, () => page(month)),
-      time('history, month + userId', RUNS, () => page({ ...month, userId: pick(users) })),
-      time('history, month + feature + userId', RUNS, () => page({ ...month, feature: pick(features).feature, userId: pick(users) })),
-      time('history, walk 100 pages of 50 (keyset cursor, total)', Math.min(RUNS, 10), () => {
+      }],
+      ['history, creditType', RUNS, () => page({ creditType: pick(['email', 'mobile', 'export', 'ai_research']) })],
+      ['history, refunds hidden', RUNS, () => page({ includeRefunds: false })],
+      ['history, one month', RUNS, () => page(month)],
+      ['history, month + userId', RUNS, () => page({ ...month, userId: pick(users) })],
+      ['history, month + feature + userId', RUNS, () => page({ ...month, feature: pick(features).feature, userId: pick(users) })],
+      ['history, walk 100 pages of 50 (keyset cursor, total)', Math.min(RUNS, 10), async () => {
         let cursor;
         let n = 0;
         for (let i = 0; i < 100; i++) {
-          const p = history.page({ accountId: account, includeRefunds: true }, 50, cursor);
+          const p = await history.page({ accountId: account, includeRefunds: true }, 50, cursor);
           n = p.items.length;
           const last = p.items[p.items.length - 1];
           if (!last) break;
           cursor = { occurredAt: last.occurredAt, rowId: last.rowId };
         }
         return n;
-      }),
-      time('usage by-user, one month', RUNS, () => usage.byUser({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) }).items.length),
-      time('usage by-feature, one month', RUNS, () => usage.byFeature({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) }).items.length),
-      time('usage by-user, month with partial days', RUNS, () => usage.byUser({ accountId: account, from: Date.parse('2026-05-01T13:00:00Z'), to: Date.parse('2026-05-31T07:30:00Z') }).items.length),
-      time('series day × feature, one month, UTC', RUNS, () => usage.series({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to), bucket: 'day', groupBy: 'feature', timeZone: 'UTC' })!.series.length),
-      time('series day × user, one month, America/New_York', RUNS, () => usage.series({ accountId: account, from: Date.parse('2026-05-01T04:00:00Z'), to: Date.parse('2026-06-01T04:00:00Z'), bucket: 'day', groupBy: 'user', timeZone: 'America/New_York' })!.series.length),
-      time('series day × creditType, one month, Asia/Kolkata (+5:30)', RUNS, () => usage.series({ accountId: account, from: Date.parse('2026-04-30T18:30:00Z'), to: Date.parse('2026-05-31T18:30:00Z'), bucket: 'day', groupBy: 'creditType', timeZone: 'Asia/Kolkata' })!.series.length),
-      time('series week × action, 12 months', Math.min(RUNS, 10), () => usage.series({ accountId: account, from: Date.parse('2025-12-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z'), bucket: 'week', groupBy: 'action', timeZone: 'UTC' })!.series.length),
+      }],
+      ['usage by-user, one month', RUNS, async () => (await usage.byUser({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length],
+      ['usage by-feature, one month', RUNS, async () => (await usage.byFeature({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length],
+      ['usage by-user, month with partial days', RUNS, async () => (await usage.byUser({ accountId: account, from: Date.parse('2026-05-01T13:00:00Z'), to: Date.parse('2026-05-31T07:30:00Z') })).items.length],
+      ['series day × feature, one month, UTC', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to), bucket: 'day', groupBy: 'feature', timeZone: 'UTC' }))!.series.length],
+      ['series day × user, one month, America/New_York', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse('2026-05-01T04:00:00Z'), to: Date.parse('2026-06-01T04:00:00Z'), bucket: 'day', groupBy: 'user', timeZone: 'America/New_York' }))!.series.length],
+      ['series day × creditType, one month, Asia/Kolkata (+5:30)', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse('2026-04-30T18:30:00Z'), to: Date.parse('2026-05-31T18:30:00Z'), bucket: 'day', groupBy: 'creditType', timeZone: 'Asia/Kolkata' }))!.series.length],
+      ['series week × action, 12 months', Math.min(RUNS, 10), async () => (await usage.series({ accountId: account, from: Date.parse('2025-12-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z'), bucket: 'week', groupBy: 'action', timeZone: 'UTC' }))!.series.length],
     ];
-    db.close();
+    const rows: QueryRow[] = [];
+    for (const [label, runs, fn] of queries) rows.push(await time(label, runs, fn));
+    await readModels.close();
 
     // CSV: the largest account's whole history over HTTP, streamed; RSS sampled while it streams.
     const app = await createLedgerApp({ port: 0, dataDir: dir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'off' });

@@ -1,87 +1,146 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { SqliteEventStore } from '../../libs/event-store/src';
-import { openReadModelDb, ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '../../libs/projections/src';
-import { tempDataDir } from '../support/ledger-harness';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '../../libs/projections/src';
+import { readModelStoreFactory } from '../../libs/projections/src/testing/projection-fixtures';
+import { snapshotReadModels } from '../../libs/projections/src/testing/projector-suite';
+import { ADMIN_KEY, consumption, PLAN, tempDataDir } from '../support/ledger-harness';
+import { exited, freePort, get, post, startServer } from '../support/server-process';
 
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
 
-function cli(dataDir: string, ...args: string[]) {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
-  return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, LEDGER_DATA_DIR: dataDir }, encoding: 'utf8' });
-}
-
-describe('operator commands: seed, replay, verify', () => {
+describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, replay, verify', (kind) => {
   const dataDir = tempDataDir();
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  it('seeds a reproducible history, replays every read model from 0, and verify finds no difference', () => {
-    const seeded = cli(dataDir, 'seed', '--accounts', '12', '--events', '6000', '--seed', '7');
-    expect(seeded.status).toBe(0);
-    expect(seeded.stdout).toMatch(/seeded \d+ events for 12 accounts/);
-    const replay = cli(dataDir, 'replay');
-    expect(replay.status).toBe(0);
-    expect(replay.stderr).toMatch(/starting replay of history, usage_by_user/);
-    expect(replay.stdout).toMatch(/replayed \d+ events/);
-    const verify = cli(dataDir, 'verify');
-    expect(verify.stdout).toMatch(/^OK: \d+ events, 12 accounts checked: 0 difference\(s\)/m);
-    expect(verify.status).toBe(0);
-    expect(cli(dataDir, 'verify', '--account', 'seed_00003').status).toBe(0);
+  let databaseUrl = '';
+  const stores = readModelStoreFactory(kind);
+  beforeAll(async () => {
+    if (kind === 'postgres') databaseUrl = await createTestDatabase(undefined, 'operator_cli');
+  });
+  afterAll(async () => {
+    await stores.closeAll();
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('verify detects a tampered read-model row and exits 1', () => {
-    const db = new Database(join(dataDir, READ_MODEL_FILE_NAME));
-    const victim = db.prepare('SELECT account_id, day, user_id, credit_type, feature, action FROM usage_by_user_v1 LIMIT 1').get() as Record<string, string>;
-    db.prepare('UPDATE usage_by_user_v1 SET consumed = consumed + 1 WHERE account_id = @account_id AND day = @day AND user_id = @user_id AND credit_type = @credit_type AND feature = @feature AND action = @action').run(victim);
-    db.prepare("UPDATE history_v1 SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v1 WHERE kind = 'consumption')").run();
-    db.prepare("UPDATE balances_v1 SET remaining = remaining - 1 WHERE account_id = 'seed_00001' AND credit_type = 'email' AND cycle_id = '2026-11'").run();
-    db.close();
-    const verify = cli(dataDir, 'verify');
+  const storeEnv = () => ({ ...process.env, LEDGER_DATA_DIR: dataDir, ...(kind === 'postgres' ? { LEDGER_STORE: 'postgres', DATABASE_URL: databaseUrl } : { LEDGER_STORE: 'sqlite' }) });
+
+  function cli(...args: string[]) {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
+    return spawnSync(process.execPath, [CLI, ...args], { env: storeEnv(), encoding: 'utf8' });
+  }
+
+  /** Changes read-model rows behind the projections' back (the same SQL on both stores). */
+  async function tamper(statements: string[]): Promise<void> {
+    if (kind === 'sqlite') {
+      const db = new Database(join(dataDir, READ_MODEL_FILE_NAME));
+      for (const sql of statements) db.exec(sql);
+      db.close();
+      return;
+    }
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      for (const sql of statements) await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('seeds a reproducible history, replays every read model from 0, and verify finds no difference', () => {
+    const seeded = cli('seed', '--accounts', '12', '--events', '6000', '--seed', '7');
+    expect(seeded.status === 0 ? 'ok' : seeded.stderr).toBe('ok');
+    expect(seeded.stdout).toMatch(/seeded \d+ events for 12 accounts/);
+    const replay = cli('replay');
+    expect(replay.stderr).toMatch(/starting replay of history, usage_by_user/);
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/replayed \d+ events/);
+    const verify = cli('verify');
+    expect(verify.stdout).toMatch(/^OK: \d+ events, 12 accounts checked: 0 difference\(s\)/m);
+    expect(verify.status).toBe(0);
+    expect(cli('verify', '--account', 'seed_00003').status).toBe(0);
+    // The read models are where the store says: a file next to the SQLite log, else none at all.
+    expect(existsSync(join(dataDir, READ_MODEL_FILE_NAME))).toBe(kind === 'sqlite');
+  });
+
+  it('verify detects a tampered read-model row and exits 1', async () => {
+    await tamper([
+      `UPDATE usage_by_user_v1 SET consumed = consumed + 1 WHERE (account_id, day, user_id, credit_type, feature, action) =
+         (SELECT account_id, day, user_id, credit_type, feature, action FROM usage_by_user_v1 ORDER BY account_id, day, user_id, credit_type, feature, action LIMIT 1)`,
+      "UPDATE history_v1 SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v1 WHERE kind = 'consumption')",
+      "UPDATE balances_v1 SET remaining = remaining - 1 WHERE account_id = 'seed_00001' AND credit_type = 'email' AND cycle_id = '2026-11'",
+    ]);
+    const verify = cli('verify');
     expect(verify.status).toBe(1);
     expect(verify.stdout).toMatch(/DIFF usage_by_user /);
     expect(verify.stdout).toMatch(/DIFF history row \d+ credits/);
     expect(verify.stdout).toMatch(/DIFF balances seed_00001\|email\|2026-11 remaining/);
     expect(verify.stdout).toMatch(/DIFF balances \(fold\) seed_00001\|email\|2026-11 remaining/);
+    expect(cli('verify', '--account', 'seed_00001').status).toBe(1);
     // A replay repairs it.
-    expect(cli(dataDir, 'replay').status).toBe(0);
-    expect(cli(dataDir, 'verify').status).toBe(0);
+    expect(cli('replay').status).toBe(0);
+    expect(cli('verify').status).toBe(0);
   });
 
   it('an interrupted replay resumes from its committed checkpoint and ends equal to a full one', async () => {
     const dir = tempDataDir();
     const store = SqliteEventStore.open(dir);
     try {
-    await seedHistory(store, { accounts: 5, events: 8000, seed: 3, months: 3, start: '2026-01-01T00:00:00Z' });
-    const full = openReadModelDb(tempDataDir());
-    await new ProjectionRunner(full).catchUp(store);
+      await seedHistory(store, { accounts: 5, events: 8000, seed: 3, months: 3, start: '2026-01-01T00:00:00Z' });
+      const full = await ProjectionRunner.create(await stores.open());
+      await full.catchUp(store);
 
-    const db = openReadModelDb(dir);
-    const first = new ProjectionRunner(db);
-    first.reset();
-    let batches = 0;
-    await first.catchUp(store, { batchSize: 1000, shouldStop: () => batches++ >= 3 });
-    expect(first.checkpoint()).toBe(3000);
-    expect(db.prepare("SELECT DISTINCT status FROM projection_registry").all()).toEqual([{ status: 'rebuilding' }]);
-    const resumed = new ProjectionRunner(db);
-    await resumed.catchUp(store, { batchSize: 1000 });
-    expect(db.prepare("SELECT DISTINCT status FROM projection_registry").all()).toEqual([{ status: 'live' }]);
-    for (const table of ['history_v1', 'usage_by_user_v1', 'usage_by_feature_v1', 'usage_feature_users_v1', 'usage_hourly_v1', 'balances_v1', 'filter_catalog_v1']) {
-      const rows = (d: Database.Database) => JSON.stringify(d.prepare(`SELECT * FROM ${table}`).all().map((r) => JSON.stringify(r)).sort());
-      expect({ table, same: rows(db) === rows(full) }).toEqual({ table, same: true });
-    }
-    db.close();
-    full.close();
+      const readModels = await stores.open();
+      const first = await ProjectionRunner.create(readModels);
+      await first.reset();
+      let batches = 0;
+      await first.catchUp(store, { batchSize: 1000, shouldStop: () => batches++ >= 3 });
+      expect(await first.checkpoint()).toBe(3000);
+      expect(new Set((await readModels.states()).map((s) => s.status))).toEqual(new Set(['rebuilding']));
+      const resumed = await ProjectionRunner.create(await stores.reopen());
+      await resumed.catchUp(store, { batchSize: 1000 });
+      expect(new Set((await readModels.states()).map((s) => s.status))).toEqual(new Set(['live']));
+      expect(await snapshotReadModels(readModels)).toBe(await snapshotReadModels(full.store));
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
+  it('project keeps the read models of a server started with LEDGER_PROJECTIONS=off up to date', async () => {
+    const env = { ...storeEnv(), LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', LEDGER_PROJECTIONS: 'off' };
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' };
+    const server = await startServer(env, port);
+    const projector = spawn(process.execPath, [CLI, 'project'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let projectorLog = '';
+    projector.stderr.on('data', (d: Buffer) => (projectorLog += d.toString()));
+    try {
+      expect((await post(base, headers, '/v1/accounts', { accountId: 'projected', name: 'Projected', plan: PLAN })).status).toBe(201);
+      const consumed = await post(base, headers, '/v1/accounts/projected/consumptions', consumption('p1', { userId: 'ana' }));
+      expect(consumed.status).toBe(201);
+      // The server projects nothing itself: only the separate process can bring the read models there.
+      const history = await get(base, headers, `/v1/accounts/projected/history?minPosition=${consumed.body.position}`);
+      expect({ status: history.status, log: projectorLog }).toMatchObject({ status: 200 });
+      expect(history.body.items.map((i: { consumptionId: string }) => i.consumptionId)).toEqual(['p1']);
+    } finally {
+      projector.kill('SIGTERM');
+      await exited(projector);
+      server.kill('SIGKILL');
+      await exited(server);
+    }
+    expect({ exitCode: projector.exitCode, signal: projector.signalCode, log: projectorLog }).toMatchObject({ exitCode: 0 });
+    expect(projectorLog).toMatch(/projecting from position \d+/);
+  }, 60_000);
+
   it('refuses unknown projections and bad arguments', () => {
-    const r = cli(dataDir, 'replay', '--projection', 'nope');
+    const r = cli('replay', '--projection', 'nope');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/unknown projection nope/);
-    expect(cli(dataDir, 'seed', '--events', '-5').status).not.toBe(0);
+    expect(cli('seed', '--events', '-5').status).not.toBe(0);
   });
 });

@@ -1,8 +1,11 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
 import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore } from '../../libs/event-store/src';
 import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { READ_MODEL_FILE_NAME } from '../../libs/projections/src';
 import { ADMIN_KEY, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, startServer } from '../support/server-process';
 
@@ -33,9 +36,16 @@ describe('credit-ledger migrate', () => {
       const first = cli(['migrate'], env);
       expect(first.status).toBe(0);
       expect(first.stdout).toMatch(/applied event_store migration\(s\) 1, 2, 3; schema at version 3/);
+      expect(first.stdout).toMatch(/applied read_models migration\(s\) 1; schema at version 1/);
       const second = cli(['migrate'], env);
       expect(second.status).toBe(0);
-      expect(second.stdout).toMatch(/already at version 3; nothing to do/);
+      expect(second.stdout).toMatch(/event_store schema already at version 3; nothing to do/);
+      expect(second.stdout).toMatch(/read_models schema already at version 1; nothing to do/);
+      // Migrated by the command: a server that does not migrate starts, read models included.
+      const port = await freePort();
+      const server = await startServer({ ...process.env, ...env, LEDGER_MIGRATE_ON_START: 'false', LOG_LEVEL: 'silent' }, port);
+      server.kill('SIGKILL');
+      await exited(server);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
       await dropTestDatabase(url);
@@ -139,16 +149,31 @@ describe('store copy sqlite → postgres', () => {
     expect(bad.stderr).toMatch(/expected sqlite:<dir>, postgres:/);
   }, 60_000);
 
-  it('a server on the copied PostgreSQL log answers the same balances as on the SQLite original', async () => {
+  it('a server on the copied PostgreSQL log answers the same balances and history as on the SQLite original, from read models in PostgreSQL', async () => {
     const url = await newDatabase();
     expect(cli(['store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], {}).status).toBe(0);
+    const source = SqliteEventStore.open(sourceDir);
+    const head = await source.headPosition();
+    await source.close();
     const headers = { Authorization: `Bearer ${ADMIN_KEY}` };
-    const balancesOf = async (env: NodeJS.ProcessEnv) => {
+    const quarter = 'from=2025-12-01T00:00:00Z&to=2026-03-01T00:00:00Z';
+    const answersOf = async (env: NodeJS.ProcessEnv) => {
       const port = await freePort();
       const server = await startServer({ ...process.env, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', ...env }, port);
+      const base = `http://127.0.0.1:${port}`;
       try {
         const out: unknown[] = [];
-        for (const a of ['seed_00000', 'seed_00007', 'seed_00039']) out.push((await get(`http://127.0.0.1:${port}`, headers, `/v1/accounts/${a}/balances`)).body);
+        for (const a of ['seed_00000', 'seed_00007', 'seed_00039']) {
+          const read = async (path: string) => (await get(base, headers, `/v1/accounts/${a}/${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`)).body;
+          out.push((await get(base, headers, `/v1/accounts/${a}/balances`)).body); // folded from the log, no read model
+          // History (the copy keeps event ids, so whole items compare), a second keyset page, usage, series, filters.
+          const first = await read('history?limit=100');
+          out.push(first, first.nextCursor ? await read(`history?limit=100&cursor=${first.nextCursor}`) : null);
+          out.push(await read('history?limit=50&feature=people_search&action=email_reveal&includeRefunds=false'));
+          out.push(await read(`usage/by-user?${quarter}`), await read(`usage/by-feature?${quarter}`), await read('filters'));
+          out.push(await read(`usage/series?${quarter}&bucket=week&groupBy=creditType&timezone=America/New_York`));
+          out.push(await (await fetch(`${base}/v1/accounts/${a}/history.csv?minPosition=${head}`, { headers })).text());
+        }
         return out;
       } finally {
         server.kill('SIGKILL');
@@ -156,10 +181,24 @@ describe('store copy sqlite → postgres', () => {
       }
     };
     const readModelsDir = tempDataDir();
-    const onSqlite = await balancesOf({ LEDGER_STORE: 'sqlite', LEDGER_DATA_DIR: sourceDir });
-    const onPostgres = await balancesOf({ LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: readModelsDir });
+    const onSqlite = await answersOf({ LEDGER_STORE: 'sqlite', LEDGER_DATA_DIR: sourceDir });
+    const onPostgres = await answersOf({ LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: readModelsDir });
     expect(onPostgres).toEqual(onSqlite);
     expect(JSON.stringify(onSqlite)).toContain('allocated');
+    expect(JSON.stringify(onSqlite)).toContain('consumptionId');
+    // The PostgreSQL server kept its read models in PostgreSQL: no SQLite file, live tables in the database.
+    expect(existsSync(join(readModelsDir, READ_MODEL_FILE_NAME))).toBe(false);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).rows.map((r) => r.table_name);
+      expect(tables).toEqual(expect.arrayContaining(['projection_registry', 'history_v1', 'usage_by_user_v1', 'usage_by_feature_v1', 'usage_feature_users_v1', 'usage_hourly_v1', 'balances_v1', 'filter_catalog_v1']));
+      const registry = (await client.query<{ name: string; status: string; checkpoint: string }>('SELECT name, status, checkpoint FROM projection_registry')).rows;
+      expect(registry).toHaveLength(6);
+      expect(registry.every((r) => r.status === 'live' && Number(r.checkpoint) === head)).toBe(true);
+    } finally {
+      await client.end();
+    }
     rmSync(readModelsDir, { recursive: true, force: true });
   }, 120_000);
 });

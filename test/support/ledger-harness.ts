@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createLedgerApp } from '../../apps/ledger-api/src/app';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
 import { ApiKeyStore, Clock, LedgerConfig, Role } from '../../libs/ledger/src';
 
 export const ADMIN_KEY = 'test-superuser-key-0123456789abcdef';
@@ -28,9 +29,12 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
 }
 
-export function testConfig(dataDir: string): LedgerConfig {
-  return { port: 0, dataDir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'inline' };
+export function testConfig(dataDir: string, databaseUrl?: string): LedgerConfig {
+  const store = databaseUrl === undefined ? { store: 'sqlite' as const } : { store: 'postgres' as const, databaseUrl };
+  return { port: 0, dataDir, adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'inline', ...store };
 }
+
+export type HarnessStore = 'sqlite' | 'postgres';
 
 /** A real app on a temporary data dir, driven over HTTP with supertest. */
 export class LedgerHarness {
@@ -38,14 +42,17 @@ export class LedgerHarness {
     readonly app: INestApplication,
     readonly dataDir: string,
     readonly clock: ManualClock,
+    /** The fresh PostgreSQL database of this harness (store 'postgres'): event log and read models. */
+    readonly databaseUrl?: string,
   ) {}
 
-  static async start(options: { dataDir?: string; clock?: ManualClock } = {}): Promise<LedgerHarness> {
+  static async start(options: { dataDir?: string; clock?: ManualClock; store?: HarnessStore } = {}): Promise<LedgerHarness> {
     const dataDir = options.dataDir ?? tempDataDir();
     const clock = options.clock ?? new ManualClock();
-    const app = await createLedgerApp(testConfig(dataDir), { clock });
+    const databaseUrl = options.store === 'postgres' ? await createTestDatabase(undefined, 'harness') : undefined;
+    const app = await createLedgerApp(testConfig(dataDir, databaseUrl), { clock });
     await app.init();
-    return new LedgerHarness(app, dataDir, clock);
+    return new LedgerHarness(app, dataDir, clock, databaseUrl);
   }
 
   http() {
@@ -69,7 +76,9 @@ export class LedgerHarness {
 
   async stop(options: { keepData?: boolean } = {}): Promise<void> {
     await this.app.close();
-    if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    if (options.keepData) return;
+    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.databaseUrl) await dropTestDatabase(this.databaseUrl);
   }
 }
 

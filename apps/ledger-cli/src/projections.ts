@@ -1,8 +1,9 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
+import { Subscription } from '../../../libs/event-store/src';
 import { loadConfig, openEventStore } from '../../../libs/ledger/src';
-import { ALL_PROJECTORS, openReadModelDb, ProjectionRunner, seedHistory, verifyReadModels } from '../../../libs/projections/src';
+import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, SEED_APPENDS_IN_FLIGHT, seedHistory, verifyReadModels } from '../../../libs/projections/src';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
 
@@ -51,14 +52,14 @@ export function replayCommand(): Command {
       if (names && !ALL_PROJECTORS.some((p) => p.name === names[0])) throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir);
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli' });
       try {
-        const runner = new ProjectionRunner(db, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
-        const states = db.prepare('SELECT name, status FROM projection_registry').all() as { name: string; status: string }[];
-        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name)?.status === 'rebuilding');
-        if (!resuming) runner.reset(names);
+        const runner = await ProjectionRunner.create(readModels, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
+        const states = await readModels.states();
+        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name && s.version === p.version)?.status === 'rebuilding');
+        if (!resuming) await runner.reset(names);
         const head = await store.headPosition();
-        const from = runner.checkpoint();
+        const from = await runner.checkpoint();
         process.stderr.write(`${resuming ? 'resuming' : 'starting'} replay of ${runner.projectors.map((p) => p.name).join(', ')} from position ${from} to ${head}\n`);
         let interrupted = false;
         const onSigint = () => (interrupted = true);
@@ -70,13 +71,13 @@ export function replayCommand(): Command {
         process.off('SIGINT', onSigint);
         const seconds = (Date.now() - started) / 1000;
         if (interrupted) {
-          process.stderr.write(`interrupted at position ${runner.checkpoint()} (committed); run the same command to resume\n`);
+          process.stderr.write(`interrupted at position ${await runner.checkpoint()} (committed); run the same command to resume\n`);
           process.exitCode = 130;
           return;
         }
-        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${runner.checkpoint()}\n`);
+        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${await runner.checkpoint()}\n`);
       } finally {
-        db.close();
+        await readModels.close();
         await store.close();
       }
     });
@@ -92,9 +93,9 @@ export function verifyCommand(): Command {
     .action(async (opts: { account?: string }) => {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir, { readonly: true });
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli', readonly: true });
       try {
-        const report = await verifyReadModels(store, db, { accountId: opts.account });
+        const report = await verifyReadModels(store, readModels, { accountId: opts.account });
         for (const d of report.differences) {
           process.stdout.write(`DIFF ${d.readModel} ${d.key}: expected ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}\n`);
         }
@@ -106,7 +107,7 @@ export function verifyCommand(): Command {
           process.stdout.write(`OK: ${summary}\n`);
         }
       } finally {
-        db.close();
+        await readModels.close();
         await store.close();
       }
     });
@@ -127,7 +128,9 @@ export function seedCommand(): Command {
       try {
         const bar = progress('seed', opts.events);
         const started = Date.now();
-        const result = await seedHistory(store, { ...opts, onProgress: (n) => bar.update(n) });
+        // Pipelined appends to one stream keep their order only in SQLite's single writer (see SeedOptions).
+        const appendsInFlight = config.store === 'sqlite' ? SEED_APPENDS_IN_FLIGHT : 1;
+        const result = await seedHistory(store, { ...opts, appendsInFlight, onProgress: (n) => bar.update(n) });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(`seeded ${result.events} events for ${result.accounts} accounts in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)\n`);
@@ -143,24 +146,32 @@ export function projectCommand(): Command {
     .action(async () => {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const db = openReadModelDb(config.dataDir);
-      const runner = new ProjectionRunner(db);
-      await runner.catchUp(store);
-      const subscription = runner.follow(store);
-      process.stderr.write(`projecting from position ${runner.checkpoint()}; Ctrl-C to stop\n`);
-      const stop = async () => {
-        await subscription.stop();
-        db.close();
-        await store.close();
+      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-projector' });
+      // Listening from the start: a stop during the catch-up or while the subscription starts is a clean stop too.
+      let stopRequested = false;
+      let subscription: Subscription | undefined;
+      const onSignal = () => {
+        stopRequested = true;
+        void subscription?.stop();
       };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
+        const runner = await ProjectionRunner.create(readModels);
+        await runner.catchUp(store, { shouldStop: () => stopRequested });
+        if (stopRequested) return;
+        subscription = await runner.follow(store);
+        if (stopRequested) await subscription.stop();
+        process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
         await subscription.done;
       } catch (e) {
         process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 1;
-        await stop();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await readModels.close();
+        await store.close();
       }
     });
 }

@@ -5,12 +5,12 @@ import {
   copyLog,
   CopyProgress,
   EventStore,
-  PG_EVENT_STORE_MIGRATIONS,
   PostgresEventStore,
   SQLITE_FILE_NAME,
   SqliteEventStore,
 } from '../../../libs/event-store/src';
 import { describeStore, LedgerConfig, loadConfig, openEventStore, redactUrl } from '../../../libs/ledger/src';
+import { PostgresReadModelStore } from '../../../libs/projections/src/postgres/postgres-read-model-store';
 
 const PROGRESS_EVERY_MS = 2_000;
 
@@ -118,13 +118,18 @@ export function migrateCommand(): Command {
       switch (config.store) {
         case 'postgres': {
           const store = await PostgresEventStore.connect(config.databaseUrl as string, { migrate: true, applicationName: 'credit-ledger-migrate' });
-          const m = store.migration;
           await store.close();
-          process.stdout.write(
-            m && m.applied.length > 0
-              ? `${describeStore(config)}: applied event_store migration(s) ${m.applied.join(', ')}; schema at version ${m.currentVersion}\n`
-              : `${describeStore(config)}: event_store schema already at version ${PG_EVENT_STORE_MIGRATIONS.length}; nothing to do\n`,
-          );
+          // The read models live in the same database (their own migration component).
+          const readModels = await PostgresReadModelStore.connect(config.databaseUrl as string, { migrate: true, applicationName: 'credit-ledger-migrate' });
+          await readModels.close();
+          for (const m of [store.migration, readModels.migration]) {
+            if (!m) continue;
+            process.stdout.write(
+              m.applied.length > 0
+                ? `${describeStore(config)}: applied ${m.component} migration(s) ${m.applied.join(', ')}; schema at version ${m.currentVersion}\n`
+                : `${describeStore(config)}: ${m.component} schema already at version ${m.currentVersion}; nothing to do\n`,
+            );
+          }
           return;
         }
         case 'sqlite': {

@@ -1,5 +1,6 @@
 import { BalanceFigures } from '../../../domain/src';
 import { ProjectedEvent, Projector } from '../projector';
+import { bigint, insertRows, text } from '../postgres/pg-sql';
 
 export interface BalanceRow extends BalanceFigures {
   readonly accountId: string;
@@ -70,15 +71,30 @@ export const balancesProjector: Projector = {
     ) WITHOUT ROWID;`,
   tables: (t) => [t('balances')],
   prepare(db, t) {
-    const upsert = db.prepare(`INSERT INTO ${t('balances')} VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position)
-      ON CONFLICT DO UPDATE SET allocated = excluded.allocated, rolled_in = excluded.rolled_in, granted = excluded.granted, used = excluded.used, refunded = excluded.refunded,
-        expired = excluded.expired, remaining = excluded.remaining, position = excluded.position
-      WHERE excluded.position >= position`);
+    const upsert = db.prepare(`INSERT INTO ${t('balances')} AS cur VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position) ${KEEP_LATEST_FIGURES}`);
     return (batch) => {
-      // Only the last figures of each (account, type, cycle) in the batch matter.
-      const last = new Map<string, BalanceRow>();
-      for (const p of batch) for (const r of balanceRows(p)) last.set(`${r.accountId}\u0000${r.creditType}\u0000${r.cycleId}`, r);
-      for (const r of last.values()) upsert.run(r);
+      for (const r of latestBalanceRows(batch)) upsert.run(r);
     };
   },
+  applyPostgres: (client, t, batch) =>
+    insertRows(client, t('balances'), BALANCE_COLUMNS, latestBalanceRows(batch).map((r) => BALANCE_FIELDS.map((f) => r[f])), KEEP_LATEST_FIGURES),
 };
+
+/** A replayed or out-of-order row never overwrites figures from a later position. */
+const KEEP_LATEST_FIGURES = `ON CONFLICT (account_id, credit_type, cycle_id) DO UPDATE SET allocated = excluded.allocated, rolled_in = excluded.rolled_in,
+  granted = excluded.granted, used = excluded.used, refunded = excluded.refunded, expired = excluded.expired, remaining = excluded.remaining,
+  position = excluded.position
+  WHERE excluded.position >= cur.position`;
+
+const BALANCE_FIELDS = ['accountId', 'creditType', 'cycleId', 'allocated', 'rolledIn', 'granted', 'used', 'refunded', 'expired', 'remaining', 'position'] as const;
+const BALANCE_COLUMNS = [
+  ...['account_id', 'credit_type', 'cycle_id'].map(text),
+  ...['allocated', 'rolled_in', 'granted', 'used', 'refunded', 'expired', 'remaining', 'position'].map(bigint),
+];
+
+/** Only the last figures of each (account, type, cycle) in a batch matter: one write per key. */
+function latestBalanceRows(batch: readonly ProjectedEvent[]): BalanceRow[] {
+  const last = new Map<string, BalanceRow>();
+  for (const p of batch) for (const r of balanceRows(p)) last.set(`${r.accountId}\u0000${r.creditType}\u0000${r.cycleId}`, r);
+  return [...last.values()];
+}

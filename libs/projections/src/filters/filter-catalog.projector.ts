@@ -1,4 +1,5 @@
-import { Projector } from '../projector';
+import { ProjectedEvent, Projector } from '../projector';
+import { insertRows, text } from '../postgres/pg-sql';
 
 /** The features, actions, users and credit types that have usage in an account: the filter options. */
 export const filterCatalogProjector: Projector = {
@@ -16,21 +17,26 @@ export const filterCatalogProjector: Projector = {
   prepare(db, t) {
     const add = db.prepare(`INSERT OR IGNORE INTO ${t('filter_catalog')} VALUES (?, ?, ?, ?)`);
     return (batch) => {
-      const seen = new Set<string>();
-      const once = (accountId: string, kind: string, value: string, parent = '') => {
-        const k = `${accountId}\u0000${kind}\u0000${value}\u0000${parent}`;
-        if (seen.has(k)) return;
-        seen.add(k);
-        add.run(accountId, kind, value, parent);
-      };
-      for (const p of batch) {
-        if (p.event.type !== 'CreditConsumed') continue;
-        const d = p.event.data;
-        once(p.accountId, 'feature', d.feature);
-        once(p.accountId, 'action', d.action, d.feature);
-        once(p.accountId, 'user', d.userId);
-        once(p.accountId, 'creditType', d.creditType);
-      }
+      for (const entry of catalogEntries(batch)) add.run(...entry);
     };
   },
+  applyPostgres: (client, t, batch) =>
+    insertRows(client, t('filter_catalog'), ['account_id', 'kind', 'value', 'parent'].map(text), catalogEntries(batch), 'ON CONFLICT DO NOTHING'),
 };
+
+/** The catalog entries (account, kind, value, parent) a batch of events uses, each once. */
+function catalogEntries(batch: readonly ProjectedEvent[]): [string, string, string, string][] {
+  const entries = new Map<string, [string, string, string, string]>();
+  const once = (accountId: string, kind: string, value: string, parent = '') => {
+    entries.set(`${accountId}\u0000${kind}\u0000${value}\u0000${parent}`, [accountId, kind, value, parent]);
+  };
+  for (const p of batch) {
+    if (p.event.type !== 'CreditConsumed') continue;
+    const d = p.event.data;
+    once(p.accountId, 'feature', d.feature);
+    once(p.accountId, 'action', d.action, d.feature);
+    once(p.accountId, 'user', d.userId);
+    once(p.accountId, 'creditType', d.creditType);
+  }
+  return [...entries.values()];
+}

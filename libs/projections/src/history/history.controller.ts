@@ -87,7 +87,7 @@ export class HistoryController {
     csv.pipe(res);
     let clientGone = false;
     const gone = once(res, 'close').then(() => (clientGone = true));
-    for (const page of this.queries.all(filter)) {
+    for await (const page of this.queries.all(filter)) {
       for (const r of page) {
         const row = [r.occurredAt, r.feature ?? '', r.action ?? '', r.description ?? '', r.credits, r.dataRequested ?? '', r.userId ?? '', r.creditType ?? ''];
         // Backpressure: wait for the client before the next rows, so memory stays flat whatever the size.

@@ -1,6 +1,4 @@
-import Database from 'better-sqlite3';
-import { activeTable } from '../projection-runner';
-import { cachedStatement } from '../read-model-db';
+import { ReadModelStore } from '../read-model-store';
 
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_HISTORY_PAGE = 500;
@@ -108,12 +106,13 @@ function toItem(r: HistoryDbRow): HistoryItem {
 
 /**
  * History queries: newest first by business time, keyset pagination on (occurred_at, row_id) —
- * never OFFSET, so page 1,000 costs what page 1 costs. Statements are prepared once per filter shape.
+ * never OFFSET, so page 1,000 costs what page 1 costs. The same SQL runs on both stores (SQLite
+ * caches a prepared statement per filter shape; PostgreSQL compares text in the "C" collation).
  */
 export class HistoryQueries {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly store: ReadModelStore) {}
 
-  private statement(filter: HistoryFilter, withCursor: boolean): { stmt: Database.Statement; params: unknown[] } {
+  private async rows(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<HistoryItem[]> {
     const where = ['account_id = ?'];
     const params: unknown[] = [filter.accountId];
     if (filter.from !== undefined) (where.push('occurred_at >= ?'), params.push(filter.from));
@@ -123,28 +122,24 @@ export class HistoryQueries {
     if (filter.action !== undefined) (where.push('action = ?'), params.push(filter.action));
     if (filter.creditType !== undefined) (where.push('credit_type = ?'), params.push(filter.creditType));
     if (!filter.includeRefunds) where.push("kind != 'refund'");
-    if (withCursor) where.push('(occurred_at, row_id) < (?, ?)');
-    const table = activeTable(this.db, 'history', 'history');
+    if (cursor) (where.push('(occurred_at, row_id) < (?, ?)'), params.push(cursor.occurredAt, cursor.rowId));
+    const table = await this.store.activeTable('history', 'history');
     const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
-    return { stmt: cachedStatement(this.db, sql), params };
+    return (await this.store.all<HistoryDbRow>(sql, [...params, limit])).map(toItem);
   }
 
-  page(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): { items: HistoryItem[]; nextCursor: string | null } {
-    const { stmt, params } = this.statement(filter, cursor !== undefined);
-    if (cursor) params.push(cursor.occurredAt, cursor.rowId);
-    const rows = stmt.all(...params, limit + 1) as HistoryDbRow[];
-    const items = rows.slice(0, limit).map(toItem);
+  async page(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<{ items: HistoryItem[]; nextCursor: string | null }> {
+    const rows = await this.rows(filter, limit + 1, cursor);
+    const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, rowId: last.rowId }) : null };
   }
 
   /** Every matching row, newest first, one bounded page at a time (for CSV). */
-  *all(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): Generator<HistoryItem[]> {
+  async *all(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<HistoryItem[]> {
     let cursor: HistoryCursor | undefined;
     for (;;) {
-      const { stmt, params } = this.statement(filter, cursor !== undefined);
-      if (cursor) params.push(cursor.occurredAt, cursor.rowId);
-      const rows = (stmt.all(...params, pageRows) as HistoryDbRow[]).map(toItem);
+      const rows = await this.rows(filter, pageRows, cursor);
       if (rows.length === 0) return;
       yield rows;
       if (rows.length < pageRows) return;
@@ -154,11 +149,11 @@ export class HistoryQueries {
   }
 
   /** Raw movement rows in [from, to) for the exact edges of the aggregate queries. */
-  movements(accountId: string, from: string, to: string, userId?: string): HistoryItem[] {
-    const table = activeTable(this.db, 'history', 'history');
+  async movements(accountId: string, from: string, to: string, userId?: string): Promise<HistoryItem[]> {
+    const table = await this.store.activeTable('history', 'history');
     const sql = `SELECT * FROM ${table} WHERE account_id = ? AND occurred_at >= ? AND occurred_at < ? AND kind IN ('consumption', 'refund')${userId === undefined ? '' : ' AND user_id = ?'}`;
     const params: unknown[] = [accountId, from, to];
     if (userId !== undefined) params.push(userId);
-    return (cachedStatement(this.db, sql).all(...params) as HistoryDbRow[]).map(toItem);
+    return (await this.store.all<HistoryDbRow>(sql, params)).map(toItem);
   }
 }

@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Database from 'better-sqlite3';
 import { CorruptEventError, EventStore, Subscription } from '../../../event-store/src';
 import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
-import { PoisonEventError, ProjectionRunner, projectionStates, readModelsPosition } from '../projection-runner';
+import { PoisonEventError, ProjectionRunner } from '../projection-runner';
+import { ProjectionState, ReadModelStore } from '../read-model-store';
 
-export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
+export const READ_MODEL_STORE = Symbol('READ_MODEL_STORE');
 /** How long `?minPosition=` waits for the read models at most, and how often it looks. */
 export const MAX_MIN_POSITION_WAIT_MS = 5_000;
 const MIN_POSITION_POLL_MS = 10;
@@ -17,13 +17,13 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   private runner: ProjectionRunner | undefined;
 
   constructor(
-    @Inject(READ_MODEL_DB) readonly db: Database.Database,
+    @Inject(READ_MODEL_STORE) readonly readModels: ReadModelStore,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.runner = new ProjectionRunner(this.db);
+    this.runner = await ProjectionRunner.create(this.readModels);
     if (this.config.projections !== 'inline') return;
     try {
       await this.runner.catchUp(this.store);
@@ -38,10 +38,10 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
       // catches up from the same checkpoint and retries reads that may pass.
       this.logger.warn(`projections: catch-up interrupted (${e instanceof Error ? e.message : String(e)}); following from the checkpoint`);
     }
-    this.subscription = this.runner.follow(this.store, (error, attempt, delayMs) => {
+    this.subscription = await this.runner.follow(this.store, (error, attempt, delayMs) => {
       // First failure and then every tenth: an outage is visible without flooding the log.
       if (attempt === 1 || attempt % 10 === 0) {
-        this.logger.warn(`projections: reading the event log failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
+        this.logger.warn(`projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
       }
     });
     this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));
@@ -52,22 +52,22 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
     await this.subscription?.stop();
   }
 
-  onApplicationShutdown(): void {
-    this.db.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.readModels.close();
   }
 
-  position(): number {
-    return readModelsPosition(this.db);
+  position(): Promise<number> {
+    return this.readModels.position();
   }
 
-  states() {
-    return projectionStates(this.db);
+  states(): Promise<ProjectionState[]> {
+    return this.readModels.states();
   }
 
   /** Resolves true once every read model reached `position`, false after MAX_MIN_POSITION_WAIT_MS. */
   async waitFor(position: number): Promise<boolean> {
     const deadline = Date.now() + MAX_MIN_POSITION_WAIT_MS;
-    while (this.position() < position) {
+    while ((await this.position()) < position) {
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, MIN_POSITION_POLL_MS));
     }
@@ -75,6 +75,7 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async lag(): Promise<number> {
-    return Math.max(0, (await this.store.headPosition()) - this.position());
+    const [head, position] = await Promise.all([this.store.headPosition(), this.position()]);
+    return Math.max(0, head - position);
   }
 }

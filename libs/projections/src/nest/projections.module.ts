@@ -6,9 +6,9 @@ import { Gauge, Registry } from 'prom-client';
 import { LedgerConfig } from '../../../ledger/src';
 import { Public } from '../../../ledger/src/auth/access';
 import { GetHistoryHandler, HistoryController } from '../history/history.controller';
-import { openReadModelDb } from '../read-model-db';
+import { openReadModelStore } from '../open-read-model-store';
 import { GetFiltersHandler, GetUsageHandler, GetUsageSeriesHandler, UsageController } from '../usage/usage.controller';
-import { ProjectionService, READ_MODEL_DB } from './projection.service';
+import { ProjectionService, READ_MODEL_STORE } from './projection.service';
 import { HistoryQueries } from '../history/history.query';
 import { UsageQueries } from '../usage/usage.query';
 
@@ -22,8 +22,8 @@ export class ProjectionsHealthIndicator {
 
   async check() {
     const indicator = this.indicators.check('projections');
-    const failed = this.projections.states().filter((s) => s.status === 'failed');
-    const details = { position: this.projections.position(), lag: await this.projections.lag() };
+    const failed = (await this.projections.states()).filter((s) => s.status === 'failed');
+    const details = { position: await this.projections.position(), lag: await this.projections.lag() };
     return failed.length > 0 ? indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) }) : indicator.up(details);
   }
 }
@@ -48,9 +48,10 @@ export class MetricsController {
       help: 'Global position each read model has applied',
       labelNames: ['projection', 'version', 'status'],
       registers: [this.registry],
-      collect() {
+      async collect() {
+        const states = await projections.states();
         this.reset();
-        for (const s of projections.states()) this.set({ projection: s.name, version: String(s.version), status: s.status }, s.checkpoint);
+        for (const s of states) this.set({ projection: s.name, version: String(s.version), status: s.status }, s.checkpoint);
       },
     });
   }
@@ -71,11 +72,12 @@ export class ProjectionsModule {
       imports: [TerminusModule], // the buses come from LedgerModule's CqrsModule.forRoot() (global)
       controllers: [HistoryController, UsageController, MetricsController],
       providers: [
-        { provide: READ_MODEL_DB, useFactory: () => openReadModelDb(config.dataDir) },
+        // SQLite next to the embedded store, or the PostgreSQL database of the event store (LEDGER_STORE).
+        { provide: READ_MODEL_STORE, useFactory: () => openReadModelStore(config, { purpose: 'credit-ledger-read-models' }) },
         ProjectionService,
-        // One instance each: the query classes are stateless over the read-model connection.
-        { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.db), inject: [ProjectionService] },
-        { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.db), inject: [ProjectionService] },
+        // One instance each: the query classes are stateless over the read-model store.
+        { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.readModels), inject: [ProjectionService] },
+        { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.readModels), inject: [ProjectionService] },
         ProjectionsHealthIndicator,
         GetHistoryHandler,
         GetUsageHandler,

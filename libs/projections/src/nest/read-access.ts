@@ -18,8 +18,9 @@ export function scopedUserId(principal: Principal, requested: string | undefined
 export async function awaitPosition(projections: ProjectionService, minPosition: number | undefined): Promise<void> {
   if (minPosition === undefined) return;
   if (!(await projections.waitFor(minPosition))) {
-    throw new ApiError(503, 'READ_MODELS_BEHIND', `the read models are at position ${projections.position()}, not yet at ${minPosition}; retry shortly`, {
-      position: projections.position(),
+    const position = await projections.position();
+    throw new ApiError(503, 'READ_MODELS_BEHIND', `the read models are at position ${position}, not yet at ${minPosition}; retry shortly`, {
+      position,
       minPosition,
     });
   }

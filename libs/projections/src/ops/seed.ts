@@ -16,6 +16,13 @@ export interface SeedOptions {
   /** First day of the seeded history (UTC); the history runs `months` months from there. */
   readonly start: string;
   readonly onProgress?: (eventsWritten: number) => void;
+  /**
+   * Appends in flight at once (default SEED_APPENDS_IN_FLIGHT). They all go to the same stream, one
+   * after the other: more than 1 only for a store that commits appends in call order (SQLite's one
+   * writer thread). PostgreSQL's writer connections may commit two pending appends of a stream in
+   * either order, and the later one would then find the stream behind its expected revision.
+   */
+  readonly appendsInFlight?: number;
 }
 
 interface Action {
@@ -111,7 +118,7 @@ export async function seedHistory(store: EventStore, o: SeedOptions): Promise<{ 
         o.onProgress?.(written);
       });
       inFlight.add(p);
-      if (inFlight.size >= SEED_APPENDS_IN_FLIGHT) await Promise.race(inFlight);
+      if (inFlight.size >= (o.appendsInFlight ?? SEED_APPENDS_IN_FLIGHT)) await Promise.race(inFlight);
     };
     const apply = async (key: string, command: LedgerCommand) => {
       let events: readonly LedgerEvent[];

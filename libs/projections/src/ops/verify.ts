@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { AccountState, evolve, initialState, OpenAccountState } from '../../../domain/src';
 import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent } from '../../../event-store/src';
 import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
 import { balanceRows } from '../balances/balances.projector';
 import { historyRows } from '../history/history.projector';
-import { activeTable, projectionStates, toProjected } from '../projection-runner';
+import { toProjected } from '../projection-runner';
+import { ReadModelStore } from '../read-model-store';
 import { UsageDelta, usageDelta } from '../usage/usage-delta';
 
 export interface Difference {
@@ -33,7 +33,7 @@ type Sums = { consumed: number; refunded: number; count: number };
  */
 export async function verifyReadModels(
   store: Pick<EventStore, 'readAll' | 'readStream'>,
-  db: Database.Database,
+  readModels: ReadModelStore,
   options: { accountId?: string; onProgress?: (events: number) => void } = {},
 ): Promise<VerifyReport> {
   const differences: Difference[] = [];
@@ -42,7 +42,7 @@ export async function verifyReadModels(
     differenceCount++;
     if (differences.length < MAX_REPORTED_DIFFERENCES) differences.push({ readModel, key, expected, actual });
   };
-  const checkpoints = new Map(projectionStates(db).map((s) => [`${s.name}`, s.checkpoint]));
+  const checkpoints = new Map((await readModels.states()).map((s) => [`${s.name}`, s.checkpoint]));
   const upTo = (name: string) => checkpoints.get(name) ?? 0;
   const accountFilter = options.accountId === undefined ? '' : ' WHERE account_id = ?';
   const accountParams = options.accountId === undefined ? [] : [options.accountId];
@@ -112,7 +112,8 @@ export async function verifyReadModels(
     ['data_requested', 'dataRequested'], ['user_id', 'userId'], ['consumption_id', 'consumptionId'], ['refund_id', 'refundId'],
     ['grant_id', 'grantId'], ['cycle_id', 'cycleId'], ['already_purchased', 'alreadyPurchased'], ['event_id', 'eventId'],
   ];
-  for (const row of db.prepare(`SELECT * FROM ${activeTable(db, 'history', 'history')}${accountFilter}`).iterate(...accountParams) as Iterable<Record<string, unknown>>) {
+  const table = (name: string, base = name) => readModels.activeTable(name, base);
+  for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('history')}${accountFilter}`, accountParams)) {
     const key = row.row_id as number;
     const want = expectedHistory.get(key);
     if (!want) {
@@ -124,8 +125,8 @@ export async function verifyReadModels(
   }
   for (const [key, want] of expectedHistory) differ('history', `row ${key}`, want, undefined);
 
-  const compareSums = (readModel: string, table: string, keyColumns: string[], expected: Map<string, Sums & { users?: Set<string> }>) => {
-    for (const row of db.prepare(`SELECT * FROM ${table}${accountFilter}`).iterate(...accountParams) as Iterable<Record<string, unknown>>) {
+  const compareSums = async (readModel: string, keyColumns: string[], expected: Map<string, Sums & { users?: Set<string> }>) => {
+    for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table(readModel)}${accountFilter}`, accountParams)) {
       const key = keyColumns.map((c) => row[c]).join('|');
       const want = expected.get(key);
       expected.delete(key);
@@ -135,12 +136,12 @@ export async function verifyReadModels(
     }
     for (const [key, want] of expected) differ(readModel, key, want, undefined);
   };
-  compareSums('usage_by_user', activeTable(db, 'usage_by_user', 'usage_by_user'), ['account_id', 'day', 'user_id', 'credit_type', 'feature', 'action'], byUser);
-  compareSums('usage_by_feature', activeTable(db, 'usage_by_feature', 'usage_by_feature'), ['account_id', 'day', 'feature', 'action', 'credit_type'], byFeature);
-  compareSums('usage_hourly', activeTable(db, 'usage_hourly', 'usage_hourly'), ['account_id', 'hour', 'user_id', 'credit_type', 'feature', 'action'], hourly);
+  await compareSums('usage_by_user', ['account_id', 'day', 'user_id', 'credit_type', 'feature', 'action'], byUser);
+  await compareSums('usage_by_feature', ['account_id', 'day', 'feature', 'action', 'credit_type'], byFeature);
+  await compareSums('usage_hourly', ['account_id', 'hour', 'user_id', 'credit_type', 'feature', 'action'], hourly);
 
   const figures = ['allocated', 'rolledIn', 'granted', 'used', 'refunded', 'expired', 'remaining'] as const;
-  for (const row of db.prepare(`SELECT * FROM ${activeTable(db, 'balances', 'balances')}${accountFilter}`).iterate(...accountParams) as Iterable<Record<string, unknown>>) {
+  for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('balances')}${accountFilter}`, accountParams)) {
     const key = [row.account_id, row.credit_type, row.cycle_id].join('|');
     const want = balances.get(key);
     balances.delete(key);
@@ -153,18 +154,18 @@ export async function verifyReadModels(
 
   // The current cycle's balances in the read model must equal the domain's own fold.
   if (upTo('balances') >= lastPosition) {
-    const current = db.prepare(`SELECT * FROM ${activeTable(db, 'balances', 'balances')} WHERE account_id = ? AND cycle_id = ? AND credit_type = ?`);
+    const currentSql = `SELECT * FROM ${await table('balances')} WHERE account_id = ? AND cycle_id = ? AND credit_type = ?`;
     for (const [accountId, state] of folded) {
       if (state.status !== 'open') continue;
       const s = state as OpenAccountState;
       for (const [creditType, ct] of Object.entries(s.creditTypes)) {
-        const row = current.get(accountId, s.cycleId, creditType) as Record<string, unknown> | undefined;
+        const [row] = await readModels.all<Record<string, unknown>>(currentSql, [accountId, s.cycleId, creditType]);
         for (const f of figures) if (row?.[f === 'rolledIn' ? 'rolled_in' : f] !== ct.figures[f]) differ('balances (fold)', `${accountId}|${creditType}|${s.cycleId} ${f}`, ct.figures[f], row?.[f]);
       }
     }
   }
 
-  for (const row of db.prepare(`SELECT * FROM ${activeTable(db, 'filter_catalog', 'filter_catalog')}${accountFilter}`).iterate(...accountParams) as Iterable<Record<string, unknown>>) {
+  for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('filter_catalog')}${accountFilter}`, accountParams)) {
     const key = [row.account_id, row.kind, row.value, row.parent].join('|');
     if (!catalog.delete(key)) differ('filter_catalog', key, undefined, row);
   }

@@ -1,14 +1,16 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerCommand, LedgerEvent } from '../../../domain/src';
 import { run } from '../../../domain/src/testing/fixtures';
 import { RecordedEvent } from '../../../event-store/src';
+import { createTestDatabase, dropTestDatabase } from '../../../event-store/src/postgres/test-databases';
 import { encodeEvents } from '../../../ledger/src/infrastructure/event-codec';
 import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
 import { ProjectionRunner } from '../projection-runner';
-import { openReadModelDb } from '../read-model-db';
+import { PostgresReadModelStore } from '../postgres/postgres-read-model-store';
+import { ReadModelStore } from '../read-model-store';
+import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 
 /** Stored events as the log would hand them over, from domain events of one account. */
 export function recordedFrom(events: readonly LedgerEvent[], accountId = 'acme', firstPosition = 1): RecordedEvent[] {
@@ -19,11 +21,51 @@ export function recordedFrom(events: readonly LedgerEvent[], accountId = 'acme',
   });
 }
 
-/** Given these commands (run through the real deciders), when projected: a runner on a real SQLite file. */
-export function givenProjected(commands: LedgerCommand[]): { db: Database.Database; runner: ProjectionRunner; records: RecordedEvent[] } {
-  const db = openReadModelDb(mkdtempSync(join(tmpdir(), 'ledger-rm-')));
-  const runner = new ProjectionRunner(db);
+/** Opens empty read-model stores of one kind for tests, and cleans them all up. */
+export interface ReadModelStoreFactory {
+  readonly kind: 'sqlite' | 'postgres';
+  /** A fresh, empty store (a new SQLite file, or a new PostgreSQL database). */
+  open(): Promise<ReadModelStore>;
+  /** A second connection to the last store opened (another process's view of the same database). */
+  reopen(): Promise<ReadModelStore>;
+  closeAll(): Promise<void>;
+}
+
+export function readModelStoreFactory(kind: 'sqlite' | 'postgres'): ReadModelStoreFactory {
+  const opened: ReadModelStore[] = [];
+  const databases: string[] = [];
+  let last: string | undefined;
+  const connect = async (where: string) => {
+    const store = kind === 'sqlite' ? SqliteReadModelStore.open(where) : await PostgresReadModelStore.connect(where);
+    opened.push(store);
+    return store;
+  };
+  return {
+    kind,
+    async open() {
+      last = kind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'ledger-rm-')) : await createTestDatabase(undefined, 'readmodels');
+      if (kind === 'postgres') databases.push(last);
+      return connect(last);
+    },
+    reopen() {
+      if (last === undefined) throw new Error('open a store first');
+      return connect(last);
+    },
+    async closeAll() {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      for (const url of databases.splice(0)) await dropTestDatabase(url);
+    },
+  };
+}
+
+/** Given these commands (run through the real deciders), when projected: a runner on a fresh store. */
+export async function givenProjected(
+  stores: ReadModelStoreFactory,
+  commands: LedgerCommand[],
+): Promise<{ store: ReadModelStore; runner: ProjectionRunner; records: RecordedEvent[] }> {
+  const store = await stores.open();
+  const runner = await ProjectionRunner.create(store);
   const records = recordedFrom(run(commands).events);
-  runner.applyBatch(records);
-  return { db, runner, records };
+  await runner.applyBatch(records);
+  return { store, runner, records };
 }

@@ -32,7 +32,7 @@ export class GetFiltersQuery {
 export class GetUsageHandler implements IQueryHandler<GetUsageQuery> {
   constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetUsageQuery) {
-    const body = q.kind === 'byUser' ? this.usage.byUser(q.range) : this.usage.byFeature(q.range);
+    const body = q.kind === 'byUser' ? await this.usage.byUser(q.range) : await this.usage.byFeature(q.range);
     return { accountId: q.range.accountId, from: new Date(q.range.from).toISOString(), to: new Date(q.range.to).toISOString(), creditType: q.range.creditType ?? null, ...body };
   }
 }
@@ -42,7 +42,7 @@ export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery>
   constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetUsageSeriesQuery) {
     const r = q.range;
-    const series = this.usage.series(r);
+    const series = await this.usage.series(r);
     if (!series) throw validationFailed([{ field: 'bucket', reason: `more than ${MAX_SERIES_BUCKETS} buckets between from and to; use a larger bucket or a shorter range` }]);
     return { accountId: r.accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), bucket: r.bucket, groupBy: r.groupBy, timezone: r.timeZone, ...series };
   }
@@ -52,7 +52,7 @@ export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery>
 export class GetFiltersHandler implements IQueryHandler<GetFiltersQuery> {
   constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetFiltersQuery) {
-    return { accountId: q.accountId, ...this.usage.filters(q.accountId, q.userId) };
+    return { accountId: q.accountId, ...(await this.usage.filters(q.accountId, q.userId)) };
   }
 }
 

@@ -1,6 +1,4 @@
-import Database from 'better-sqlite3';
-import { activeTable } from '../projection-runner';
-import { cachedStatement } from '../read-model-db';
+import { ReadModelStore } from '../read-model-store';
 import { UsageDelta } from './usage-delta';
 import { HistoryQueries } from '../history/history.query';
 import { Bucket, bucketBoundaries, bucketIndex, localDate } from './time-buckets';
@@ -28,6 +26,8 @@ export interface Totals {
   count: number;
 }
 
+type FeatureSums = { feature: string; action: string; consumed: number; refunded: number; count: number };
+
 /** One movement at the edges of a range: a usage delta with its exact instant. */
 type Movement = Omit<UsageDelta, 'accountId' | 'day' | 'hour'> & { readonly at: number };
 
@@ -48,18 +48,18 @@ function add(t: Totals, consumed: number, refunded: number, count: number): void
 export class UsageQueries {
   private readonly history: HistoryQueries;
 
-  constructor(private readonly db: Database.Database) {
-    this.history = new HistoryQueries(db);
+  constructor(private readonly store: ReadModelStore) {
+    this.history = new HistoryQueries(store);
   }
 
-  private edges(r: UsageRange): { fullFrom: number; fullTo: number; movements: Movement[] } {
+  private async edges(r: UsageRange): Promise<{ fullFrom: number; fullTo: number; movements: Movement[] }> {
     const fullFrom = Math.ceil(r.from / DAY_MS) * DAY_MS;
     const fullTo = Math.floor(r.to / DAY_MS) * DAY_MS;
     const spans: [number, number][] = fullFrom < fullTo ? [[r.from, fullFrom], [fullTo, r.to]] : [[r.from, r.to]];
     const movements: Movement[] = [];
     for (const [a, b] of spans) {
       if (a >= b) continue;
-      for (const m of this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
+      for (const m of await this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
         if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
         movements.push({
           userId: m.userId ?? '',
@@ -76,18 +76,20 @@ export class UsageQueries {
     return { fullFrom: fullFrom < fullTo ? fullFrom : 0, fullTo: fullFrom < fullTo ? fullTo : 0, movements };
   }
 
-  byUser(r: UsageRange) {
-    const { fullFrom, fullTo, movements } = this.edges(r);
+  async byUser(r: UsageRange) {
+    const { fullFrom, fullTo, movements } = await this.edges(r);
     const perUser = new Map<string, Totals>();
     const bucket = (userId: string) => perUser.get(userId) ?? perUser.set(userId, zero()).get(userId)!;
     if (fullFrom < fullTo) {
-      const table = activeTable(this.db, 'usage_by_user', 'usage_by_user');
+      const table = await this.store.activeTable('usage_by_user', 'usage_by_user');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
       if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
       if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
-      const rows = cachedStatement(this.db, `SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`)
-        .all(...params) as { user_id: string; consumed: number; refunded: number; count: number }[];
+      const rows = await this.store.all<{ user_id: string; consumed: number; refunded: number; count: number }>(
+        `SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`,
+        params,
+      );
       for (const row of rows) add(bucket(row.user_id), row.consumed, row.refunded, row.count);
     }
     for (const m of movements) add(bucket(m.userId), m.consumed, m.refunded, m.count);
@@ -97,8 +99,8 @@ export class UsageQueries {
     return { items, totals };
   }
 
-  byFeature(r: UsageRange) {
-    const { fullFrom, fullTo, movements } = this.edges(r);
+  async byFeature(r: UsageRange) {
+    const { fullFrom, fullTo, movements } = await this.edges(r);
     const perFeature = new Map<string, Totals & { feature: string; action: string; users: Set<string> }>();
     const bucket = (feature: string, action: string) => {
       const k = `${feature}\u0000${action}`;
@@ -108,26 +110,29 @@ export class UsageQueries {
     };
     if (fullFrom < fullTo) {
       // Members: their own rows of the per-user model; everyone else: the per-feature model and its user sets.
-      const byUserTable = activeTable(this.db, 'usage_by_user', 'usage_by_user');
-      const featureTable = activeTable(this.db, 'usage_by_feature', 'usage_by_feature');
-      const usersTable = activeTable(this.db, 'usage_by_feature', 'usage_feature_users');
+      const byUserTable = await this.store.activeTable('usage_by_user', 'usage_by_user');
+      const featureTable = await this.store.activeTable('usage_by_feature', 'usage_by_feature');
+      const usersTable = await this.store.activeTable('usage_by_feature', 'usage_feature_users');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
       if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
       if (r.userId !== undefined) {
-        const rows = cachedStatement(this.db, `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`)
-          .all(...params, r.userId) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
+        const rows = await this.store.all<FeatureSums>(
+          `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`,
+          [...params, r.userId],
+        );
         for (const row of rows) {
           const b = bucket(row.feature, row.action);
           add(b, row.consumed, row.refunded, row.count);
           b.users.add(r.userId);
         }
       } else {
-        const rows = cachedStatement(this.db, `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${featureTable} WHERE ${where.join(' AND ')} GROUP BY feature, action`)
-          .all(...params) as { feature: string; action: string; consumed: number; refunded: number; count: number }[];
+        const rows = await this.store.all<FeatureSums>(
+          `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${featureTable} WHERE ${where.join(' AND ')} GROUP BY feature, action`,
+          params,
+        );
         for (const row of rows) add(bucket(row.feature, row.action), row.consumed, row.refunded, row.count);
-        const users = cachedStatement(this.db, `SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`)
-          .all(...params) as { feature: string; action: string; user_id: string }[];
+        const users = await this.store.all<{ feature: string; action: string; user_id: string }>(`SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`, params);
         for (const u of users) bucket(u.feature, u.action).users.add(u.user_id);
       }
     }
@@ -149,7 +154,7 @@ export class UsageQueries {
    * Whole hours come from the hourly model; an hour cut by a bucket boundary (zones with :30/:45
    * offsets) or by from/to is taken from the history rows, so every point is exact.
    */
-  series(r: UsageRange & { bucket: Bucket; groupBy: SeriesGroup; timeZone: string }) {
+  async series(r: UsageRange & { bucket: Bucket; groupBy: SeriesGroup; timeZone: string }) {
     const boundaries = bucketBoundaries(r.from, r.to, r.bucket, r.timeZone, MAX_SERIES_BUCKETS);
     if (!boundaries) return null;
     const n = boundaries.length - 1;
@@ -160,13 +165,15 @@ export class UsageQueries {
     const keyOf = (m: { userId: string; creditType: string; feature: string; action: string }) =>
       r.groupBy === 'user' ? m.userId : r.groupBy === 'creditType' ? m.creditType : r.groupBy === 'feature' ? m.feature : m.action;
 
-    const table = activeTable(this.db, 'usage_hourly', 'usage_hourly');
+    const table = await this.store.activeTable('usage_hourly', 'usage_hourly');
     const where = ['account_id = ?', 'hour >= ?', 'hour < ?'];
     const params: unknown[] = [r.accountId, Math.floor(r.from / HOUR_MS), Math.ceil(r.to / HOUR_MS)];
     if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
     if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
-    const rows = cachedStatement(this.db, `SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`)
-      .all(...params) as { hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }[];
+    const rows = await this.store.all<{ hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }>(
+      `SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`,
+      params,
+    );
     for (const row of rows) {
       if (splitHours.has(row.hour)) continue;
       const start = row.hour * HOUR_MS;
@@ -178,7 +185,7 @@ export class UsageQueries {
       const a = Math.max(hour * HOUR_MS, r.from);
       const b = Math.min((hour + 1) * HOUR_MS, r.to);
       if (a >= b) continue;
-      for (const m of this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
+      for (const m of await this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
         if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
         const i = bucketIndex(boundaries, Date.parse(m.occurredAt));
         const key = keyOf({ userId: m.userId ?? '', creditType: m.creditType ?? '', feature: m.feature ?? '', action: m.action ?? '' });
@@ -194,14 +201,13 @@ export class UsageQueries {
     return { buckets, series, totals };
   }
 
-  filters(accountId: string, userId?: string) {
+  async filters(accountId: string, userId?: string) {
     if (userId !== undefined) {
-      const table = activeTable(this.db, 'usage_by_user', 'usage_by_user');
-      const rows = cachedStatement(this.db, `SELECT DISTINCT feature, action, credit_type FROM ${table} WHERE account_id = ? AND user_id = ? AND count > 0`).all(accountId, userId) as {
-        feature: string;
-        action: string;
-        credit_type: string;
-      }[];
+      const table = await this.store.activeTable('usage_by_user', 'usage_by_user');
+      const rows = await this.store.all<{ feature: string; action: string; credit_type: string }>(
+        `SELECT DISTINCT feature, action, credit_type FROM ${table} WHERE account_id = ? AND user_id = ? AND count > 0`,
+        [accountId, userId],
+      );
       return catalog(
         rows.flatMap((r) => [
           { kind: 'feature', value: r.feature, parent: '' },
@@ -210,8 +216,8 @@ export class UsageQueries {
         ]).concat(rows.length ? [{ kind: 'user', value: userId, parent: '' }] : []),
       );
     }
-    const table = activeTable(this.db, 'filter_catalog', 'filter_catalog');
-    return catalog(cachedStatement(this.db, `SELECT kind, value, parent FROM ${table} WHERE account_id = ?`).all(accountId) as { kind: string; value: string; parent: string }[]);
+    const table = await this.store.activeTable('filter_catalog', 'filter_catalog');
+    return catalog(await this.store.all<{ kind: string; value: string; parent: string }>(`SELECT kind, value, parent FROM ${table} WHERE account_id = ?`, [accountId]));
   }
 }
 
