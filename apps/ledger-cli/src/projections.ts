@@ -128,8 +128,9 @@ export function seedCommand(): Command {
       try {
         const bar = progress('seed', opts.events);
         const started = Date.now();
-        // Pipelined appends to one stream keep their order only in SQLite's single writer (see SeedOptions).
-        const appendsInFlight = config.store === 'sqlite' ? SEED_APPENDS_IN_FLIGHT : 1;
+        // Pipelined appends to one stream: SQLite and PostgreSQL commit them in call order; EventStoreDB's
+        // concurrent gRPC calls promise no order (see SeedOptions).
+        const appendsInFlight = config.store === 'eventstoredb' ? 1 : SEED_APPENDS_IN_FLIGHT;
         const result = await seedHistory(store, { ...opts, appendsInFlight, onProgress: (n) => bar.update(n) });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;

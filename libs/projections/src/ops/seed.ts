@@ -18,9 +18,10 @@ export interface SeedOptions {
   readonly onProgress?: (eventsWritten: number) => void;
   /**
    * Appends in flight at once (default SEED_APPENDS_IN_FLIGHT). They all go to the same stream, one
-   * after the other: more than 1 only for a store that commits appends in call order (SQLite's one
-   * writer thread). PostgreSQL's writer connections may commit two pending appends of a stream in
-   * either order, and the later one would then find the stream behind its expected revision.
+   * after the other: more than 1 only for a store that commits pending appends of a stream in call
+   * order (SQLite's writer thread; PostgreSQL's writers hold back a stream the other has in
+   * flight). EventStoreDB's concurrent calls promise no order: the later one could find the stream
+   * behind its expected revision.
    */
   readonly appendsInFlight?: number;
 }
