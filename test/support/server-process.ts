@@ -28,7 +28,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts the built server as its own process and waits until it answers /health (any status). */
 export async function startServer(env: NodeJS.ProcessEnv, port: number, options: { healthy?: boolean } = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...env, PORT: String(port) }, stdio: ['ignore', process.env.SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

@@ -159,11 +159,13 @@ export function projectCommand(): Command {
       process.once('SIGTERM', onSignal);
       try {
         const runner = await ProjectionRunner.create(readModels);
+        // Said before the catch-up, so an operator (or a test) sees it started whenever it is stopped.
+        process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
         await runner.catchUp(store, { shouldStop: () => stopRequested });
         if (stopRequested) return;
         subscription = await runner.follow(store);
         if (stopRequested) await subscription.stop();
-        process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
+        else process.stderr.write(`caught up at position ${await runner.checkpoint()}; following the log\n`);
         await subscription.done;
       } catch (e) {
         process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -10,8 +10,12 @@ import {
 
 /** First wait after a read of the log failed for a reason that may pass (connection lost, server restarting). */
 export const SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS = 100;
-/** Waits double up to this; the subscription keeps trying while the store is unreachable (the store's own health check reports the outage). */
-export const SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS = 5_000;
+/**
+ * Waits double up to this; the subscription keeps trying while the store is unreachable (the
+ * store's own health check reports the outage). Short, so the read models resume within about a
+ * second of the database coming back: one failed connection attempt a second costs nothing.
+ */
+export const SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS = 1_000;
 
 export interface LiveSignal {
   /** Resolves when events after `position` may exist, or after the fallback poll interval. */

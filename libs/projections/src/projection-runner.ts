@@ -1,6 +1,7 @@
 import {
   CorruptEventError,
   EventStore,
+  isTransientPostgresError,
   RecordedEvent,
   SubscribeOptions,
   Subscription,
@@ -175,31 +176,40 @@ export class ProjectionRunner {
     let promoted = false;
     let handlerFailed = false;
     let stopping = false;
-    const applyRetrying = async (batch: readonly RecordedEvent[]) => {
+    /** Runs `work` again after a pause while it fails for a reason that may pass (a database away). */
+    const retryingTransient = async (work: () => Promise<void>, isTransient: (e: unknown) => boolean): Promise<void> => {
       for (let failures = 1; ; failures++) {
         try {
-          return await this.applyBatch(batch); // marks the read models failed itself, at the exact position
+          return await work();
         } catch (e) {
-          if (stopping || !this.store.isTransient(e)) throw e;
+          if (stopping || !isTransient(e)) throw e;
           const delayMs = Math.min(SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS * 2 ** Math.min(failures - 1, 16));
           onRetry?.(e, failures, delayMs);
           await new Promise((resolve) => setTimeout(resolve, delayMs));
         }
       }
     };
+    // applyBatch marks the read models failed itself, at the exact position, on a poison event.
+    const applyRetrying = (batch: readonly RecordedEvent[]) => retryingTransient(() => this.applyBatch(batch), (e) => this.store.isTransient(e));
+    // The batch is applied; the log's head (the event store) or the registry may be away: ask again.
+    const promoteRetrying = (last: number) =>
+      retryingTransient(
+        async () => {
+          const head = await store.headPosition();
+          if (last >= head) {
+            await this.promoteCaughtUp(head);
+            promoted = true;
+          }
+        },
+        (e) => this.store.isTransient(e) || isTransientPostgresError(e),
+      );
     const subscription = store.subscribeToAll({ after: await this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry: onRetry }, async (batch) => {
       try {
         await applyRetrying(batch);
+        if (!promoted) await promoteRetrying(batch[batch.length - 1].position);
       } catch (e) {
         handlerFailed = true;
         throw e;
-      }
-      if (!promoted) {
-        const head = await store.headPosition();
-        if (batch[batch.length - 1].position >= head) {
-          await this.promoteCaughtUp(head);
-          promoted = true;
-        }
       }
     });
     // A row the store could not read, or a read that failed for good, never reached the handler:

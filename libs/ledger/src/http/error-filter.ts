@@ -3,7 +3,7 @@ import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '../../../domain/src';
 import { ConcurrencyRetriesExhaustedError } from '../infrastructure/command-executor';
 import { UnknownEventTypeError, UnsupportedSchemaVersionError } from '../infrastructure/event-codec';
-import { CorruptEventError } from '../../../event-store/src';
+import { CorruptEventError, isTransientPostgresError } from '../../../event-store/src';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
@@ -34,6 +34,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return [status, { error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }];
     }
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
+    // The database is unreachable or restarting: nothing was acknowledged, the same request (same
+    // client id) may be sent again — an append that did commit answers its first outcome.
+    if (isTransientPostgresError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.
     if (e instanceof CorruptEventError || e instanceof UnknownEventTypeError || e instanceof UnsupportedSchemaVersionError) {

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CorruptEventError, EventStore, Subscription } from '../../../event-store/src';
+import { CorruptEventError, EventStore, Subscription, SubscriptionFailedError } from '../../../event-store/src';
 import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
 import { PoisonEventError, ProjectionRunner } from '../projection-runner';
 import { ProjectionState, ReadModelStore } from '../read-model-store';
@@ -8,6 +8,9 @@ export const READ_MODEL_STORE = Symbol('READ_MODEL_STORE');
 /** How long `?minPosition=` waits for the read models at most, and how often it looks. */
 export const MAX_MIN_POSITION_WAIT_MS = 5_000;
 const MIN_POSITION_POLL_MS = 10;
+/** Pause before following the log again after the subscription failed (doubling, capped). */
+export const FOLLOW_RESTART_INITIAL_DELAY_MS = 1_000;
+export const FOLLOW_RESTART_MAX_DELAY_MS = 30_000;
 
 /** Runs the projections in this process (LEDGER_PROJECTIONS=inline) and answers questions about their progress. */
 @Injectable()
@@ -15,6 +18,10 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger('Projections');
   private subscription: Subscription | undefined;
   private runner: ProjectionRunner | undefined;
+  private following: Promise<void> | undefined;
+  private followFailure: string | undefined;
+  private wakeFollower: (() => void) | undefined;
+  private stopping = false;
 
   constructor(
     @Inject(READ_MODEL_STORE) readonly readModels: ReadModelStore,
@@ -38,18 +45,61 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
       // catches up from the same checkpoint and retries reads that may pass.
       this.logger.warn(`projections: catch-up interrupted (${e instanceof Error ? e.message : String(e)}); following from the checkpoint`);
     }
-    this.subscription = await this.runner.follow(this.store, (error, attempt, delayMs) => {
-      // First failure and then every tenth: an outage is visible without flooding the log.
-      if (attempt === 1 || attempt % 10 === 0) {
-        this.logger.warn(`projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${attempt}, next in ${delayMs} ms`);
+    this.following = this.followUntilStopped(this.runner);
+  }
+
+  /**
+   * Follows the log; a subscription that ends on an error other than a poison event (which the
+   * runner records in the registry, where /health reads it) is started again from the checkpoint
+   * after a pause, and /health reports it down meanwhile — even when the failure could not be
+   * written to the read models' database.
+   */
+  private async followUntilStopped(runner: ProjectionRunner): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        this.subscription = await runner.follow(this.store, (error, retry, delayMs) => {
+          // First failure and then every tenth: an outage is visible without flooding the log.
+          if (retry === 1 || retry % 10 === 0) {
+            this.logger.warn(`projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${retry}, next in ${delayMs} ms`);
+          }
+        });
+        if (this.stopping) await this.subscription.stop();
+        this.followFailure = undefined;
+        await this.subscription.done;
+        return;
+      } catch (e) {
+        if (this.stopping) return;
+        const message = e instanceof Error ? e.message : String(e);
+        this.followFailure = message;
+        const cause = e instanceof SubscriptionFailedError ? e.cause : e;
+        if (cause instanceof CorruptEventError || cause instanceof PoisonEventError) {
+          this.logger.error(`projections stopped: ${message}`); // never skipped: an operator acts
+          return;
+        }
+        const delayMs = Math.min(FOLLOW_RESTART_MAX_DELAY_MS, FOLLOW_RESTART_INITIAL_DELAY_MS * 2 ** Math.min(attempt - 1, 16));
+        this.logger.error(`projections stopped: ${message}; following again from the checkpoint in ${delayMs} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.wakeFollower = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
-    });
-    this.subscription.done.catch((e: unknown) => this.logger.error(`projections stopped: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  /** Why the projections are not following the log right now (undefined while they are). */
+  followingFailure(): string | undefined {
+    return this.followFailure;
   }
 
   /** Before the store closes (onApplicationShutdown), so that a normal stop never looks like a failure. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wakeFollower?.();
     await this.subscription?.stop();
+    await this.following;
   }
 
   async onApplicationShutdown(): Promise<void> {

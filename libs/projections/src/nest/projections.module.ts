@@ -22,9 +22,16 @@ export class ProjectionsHealthIndicator {
 
   async check() {
     const indicator = this.indicators.check('projections');
-    const failed = (await this.projections.states()).filter((s) => s.status === 'failed');
-    const details = { position: await this.projections.position(), lag: await this.projections.lag() };
-    return failed.length > 0 ? indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) }) : indicator.up(details);
+    try {
+      const failed = (await this.projections.states()).filter((s) => s.status === 'failed');
+      const details = { position: await this.projections.position(), lag: await this.projections.lag() };
+      if (failed.length > 0) return indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) });
+      const notFollowing = this.projections.followingFailure();
+      return notFollowing === undefined ? indicator.up(details) : indicator.down({ ...details, errors: [`not following the log: ${notFollowing}`] });
+    } catch (e) {
+      // The read models' database (or the log, for the lag) cannot be asked: down, not a 500.
+      return indicator.down({ message: e instanceof Error ? e.message : String(e) });
+    }
   }
 }
 
@@ -40,7 +47,10 @@ export class MetricsController {
       help: 'Events in the global log not yet applied to the read models (head position - lowest checkpoint)',
       registers: [this.registry],
       async collect() {
-        this.set(await projections.lag());
+        // Unknown while a database cannot be asked: no sample rather than a stale one or a failed scrape.
+        const lag = await projections.lag().catch(() => undefined);
+        if (lag === undefined) this.reset();
+        else this.set(lag);
       },
     });
     new Gauge({
@@ -49,7 +59,7 @@ export class MetricsController {
       labelNames: ['projection', 'version', 'status'],
       registers: [this.registry],
       async collect() {
-        const states = await projections.states();
+        const states = await projections.states().catch(() => []);
         this.reset();
         for (const s of states) this.set({ projection: s.name, version: String(s.version), status: s.status }, s.checkpoint);
       },
