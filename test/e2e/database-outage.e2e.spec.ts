@@ -31,7 +31,7 @@ describe('PostgreSQL outage under a running server', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const headers = { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' };
-    server = await startServer({ ...process.env, LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: process.env.OUTAGE_LOG_LEVEL ?? 'silent' }, port);
+    server = await startServer({ ...process.env, LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' }, port);
     expect((await post(base, headers, '/v1/accounts', { accountId: 'outage', name: 'Outage', plan: { creditTypes: { email: { allocation: 100 } } } })).status).toBe(201);
     expect((await post(base, headers, '/v1/accounts/outage/consumptions', consumption('before'))).status).toBe(201);
 

@@ -7,6 +7,7 @@ import {
   SubscriptionFailedError,
   clampPageSize,
 } from './event-store.port';
+import { backoffMs, pause } from './retry';
 
 /** First wait after a read of the log failed for a reason that may pass (connection lost, server restarting). */
 export const SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS = 100;
@@ -54,8 +55,8 @@ export function catchUpSubscription(
         if (stopping) return;
         if (!(e instanceof CorruptEventError) && live.isTransient?.(e)) {
           // Same checkpoint again after a pause: nothing is skipped or handed over twice.
-          const delayMs = Math.min(SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS * 2 ** Math.min(failures, 16));
           failures++;
+          const delayMs = backoffMs(failures, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS, SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS);
           options.onReadRetry?.(e, failures, delayMs);
           await pause(delayMs, stopped);
           continue;
@@ -95,13 +96,3 @@ export function catchUpSubscription(
   };
 }
 
-/** Waits `ms`, or less if the subscription is stopped meanwhile. */
-export function pause(ms: number, stopped: Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void stopped.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

@@ -2,7 +2,7 @@ import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent, Subscription } from '../
 import { accountIdOfStream } from '../../ledger/src';
 import { MessagingLogger, MessagingProducer, OutgoingMessage, SILENT_LOGGER } from './messaging.port';
 import { RelayCheckpoints } from './relay-checkpoints';
-import { backoffMs, sleep } from './retry';
+import { backoffMs, sleep } from '../../event-store/src/retry';
 import { EVENT_HEADERS } from './topics';
 
 /** Events read from the store and produced in one send (one checkpoint save per batch). */

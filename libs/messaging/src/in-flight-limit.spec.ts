@@ -1,5 +1,5 @@
 import { InFlightLimit } from './in-flight-limit';
-import { backoffMs } from './retry';
+import { backoffMs } from '../../event-store/src/retry';
 
 describe('in-flight limit (the ingestor backpressure bound)', () => {
   it('never grants more than the limit and serves waiters first come, first served', async () => {

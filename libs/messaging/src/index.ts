@@ -7,5 +7,4 @@ export * from './event-relay';
 export * from './relay-checkpoints';
 export * from './kafka-config';
 export * from './in-flight-limit';
-export * from './retry';
 export * from './consumption-fast-path';

@@ -19,7 +19,7 @@ import {
   PartitionBatch,
   SILENT_LOGGER,
 } from './messaging.port';
-import { backoffMs, sleep } from './retry';
+import { backoffMs, sleep } from '../../event-store/src/retry';
 import { DEAD_LETTER_HEADERS, RESULT_HEADERS, USAGE_CORRELATION_HEADER } from './topics';
 import { DeadLetterCode, parseUsageMessage, UsageCommand } from './usage-message';
 

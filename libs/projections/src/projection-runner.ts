@@ -1,4 +1,5 @@
 import {
+  backoffMs,
   CorruptEventError,
   EventStore,
   isTransientPostgresError,
@@ -8,6 +9,7 @@ import {
   SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS,
   SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS,
   SubscriptionFailedError,
+  sleep,
 } from '../../event-store/src';
 import { decodeEvent } from '../../ledger/src/infrastructure/event-codec';
 import { accountIdOfStream } from '../../ledger/src/infrastructure/stream-names';
@@ -176,6 +178,7 @@ export class ProjectionRunner {
     let promoted = false;
     let handlerFailed = false;
     let stopping = false;
+    const wakers = new Set<() => void>(); // a stop ends a pause at once
     /** Runs `work` again after a pause while it fails for a reason that may pass (a database away). */
     const retryingTransient = async (work: () => Promise<void>, isTransient: (e: unknown) => boolean): Promise<void> => {
       for (let failures = 1; ; failures++) {
@@ -183,9 +186,9 @@ export class ProjectionRunner {
           return await work();
         } catch (e) {
           if (stopping || !isTransient(e)) throw e;
-          const delayMs = Math.min(SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS * 2 ** Math.min(failures - 1, 16));
+          const delayMs = backoffMs(failures, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS, SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS);
           onRetry?.(e, failures, delayMs);
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          await sleep(delayMs, wakers);
         }
       }
     };
@@ -222,6 +225,7 @@ export class ProjectionRunner {
       done: subscription.done,
       stop: async () => {
         stopping = true;
+        for (const wake of wakers) wake();
         await subscription.stop();
       },
     };

@@ -32,7 +32,7 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
-import { pause } from '../catch-up-subscription';
+import { pause } from '../retry';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
 import { AllFeed, FeedEndedError, PositionedEvent } from './eventstoredb-feed';
 import { mapAppendError, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';

@@ -68,7 +68,7 @@ export class ThrowawayPostgresCluster {
           '',
         ].join('\n'),
       );
-      run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', String(CLUSTER_START_TIMEOUT_SECONDS), 'start']);
+      run('pg_ctl', pgCtlStartArgs(dir));
       const version = execFileSync(join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).trim();
       const cluster = new ThrowawayPostgresCluster(dir, port, binDir, version, Date.now() - started, runAs);
       log(`${version} on 127.0.0.1:${port} (${dir}), started in ${cluster.startMs} ms`);
@@ -92,7 +92,7 @@ export class ThrowawayPostgresCluster {
 
   /** Starts a stopped server again on the same port and data. */
   restart(): void {
-    const r = this.pgCtl(['-D', join(this.dir, 'data'), '-l', join(this.dir, 'server.log'), '-w', '-t', String(CLUSTER_START_TIMEOUT_SECONDS), 'start']);
+    const r = this.pgCtl(pgCtlStartArgs(this.dir));
     if (r.status !== 0) throw new Error(`pg_ctl start failed (${r.status}): ${r.output}`);
   }
 
@@ -107,6 +107,11 @@ export class ThrowawayPostgresCluster {
     const r = this.runAs ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir }) : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
     return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
   }
+}
+
+/** `pg_ctl` arguments that start the cluster under `dir` (data in `dir/data`, log in `dir/server.log`) and wait for it. */
+function pgCtlStartArgs(dir: string): string[] {
+  return ['-D', join(dir, 'data'), '-l', join(dir, 'server.log'), '-w', '-t', String(CLUSTER_START_TIMEOUT_SECONDS), 'start'];
 }
 
 /** PG_BIN_DIR, else the newest /usr/lib/postgresql/<major>/bin (Debian), else the PATH's pg_ctl. */

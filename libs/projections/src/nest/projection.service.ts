@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CorruptEventError, EventStore, Subscription, SubscriptionFailedError } from '../../../event-store/src';
+import { backoffMs, CorruptEventError, EventStore, sleep, Subscription, SubscriptionFailedError } from '../../../event-store/src';
 import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
 import { PoisonEventError, ProjectionRunner } from '../projection-runner';
 import { ProjectionState, ReadModelStore } from '../read-model-store';
@@ -20,7 +20,8 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   private runner: ProjectionRunner | undefined;
   private following: Promise<void> | undefined;
   private followFailure: string | undefined;
-  private wakeFollower: (() => void) | undefined;
+  /** A shutdown ends the pause before following again at once. */
+  private readonly wakers = new Set<() => void>();
   private stopping = false;
 
   constructor(
@@ -76,15 +77,9 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
           this.logger.error(`projections stopped: ${message}`); // never skipped: an operator acts
           return;
         }
-        const delayMs = Math.min(FOLLOW_RESTART_MAX_DELAY_MS, FOLLOW_RESTART_INITIAL_DELAY_MS * 2 ** Math.min(attempt - 1, 16));
+        const delayMs = backoffMs(attempt, FOLLOW_RESTART_INITIAL_DELAY_MS, FOLLOW_RESTART_MAX_DELAY_MS);
         this.logger.error(`projections stopped: ${message}; following again from the checkpoint in ${delayMs} ms`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delayMs);
-          this.wakeFollower = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await sleep(delayMs, this.wakers);
       }
     }
   }
@@ -97,7 +92,7 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   /** Before the store closes (onApplicationShutdown), so that a normal stop never looks like a failure. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.wakeFollower?.();
+    for (const wake of this.wakers) wake();
     await this.subscription?.stop();
     await this.following;
   }
