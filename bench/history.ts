@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLedgerApp } from '../apps/ledger-api/src/app';
-import { SqliteEventStore } from '../libs/event-store/src';
-import { ProjectionRunner, seedHistory, HistoryQueries, UsageQueries, READ_MODEL_FILE_NAME, SqliteReadModelStore } from '../libs/projections/src';
+import { SqliteEventStore } from '@credit-ledger/event-store';
+import { ProjectionRunner, seedHistory, HistoryQueries, UsageQueries, READ_MODEL_FILE_NAME, SqliteReadModelStore } from '@credit-ledger/projections';
 import { fmt, nowMs, percentile, seededRandom } from './stats';
 
 const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000_000);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { KafkaJsMessaging, OutgoingMessage, usageMessageValue } from '../libs/messaging/src';
+import { KafkaJsMessaging, OutgoingMessage, usageMessageValue } from '@credit-ledger/messaging';
 import { benchConsumption, seededRandom } from './stats';
 
 /**

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EventStore } from '../libs/event-store/src';
-import { ConsumeCreditsBatchCommand, EVENT_STORE, LedgerConfig, LedgerModule, OpenAccountCommand } from '../libs/ledger/src';
+import { EventStore } from '@credit-ledger/event-store';
+import { ConsumeCreditsBatchCommand, EVENT_STORE, LedgerConfig, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import {
   deadLetterTopicOf,
   DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY,
@@ -17,8 +17,8 @@ import {
   resultsTopicOf,
   SqliteRelayCheckpoints,
   UsageIngestor,
-} from '../libs/messaging/src';
-import { KAFKA_VERSION, KafkaBroker } from '../libs/messaging/src/testing/kafka-broker';
+} from '@credit-ledger/messaging';
+import { KAFKA_VERSION, KafkaBroker } from '@credit-ledger/messaging/testing';
 import { UsageProducerJob, UsageProducerResult } from './kafka-usage-producer';
 import { benchConsumption, fmt, Measured, nowMs, percentile, seededRandom, summarize } from './stats';
 

@@ -16,9 +16,9 @@ import {
   LedgerModule,
   OpenAccountCommand,
   Clock,
-} from '../libs/ledger/src';
-import { SqliteEventStore } from '../libs/event-store/src';
-import { decide, initialState, evolve, LedgerEvent } from '../libs/domain/src';
+} from '@credit-ledger/ledger';
+import { SqliteEventStore } from '@credit-ledger/event-store';
+import { decide, evolve, initialState, internalCaller, LedgerEvent } from '@credit-ledger/domain';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
 import { historyBenchmark } from './history';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
@@ -36,7 +36,7 @@ const BATCH_CLIENTS = 4;
 const ADMIN_KEY = 'bench-superuser-key-0123456789';
 const BILLING_ACCOUNTS = Number(process.env.BENCH_BILLING_ACCOUNTS ?? 100_000);
 const BILLING_CONCURRENCY = Number(process.env.BENCH_BILLING_CONCURRENCY ?? 256);
-const CTX = { principal: { kind: 'superuser' as const }, actor: 'bench', correlationId: 'bench' };
+const CTX = internalCaller('bench', 'bench');
 const PLAN = {
   creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
   cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },

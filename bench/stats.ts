@@ -31,7 +31,7 @@ export function nowMs(): number {
 }
 
 /** Deterministic PRNG, the one `credit-ledger seed` uses, so that runs are comparable. */
-export { prng as seededRandom } from '../libs/projections/src/ops/seed';
+export { prng as seededRandom } from '@credit-ledger/projections';
 
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool, PoolConfig } from 'pg';
-import { decide, evolve, initialState, LedgerEvent } from '../libs/domain/src';
-import { EventStore, EventToAppend, NO_STREAM, PG_WRITER_CONNECTIONS, PostgresEventStore, SqliteEventStore, ThrowawayPostgresCluster } from '../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../libs/event-store/src/postgres/test-databases';
-import { encodeEvents } from '../libs/ledger/src';
+import { decide, evolve, initialState, LedgerEvent } from '@credit-ledger/domain';
+import { EventStore, EventToAppend, NO_STREAM, PG_WRITER_CONNECTIONS, PostgresEventStore, SqliteEventStore, ThrowawayPostgresCluster } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { encodeEvents } from '@credit-ledger/ledger';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 

@@ -1,4 +1,4 @@
-import { ApiKeyStore } from '../../libs/ledger/src';
+import { ApiKeyStore } from '@credit-ledger/ledger';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
 describe('access control (API keys, roles, account scope)', () => {

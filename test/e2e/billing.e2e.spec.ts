@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { CyclesJob, CyclesScheduler, DueIndex, EVENT_STORE, loadConfig } from '../../libs/ledger/src';
-import { EventStore } from '../../libs/event-store/src';
+import { CyclesJob, CyclesScheduler, DueIndex, EVENT_STORE, loadConfig } from '@credit-ledger/ledger';
+import { EventStore } from '@credit-ledger/event-store';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
 const DAY = 86_400_000;

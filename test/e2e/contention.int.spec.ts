@@ -2,16 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DomainError } from '../../libs/domain/src';
-import { EventStore, PostgresEventStore, SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
-import { AccountRepository } from '../../libs/ledger/src/infrastructure/account-repository';
-import { SystemClock } from '../../libs/ledger/src/infrastructure/clock';
-import { CommandExecutor, ConcurrencyRetriesExhaustedError } from '../../libs/ledger/src/infrastructure/command-executor';
-import { accountStream } from '../../libs/ledger/src/infrastructure/stream-names';
-import { ConsumeCreditsCommand, OpenAccountCommand } from '../../libs/ledger/src';
-import { ConsumeCreditsHandler } from '../../libs/ledger/src/use-cases/consume-credits/consume-credits.handler';
-import { OpenAccountHandler } from '../../libs/ledger/src/use-cases/open-account/open-account.handler';
+import { DomainError } from '@credit-ledger/domain';
+import { EventStore, PostgresEventStore, SqliteEventStore } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { AccountRepository, accountStream, CommandExecutor, ConcurrencyRetriesExhaustedError, ConsumeCreditsCommand, ConsumeCreditsHandler, OpenAccountCommand, OpenAccountHandler, SystemClock } from '@credit-ledger/ledger';
 
 /**
  * 32 writers on ONE account's stream, each with its own store connection and its own command

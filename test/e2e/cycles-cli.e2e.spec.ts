@@ -3,8 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../libs/event-store/src';
-import { LedgerModule, OpenAccountCommand } from '../../libs/ledger/src';
+import { SqliteEventStore } from '@credit-ledger/event-store';
+import { LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { ManualClock, tempDataDir, testConfig } from '../support/ledger-harness';
 
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { READ_MODEL_FILE_NAME } from '../../libs/projections/src';
+import { READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
 /**

@@ -3,11 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
-import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '../../libs/projections/src';
-import { readModelStoreFactory } from '../../libs/projections/src/testing/projection-fixtures';
-import { snapshotReadModels } from '../../libs/projections/src/testing/projector-suite';
+import { SqliteEventStore } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '@credit-ledger/projections';
+import { readModelStoreFactory, snapshotReadModels } from '@credit-ledger/projections/testing';
 import { ADMIN_KEY, consumption, PLAN, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
 

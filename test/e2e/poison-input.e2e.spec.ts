@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { Client } from 'pg';
-import { EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
-import { accountStream } from '../../libs/ledger/src';
+import { EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { accountStream } from '@credit-ledger/ledger';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
 

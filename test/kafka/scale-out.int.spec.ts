@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { EVENT_HEADERS, MessagingAdmin, MessagingProducer, OutgoingMessage, usageMessageValue } from '../../libs/messaging/src';
+import { EVENT_HEADERS, MessagingAdmin, MessagingProducer, OutgoingMessage, usageMessageValue } from '@credit-ledger/messaging';
 import { kafkaBrokers } from '../support/kafka-broker';
 import {
   createTestTopics,

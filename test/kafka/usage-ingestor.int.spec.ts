@@ -7,7 +7,7 @@ import {
   RESULT_HEADERS,
   UsageIngestor,
   usageMessageValue,
-} from '../../libs/messaging/src';
+} from '@credit-ledger/messaging';
 import { consumption, tempDataDir } from '../support/ledger-harness';
 import {
   createTestTopics,

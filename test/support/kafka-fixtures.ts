@@ -2,9 +2,9 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
-import { Plan } from '../../libs/domain/src';
-import { EventStore, RecordedEvent } from '../../libs/event-store/src';
-import { EVENT_STORE, GetBalancesQuery, LedgerModule, OpenAccountCommand } from '../../libs/ledger/src';
+import { Plan } from '@credit-ledger/domain';
+import { EventStore, RecordedEvent } from '@credit-ledger/event-store';
+import { EVENT_STORE, GetBalancesQuery, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import {
   deadLetterTopicOf,
   EVENT_HEADERS,
@@ -13,7 +13,7 @@ import {
   Messaging,
   MessagingAdmin,
   resultsTopicOf,
-} from '../../libs/messaging/src';
+} from '@credit-ledger/messaging';
 import { kafkaBrokers, TEST_TOPIC_PARTITIONS } from './kafka-broker';
 import { testConfig } from './ledger-harness';
 

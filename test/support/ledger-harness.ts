@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createLedgerApp } from '../../apps/ledger-api/src/app';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
-import { ApiKeyStore, Clock, LedgerConfig, Role } from '../../libs/ledger/src';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { ApiKeyStore, Clock, LedgerConfig } from '@credit-ledger/ledger';
+import { Role } from '@credit-ledger/domain';
 
 export const ADMIN_KEY = 'test-superuser-key-0123456789abcdef';
 

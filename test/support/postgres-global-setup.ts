@@ -1,4 +1,5 @@
-import { ThrowawayPostgresCluster } from '../../libs/event-store/src/postgres/throwaway-cluster';
+// globalSetup runs outside jest's module mapper: the public entry by its path, not the alias.
+import { ThrowawayPostgresCluster } from '../../libs/event-store/src';
 
 interface JestProjectConfig {
   readonly testPathIgnorePatterns?: readonly string[];

@@ -2,15 +2,13 @@ import 'reflect-metadata';
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger, LoggerModule } from 'nestjs-pino';
 import { TerminusModule } from '@nestjs/terminus';
-import { Clock, createValidationPipe, LedgerConfig, LedgerModule } from '../../../libs/ledger/src';
-import { ProjectionsModule } from '../../../libs/projections/src';
+import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
+import { Clock, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
+import { ProjectionsModule } from '@credit-ledger/projections';
 import { HealthController } from './health.controller';
 
-/** Largest request body accepted (a full batch of 1,000 items fits with room to spare). */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+export { MAX_BODY_BYTES } from '@credit-ledger/http';
 
 export interface CreateAppOptions {
   readonly clock?: Clock;
@@ -19,15 +17,7 @@ export interface CreateAppOptions {
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
   @Module({
     imports: [
-      LoggerModule.forRoot({
-        pinoHttp: {
-          level: config.logLevel,
-          redact: ['req.headers.authorization'],
-          // One line per request at info; probes stay quiet.
-          autoLogging: { ignore: (req) => req.url === '/health' },
-          customProps: (req) => ({ correlationId: req.headers['x-correlation-id'] }),
-        },
-      }),
+      HttpTransportModule.forRoot({ logLevel: config.logLevel }),
       LedgerModule.forRoot({ config, clock: options.clock }),
       ProjectionsModule.forRoot(config),
       TerminusModule,
@@ -41,19 +31,6 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
 /** Builds the HTTP application (not listening yet): used by main, the e2e tests and the benchmark. */
 export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule(config, options), { bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
-  app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('credit-ledger')
-      .setDescription('Event-sourced credit ledger: every credit movement is an immutable event.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  configureHttpApp(app);
   return app;
 }

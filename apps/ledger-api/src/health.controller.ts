@@ -1,8 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { EventStoreHealthIndicator, Public } from '../../../libs/ledger/src';
-import { ProjectionsHealthIndicator } from '../../../libs/projections/src';
+import { Public } from '@credit-ledger/http';
+import { EventStoreHealthIndicator } from '@credit-ledger/ledger';
+import { ProjectionsHealthIndicator } from '@credit-ledger/projections';
 
 @ApiTags('operations')
 @Controller('health')

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../../libs/ledger/src';
+import { ConfigError, loadConfig } from '@credit-ledger/ledger';
 import { createLedgerApp } from './app';
 
 async function main(): Promise<void> {

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
-import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
-import { CyclesJob, CyclesRunSummary, DEFAULT_CYCLES_CONCURRENCY, LedgerModule, loadConfig, MAX_CYCLES_CONCURRENCY } from '../../../libs/ledger/src';
+import { CLIENT_ID_PATTERN } from '@credit-ledger/domain';
+import { CyclesJob, CyclesRunSummary, DEFAULT_CYCLES_CONCURRENCY, LedgerModule, loadConfig, MAX_CYCLES_CONCURRENCY } from '@credit-ledger/ledger';
 
 function instant(value: string): Date {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from '../../../libs/domain/src';
-import { ApiKeyStore, loadConfig, Role, ROLES } from '../../../libs/ledger/src';
+import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from '@credit-ledger/domain';
+import { ApiKeyStore, loadConfig } from '@credit-ledger/ledger';
+import { Role, ROLES } from '@credit-ledger/domain';
 
 function role(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../../../libs/ledger/src';
+import { ConfigError } from '@credit-ledger/ledger';
 import { cyclesCommand } from './cycles';
 import { keysCommand } from './keys';
 import { projectCommand, replayCommand, seedCommand, verifyCommand } from './projections';

@@ -1,9 +1,9 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { CLIENT_ID_PATTERN } from '../../../libs/domain/src';
-import { Subscription } from '../../../libs/event-store/src';
-import { loadConfig, openEventStore } from '../../../libs/ledger/src';
-import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, SEED_APPENDS_IN_FLIGHT, seedHistory, verifyReadModels } from '../../../libs/projections/src';
+import { CLIENT_ID_PATTERN } from '@credit-ledger/domain';
+import { Subscription } from '@credit-ledger/event-store';
+import { loadConfig, openEventStore } from '@credit-ledger/ledger';
+import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, SEED_APPENDS_IN_FLIGHT, seedHistory, verifyReadModels } from '@credit-ledger/projections';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
 

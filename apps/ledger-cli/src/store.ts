@@ -8,9 +8,9 @@ import {
   PostgresEventStore,
   SQLITE_FILE_NAME,
   SqliteEventStore,
-} from '../../../libs/event-store/src';
-import { describeStore, LedgerConfig, loadConfig, openEventStore, redactUrl } from '../../../libs/ledger/src';
-import { PostgresReadModelStore } from '../../../libs/projections/src/postgres/postgres-read-model-store';
+} from '@credit-ledger/event-store';
+import { describeStore, LedgerConfig, loadConfig, openEventStore, redactUrl } from '@credit-ledger/ledger';
+import { PostgresReadModelStore } from '@credit-ledger/projections';
 
 const PROGRESS_EVERY_MS = 2_000;
 

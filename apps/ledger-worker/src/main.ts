@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../../../libs/ledger/src';
-import { loadKafkaConfig } from '../../../libs/messaging/src';
+import { ConfigError, loadConfig } from '@credit-ledger/ledger';
+import { loadKafkaConfig } from '@credit-ledger/messaging';
 import { LedgerWorker } from './worker';
 
 /** How often the worker logs its counters. */

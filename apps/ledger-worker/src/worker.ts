@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { EventStore } from '../../../libs/event-store/src';
-import { EVENT_STORE, LedgerConfig, LedgerModule } from '../../../libs/ledger/src';
+import { EventStore } from '@credit-ledger/event-store';
+import { EVENT_STORE, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import {
   EventRelay,
   KafkaJsMessaging,
@@ -12,7 +12,7 @@ import {
   MessagingLogger,
   SqliteRelayCheckpoints,
   UsageIngestor,
-} from '../../../libs/messaging/src';
+} from '@credit-ledger/messaging';
 
 /**
  * A ledger worker: the command side without HTTP, fed by Kafka (usage in) and/or publishing the

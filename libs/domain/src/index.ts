@@ -8,3 +8,4 @@ export * from './plan';
 export * from './schedule';
 export * from './state';
 export * from './thresholds';
+export * from './caller';

@@ -1,3 +1,4 @@
+import { UnreadableEventError } from './errors';
 /**
  * The one event-store port. Adapters (embedded SQLite today; PostgreSQL and EventStoreDB next)
  * must all pass `testing/event-store-contract.ts`.
@@ -133,15 +134,15 @@ export class SubscriptionFailedError extends Error {
  * at it, naming its position; `decodedBefore` carries the page's events before it, so a
  * subscriber can handle those and stop exactly at the bad one.
  */
-export class CorruptEventError extends Error {
+export class CorruptEventError extends UnreadableEventError {
   constructor(
-    readonly position: number,
+    position: number,
     readonly streamId: string,
     readonly revision: number,
     override readonly cause: unknown,
     readonly decodedBefore: readonly RecordedEvent[] = [],
   ) {
-    super(`the event at position ${position} (stream ${streamId}, revision ${revision}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(position, `the event at position ${position} (stream ${streamId}, revision ${revision}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'CorruptEventError';
   }
 }

@@ -1,4 +1,6 @@
 export * from './event-store.port';
+export * from './errors';
+export * from './tokens';
 export * from './catch-up-subscription';
 export * from './retry';
 export * from './sqlite/sqlite-event-store';

@@ -1,15 +1,13 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import { EventStore } from '../../event-store/src';
+import { EventStore } from '@credit-ledger/event-store';
 import { openEventStore } from './store/open-event-store';
-import { ApiKeyGuard } from './auth/access';
+import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from '@credit-ledger/http';
 import { ApiKeyStore } from './auth/api-key-store';
 import { LedgerConfig } from './config/ledger-config';
 import { EventStoreHealthIndicator } from './health/event-store.health';
-import { ApiExceptionFilter } from './http/error-filter';
 import { AccountRepository } from './infrastructure/account-repository';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
 import { CommandExecutor } from './infrastructure/command-executor';
@@ -112,6 +110,11 @@ export class LedgerModule {
       { provide: LEDGER_CLOCK, useValue: options.clock ?? new SystemClock() },
       { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => openEventStore(config), inject: [LEDGER_CONFIG] },
       { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      {
+        provide: API_KEY_AUTHENTICATOR,
+        useFactory: (keys: ApiKeyStore, config: LedgerConfig): ApiKeyAuthenticator => ({ authenticate: (key) => keys.authenticate(key, config.adminKey) }),
+        inject: [ApiKeyStore, LEDGER_CONFIG],
+      },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       { provide: CommandExecutor, useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock), inject: [AccountRepository, LEDGER_CLOCK] },
       { provide: DueIndex, useFactory: (config: LedgerConfig) => DueIndex.open(config.dataDir), inject: [LEDGER_CONFIG] },
@@ -121,16 +124,13 @@ export class LedgerModule {
       ...HANDLERS,
     ];
     if (options.scheduler ?? http) providers.push(CyclesScheduler);
-    if (http) {
-      providers.push({ provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_FILTER, useClass: ApiExceptionFilter });
-    }
     return {
       module: LedgerModule,
       global: true, // the read-model and messaging modules share this store, config and clock
       imports: [CqrsModule.forRoot(), TerminusModule, ScheduleModule.forRoot()],
       controllers: http ? CONTROLLERS : [],
       providers,
-      exports: [EVENT_STORE, ApiKeyStore, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator, CyclesJob, DueIndex],
+      exports: [EVENT_STORE, ApiKeyStore, API_KEY_AUTHENTICATOR, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator, CyclesJob, DueIndex],
     };
   }
 }

@@ -1,2 +1,2 @@
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
-export const EVENT_STORE = Symbol('EVENT_STORE');
+export { EVENT_STORE } from '@credit-ledger/event-store';

@@ -5,7 +5,7 @@ import {
   MAX_CREDITS_PER_MOVEMENT,
   MAX_DESCRIPTION_LENGTH,
   USER_ID_PATTERN,
-} from '../../domain/src';
+} from '@credit-ledger/domain';
 
 const REQUIRED = ['consumptionId', 'userId', 'creditType', 'feature', 'action', 'credits'] as const;
 const OPTIONAL = new Set(['description', 'dataRequested', 'dataKey', 'occurredAt']);

@@ -1,8 +1,7 @@
-import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent, Subscription } from '../../event-store/src';
-import { accountIdOfStream } from '../../ledger/src';
+import { backoffMs, EventStore, MAX_READ_PAGE_SIZE, RecordedEvent, sleep, Subscription } from '@credit-ledger/event-store';
+import { accountIdOfStream } from '@credit-ledger/ledger';
 import { MessagingLogger, MessagingProducer, OutgoingMessage, SILENT_LOGGER } from './messaging.port';
 import { RelayCheckpoints } from './relay-checkpoints';
-import { backoffMs, sleep } from '../../event-store/src/retry';
 import { EVENT_HEADERS } from './topics';
 
 /** Events read from the store and produced in one send (one checkpoint save per batch). */

@@ -1,5 +1,5 @@
 import { InFlightLimit } from './in-flight-limit';
-import { backoffMs } from '../../event-store/src/retry';
+import { backoffMs } from '@credit-ledger/event-store';
 
 describe('in-flight limit (the ingestor backpressure bound)', () => {
   it('never grants more than the limit and serves waiters first come, first served', async () => {

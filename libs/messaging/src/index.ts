@@ -3,6 +3,8 @@ export * from './kafkajs/kafkajs-messaging';
 export * from './topics';
 export * from './usage-message';
 export * from './usage-ingestor';
+export * from './usage-commands';
+export * from './usage-replies';
 export * from './event-relay';
 export * from './relay-checkpoints';
 export * from './kafka-config';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../ledger/src';
+import { ConfigError } from '@credit-ledger/ledger';
 import { loadKafkaConfig } from './kafka-config';
 import { MAX_IN_FLIGHT_MESSAGES_LIMIT, MIN_SESSION_TIMEOUT_MS } from './usage-ingestor';
 

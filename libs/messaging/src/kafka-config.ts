@@ -1,4 +1,4 @@
-import { ConfigError } from '../../ledger/src';
+import { ConfigError } from '@credit-ledger/ledger';
 import { DEFAULT_RELAY_BATCH_SIZE, MAX_RELAY_BATCH_SIZE } from './event-relay';
 import {
   DEFAULT_EVENTS_TOPIC,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../event-store/src';
+import { SqliteEventStore } from '@credit-ledger/event-store';
 import { EventRelay, MAX_RELAY_BATCH_SIZE, MAX_RELAY_SEND_TIMEOUT_MS, MIN_RELAY_SEND_TIMEOUT_MS } from './event-relay';
 import { KafkaJsMessaging } from './kafkajs/kafkajs-messaging';
 import { SqliteRelayCheckpoints } from './relay-checkpoints';

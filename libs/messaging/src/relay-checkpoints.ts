@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '../../event-store/src';
+import { migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '@credit-ledger/event-store';
 
 /** Where a relay resumes: the store position of the last event the broker acknowledged. */
 export interface RelayCheckpoints {

@@ -1,27 +1,11 @@
-import { ICommand } from '@nestjs/cqrs';
-import { ConsumeCreditsData, DomainError } from '../../domain/src';
-import {
-  BatchOutcome,
-  ConsumeCreditsBatchCommand,
-  GrantCreditsCommand,
-  MAX_BATCH_ITEMS,
-  RefundCreditsCommand,
-  RequestContext,
-} from '../../ledger/src';
+import { MAX_BATCH_ITEMS } from '@credit-ledger/ledger';
+import { backoffMs, sleep } from '@credit-ledger/event-store';
 import { InFlightLimit } from './in-flight-limit';
-import {
-  BatchConsumer,
-  IncomingMessage,
-  Messaging,
-  MessagingLogger,
-  MessagingProducer,
-  OutgoingMessage,
-  PartitionBatch,
-  SILENT_LOGGER,
-} from './messaging.port';
-import { backoffMs, sleep } from '../../event-store/src/retry';
-import { DEAD_LETTER_HEADERS, RESULT_HEADERS, USAGE_CORRELATION_HEADER } from './topics';
-import { DeadLetterCode, parseUsageMessage, UsageCommand } from './usage-message';
+import { BatchConsumer, IncomingMessage, Messaging, MessagingLogger, MessagingProducer, PartitionBatch, SILENT_LOGGER } from './messaging.port';
+import { CommandSink, groupByAccount, toUsageItems, UsageCommandApplier } from './usage-commands';
+import { repliesFor } from './usage-replies';
+
+export type { CommandSink } from './usage-commands';
 
 /** Messages decided, appended and committed as one unit (a consumption run of one account is one append). */
 export const MAX_MESSAGES_PER_CHUNK = MAX_BATCH_ITEMS;
@@ -43,8 +27,6 @@ export const INGEST_RETRY_INITIAL_BACKOFF_MS = 100;
 export const INGEST_RETRY_MAX_BACKOFF_MS = 5_000;
 /** How often a chunk that waits (for the store, a retry or in-flight room) heartbeats the group. */
 export const INGEST_HEARTBEAT_EVERY_MS = 1_000;
-/** Correlation ids the ledger accepts (the same rule as the X-Correlation-Id header). */
-const CORRELATION_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface UsageIngestorOptions {
   readonly usageTopic: string;
@@ -59,11 +41,6 @@ export interface UsageIngestorOptions {
   readonly logger?: MessagingLogger;
 }
 
-/** What the ingestor needs from the application: the same command bus HTTP uses. */
-export interface CommandSink {
-  execute<R>(command: ICommand): Promise<R>;
-}
-
 export interface UsageIngestorStats {
   readonly applied: number;
   readonly duplicates: number;
@@ -75,19 +52,6 @@ export interface UsageIngestorStats {
   readonly peakInFlight: number;
   /** Times a chunk had to wait for in-flight room (the store was slower than the topic). */
   readonly backpressureWaits: number;
-}
-
-type Outcome =
-  | { readonly kind: 'applied' }
-  | { readonly kind: 'duplicate' }
-  | { readonly kind: 'refused'; readonly code: string; readonly message: string; readonly details?: unknown }
-  | { readonly kind: 'dead-letter'; readonly code: string; readonly message: string };
-
-interface Item {
-  readonly message: IncomingMessage;
-  readonly correlationId: string;
-  command?: UsageCommand;
-  outcome?: Outcome;
 }
 
 /** Chunk processing stopped because the partition was taken away or the ingestor is stopping. */
@@ -130,10 +94,11 @@ export class UsageIngestor {
   private assignment: readonly number[] = [];
   private processing = 0;
   private peakProcessing = 0;
+  private readonly applier: UsageCommandApplier;
 
   constructor(
     private readonly messaging: Messaging,
-    private readonly commands: CommandSink,
+    commands: CommandSink,
     options: UsageIngestorOptions,
   ) {
     this.options = {
@@ -154,10 +119,11 @@ export class UsageIngestor {
     };
     this.logger = options.logger ?? SILENT_LOGGER;
     this.inFlight = new InFlightLimit(this.options.maxInFlightMessages);
+    this.applier = new UsageCommandApplier(commands, `kafka:${this.options.groupId}`);
   }
 
   get actor(): string {
-    return `kafka:${this.options.groupId}`;
+    return this.applier.actor;
   }
 
   stats(): UsageIngestorStats {
@@ -215,9 +181,9 @@ export class UsageIngestor {
       this.peakProcessing = Math.max(this.peakProcessing, this.processing);
       try {
         await this.withHeartbeat(batch, () => this.processChunk(batch, chunk));
-      } catch (e) {
-        if (e instanceof Abandoned) return;
-        throw e;
+      } catch (error) {
+        if (error instanceof Abandoned) return;
+        throw error;
       } finally {
         this.processing -= chunk.length;
         release();
@@ -241,47 +207,16 @@ export class UsageIngestor {
   }
 
   private async processChunk(batch: PartitionBatch, messages: readonly IncomingMessage[]): Promise<void> {
-    const items: Item[] = messages.map((message) => {
-      const header = message.headers[USAGE_CORRELATION_HEADER];
-      const correlationId = header !== undefined && CORRELATION_PATTERN.test(header) ? header : `${batch.topic}:${batch.partition}:${message.offset}`;
-      const item: Item = { message, correlationId };
-      const parsed = parseUsageMessage(message.key, message.value);
-      if ('command' in parsed) item.command = parsed.command;
-      else item.outcome = { kind: 'dead-letter', code: parsed.unprocessable.code, message: parsed.unprocessable.message };
-      return item;
-    });
-
+    const items = toUsageItems(batch, messages);
     // Per account, in partition order; accounts run side by side (their appends share group commits).
-    const byAccount = new Map<string, Item[]>();
-    for (const item of items) {
-      if (!item.command) continue;
-      let list = byAccount.get(item.command.accountId);
-      if (!list) byAccount.set(item.command.accountId, (list = []));
-      list.push(item);
-    }
+    const byAccount = groupByAccount(items);
     await this.retrying(batch, 'apply usage commands', async () => {
       // A retry resumes each account after its last decided item: nothing is decided twice here.
-      const failures = (await Promise.allSettled([...byAccount.values()].map((list) => this.applyInOrder(list)))).filter(
-        (r): r is PromiseRejectedResult => r.status === 'rejected',
-      );
-      if (failures.length > 0) throw failures[0].reason;
+      const settled = await Promise.allSettled([...byAccount.values()].map((list) => this.applier.applyInOrder(list)));
+      const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failure) throw failure.reason;
     });
-
-    const deadLetters: OutgoingMessage[] = [];
-    const results: OutgoingMessage[] = [];
-    const counts = { applied: 0, duplicates: 0, refused: 0, deadLettered: 0 };
-    for (const item of items) {
-      const o = item.outcome!;
-      if (o.kind === 'applied') counts.applied++;
-      else if (o.kind === 'duplicate') counts.duplicates++;
-      else if (o.kind === 'refused') {
-        counts.refused++;
-        results.push(this.resultMessage(batch, item, o));
-      } else {
-        counts.deadLettered++;
-        deadLetters.push(this.deadLetterMessage(batch, item.message, o));
-      }
-    }
+    const { deadLetters, results, counts } = repliesFor(batch, items);
     if (deadLetters.length > 0 || results.length > 0) {
       await this.retrying(batch, 'publish dead letters and results', async () => {
         await Promise.all([this.producer!.send(this.options.deadLetterTopic, deadLetters), this.producer!.send(this.options.resultsTopic, results)]);
@@ -292,116 +227,6 @@ export class UsageIngestor {
     this.counters.duplicates += counts.duplicates;
     this.counters.refused += counts.refused;
     this.counters.deadLettered += counts.deadLettered;
-  }
-
-  /** Applies one account's items in order; stops at the first failure, keeping what was decided. */
-  private async applyInOrder(list: readonly Item[]): Promise<void> {
-    let i = list.findIndex((item) => item.outcome === undefined);
-    if (i < 0) return;
-    while (i < list.length) {
-      const first = list[i];
-      const command = first.command!;
-      if (command.type === 'consume') {
-        // One append for consecutive consumptions that share a correlation (header, or none given).
-        let end = i + 1;
-        while (
-          end < list.length &&
-          end - i < MAX_BATCH_ITEMS &&
-          list[end].command!.type === 'consume' &&
-          list[end].message.headers[USAGE_CORRELATION_HEADER] === first.message.headers[USAGE_CORRELATION_HEADER]
-        ) {
-          end++;
-        }
-        const run = list.slice(i, end);
-        await this.applyConsumptions(command.accountId, run);
-        i = end;
-      } else {
-        first.outcome = await this.applyOne(first);
-        i++;
-      }
-    }
-  }
-
-  private context(correlationId: string): RequestContext {
-    return { principal: { kind: 'superuser' }, actor: this.actor, correlationId };
-  }
-
-  private async applyConsumptions(accountId: string, run: readonly Item[]): Promise<void> {
-    let outcome: BatchOutcome;
-    try {
-      outcome = await this.commands.execute<BatchOutcome>(
-        // Validated by parseUsageMessage with the HTTP DTO already: the handler does not validate again.
-        ConsumeCreditsBatchCommand.ofValidated(
-          accountId,
-          run.map((item) => item.command!.data as ConsumeCreditsData),
-          this.context(run[0].correlationId),
-        ),
-      );
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      for (const item of run) item.outcome = { kind: 'refused', code: e.code, message: e.message, details: e.details };
-      return;
-    }
-    for (const r of outcome.results) {
-      const item = run[r.index];
-      if (r.status === 201) item.outcome = { kind: 'applied' };
-      else if (r.status === 200) item.outcome = { kind: 'duplicate' };
-      else if (r.status === 409) item.outcome = { kind: 'refused', code: r.error, message: r.message, details: r.details };
-      // The ingestor validated the item with the same DTO: a 400 here is a contract drift, set aside like any invalid message.
-      else if (r.status === 400) item.outcome = { kind: 'dead-letter', code: DeadLetterCode.ValidationFailed, message: r.message };
-    }
-  }
-
-  private async applyOne(item: Item): Promise<Outcome> {
-    const c = item.command!;
-    const ctx = this.context(item.correlationId);
-    let command: ICommand;
-    if (c.type === 'refund') command = new RefundCreditsCommand(c.accountId, c.data, ctx);
-    else if (c.type === 'grant') command = new GrantCreditsCommand(c.accountId, c.data, ctx);
-    else throw new Error('consumptions go through applyConsumptions');
-    try {
-      const { status } = await this.commands.execute<{ status: 200 | 201 }>(command);
-      return { kind: status === 201 ? 'applied' : 'duplicate' };
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      return { kind: 'refused', code: e.code, message: e.message, details: e.details };
-    }
-  }
-
-  private resultMessage(batch: PartitionBatch, item: Item, o: Extract<Outcome, { kind: 'refused' }>): OutgoingMessage {
-    const c = item.command!;
-    return {
-      key: c.commandId,
-      value: JSON.stringify({
-        commandId: c.commandId,
-        type: c.type,
-        accountId: c.accountId,
-        outcome: 'refused',
-        status: 409,
-        error: o.code,
-        message: o.message,
-        ...(o.details === undefined ? {} : { details: o.details }),
-        source: { topic: batch.topic, partition: batch.partition, offset: item.message.offset },
-        correlationId: item.correlationId,
-      }),
-      headers: { [RESULT_HEADERS.outcome]: 'refused', [RESULT_HEADERS.errorCode]: o.code, [RESULT_HEADERS.accountId]: c.accountId },
-    };
-  }
-
-  private deadLetterMessage(batch: PartitionBatch, m: IncomingMessage, o: Extract<Outcome, { kind: 'dead-letter' }>): OutgoingMessage {
-    return {
-      key: m.key === null ? null : m.key.toString('utf8'),
-      value: m.value ?? Buffer.alloc(0),
-      headers: {
-        ...m.headers,
-        [DEAD_LETTER_HEADERS.errorCode]: o.code,
-        [DEAD_LETTER_HEADERS.errorMessage]: o.message.slice(0, 1_000),
-        [DEAD_LETTER_HEADERS.originalTopic]: batch.topic,
-        [DEAD_LETTER_HEADERS.originalPartition]: String(batch.partition),
-        [DEAD_LETTER_HEADERS.originalOffset]: m.offset,
-        [DEAD_LETTER_HEADERS.originalTimestamp]: m.timestamp,
-      },
-    };
   }
 
   /**
@@ -415,10 +240,10 @@ export class UsageIngestor {
       try {
         await work();
         return;
-      } catch (e) {
+      } catch (error) {
         this.counters.retries++;
         const delay = backoffMs(attempt, INGEST_RETRY_INITIAL_BACKOFF_MS, INGEST_RETRY_MAX_BACKOFF_MS);
-        this.logger.warn({ topic: batch.topic, partition: batch.partition, attempt, delayMs: delay, err: e instanceof Error ? e.message : String(e) }, `could not ${what}; retrying`);
+        this.logger.warn({ topic: batch.topic, partition: batch.partition, attempt, delayMs: delay, err: error instanceof Error ? error.message : String(error) }, `could not ${what}; retrying`);
         await sleep(delay, this.wakeSleepers);
       }
     }

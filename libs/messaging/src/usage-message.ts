@@ -1,4 +1,4 @@
-import { CLIENT_ID_PATTERN, ConsumeCreditsData } from '../../domain/src';
+import { CLIENT_ID_PATTERN, ConsumeCreditsData } from '@credit-ledger/domain';
 import {
   ConsumeCreditsDto,
   GrantCreditsDto,
@@ -7,7 +7,7 @@ import {
   toGrantData,
   toRefundData,
   validatePlain,
-} from '../../ledger/src';
+} from '@credit-ledger/ledger';
 import { isCertainlyValidConsumption } from './consumption-fast-path';
 
 /**

@@ -1,4 +1,4 @@
-import { LedgerConfig } from '../../ledger/src/config/ledger-config';
+import { LedgerConfig } from '@credit-ledger/ledger';
 import { PostgresReadModelStore } from './postgres/postgres-read-model-store';
 import { ReadModelStore } from './read-model-store';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store';

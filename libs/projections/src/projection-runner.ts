@@ -10,9 +10,8 @@ import {
   SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS,
   SubscriptionFailedError,
   sleep,
-} from '../../event-store/src';
-import { decodeEvent } from '../../ledger/src/infrastructure/event-codec';
-import { accountIdOfStream } from '../../ledger/src/infrastructure/stream-names';
+} from '@credit-ledger/event-store';
+import { accountIdOfStream, decodeEvent } from '@credit-ledger/ledger';
 import { balancesProjector } from './balances/balances.projector';
 import { filterCatalogProjector } from './filters/filter-catalog.projector';
 import { historyProjector } from './history/history.projector';

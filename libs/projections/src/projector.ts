@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { ClientBase } from 'pg';
-import { LedgerEvent } from '../../domain/src';
+import { LedgerEvent } from '@credit-ledger/domain';
 
 /** One event as projectors see it: decoded (upcast to the current schema) with its log coordinates. */
 export interface ProjectedEvent {

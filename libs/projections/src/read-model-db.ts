@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, SQLITE_BUSY_TIMEOUT_MS } from '../../event-store/src';
+import { migrate, SQLITE_BUSY_TIMEOUT_MS } from '@credit-ledger/event-store';
 
 export const READ_MODEL_FILE_NAME = 'readmodels.sqlite';
 

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '../../../event-store/src';
-import { Principal, Role } from './principal';
+import { migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '@credit-ledger/event-store';
+import { Principal, Role } from '@credit-ledger/domain';
 
 export const API_KEY_PREFIX = 'clk';
 const SECRET_BYTES = 32;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { DomainError } from '../../../domain/src';
-import { EventStore } from '../../../event-store/src';
+import { DomainError, internalCaller } from '@credit-ledger/domain';
+import { EventStore } from '@credit-ledger/event-store';
 import { Clock, LEDGER_CLOCK } from '../infrastructure/clock';
 import { EVENT_STORE } from '../tokens';
 import { RunScheduledResetsCommand } from '../use-cases/run-scheduled-resets/run-scheduled-resets.command';
@@ -76,7 +76,7 @@ export class CyclesJob {
     const upTo = (options.upTo && options.upTo < now ? options.upTo : now).toISOString();
     const dryRun = options.dryRun ?? false;
     const concurrency = Math.min(Math.max(options.concurrency ?? DEFAULT_CYCLES_CONCURRENCY, 1), MAX_CYCLES_CONCURRENCY);
-    const ctx = { actor: options.actor ?? 'billing-job', correlationId: `cycles-run:${upTo}` };
+    const caller = internalCaller(options.actor ?? 'billing-job', `cycles-run:${upTo}`);
 
     let accounts: string[];
     if (options.accountId !== undefined) accounts = [options.accountId];
@@ -103,7 +103,7 @@ export class CyclesJob {
       const cycles: string[] = [];
       let outcome: ScheduledResetsOutcome;
       do {
-        outcome = await this.commands.execute(new RunScheduledResetsCommand(accountId, upTo, dryRun, ctx));
+        outcome = await this.commands.execute(new RunScheduledResetsCommand(accountId, upTo, dryRun, caller));
         cycles.push(...outcome.cycles);
       } while (outcome.more);
       if (!dryRun) updates.push([accountId, outcome.cycleEndsAt]);

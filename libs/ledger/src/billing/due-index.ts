@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, MAX_READ_PAGE_SIZE, migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '../../../event-store/src';
+import { EventStore, MAX_READ_PAGE_SIZE, migrate, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '@credit-ledger/event-store';
 import { accountIdOfStream } from '../infrastructure/stream-names';
 
 const MIGRATIONS = [

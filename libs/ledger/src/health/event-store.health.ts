@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { EventStore } from '../../../event-store/src';
+import { EventStore } from '@credit-ledger/event-store';
 import { EVENT_STORE } from '../tokens';
 
 @Injectable()

@@ -1,8 +1,7 @@
-import { AccountState, decide, evolve, initialState, LedgerCommand } from '../../../domain/src';
-import { EventStore, MAX_READ_PAGE_SIZE, NO_STREAM } from '../../../event-store/src';
+import { AccountState, decide, evolve, initialState, LedgerCommand, LedgerEvent } from '@credit-ledger/domain';
+import { EventStore, MAX_READ_PAGE_SIZE, NO_STREAM } from '@credit-ledger/event-store';
 import { accountStream } from './stream-names';
 import { CommandContext, decodeEvent, encodeEvents } from './event-codec';
-import { LedgerEvent } from '../../../domain/src';
 
 /** Accounts kept folded in memory at most (least recently used are dropped and re-read on demand). */
 export const MAX_CACHED_ACCOUNTS = 50_000;

@@ -1,5 +1,5 @@
-import { LedgerCommand } from '../../../domain/src';
-import { WrongExpectedRevisionError } from '../../../event-store/src';
+import { LedgerCommand } from '@credit-ledger/domain';
+import { ConcurrencyRetriesExhaustedError, WrongExpectedRevisionError } from '@credit-ledger/event-store';
 import { AccountRepository, AccountSession } from './account-repository';
 import { Clock } from './clock';
 import { KeyedMutex } from './keyed-mutex';
@@ -22,12 +22,7 @@ export const MAX_APPEND_ATTEMPTS = 20;
 export const RETRY_BACKOFF_BASE_MS = 2;
 export const RETRY_BACKOFF_CAP_MS = 100;
 
-export class ConcurrencyRetriesExhaustedError extends Error {
-  constructor(readonly accountId: string) {
-    super(`account ${accountId} kept changing under ${MAX_APPEND_ATTEMPTS} attempts; retry the request`);
-    this.name = 'ConcurrencyRetriesExhaustedError';
-  }
-}
+export { ConcurrencyRetriesExhaustedError };
 
 /**
  * The command path: lock the account (in this process) -> load -> decide -> append with the
@@ -85,7 +80,7 @@ export class CommandExecutor {
             await new Promise((r) => setTimeout(r, Math.random() * Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** attempt)));
             continue;
           }
-          if (e instanceof WrongExpectedRevisionError) throw new ConcurrencyRetriesExhaustedError(accountId);
+          if (e instanceof WrongExpectedRevisionError) throw new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS);
           throw e;
         }
         return answer();

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CURRENT_SCHEMA_VERSION, fold, LEDGER_EVENT_TYPES, LedgerEvent, OpenAccountState } from '../../../domain/src';
-import { consume, grant, open, refund, reset, run } from '../../../domain/src/testing/fixtures';
-import { RecordedEvent } from '../../../event-store/src';
+import { CURRENT_SCHEMA_VERSION, fold, LEDGER_EVENT_TYPES, LedgerEvent, OpenAccountState } from '@credit-ledger/domain';
+import { consume, grant, open, refund, reset, run } from '@credit-ledger/domain/testing';
+import { RecordedEvent } from '@credit-ledger/event-store';
 import { decodeEvent, encodeEvents, UnknownEventTypeError, UnsupportedSchemaVersionError } from './event-codec';
 import { accountIdOfStream, accountStream } from './stream-names';
 

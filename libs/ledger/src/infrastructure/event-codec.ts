@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CURRENT_SCHEMA_VERSION, isLedgerEventType, LedgerEvent, LedgerEventType } from '../../../domain/src';
-import { EventToAppend, RecordedEvent } from '../../../event-store/src';
+import { CURRENT_SCHEMA_VERSION, isLedgerEventType, LedgerEvent, LedgerEventType } from '@credit-ledger/domain';
+import { EventToAppend, RecordedEvent, UnreadableEventError } from '@credit-ledger/event-store';
 
 export interface CommandContext {
   readonly actor: string;
@@ -53,16 +53,16 @@ export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record
   },
 };
 
-export class UnknownEventTypeError extends Error {
-  constructor(readonly position: number, readonly type: string) {
-    super(`event at position ${position} has unknown type "${type}"`);
+export class UnknownEventTypeError extends UnreadableEventError {
+  constructor(position: number, readonly type: string) {
+    super(position, `event at position ${position} has unknown type "${type}"`);
     this.name = 'UnknownEventTypeError';
   }
 }
 
-export class UnsupportedSchemaVersionError extends Error {
-  constructor(readonly position: number, readonly type: string, readonly schemaVersion: unknown) {
-    super(`event ${type} at position ${position} has schemaVersion ${String(schemaVersion)}, which this version cannot read`);
+export class UnsupportedSchemaVersionError extends UnreadableEventError {
+  constructor(position: number, readonly type: string, readonly schemaVersion: unknown) {
+    super(position, `event ${type} at position ${position} has schemaVersion ${String(schemaVersion)}, which this version cannot read`);
     this.name = 'UnsupportedSchemaVersionError';
   }
 }

@@ -1,4 +1,4 @@
-import { EventStore, PostgresEventStore, SqliteEventStore } from '../../../event-store/src';
+import { EventStore, PostgresEventStore, SqliteEventStore } from '@credit-ledger/event-store';
 import { LedgerConfig } from '../config/ledger-config';
 
 /** Names the store a config selects, without secrets (for logs and `store` commands). */

@@ -1,4 +1,4 @@
-import { BalanceFigures } from '../../../domain/src';
+import { BalanceFigures } from '@credit-ledger/domain';
 import { ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, text } from '../postgres/pg-sql';
 

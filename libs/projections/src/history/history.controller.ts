@@ -4,11 +4,9 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { stringify } from 'csv-stringify';
 import { Response } from 'express';
 import { once } from 'node:events';
-import { AllowRoles } from '../../../ledger/src/auth/access';
-import { AccountIdPipe } from '../../../ledger/src/http/account-id.pipe';
-import { validationFailed } from '../../../ledger/src/http/api-error';
-import { Ctx, RequestContext } from '../../../ledger/src/http/request-context';
-import { Clock, LEDGER_CLOCK } from '../../../ledger/src/infrastructure/clock';
+import { AccountIdPipe, AllowRoles, Ctx, validationFailed } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
+import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, scopedUserId } from '../nest/read-access';
 import { ProjectionService } from '../nest/projection.service';
@@ -43,13 +41,13 @@ export class HistoryController {
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
   ) {}
 
-  private filterOf(accountId: string, p: HistoryParams, ctx: RequestContext): HistoryFilter {
+  private filterOf(accountId: string, p: HistoryParams, caller: Caller): HistoryFilter {
     const { from, to } = rangeOf(p, false, this.clock.now());
     return {
       accountId,
       from: from === undefined ? undefined : new Date(from).toISOString(),
       to: to === undefined ? undefined : new Date(to).toISOString(),
-      userId: scopedUserId(ctx.principal, p.userId),
+      userId: scopedUserId(caller.principal, p.userId),
       feature: p.feature,
       action: p.action,
       creditType: p.creditType,
@@ -60,8 +58,8 @@ export class HistoryController {
   @Get('history')
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Every credit movement, newest first, filtered; keyset pages (pass nextCursor back as cursor)' })
-  async history(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() ctx: RequestContext) {
-    const filter = this.filterOf(accountId, p, ctx);
+  async history(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller) {
+    const filter = this.filterOf(accountId, p, caller);
     let cursor: HistoryCursor | undefined;
     try {
       cursor = p.cursor === undefined ? undefined : decodeCursor(p.cursor);
@@ -77,8 +75,8 @@ export class HistoryController {
   @AllowRoles('admin', 'analyst', 'member')
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'The same rows as /history (same filters, all pages) as RFC 4180 CSV, streamed' })
-  async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() ctx: RequestContext, @Res() res: Response) {
-    const filter = this.filterOf(accountId, p, ctx);
+  async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: Response) {
+    const filter = this.filterOf(accountId, p, caller);
     await awaitPosition(this.projections, p.minPosition);
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { backoffMs, CorruptEventError, EventStore, sleep, Subscription, SubscriptionFailedError } from '../../../event-store/src';
-import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '../../../ledger/src';
+import { backoffMs, CorruptEventError, EventStore, sleep, Subscription, SubscriptionFailedError } from '@credit-ledger/event-store';
+import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '@credit-ledger/ledger';
 import { PoisonEventError, ProjectionRunner } from '../projection-runner';
 import { ProjectionState, ReadModelStore } from '../read-model-store';
 

@@ -1,10 +1,9 @@
-import { DynamicModule, Injectable, Module } from '@nestjs/common';
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Header, Injectable, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Gauge, Registry } from 'prom-client';
-import { LedgerConfig } from '../../../ledger/src';
-import { Public } from '../../../ledger/src/auth/access';
+import { LedgerConfig } from '@credit-ledger/ledger';
+import { Public } from '@credit-ledger/http';
 import { GetHistoryHandler, HistoryController } from '../history/history.controller';
 import { openReadModelStore } from '../open-read-model-store';
 import { GetFiltersHandler, GetUsageHandler, GetUsageSeriesHandler, UsageController } from '../usage/usage.controller';

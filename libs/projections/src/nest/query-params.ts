@@ -1,9 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationArguments } from 'class-validator';
-import { IDENTIFIER_PATTERN, USER_ID_PATTERN } from '../../../domain/src';
-import { IsInstant } from '../../../ledger/src/http/dto-rules';
-import { validationFailed } from '../../../ledger/src/http/api-error';
+import { IDENTIFIER_PATTERN, USER_ID_PATTERN } from '@credit-ledger/domain';
+import { IsInstant, validationFailed } from '@credit-ledger/http';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from '../history/history.query';
 import { Bucket, BUCKETS, isTimeZone } from '../usage/time-buckets';
 import { SERIES_GROUPS, SeriesGroup } from '../usage/usage.query';

@@ -1,5 +1,5 @@
-import { ApiError } from '../../../ledger/src/http/api-error';
-import { Principal } from '../../../ledger/src';
+import { ApiError } from '@credit-ledger/http';
+import { Principal } from '@credit-ledger/domain';
 import { ProjectionService } from './projection.service';
 
 /**

@@ -1,7 +1,6 @@
-import { AccountState, decide, DomainError, evolve, initialState, LedgerCommand, LedgerEvent, Plan } from '../../../domain/src';
-import { EventStore, EventToAppend, NO_STREAM } from '../../../event-store/src';
-import { encodeEvents } from '../../../ledger/src/infrastructure/event-codec';
-import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
+import { AccountState, decide, DomainError, evolve, initialState, LedgerCommand, LedgerEvent, Plan } from '@credit-ledger/domain';
+import { EventStore, EventToAppend, NO_STREAM } from '@credit-ledger/event-store';
+import { accountStream, encodeEvents } from '@credit-ledger/ledger';
 
 /** Events per append while seeding (one account's stream at a time). */
 export const SEED_APPEND_CHUNK = 1_000;

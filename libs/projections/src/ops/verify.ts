@@ -1,6 +1,6 @@
-import { AccountState, evolve, initialState, OpenAccountState } from '../../../domain/src';
-import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent } from '../../../event-store/src';
-import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
+import { AccountState, evolve, initialState, OpenAccountState } from '@credit-ledger/domain';
+import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent } from '@credit-ledger/event-store';
+import { accountStream } from '@credit-ledger/ledger';
 import { balanceRows } from '../balances/balances.projector';
 import { historyRows } from '../history/history.projector';
 import { toProjected } from '../projection-runner';

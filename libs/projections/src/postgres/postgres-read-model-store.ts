@@ -1,5 +1,5 @@
 import { ClientBase, CustomTypesConfig, Pool, PoolClient, types } from 'pg';
-import { isTransientPostgresError, MigrationReport, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS } from '../../../event-store/src';
+import { isTransientPostgresError, MigrationReport, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS } from '@credit-ledger/event-store';
 import { Projector, tableName } from '../projector';
 import { eventsAfter, ITERATE_PAGE_ROWS, ProjectionBatch, ProjectionState, ReadModelStore } from '../read-model-store';
 import { exactInteger, positional, postgresDdl } from './pg-sql';

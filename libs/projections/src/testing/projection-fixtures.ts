@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LedgerCommand, LedgerEvent } from '../../../domain/src';
-import { run } from '../../../domain/src/testing/fixtures';
-import { RecordedEvent } from '../../../event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../../event-store/src/postgres/test-databases';
-import { encodeEvents } from '../../../ledger/src/infrastructure/event-codec';
-import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
+import { LedgerCommand, LedgerEvent } from '@credit-ledger/domain';
+import { run } from '@credit-ledger/domain/testing';
+import { RecordedEvent } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { accountStream, encodeEvents } from '@credit-ledger/ledger';
 import { ProjectionRunner } from '../projection-runner';
 import { PostgresReadModelStore } from '../postgres/postgres-read-model-store';
 import { ReadModelStore } from '../read-model-store';

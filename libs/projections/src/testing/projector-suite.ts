@@ -1,4 +1,4 @@
-import { changePlan, consume, grant, open, refund, reset, run } from '../../../domain/src/testing/fixtures';
+import { changePlan, consume, grant, open, refund, reset, run } from '@credit-ledger/domain/testing';
 import { HistoryQueries } from '../history/history.query';
 import { ALL_PROJECTORS, ProjectionRunner } from '../projection-runner';
 import { Projector } from '../projector';

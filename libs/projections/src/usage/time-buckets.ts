@@ -1,4 +1,4 @@
-import { dayLabel, isValidTimeZone, localDayNumber, startOfLocalDay } from '../../../domain/src/schedule';
+import { dayLabel, isValidTimeZone, localDayNumber, startOfLocalDay } from '@credit-ledger/domain';
 
 /** Calendar buckets in an IANA time zone, on the domain's own (Intl, DST-aware) day arithmetic. */
 export type Bucket = 'day' | 'week' | 'month';

@@ -1,11 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AllowRoles } from '../../../ledger/src/auth/access';
-import { AccountIdPipe } from '../../../ledger/src/http/account-id.pipe';
-import { validationFailed } from '../../../ledger/src/http/api-error';
-import { Ctx, RequestContext } from '../../../ledger/src/http/request-context';
-import { Clock, LEDGER_CLOCK } from '../../../ledger/src/infrastructure/clock';
+import { AccountIdPipe, AllowRoles, Ctx, validationFailed } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
+import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { MinPositionParams, rangeOf, SeriesParams, UserRangeParams } from '../nest/query-params';
 import { ProjectionService } from '../nest/projection.service';
 import { awaitPosition, scopedUserId } from '../nest/read-access';
@@ -66,16 +64,16 @@ export class UsageController {
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
   ) {}
 
-  private range(accountId: string, p: UserRangeParams, ctx: RequestContext): UsageRange {
+  private range(accountId: string, p: UserRangeParams, caller: Caller): UsageRange {
     const { from, to } = rangeOf(p, true, this.clock.now());
-    return { accountId, from: from!, to: to!, creditType: p.creditType, userId: scopedUserId(ctx.principal, p.userId) };
+    return { accountId, from: from!, to: to!, creditType: p.creditType, userId: scopedUserId(caller.principal, p.userId) };
   }
 
   @Get('usage/by-user')
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Credits consumed, refunded, net and count per team member over [from, to) (default: last 30 days), with totals' })
-  async byUser(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() ctx: RequestContext) {
-    const range = this.range(accountId, p, ctx);
+  async byUser(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
+    const range = this.range(accountId, p, caller);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageQuery('byUser', range));
   }
@@ -83,8 +81,8 @@ export class UsageController {
   @Get('usage/by-feature')
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Credits consumed, refunded, net, count and distinct users per feature and action over [from, to), with totals' })
-  async byFeature(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() ctx: RequestContext) {
-    const range = this.range(accountId, p, ctx);
+  async byFeature(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
+    const range = this.range(accountId, p, caller);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageQuery('byFeature', range));
   }
@@ -92,8 +90,8 @@ export class UsageController {
   @Get('usage/series')
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Trend points per day/week/month in a time zone, one series per feature/user/creditType/action, empty buckets as zeros' })
-  async series(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: SeriesParams, @Ctx() ctx: RequestContext) {
-    const range = this.range(accountId, p, ctx);
+  async series(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: SeriesParams, @Ctx() caller: Caller) {
+    const range = this.range(accountId, p, caller);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageSeriesQuery({ ...range, bucket: p.bucket ?? 'day', groupBy: p.groupBy ?? 'feature', timeZone: p.timezone ?? 'UTC' }));
   }
@@ -101,8 +99,8 @@ export class UsageController {
   @Get('filters')
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'The features (with their actions), users and credit types that have usage in the account' })
-  async filters(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: MinPositionParams, @Ctx() ctx: RequestContext) {
+  async filters(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: MinPositionParams, @Ctx() caller: Caller) {
     await awaitPosition(this.projections, p.minPosition);
-    return this.bus.execute(new GetFiltersQuery(accountId, scopedUserId(ctx.principal, undefined)));
+    return this.bus.execute(new GetFiltersQuery(accountId, scopedUserId(caller.principal, undefined)));
   }
 }

@@ -3,8 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
+import { AccountIdPipe, AllowRoles } from '@credit-ledger/http';
 import { GetAccountEventsQuery } from './get-account-events.query';
 
 export const DEFAULT_EVENTS_PAGE = 100;

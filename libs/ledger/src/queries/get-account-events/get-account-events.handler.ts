@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DomainErrorCode, refuse } from '../../../../domain/src';
-import { EventStore, NO_STREAM } from '../../../../event-store/src';
+import { DomainErrorCode, refuse } from '@credit-ledger/domain';
+import { EventStore, NO_STREAM } from '@credit-ledger/event-store';
 import { accountStream } from '../../infrastructure/stream-names';
 import { EVENT_STORE } from '../../tokens';
 import { GetAccountEventsQuery } from './get-account-events.query';

@@ -1,7 +1,7 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DomainErrorCode, refuse } from '../../../../domain/src';
+import { DomainErrorCode, refuse } from '@credit-ledger/domain';
 import { CommandExecutor } from '../../infrastructure/command-executor';
-import { balanceView } from '../../http/views';
+import { balanceView } from '../../views/balances.view';
 import { GetAlertsQuery } from './get-alerts.query';
 
 /** Threshold crossings (CreditThresholdCrossed), newest first. */

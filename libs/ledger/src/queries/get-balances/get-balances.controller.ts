@@ -2,9 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { IsInstant } from '../../http/dto-rules';
+import { AccountIdPipe, AllowRoles, IsInstant } from '@credit-ledger/http';
 import { GetBalancesQuery } from './get-balances.query';
 
 export class BalancesParams {

@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { AccountState, DomainErrorCode, evolve, initialState, refuse } from '../../../../domain/src';
-import { EventStore, MAX_READ_PAGE_SIZE } from '../../../../event-store/src';
+import { AccountState, DomainErrorCode, evolve, initialState, refuse } from '@credit-ledger/domain';
+import { EventStore, MAX_READ_PAGE_SIZE } from '@credit-ledger/event-store';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { decodeEvent } from '../../infrastructure/event-codec';
 import { accountStream } from '../../infrastructure/stream-names';
-import { balancesView } from '../../http/views';
+import { balancesView } from '../../views/balances.view';
 import { EVENT_STORE } from '../../tokens';
 import { GetBalancesQuery } from './get-balances.query';
 

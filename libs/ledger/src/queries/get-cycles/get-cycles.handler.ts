@@ -1,5 +1,5 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DomainErrorCode, refuse } from '../../../../domain/src';
+import { DomainErrorCode, refuse } from '@credit-ledger/domain';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { GetCyclesQuery } from './get-cycles.query';
 

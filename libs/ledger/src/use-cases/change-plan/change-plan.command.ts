@@ -1,10 +1,9 @@
-import { CreditTypePlan } from '../../../../domain/src';
-import { RequestContext } from '../../http/request-context';
+import { Caller, CreditTypePlan } from '@credit-ledger/domain';
 
 export class ChangePlanCommand {
   constructor(
     readonly accountId: string,
     readonly data: { readonly planId: string; readonly creditTypes: Readonly<Record<string, CreditTypePlan>>; readonly effective?: 'now' | 'next_cycle' },
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

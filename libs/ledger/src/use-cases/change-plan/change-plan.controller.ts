@@ -2,11 +2,9 @@ import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { toCreditTypePlans } from '../../http/plan-dto';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { toCreditTypePlans } from '../shared/plan.dto';
+import { Caller } from '@credit-ledger/domain';
 import { ChangePlanCommand } from './change-plan.command';
 import { ChangePlanDto } from './change-plan.dto';
 
@@ -27,10 +25,10 @@ export class ChangePlanController {
   async change(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ChangePlanDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
     const data = { planId: dto.planId, creditTypes: toCreditTypePlans(dto.creditTypes), effective: dto.effective };
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ChangePlanCommand(accountId, data, ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ChangePlanCommand(accountId, data, caller)));
   }
 }

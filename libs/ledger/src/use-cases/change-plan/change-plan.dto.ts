@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN } from '../../../../domain/src';
-import { IsIdentifierKeyedMap } from '../../http/dto-rules';
-import { CreditTypePlanDto } from '../../http/plan-dto';
+import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN } from '@credit-ledger/domain';
+import { IsIdentifierKeyedMap } from '@credit-ledger/http';
+import { CreditTypePlanDto } from '../shared/plan.dto';
 
 export class ChangePlanDto {
   @ApiProperty({ description: 'Name of the new plan', example: 'pro' })

@@ -1,8 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
-import { balancesView } from '../../http/views';
+import { balancesView } from '../../views/balances.view';
 import { ChangePlanCommand } from './change-plan.command';
 
 export const planKey = (planId: string) => `plan:${planId}`;
@@ -24,7 +24,7 @@ export function planView(session: AccountSession) {
 export class ChangePlanHandler implements ICommandHandler<ChangePlanCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: ChangePlanCommand): Promise<Outcome<ReturnType<typeof planView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, planKey(c.data.planId), (at) => ({ type: 'ChangePlan', at, data: c.data }), planView);
+  execute(command: ChangePlanCommand): Promise<Outcome<ReturnType<typeof planView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, planKey(command.data.planId), (at) => ({ type: 'ChangePlan', at, data: command.data }), planView);
   }
 }

@@ -1,10 +1,9 @@
-import { CycleSchedule } from '../../../../domain/src';
-import { RequestContext } from '../../http/request-context';
+import { Caller, CycleSchedule } from '@credit-ledger/domain';
 
 export class ChangeScheduleCommand {
   constructor(
     readonly accountId: string,
     readonly schedule: CycleSchedule,
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

@@ -2,11 +2,9 @@ import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { CycleScheduleDto, toSchedule } from '../../http/plan-dto';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { CycleScheduleDto, toSchedule } from '../shared/plan.dto';
+import { Caller } from '@credit-ledger/domain';
 import { ChangeScheduleCommand } from './change-schedule.command';
 
 @ApiTags('cycles')
@@ -22,9 +20,9 @@ export class ChangeScheduleController {
   async change(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: CycleScheduleDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ChangeScheduleCommand(accountId, toSchedule(dto), ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ChangeScheduleCommand(accountId, toSchedule(dto), caller)));
   }
 }

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { ChangeScheduleCommand } from './change-schedule.command';
@@ -22,7 +22,7 @@ export function scheduleView(session: AccountSession) {
 export class ChangeScheduleHandler implements ICommandHandler<ChangeScheduleCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: ChangeScheduleCommand): Promise<Outcome<ReturnType<typeof scheduleView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, SCHEDULE_KEY, (at) => ({ type: 'ChangeSchedule', at, data: { schedule: c.schedule } }), scheduleView);
+  execute(command: ChangeScheduleCommand): Promise<Outcome<ReturnType<typeof scheduleView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, SCHEDULE_KEY, (at) => ({ type: 'ChangeSchedule', at, data: { schedule: command.schedule } }), scheduleView);
   }
 }

@@ -2,11 +2,8 @@ import { Controller, createParamDecorator, ExecutionContext, HttpCode, Param, Po
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { validationFailed } from '../../http/api-error';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { validatePlain } from '../../http/validation';
+import { AccountIdPipe, AllowRoles, Ctx, validatePlain, validationFailed } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
 import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
 import { ConsumeCreditsBatchDto, MAX_BATCH_ITEMS } from './consume-credits-batch.dto';
 import { BatchOutcome } from './consume-credits-batch.handler';
@@ -30,9 +27,9 @@ export class ConsumeCreditsBatchController {
   @ApiOperation({
     summary: `Up to ${MAX_BATCH_ITEMS} consumptions in order, one result each (status 201/200/400/409); one durable append for the lot.`,
   })
-  batch(@Param('accountId', AccountIdPipe) accountId: string, @BatchBody() body: unknown, @Ctx() ctx: RequestContext): Promise<BatchOutcome> {
+  batch(@Param('accountId', AccountIdPipe) accountId: string, @BatchBody() body: unknown, @Ctx() caller: Caller): Promise<BatchOutcome> {
     const envelope = validatePlain(ConsumeCreditsBatchDto, body);
     if ('problems' in envelope) throw validationFailed(envelope.problems.map((p) => ({ field: p.field || 'body', reason: p.reason })));
-    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, envelope.value.items, ctx));
+    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, envelope.value.items, caller));
   }
 }

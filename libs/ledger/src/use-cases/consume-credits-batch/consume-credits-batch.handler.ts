@@ -1,8 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { ConsumeCreditsData, DomainError, DomainErrorCode, refuse } from '../../../../domain/src';
+import { ConsumeCreditsData, DomainError, DomainErrorCode, refuse } from '@credit-ledger/domain';
 import { CommandExecutor } from '../../infrastructure/command-executor';
-import { FieldProblem } from '../../http/api-error';
-import { validatePlain } from '../../http/validation';
+import { FieldProblem, validatePlain } from '@credit-ledger/http';
 import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
 import { consumptionKey, consumptionView, toConsumeData } from '../consume-credits/consumption-view';
 import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
@@ -24,14 +23,14 @@ export interface BatchOutcome {
 export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCreditsBatchCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
-    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = c.validated
-      ? c.validated.map((data) => ({ data }))
-      : c.items.map((item) => {
+  execute(command: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
+    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = command.validated
+      ? command.validated.map((data) => ({ data }))
+      : command.items.map((item) => {
           const v = validatePlain(ConsumeCreditsDto, item);
           return 'value' in v ? { data: toConsumeData(v.value) } : v;
         });
-    return this.executor.execute(c.accountId, c.ctx, (session, at) => {
+    return this.executor.execute(command.accountId, command.caller, (session, at) => {
       if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
       type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
       const decided = parsed.map((p, index): Decided => {

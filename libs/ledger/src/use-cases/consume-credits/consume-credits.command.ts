@@ -1,10 +1,9 @@
-import { ConsumeCreditsData } from '../../../../domain/src';
-import { RequestContext } from '../../http/request-context';
+import { Caller, ConsumeCreditsData } from '@credit-ledger/domain';
 
 export class ConsumeCreditsCommand {
   constructor(
     readonly accountId: string,
     readonly data: ConsumeCreditsData,
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

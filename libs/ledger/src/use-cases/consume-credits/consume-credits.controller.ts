@@ -2,10 +2,8 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
 import { ConsumeCreditsCommand } from './consume-credits.command';
 import { ConsumeCreditsDto } from './consume-credits.dto';
 import { toConsumeData } from './consumption-view';
@@ -26,9 +24,9 @@ export class ConsumeCreditsController {
   async consume(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ConsumeCreditsDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ConsumeCreditsCommand(accountId, toConsumeData(dto), ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ConsumeCreditsCommand(accountId, toConsumeData(dto), caller)));
   }
 }

@@ -7,8 +7,8 @@ import {
   MAX_CREDITS_PER_MOVEMENT,
   MAX_DESCRIPTION_LENGTH,
   USER_ID_PATTERN,
-} from '../../../../domain/src';
-import { IsInstant, MAX_CLIENT_CLOCK_SKEW_MS } from '../../http/dto-rules';
+} from '@credit-ledger/domain';
+import { IsInstant, MAX_CLIENT_CLOCK_SKEW_MS } from '@credit-ledger/http';
 
 export class ConsumeCreditsDto {
   @ApiProperty({ description: 'Client-chosen idempotency key', example: '3f0c2a8e-5d1b-4c3e-9f7a-2b6d8e1c4a90' })

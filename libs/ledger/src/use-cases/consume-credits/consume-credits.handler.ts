@@ -7,7 +7,7 @@ import { consumptionKey, consumptionView } from './consumption-view';
 export class ConsumeCreditsHandler implements ICommandHandler<ConsumeCreditsCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: ConsumeCreditsCommand): Promise<Outcome<ReturnType<typeof consumptionView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, consumptionKey(c.data.consumptionId), (at) => ({ type: 'ConsumeCredits', at, data: c.data }), (session) => consumptionView(session, c.data.consumptionId));
+  execute(command: ConsumeCreditsCommand): Promise<Outcome<ReturnType<typeof consumptionView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, consumptionKey(command.data.consumptionId), (at) => ({ type: 'ConsumeCredits', at, data: command.data }), (session) => consumptionView(session, command.data.consumptionId));
   }
 }

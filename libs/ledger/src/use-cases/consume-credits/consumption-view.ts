@@ -1,6 +1,6 @@
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balanceView } from '../../http/views';
+import { balanceView } from '../../views/balances.view';
 
 export const consumptionKey = (consumptionId: string) => `consume:${consumptionId}`;
 

@@ -1,4 +1,4 @@
-import { RequestContext } from '../../http/request-context';
+import { Caller } from '@credit-ledger/domain';
 
 /** A validated grant body (HTTP or Kafka) -> the command's data. */
 export function toGrantData(dto: { grantId: string; creditType: string; credits: number; reason: string; expiresAt?: string | null; priority?: number | null }) {
@@ -16,6 +16,6 @@ export class GrantCreditsCommand {
   constructor(
     readonly accountId: string,
     readonly data: { readonly grantId: string; readonly creditType: string; readonly credits: number; readonly reason: string; readonly expiresAt?: string; readonly priority?: number },
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

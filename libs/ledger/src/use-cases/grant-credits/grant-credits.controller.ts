@@ -2,10 +2,8 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
 import { GrantCreditsCommand, toGrantData } from './grant-credits.command';
 import { GrantCreditsDto } from './grant-credits.dto';
 
@@ -23,9 +21,9 @@ export class GrantCreditsController {
   async grant(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: GrantCreditsDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new GrantCreditsCommand(accountId, toGrantData(dto), ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new GrantCreditsCommand(accountId, toGrantData(dto), caller)));
   }
 }

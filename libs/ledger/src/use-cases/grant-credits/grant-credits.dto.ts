@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { CLIENT_ID_PATTERN, IDENTIFIER_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_GRANT_PRIORITY, MAX_REASON_LENGTH, MIN_GRANT_PRIORITY } from '../../../../domain/src';
-import { IsInstant } from '../../http/dto-rules';
+import { CLIENT_ID_PATTERN, IDENTIFIER_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_GRANT_PRIORITY, MAX_REASON_LENGTH, MIN_GRANT_PRIORITY } from '@credit-ledger/domain';
+import { IsInstant } from '@credit-ledger/http';
 
 export class GrantCreditsDto {
   @ApiProperty({ description: 'Client-chosen idempotency key', example: 'topup_2026_11_acme' })

@@ -1,8 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balanceView } from '../../http/views';
+import { balanceView } from '../../views/balances.view';
 import { GrantCreditsCommand } from './grant-credits.command';
 
 const grantKey = (grantId: string) => `grant:${grantId}`;
@@ -25,7 +25,7 @@ function grantView(session: AccountSession, grantId: string) {
 export class GrantCreditsHandler implements ICommandHandler<GrantCreditsCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: GrantCreditsCommand): Promise<Outcome<ReturnType<typeof grantView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, grantKey(c.data.grantId), (at) => ({ type: 'GrantCredits', at, data: c.data }), (session) => grantView(session, c.data.grantId));
+  execute(command: GrantCreditsCommand): Promise<Outcome<ReturnType<typeof grantView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, grantKey(command.data.grantId), (at) => ({ type: 'GrantCredits', at, data: command.data }), (session) => grantView(session, command.data.grantId));
   }
 }

@@ -1,11 +1,10 @@
-import { Plan } from '../../../../domain/src';
-import { RequestContext } from '../../http/request-context';
+import { Caller, Plan } from '@credit-ledger/domain';
 
 export class OpenAccountCommand {
   constructor(
     readonly accountId: string,
     readonly name: string,
     readonly plan: Plan,
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

@@ -2,15 +2,11 @@ import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { Plan } from '../../../../domain/src';
-import { AllowRoles } from '../../auth/access';
-import { canAccessAccount } from '../../auth/principal';
-import { ApiError } from '../../http/api-error';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { Caller, canAccessAccount, Plan } from '@credit-ledger/domain';
+import { AllowRoles, answer, ApiError, Ctx, HttpOutcome } from '@credit-ledger/http';
 import { OpenAccountCommand } from './open-account.command';
 import { OpenAccountDto } from './open-account.dto';
-import { toCreditTypePlans, toSchedule } from '../../http/plan-dto';
+import { toCreditTypePlans, toSchedule } from '../shared/plan.dto';
 
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -25,12 +21,12 @@ export class OpenAccountController {
   @ApiResponse({ status: 201, description: 'opened' })
   @ApiResponse({ status: 200, description: 'already open with the same name and plan' })
   @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED: the id exists with another name or plan' })
-  async open(@Body() dto: OpenAccountDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) res: Response) {
-    if (!canAccessAccount(ctx.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
+  async open(@Body() dto: OpenAccountDto, @Ctx() caller: Caller, @Res({ passthrough: true }) res: Response) {
+    if (!canAccessAccount(caller.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
     const plan: Plan = {
       creditTypes: toCreditTypePlans(dto.plan.creditTypes),
       cycle: dto.plan.cycle ? toSchedule(dto.plan.cycle) : { period: 'month', anchorDay: 1, timezone: 'UTC' },
     };
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new OpenAccountCommand(dto.accountId, dto.name, plan, ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new OpenAccountCommand(dto.accountId, dto.name, plan, caller)));
   }
 }

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN, MAX_NAME_LENGTH } from '../../../../domain/src';
-import { IsIdentifierKeyedMap } from '../../http/dto-rules';
-import { CreditTypePlanDto, CycleScheduleDto } from '../../http/plan-dto';
+import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN, MAX_NAME_LENGTH } from '@credit-ledger/domain';
+import { IsIdentifierKeyedMap } from '@credit-ledger/http';
+import { CreditTypePlanDto, CycleScheduleDto } from '../shared/plan.dto';
 
 export { CreditTypePlanDto, CycleScheduleDto };
 

@@ -1,8 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balancesView } from '../../http/views';
+import { balancesView } from '../../views/balances.view';
 import { OpenAccountCommand } from './open-account.command';
 
 export function accountView(session: AccountSession) {
@@ -23,7 +23,7 @@ export function accountView(session: AccountSession) {
 export class OpenAccountHandler implements ICommandHandler<OpenAccountCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: OpenAccountCommand): Promise<Outcome<ReturnType<typeof accountView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, `open:${c.accountId}`, (at) => ({ type: 'OpenAccount', at, data: { accountId: c.accountId, name: c.name, plan: c.plan } }), (session) => accountView(session));
+  execute(command: OpenAccountCommand): Promise<Outcome<ReturnType<typeof accountView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, `open:${command.accountId}`, (at) => ({ type: 'OpenAccount', at, data: { accountId: command.accountId, name: command.name, plan: command.plan } }), (session) => accountView(session));
   }
 }

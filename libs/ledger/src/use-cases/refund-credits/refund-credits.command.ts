@@ -1,4 +1,4 @@
-import { RequestContext } from '../../http/request-context';
+import { Caller } from '@credit-ledger/domain';
 
 /** A validated refund body (HTTP or Kafka) -> the command's data. */
 export function toRefundData(dto: { refundId: string; consumptionId: string; credits?: number | null; reason: string }) {
@@ -9,6 +9,6 @@ export class RefundCreditsCommand {
   constructor(
     readonly accountId: string,
     readonly data: { readonly refundId: string; readonly consumptionId: string; readonly credits?: number; readonly reason: string },
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_REASON_LENGTH } from '../../../../domain/src';
+import { CLIENT_ID_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_REASON_LENGTH } from '@credit-ledger/domain';
 
 export class RefundCreditsDto {
   @ApiProperty({ description: 'Client-chosen idempotency key', example: 'refund_7781' })

@@ -1,8 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
-import { balanceView } from '../../http/views';
+import { balanceView } from '../../views/balances.view';
 import { RefundCreditsCommand } from './refund-credits.command';
 
 const refundKey = (refundId: string) => `refund:${refundId}`;
@@ -23,7 +23,7 @@ function refundView(session: AccountSession, refundId: string) {
 export class RefundCreditsHandler implements ICommandHandler<RefundCreditsCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: RefundCreditsCommand): Promise<Outcome<ReturnType<typeof refundView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, refundKey(c.data.refundId), (at) => ({ type: 'RefundCredits', at, data: c.data }), (session) => refundView(session, c.data.refundId));
+  execute(command: RefundCreditsCommand): Promise<Outcome<ReturnType<typeof refundView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, refundKey(command.data.refundId), (at) => ({ type: 'RefundCredits', at, data: command.data }), (session) => refundView(session, command.data.refundId));
   }
 }

@@ -1,9 +1,9 @@
-import { RequestContext } from '../../http/request-context';
+import { Caller } from '@credit-ledger/domain';
 
 export class ResetCycleCommand {
   constructor(
     readonly accountId: string,
     readonly data: { readonly cycleId: string; readonly allocations?: Readonly<Record<string, number>> },
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

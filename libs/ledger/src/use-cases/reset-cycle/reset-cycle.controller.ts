@@ -2,10 +2,8 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
 import { ResetCycleCommand } from './reset-cycle.command';
 import { ResetCycleDto } from './reset-cycle.dto';
 
@@ -23,10 +21,10 @@ export class ResetCycleController {
   async reset(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ResetCycleDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
     const allocations = dto.allocations ? Object.fromEntries([...dto.allocations.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, caller)));
   }
 }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { CLIENT_ID_PATTERN, MAX_ALLOCATION_PER_CREDIT_TYPE, MAX_CREDIT_TYPES_PER_PLAN } from '../../../../domain/src';
-import { IsIdentifierKeyedMap, IsIntegerValues, toMapOrKeep } from '../../http/dto-rules';
+import { CLIENT_ID_PATTERN, MAX_ALLOCATION_PER_CREDIT_TYPE, MAX_CREDIT_TYPES_PER_PLAN } from '@credit-ledger/domain';
+import { IsIdentifierKeyedMap, IsIntegerValues, toMapOrKeep } from '@credit-ledger/http';
 
 export class ResetCycleDto {
   @ApiProperty({ description: 'Idempotency key of the new cycle, e.g. 2026-12', example: '2026-12' })

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '../../../../domain/src';
+import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { ResetCycleCommand } from './reset-cycle.command';
@@ -8,17 +8,17 @@ const cycleKey = (cycleId: string) => `cycle:${cycleId}`;
 
 function cycleView(session: AccountSession, cycleId: string) {
   const s = session.state as OpenAccountState;
-  const c = s.index.cycles.get(cycleId);
-  if (!c) throw new Error(`cycle ${cycleId} is not in the state`);
+  const cycle = s.index.cycles.get(cycleId);
+  if (!cycle) throw new Error(`cycle ${cycleId} is not in the state`);
   return {
     cycleId,
-    previousCycleId: c.previousCycleId,
-    startedAt: c.startedAt,
-    endsAt: c.endsAt,
-    allocations: c.allocations,
-    closing: c.closing,
+    previousCycleId: cycle.previousCycleId,
+    startedAt: cycle.startedAt,
+    endsAt: cycle.endsAt,
+    allocations: cycle.allocations,
+    closing: cycle.closing,
     // The first cycle was opened with the account.
-    position: session.positionOf(c.previousCycleId === null ? `open:${s.accountId}` : cycleKey(cycleId)),
+    position: session.positionOf(cycle.previousCycleId === null ? `open:${s.accountId}` : cycleKey(cycleId)),
   };
 }
 
@@ -26,7 +26,7 @@ function cycleView(session: AccountSession, cycleId: string) {
 export class ResetCycleHandler implements ICommandHandler<ResetCycleCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: ResetCycleCommand): Promise<Outcome<ReturnType<typeof cycleView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, cycleKey(c.data.cycleId), (at) => ({ type: 'ResetCycle', at, data: c.data }), (session) => cycleView(session, c.data.cycleId));
+  execute(command: ResetCycleCommand): Promise<Outcome<ReturnType<typeof cycleView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, cycleKey(command.data.cycleId), (at) => ({ type: 'ResetCycle', at, data: command.data }), (session) => cycleView(session, command.data.cycleId));
   }
 }

@@ -1,4 +1,4 @@
-import { Caller } from '../../infrastructure/command-executor';
+import { Caller } from '@credit-ledger/domain';
 
 /** Closes every cycle of the account that ended at or before `upTo` (bounded per append; see `more`). */
 export class RunScheduledResetsCommand {
@@ -6,6 +6,6 @@ export class RunScheduledResetsCommand {
     readonly accountId: string,
     readonly upTo: string,
     readonly dryRun: boolean,
-    readonly ctx: Caller,
+    readonly caller: Caller,
   ) {}
 }

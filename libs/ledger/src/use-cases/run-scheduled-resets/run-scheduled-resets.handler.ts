@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DomainErrorCode, dueScheduledCycles, nextScheduledCycle, OpenAccountState, refuse } from '../../../../domain/src';
+import { DomainErrorCode, dueScheduledCycles, nextScheduledCycle, OpenAccountState, refuse } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { RunScheduledResetsCommand } from './run-scheduled-resets.command';
@@ -33,16 +33,16 @@ function requireOpen(session: AccountSession): OpenAccountState {
 export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledResetsCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: RunScheduledResetsCommand): Promise<ScheduledResetsOutcome> {
-    if (c.dryRun) {
-      return this.executor.read(c.accountId, (session) => {
+  execute(command: RunScheduledResetsCommand): Promise<ScheduledResetsOutcome> {
+    if (command.dryRun) {
+      return this.executor.read(command.accountId, (session) => {
         const s = requireOpen(session);
-        const due = dueScheduledCycles(s, c.upTo, MAX_RESETS_PER_APPEND);
-        return { accountId: c.accountId, cycles: due.map((d) => d.cycleId), cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt, more: false };
+        const due = dueScheduledCycles(s, command.upTo, MAX_RESETS_PER_APPEND);
+        return { accountId: command.accountId, cycles: due.map((d) => d.cycleId), cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt, more: false };
       });
     }
-    return this.executor.execute(c.accountId, c.ctx, (session, at) => {
-      const upTo = c.upTo < at ? c.upTo : at;
+    return this.executor.execute(command.accountId, command.caller, (session, at) => {
+      const upTo = command.upTo < at ? command.upTo : at;
       const cycles: string[] = [];
       for (let n = 0; n < MAX_RESETS_PER_APPEND; n++) {
         const s = requireOpen(session);
@@ -52,7 +52,7 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
       }
       return () => {
         const s = session.state as OpenAccountState;
-        return { accountId: c.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
+        return { accountId: command.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
       };
     });
   }

@@ -1,10 +1,9 @@
-import { Threshold } from '../../../../domain/src';
-import { RequestContext } from '../../http/request-context';
+import { Caller, Threshold } from '@credit-ledger/domain';
 
 export class SetThresholdsCommand {
   constructor(
     readonly accountId: string,
     readonly creditTypes: Readonly<Record<string, readonly Threshold[]>>,
-    readonly ctx: RequestContext,
+    readonly caller: Caller,
   ) {}
 }

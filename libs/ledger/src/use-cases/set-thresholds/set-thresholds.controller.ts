@@ -2,11 +2,8 @@ import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AllowRoles } from '../../auth/access';
-import { validationFailed } from '../../http/api-error';
-import { AccountIdPipe } from '../../http/account-id.pipe';
-import { Ctx, RequestContext } from '../../http/request-context';
-import { answer, Outcome } from '../../http/views';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
+import { Caller } from '@credit-ledger/domain';
 import { SetThresholdsCommand } from './set-thresholds.command';
 import { parseThresholds, SetThresholdsDto } from './set-thresholds.dto';
 
@@ -23,11 +20,11 @@ export class SetThresholdsController {
   async set(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: SetThresholdsDto,
-    @Ctx() ctx: RequestContext,
+    @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
     const parsed = parseThresholds(dto.creditTypes);
     if ('problems' in parsed) throw validationFailed(parsed.problems);
-    return answer(res, await this.commands.execute<ICommand, Outcome<unknown>>(new SetThresholdsCommand(accountId, parsed.thresholds, ctx)));
+    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new SetThresholdsCommand(accountId, parsed.thresholds, caller)));
   }
 }

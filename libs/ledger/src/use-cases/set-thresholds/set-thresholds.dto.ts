@@ -8,8 +8,8 @@ import {
   MAX_THRESHOLDS_PER_CREDIT_TYPE,
   Threshold,
   THRESHOLD_KINDS,
-} from '../../../../domain/src';
-import { FieldProblem } from '../../http/api-error';
+} from '@credit-ledger/domain';
+import { FieldProblem } from '@credit-ledger/http';
 
 export class SetThresholdsDto {
   @ApiProperty({

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DEFAULT_THRESHOLDS, OpenAccountState, thresholdId } from '../../../../domain/src';
+import { DEFAULT_THRESHOLDS, OpenAccountState, thresholdId } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { SetThresholdsCommand } from './set-thresholds.command';
@@ -27,7 +27,7 @@ export function thresholdsView(session: AccountSession) {
 export class SetThresholdsHandler implements ICommandHandler<SetThresholdsCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute(c: SetThresholdsCommand): Promise<Outcome<ReturnType<typeof thresholdsView>>> {
-    return this.executor.decideOne(c.accountId, c.ctx, THRESHOLDS_KEY, (at) => ({ type: 'SetThresholds', at, data: { creditTypes: c.creditTypes } }), thresholdsView);
+  execute(command: SetThresholdsCommand): Promise<Outcome<ReturnType<typeof thresholdsView>>> {
+    return this.executor.decideOne(command.accountId, command.caller, THRESHOLDS_KEY, (at) => ({ type: 'SetThresholds', at, data: { creditTypes: command.creditTypes } }), thresholdsView);
   }
 }

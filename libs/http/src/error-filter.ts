@@ -1,9 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { DomainError, DomainErrorCode } from '../../../domain/src';
-import { ConcurrencyRetriesExhaustedError } from '../infrastructure/command-executor';
-import { UnknownEventTypeError, UnsupportedSchemaVersionError } from '../infrastructure/event-codec';
-import { CorruptEventError, isTransientPostgresError } from '../../../event-store/src';
+import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
+import { ConcurrencyRetriesExhaustedError, isTransientPostgresError, UnreadableEventError } from '@credit-ledger/event-store';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
@@ -39,7 +37,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (isTransientPostgresError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.
-    if (e instanceof CorruptEventError || e instanceof UnknownEventTypeError || e instanceof UnsupportedSchemaVersionError) {
+    if (e instanceof UnreadableEventError) {
       return [500, { error: 'EVENT_UNREADABLE', message: e.message }];
     }
     if (e instanceof HttpException) {

@@ -14,8 +14,8 @@ import {
   MIN_ANCHOR_DAY,
   parseLocalDate,
   SchedulePeriod,
-} from '../../../domain/src';
-import { OnlyWhen, Satisfies } from './dto-rules';
+} from '@credit-ledger/domain';
+import { OnlyWhen, Satisfies } from '@credit-ledger/http';
 
 export class OverdraftDto {
   @ApiProperty({ enum: ['deny', 'allow'], default: 'deny' })

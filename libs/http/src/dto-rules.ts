@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { IDENTIFIER_PATTERN } from '../../../domain/src';
+import { IDENTIFIER_PATTERN } from '@credit-ledger/domain';
 
 /** Keys of a JSON object (converted to a Map) must be identifiers; 1..max entries. */
 export function IsIdentifierKeyedMap(maxEntries: number, options?: ValidationOptions) {

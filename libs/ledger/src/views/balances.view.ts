@@ -1,4 +1,4 @@
-import { BalanceFigures, OpenAccountState } from '../../../domain/src';
+import { BalanceFigures, OpenAccountState } from '@credit-ledger/domain';
 
 export interface BalanceView extends BalanceFigures {
   readonly creditType: string;
@@ -18,15 +18,4 @@ export function balancesView(s: OpenAccountState) {
       .sort()
       .map((t) => balanceView(t, s.creditTypes[t].figures)),
   };
-}
-
-import type { Response } from 'express';
-import type { Outcome } from '../infrastructure/command-executor';
-
-export type { Outcome };
-
-/** Sets the outcome's status (201 new, 200 idempotent retry) and returns its body. */
-export function answer<B>(res: Response, outcome: Outcome<B>): B {
-  res.status(outcome.status);
-  return outcome.body;
 }

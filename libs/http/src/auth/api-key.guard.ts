@@ -1,11 +1,9 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Request } from 'express';
-import { ApiError } from '../http/api-error';
-import { LedgerConfig } from '../config/ledger-config';
-import { LEDGER_CONFIG } from '../tokens';
-import { ApiKeyStore } from './api-key-store';
-import { canAccessAccount, Principal, Role } from './principal';
+import { canAccessAccount, Principal, Role } from '@credit-ledger/domain';
+import { ApiError } from '../api-error';
+import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './authenticator';
 
 const ALLOWED_ROLES = 'ledger:allowedRoles';
 const PUBLIC = 'ledger:public';
@@ -27,8 +25,7 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeyStore,
-    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    @Inject(API_KEY_AUTHENTICATOR) private readonly keys: ApiKeyAuthenticator,
   ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
@@ -38,7 +35,7 @@ export class ApiKeyGuard implements CanActivate {
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]{1,512})$/.exec(header) : null;
     if (!match) throw new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
-    const principal = this.keys.authenticate(match[1], this.config.adminKey);
+    const principal = this.keys.authenticate(match[1]);
     if (!principal) throw new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key');
     req.principal = principal;
 

@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { CLIENT_ID_PATTERN } from '../../../domain/src';
+import { CLIENT_ID_PATTERN } from '@credit-ledger/domain';
 import { validationFailed } from './api-error';
 
 @Injectable()

@@ -1,19 +1,13 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Request } from 'express';
-import { actorOf, Principal } from '../auth/principal';
+import { actorOf, Caller, Principal } from '@credit-ledger/domain';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** Who asked and in which conversation: becomes the events' actor and correlationId. */
-export interface RequestContext {
-  readonly principal: Principal;
-  readonly actor: string;
-  readonly correlationId: string;
-}
-
-export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => {
+/** The transport-free caller of a command or query, built from the authenticated request. */
+export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): Caller => {
   const req = ctx.switchToHttp().getRequest<Request & { principal: Principal }>();
   const header = req.headers[CORRELATION_HEADER];
   const correlationId = typeof header === 'string' && CORRELATION_PATTERN.test(header) ? header : randomUUID();

@@ -1,0 +1,2 @@
+export * from './projection-fixtures';
+export * from './projector-suite';
