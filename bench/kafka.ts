@@ -193,7 +193,7 @@ export async function kafkaBenchmark(log: (line: string) => void): Promise<Kafka
       const rnd = seededRandom(3);
       // 200 accounts x 500 consumptions = 100,000 CreditConsumed events, written through the batch command.
       for (let a = 0; a < 200; a++) {
-        await bus.execute(new ConsumeCreditsBatchCommand(`bench_${a}`, Array.from({ length: 500 }, (_, i) => benchConsumption(`k3_${a}_${i}`, rnd)), CTX));
+        await bus.execute(ConsumeCreditsBatchCommand.ofValidated(`bench_${a}`, Array.from({ length: 500 }, (_, i) => benchConsumption(`k3_${a}_${i}`, rnd)), CTX));
       }
       const head = await store.headPosition();
       const eventsTopic = `bench.events.${Date.now()}`;

@@ -108,7 +108,7 @@ describe('store copy sqlite → postgres', () => {
     const killAfter = 1 + Math.floor(Math.random() * sourceEvents * 0.6);
     const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, 'store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], { stdio: 'ignore' });
     const target = await PostgresEventStore.connect(url);
-    let killedAt = 0;
+    let killedAt: number;
     for (const start = Date.now(); Date.now() - start < 60_000 && child.exitCode === null; ) {
       killedAt = await target.headPosition().catch(() => 0);
       if (killedAt >= killAfter) break;

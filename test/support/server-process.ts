@@ -7,7 +7,7 @@ export const SERVER_ENTRY = join(__dirname, '../../dist/apps/ledger-api/src/main
 export const CLI_ENTRY = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
 export const SERVER_START_TIMEOUT_MS = 30_000;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of every shape, read field by field by the assertions
 export type Json = any;
 
 export function exited(child: ChildProcess): Promise<void> {

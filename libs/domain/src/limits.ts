@@ -18,8 +18,10 @@ export const IDENTIFIER_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
 /** Client-chosen ids (accountId, consumptionId, refundId, grantId, cycleId): UUIDs fit. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 /** Team member ids: anything printable without whitespace (emails, UUIDs, numeric ids). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
 export const USER_ID_PATTERN = /^[^\s\u0000-\u001f\u007f]{1,128}$/;
 /** dataKey: the id of the bought datum (a contact id, for example). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
 export const DATA_KEY_PATTERN = /^[^\s\u0000-\u001f\u007f]{1,256}$/;
 
 export function isCreditAmount(value: unknown, min = 1, max = MAX_CREDITS_PER_MOVEMENT): value is number {

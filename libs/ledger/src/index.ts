@@ -11,7 +11,7 @@ export * from './views/balances.view';
 export { ConsumeCreditsCommand } from './use-cases/consume-credits/consume-credits.command';
 export { ConsumeCreditsHandler } from './use-cases/consume-credits/consume-credits.handler';
 export { OpenAccountHandler } from './use-cases/open-account/open-account.handler';
-export { ConsumeCreditsBatchCommand } from './use-cases/consume-credits-batch/consume-credits-batch.command';
+export { ConsumeCreditsBatchCommand, type BatchItem } from './use-cases/consume-credits-batch/consume-credits-batch.command';
 export { OpenAccountCommand } from './use-cases/open-account/open-account.command';
 export { RefundCreditsCommand, toRefundData } from './use-cases/refund-credits/refund-credits.command';
 export { GrantCreditsCommand, toGrantData } from './use-cases/grant-credits/grant-credits.command';
@@ -32,5 +32,3 @@ export * from './billing/cycles-job';
 export * from './billing/cycles-scheduler';
 export * from './billing/due-index';
 export * from './store/open-event-store';
-/** The DTOs' validation, shared by the HTTP and Kafka transports. */
-export { validatePlain, type FieldProblem } from '@credit-ledger/http';

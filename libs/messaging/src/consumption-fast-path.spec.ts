@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ConsumeCreditsDto, validatePlain } from '@credit-ledger/ledger';
+import { validatePlain } from '@credit-ledger/http';
+import { ConsumeCreditsDto } from '@credit-ledger/ledger';
 import { isCertainlyValidConsumption } from './consumption-fast-path';
 
 const valid = { consumptionId: 'c-1', userId: 'ana@acme.test', creditType: 'email', feature: 'people_search', action: 'email_reveal', credits: 1 };

@@ -6,8 +6,8 @@ import {
   toConsumeData,
   toGrantData,
   toRefundData,
-  validatePlain,
 } from '@credit-ledger/ledger';
+import { validatePlain } from '@credit-ledger/http';
 import { isCertainlyValidConsumption } from './consumption-fast-path';
 
 /**

@@ -115,14 +115,35 @@ export class HistoryQueries {
   private async rows(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<HistoryItem[]> {
     const where = ['account_id = ?'];
     const params: unknown[] = [filter.accountId];
-    if (filter.from !== undefined) (where.push('occurred_at >= ?'), params.push(filter.from));
-    if (filter.to !== undefined) (where.push('occurred_at < ?'), params.push(filter.to));
-    if (filter.userId !== undefined) (where.push('user_id = ?'), params.push(filter.userId));
-    if (filter.feature !== undefined) (where.push('feature = ?'), params.push(filter.feature));
-    if (filter.action !== undefined) (where.push('action = ?'), params.push(filter.action));
-    if (filter.creditType !== undefined) (where.push('credit_type = ?'), params.push(filter.creditType));
+    if (filter.from !== undefined) {
+      where.push('occurred_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('occurred_at < ?');
+      params.push(filter.to);
+    }
+    if (filter.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.feature !== undefined) {
+      where.push('feature = ?');
+      params.push(filter.feature);
+    }
+    if (filter.action !== undefined) {
+      where.push('action = ?');
+      params.push(filter.action);
+    }
+    if (filter.creditType !== undefined) {
+      where.push('credit_type = ?');
+      params.push(filter.creditType);
+    }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
-    if (cursor) (where.push('(occurred_at, row_id) < (?, ?)'), params.push(cursor.occurredAt, cursor.rowId));
+    if (cursor) {
+      where.push('(occurred_at, row_id) < (?, ?)');
+      params.push(cursor.occurredAt, cursor.rowId);
+    }
     const table = await this.store.activeTable('history', 'history');
     const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
     return (await this.store.all<HistoryDbRow>(sql, [...params, limit])).map(toItem);

@@ -84,8 +84,14 @@ export class UsageQueries {
       const table = await this.store.activeTable('usage_by_user', 'usage_by_user');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
-      if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
-      if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
+      if (r.creditType !== undefined) {
+        where.push('credit_type = ?');
+        params.push(r.creditType);
+      }
+      if (r.userId !== undefined) {
+        where.push('user_id = ?');
+        params.push(r.userId);
+      }
       const rows = await this.store.all<{ user_id: string; consumed: number; refunded: number; count: number }>(
         `SELECT user_id, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${table} WHERE ${where.join(' AND ')} GROUP BY user_id`,
         params,
@@ -115,7 +121,10 @@ export class UsageQueries {
       const usersTable = await this.store.activeTable('usage_by_feature', 'usage_feature_users');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
-      if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
+      if (r.creditType !== undefined) {
+        where.push('credit_type = ?');
+        params.push(r.creditType);
+      }
       if (r.userId !== undefined) {
         const rows = await this.store.all<FeatureSums>(
           `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`,
@@ -168,8 +177,14 @@ export class UsageQueries {
     const table = await this.store.activeTable('usage_hourly', 'usage_hourly');
     const where = ['account_id = ?', 'hour >= ?', 'hour < ?'];
     const params: unknown[] = [r.accountId, Math.floor(r.from / HOUR_MS), Math.ceil(r.to / HOUR_MS)];
-    if (r.creditType !== undefined) (where.push('credit_type = ?'), params.push(r.creditType));
-    if (r.userId !== undefined) (where.push('user_id = ?'), params.push(r.userId));
+    if (r.creditType !== undefined) {
+      where.push('credit_type = ?');
+      params.push(r.creditType);
+    }
+    if (r.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(r.userId);
+    }
     const rows = await this.store.all<{ hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }>(
       `SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`,
       params,

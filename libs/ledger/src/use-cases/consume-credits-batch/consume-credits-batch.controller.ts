@@ -4,7 +4,9 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
 import { AccountIdPipe, AllowRoles, Ctx, validatePlain, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
-import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
+import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
+import { toConsumeData } from '../consume-credits/consumption-view';
+import { BatchItem, ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
 import { ConsumeCreditsBatchDto, MAX_BATCH_ITEMS } from './consume-credits-batch.dto';
 import { BatchOutcome } from './consume-credits-batch.handler';
 
@@ -12,6 +14,7 @@ import { BatchOutcome } from './consume-credits-batch.handler';
  * The parsed JSON body, untouched by the global ValidationPipe: its transform would deep-copy
  * 1,000 items that the handler validates one by one anyway (a bad item must not fail the batch).
  */
+// eslint-disable-next-line no-useless-assignment -- used as a parameter decorator below, which the rule does not see
 const BatchBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
 
 @ApiTags('credits')
@@ -30,6 +33,11 @@ export class ConsumeCreditsBatchController {
   batch(@Param('accountId', AccountIdPipe) accountId: string, @BatchBody() body: unknown, @Ctx() caller: Caller): Promise<BatchOutcome> {
     const envelope = validatePlain(ConsumeCreditsBatchDto, body);
     if ('problems' in envelope) throw validationFailed(envelope.problems.map((p) => ({ field: p.field || 'body', reason: p.reason })));
-    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, envelope.value.items, caller));
+    // Each item is validated on its own: a bad one answers 400 alone and never blocks the others.
+    const items = envelope.value.items.map((item): BatchItem => {
+      const checked = validatePlain(ConsumeCreditsDto, item);
+      return 'value' in checked ? { data: toConsumeData(checked.value) } : checked;
+    });
+    return this.commands.execute(new ConsumeCreditsBatchCommand(accountId, items, caller));
   }
 }

@@ -1,9 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { ConsumeCreditsData, DomainError, DomainErrorCode, refuse } from '@credit-ledger/domain';
+import { DomainError, DomainErrorCode, refuse } from '@credit-ledger/domain';
 import { CommandExecutor } from '../../infrastructure/command-executor';
-import { FieldProblem, validatePlain } from '@credit-ledger/http';
-import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
-import { consumptionKey, consumptionView, toConsumeData } from '../consume-credits/consumption-view';
+import { consumptionKey, consumptionView } from '../consume-credits/consumption-view';
 import { ConsumeCreditsBatchCommand } from './consume-credits-batch.command';
 
 type ItemResult =
@@ -24,12 +22,7 @@ export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCredit
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
-    const parsed: ({ data: ConsumeCreditsData } | { problems: FieldProblem[] })[] = command.validated
-      ? command.validated.map((data) => ({ data }))
-      : command.items.map((item) => {
-          const v = validatePlain(ConsumeCreditsDto, item);
-          return 'value' in v ? { data: toConsumeData(v.value) } : v;
-        });
+    const parsed = command.items;
     return this.executor.execute(command.accountId, command.caller, (session, at) => {
       if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
       type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
