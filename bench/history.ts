@@ -121,7 +121,7 @@ export async function historyBenchmark(): Promise<string[]> {
     clearInterval(sampler);
     await app.close();
 
-    out.push(`### Read models (issue #4): ${fmt(seeded.events)} seeded events, ${fmt(ACCOUNTS)} accounts`);
+    out.push(`### Read models: ${fmt(seeded.events)} seeded events, ${fmt(ACCOUNTS)} accounts`);
     out.push('');
     out.push('| measure | value |');
     out.push('|---|---:|');

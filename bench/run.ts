@@ -277,7 +277,7 @@ async function commandPathSection(): Promise<void> {
 
 function printBilling(f: BillingFigures, reference: Measured | null): void {
   console.log('');
-  console.log(`billing job (issue #5): ${fmt(f.accounts)} accounts due, ${BILLING_CONCURRENCY} in flight, embedded store`);
+  console.log(`billing job: ${fmt(f.accounts)} accounts due, ${BILLING_CONCURRENCY} in flight, embedded store`);
   console.log('| measure | value |');
   console.log('|---|---:|');
   console.log(`| accounts reset | ${fmt(f.cyclesReset)} |`);

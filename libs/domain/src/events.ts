@@ -241,7 +241,7 @@ export function isLedgerEventType(type: string): type is LedgerEventType {
 
 /**
  * The current schema version of every event type; bump it with an upcaster when a payload changes.
- * v2 (issue #5): figures gained `rolledIn`; grants `priority`; expiries `bucketId`; resets
+ * v2 (billing cycles): figures gained `rolledIn`; grants `priority`; expiries `bucketId`; resets
  * `trigger`, `rolledOver`, `opening`, `planApplied`, `scheduleApplied`; plans and schedules
  * gained optional fields (AccountOpened). New types start at v1.
  */

@@ -20,7 +20,7 @@ function figuresV2(f: unknown): Json {
 const withBalanceV2: Upcaster = (d) => ({ ...d, balanceAfter: figuresV2(d.balanceAfter) });
 
 /**
- * v1 -> v2 (issue #5). Every v1 event was written before rollovers, grant priorities, scheduled
+ * v1 -> v2 (billing cycles: rollovers and grant priorities). Every v1 event was written before rollovers, grant priorities, scheduled
  * resets and plan changes existed, so the new fields take the values that meant exactly that.
  */
 export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record<number, Upcaster>>>>> = {
