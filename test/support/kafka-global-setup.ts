@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { KAFKA_VERSION, KafkaBroker } from './kafka-broker';
 
 /** Test files that need a broker live here. */
-export const KAFKA_TESTS_DIR = resolve(__dirname, '../kafka');
+export const KAFKA_TESTS_DIR = resolve(__dirname, '../int/kafka');
 
 interface JestConfigs {
   readonly testPathPattern?: string;

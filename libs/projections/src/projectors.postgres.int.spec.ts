@@ -11,7 +11,7 @@ import { ProjectionRunner } from './projection-runner';
 import { readModelStoreFactory } from './testing/projection-fixtures';
 import { describeProjectors, snapshotReadModels } from './testing/projector-suite';
 
-// The given-when-then suite of projectors.spec.ts, on PostgreSQL (a fresh database per store).
+// The given-when-then suite of projectors.sqlite.int.spec.ts, on PostgreSQL (a fresh database per store).
 describeProjectors('postgres');
 
 describe('projections on PostgreSQL: two processes at once', () => {

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EVENT_HEADERS, MessagingAdmin, MessagingProducer, OutgoingMessage, usageMessageValue } from '@credit-ledger/messaging';
-import { kafkaBrokers } from '../support/kafka-broker';
+import { kafkaBrokers } from '../../support/kafka-broker';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -15,8 +15,8 @@ import {
   uniqueName,
   waitFor,
   waitForGroupCaughtUp,
-} from '../support/kafka-fixtures';
-import { consumption, tempDataDir } from '../support/ledger-harness';
+} from '../../support/kafka-fixtures';
+import { consumption, tempDataDir } from '../../support/ledger-harness';
 
 jest.setTimeout(240_000);
 

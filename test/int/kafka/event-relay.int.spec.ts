@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { ConsumeCreditsCommand, GrantCreditsCommand, RefundCreditsCommand, ResetCycleCommand } from '@credit-ledger/ledger';
 import { EVENT_HEADERS, EventRelay, KafkaJsMessaging, MessagingAdmin, SqliteRelayCheckpoints } from '@credit-ledger/messaging';
-import { KafkaBroker } from '../support/kafka-broker';
-import { expectRelayedInOrder, readTopic, readTopicUntil, SUPERUSER, TestLedger, testMessaging, uniqueName, waitFor } from '../support/kafka-fixtures';
-import { consumption, tempDataDir } from '../support/ledger-harness';
+import { KafkaBroker } from '../../support/kafka-broker';
+import { expectRelayedInOrder, readTopic, readTopicUntil, SUPERUSER, TestLedger, testMessaging, uniqueName, waitFor } from '../../support/kafka-fixtures';
+import { consumption, tempDataDir } from '../../support/ledger-harness';
 
 jest.setTimeout(180_000);
 

@@ -8,7 +8,7 @@ import {
   UsageIngestor,
   usageMessageValue,
 } from '@credit-ledger/messaging';
-import { consumption, tempDataDir } from '../support/ledger-harness';
+import { consumption, tempDataDir } from '../../support/ledger-harness';
 import {
   createTestTopics,
   deleteTestTopics,
@@ -19,7 +19,7 @@ import {
   uniqueName,
   waitFor,
   waitForGroupCaughtUp,
-} from '../support/kafka-fixtures';
+} from '../../support/kafka-fixtures';
 
 jest.setTimeout(120_000);
 
