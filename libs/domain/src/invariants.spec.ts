@@ -3,7 +3,8 @@ import { LedgerCommand } from './commands';
 import { decide } from './decide';
 import { DomainError } from './errors';
 import { BalanceFigures, LedgerEvent } from './events';
-import { AccountState, evolve, fold, initialState, OpenAccountState } from './state';
+import { evolve, fold } from './evolve';
+import { AccountState, initialState, OpenAccountState } from './state';
 import { changePlan, changeSchedule, consume, grant, open, PLAN, refund, reset, run, setThresholds } from './testing/fixtures';
 import { Plan } from './plan';
 
