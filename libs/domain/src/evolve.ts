@@ -24,6 +24,7 @@ import {
   grantBucketId,
   grantFingerprint,
   initialState,
+  LedgerIndex,
   OpenAccountState,
   openAccountFingerprint,
   purchaseKey,
@@ -147,13 +148,13 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
     data.dataKey !== null && data.creditsCharged > 0
       ? state.index.purchases.set(purchaseKey(data.creditType, data.dataKey), data.consumptionId)
       : state.index.purchases;
-  const indexed: OpenAccountState = { ...state, index: { ...state.index, consumptions, purchases } };
-  if (data.creditsCharged === 0) return indexed;
+  const index = { ...state.index, consumptions, purchases };
+  if (data.creditsCharged === 0) return { ...state, index };
   const creditType = state.creditTypes[data.creditType];
-  return withCreditType(indexed, data.creditType, {
+  return withCreditType(state, data.creditType, {
     figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
     buckets: moveBuckets(creditType.buckets, data.drawnFrom, -1),
-  });
+  }, index);
 }
 
 export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefunded): OpenAccountState {
@@ -179,10 +180,10 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
     balanceAfter: data.balanceAfter,
   });
   const buckets = reopenClosedGrants(state, creditType.buckets, data.returnedTo);
-  return withCreditType({ ...state, index: { ...state.index, consumptions, purchases, refunds } }, data.creditType, {
+  return withCreditType(state, data.creditType, {
     figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
     buckets: moveBuckets(buckets, data.returnedTo, 1),
-  });
+  }, { ...state.index, consumptions, purchases, refunds });
 }
 
 /** A grant used up and closed at a reset is reopened by a refund (same expiry, same priority). */
@@ -221,10 +222,10 @@ export function evolveCreditsGranted(state: OpenAccountState, event: CreditsGran
     createdAt: event.occurredAt,
     priority: data.priority,
   };
-  return withCreditType({ ...state, index: { ...state.index, grants } }, data.creditType, {
+  return withCreditType(state, data.creditType, {
     figures: { ...creditType.figures, granted: creditType.figures.granted + data.credits, remaining: creditType.figures.remaining + data.credits },
     buckets: [...creditType.buckets, grantBucket],
-  });
+  }, { ...state.index, grants });
 }
 
 export function evolveCreditsExpired(state: OpenAccountState, event: CreditsExpired): OpenAccountState {
@@ -358,9 +359,15 @@ function cycleBucket(cycleId: string, allocation: number, startedAt: string, end
   return { id: cycleBucketId(cycleId), kind: 'cycle', remaining: allocation, expiresAt: endsAt, createdAt: startedAt, priority: 0 };
 }
 
-function withCreditType(state: OpenAccountState, creditType: string, next: Pick<CreditTypeState, 'figures' | 'buckets'>): OpenAccountState {
+/** The state with new figures and buckets for `creditType` (and a new index), in one copy. */
+function withCreditType(
+  state: OpenAccountState,
+  creditType: string,
+  next: Pick<CreditTypeState, 'figures' | 'buckets'>,
+  index: LedgerIndex = state.index,
+): OpenAccountState {
   const alerted = state.creditTypes[creditType]?.alerted ?? [];
-  return { ...state, creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } } };
+  return { ...state, creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } }, index };
 }
 
 function moveBuckets(buckets: readonly Bucket[], movements: readonly BucketMovement[], sign: 1 | -1): Bucket[] {

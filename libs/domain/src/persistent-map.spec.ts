@@ -1,6 +1,6 @@
 import { PersistentMap } from './persistent-map';
 
-const contents = <K, V>(map: PersistentMap<K, V>) => [...map.entries()];
+const contents = <K, V extends {} | null>(map: PersistentMap<K, V>) => [...map.entries()];
 
 describe('PersistentMap', () => {
   it('set and delete return new versions and leave the old ones as they were', () => {
