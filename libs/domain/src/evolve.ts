@@ -391,9 +391,9 @@ function subtractMovements(from: readonly BucketMovement[], minus: readonly Buck
   }
   // A refund routed to the current cycle (its source bucket lapsed) is taken off the newest draws first.
   const entries = [...left.entries()];
-  for (let i = entries.length - 1; i >= 0 && unmatched > 0; i--) {
-    const take = Math.min(entries[i][1], unmatched);
-    entries[i][1] -= take;
+  for (let newest = entries.length - 1; newest >= 0 && unmatched > 0; newest--) {
+    const take = Math.min(entries[newest][1], unmatched);
+    entries[newest][1] -= take;
     unmatched -= take;
   }
   return entries.filter(([, credits]) => credits > 0).map(([bucketId, credits]) => ({ bucketId, credits }));

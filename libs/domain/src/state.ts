@@ -163,15 +163,15 @@ export function zeroFigures(allocated: number, granted = 0, rolledIn = 0): Balan
 }
 
 /** Burn-down order: priority (high first), then soonest expiry (never-expiring last), then oldest, then id. */
-export function bucketOrder(a: Bucket, b: Bucket): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
-  if (a.expiresAt !== b.expiresAt) {
-    if (a.expiresAt === null) return 1;
-    if (b.expiresAt === null) return -1;
-    return a.expiresAt < b.expiresAt ? -1 : 1;
+export function bucketOrder(first: Bucket, second: Bucket): number {
+  if (first.priority !== second.priority) return second.priority - first.priority;
+  if (first.expiresAt !== second.expiresAt) {
+    if (first.expiresAt === null) return 1;
+    if (second.expiresAt === null) return -1;
+    return first.expiresAt < second.expiresAt ? -1 : 1;
   }
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  if (first.createdAt !== second.createdAt) return first.createdAt < second.createdAt ? -1 : 1;
+  return first.id < second.id ? -1 : first.id > second.id ? 1 : 0;
 }
 
 /** What a client sent for a consumption: a retry must send the same. */
@@ -187,16 +187,16 @@ export interface ConsumptionRequest {
 }
 
 /** Field by field (no string building: this runs for every consumption on the hot path). */
-export function sameConsumptionRequest(a: ConsumptionRequest, b: ConsumptionRequest): boolean {
+export function sameConsumptionRequest(earlier: ConsumptionRequest, retry: ConsumptionRequest): boolean {
   return (
-    a.userId === b.userId &&
-    a.creditType === b.creditType &&
-    a.feature === b.feature &&
-    a.action === b.action &&
-    a.creditsRequested === b.creditsRequested &&
-    a.description === b.description &&
-    a.dataRequested === b.dataRequested &&
-    a.dataKey === b.dataKey
+    earlier.userId === retry.userId &&
+    earlier.creditType === retry.creditType &&
+    earlier.feature === retry.feature &&
+    earlier.action === retry.action &&
+    earlier.creditsRequested === retry.creditsRequested &&
+    earlier.description === retry.description &&
+    earlier.dataRequested === retry.dataRequested &&
+    earlier.dataKey === retry.dataKey
   );
 }
 

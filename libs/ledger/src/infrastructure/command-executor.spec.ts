@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DomainError, DomainErrorCode, OpenAccountState } from '../../../domain/src';
+import { DomainError, DomainErrorCode, LedgerCommand, OpenAccountState } from '../../../domain/src';
 import { consume, open, T0 } from '../../../domain/src/testing/fixtures';
 import { SqliteEventStore, WrongExpectedRevisionError } from '../../../event-store/src';
 import { AccountRepository, AccountSession } from './account-repository';
@@ -37,7 +37,7 @@ describe('CommandExecutor', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function consumeVia(via: CommandExecutor, commandKey: string, command = consume(commandKey, 10)) {
+  function consumeVia(via: CommandExecutor, commandKey: string, command: LedgerCommand = consume(commandKey, 10)) {
     return via.decideOne('acme', caller, commandKey, (at) => ({ ...command, at }), emailUsed);
   }
 
