@@ -288,12 +288,12 @@ export function cycleIdAt(schedule: CycleSchedule, at: Date): string {
 }
 
 /** Same schedule, whatever the key order or an explicit `every: 1`. */
-export function sameSchedule(value: CycleSchedule, other: CycleSchedule): boolean {
+export function sameSchedule(first: CycleSchedule, second: CycleSchedule): boolean {
   return (
-    value.period === other.period &&
-    (value.every ?? 1) === (other.every ?? 1) &&
-    value.anchorDay === other.anchorDay &&
-    value.anchorDate === other.anchorDate &&
-    value.timezone === other.timezone
+    first.period === second.period &&
+    (first.every ?? 1) === (second.every ?? 1) &&
+    first.anchorDay === second.anchorDay &&
+    first.anchorDate === second.anchorDate &&
+    first.timezone === second.timezone
   );
 }
