@@ -162,7 +162,10 @@ describe('ledger invariants (property-based)', () => {
       { numRuns: 200 },
     );
   });
+});
 
+// The same describe title: the second half of the invariants (blocks stay short).
+describe('ledger invariants (property-based)', () => {
   it('closing figures of every cycle add up: allocated + rolledIn + granted = used - refunded + remaining + expired', () => {
     fc.assert(
       fc.property(scenarioArb, (commands) => {
