@@ -8,8 +8,8 @@ function sortKeys(value: unknown): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== undefined) out[key] = sortKeys(field);
     }
     return out;
   }

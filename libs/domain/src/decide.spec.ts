@@ -70,6 +70,10 @@ describe('ConsumeCredits', () => {
   it('refuses a credit type that is not in the plan', () => {
     given(...events(open())).when(consume('c1', 1, { creditType: 'ai_research' })).thenRefused(DomainErrorCode.UnknownCreditType);
   });
+});
+
+// The same describe title: the second half of the ConsumeCredits cases (blocks stay short).
+describe('ConsumeCredits', () => {
   it('charges once for data already bought, and records the access with 0 credits', () => {
     const h = events(open(), consume('c1', 1, { dataKey: 'contact-42' }));
     const [e] = given(...h).when(consume('c2', 1, { dataKey: 'contact-42' })).thenEvents();

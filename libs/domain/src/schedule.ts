@@ -48,20 +48,20 @@ export function isValidTimeZone(timezone: string): boolean {
 }
 
 /** A problem with a schedule, or null when it is valid. */
-export function scheduleProblem(s: CycleSchedule): string | null {
-  if (!['month', 'week', 'day'].includes(s.period)) return 'period must be month, week or day';
-  const every = s.every ?? 1;
-  if (!Number.isInteger(every) || every < 1 || every > MAX_EVERY[s.period]) return `every must be an integer 1..${MAX_EVERY[s.period]} for ${s.period}`;
-  if (!isValidTimeZone(s.timezone)) return `timezone ${String(s.timezone)} is not an IANA time zone`;
-  if (s.period === 'month') {
-    if (s.anchorDate !== undefined) return 'anchorDate is only for week and day schedules';
-    const a = s.anchorDay;
-    if (!(a === LAST_DAY_OF_MONTH || (Number.isInteger(a) && (a as number) >= MIN_ANCHOR_DAY && (a as number) <= MAX_ANCHOR_DAY))) {
+export function scheduleProblem(schedule: CycleSchedule): string | null {
+  if (!['month', 'week', 'day'].includes(schedule.period)) return 'period must be month, week or day';
+  const every = schedule.every ?? 1;
+  if (!Number.isInteger(every) || every < 1 || every > MAX_EVERY[schedule.period]) return `every must be an integer 1..${MAX_EVERY[schedule.period]} for ${schedule.period}`;
+  if (!isValidTimeZone(schedule.timezone)) return `timezone ${String(schedule.timezone)} is not an IANA time zone`;
+  if (schedule.period === 'month') {
+    if (schedule.anchorDate !== undefined) return 'anchorDate is only for week and day schedules';
+    const value = schedule.anchorDay;
+    if (!(value === LAST_DAY_OF_MONTH || (Number.isInteger(value) && (value as number) >= MIN_ANCHOR_DAY && (value as number) <= MAX_ANCHOR_DAY))) {
       return `anchorDay must be ${MIN_ANCHOR_DAY}..${MAX_ANCHOR_DAY} or "last"`;
     }
   } else {
-    if (s.anchorDay !== undefined) return 'anchorDay is only for month schedules';
-    if (typeof s.anchorDate !== 'string' || parseLocalDate(s.anchorDate) === null) return 'anchorDate must be a date YYYY-MM-DD';
+    if (schedule.anchorDay !== undefined) return 'anchorDay is only for month schedules';
+    if (typeof schedule.anchorDate !== 'string' || parseLocalDate(schedule.anchorDate) === null) return 'anchorDate must be a date YYYY-MM-DD';
   }
   return null;
 }
@@ -71,9 +71,9 @@ export function scheduleProblem(s: CycleSchedule): string | null {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
+  let cached = formatters.get(timezone);
+  if (!cached) {
+    cached = new Intl.DateTimeFormat('en-US', {
       timeZone: timezone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -83,64 +83,64 @@ function formatter(timezone: string): Intl.DateTimeFormat {
       minute: 'numeric',
       second: 'numeric',
     });
-    formatters.set(timezone, f);
+    formatters.set(timezone, cached);
   }
-  return f;
+  return cached;
 }
 
 interface LocalParts {
-  readonly y: number;
-  readonly m0: number;
-  readonly d: number;
-  readonly h: number;
-  readonly mi: number;
-  readonly s: number;
+  readonly year: number;
+  readonly month0: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
 }
 
-function localParts(t: number, timezone: string): LocalParts {
+function localParts(instant: number, timezone: string): LocalParts {
   if (timezone === 'UTC') {
-    const x = new Date(t);
-    return { y: x.getUTCFullYear(), m0: x.getUTCMonth(), d: x.getUTCDate(), h: x.getUTCHours(), mi: x.getUTCMinutes(), s: x.getUTCSeconds() };
+    const date = new Date(instant);
+    return { year: date.getUTCFullYear(), month0: date.getUTCMonth(), day: date.getUTCDate(), hour: date.getUTCHours(), minute: date.getUTCMinutes(), second: date.getUTCSeconds() };
   }
-  const p = { y: 0, m0: 0, d: 0, h: 0, mi: 0, s: 0 };
-  for (const part of formatter(timezone).formatToParts(new Date(t))) {
+  const parts = { year: 0, month0: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const part of formatter(timezone).formatToParts(new Date(instant))) {
     switch (part.type) {
       case 'year':
-        p.y = Number(part.value);
+        parts.year = Number(part.value);
         break;
       case 'month':
-        p.m0 = Number(part.value) - 1;
+        parts.month0 = Number(part.value) - 1;
         break;
       case 'day':
-        p.d = Number(part.value);
+        parts.day = Number(part.value);
         break;
       case 'hour':
-        p.h = Number(part.value);
+        parts.hour = Number(part.value);
         break;
       case 'minute':
-        p.mi = Number(part.value);
+        parts.minute = Number(part.value);
         break;
       case 'second':
-        p.s = Number(part.value);
+        parts.second = Number(part.value);
         break;
       default:
         break;
     }
   }
-  return p;
+  return parts;
 }
 
-/** Day number (days since 1970-01-01) of the local date of instant `t`. */
-export function localDayNumber(t: number, timezone: string): number {
-  const p = localParts(t, timezone);
-  return Math.floor(Date.UTC(p.y, p.m0, p.d) / DAY_MS);
+/** Day number (days since 1970-01-01) of the local date of `instant`. */
+export function localDayNumber(instant: number, timezone: string): number {
+  const parts = localParts(instant, timezone);
+  return Math.floor(Date.UTC(parts.year, parts.month0, parts.day) / DAY_MS);
 }
 
-/** Offset of the zone at `t` in ms (local wall time minus UTC), at second precision. */
-function offsetAt(t: number, timezone: string): number {
-  const p = localParts(t, timezone);
-  const wall = Date.UTC(p.y, p.m0, p.d, p.h, p.mi, p.s);
-  return wall - (t - (((t % 1000) + 1000) % 1000));
+/** Offset of the zone at `instant` in ms (local wall time minus UTC), at second precision. */
+function offsetAt(instant: number, timezone: string): number {
+  const parts = localParts(instant, timezone);
+  const wall = Date.UTC(parts.year, parts.month0, parts.day, parts.hour, parts.minute, parts.second);
+  return wall - (instant - (((instant % 1000) + 1000) % 1000));
 }
 
 const dayStarts = new Map<string, number>();
@@ -156,11 +156,11 @@ export function startOfLocalDay(dayNumber: number, timezone: string): number {
   const key = `${timezone}|${dayNumber}`;
   const memo = dayStarts.get(key);
   if (memo !== undefined) return memo;
-  let t = wallMidnight - offsetAt(wallMidnight, timezone);
-  const o2 = offsetAt(t, timezone);
-  if (wallMidnight - o2 !== t) t = wallMidnight - o2;
-  // Fast path: t is on the day and the instant before it is not.
-  if (!(localDayNumber(t, timezone) === dayNumber && localDayNumber(t - 1, timezone) < dayNumber)) {
+  let instant = wallMidnight - offsetAt(wallMidnight, timezone);
+  const offsetThere = offsetAt(instant, timezone);
+  if (wallMidnight - offsetThere !== instant) instant = wallMidnight - offsetThere;
+  // Fast path: `instant` is on the day and the instant before it is not.
+  if (!(localDayNumber(instant, timezone) === dayNumber && localDayNumber(instant - 1, timezone) < dayNumber)) {
     // Binary search for the first instant whose local date is >= dayNumber (local date is monotonic).
     let lo = wallMidnight - 15 * 3_600_000; // before: local date < dayNumber
     let hi = wallMidnight + 15 * 3_600_000; // after: local date >= dayNumber
@@ -169,104 +169,104 @@ export function startOfLocalDay(dayNumber: number, timezone: string): number {
       if (localDayNumber(mid, timezone) >= dayNumber) hi = mid;
       else lo = mid;
     }
-    t = hi;
+    instant = hi;
   }
   if (dayStarts.size >= MAX_MEMO) dayStarts.clear();
-  dayStarts.set(key, t);
-  return t;
+  dayStarts.set(key, instant);
+  return instant;
 }
 
 export function parseLocalDate(text: string): number | null {
-  const m = LOCAL_DATE_PATTERN.exec(text);
-  if (!m) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
-  const t = Date.UTC(y, mo, d);
-  const x = new Date(t);
-  if (x.getUTCFullYear() !== y || x.getUTCMonth() !== mo || x.getUTCDate() !== d) return null;
-  return t / DAY_MS;
+  const match = LOCAL_DATE_PATTERN.exec(text);
+  if (!match) return null;
+  const [year, month0, day] = [Number(match[1]), Number(match[2]) - 1, Number(match[3])];
+  const instant = Date.UTC(year, month0, day);
+  const date = new Date(instant);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month0 || date.getUTCDate() !== day) return null;
+  return instant / DAY_MS;
 }
 
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, '0');
 }
 
 export function dayLabel(dayNumber: number): string {
-  const x = new Date(dayNumber * DAY_MS);
-  return `${pad(x.getUTCFullYear(), 4)}-${pad(x.getUTCMonth() + 1)}-${pad(x.getUTCDate())}`;
+  const date = new Date(dayNumber * DAY_MS);
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
 }
 
-function daysInMonth(y: number, m0: number): number {
-  return new Date(Date.UTC(y, m0 + 1, 0)).getUTCDate();
+function daysInMonth(year: number, month0: number): number {
+  return new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Boundaries. A boundary is identified by an integer `slot` (month index y*12+m0 for monthly
+// Boundaries. A boundary is identified by an integer `slot` (month index year*12+month0 for monthly
 // schedules, local day number for weekly/daily ones); consecutive boundaries differ by a step.
 
-function monthBoundary(s: CycleSchedule, monthIndex: number): number {
-  const y = Math.floor(monthIndex / 12);
-  const m0 = monthIndex - y * 12;
-  const day = s.anchorDay === LAST_DAY_OF_MONTH || s.anchorDay === undefined ? daysInMonth(y, m0) : Math.min(s.anchorDay, daysInMonth(y, m0));
-  return startOfLocalDay(Math.floor(Date.UTC(y, m0, day) / DAY_MS), s.timezone);
+function monthBoundary(schedule: CycleSchedule, monthIndex: number): number {
+  const year = Math.floor(monthIndex / 12);
+  const month0 = monthIndex - year * 12;
+  const day = schedule.anchorDay === LAST_DAY_OF_MONTH || schedule.anchorDay === undefined ? daysInMonth(year, month0) : Math.min(schedule.anchorDay, daysInMonth(year, month0));
+  return startOfLocalDay(Math.floor(Date.UTC(year, month0, day) / DAY_MS), schedule.timezone);
 }
 
-function step(s: CycleSchedule): number {
-  const every = s.every ?? 1;
-  return s.period === 'week' ? every * 7 : every;
+function step(schedule: CycleSchedule): number {
+  const every = schedule.every ?? 1;
+  return schedule.period === 'week' ? every * 7 : every;
 }
 
-function boundaryOfSlot(s: CycleSchedule, slot: number): number {
-  return s.period === 'month' ? monthBoundary(s, slot) : startOfLocalDay(slot, s.timezone);
+function boundaryOfSlot(schedule: CycleSchedule, slot: number): number {
+  return schedule.period === 'month' ? monthBoundary(schedule, slot) : startOfLocalDay(slot, schedule.timezone);
 }
 
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
+function mod(value: number, modulus: number): number {
+  return ((value % modulus) + modulus) % modulus;
 }
 
-/** The slot of the last boundary at or before `t`. */
-function slotAtOrBefore(s: CycleSchedule, t: number): number {
-  const p = localParts(t, s.timezone);
+/** The slot of the last boundary at or before `instant`. */
+function slotAtOrBefore(schedule: CycleSchedule, instant: number): number {
+  const parts = localParts(instant, schedule.timezone);
   let slot: number;
   let stride: number;
-  if (s.period === 'month') {
-    stride = s.every ?? 1;
-    const monthIndex = p.y * 12 + p.m0;
+  if (schedule.period === 'month') {
+    stride = schedule.every ?? 1;
+    const monthIndex = parts.year * 12 + parts.month0;
     slot = monthIndex - mod(monthIndex, stride);
   } else {
-    stride = step(s);
-    const anchor = parseLocalDate(s.anchorDate ?? '') ?? 0;
-    const dn = Math.floor(Date.UTC(p.y, p.m0, p.d) / DAY_MS);
-    slot = dn - mod(dn - anchor, stride);
+    stride = step(schedule);
+    const anchor = parseLocalDate(schedule.anchorDate ?? '') ?? 0;
+    const dayNumber = Math.floor(Date.UTC(parts.year, parts.month0, parts.day) / DAY_MS);
+    slot = dayNumber - mod(dayNumber - anchor, stride);
   }
-  while (boundaryOfSlot(s, slot) > t) slot -= stride;
+  while (boundaryOfSlot(schedule, slot) > instant) slot -= stride;
   return slot;
 }
 
-function slotStride(s: CycleSchedule): number {
-  return s.period === 'month' ? s.every ?? 1 : step(s);
+function slotStride(schedule: CycleSchedule): number {
+  return schedule.period === 'month' ? schedule.every ?? 1 : step(schedule);
 }
 
 /** The last boundary at or before `at`. */
-export function cycleStartAtOrBefore(s: CycleSchedule, at: Date): Date {
-  return new Date(boundaryOfSlot(s, slotAtOrBefore(s, at.getTime())));
+export function cycleStartAtOrBefore(schedule: CycleSchedule, at: Date): Date {
+  return new Date(boundaryOfSlot(schedule, slotAtOrBefore(schedule, at.getTime())));
 }
 
 /** The first boundary strictly after `at`. */
-export function nextCycleBoundaryAfter(s: CycleSchedule, at: Date): Date {
-  const slot = slotAtOrBefore(s, at.getTime());
-  return new Date(boundaryOfSlot(s, slot + slotStride(s)));
+export function nextCycleBoundaryAfter(schedule: CycleSchedule, at: Date): Date {
+  const slot = slotAtOrBefore(schedule, at.getTime());
+  return new Date(boundaryOfSlot(schedule, slot + slotStride(schedule)));
 }
 
-/** The n-th boundary after `at` (n >= 1). */
-export function nthBoundaryAfter(s: CycleSchedule, at: Date, n: number): Date {
-  const slot = slotAtOrBefore(s, at.getTime());
-  return new Date(boundaryOfSlot(s, slot + n * slotStride(s)));
+/** The `count`-th boundary after `at` (count >= 1). */
+export function nthBoundaryAfter(schedule: CycleSchedule, at: Date, count: number): Date {
+  const slot = slotAtOrBefore(schedule, at.getTime());
+  return new Date(boundaryOfSlot(schedule, slot + count * slotStride(schedule)));
 }
 
-function regularLabel(s: CycleSchedule, slot: number): string {
-  if (s.period === 'month') {
-    const y = Math.floor(slot / 12);
-    return `${pad(y, 4)}-${pad(slot - y * 12 + 1)}`;
+function regularLabel(schedule: CycleSchedule, slot: number): string {
+  if (schedule.period === 'month') {
+    const year = Math.floor(slot / 12);
+    return `${pad(year, 4)}-${pad(slot - year * 12 + 1)}`;
   }
   return dayLabel(slot);
 }
@@ -275,25 +275,25 @@ function regularLabel(s: CycleSchedule, slot: number): string {
  * Deterministic label of the cycle that starts at `start`: the regular label when `start` is a
  * boundary of the schedule (`2026-12`, `2026-12-07`), else the local start date (`2026-12-15`).
  */
-export function cycleLabel(s: CycleSchedule, start: Date): string {
-  const t = start.getTime();
-  const slot = slotAtOrBefore(s, t);
-  if (boundaryOfSlot(s, slot) === t) return regularLabel(s, slot);
-  return dayLabel(localDayNumber(t, s.timezone));
+export function cycleLabel(schedule: CycleSchedule, start: Date): string {
+  const instant = start.getTime();
+  const slot = slotAtOrBefore(schedule, instant);
+  if (boundaryOfSlot(schedule, slot) === instant) return regularLabel(schedule, slot);
+  return dayLabel(localDayNumber(instant, schedule.timezone));
 }
 
 /** Deterministic label of the cycle that contains `at`, e.g. `2026-11` for a monthly cycle starting in November. */
-export function cycleIdAt(s: CycleSchedule, at: Date): string {
-  return regularLabel(s, slotAtOrBefore(s, at.getTime()));
+export function cycleIdAt(schedule: CycleSchedule, at: Date): string {
+  return regularLabel(schedule, slotAtOrBefore(schedule, at.getTime()));
 }
 
 /** Same schedule, whatever the key order or an explicit `every: 1`. */
-export function sameSchedule(a: CycleSchedule, b: CycleSchedule): boolean {
+export function sameSchedule(first: CycleSchedule, second: CycleSchedule): boolean {
   return (
-    a.period === b.period &&
-    (a.every ?? 1) === (b.every ?? 1) &&
-    a.anchorDay === b.anchorDay &&
-    a.anchorDate === b.anchorDate &&
-    a.timezone === b.timezone
+    first.period === second.period &&
+    (first.every ?? 1) === (second.every ?? 1) &&
+    first.anchorDay === second.anchorDay &&
+    first.anchorDate === second.anchorDate &&
+    first.timezone === second.timezone
   );
 }

@@ -17,26 +17,28 @@ export const DEFAULT_THRESHOLDS: readonly Threshold[] = [
 export const MAX_THRESHOLDS_PER_CREDIT_TYPE = 10;
 export const MAX_PERCENT_THRESHOLD = 1_000;
 
-export function thresholdId(t: Threshold): string {
-  return `${t.kind}:${t.value}`;
+export function thresholdId(threshold: Threshold): string {
+  return `${threshold.kind}:${threshold.value}`;
 }
 
 /** Integer arithmetic only: (used - refunded) * 100 >= value * allocated. */
-export function isCrossed(t: Threshold, f: BalanceFigures): boolean {
-  if (t.kind === 'remaining') return f.remaining <= t.value;
-  if (f.allocated <= 0) return false;
-  return (f.used - f.refunded) * 100 >= t.value * f.allocated;
+export function isCrossed(threshold: Threshold, figures: BalanceFigures): boolean {
+  if (threshold.kind === 'remaining') return figures.remaining <= threshold.value;
+  if (figures.allocated <= 0) return false;
+  return (figures.used - figures.refunded) * 100 >= threshold.value * figures.allocated;
 }
 
 /** Percent of the allocation used, rounded down (null without an allocation). */
-export function percentUsed(f: BalanceFigures): number | null {
-  if (f.allocated <= 0) return null;
-  return Math.floor((Math.max(f.used - f.refunded, 0) * 100) / f.allocated);
+export function percentUsed(figures: BalanceFigures): number | null {
+  if (figures.allocated <= 0) return null;
+  return Math.floor((Math.max(figures.used - figures.refunded, 0) * 100) / figures.allocated);
 }
 
 /** Thresholds sorted and deduplicated, so that equal sets compare equal. */
 export function normalizeThresholds(list: readonly Threshold[]): Threshold[] {
   const byId = new Map<string, Threshold>();
-  for (const t of list) byId.set(thresholdId(t), { kind: t.kind, value: t.value } as Threshold);
-  return [...byId.values()].sort((a, b) => (a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.value - b.value));
+  for (const threshold of list) byId.set(thresholdId(threshold), { kind: threshold.kind, value: threshold.value } as Threshold);
+  return [...byId.values()].sort((first, second) =>
+    first.kind !== second.kind ? (first.kind < second.kind ? -1 : 1) : first.value - second.value,
+  );
 }

@@ -1,10 +1,10 @@
-import { ChangePlan, ChangeSchedule, ConsumeCredits, GrantCredits, OpenAccount, RefundCredits, ResetCycle, ScheduledReset, SetThresholds } from '../commands';
-import { decide } from '../decide';
+import { ChangePlan, ChangeSchedule, ConsumeCredits, GrantCredits, LedgerCommand, OpenAccount, RefundCredits, ResetCycle, ScheduledReset, SetThresholds } from '../commands';
 import { LedgerEvent } from '../events';
 import { CreditTypePlan, Plan } from '../plan';
 import { CycleSchedule } from '../schedule';
 import { Threshold } from '../thresholds';
-import { AccountState, evolve, initialState } from '../state';
+import { LedgerDecider, ledgerDecider } from '../decider';
+import { AccountState } from '../state';
 
 export const T0 = '2026-11-10T12:00:00.000Z';
 
@@ -65,17 +65,17 @@ export const changeSchedule = (schedule: CycleSchedule, at = T0): ChangeSchedule
 
 export const setThresholds = (creditTypes: Record<string, Threshold[]>, at = T0): SetThresholds => ({ type: 'SetThresholds', at, data: { creditTypes } });
 
-/** Runs commands through decide+evolve, collecting the events (refusals are skipped). */
-export function run(commands: Parameters<typeof decide>[0][]): { state: AccountState; events: LedgerEvent[] } {
-  let state = initialState();
+/** Runs commands through the decider, collecting the events (refusals are skipped). */
+export function run(commands: LedgerCommand[], decider: LedgerDecider = ledgerDecider): { state: AccountState; events: LedgerEvent[] } {
+  let state = decider.initialState();
   const events: LedgerEvent[] = [];
-  for (const c of commands) {
+  for (const command of commands) {
     try {
-      const d = decide(c, state);
-      if (d.kind === 'accepted') {
-        for (const e of d.events) {
-          events.push(e);
-          state = evolve(state, e);
+      const decision = decider.decide(command, state);
+      if (decision.kind === 'accepted') {
+        for (const event of decision.events) {
+          events.push(event);
+          state = decider.evolve(state, event);
         }
       }
     } catch {

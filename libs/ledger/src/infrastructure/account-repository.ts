@@ -1,30 +1,48 @@
-import { AccountState, decide, evolve, initialState, LedgerCommand, LedgerEvent } from '@credit-ledger/domain';
-import { EventStore, MAX_READ_PAGE_SIZE, NO_STREAM } from '@credit-ledger/event-store';
+import { AccountState, LedgerCommand, LedgerDecider, ledgerDecider, LedgerEvent } from '@credit-ledger/domain';
+import { AppendResult, EventStore, MAX_READ_PAGE_SIZE, NO_STREAM, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream } from './stream-names';
 import { CommandContext, decodeEvent, encodeEvents } from './event-codec';
 
 /** Accounts kept folded in memory at most (least recently used are dropped and re-read on demand). */
 export const MAX_CACHED_ACCOUNTS = 50_000;
 
+interface PendingCommand {
+  readonly commandKey: string;
+  readonly events: readonly LedgerEvent[];
+}
+
 /**
  * One account folded from its stream: the state, the stream revision it reflects, and the global
  * position of each command's last event (to answer an idempotent retry with the first outcome).
+ *
+ * Decisions are held as pending on top of the stored state until the repository appends them:
+ * `state` includes them (so a batch decides each item on what the earlier ones left), and
+ * `rollback` returns to the stored state. evolve is pure, so that is just keeping the old value.
  */
 export class AccountSession {
-  private pending: { commandKey: string; events: readonly LedgerEvent[] }[] = [];
+  private pending: PendingCommand[] = [];
+  /** The state as stored, at `revision`; `state` differs from it only while decisions are pending. */
+  private storedState: AccountState;
 
   constructor(
     readonly accountId: string,
-    public state: AccountState,
+    state: AccountState,
     public revision: number,
     readonly positions: Map<string, number>,
-  ) {}
+    private readonly decider: LedgerDecider = ledgerDecider,
+  ) {
+    this.storedState = state;
+    this.state = state;
+  }
 
-  /** decide, then evolve this session's state; the events are appended by the executor. */
+  /** The state with the pending decisions applied. */
+  state: AccountState;
+
+  /** decide, then evolve this session's state; the events are appended by the repository. */
   decide(commandKey: string, command: LedgerCommand): 'created' | 'duplicate' {
-    const decision = decide(command, this.state);
+    const decision = this.decider.decide(command, this.state);
     if (decision.kind === 'duplicate') return 'duplicate';
-    for (const e of decision.events) this.state = evolve(this.state, e);
+    this.state = decision.events.reduce(this.decider.evolve, this.state);
     this.pending.push({ commandKey, events: decision.events });
     return 'created';
   }
@@ -33,10 +51,34 @@ export class AccountSession {
     return this.pending.length > 0;
   }
 
-  takePending(): { commandKey: string; events: readonly LedgerEvent[] }[] {
-    const p = this.pending;
+  get pendingCommands(): readonly PendingCommand[] {
+    return this.pending;
+  }
+
+  /** Drops the pending decisions: the session is again exactly what is stored. */
+  rollback(): void {
     this.pending = [];
-    return p;
+    this.state = this.storedState;
+  }
+
+  /** The pending decisions are stored, the last one's events ending at `revision`. */
+  committed(revision: number, positions: readonly number[]): void {
+    let eventCount = 0;
+    for (const command of this.pending) {
+      eventCount += command.events.length;
+      this.positions.set(command.commandKey, positions[eventCount - 1]);
+    }
+    this.pending = [];
+    this.storedState = this.state;
+    this.revision = revision;
+  }
+
+  /** Applies an event read from the stream (never while decisions are pending). */
+  applyStored(recorded: RecordedEvent): void {
+    if (this.hasPending) throw new Error(`account ${this.accountId}: catching up with decisions pending`);
+    this.state = this.storedState = this.decider.evolve(this.storedState, decodeEvent(recorded));
+    this.positions.set(recorded.metadata.causationId, recorded.position);
+    this.revision = recorded.revision;
   }
 
   positionOf(commandKey: string): number {
@@ -50,12 +92,9 @@ export class AccountRepository {
   constructor(
     private readonly store: EventStore,
     private readonly maxCached = MAX_CACHED_ACCOUNTS,
+    private readonly decider: LedgerDecider = ledgerDecider,
   ) {}
 
-  /**
-   * The account as of its newest stored event. `fresh=false` trusts the cache: fine for writes,
-   * whose expected revision catches a stale cache; reads pass `fresh=true`.
-   */
   /** The cached session, if any (no I/O): the fast path of writes. */
   cached(accountId: string): AccountSession | undefined {
     const session = this.cache.get(accountId);
@@ -66,15 +105,15 @@ export class AccountRepository {
     return session;
   }
 
+  /**
+   * The account as of its newest stored event. `fresh=false` trusts the cache: fine for writes,
+   * whose expected revision catches a stale cache; reads pass `fresh=true`.
+   */
   async load(accountId: string, fresh: boolean): Promise<AccountSession> {
-    let session = this.cache.get(accountId);
-    if (session) {
-      this.cache.delete(accountId); // LRU: move to the newest end
-      this.cache.set(accountId, session);
-      if (!fresh) return session;
-    } else {
-      session = new AccountSession(accountId, initialState(), NO_STREAM, new Map());
-    }
+    const cached = this.cached(accountId);
+    if (cached && !fresh) return cached;
+    const session = cached ?? new AccountSession(accountId, this.decider.initialState(), NO_STREAM, new Map(), this.decider);
+    session.rollback(); // a load starts from what is stored
     await this.catchUp(session);
     if (session.revision === NO_STREAM) return session; // never cache accounts that do not exist
     this.remember(session);
@@ -85,11 +124,7 @@ export class AccountRepository {
     const stream = accountStream(session.accountId);
     for (;;) {
       const page = await this.store.readStream(stream, { fromRevision: session.revision + 1, limit: MAX_READ_PAGE_SIZE });
-      for (const recorded of page) {
-        session.state = evolve(session.state, decodeEvent(recorded));
-        session.positions.set(recorded.metadata.causationId, recorded.position);
-        session.revision = recorded.revision;
-      }
+      for (const recorded of page) session.applyStored(recorded);
       if (page.length < MAX_READ_PAGE_SIZE) return;
     }
   }
@@ -106,19 +141,22 @@ export class AccountRepository {
     this.cache.delete(accountId);
   }
 
-  /** Appends what the session decided, with the revision it was decided on. */
+  /**
+   * Appends what the session decided, with the revision it was decided on. If the append fails the
+   * session is rolled back to the stored state, so it stays consistent (and cached).
+   */
   async commit(session: AccountSession, ctx: CommandContext): Promise<void> {
-    const pending = session.takePending();
+    const pending = session.pendingCommands;
     if (pending.length === 0) return;
-    const stream = accountStream(session.accountId);
-    const toAppend = pending.flatMap((p) => encodeEvents(p.commandKey, p.events, ctx));
-    const result = await this.store.append(stream, session.revision, toAppend);
-    let i = 0;
-    for (const p of pending) {
-      i += p.events.length;
-      session.positions.set(p.commandKey, result.positions[i - 1]);
+    const toAppend = pending.flatMap((command) => encodeEvents(command.commandKey, command.events, ctx));
+    let result: AppendResult;
+    try {
+      result = await this.store.append(accountStream(session.accountId), session.revision, toAppend);
+    } catch (error) {
+      session.rollback();
+      throw error;
     }
-    session.revision = result.nextExpectedRevision;
+    session.committed(result.nextExpectedRevision, result.positions);
     this.remember(session);
   }
 }

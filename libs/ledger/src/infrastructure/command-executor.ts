@@ -1,14 +1,8 @@
-import { LedgerCommand } from '@credit-ledger/domain';
-import { ConcurrencyRetriesExhaustedError, WrongExpectedRevisionError } from '@credit-ledger/event-store';
+import { Caller, LedgerCommand } from '@credit-ledger/domain';
+import { backoffMs, ConcurrencyRetriesExhaustedError, sleep, WrongExpectedRevisionError } from '@credit-ledger/event-store';
 import { AccountRepository, AccountSession } from './account-repository';
 import { Clock } from './clock';
 import { KeyedMutex } from './keyed-mutex';
-
-/** Who asked, for the events' metadata. */
-export interface Caller {
-  readonly actor: string;
-  readonly correlationId: string;
-}
 
 /** What a single-command handler answers: 201 for a new movement, 200 for an idempotent retry. */
 export interface Outcome<B> {
@@ -18,7 +12,7 @@ export interface Outcome<B> {
 
 /** Attempts of read -> decide -> append when another writer moved the stream in between. */
 export const MAX_APPEND_ATTEMPTS = 20;
-/** Backoff before a retry: random in [0, min(cap, base * 2^attempt)) so competing writers spread out. */
+/** Backoff before retry n (backoffMs, jittered up to min(cap, base * 2^n)) so competing writers spread out. */
 export const RETRY_BACKOFF_BASE_MS = 2;
 export const RETRY_BACKOFF_CAP_MS = 100;
 
@@ -59,33 +53,33 @@ export class CommandExecutor {
     const ctx = { actor: caller.actor, correlationId: caller.correlationId, recordedAt: at };
     return this.locks.run(accountId, async () => {
       for (let attempt = 1; ; attempt++) {
-        // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a reload.
+        // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a catch-up.
         const session = (attempt === 1 && this.accounts.cached(accountId)) || (await this.accounts.load(accountId, attempt > 1));
-        let answer: () => R;
+        const answer = this.decideOn(session, at, work);
         try {
-          answer = work(session, at);
-        } catch (e) {
-          // A refusal before anything was decided leaves the session untouched; otherwise drop it.
-          if (session.hasPending) this.accounts.evict(accountId);
-          throw e;
-        }
-        try {
+          // A failed append rolls the session back to the stored state: it stays cached and consistent.
           await this.accounts.commit(session, ctx);
-        } catch (e) {
-          // The session holds state that was decided but not stored (evolve updates the account's
-          // indexes in place, so it cannot be rolled back): drop it and read the stream afresh.
-          this.accounts.evict(accountId);
-          if (e instanceof WrongExpectedRevisionError) this.conflictCount++;
-          if (e instanceof WrongExpectedRevisionError && attempt < MAX_APPEND_ATTEMPTS) {
-            await new Promise((r) => setTimeout(r, Math.random() * Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** attempt)));
-            continue;
-          }
-          if (e instanceof WrongExpectedRevisionError) throw new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS);
-          throw e;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError)) throw error;
+          this.conflictCount++;
+          if (attempt >= MAX_APPEND_ATTEMPTS) throw new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS);
+          // Retry n waits up to base * 2^n, as this loop always did (backoffMs counts from 2^0).
+          await sleep(backoffMs(attempt + 1, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS));
+          continue;
         }
         return answer();
       }
     });
+  }
+
+  /** Runs `work`; a refusal drops whatever it decided before refusing (nothing was stored). */
+  private decideOn<R>(session: AccountSession, at: string, work: (session: AccountSession, at: string) => () => R): () => R {
+    try {
+      return work(session, at);
+    } catch (error) {
+      session.rollback();
+      throw error;
+    }
   }
 
   /** Expected-revision conflicts met so far (for tests and diagnostics). */

@@ -1,0 +1,39 @@
+import { DomainErrorCode, refuse } from '../errors';
+import { LedgerEvent } from '../events';
+import { creditTypesOf } from '../plan';
+import { AccountState, CreditTypeState, OpenAccountState } from '../state';
+
+/**
+ * What a command decides: new events to append, or `duplicate` when the command's id was
+ * already used with the same payload (the caller answers with the first outcome, appends nothing).
+ * Refusals are thrown as DomainError.
+ */
+export type Decision =
+  | { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[] }
+  | { readonly kind: 'duplicate' };
+
+export const DUPLICATE: Decision = { kind: 'duplicate' };
+
+export function accepted(events: readonly LedgerEvent[]): Decision {
+  return { kind: 'accepted', events };
+}
+
+export function requireAccount(state: AccountState): OpenAccountState {
+  if (state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+  return state;
+}
+
+export function requireCreditType(state: OpenAccountState, creditType: string): CreditTypeState {
+  const creditTypeState = state.creditTypes[creditType];
+  if (!creditTypeState) {
+    refuse(DomainErrorCode.UnknownCreditType, `credit type ${creditType} is not in the account's plan`, {
+      creditType,
+      creditTypes: creditTypesOf(state.plan),
+    });
+  }
+  return creditTypeState;
+}
+
+export function iso(value: string): string {
+  return new Date(value).toISOString();
+}
