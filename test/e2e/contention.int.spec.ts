@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '../../libs/domain/src';
 import { EventStore, PostgresEventStore, SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/testing';
 import { AccountRepository } from '../../libs/ledger/src/infrastructure/account-repository';
 import { SystemClock } from '../../libs/ledger/src/infrastructure/clock';
 import { CommandExecutor, ConcurrencyRetriesExhaustedError } from '../../libs/ledger/src/infrastructure/command-executor';

@@ -1,7 +1,6 @@
 import { ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { ThrowawayPostgresCluster } from '../../libs/event-store/src';
-import { createTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { ThrowawayPostgresCluster, createTestDatabase } from '../../libs/event-store/src/testing';
 import { prng } from '../../libs/projections/src/ops/seed';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, post, startServer } from '../support/server-process';

@@ -1,7 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { ThrowawayPostgresCluster } from '../../libs/event-store/src';
-import { createTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { ThrowawayPostgresCluster, createTestDatabase } from '../../libs/event-store/src/testing';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
 

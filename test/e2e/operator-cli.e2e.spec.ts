@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/testing';
 import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '../../libs/projections/src';
 import { readModelStoreFactory } from '../../libs/projections/src/testing/projection-fixtures';
 import { snapshotReadModels } from '../../libs/projections/src/testing/projector-suite';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/testing';
 import { accountStream } from '../../libs/ledger/src';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';

@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore } from '../../libs/event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/testing';
 import { READ_MODEL_FILE_NAME } from '../../libs/projections/src';
 import { ADMIN_KEY, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, startServer } from '../support/server-process';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createLedgerApp } from '../../apps/ledger-api/src/app';
-import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../libs/event-store/src/testing';
 import { ApiKeyStore, Clock, LedgerConfig, Role } from '../../libs/ledger/src';
 
 export const ADMIN_KEY = 'test-superuser-key-0123456789abcdef';

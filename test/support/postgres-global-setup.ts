@@ -1,4 +1,4 @@
-import { ThrowawayPostgresCluster } from '../../libs/event-store/src/postgres/throwaway-cluster';
+import { ThrowawayPostgresCluster } from '../../libs/event-store/src/testing';
 
 interface JestProjectConfig {
   readonly testPathIgnorePatterns?: readonly string[];

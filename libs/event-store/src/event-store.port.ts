@@ -97,6 +97,13 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
   /** Liveness probe for health checks. */
   ping(): Promise<void>;
+  /**
+   * Whether an error this store threw may pass on its own: the database is unreachable,
+   * restarting or busy, not the request. The same request or read may then work later (the API
+   * answers 503 STORE_UNAVAILABLE, the projections retry). Each adapter knows its own driver's
+   * errors; nothing outside an adapter needs to.
+   */
+  isTransientError(error: unknown): boolean;
   close(): Promise<void>;
 }
 

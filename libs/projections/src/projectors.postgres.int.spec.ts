@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { SqliteEventStore } from '../../event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../event-store/src/testing';
 import { PostgresReadModelStore } from './postgres/postgres-read-model-store';
 import { seedHistory } from './ops/seed';
 import { verifyReadModels } from './ops/verify';

@@ -1,24 +1,17 @@
 import {
   BACKWARDS,
-  CancelledError,
-  DeadlineExceededError,
   END,
   RecordedEvent as EsdbRecordedEvent,
   EventStoreDBClient,
   FORWARDS,
-  NotLeaderError,
   ReadPosition,
   START,
   StreamNotFoundError,
-  TimeoutError,
-  UnavailableError,
-  UnknownError,
   streamNameFilter,
 } from '@eventstore/db-client';
 import {
   AppendResult,
   BatchHandler,
-  CorruptEventError,
   EventStore,
   EventToAppend,
   InvalidAppendError,
@@ -27,15 +20,15 @@ import {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
-  SubscriptionFailedError,
   WrongExpectedRevisionError,
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
-import { pause } from '../retry';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
-import { AllFeed, FeedEndedError, PositionedEvent } from './eventstoredb-feed';
+import { isConnectionError, isTransientEventStoreDbError } from './eventstoredb-errors';
+import { AllFeed, PositionedEvent } from './eventstoredb-feed';
 import { mapAppendError, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';
+import { subscribeThroughFeeds } from './eventstoredb-subscription';
 
 /**
  * The ledger's streams are `account-<id>` (libs/ledger/src/infrastructure/stream-names.ts). Any
@@ -54,9 +47,6 @@ export const ESDB_READ_BUFFER_EVENTS = 1_000;
 export const ESDB_HEAD_SCAN_PAGE_SIZE = 500;
 /** readStream() with `afterPosition` skips the older part of a stream in pages of at least this many events. */
 export const ESDB_READ_STREAM_SCAN_PAGE_SIZE = 1_000;
-/** A subscription whose $all feed drops (server restart, leader change) resubscribes this many times in a row at most. */
-export const ESDB_SUBSCRIPTION_MAX_RETRIES = 5;
-export const ESDB_SUBSCRIPTION_RETRY_DELAY_MS = 1_000;
 
 export interface EventStoreDbOptions {
   /**
@@ -307,76 +297,16 @@ export class EventStoreDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
     this.assertOpen();
-    const batchSize = clampPageSize(options.batchSize);
-    if (!Number.isSafeInteger(options.after) || options.after < 0) throw new RangeError(`a position is a safe integer >= 0, got ${options.after}`);
-    let stopping = false;
-    let feed: AllFeed | undefined;
-    let signalStop!: () => void;
-    const stopped = new Promise<void>((resolve) => (signalStop = resolve));
-    let checkpoint = options.after;
-
-    const deliver = async (batch: RecordedEvent[]) => {
-      try {
-        await handler(batch);
-      } catch (e) {
-        throw new SubscriptionFailedError(batch[0].position, e);
-      }
-      checkpoint = batch[batch.length - 1].position;
-    };
-
-    const done = (async () => {
-      let failures = 0;
-      while (!stopping) {
-        try {
-          feed = await this.openFeed(checkpoint, batchSize);
-          if (stopping) return; // stop() came while the feed was opening: nothing to wake
-          for (;;) {
-            const raw = await feed.next(batchSize);
-            if (raw === undefined) return; // stopped
-            let batch: RecordedEvent[];
-            try {
-              batch = decodeEvents(
-                raw.map((e) => e.event),
-                raw.map((e) => e.position),
-              );
-            } catch (e) {
-              if (!(e instanceof CorruptEventError)) throw e;
-              // Hand over what precedes the bad event, then stop exactly at it: never skipped.
-              if (e.decodedBefore.length > 0) await deliver([...e.decodedBefore]);
-              throw new SubscriptionFailedError(e.position, e);
-            }
-            await deliver(batch);
-            failures = 0;
-            if (stopping) return;
-          }
-        } catch (e) {
-          if (e instanceof SubscriptionFailedError) throw e;
-          if (stopping) return;
-          if (!isTransient(e) || ++failures > ESDB_SUBSCRIPTION_MAX_RETRIES) throw new SubscriptionFailedError(checkpoint + 1, e);
-          options.onReadRetry?.(e, failures, ESDB_SUBSCRIPTION_RETRY_DELAY_MS);
-          await pause(ESDB_SUBSCRIPTION_RETRY_DELAY_MS, stopped);
-        } finally {
-          const f = feed;
-          feed = undefined;
-          await f?.close();
-        }
-      }
-    })();
-    done.catch(() => undefined); // the owner observes `done`; never an unhandled rejection
-
-    const subscription: Subscription = {
-      done,
-      stop: async () => {
-        stopping = true;
-        signalStop();
-        feed?.stop();
-        await done.catch(() => undefined);
-      },
-    };
+    const subscription = subscribeThroughFeeds((after, bufferEvents) => this.openFeed(after, bufferEvents), options, handler);
     this.subscriptions.add(subscription);
     const forget = () => this.subscriptions.delete(subscription);
-    done.then(forget, forget);
+    subscription.done.then(forget, forget);
     return subscription;
+  }
+
+  /** Unreachable, not the leader, no answer in time, a read of $all dropped: see eventstoredb-errors.ts. */
+  isTransientError(error: unknown): boolean {
+    return isTransientEventStoreDbError(error);
   }
 
   /** A one-event read of $all: the server answers and this client may read the global log. */
@@ -429,22 +359,4 @@ export function toEsdbConnectionString(connectionString: string): string {
  */
 function cancelRead(read: { cancel(): Promise<void> }): void {
   read.cancel().catch(() => undefined);
-}
-
-/** The server could not be asked (as opposed to an answer about the request). */
-function isConnectionError(e: unknown): boolean {
-  return e instanceof UnavailableError || e instanceof NotLeaderError;
-}
-
-/** Errors after which resubscribing from the checkpoint may work (connection, leader change, server-side drop). */
-function isTransient(e: unknown): boolean {
-  return (
-    e instanceof FeedEndedError ||
-    e instanceof UnavailableError ||
-    e instanceof DeadlineExceededError ||
-    e instanceof TimeoutError ||
-    e instanceof NotLeaderError ||
-    e instanceof CancelledError ||
-    e instanceof UnknownError
-  );
 }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describeEventStoreContract } from '../testing/event-store-contract';
 import { CorruptEventError, EventToAppend, NO_STREAM, RecordedEvent, SubscriptionFailedError, WrongExpectedRevisionError } from '../event-store.port';
-import { PG_EVENT_STORE_MIGRATIONS, PG_MIGRATION_COMPONENT, PostgresEventStore, isTransientPostgresError } from './postgres-event-store';
-import { ThrowawayPostgresCluster } from './throwaway-cluster';
+import { PostgresEventStore } from './postgres-event-store';
+import { isTransientPostgresError } from './postgres-errors';
+import { PG_EVENT_STORE_MIGRATIONS, PG_MIGRATION_COMPONENT } from './postgres-sql';
 import { migratePostgres } from './postgres-migrations';
-import { createTestDatabase, dropTestDatabase } from './test-databases';
+import { ThrowawayPostgresCluster, createTestDatabase, dropTestDatabase } from '../testing';
 
 let url: string;
 beforeAll(async () => {

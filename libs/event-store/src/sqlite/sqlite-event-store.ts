@@ -256,6 +256,11 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  /** The file is locked by another connection past the busy timeout: the same request may pass later. */
+  isTransientError(error: unknown): boolean {
+    return isTransientSqliteError(error);
+  }
+
   async ping(): Promise<void> {
     if (this.writerFailure) throw this.writerFailure;
     this.db.prepare('SELECT 1').get();
@@ -287,11 +292,21 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function toError(e: Record<string, unknown> & { name: string; message: string }): Error {
-  if (e.name === 'WrongExpectedRevisionError') {
-    return new WrongExpectedRevisionError(e.streamId as string, e.expectedRevision as number, e.actualRevision as number);
+/** SQLite result codes (with their extended forms, e.g. SQLITE_BUSY_SNAPSHOT) that say "another connection holds the lock". */
+const TRANSIENT_SQLITE_CODES = ['SQLITE_BUSY', 'SQLITE_LOCKED'];
+
+/** Busy or locked past the busy timeout: nothing was written, the same request may pass later. */
+export function isTransientSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_SQLITE_CODES.some((transient) => code === transient || code.startsWith(`${transient}_`));
+}
+
+function toError(error: Record<string, unknown> & { name: string; message: string }): Error {
+  if (error.name === 'WrongExpectedRevisionError') {
+    return new WrongExpectedRevisionError(error.streamId as string, error.expectedRevision as number, error.actualRevision as number);
   }
-  return new Error(e.message);
+  // The writer thread's SQLite result code travels with the message, so callers can classify it.
+  return typeof error.code === 'string' ? Object.assign(new Error(error.message), { code: error.code }) : new Error(error.message);
 }
 
 function toStored(row: EventRow): StoredRow {

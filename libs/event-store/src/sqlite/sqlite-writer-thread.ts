@@ -83,7 +83,7 @@ export function writerThreadMain(): void {
         commitGroup.immediate(group, out);
       } catch (e) {
         // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored.
-        const error = { name: 'Error', message: `commit failed: ${e instanceof Error ? e.message : String(e)}` };
+        const error = { name: 'Error', message: `commit failed: ${e instanceof Error ? e.message : String(e)}`, code: (e as { code?: unknown } | null)?.code };
         parentPort!.postMessage({ type: 'committed', results: group.map((a) => ({ id: a.id, ok: false, error })), commits: 0 });
         continue;
       }

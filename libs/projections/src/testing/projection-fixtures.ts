@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LedgerCommand, LedgerEvent } from '../../../domain/src';
 import { run } from '../../../domain/src/testing/fixtures';
 import { RecordedEvent } from '../../../event-store/src';
-import { createTestDatabase, dropTestDatabase } from '../../../event-store/src/postgres/test-databases';
+import { createTestDatabase, dropTestDatabase } from '../../../event-store/src/testing';
 import { encodeEvents } from '../../../ledger/src/infrastructure/event-codec';
 import { accountStream } from '../../../ledger/src/infrastructure/stream-names';
 import { ProjectionRunner } from '../projection-runner';
