@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { TerminusModule } from '@nestjs/terminus';
+import { EventStore } from '../../../libs/event-store/src';
 import { Clock, createValidationPipe, LedgerConfig, LedgerModule } from '../../../libs/ledger/src';
 import { ProjectionsModule } from '../../../libs/projections/src';
 import { HealthController } from './health.controller';
@@ -14,6 +15,8 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface CreateAppOptions {
   readonly clock?: Clock;
+  /** An event store opened by the caller instead of the configured one (tests); the app closes it. */
+  readonly eventStore?: EventStore;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
@@ -28,7 +31,7 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
           customProps: (req) => ({ correlationId: req.headers['x-correlation-id'] }),
         },
       }),
-      LedgerModule.forRoot({ config, clock: options.clock }),
+      LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore }),
       ProjectionsModule.forRoot(config),
       TerminusModule,
     ],

@@ -1,9 +1,10 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '../../../domain/src';
 import { ConcurrencyRetriesExhaustedError } from '../infrastructure/command-executor';
 import { UnknownEventTypeError, UnsupportedSchemaVersionError } from '../infrastructure/event-codec';
-import { CorruptEventError, isTransientPostgresError } from '../../../event-store/src';
+import { CorruptEventError, EventStore } from '../../../event-store/src';
+import { EVENT_STORE } from '../tokens';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
@@ -19,6 +20,9 @@ interface BodyParserError {
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
+
+  /** The store in use classifies its own errors: this filter names no database's error codes. */
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -36,7 +40,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
     // The database is unreachable or restarting: nothing was acknowledged, the same request (same
     // client id) may be sent again — an append that did commit answers its first outcome.
-    if (isTransientPostgresError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
+    if (this.store.isTransientError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.
     if (e instanceof CorruptEventError || e instanceof UnknownEventTypeError || e instanceof UnsupportedSchemaVersionError) {

@@ -10,6 +10,7 @@ import {
   ReadPosition,
   ReadRevision,
   StreamNotFoundError,
+  UnavailableError,
   UnknownError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
@@ -117,6 +118,8 @@ export class FakeEventStoreDbClient {
   private disposed = false;
   maxAppendSize = DEFAULT_MAX_APPEND_SIZE;
   readonly calls = { appends: 0, subscriptions: 0 };
+  /** While set, every call fails with the client's own UnavailableError, as when no node answers. */
+  private unreachable = false;
 
   constructor() {
     // ESDB writes its own events first; they are not in any ledger stream.
@@ -276,9 +279,26 @@ export class FakeEventStoreDbClient {
     throw new UnknownError(undefined, `Invalid position ${c}: not where a record starts`);
   }
 
+  /**
+   * The server goes away (true) or comes back (false). Meanwhile every call fails with the real
+   * UnavailableError of @eventstore/db-client, and live subscriptions are dropped with it.
+   */
+  setUnavailable(unavailable: boolean): void {
+    this.unreachable = unavailable;
+    if (!unavailable) return;
+    for (const subscription of this.live) subscription.destroy(unavailableError());
+    this.live.clear();
+  }
+
   private assertOpen(): void {
     if (this.disposed) throw new Error('client is disposed');
+    if (this.unreachable) throw unavailableError();
   }
+}
+
+/** What the client raises when no node answers (gRPC status UNAVAILABLE). */
+function unavailableError(): UnavailableError {
+  return new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake server is down)');
 }
 
 /** A stored record as the client hands it back. */
