@@ -35,6 +35,14 @@ async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<voi
 }
 
 describe('eventstoredb adapter over a fake client', () => {
+  describeAppendsOverFakeClient();
+  describeReadsOverFakeClient();
+  describeDeliveryOverFakeClient();
+  describeStoppingOverFakeClient();
+});
+
+/** Connection strings, prefixes and appends of the adapter over the fake client. */
+function describeAppendsOverFakeClient(): void {
   let fake: FakeEventStoreDbClient;
   let store: EventStoreDbEventStore;
   beforeEach(() => {
@@ -72,6 +80,19 @@ describe('eventstoredb adapter over a fake client', () => {
     await store.append('account-a', 1, [ev(3)]);
     expect(await store.append('account-a', NO_STREAM, events)).toEqual(first);
     expect(await store.append('account-a', NO_STREAM, [{ ...events[0], eventId: events[0].eventId.toUpperCase() }, events[1]])).toEqual(first);
+  });
+}
+
+/** Reads of the global log and of streams over the fake client: filtering, heads, positions, paging. */
+function describeReadsOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
   });
 
   it('keeps other streams out of readAll, headPosition and subscriptions', async () => {
@@ -121,6 +142,19 @@ describe('eventstoredb adapter over a fake client', () => {
     expect(await store.readStream('account-a', { afterPosition: r.positions[2_499] })).toEqual([]);
     expect(await store.readStream('account-none')).toEqual([]);
   });
+}
+
+/** What reads and subscriptions hand over: never past an undecodable event, in bounded batches. */
+function describeDeliveryOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
 
   it('never skips an undecodable event: reads fail at it, a subscription hands over what precedes it and stops there', async () => {
     const a = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
@@ -156,6 +190,19 @@ describe('eventstoredb adapter over a fake client', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
     expect(fake.liveSubscriptions()).toBe(0);
   });
+}
+
+/** Stopping subscriptions, by hand and by closing the store. */
+function describeStoppingOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
 
   it('stops at once, even while the feed is still opening', async () => {
     const handled: number[] = [];
@@ -182,7 +229,7 @@ describe('eventstoredb adapter over a fake client', () => {
     expect(fake.liveSubscriptions()).toBe(0);
     await expect(store.readAll()).rejects.toThrow(/closed/);
   });
-});
+}
 
 describe('eventstoredb $all feed', () => {
   const subscription = () => {
