@@ -43,7 +43,29 @@ async function sql<T extends object = Record<string, unknown>>(text: string, val
   }
 }
 
+/** Appends, retrying with the SAME events while the server is away: idempotent, so never twice. */
+async function appendRetrying(store: PostgresEventStore, stream: string, expected: number, events: EventToAppend[]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.append(stream, expected, events);
+    } catch (e) {
+      if (attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 describe('postgres adapter specifics', () => {
+  describeMigrations();
+  describeDurabilityAndImmutability();
+  describeSubscribersUnderConcurrentWriters();
+  describeLiveNotificationsAndCorruptRows();
+  describeGroupCommitOrdering();
+  describeRacesBetweenProcesses();
+});
+
+/** Migrations: applied once, refused when asked not to migrate, pre-release databases repaired. */
+function describeMigrations(): void {
   it('runs its migrations once, and a second connect finds the schema current', async () => {
     const store = await PostgresEventStore.connect(url);
     expect(store.migration?.applied).toEqual([]); // the contract suite's connect applied them already
@@ -85,7 +107,10 @@ describe('postgres adapter specifics', () => {
     await store.close();
     await dropTestDatabase(db);
   });
+}
 
+/** Durability settings, group commit at work, immutable stored events. */
+function describeDurabilityAndImmutability(): void {
   it('acknowledges only with fsync=on and synchronous_commit=on', async () => {
     const store = await PostgresEventStore.connect(url);
     expect(await store.durability()).toEqual({ fsync: 'on', synchronousCommit: 'on' });
@@ -110,7 +135,10 @@ describe('postgres adapter specifics', () => {
     expect((await store.readStream(s)).map((e) => e.type)).toEqual(['ThingHappened']);
     await store.close();
   });
+}
 
+/** Subscribers under many concurrent writers on separate connections. */
+function describeSubscribersUnderConcurrentWriters(): void {
   it('gives subscribers every committed event exactly once, in order, under many concurrent writers on separate connections', async () => {
     const db = await createTestDatabase(undefined, 'pg_visibility');
     const WRITERS = 6; // separate stores = separate connections, as separate processes would have
@@ -151,7 +179,10 @@ describe('postgres adapter specifics', () => {
     await reader.close();
     await dropTestDatabase(db);
   });
+}
 
+/** LISTEN/NOTIFY with the polling fallback, and corrupted rows in subscriptions. */
+function describeLiveNotificationsAndCorruptRows(): void {
   it('pushes live events through LISTEN/NOTIFY, and falls back to polling when the LISTEN connection is cut', async () => {
     // The safety poll is set far beyond the test's waits: while LISTEN is up, only a NOTIFY can
     // deliver in time (no clock threshold is asserted).
@@ -210,7 +241,10 @@ describe('postgres adapter specifics', () => {
     await store.close();
     await dropTestDatabase(db);
   });
+}
 
+/** Group commit: a retry in its original group, per-stream order, atomic batches. */
+function describeGroupCommitOrdering(): void {
   it('recognises a retry queued in the same group commit as its original', async () => {
     const store = await PostgresEventStore.connect(url);
     const s = `samegroup_${randomUUID().replace(/-/g, '')}`;
@@ -256,7 +290,10 @@ describe('postgres adapter specifics', () => {
     expect(results[1].positions[0]).toBe(results[0].positions[1] + 1); // one transaction, in order
     await store.close();
   });
+}
 
+/** Races between processes on one stream. */
+function describeRacesBetweenProcesses(): void {
   it('settles races between processes on one stream: one append wins, the others are typed conflicts, revisions contiguous', async () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresEventStore.connect(url)));
     const s = `race_${randomUUID().replace(/-/g, '')}`;
@@ -281,21 +318,15 @@ describe('postgres adapter specifics', () => {
     await a.close();
     await b.close();
   });
-});
+}
 
 describe('postgres adapter across a server crash and restart (its own throwaway cluster)', () => {
-  /** Appends, retrying with the SAME events while the server is away: idempotent, so never twice. */
-  async function appendRetrying(store: PostgresEventStore, stream: string, expected: number, events: EventToAppend[]) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await store.append(stream, expected, events);
-      } catch (e) {
-        if (attempt >= 50) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
+  describeCrashRecovery();
+  describeReadThatCannotPass();
+});
 
+/** A server crash under a live subscription: reads retried, nothing lost or repeated. */
+function describeCrashRecovery(): void {
   it('keeps a live subscription going through a server crash: reads are retried, every committed event is handed over once, in order', async () => {
     const cluster = await ThrowawayPostgresCluster.start();
     try {
@@ -342,7 +373,10 @@ describe('postgres adapter across a server crash and restart (its own throwaway 
       cluster.destroy();
     }
   });
+}
 
+/** A read error that cannot pass ends the subscription at once. */
+function describeReadThatCannotPass(): void {
   it('stops a subscription at once on a read error that cannot pass (the table is gone), naming the position', async () => {
     const db = await createTestDatabase(undefined, 'pg_gone');
     const store = await PostgresEventStore.connect(db);
@@ -366,4 +400,4 @@ describe('postgres adapter across a server crash and restart (its own throwaway 
     await store.close();
     await dropTestDatabase(db);
   });
-});
+}
