@@ -164,9 +164,9 @@ export function validateAppend(streamId: string, expectedRevision: number, event
     throw new InvalidAppendError(`an append carries 1..${MAX_EVENTS_PER_APPEND} events`);
   }
   const ids = new Set<string>();
-  for (const e of events) {
-    if (ids.has(e.eventId)) throw new InvalidAppendError(`event id ${e.eventId} appears twice in one append`);
-    ids.add(e.eventId);
+  for (const recorded of events) {
+    if (ids.has(recorded.eventId)) throw new InvalidAppendError(`event id ${recorded.eventId} appears twice in one append`);
+    ids.add(recorded.eventId);
   }
 }
 

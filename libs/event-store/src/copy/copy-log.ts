@@ -15,7 +15,7 @@ export interface CopyProgress {
 }
 
 export interface CopyOptions {
-  readonly onProgress?: (p: CopyProgress) => void;
+  readonly onProgress?: (update: CopyProgress) => void;
   /** Checked between pages: stop early (the target stays a prefix of the source; run again to resume). */
   readonly shouldStop?: () => boolean;
 }
@@ -193,7 +193,7 @@ export async function checksumOf(store: EventStore, onPage: (events: number) => 
   for (let after = 0; ; ) {
     const page = await store.readAll({ after, limit: COPY_READ_PAGE_SIZE });
     if (page.length === 0) break;
-    for (const e of page) hashEvent(hash, e);
+    for (const event of page) hashEvent(hash, event);
     count += page.length;
     after = page[page.length - 1].position;
     onPage(count);
@@ -201,16 +201,16 @@ export async function checksumOf(store: EventStore, onPage: (events: number) => 
   return { count, digest: hash.digest('hex') };
 }
 
-function hashEvent(hash: Hash, e: RecordedEvent): void {
-  hash.update(JSON.stringify([e.streamId, e.revision, e.eventId, e.type, e.data, e.metadata]));
+function hashEvent(hash: Hash, event: RecordedEvent): void {
+  hash.update(JSON.stringify([event.streamId, event.revision, event.eventId, event.type, event.data, event.metadata]));
   hash.update('\n');
 }
 
-function differenceOf(s: RecordedEvent, t: RecordedEvent): string | undefined {
-  if (s.eventId !== t.eventId) return `event id ${t.eventId} where the source has ${s.eventId}`;
-  if (s.streamId !== t.streamId || s.revision !== t.revision) return `${t.streamId}@${t.revision} where the source has ${s.streamId}@${s.revision}`;
-  if (s.type !== t.type || JSON.stringify(s.data) !== JSON.stringify(t.data) || JSON.stringify(s.metadata) !== JSON.stringify(t.metadata)) {
-    return `payload of ${s.eventId}`;
+function differenceOf(recorded: RecordedEvent, item: RecordedEvent): string | undefined {
+  if (recorded.eventId !== item.eventId) return `event id ${item.eventId} where the source has ${recorded.eventId}`;
+  if (recorded.streamId !== item.streamId || recorded.revision !== item.revision) return `${item.streamId}@${item.revision} where the source has ${recorded.streamId}@${recorded.revision}`;
+  if (recorded.type !== item.type || JSON.stringify(recorded.data) !== JSON.stringify(item.data) || JSON.stringify(recorded.metadata) !== JSON.stringify(item.metadata)) {
+    return `payload of ${recorded.eventId}`;
   }
   return undefined;
 }
@@ -218,17 +218,17 @@ function differenceOf(s: RecordedEvent, t: RecordedEvent): string | undefined {
 /** Consecutive events of one stream with consecutive revisions travel in one append. */
 function streamRuns(page: readonly RecordedEvent[]): { streamId: string; expectedRevision: number; events: EventToAppend[] }[] {
   const runs: { streamId: string; expectedRevision: number; events: EventToAppend[] }[] = [];
-  for (const e of page) {
+  for (const event of page) {
     const last = runs[runs.length - 1];
-    if (last && last.streamId === e.streamId && last.expectedRevision + last.events.length + 1 === e.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
-      last.events.push(toAppend(e));
+    if (last && last.streamId === event.streamId && last.expectedRevision + last.events.length + 1 === event.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
+      last.events.push(toAppend(event));
     } else {
-      runs.push({ streamId: e.streamId, expectedRevision: e.revision - 1, events: [toAppend(e)] });
+      runs.push({ streamId: event.streamId, expectedRevision: event.revision - 1, events: [toAppend(event)] });
     }
   }
   return runs;
 }
 
-function toAppend(e: RecordedEvent): EventToAppend {
-  return { eventId: e.eventId, type: e.type, data: e.data, metadata: e.metadata };
+function toAppend(event: RecordedEvent): EventToAppend {
+  return { eventId: event.eventId, type: event.type, data: event.data, metadata: event.metadata };
 }

@@ -85,9 +85,9 @@ export class EventStoreDbEventStore implements EventStore {
     try {
       store = EventStoreDbEventStore.fromClient(client, options);
       await store.ping();
-    } catch (e) {
+    } catch (error) {
       await client.dispose().catch(() => undefined);
-      throw e;
+      throw error;
     }
     return store;
   }
@@ -95,7 +95,7 @@ export class EventStoreDbEventStore implements EventStore {
   /** Over a client built by the caller (own credentials, certificates, client options); close() disposes it. */
   static fromClient(client: EventStoreDBClient, options: EventStoreDbOptions = {}): EventStoreDbEventStore {
     const prefixes = [...(options.streamPrefixes ?? DEFAULT_STREAM_PREFIXES)];
-    if (prefixes.length === 0 || prefixes.some((p) => typeof p !== 'string' || p.length === 0)) {
+    if (prefixes.length === 0 || prefixes.some((prefix) => typeof prefix !== 'string' || prefix.length === 0)) {
       throw new RangeError('streamPrefixes must be one or more non-empty strings');
     }
     return new EventStoreDbEventStore(client, prefixes);
@@ -118,8 +118,8 @@ export class EventStoreDbEventStore implements EventStore {
         expectedRevision: toExpectedRevision(expectedRevision),
         deadline: ESDB_APPEND_DEADLINE_MS,
       });
-    } catch (e) {
-      const mapped = mapAppendError(e, streamId, expectedRevision);
+    } catch (error) {
+      const mapped = mapAppendError(error, streamId, expectedRevision);
       // The server answers a full retry with success itself; this also covers one it reports as a
       // conflict. Only a stream that moved past expectedRevision can hold the retried events.
       if (mapped instanceof WrongExpectedRevisionError && expectedRevision < mapped.actualRevision) {
@@ -143,11 +143,11 @@ export class EventStoreDbEventStore implements EventStore {
     // From the leader: the append was acknowledged there, a follower may not have it yet.
     const stored = await this.readStreamPage(streamId, from, events.length, true);
     if (stored.length !== events.length) return undefined;
-    for (let i = 0; i < events.length; i++) {
+    for (let index = 0; index < events.length; index++) {
       // The server answers ids in lower case.
-      if (toRevision(stored[i].revision) !== from + i || stored[i].id.toLowerCase() !== events[i].eventId.toLowerCase()) return undefined;
+      if (toRevision(stored[index].revision) !== from + index || stored[index].id.toLowerCase() !== events[index].eventId.toLowerCase()) return undefined;
     }
-    return { nextExpectedRevision: expectedRevision + events.length, positions: stored.map((e) => toPortPosition(e.position)) };
+    return { nextExpectedRevision: expectedRevision + events.length, positions: stored.map((event) => toPortPosition(event.position)) };
   }
 
   private async readStreamPage(streamId: string, fromRevision: number, maxCount: number, requiresLeader: boolean): Promise<EsdbRecordedEvent[]> {
@@ -155,9 +155,9 @@ export class EventStoreDbEventStore implements EventStore {
     try {
       const read = this.client.readStream(streamId, { fromRevision: BigInt(fromRevision), maxCount, direction: FORWARDS, resolveLinkTos: false, requiresLeader });
       for await (const resolved of read) if (resolved.event) out.push(resolved.event as EsdbRecordedEvent);
-    } catch (e) {
-      if (e instanceof StreamNotFoundError) return [];
-      throw e;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
     }
     return out;
   }
@@ -174,10 +174,10 @@ export class EventStoreDbEventStore implements EventStore {
       // Positions grow with revisions: with `afterPosition` the older part is skipped in big pages.
       const want = after === undefined ? limit - picked.length : Math.max(limit - picked.length, ESDB_READ_STREAM_SCAN_PAGE_SIZE);
       const page = await this.readStreamPage(streamId, next, want, false);
-      for (const e of page) {
-        const position = toPortPosition(e.position);
+      for (const event of page) {
+        const position = toPortPosition(event.position);
         if (after !== undefined && position <= after) continue;
-        picked.push(e);
+        picked.push(event);
         positions.push(position);
         if (picked.length >= limit) break;
       }
@@ -198,8 +198,8 @@ export class EventStoreDbEventStore implements EventStore {
       await feed.close();
     }
     return decodeEvents(
-      page.map((e) => e.event),
-      page.map((e) => e.position),
+      page.map((positioned) => positioned.event),
+      page.map((positioned) => positioned.position),
     );
   }
 
@@ -277,13 +277,13 @@ export class EventStoreDbEventStore implements EventStore {
       try {
         for await (const resolved of page) {
           read++;
-          const e = resolved.event;
-          if (!e) continue;
+          const recorded = resolved.event;
+          if (!recorded) continue;
           // Other streams' positions are only compared, never converted (they need not be ours to map).
-          if (below !== undefined && e.position.commit >= below) continue;
-          below = e.position.commit;
+          if (below !== undefined && recorded.position.commit >= below) continue;
+          below = recorded.position.commit;
           progressed = true;
-          if (matchesPrefixes(e.streamId, this.streamPrefixes)) return toPortPosition(e.position);
+          if (matchesPrefixes(recorded.streamId, this.streamPrefixes)) return toPortPosition(recorded.position);
         }
       } finally {
         cancelRead(page);
@@ -336,7 +336,7 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await this.client.dispose();
   }
 
