@@ -10,7 +10,7 @@ const deepImports = [
     group: ['**/libs/*/src', '**/libs/*/src/**', ...LIBS.flatMap((lib) => [`../**/${lib}/src`, `../**/${lib}/src/**`])],
     message: 'import another library through its public index: @credit-ledger/<lib>',
   },
-  { group: ['@credit-ledger/*/*', '!@credit-ledger/*/testing'], message: 'import a library through @credit-ledger/<lib> (or @credit-ledger/<lib>/testing in tests), never a deep path' },
+  { group: ['@credit-ledger/*/*', '!@credit-ledger/*/testing', '!@credit-ledger/event-store/eventstoredb'], message: 'import a library through @credit-ledger/<lib> (or @credit-ledger/<lib>/testing in tests; the EventStoreDB adapter is loaded lazily from @credit-ledger/event-store/eventstoredb), never a deep path' },
 ];
 
 const forbid = (libs, message) => libs.map((lib) => ({ group: [`@credit-ledger/${lib}`, `@credit-ledger/${lib}/*`], message }));

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool, PoolConfig } from 'pg';
 import { decide, evolve, initialState, LedgerEvent } from '@credit-ledger/domain';
-import { EventStore, EventToAppend, NO_STREAM, PG_WRITER_CONNECTIONS, PostgresEventStore, SqliteEventStore, ThrowawayPostgresCluster } from '@credit-ledger/event-store';
-import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { EventStore, EventToAppend, NO_STREAM, PG_WRITER_CONNECTIONS, PostgresEventStore, SqliteEventStore } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase, ThrowawayPostgresCluster } from '@credit-ledger/event-store/testing';
 import { encodeEvents } from '@credit-ledger/ledger';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
@@ -423,7 +423,7 @@ async function eventStoreDbSection(events: EventSource, raw: RawCeilings, tag: s
   // Loaded here, so the rest of the section runs whatever state that adapter is in.
   let mod: EsdbModule;
   try {
-    mod = (await import('../libs/event-store/src/eventstoredb')) as unknown as EsdbModule;
+    mod = (await import('@credit-ledger/event-store/eventstoredb')) as unknown as EsdbModule;
   } catch (e) {
     return `eventstoredb: skipped (the adapter did not load: ${(e as Error).message})`;
   }

@@ -1,7 +1,6 @@
 import { ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { ThrowawayPostgresCluster } from '@credit-ledger/event-store';
-import { createTestDatabase } from '@credit-ledger/event-store/testing';
+import { createTestDatabase, ThrowawayPostgresCluster } from '@credit-ledger/event-store/testing';
 import { prng } from '@credit-ledger/projections';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, post, startServer } from '../support/server-process';

@@ -1,7 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { ThrowawayPostgresCluster } from '@credit-ledger/event-store';
-import { createTestDatabase } from '@credit-ledger/event-store/testing';
+import { createTestDatabase, ThrowawayPostgresCluster } from '@credit-ledger/event-store/testing';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
 

@@ -1,5 +1,5 @@
 // globalSetup runs outside jest's module mapper: the public entry by its path, not the alias.
-import { ThrowawayPostgresCluster } from '../../libs/event-store/src';
+import { ThrowawayPostgresCluster } from '../../libs/event-store/src/testing';
 
 interface JestProjectConfig {
   readonly testPathIgnorePatterns?: readonly string[];

@@ -3,6 +3,7 @@ import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { TerminusModule } from '@nestjs/terminus';
+import { EventStore } from '@credit-ledger/event-store';
 import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
 import { Clock, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import { ProjectionsModule } from '@credit-ledger/projections';
@@ -12,13 +13,15 @@ export { MAX_BODY_BYTES } from '@credit-ledger/http';
 
 export interface CreateAppOptions {
   readonly clock?: Clock;
+  /** An event store opened by the caller instead of the configured one (tests); the app closes it. */
+  readonly eventStore?: EventStore;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
   @Module({
     imports: [
       HttpTransportModule.forRoot({ logLevel: config.logLevel }),
-      LedgerModule.forRoot({ config, clock: options.clock }),
+      LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore }),
       ProjectionsModule.forRoot(config),
       TerminusModule,
     ],

@@ -45,7 +45,7 @@ async function openLocation(s: StoreLocation, role: 'source' | 'target'): Promis
       // The source is only read: never migrate it.
       return PostgresEventStore.connect(s.location, { migrate: role === 'target', applicationName: `credit-ledger-copy-${role}` });
     case 'eventstoredb': {
-      const { EventStoreDbEventStore } = await import('../../../libs/event-store/src/eventstoredb');
+      const { EventStoreDbEventStore } = await import('@credit-ledger/event-store/eventstoredb');
       return EventStoreDbEventStore.connect(s.location);
     }
     default: {

@@ -51,26 +51,26 @@ export function catchUpSubscription(
       try {
         batch = await readAll(checkpoint, batchSize);
         failures = 0;
-      } catch (e) {
+      } catch (error) {
         if (stopping) return;
-        if (!(e instanceof CorruptEventError) && live.isTransient?.(e)) {
+        if (!(error instanceof CorruptEventError) && live.isTransient?.(error)) {
           // Same checkpoint again after a pause: nothing is skipped or handed over twice.
           failures++;
           const delayMs = backoffMs(failures, SUBSCRIPTION_READ_RETRY_INITIAL_DELAY_MS, SUBSCRIPTION_READ_RETRY_MAX_DELAY_MS);
-          options.onReadRetry?.(e, failures, delayMs);
+          options.onReadRetry?.(error, failures, delayMs);
           await pause(delayMs, stopped);
           continue;
         }
-        if (!(e instanceof CorruptEventError)) throw new SubscriptionFailedError(checkpoint + 1, e);
+        if (!(error instanceof CorruptEventError)) throw new SubscriptionFailedError(checkpoint + 1, error);
         // Hand over what precedes the bad event, then stop exactly at it: never skipped.
-        if (e.decodedBefore.length > 0) {
+        if (error.decodedBefore.length > 0) {
           try {
-            await handler(e.decodedBefore);
+            await handler(error.decodedBefore);
           } catch (handlerError) {
-            throw new SubscriptionFailedError(e.decodedBefore[0].position, handlerError);
+            throw new SubscriptionFailedError(error.decodedBefore[0].position, handlerError);
           }
         }
-        throw new SubscriptionFailedError(e.position, e);
+        throw new SubscriptionFailedError(error.position, error);
       }
       if (batch.length === 0) {
         await live.waitForEventsAfter(checkpoint, stopped);
@@ -78,8 +78,8 @@ export function catchUpSubscription(
       }
       try {
         await handler(batch);
-      } catch (e) {
-        throw new SubscriptionFailedError(batch[0].position, e);
+      } catch (error) {
+        throw new SubscriptionFailedError(batch[0].position, error);
       }
       checkpoint = batch[batch.length - 1].position;
     }

@@ -17,10 +17,10 @@ export interface StoredRow {
  */
 export function decodeRows(rows: readonly StoredRow[]): RecordedEvent[] {
   const out: RecordedEvent[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index];
     try {
-      out[i] = {
+      out[index] = {
         streamId: row.streamId,
         revision: row.revision,
         position: row.position,
@@ -29,8 +29,8 @@ export function decodeRows(rows: readonly StoredRow[]): RecordedEvent[] {
         data: JSON.parse(row.data),
         metadata: JSON.parse(row.metadata),
       };
-    } catch (e) {
-      throw new CorruptEventError(row.position, row.streamId, row.revision, e, out.slice(0, i));
+    } catch (error) {
+      throw new CorruptEventError(row.position, row.streamId, row.revision, error, out.slice(0, index));
     }
   }
   return out;

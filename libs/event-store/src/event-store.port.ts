@@ -98,6 +98,13 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
   /** Liveness probe for health checks. */
   ping(): Promise<void>;
+  /**
+   * Whether an error this store threw may pass on its own: the database is unreachable,
+   * restarting or busy, not the request. The same request or read may then work later (the API
+   * answers 503 STORE_UNAVAILABLE, the projections retry). Each adapter knows its own driver's
+   * errors; nothing outside an adapter needs to.
+   */
+  isTransientError(error: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -158,9 +165,9 @@ export function validateAppend(streamId: string, expectedRevision: number, event
     throw new InvalidAppendError(`an append carries 1..${MAX_EVENTS_PER_APPEND} events`);
   }
   const ids = new Set<string>();
-  for (const e of events) {
-    if (ids.has(e.eventId)) throw new InvalidAppendError(`event id ${e.eventId} appears twice in one append`);
-    ids.add(e.eventId);
+  for (const recorded of events) {
+    if (ids.has(recorded.eventId)) throw new InvalidAppendError(`event id ${recorded.eventId} appears twice in one append`);
+    ids.add(recorded.eventId);
   }
 }
 

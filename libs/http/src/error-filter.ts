@@ -1,7 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
-import { ConcurrencyRetriesExhaustedError, isTransientPostgresError, UnreadableEventError } from '@credit-ledger/event-store';
+import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, UnreadableEventError } from '@credit-ledger/event-store';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
@@ -17,6 +17,9 @@ interface BodyParserError {
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
+
+  /** The store in use classifies its own errors: this filter names no database's error codes. */
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -34,7 +37,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
     // The database is unreachable or restarting: nothing was acknowledged, the same request (same
     // client id) may be sent again — an append that did commit answers its first outcome.
-    if (isTransientPostgresError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
+    if (this.store.isTransientError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.
     if (e instanceof UnreadableEventError) {

@@ -51,6 +51,8 @@ export interface LedgerModuleOptions {
   readonly http?: boolean;
   /** Run the billing job on LEDGER_CYCLES_INTERVAL_SECONDS (when configured); default: with http. */
   readonly scheduler?: boolean;
+  /** An event store opened by the caller (tests: a store over a fake client) instead of the configured one; the app closes it. */
+  readonly eventStore?: EventStore;
 }
 
 const HANDLERS = [
@@ -108,7 +110,7 @@ export class LedgerModule {
     const providers: Provider[] = [
       { provide: LEDGER_CONFIG, useValue: options.config },
       { provide: LEDGER_CLOCK, useValue: options.clock ?? new SystemClock() },
-      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => openEventStore(config), inject: [LEDGER_CONFIG] },
+      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => options.eventStore ?? openEventStore(config), inject: [LEDGER_CONFIG] },
       { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
       {
         provide: API_KEY_AUTHENTICATOR,

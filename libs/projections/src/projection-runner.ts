@@ -2,7 +2,6 @@ import {
   backoffMs,
   CorruptEventError,
   EventStore,
-  isTransientPostgresError,
   RecordedEvent,
   SubscribeOptions,
   Subscription,
@@ -203,7 +202,7 @@ export class ProjectionRunner {
             promoted = true;
           }
         },
-        (e) => this.store.isTransient(e) || isTransientPostgresError(e),
+        (e) => this.store.isTransient(e) || store.isTransientError(e),
       );
     const subscription = store.subscribeToAll({ after: await this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry: onRetry }, async (batch) => {
       try {

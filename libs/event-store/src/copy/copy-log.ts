@@ -15,7 +15,7 @@ export interface CopyProgress {
 }
 
 export interface CopyOptions {
-  readonly onProgress?: (p: CopyProgress) => void;
+  readonly onProgress?: (update: CopyProgress) => void;
   /** Checked between pages: stop early (the target stays a prefix of the source; run again to resume). */
   readonly shouldStop?: () => boolean;
 }
@@ -64,8 +64,22 @@ export class CopyVerificationError extends Error {
 export async function copyLog(source: EventStore, target: EventStore, options: CopyOptions): Promise<CopyReport> {
   const progress = options.onProgress ?? (() => undefined);
   const shouldStop = options.shouldStop ?? (() => false);
+  const prefix = await checkTargetPrefix(source, target, progress);
+  const { copied, stopped } = await copyRest(source, target, prefix, progress, shouldStop);
+  return verifyCopy(source, target, { alreadyCopied: prefix.alreadyCopied, copied, stopped }, progress);
+}
 
-  // 1. How much of the source does the target hold already? It must be an exact prefix.
+/** Where the target's copy of the source ends, and the source events read past it. */
+interface TargetPrefix {
+  readonly alreadyCopied: number;
+  /** Position in the source of the last event the target already holds. */
+  readonly sourceAfter: number;
+  /** Source events already read that the target does not hold yet. */
+  readonly pendingSource: RecordedEvent[];
+}
+
+/** 1. How much of the source does the target hold already? It must be an exact prefix. */
+async function checkTargetPrefix(source: EventStore, target: EventStore, progress: (update: CopyProgress) => void): Promise<TargetPrefix> {
   let sourceAfter = 0;
   let targetAfter = 0;
   let alreadyCopied = 0;
@@ -74,16 +88,16 @@ export async function copyLog(source: EventStore, target: EventStore, options: C
     const targetPage = await target.readAll({ after: targetAfter, limit: COPY_READ_PAGE_SIZE });
     if (targetPage.length === 0) break;
     targetAfter = targetPage[targetPage.length - 1].position;
-    for (const t of targetPage) {
+    for (const targetEvent of targetPage) {
       if (pendingSource.length === 0) {
         pendingSource = await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
         if (pendingSource.length === 0) {
           throw new CopyRefusedError(`the target holds more events than the source (${alreadyCopied}+): it is not a copy of this source`);
         }
       }
-      const s = pendingSource.shift() as RecordedEvent;
-      sourceAfter = s.position;
-      const difference = differenceOf(s, t);
+      const sourceEvent = pendingSource.shift() as RecordedEvent;
+      sourceAfter = sourceEvent.position;
+      const difference = differenceOf(sourceEvent, targetEvent);
       if (difference) {
         throw new CopyRefusedError(`the target already holds events that are not a copy of the source: event ${alreadyCopied + 1} differs (${difference}); copy into an empty store`);
       }
@@ -91,53 +105,80 @@ export async function copyLog(source: EventStore, target: EventStore, options: C
     }
     progress({ phase: 'checking', events: alreadyCopied });
   }
+  return { alreadyCopied, sourceAfter, pendingSource };
+}
 
-  // 2. Copy the rest in global order. Whatever stops the copy (Ctrl-C, a crash, a lost connection),
-  // the target holds a prefix of the source: batches commit all or nothing, one after the other.
+/**
+ * 2. Copies the rest in global order. Whatever stops the copy (Ctrl-C, a crash, a lost
+ * connection), the target holds a prefix of the source: batches commit all or nothing, one after
+ * the other.
+ */
+async function copyRest(
+  source: EventStore,
+  target: EventStore,
+  prefix: TargetPrefix,
+  progress: (update: CopyProgress) => void,
+  shouldStop: () => boolean,
+): Promise<{ copied: number; stopped: boolean }> {
   let copied = 0;
-  let stopped = false;
+  let sourceAfter = prefix.sourceAfter;
   const atomic = isAtomicAppender(target) ? target : undefined;
-  let page = pendingSource.length > 0 ? pendingSource : await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
+  let page = prefix.pendingSource.length > 0 ? prefix.pendingSource : await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
   while (page.length > 0) {
     const runs = streamRuns(page);
-    if (atomic) {
-      for (let i = 0; i < runs.length; ) {
-        const seen = new Set<string>();
-        const batch: typeof runs = [];
-        while (i < runs.length && batch.length < COPY_MAX_APPENDS_PER_BATCH && !seen.has(runs[i].streamId)) {
-          seen.add(runs[i].streamId);
-          batch.push(runs[i++]);
-        }
-        await atomic.appendAtomically(batch);
-        copied += batch.reduce((n, r) => n + r.events.length, 0);
-      }
-    } else {
-      for (const run of runs) {
-        await target.append(run.streamId, run.expectedRevision, run.events);
-        copied += run.events.length;
-      }
-    }
+    copied += atomic ? await appendRunsAtomically(atomic, runs) : await appendRuns(target, runs);
     sourceAfter = page[page.length - 1].position;
-    progress({ phase: 'copying', events: alreadyCopied + copied });
-    if (shouldStop()) {
-      stopped = true;
-      break;
-    }
+    progress({ phase: 'copying', events: prefix.alreadyCopied + copied });
+    if (shouldStop()) return { copied, stopped: true };
     page = await source.readAll({ after: sourceAfter, limit: COPY_READ_PAGE_SIZE });
   }
+  return { copied, stopped: false };
+}
 
-  const sourceSum = await checksumOf(source, (n) => progress({ phase: 'verifying', events: n }));
+/** Appends runs in batches of distinct streams, each batch in one transaction; returns the events written. */
+async function appendRunsAtomically(atomic: AtomicAppender, runs: ReturnType<typeof streamRuns>): Promise<number> {
+  let copied = 0;
+  for (let next = 0; next < runs.length; ) {
+    const seen = new Set<string>();
+    const batch: typeof runs = [];
+    while (next < runs.length && batch.length < COPY_MAX_APPENDS_PER_BATCH && !seen.has(runs[next].streamId)) {
+      seen.add(runs[next].streamId);
+      batch.push(runs[next++]);
+    }
+    await atomic.appendAtomically(batch);
+    copied += batch.reduce((sum, run) => sum + run.events.length, 0);
+  }
+  return copied;
+}
+
+async function appendRuns(target: EventStore, runs: ReturnType<typeof streamRuns>): Promise<number> {
+  let copied = 0;
+  for (const run of runs) {
+    await target.append(run.streamId, run.expectedRevision, run.events);
+    copied += run.events.length;
+  }
+  return copied;
+}
+
+/** 3. Reads both logs again and compares counts and checksums (unless the copy was stopped). */
+async function verifyCopy(
+  source: EventStore,
+  target: EventStore,
+  outcome: { alreadyCopied: number; copied: number; stopped: boolean },
+  progress: (update: CopyProgress) => void,
+): Promise<CopyReport> {
+  const sourceSum = await checksumOf(source, (events) => progress({ phase: 'verifying', events }));
   const targetSum = await checksumOf(target, () => undefined);
   const report: CopyReport = {
-    alreadyCopied,
-    copied,
+    alreadyCopied: outcome.alreadyCopied,
+    copied: outcome.copied,
     sourceEvents: sourceSum.count,
     targetEvents: targetSum.count,
     sourceChecksum: sourceSum.digest,
     targetChecksum: targetSum.digest,
-    stopped,
+    stopped: outcome.stopped,
   };
-  if (!stopped && (report.sourceEvents !== report.targetEvents || report.sourceChecksum !== report.targetChecksum)) {
+  if (!outcome.stopped && (report.sourceEvents !== report.targetEvents || report.sourceChecksum !== report.targetChecksum)) {
     throw new CopyVerificationError(
       `verification failed: source ${report.sourceEvents} events (sha256 ${report.sourceChecksum}), target ${report.targetEvents} events (sha256 ${report.targetChecksum})`,
     );
@@ -152,7 +193,7 @@ export async function checksumOf(store: EventStore, onPage: (events: number) => 
   for (let after = 0; ; ) {
     const page = await store.readAll({ after, limit: COPY_READ_PAGE_SIZE });
     if (page.length === 0) break;
-    for (const e of page) hashEvent(hash, e);
+    for (const event of page) hashEvent(hash, event);
     count += page.length;
     after = page[page.length - 1].position;
     onPage(count);
@@ -160,16 +201,16 @@ export async function checksumOf(store: EventStore, onPage: (events: number) => 
   return { count, digest: hash.digest('hex') };
 }
 
-function hashEvent(hash: Hash, e: RecordedEvent): void {
-  hash.update(JSON.stringify([e.streamId, e.revision, e.eventId, e.type, e.data, e.metadata]));
+function hashEvent(hash: Hash, event: RecordedEvent): void {
+  hash.update(JSON.stringify([event.streamId, event.revision, event.eventId, event.type, event.data, event.metadata]));
   hash.update('\n');
 }
 
-function differenceOf(s: RecordedEvent, t: RecordedEvent): string | undefined {
-  if (s.eventId !== t.eventId) return `event id ${t.eventId} where the source has ${s.eventId}`;
-  if (s.streamId !== t.streamId || s.revision !== t.revision) return `${t.streamId}@${t.revision} where the source has ${s.streamId}@${s.revision}`;
-  if (s.type !== t.type || JSON.stringify(s.data) !== JSON.stringify(t.data) || JSON.stringify(s.metadata) !== JSON.stringify(t.metadata)) {
-    return `payload of ${s.eventId}`;
+function differenceOf(recorded: RecordedEvent, item: RecordedEvent): string | undefined {
+  if (recorded.eventId !== item.eventId) return `event id ${item.eventId} where the source has ${recorded.eventId}`;
+  if (recorded.streamId !== item.streamId || recorded.revision !== item.revision) return `${item.streamId}@${item.revision} where the source has ${recorded.streamId}@${recorded.revision}`;
+  if (recorded.type !== item.type || JSON.stringify(recorded.data) !== JSON.stringify(item.data) || JSON.stringify(recorded.metadata) !== JSON.stringify(item.metadata)) {
+    return `payload of ${recorded.eventId}`;
   }
   return undefined;
 }
@@ -177,17 +218,17 @@ function differenceOf(s: RecordedEvent, t: RecordedEvent): string | undefined {
 /** Consecutive events of one stream with consecutive revisions travel in one append. */
 function streamRuns(page: readonly RecordedEvent[]): { streamId: string; expectedRevision: number; events: EventToAppend[] }[] {
   const runs: { streamId: string; expectedRevision: number; events: EventToAppend[] }[] = [];
-  for (const e of page) {
+  for (const event of page) {
     const last = runs[runs.length - 1];
-    if (last && last.streamId === e.streamId && last.expectedRevision + last.events.length + 1 === e.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
-      last.events.push(toAppend(e));
+    if (last && last.streamId === event.streamId && last.expectedRevision + last.events.length + 1 === event.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
+      last.events.push(toAppend(event));
     } else {
-      runs.push({ streamId: e.streamId, expectedRevision: e.revision - 1, events: [toAppend(e)] });
+      runs.push({ streamId: event.streamId, expectedRevision: event.revision - 1, events: [toAppend(event)] });
     }
   }
   return runs;
 }
 
-function toAppend(e: RecordedEvent): EventToAppend {
-  return { eventId: e.eventId, type: e.type, data: e.data, metadata: e.metadata };
+function toAppend(event: RecordedEvent): EventToAppend {
+  return { eventId: event.eventId, type: event.type, data: event.data, metadata: event.metadata };
 }

@@ -7,7 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A stream name belongs to the global log when it starts with one of the prefixes (as the server filter does). */
 export function matchesPrefixes(streamId: string, prefixes: readonly string[]): boolean {
-  return prefixes.some((p) => streamId.startsWith(p));
+  return prefixes.some((prefix) => streamId.startsWith(prefix));
 }
 
 function isJsonContainer(value: unknown): value is Record<string, unknown> | unknown[] {
@@ -20,24 +20,24 @@ function isJsonContainer(value: unknown): value is Record<string, unknown> | unk
  * apart from a corrupt payload. Serialized here once so a payload that cannot be stored fails
  * alone, before anything is sent (the client would throw inside its own promise).
  */
-export function toEventData(e: EventToAppend): EventData {
-  if (typeof e.eventId !== 'string' || !UUID.test(e.eventId)) throw new InvalidAppendError(`event id ${String(e.eventId)} is not a UUID`);
-  if (!isJsonContainer(e.data)) throw new InvalidAppendError(`event ${e.eventId}: data must be a JSON object or array`);
-  if (!isJsonContainer(e.metadata) || Array.isArray(e.metadata)) throw new InvalidAppendError(`event ${e.eventId}: metadata must be a JSON object`);
+export function toEventData(recorded: EventToAppend): EventData {
+  if (typeof recorded.eventId !== 'string' || !UUID.test(recorded.eventId)) throw new InvalidAppendError(`event id ${String(recorded.eventId)} is not a UUID`);
+  if (!isJsonContainer(recorded.data)) throw new InvalidAppendError(`event ${recorded.eventId}: data must be a JSON object or array`);
+  if (!isJsonContainer(recorded.metadata) || Array.isArray(recorded.metadata)) throw new InvalidAppendError(`event ${recorded.eventId}: metadata must be a JSON object`);
   try {
-    JSON.stringify(e.data);
-    JSON.stringify(e.metadata);
+    JSON.stringify(recorded.data);
+    JSON.stringify(recorded.metadata);
   } catch (err) {
-    throw new InvalidAppendError(`event ${e.eventId} cannot be serialized: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InvalidAppendError(`event ${recorded.eventId} cannot be serialized: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return jsonEvent({ id: e.eventId, type: e.type, data: e.data as JSONType, metadata: e.metadata as unknown as JSONType });
+  return jsonEvent({ id: recorded.eventId, type: recorded.type, data: recorded.data as JSONType, metadata: recorded.metadata as unknown as JSONType });
 }
 
 /** Why a stored event cannot be one of ours, or undefined when it can. */
-function undecodable(e: EsdbRecordedEvent): string | undefined {
-  if (!e.isJson) return 'it is not a JSON event';
-  if (!isJsonContainer(e.data)) return 'its data is not a JSON object or array';
-  if (!isJsonContainer(e.metadata) || Array.isArray(e.metadata)) return 'its metadata is not a JSON object';
+function undecodable(recorded: EsdbRecordedEvent): string | undefined {
+  if (!recorded.isJson) return 'it is not a JSON event';
+  if (!isJsonContainer(recorded.data)) return 'its data is not a JSON object or array';
+  if (!isJsonContainer(recorded.metadata) || Array.isArray(recorded.metadata)) return 'its metadata is not a JSON object';
   return undefined;
 }
 
@@ -48,24 +48,24 @@ function undecodable(e: EsdbRecordedEvent): string | undefined {
  */
 export function decodeEvents(events: readonly EsdbRecordedEvent[], positions: readonly number[]): RecordedEvent[] {
   const out: RecordedEvent[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index];
     let revision = -1;
     try {
-      revision = toRevision(e.revision);
-      const why = undecodable(e);
+      revision = toRevision(event.revision);
+      const why = undecodable(event);
       if (why) throw new Error(why);
     } catch (err) {
-      throw new CorruptEventError(positions[i], e.streamId, revision, err, out.slice());
+      throw new CorruptEventError(positions[index], event.streamId, revision, err, out.slice());
     }
     out.push({
-      streamId: e.streamId,
+      streamId: event.streamId,
       revision,
-      position: positions[i],
-      eventId: e.id,
-      type: e.type,
-      data: e.data,
-      metadata: e.metadata as unknown as EventMetadata,
+      position: positions[index],
+      eventId: event.id,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata as unknown as EventMetadata,
     });
   }
   return out;

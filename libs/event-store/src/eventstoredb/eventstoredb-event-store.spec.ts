@@ -18,23 +18,31 @@ describeEventStoreContract('eventstoredb adapter over a fake client', async () =
   EventStoreDbEventStore.fromClient(asClient(new FakeEventStoreDbClient()), { streamPrefixes: ['contract_'] }),
 );
 
-const ev = (n: number): EventToAppend => ({
+const ev = (sequence: number): EventToAppend => ({
   eventId: randomUUID(),
   type: 'ThingHappened',
-  data: { n },
+  data: { n: sequence },
   metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
 });
-const ns = (events: readonly RecordedEvent[]) => events.map((e) => (e.data as { n: number }).n);
+const ns = (events: readonly RecordedEvent[]) => events.map((event) => (event.data as { n: number }).n);
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
 describe('eventstoredb adapter over a fake client', () => {
+  describeAppendsOverFakeClient();
+  describeReadsOverFakeClient();
+  describeDeliveryOverFakeClient();
+  describeStoppingOverFakeClient();
+});
+
+/** Connection strings, prefixes and appends of the adapter over the fake client. */
+function describeAppendsOverFakeClient(): void {
   let fake: FakeEventStoreDbClient;
   let store: EventStoreDbEventStore;
   beforeEach(() => {
@@ -73,37 +81,50 @@ describe('eventstoredb adapter over a fake client', () => {
     expect(await store.append('account-a', NO_STREAM, events)).toEqual(first);
     expect(await store.append('account-a', NO_STREAM, [{ ...events[0], eventId: events[0].eventId.toUpperCase() }, events[1]])).toEqual(first);
   });
+}
+
+/** Reads of the global log and of streams over the fake client: filtering, heads, positions, paging. */
+function describeReadsOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
 
   it('keeps other streams out of readAll, headPosition and subscriptions', async () => {
-    const a = await store.append('account-a', NO_STREAM, [ev(1)]);
+    const result = await store.append('account-a', NO_STREAM, [ev(1)]);
     fake.appendRaw('$stats-node', { id: randomUUID(), type: 'stats', isJson: true, data: '{}' });
     fake.appendRaw('other-b', { id: randomUUID(), type: 'x', isJson: true, data: '{"n":99}' });
-    expect(await store.headPosition()).toBe(a.positions[0]);
+    expect(await store.headPosition()).toBe(result.positions[0]);
     expect(ns(await store.readAll())).toEqual([1]);
-    const b = await store.append('account-b', NO_STREAM, [ev(2)]);
-    expect(ns(await store.readAll({ after: a.positions[0] }))).toEqual([2]);
-    expect(await store.headPosition()).toBe(b.positions[0]);
+    const outcome = await store.append('account-b', NO_STREAM, [ev(2)]);
+    expect(ns(await store.readAll({ after: result.positions[0] }))).toEqual([2]);
+    expect(await store.headPosition()).toBe(outcome.positions[0]);
   });
 
   it('answers 0 for the head of a log without ledger events, after scanning pages of other events', async () => {
-    for (let i = 0; i < 1_200; i++) fake.appendRaw(`other-${i}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
+    for (let index = 0; index < 1_200; index++) fake.appendRaw(`other-${index}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
     expect(await store.headPosition()).toBe(0);
-    const a = await store.append('account-a', NO_STREAM, [ev(1)]);
-    for (let i = 0; i < 1_200; i++) fake.appendRaw(`other-x${i}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
-    expect(await store.headPosition()).toBe(a.positions[0]);
+    const result = await store.append('account-a', NO_STREAM, [ev(1)]);
+    for (let index = 0; index < 1_200; index++) fake.appendRaw(`other-x${index}`, { id: randomUUID(), type: 'x', isJson: true, data: '{}' });
+    expect(await store.headPosition()).toBe(result.positions[0]);
     expect(ns(await store.readAll())).toEqual([1]); // the filter skips 2,400 others (checkpoints keep the read alive)
   });
 
   it('reads after one less than an event position, and after an event that was scavenged', async () => {
-    const a = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
+    const result = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
     const gone = await store.append('account-gone', NO_STREAM, [ev(3)]);
-    const b = await store.append('account-b', NO_STREAM, [ev(4)]);
-    expect(ns(await store.readAll({ after: a.positions[1] - 1 }))).toEqual([2, 3, 4]);
+    const outcome = await store.append('account-b', NO_STREAM, [ev(4)]);
+    expect(ns(await store.readAll({ after: result.positions[1] - 1 }))).toEqual([2, 3, 4]);
     fake.removeStream('account-gone');
     expect(ns(await store.readAll({ after: gone.positions[0] }))).toEqual([4]);
     expect(ns(await store.readAll({ after: gone.positions[0] - 1 }))).toEqual([4]);
-    await expect(store.readAll({ after: a.positions[0] + 1 })).rejects.toThrow(/neither an event's position nor one less than one/);
-    await expect(store.readAll({ after: b.positions[0] + 10_000 })).rejects.toThrow();
+    await expect(store.readAll({ after: result.positions[0] + 1 })).rejects.toThrow(/neither an event's position nor one less than one/);
+    await expect(store.readAll({ after: outcome.positions[0] + 10_000 })).rejects.toThrow();
     const seen: number[] = [];
     const sub = store.subscribeToAll({ after: gone.positions[0] }, (batch) => {
       seen.push(...ns(batch));
@@ -116,45 +137,71 @@ describe('eventstoredb adapter over a fake client', () => {
   });
 
   it('pages a long stream after a position', async () => {
-    const r = await store.append('account-a', NO_STREAM, Array.from({ length: 2_500 }, (_, i) => ev(i)));
-    expect(ns(await store.readStream('account-a', { afterPosition: r.positions[2_300], limit: 3 }))).toEqual([2_301, 2_302, 2_303]);
-    expect(await store.readStream('account-a', { afterPosition: r.positions[2_499] })).toEqual([]);
+    const result = await store.append('account-a', NO_STREAM, Array.from({ length: 2_500 }, (_, index) => ev(index)));
+    expect(ns(await store.readStream('account-a', { afterPosition: result.positions[2_300], limit: 3 }))).toEqual([2_301, 2_302, 2_303]);
+    expect(await store.readStream('account-a', { afterPosition: result.positions[2_499] })).toEqual([]);
     expect(await store.readStream('account-none')).toEqual([]);
+  });
+}
+
+/** What reads and subscriptions hand over: never past an undecodable event, in bounded batches. */
+function describeDeliveryOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
   });
 
   it('never skips an undecodable event: reads fail at it, a subscription hands over what precedes it and stops there', async () => {
-    const a = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
+    const result = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
     const bad = toPortPosition(fake.appendRaw('account-a', { id: randomUUID(), type: 'ThingHappened', isJson: true, data: 'not json {' }));
-    await expect(store.readAll()).rejects.toMatchObject({ name: 'CorruptEventError', position: bad, decodedBefore: [{ position: a.positions[0] }, { position: a.positions[1] }] });
+    await expect(store.readAll()).rejects.toMatchObject({ name: 'CorruptEventError', position: bad, decodedBefore: [{ position: result.positions[0] }, { position: result.positions[1] }] });
     await expect(store.readStream('account-a', { fromRevision: 2 })).rejects.toBeInstanceOf(CorruptEventError);
     const handled: number[] = [];
     const sub = store.subscribeToAll({ after: 0 }, (batch) => {
-      handled.push(...batch.map((e) => e.position));
+      handled.push(...batch.map((event) => event.position));
     });
     await expect(sub.done).rejects.toBeInstanceOf(SubscriptionFailedError);
     await expect(sub.done).rejects.toMatchObject({ position: bad });
-    expect(handled).toEqual(a.positions);
+    expect(handled).toEqual(result.positions);
     const binary = toPortPosition(fake.appendRaw('account-b', { id: randomUUID(), type: 'x', isJson: false, data: '{"n":1}' }));
     await expect(store.readAll({ after: bad })).rejects.toMatchObject({ position: binary });
   });
 
   it('hands over batches no larger than batchSize, one at a time, catch-up then live', async () => {
-    await store.append('account-a', NO_STREAM, Array.from({ length: 25 }, (_, i) => ev(i)));
+    await store.append('account-a', NO_STREAM, Array.from({ length: 25 }, (_, index) => ev(index)));
     const sizes: number[] = [];
     let inHandler = 0;
     const sub = store.subscribeToAll({ after: 0, batchSize: 4 }, async (batch) => {
       expect(++inHandler).toBe(1);
       sizes.push(batch.length);
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((resolve) => setTimeout(resolve, 1));
       inHandler--;
     });
-    await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 25);
+    await waitFor(() => sizes.reduce((left, right) => left + right, 0) === 25);
     await store.append('account-a', 24, [ev(25), ev(26)]);
-    await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 27);
+    await waitFor(() => sizes.reduce((left, right) => left + right, 0) === 27);
     await sub.stop();
     await sub.done;
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
     expect(fake.liveSubscriptions()).toBe(0);
+  });
+}
+
+/** Stopping subscriptions, by hand and by closing the store. */
+function describeStoppingOverFakeClient(): void {
+  let fake: FakeEventStoreDbClient;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    fake = new FakeEventStoreDbClient();
+    store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+  });
+  afterEach(async () => {
+    await store.close();
   });
 
   it('stops at once, even while the feed is still opening', async () => {
@@ -170,7 +217,7 @@ describe('eventstoredb adapter over a fake client', () => {
     });
     await waitFor(() => handled.length === 1);
     await resumed.stop();
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fake.liveSubscriptions()).toBe(0);
   });
 
@@ -182,25 +229,25 @@ describe('eventstoredb adapter over a fake client', () => {
     expect(fake.liveSubscriptions()).toBe(0);
     await expect(store.readAll()).rejects.toThrow(/closed/);
   });
-});
+}
 
 describe('eventstoredb $all feed', () => {
   const subscription = () => {
-    const s = new PassThrough({ objectMode: true }) as unknown as AllStreamSubscription & PassThrough;
-    s.unsubscribe = async () => undefined;
-    return s;
+    const event = new PassThrough({ objectMode: true }) as unknown as AllStreamSubscription & PassThrough;
+    event.unsubscribe = async () => undefined;
+    return event;
   };
   const recorded = (position: number) =>
     ({ event: { streamId: 'account-a', id: randomUUID(), position: { commit: BigInt(position), prepare: BigInt(position) } } as AllStreamRecordedEvent });
 
   it('collects what came before "caught up", skipping what is not after the start', async () => {
-    const s = subscription();
-    const feed = new AllFeed(s, 100);
-    s.write(recorded(100)); // a server that starts inclusively
-    s.write(recorded(150));
-    s.write(recorded(210));
-    s.emit('caughtUp');
-    expect((await feed.collect(10, 1_000)).map((e) => e.position)).toEqual([150, 210]);
+    const event = subscription();
+    const feed = new AllFeed(event, 100);
+    event.write(recorded(100)); // a server that starts inclusively
+    event.write(recorded(150));
+    event.write(recorded(210));
+    event.emit('caughtUp');
+    expect((await feed.collect(10, 1_000)).map((positioned) => positioned.position)).toEqual([150, 210]);
   });
 
   it('fails a read that never hears "caught up" (servers before 23.10) instead of hanging', async () => {
@@ -209,11 +256,11 @@ describe('eventstoredb $all feed', () => {
   });
 
   it('refuses events that share a commit position (legacy explicit transactions) rather than drop one', async () => {
-    const s = subscription();
-    const feed = new AllFeed(s, 0);
-    s.write(recorded(300));
-    s.write(recorded(300));
-    await new Promise((r) => setImmediate(r));
+    const event = subscription();
+    const feed = new AllFeed(event, 0);
+    event.write(recorded(300));
+    event.write(recorded(300));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(() => feed.take(10)).toThrow(/not strictly increasing/);
   });
 });

@@ -1,24 +1,17 @@
 import {
   BACKWARDS,
-  CancelledError,
-  DeadlineExceededError,
   END,
   RecordedEvent as EsdbRecordedEvent,
   EventStoreDBClient,
   FORWARDS,
-  NotLeaderError,
   ReadPosition,
   START,
   StreamNotFoundError,
-  TimeoutError,
-  UnavailableError,
-  UnknownError,
   streamNameFilter,
 } from '@eventstore/db-client';
 import {
   AppendResult,
   BatchHandler,
-  CorruptEventError,
   EventStore,
   EventToAppend,
   InvalidAppendError,
@@ -27,15 +20,15 @@ import {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
-  SubscriptionFailedError,
   WrongExpectedRevisionError,
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
-import { pause } from '../retry';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
-import { AllFeed, FeedEndedError, PositionedEvent } from './eventstoredb-feed';
+import { isConnectionError, isTransientEventStoreDbError } from './eventstoredb-errors';
+import { AllFeed, PositionedEvent } from './eventstoredb-feed';
 import { mapAppendError, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';
+import { subscribeThroughFeeds } from './eventstoredb-subscription';
 
 /**
  * The ledger's streams are `account-<id>` (libs/ledger/src/infrastructure/stream-names.ts). Any
@@ -54,9 +47,6 @@ export const ESDB_READ_BUFFER_EVENTS = 1_000;
 export const ESDB_HEAD_SCAN_PAGE_SIZE = 500;
 /** readStream() with `afterPosition` skips the older part of a stream in pages of at least this many events. */
 export const ESDB_READ_STREAM_SCAN_PAGE_SIZE = 1_000;
-/** A subscription whose $all feed drops (server restart, leader change) resubscribes this many times in a row at most. */
-export const ESDB_SUBSCRIPTION_MAX_RETRIES = 5;
-export const ESDB_SUBSCRIPTION_RETRY_DELAY_MS = 1_000;
 
 export interface EventStoreDbOptions {
   /**
@@ -95,9 +85,9 @@ export class EventStoreDbEventStore implements EventStore {
     try {
       store = EventStoreDbEventStore.fromClient(client, options);
       await store.ping();
-    } catch (e) {
+    } catch (error) {
       await client.dispose().catch(() => undefined);
-      throw e;
+      throw error;
     }
     return store;
   }
@@ -105,7 +95,7 @@ export class EventStoreDbEventStore implements EventStore {
   /** Over a client built by the caller (own credentials, certificates, client options); close() disposes it. */
   static fromClient(client: EventStoreDBClient, options: EventStoreDbOptions = {}): EventStoreDbEventStore {
     const prefixes = [...(options.streamPrefixes ?? DEFAULT_STREAM_PREFIXES)];
-    if (prefixes.length === 0 || prefixes.some((p) => typeof p !== 'string' || p.length === 0)) {
+    if (prefixes.length === 0 || prefixes.some((prefix) => typeof prefix !== 'string' || prefix.length === 0)) {
       throw new RangeError('streamPrefixes must be one or more non-empty strings');
     }
     return new EventStoreDbEventStore(client, prefixes);
@@ -128,8 +118,8 @@ export class EventStoreDbEventStore implements EventStore {
         expectedRevision: toExpectedRevision(expectedRevision),
         deadline: ESDB_APPEND_DEADLINE_MS,
       });
-    } catch (e) {
-      const mapped = mapAppendError(e, streamId, expectedRevision);
+    } catch (error) {
+      const mapped = mapAppendError(error, streamId, expectedRevision);
       // The server answers a full retry with success itself; this also covers one it reports as a
       // conflict. Only a stream that moved past expectedRevision can hold the retried events.
       if (mapped instanceof WrongExpectedRevisionError && expectedRevision < mapped.actualRevision) {
@@ -153,11 +143,11 @@ export class EventStoreDbEventStore implements EventStore {
     // From the leader: the append was acknowledged there, a follower may not have it yet.
     const stored = await this.readStreamPage(streamId, from, events.length, true);
     if (stored.length !== events.length) return undefined;
-    for (let i = 0; i < events.length; i++) {
+    for (let index = 0; index < events.length; index++) {
       // The server answers ids in lower case.
-      if (toRevision(stored[i].revision) !== from + i || stored[i].id.toLowerCase() !== events[i].eventId.toLowerCase()) return undefined;
+      if (toRevision(stored[index].revision) !== from + index || stored[index].id.toLowerCase() !== events[index].eventId.toLowerCase()) return undefined;
     }
-    return { nextExpectedRevision: expectedRevision + events.length, positions: stored.map((e) => toPortPosition(e.position)) };
+    return { nextExpectedRevision: expectedRevision + events.length, positions: stored.map((event) => toPortPosition(event.position)) };
   }
 
   private async readStreamPage(streamId: string, fromRevision: number, maxCount: number, requiresLeader: boolean): Promise<EsdbRecordedEvent[]> {
@@ -165,9 +155,9 @@ export class EventStoreDbEventStore implements EventStore {
     try {
       const read = this.client.readStream(streamId, { fromRevision: BigInt(fromRevision), maxCount, direction: FORWARDS, resolveLinkTos: false, requiresLeader });
       for await (const resolved of read) if (resolved.event) out.push(resolved.event as EsdbRecordedEvent);
-    } catch (e) {
-      if (e instanceof StreamNotFoundError) return [];
-      throw e;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
     }
     return out;
   }
@@ -184,10 +174,10 @@ export class EventStoreDbEventStore implements EventStore {
       // Positions grow with revisions: with `afterPosition` the older part is skipped in big pages.
       const want = after === undefined ? limit - picked.length : Math.max(limit - picked.length, ESDB_READ_STREAM_SCAN_PAGE_SIZE);
       const page = await this.readStreamPage(streamId, next, want, false);
-      for (const e of page) {
-        const position = toPortPosition(e.position);
+      for (const event of page) {
+        const position = toPortPosition(event.position);
         if (after !== undefined && position <= after) continue;
-        picked.push(e);
+        picked.push(event);
         positions.push(position);
         if (picked.length >= limit) break;
       }
@@ -208,14 +198,15 @@ export class EventStoreDbEventStore implements EventStore {
       await feed.close();
     }
     return decodeEvents(
-      page.map((e) => e.event),
-      page.map((e) => e.position),
+      page.map((positioned) => positioned.event),
+      page.map((positioned) => positioned.position),
     );
   }
 
   /** A filtered $all subscription that yields exactly the events after `after`, in order. */
   private async openFeed(after: number, bufferEvents: number): Promise<AllFeed> {
     const start = await this.resolveStart(after);
+    // eslint-disable-next-line prefer-const -- the filter's callback below closes over it before it is set
     let feed: AllFeed | undefined;
     const subscription = this.client.subscribeToAll(
       {
@@ -252,6 +243,7 @@ export class EventStoreDbEventStore implements EventStore {
         first = await this.firstEventFrom(after + 1);
       } catch (nextError) {
         if (isConnectionError(nextError)) throw nextError;
+        // eslint-disable-next-line preserve-caught-error -- the read at the position itself is the telling failure
         throw new Error(`cannot read $all after position ${after}: it is neither an event's position nor one less than one`, { cause: atError });
       }
       if (!first) throw atError;
@@ -287,13 +279,13 @@ export class EventStoreDbEventStore implements EventStore {
       try {
         for await (const resolved of page) {
           read++;
-          const e = resolved.event;
-          if (!e) continue;
+          const recorded = resolved.event;
+          if (!recorded) continue;
           // Other streams' positions are only compared, never converted (they need not be ours to map).
-          if (below !== undefined && e.position.commit >= below) continue;
-          below = e.position.commit;
+          if (below !== undefined && recorded.position.commit >= below) continue;
+          below = recorded.position.commit;
           progressed = true;
-          if (matchesPrefixes(e.streamId, this.streamPrefixes)) return toPortPosition(e.position);
+          if (matchesPrefixes(recorded.streamId, this.streamPrefixes)) return toPortPosition(recorded.position);
         }
       } finally {
         cancelRead(page);
@@ -307,76 +299,16 @@ export class EventStoreDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
     this.assertOpen();
-    const batchSize = clampPageSize(options.batchSize);
-    if (!Number.isSafeInteger(options.after) || options.after < 0) throw new RangeError(`a position is a safe integer >= 0, got ${options.after}`);
-    let stopping = false;
-    let feed: AllFeed | undefined;
-    let signalStop!: () => void;
-    const stopped = new Promise<void>((resolve) => (signalStop = resolve));
-    let checkpoint = options.after;
-
-    const deliver = async (batch: RecordedEvent[]) => {
-      try {
-        await handler(batch);
-      } catch (e) {
-        throw new SubscriptionFailedError(batch[0].position, e);
-      }
-      checkpoint = batch[batch.length - 1].position;
-    };
-
-    const done = (async () => {
-      let failures = 0;
-      while (!stopping) {
-        try {
-          feed = await this.openFeed(checkpoint, batchSize);
-          if (stopping) return; // stop() came while the feed was opening: nothing to wake
-          for (;;) {
-            const raw = await feed.next(batchSize);
-            if (raw === undefined) return; // stopped
-            let batch: RecordedEvent[];
-            try {
-              batch = decodeEvents(
-                raw.map((e) => e.event),
-                raw.map((e) => e.position),
-              );
-            } catch (e) {
-              if (!(e instanceof CorruptEventError)) throw e;
-              // Hand over what precedes the bad event, then stop exactly at it: never skipped.
-              if (e.decodedBefore.length > 0) await deliver([...e.decodedBefore]);
-              throw new SubscriptionFailedError(e.position, e);
-            }
-            await deliver(batch);
-            failures = 0;
-            if (stopping) return;
-          }
-        } catch (e) {
-          if (e instanceof SubscriptionFailedError) throw e;
-          if (stopping) return;
-          if (!isTransient(e) || ++failures > ESDB_SUBSCRIPTION_MAX_RETRIES) throw new SubscriptionFailedError(checkpoint + 1, e);
-          options.onReadRetry?.(e, failures, ESDB_SUBSCRIPTION_RETRY_DELAY_MS);
-          await pause(ESDB_SUBSCRIPTION_RETRY_DELAY_MS, stopped);
-        } finally {
-          const f = feed;
-          feed = undefined;
-          await f?.close();
-        }
-      }
-    })();
-    done.catch(() => undefined); // the owner observes `done`; never an unhandled rejection
-
-    const subscription: Subscription = {
-      done,
-      stop: async () => {
-        stopping = true;
-        signalStop();
-        feed?.stop();
-        await done.catch(() => undefined);
-      },
-    };
+    const subscription = subscribeThroughFeeds((after, bufferEvents) => this.openFeed(after, bufferEvents), options, handler);
     this.subscriptions.add(subscription);
     const forget = () => this.subscriptions.delete(subscription);
-    done.then(forget, forget);
+    subscription.done.then(forget, forget);
     return subscription;
+  }
+
+  /** Unreachable, not the leader, no answer in time, a read of $all dropped: see eventstoredb-errors.ts. */
+  isTransientError(error: unknown): boolean {
+    return isTransientEventStoreDbError(error);
   }
 
   /** A one-event read of $all: the server answers and this client may read the global log. */
@@ -406,7 +338,7 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await this.client.dispose();
   }
 
@@ -429,22 +361,4 @@ export function toEsdbConnectionString(connectionString: string): string {
  */
 function cancelRead(read: { cancel(): Promise<void> }): void {
   read.cancel().catch(() => undefined);
-}
-
-/** The server could not be asked (as opposed to an answer about the request). */
-function isConnectionError(e: unknown): boolean {
-  return e instanceof UnavailableError || e instanceof NotLeaderError;
-}
-
-/** Errors after which resubscribing from the checkpoint may work (connection, leader change, server-side drop). */
-function isTransient(e: unknown): boolean {
-  return (
-    e instanceof FeedEndedError ||
-    e instanceof UnavailableError ||
-    e instanceof DeadlineExceededError ||
-    e instanceof TimeoutError ||
-    e instanceof NotLeaderError ||
-    e instanceof CancelledError ||
-    e instanceof UnknownError
-  );
 }

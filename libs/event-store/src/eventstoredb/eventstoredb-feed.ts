@@ -42,8 +42,8 @@ export class AllFeed {
     this.lead = [...lead];
     const notify = () => this.touch();
     subscription.on('readable', notify);
-    subscription.on('error', (e: unknown) => {
-      this.failure ??= e;
+    subscription.on('error', (error: unknown) => {
+      this.failure ??= error;
       notify();
     });
     subscription.on('end', () => {
@@ -62,9 +62,9 @@ export class AllFeed {
 
   /** Wakes a pending wait; also called on progress that is not an event (a filter checkpoint). */
   touch(): void {
-    const w = this.wake;
+    const wakeWaiter = this.wake;
     this.wake = undefined;
-    w?.();
+    wakeWaiter?.();
   }
 
   /** Up to `max` events already buffered; never waits. */
@@ -79,19 +79,19 @@ export class AllFeed {
     return out;
   }
 
-  private accept(e: PositionedEvent, out: PositionedEvent[]): void {
+  private accept(positioned: PositionedEvent, out: PositionedEvent[]): void {
     if (this.last === undefined) {
       // A server that starts inclusively may hand back the event at `after` itself.
-      if (e.position <= this.after) return;
-    } else if (e.position <= this.last.position) {
-      if (e.position === this.last.position && e.event.id === this.last.event.id) return; // a replayed duplicate
+      if (positioned.position <= this.after) return;
+    } else if (positioned.position <= this.last.position) {
+      if (positioned.position === this.last.position && positioned.event.id === this.last.event.id) return; // a replayed duplicate
       throw new Error(
-        `$all positions are not strictly increasing (${e.position} after ${this.last.position}): ` +
+        `$all positions are not strictly increasing (${positioned.position} after ${this.last.position}): ` +
           'events of a legacy explicit transaction share a commit position and cannot be mapped to the port',
       );
     }
-    this.last = e;
-    out.push(e);
+    this.last = positioned;
+    out.push(positioned);
   }
 
   /** Resolves at the next sign of life: events, error, end, caught up, checkpoint, stop, or `timeout`. */

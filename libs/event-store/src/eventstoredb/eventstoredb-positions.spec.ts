@@ -24,7 +24,7 @@ describe('eventstoredb positions', () => {
     // Servers before 22.6 sent the transaction's first position as prepare: commit is the per-event one.
     expect(toPortPosition({ commit: 5_000n, prepare: 4_242n })).toBe(5_000);
     expect(toAllPosition(4_242)).toEqual({ commit: 4_242n, prepare: 4_242n });
-    for (const p of [1, 123_456_789, Number.MAX_SAFE_INTEGER]) expect(toPortPosition(toAllPosition(p))).toBe(p);
+    for (const position of [1, 123_456_789, Number.MAX_SAFE_INTEGER]) expect(toPortPosition(toAllPosition(position))).toBe(position);
   });
 
   it('refuses positions a JS number cannot carry, and positions the server did not send', () => {
@@ -96,8 +96,8 @@ describe('eventstoredb codec', () => {
     }) as EsdbRecordedEvent;
 
   it('sends our event id, type, data and metadata as a JSON event', () => {
-    const e = ev();
-    expect(toEventData(e)).toEqual({ id: e.eventId, contentType: 'application/json', type: e.type, data: e.data, metadata: e.metadata });
+    const event = ev();
+    expect(toEventData(event)).toEqual({ id: event.eventId, contentType: 'application/json', type: event.type, data: event.data, metadata: event.metadata });
   });
 
   it('refuses what the server could not take or give back as it was', () => {
@@ -124,8 +124,8 @@ describe('eventstoredb codec', () => {
       let caught: unknown;
       try {
         decodeEvents([good, bad], [900, 1_000]);
-      } catch (e) {
-        caught = e;
+      } catch (error) {
+        caught = error;
       }
       expect(caught).toBeInstanceOf(CorruptEventError);
       expect(caught).toMatchObject({ position: 1_000, streamId: 'account-a', revision: 3, decodedBefore: [{ position: 900 }] });

@@ -47,8 +47,8 @@ export function toAllPosition(position: number): Position {
   if (!Number.isSafeInteger(position) || position < 0) {
     throw new RangeError(`a position is a safe integer >= 0, got ${position}`);
   }
-  const p = BigInt(position);
-  return { commit: p, prepare: p };
+  const commitPosition = BigInt(position);
+  return { commit: commitPosition, prepare: commitPosition };
 }
 
 /** The port's expected revision for the client: NO_STREAM or an exact revision, never ANY. */

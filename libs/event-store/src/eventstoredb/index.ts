@@ -1,2 +1,4 @@
 export * from './eventstoredb-event-store';
+export * from './eventstoredb-errors';
 export * from './eventstoredb-positions';
+export * from './eventstoredb-subscription';

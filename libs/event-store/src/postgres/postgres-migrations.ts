@@ -28,23 +28,23 @@ export async function migratePostgres(client: ClientBase, component: string, mig
        )`,
     );
     const { rows } = await client.query<{ version: number }>('SELECT version FROM ledger_schema_migrations WHERE component = $1', [component]);
-    const known = new Set(rows.map((r) => r.version));
+    const known = new Set(rows.map((row) => row.version));
     const newest = Math.max(0, ...known);
     if (newest > migrations.length) {
       throw new Error(`the database's ${component} schema is at version ${newest}, newer than this program knows (${migrations.length}); upgrade credit-ledger`);
     }
     const applied: number[] = [];
-    for (let i = 0; i < migrations.length; i++) {
-      const version = i + 1;
+    for (let index = 0; index < migrations.length; index++) {
+      const version = index + 1;
       if (known.has(version)) continue;
-      await client.query(migrations[i]);
+      await client.query(migrations[index]);
       await client.query('INSERT INTO ledger_schema_migrations (component, version) VALUES ($1, $2)', [component, version]);
       applied.push(version);
     }
     await client.query('COMMIT');
     return { component, applied, currentVersion: migrations.length };
-  } catch (e) {
+  } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
+    throw error;
   }
 }

@@ -7,19 +7,19 @@ import { NO_STREAM } from '../event-store.port';
 import { SqliteEventStore } from './sqlite-event-store';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
-  dirs.push(d);
-  return d;
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
+  dirs.push(dir);
+  return dir;
 }
 
 describeEventStoreContract('sqlite', async () => SqliteEventStore.open(tempDir()));
 
-const ev = (n: number) => ({
+const ev = (sequence: number) => ({
   eventId: randomUUID(),
   type: 'ThingHappened',
-  data: { n },
+  data: { n: sequence },
   metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
 });
 
@@ -32,7 +32,7 @@ describe('sqlite adapter specifics', () => {
 
   it('group-commits concurrent appends: many appends, few transactions', async () => {
     const store = SqliteEventStore.open(tempDir());
-    await Promise.all(Array.from({ length: 500 }, (_, i) => store.append(`s_${i}`, NO_STREAM, [ev(i)])));
+    await Promise.all(Array.from({ length: 500 }, (_, index) => store.append(`s_${index}`, NO_STREAM, [ev(index)])));
     const stats = store.stats();
     expect(stats.appends).toBe(500);
     expect(stats.commits).toBeLessThan(10);
@@ -42,7 +42,7 @@ describe('sqlite adapter specifics', () => {
   it('keeps every acknowledged append across a reopen of the file', async () => {
     const dir = tempDir();
     const store = SqliteEventStore.open(dir);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(`s_${i}`, NO_STREAM, [ev(i), ev(i)])));
+    await Promise.all(Array.from({ length: 50 }, (_, index) => store.append(`s_${index}`, NO_STREAM, [ev(index), ev(index)])));
     await store.close();
     const reopened = SqliteEventStore.open(dir);
     expect(await reopened.headPosition()).toBe(100);
@@ -55,13 +55,13 @@ describe('sqlite adapter specifics', () => {
     const store = SqliteEventStore.open(dir);
     const seen: number[] = [];
     const sub = store.subscribeToAll({ after: 0 }, (batch) => {
-      seen.push(...batch.map((e) => e.position));
+      seen.push(...batch.map((event) => event.position));
     });
     // A second store on the same file (its own connections and writer) stands in for another process.
     const other = SqliteEventStore.open(dir);
     await other.append('s_x', NO_STREAM, [ev(1)]);
     const start = Date.now();
-    while (seen.length < 1 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+    while (seen.length < 1 && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
     await sub.stop();
     expect(seen).toEqual([1]);
     await other.close();

@@ -95,7 +95,7 @@ export class SqliteEventStore implements EventStore {
   private readonly writer: Worker;
   private readonly checkpointer: Worker;
   private readonly ready: Promise<SqliteDurability>;
-  private readonly pending = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: unknown) => void; events: number }>();
+  private readonly pending = new Map<number, { resolve: (result: AppendResult) => void; reject: (error: unknown) => void; events: number }>();
   private nextId = 1;
   private closed = false;
   private writerFailure: Error | undefined;
@@ -144,41 +144,41 @@ export class SqliteEventStore implements EventStore {
       workerData: { file, driverPath: require.resolve('better-sqlite3'), busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, intervalMs: CHECKPOINT_INTERVAL_MS },
     });
     this.checkpointer.on('error', () => undefined); // checkpoints are an optimisation; the writer's autocheckpoint backs them up
-    let markReady!: (d: SqliteDurability) => void;
+    let markReady!: (durability: SqliteDurability) => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
     this.ready.catch(() => undefined);
-    this.writer.on('message', (m: WriterMessage) => {
-      if (m.type === 'ready') markReady({ journalMode: m.journalMode, synchronous: m.synchronous });
-      else if (m.type === 'committed') this.onCommitted(m.results, m.commits);
+    this.writer.on('message', (message: WriterMessage) => {
+      if (message.type === 'ready') markReady({ journalMode: message.journalMode, synchronous: message.synchronous });
+      else if (message.type === 'committed') this.onCommitted(message.results, message.commits);
       else this.writerClosed?.();
     });
-    this.writer.on('error', (e) => this.failWriter(e));
+    this.writer.on('error', (error) => this.failWriter(error));
     this.writer.on('exit', (code) => {
       if (!this.closed) this.failWriter(new Error(`SQLite writer thread exited (code ${code})`));
       this.writerClosed?.();
     });
   }
 
-  private failWriter(e: Error): void {
-    this.writerFailure = e;
-    for (const p of this.pending.values()) p.reject(e);
+  private failWriter(error: Error): void {
+    this.writerFailure = error;
+    for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
 
   private onCommitted(results: WriterOutcome[], commits: number): void {
     this.counters.commits += commits;
     let head = 0;
-    for (const r of results) {
-      const p = this.pending.get(r.id);
-      if (!p) continue;
-      this.pending.delete(r.id);
-      if (r.ok) {
+    for (const outcome of results) {
+      const waiting = this.pending.get(outcome.id);
+      if (!waiting) continue;
+      this.pending.delete(outcome.id);
+      if (outcome.ok) {
         this.counters.appends++;
-        this.counters.events += p.events;
-        head = Math.max(head, r.positions[r.positions.length - 1]);
-        p.resolve({ nextExpectedRevision: r.nextExpectedRevision, positions: r.positions });
+        this.counters.events += waiting.events;
+        head = Math.max(head, outcome.positions[outcome.positions.length - 1]);
+        waiting.resolve({ nextExpectedRevision: outcome.nextExpectedRevision, positions: outcome.positions });
       } else {
-        p.reject(toError(r.error));
+        waiting.reject(toError(outcome.error));
       }
     }
     if (head > 0) this.committed.emit('committed', head);
@@ -198,15 +198,15 @@ export class SqliteEventStore implements EventStore {
     if (this.writerFailure) return Promise.reject(this.writerFailure);
     try {
       validateAppend(streamId, expectedRevision, events);
-    } catch (e) {
-      return Promise.reject(e);
+    } catch (error) {
+      return Promise.reject(error);
     }
     // Serialized here, so a payload that cannot be stored fails alone and the writer only writes.
     let rows: [string, string, string, string][];
     try {
-      rows = events.map((e) => [e.eventId, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)]);
-    } catch (e) {
-      return Promise.reject(e);
+      rows = events.map((event) => [event.eventId, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)]);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const id = this.nextId++;
     return new Promise<AppendResult>((resolve, reject) => {
@@ -256,6 +256,11 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  /** The file is locked by another connection past the busy timeout: the same request may pass later. */
+  isTransientError(error: unknown): boolean {
+    return isTransientSqliteError(error);
+  }
+
   async ping(): Promise<void> {
     if (this.writerFailure) throw this.writerFailure;
     this.db.prepare('SELECT 1').get();
@@ -265,10 +270,10 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.pending.values()].map((p) => new Promise<void>((r) => {
-      const { resolve, reject } = p;
-      p.resolve = (v) => (resolve(v), r());
-      p.reject = (e) => (reject(e), r());
+    await Promise.allSettled([...this.pending.values()].map((waiting) => new Promise<void>((done) => {
+      const { resolve, reject } = waiting;
+      waiting.resolve = (result) => (resolve(result), done());
+      waiting.reject = (error) => (reject(error), done());
     })));
     if (!this.writerFailure) {
       await new Promise<void>((resolve) => {
@@ -287,11 +292,21 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function toError(e: Record<string, unknown> & { name: string; message: string }): Error {
-  if (e.name === 'WrongExpectedRevisionError') {
-    return new WrongExpectedRevisionError(e.streamId as string, e.expectedRevision as number, e.actualRevision as number);
+/** SQLite result codes (with their extended forms, e.g. SQLITE_BUSY_SNAPSHOT) that say "another connection holds the lock". */
+const TRANSIENT_SQLITE_CODES = ['SQLITE_BUSY', 'SQLITE_LOCKED'];
+
+/** Busy or locked past the busy timeout: nothing was written, the same request may pass later. */
+export function isTransientSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_SQLITE_CODES.some((transient) => code === transient || code.startsWith(`${transient}_`));
+}
+
+function toError(error: Record<string, unknown> & { name: string; message: string }): Error {
+  if (error.name === 'WrongExpectedRevisionError') {
+    return new WrongExpectedRevisionError(error.streamId as string, error.expectedRevision as number, error.actualRevision as number);
   }
-  return new Error(e.message);
+  // The writer thread's SQLite result code travels with the message, so callers can classify it.
+  return typeof error.code === 'string' ? Object.assign(new Error(error.message), { code: error.code }) : new Error(error.message);
 }
 
 function toStored(row: EventRow): StoredRow {
@@ -302,8 +317,8 @@ function toStored(row: EventRow): StoredRow {
 export function migrate(db: Database.Database, component: string, migrations: readonly string[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))');
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]);
-  migrations.forEach((sql, i) => {
-    const version = i + 1;
+  migrations.forEach((sql, index) => {
+    const version = index + 1;
     if (applied.has(version)) return;
     db.transaction(() => {
       db.exec(sql);

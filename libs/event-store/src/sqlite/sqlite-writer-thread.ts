@@ -1,24 +1,26 @@
-/**
+/*
  * The SQLite writer, run in its own worker thread so that fsyncs never stall the event loop that
  * decides commands: while it commits one group, the next group queues up. Started from
- * `writerThreadSource()` with `eval: true`, so this function must stay self-contained (no imports,
- * no outer variables): it is shipped as source text.
+ * `writerThreadSource()` with `eval: true`, so the functions below that run in the thread must
+ * stay self-contained (no imports, no outer variables but each other): they are shipped as source
+ * text, together. Only types may be shared with the module.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-export function writerThreadMain(): void {
-  type Row = [eventId: string, type: string, data: string, metadata: string];
-  interface AppendMessage {
-    type: 'append';
-    id: number;
-    streamId: string;
-    expectedRevision: number;
-    rows: Row[];
-  }
-  type Outcome =
-    | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
-    | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
+type WriterRow = [eventId: string, type: string, data: string, metadata: string];
+interface AppendMessage {
+  type: 'append';
+  id: number;
+  streamId: string;
+  expectedRevision: number;
+  rows: WriterRow[];
+}
+type Outcome =
+  | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
+  | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
+type WriterDatabase = import('better-sqlite3').Database;
 
-  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+/** Opens the writer's connection: WAL, an fsync at every commit, the lock wait of the readers. */
+function openWriterDatabase(workerData: { file: string; driverPath: string; busyTimeoutMs: number; walAutocheckpointPages: number }): WriterDatabase {
   const Database = require(workerData.driverPath) as typeof import('better-sqlite3');
   const db = new Database(workerData.file);
   db.pragma('journal_mode = WAL');
@@ -26,51 +28,62 @@ export function writerThreadMain(): void {
   db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
   // Checkpoints run in their own thread; this is only the backstop if that thread falls far behind.
   db.pragma(`wal_autocheckpoint = ${workerData.walAutocheckpointPages}`);
+  return db;
+}
+
+/** Checks and writes one append inside the group's transaction: all of it or none. */
+function createAppendOne(db: WriterDatabase): (append: AppendMessage) => Outcome {
   const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
   const lastRevision = db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
   const eventsFrom = db.prepare('SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?');
-
-  let queue: AppendMessage[] = [];
-  let scheduled = false;
-
-  function appendOne(a: AppendMessage): Outcome {
-    const current = (lastRevision.get(a.streamId) as number | undefined) ?? -1;
-    if (current !== a.expectedRevision) {
+  return (append) => {
+    const current = (lastRevision.get(append.streamId) as number | undefined) ?? -1;
+    if (current !== append.expectedRevision) {
       // A retry of an append that is already stored finds its own events right after its
       // expected revision: answer with the first result instead of a conflict.
-      const stored = a.expectedRevision < current ? (eventsFrom.all(a.streamId, a.expectedRevision + 1, a.rows.length) as { event_id: string; position: number }[]) : [];
-      if (stored.length === a.rows.length && stored.every((e, i) => e.event_id === a.rows[i][0])) {
-        return { id: a.id, ok: true, nextExpectedRevision: a.expectedRevision + a.rows.length, positions: stored.map((e) => e.position) };
+      const stored =
+        append.expectedRevision < current ? (eventsFrom.all(append.streamId, append.expectedRevision + 1, append.rows.length) as { event_id: string; position: number }[]) : [];
+      if (stored.length === append.rows.length && stored.every((storedEvent, index) => storedEvent.event_id === append.rows[index][0])) {
+        return { id: append.id, ok: true, nextExpectedRevision: append.expectedRevision + append.rows.length, positions: stored.map((storedEvent) => storedEvent.position) };
       }
       return {
-        id: a.id,
+        id: append.id,
         ok: false,
-        error: { name: 'WrongExpectedRevisionError', message: 'wrong expected revision', streamId: a.streamId, expectedRevision: a.expectedRevision, actualRevision: current },
+        error: { name: 'WrongExpectedRevisionError', message: 'wrong expected revision', streamId: append.streamId, expectedRevision: append.expectedRevision, actualRevision: current },
       };
     }
     const positions: number[] = [];
     let revision = current;
-    for (const [eventId, type, data, metadata] of a.rows) {
+    for (const [eventId, type, data, metadata] of append.rows) {
       revision++;
-      positions.push(Number(insert.run(a.streamId, revision, eventId, type, data, metadata).lastInsertRowid));
+      positions.push(Number(insert.run(append.streamId, revision, eventId, type, data, metadata).lastInsertRowid));
     }
-    return { id: a.id, ok: true, nextExpectedRevision: revision, positions };
-  }
+    return { id: append.id, ok: true, nextExpectedRevision: revision, positions };
+  };
+}
 
+/**
+ * The group commit: appends queue up while a group commits, then go together in one IMMEDIATE
+ * transaction (one fsync). `post` sends the outcomes to the main thread.
+ */
+function createGroupCommitter(db: WriterDatabase, limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number }, post: (message: unknown) => void) {
+  const appendOne = createAppendOne(db);
   const commitGroup = db.transaction((group: AppendMessage[], out: Outcome[]) => {
-    for (const a of group) out.push(appendOne(a));
+    for (const append of group) out.push(appendOne(append));
   });
+  let queue: AppendMessage[] = [];
+  let scheduled = false;
 
   function takeGroup(): AppendMessage[] {
     let events = 0;
-    let n = 0;
-    while (n < queue.length && n < workerData.maxAppendsPerCommit) {
-      events += queue[n].rows.length;
-      if (n > 0 && events > workerData.maxEventsPerCommit) break;
-      n++;
+    let taken = 0;
+    while (taken < queue.length && taken < limits.maxAppendsPerCommit) {
+      events += queue[taken].rows.length;
+      if (taken > 0 && events > limits.maxEventsPerCommit) break;
+      taken++;
     }
-    const group = queue.slice(0, n);
-    queue = queue.slice(n);
+    const group = queue.slice(0, taken);
+    queue = queue.slice(taken);
     return group;
   }
 
@@ -81,13 +94,13 @@ export function writerThreadMain(): void {
       const out: Outcome[] = [];
       try {
         commitGroup.immediate(group, out);
-      } catch (e) {
+      } catch (failure) {
         // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored.
-        const error = { name: 'Error', message: `commit failed: ${e instanceof Error ? e.message : String(e)}` };
-        parentPort!.postMessage({ type: 'committed', results: group.map((a) => ({ id: a.id, ok: false, error })), commits: 0 });
+        const error = { name: 'Error', message: `commit failed: ${failure instanceof Error ? failure.message : String(failure)}`, code: (failure as { code?: unknown } | null)?.code };
+        post({ type: 'committed', results: group.map((append) => ({ id: append.id, ok: false, error })), commits: 0 });
         continue;
       }
-      parentPort!.postMessage({ type: 'committed', results: out, commits: 1 });
+      post({ type: 'committed', results: out, commits: 1 });
       // Let messages that arrived during the fsync join the next group.
       if (queue.length > 0) {
         scheduled = true;
@@ -97,28 +110,39 @@ export function writerThreadMain(): void {
     }
   }
 
-  parentPort!.on('message', (m: AppendMessage | { type: 'close' }) => {
-    if (m.type === 'append') {
-      queue.push(m);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-      return;
+  function enqueue(append: AppendMessage): void {
+    queue.push(append);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
     }
-    flush();
+  }
+
+  return { enqueue, flush };
+}
+
+export function writerThreadMain(): void {
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const db = openWriterDatabase(workerData);
+  const post = (message: unknown) => parentPort!.postMessage(message);
+  const committer = createGroupCommitter(db, workerData, post);
+  parentPort!.on('message', (message: AppendMessage | { type: 'close' }) => {
+    if (message.type === 'append') return committer.enqueue(message);
+    committer.flush();
     db.close();
-    parentPort!.postMessage({ type: 'closed' });
+    post({ type: 'closed' });
   });
-  parentPort!.postMessage({
+  post({
     type: 'ready',
     journalMode: db.pragma('journal_mode', { simple: true }),
     synchronous: db.pragma('synchronous', { simple: true }),
   });
 }
 
+/** The writer's source: its helpers first (declared in the same script), then the entry point, called. */
 export function writerThreadSource(): string {
-  return `(${writerThreadMain.toString()})();`;
+  const helpers = [openWriterDatabase, createAppendOne, createGroupCommitter].map((helper) => helper.toString());
+  return `${helpers.join('\n')}\n(${writerThreadMain.toString()})();`;
 }
 
 /**

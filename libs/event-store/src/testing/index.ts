@@ -1,3 +1,8 @@
-// Tools for tests and the benchmark (never imported by production code). The adapters' contract
-// suite (./event-store-contract) needs jest's globals and is imported by the adapters' specs directly.
-export * from '../postgres/test-databases';
+/**
+ * Test-only helpers: a throwaway PostgreSQL cluster and fresh test databases on it. Tests,
+ * benchmarks and test/support import this entry; production code never does. (The contract suite
+ * and the fake EventStoreDB client need jest or stand in for a server: specs import them directly.)
+ */
+export * from './throwaway-postgres-cluster';
+export * from './test-databases';
+export * from '../eventstoredb/testing/fake-eventstoredb-client';

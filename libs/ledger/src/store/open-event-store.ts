@@ -28,7 +28,7 @@ export async function openEventStore(config: LedgerConfig, purpose = 'credit-led
     case 'eventstoredb': {
       if (!config.eventStoreConnectionString) throw new Error('LEDGER_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING');
       // Loaded on demand: the gRPC client is only paid for by deployments that use it.
-      const { EventStoreDbEventStore } = await import('../../../event-store/src/eventstoredb');
+      const { EventStoreDbEventStore } = await import('@credit-ledger/event-store/eventstoredb');
       return EventStoreDbEventStore.connect(config.eventStoreConnectionString);
     }
     default: {

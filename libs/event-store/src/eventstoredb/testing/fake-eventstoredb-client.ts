@@ -10,6 +10,7 @@ import {
   ReadPosition,
   ReadRevision,
   StreamNotFoundError,
+  UnavailableError,
   UnknownError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
@@ -60,7 +61,7 @@ interface StreamingReadLike<T> extends Readable {
 function streamingRead<T>(produce: () => T[]): StreamingReadLike<T> {
   const read = Readable.from(
     (async function* () {
-      await new Promise((r) => setImmediate(r));
+      await new Promise((resolve) => setImmediate(resolve));
       yield* produce();
     })(),
     { objectMode: true },
@@ -95,7 +96,7 @@ class FakeSubscription extends Transform {
 
   matches(streamId: string): boolean {
     if (!this.streamFilter || !('prefixes' in this.streamFilter)) return true;
-    return this.streamFilter.prefixes.some((p) => streamId.startsWith(p));
+    return this.streamFilter.prefixes.some((prefix) => streamId.startsWith(prefix));
   }
 
   unsubscribed = false;
@@ -117,6 +118,8 @@ export class FakeEventStoreDbClient {
   private disposed = false;
   maxAppendSize = DEFAULT_MAX_APPEND_SIZE;
   readonly calls = { appends: 0, subscriptions: 0 };
+  /** While set, every call fails with the client's own UnavailableError, as when no node answers. */
+  private unreachable = false;
 
   constructor() {
     // ESDB writes its own events first; they are not in any ledger stream.
@@ -125,7 +128,7 @@ export class FakeEventStoreDbClient {
 
   async appendToStream(streamName: string, events: EventData | EventData[], options: { expectedRevision?: AppendExpectedRevision } = {}): Promise<AppendResult> {
     this.calls.appends++;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((resolve) => setImmediate(resolve));
     this.assertOpen();
     const list = Array.isArray(events) ? events : [events];
     const expected = options.expectedRevision ?? 'any';
@@ -137,37 +140,37 @@ export class FakeEventStoreDbClient {
       new WrongExpectedVersionError(undefined, { streamName, expected, current: current < 0 ? 'no_stream' : BigInt(current) });
     if (wanted < current) {
       // The server's idempotency check for an exact expected version.
-      for (let i = 0; i < list.length; i++) {
-        const stored = stream[wanted + 1 + i];
-        if (stored === undefined || stored.id !== list[i].id.toLowerCase()) throw wrong(); // conflict, or corrupted idempotency
+      for (let index = 0; index < list.length; index++) {
+        const stored = stream[wanted + 1 + index];
+        if (stored === undefined || stored.id !== list[index].id.toLowerCase()) throw wrong(); // conflict, or corrupted idempotency
       }
       const last = stream[wanted + list.length];
       return { success: true, nextExpectedRevision: last.revision, position: undefined };
     }
     if (wanted > current) throw wrong();
-    const encoded = list.map((e) => ({
-      e,
-      data: e.contentType === 'application/json' ? JSON.stringify(e.data) : Buffer.from(e.data as Uint8Array).toString('utf8'),
-      metadata: e.metadata === undefined ? '' : JSON.stringify(e.metadata),
+    const encoded = list.map((event) => ({
+      e: event,
+      data: event.contentType === 'application/json' ? JSON.stringify(event.data) : Buffer.from(event.data as Uint8Array).toString('utf8'),
+      metadata: event.metadata === undefined ? '' : JSON.stringify(event.metadata),
     }));
-    const size = encoded.reduce((n, x) => n + x.data.length + x.metadata.length, 0);
+    const size = encoded.reduce((sequence, event) => sequence + event.data.length + event.metadata.length, 0);
     if (size > this.maxAppendSize) throw MaxAppendSizeExceededError.fromMaxAppendSize(this.maxAppendSize);
     let last: StoredRecord | undefined;
-    for (const x of encoded) last = this.store(streamName, x.e.id, x.e.type, x.e.contentType === 'application/json', x.data, x.metadata);
+    for (const event of encoded) last = this.store(streamName, event.e.id, event.e.type, event.e.contentType === 'application/json', event.data, event.metadata);
     return { success: true, nextExpectedRevision: last!.revision, position: { commit: last!.position, prepare: last!.position } };
   }
 
   /** Writes an event as another program might (no checks): e.g. a payload that is not JSON. */
   appendRaw(streamName: string, event: { id: string; type: string; isJson: boolean; data: string; metadata?: string }): Position {
-    const r = this.store(streamName, event.id, event.type, event.isJson, event.data, event.metadata ?? '');
-    return { commit: r.position, prepare: r.position };
+    const record = this.store(streamName, event.id, event.type, event.isJson, event.data, event.metadata ?? '');
+    return { commit: record.position, prepare: record.position };
   }
 
   /** Drops a stream's events as a scavenge would; their positions stay readable (next record). */
   removeStream(streamName: string): void {
-    for (const r of this.streams.get(streamName) ?? []) this.removed.add(r.position);
+    for (const record of this.streams.get(streamName) ?? []) this.removed.add(record.position);
     this.streams.delete(streamName);
-    for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].streamId === streamName) this.log.splice(i, 1);
+    for (let index = this.log.length - 1; index >= 0; index--) if (this.log[index].streamId === streamName) this.log.splice(index, 1);
   }
 
   private store(streamId: string, id: string, type: string, isJson: boolean, data: string, metadata: string): StoredRecord {
@@ -200,9 +203,9 @@ export class FakeEventStoreDbClient {
       const from = options.fromRevision === undefined || options.fromRevision === 'start' ? 0n : options.fromRevision === 'end' ? BigInt(stream.length) : options.fromRevision;
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       return stream
-        .filter((r) => r.revision >= from)
+        .filter((record) => record.revision >= from)
         .slice(0, max)
-        .map((r) => ({ event: convert(r), commitPosition: r.position }));
+        .map((record) => ({ event: convert(record), commitPosition: record.position }));
     });
   }
 
@@ -215,12 +218,12 @@ export class FakeEventStoreDbClient {
       let records: StoredRecord[];
       if (backwards) {
         const before = from === 'end' ? this.end + 1n : from === 'start' ? 0n : this.boundary(from);
-        records = this.log.filter((r) => r.position < before).reverse();
+        records = this.log.filter((record) => record.position < before).reverse();
       } else {
         const at = from === 'start' ? 0n : from === 'end' ? this.end : this.boundary(from);
-        records = this.log.filter((r) => r.position >= at);
+        records = this.log.filter((record) => record.position >= at);
       }
-      return records.slice(0, max).map((r) => ({ event: convert(r), commitPosition: r.position }));
+      return records.slice(0, max).map((record) => ({ event: convert(record), commitPosition: record.position }));
     });
   }
 
@@ -237,18 +240,18 @@ export class FakeEventStoreDbClient {
         else if (from !== 'start') {
           // Like the server: read the one event at or after the position, start after it.
           const at = this.boundary(from);
-          const first = this.log.findIndex((r) => r.position >= at);
+          const first = this.log.findIndex((record) => record.position >= at);
           start = first < 0 ? this.log.length : first + 1;
         }
         let considered = 0;
-        for (const r of this.log.slice(start)) {
-          if (sub.matches(r.streamId)) sub.send({ kind: 'event', event: convert(r) });
-          if (++considered % FILTER_CHECKPOINT_EVERY === 0) sub.send({ kind: 'checkpoint', position: { commit: r.position, prepare: r.position } });
+        for (const record of this.log.slice(start)) {
+          if (sub.matches(record.streamId)) sub.send({ kind: 'event', event: convert(record) });
+          if (++considered % FILTER_CHECKPOINT_EVERY === 0) sub.send({ kind: 'checkpoint', position: { commit: record.position, prepare: record.position } });
         }
         sub.send({ kind: 'caughtUp' });
         this.live.add(sub);
-      } catch (e) {
-        sub.emit('error', e);
+      } catch (caught) {
+        sub.emit('error', caught);
       }
     });
     return sub;
@@ -270,22 +273,39 @@ export class FakeEventStoreDbClient {
   }
 
   /** Where reading from `p` starts; a number inside a record is refused, as the server does. */
-  private boundary(p: Position): bigint {
-    const c = p.commit;
-    if (c === this.end || this.removed.has(c) || this.log.some((r) => r.position === c)) return c;
-    throw new UnknownError(undefined, `Invalid position ${c}: not where a record starts`);
+  private boundary(readFrom: Position): bigint {
+    const commitPosition = readFrom.commit;
+    if (commitPosition === this.end || this.removed.has(commitPosition) || this.log.some((record) => record.position === commitPosition)) return commitPosition;
+    throw new UnknownError(undefined, `Invalid position ${commitPosition}: not where a record starts`);
+  }
+
+  /**
+   * The server goes away (true) or comes back (false). Meanwhile every call fails with the real
+   * UnavailableError of @eventstore/db-client, and live subscriptions are dropped with it.
+   */
+  setUnavailable(unavailable: boolean): void {
+    this.unreachable = unavailable;
+    if (!unavailable) return;
+    for (const subscription of this.live) subscription.destroy(unavailableError());
+    this.live.clear();
   }
 
   private assertOpen(): void {
     if (this.disposed) throw new Error('client is disposed');
+    if (this.unreachable) throw unavailableError();
   }
 }
 
+/** What the client raises when no node answers (gRPC status UNAVAILABLE). */
+function unavailableError(): UnavailableError {
+  return new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake server is down)');
+}
+
 /** A stored record as the client hands it back. */
-function convert(r: StoredRecord): AllStreamRecordedEvent {
-  const text = Buffer.from(r.data).toString('utf8');
-  let data: unknown = r.data;
-  if (r.isJson) {
+function convert(record: StoredRecord): AllStreamRecordedEvent {
+  const text = Buffer.from(record.data).toString('utf8');
+  let data: unknown = record.data;
+  if (record.isJson) {
     try {
       data = JSON.parse(text);
     } catch {
@@ -293,22 +313,22 @@ function convert(r: StoredRecord): AllStreamRecordedEvent {
     }
   }
   let metadata: unknown;
-  if (r.metadata.length > 0) {
+  if (record.metadata.length > 0) {
     try {
-      metadata = JSON.parse(Buffer.from(r.metadata).toString('utf8'));
+      metadata = JSON.parse(Buffer.from(record.metadata).toString('utf8'));
     } catch {
-      metadata = r.metadata;
+      metadata = record.metadata;
     }
   }
   return {
-    streamId: r.streamId,
-    id: r.id,
-    revision: r.revision,
-    type: r.type,
+    streamId: record.streamId,
+    id: record.id,
+    revision: record.revision,
+    type: record.type,
     data,
     metadata,
-    isJson: r.isJson,
-    created: r.created,
-    position: { commit: r.position, prepare: r.position },
+    isJson: record.isJson,
+    created: record.created,
+    position: { commit: record.position, prepare: record.position },
   } as AllStreamRecordedEvent;
 }

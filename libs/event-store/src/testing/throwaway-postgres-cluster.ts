@@ -45,9 +45,9 @@ export class ThrowawayPostgresCluster {
     const run = (bin: string, args: string[]) => {
       const cmd = runAs ? 'runuser' : join(binDir, bin);
       const argv = runAs ? ['-u', runAs, '--', join(binDir, bin), ...args] : args;
-      const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: dir });
-      if (r.status !== 0) throw new Error(`${bin} failed (${r.status}): ${r.stderr || r.stdout}`);
-      return r.stdout;
+      const outcome = spawnSync(cmd, argv, { encoding: 'utf8', cwd: dir });
+      if (outcome.status !== 0) throw new Error(`${bin} failed (${outcome.status}): ${outcome.stderr || outcome.stdout}`);
+      return outcome.stdout;
     };
     try {
       run('initdb', ['-D', dataDir, '-U', CLUSTER_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
@@ -73,11 +73,11 @@ export class ThrowawayPostgresCluster {
       const cluster = new ThrowawayPostgresCluster(dir, port, binDir, version, Date.now() - started, runAs);
       log(`${version} on 127.0.0.1:${port} (${dir}), started in ${cluster.startMs} ms`);
       return cluster;
-    } catch (e) {
+    } catch (error) {
       const serverLog = join(dir, 'server.log');
       const tail = existsSync(serverLog) ? readFileSync(serverLog, 'utf8').slice(-2000) : '';
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`could not start a throwaway PostgreSQL cluster: ${(e as Error).message}${tail ? `\n${tail}` : ''}`);
+      throw new Error(`could not start a throwaway PostgreSQL cluster: ${(error as Error).message}${tail ? `\n${tail}` : ''}`, { cause: error });
     }
   }
 
@@ -86,14 +86,14 @@ export class ThrowawayPostgresCluster {
    * `immediate` is a crash (no shutdown checkpoint; the next start replays the WAL).
    */
   stop(mode: 'fast' | 'immediate' = 'fast'): void {
-    const r = this.pgCtl(['-D', join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
-    if (r.status !== 0) throw new Error(`pg_ctl stop failed (${r.status}): ${r.output}`);
+    const outcome = this.pgCtl(['-D', join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
+    if (outcome.status !== 0) throw new Error(`pg_ctl stop failed (${outcome.status}): ${outcome.output}`);
   }
 
   /** Starts a stopped server again on the same port and data. */
   restart(): void {
-    const r = this.pgCtl(pgCtlStartArgs(this.dir));
-    if (r.status !== 0) throw new Error(`pg_ctl start failed (${r.status}): ${r.output}`);
+    const outcome = this.pgCtl(pgCtlStartArgs(this.dir));
+    if (outcome.status !== 0) throw new Error(`pg_ctl start failed (${outcome.status}): ${outcome.output}`);
   }
 
   /** Stops the server (fast shutdown) and removes its directory. */
@@ -104,8 +104,8 @@ export class ThrowawayPostgresCluster {
 
   private pgCtl(args: string[]): { status: number | null; output: string } {
     const pgCtl = join(this.binDir, 'pg_ctl');
-    const r = this.runAs ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir }) : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
-    return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+    const outcome = this.runAs ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir }) : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
+    return { status: outcome.status, output: `${outcome.stdout ?? ''}${outcome.stderr ?? ''}` };
   }
 }
 
@@ -124,8 +124,8 @@ export function findPostgresBinDir(): string {
   const debianRoot = '/usr/lib/postgresql';
   if (existsSync(debianRoot)) {
     const majors = readdirSync(debianRoot)
-      .filter((d) => /^\d+$/.test(d) && existsSync(join(debianRoot, d, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
+      .filter((dir) => /^\d+$/.test(dir) && existsSync(join(debianRoot, dir, 'bin', 'initdb')))
+      .sort((left, right) => Number(right) - Number(left));
     if (majors.length > 0) return join(debianRoot, majors[0], 'bin');
   }
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
@@ -136,7 +136,7 @@ export function findPostgresBinDir(): string {
 function systemUser(name: string): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
-    .find((l) => l.startsWith(`${name}:`));
+    .find((line) => line.startsWith(`${name}:`));
   if (!line) throw new Error(`running as root needs the "${name}" system user to run initdb (Debian's postgresql package creates it)`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
