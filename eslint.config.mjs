@@ -10,7 +10,11 @@ const deepImports = [
     group: ['**/libs/*/src', '**/libs/*/src/**', ...LIBS.flatMap((lib) => [`../**/${lib}/src`, `../**/${lib}/src/**`])],
     message: 'import another library through its public index: @credit-ledger/<lib>',
   },
-  { group: ['@credit-ledger/*/*', '!@credit-ledger/*/testing', '!@credit-ledger/event-store/eventstoredb'], message: 'import a library through @credit-ledger/<lib> (or @credit-ledger/<lib>/testing in tests; the EventStoreDB adapter is loaded lazily from @credit-ledger/event-store/eventstoredb), never a deep path' },
+  {
+    group: ['@credit-ledger/*/*', '!@credit-ledger/*/testing', '!@credit-ledger/event-store/eventstoredb'],
+    message:
+      'import a library through @credit-ledger/<lib> (or @credit-ledger/<lib>/testing in tests; the EventStoreDB adapter is loaded lazily from @credit-ledger/event-store/eventstoredb), never a deep path',
+  },
 ];
 
 const forbid = (libs, message) => libs.map((lib) => ({ group: [`@credit-ledger/${lib}`, `@credit-ledger/${lib}/*`], message }));
@@ -35,8 +39,16 @@ export default tseslint.config(
     files: ['libs/domain/src/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict(
-        forbid(LIBS.filter((lib) => lib !== 'domain'), 'the domain imports nothing'),
-        [{ group: ['@nestjs/*', 'express', 'node:fs', 'node:net', 'node:http', 'fs', 'pg', 'better-sqlite3', 'kafkajs', '@eventstore/*'], message: 'no framework and no I/O in the domain' }],
+        forbid(
+          LIBS.filter((lib) => lib !== 'domain'),
+          'the domain imports nothing',
+        ),
+        [
+          {
+            group: ['@nestjs/*', 'express', 'node:fs', 'node:net', 'node:http', 'fs', 'pg', 'better-sqlite3', 'kafkajs', '@eventstore/*'],
+            message: 'no framework and no I/O in the domain',
+          },
+        ],
       ),
     },
   },
@@ -44,10 +56,9 @@ export default tseslint.config(
   {
     files: ['libs/event-store/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict(
-        forbid(['ledger', 'http', 'projections', 'messaging'], 'the event store knows no use case, transport or read model'),
-        [{ group: ['@nestjs/*', 'express'], message: 'the event store is framework-free' }],
-      ),
+      'no-restricted-imports': restrict(forbid(['ledger', 'http', 'projections', 'messaging'], 'the event store knows no use case, transport or read model'), [
+        { group: ['@nestjs/*', 'express'], message: 'the event store is framework-free' },
+      ]),
     },
   },
   // The HTTP layer sits on the domain and the store port only (use cases import it, not the reverse).
@@ -58,14 +69,20 @@ export default tseslint.config(
   // Kafka is a transport of its own: it validates with the same DTOs and rules, never through HTTP.
   {
     files: ['libs/messaging/src/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict(forbid(['projections'], 'messaging does not use the read models'), [{ group: ['express', '@nestjs/platform-express'], message: 'no HTTP in messaging' }]) },
+    rules: {
+      'no-restricted-imports': restrict(forbid(['projections'], 'messaging does not use the read models'), [
+        { group: ['express', '@nestjs/platform-express'], message: 'no HTTP in messaging' },
+      ]),
+    },
   },
   // Use cases and read-model queries know no transport; only controllers and DTOs do.
   {
     files: ['libs/ledger/src/**/*.ts', 'libs/projections/src/**/*.ts'],
     ignores: ['**/*.controller.ts', '**/*.dto.ts', '**/*.module.ts', '**/nest/**', '**/*.spec.ts'],
     rules: {
-      'no-restricted-imports': restrict(forbid(['http'], 'only controllers and DTOs use the HTTP layer'), [{ group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' }]),
+      'no-restricted-imports': restrict(forbid(['http'], 'only controllers and DTOs use the HTTP layer'), [
+        { group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' },
+      ]),
     },
   },
   // Short functions where the money is decided and stored.

@@ -58,8 +58,13 @@ export async function historyBenchmark(): Promise<string[]> {
     const table = await readModels.activeTable('history', 'history');
     const accountRows = (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).get(account) as { n: number }).n;
     const month = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
-    const users = (db.prepare(`SELECT DISTINCT user_id FROM ${table} WHERE account_id = ? AND user_id IS NOT NULL LIMIT 60`).all(account) as { user_id: string }[]).map((r) => r.user_id);
-    const features = db.prepare(`SELECT DISTINCT feature, action FROM ${table} WHERE account_id = ? AND feature IS NOT NULL`).all(account) as { feature: string; action: string }[];
+    const users = (
+      db.prepare(`SELECT DISTINCT user_id FROM ${table} WHERE account_id = ? AND user_id IS NOT NULL LIMIT 60`).all(account) as { user_id: string }[]
+    ).map((r) => r.user_id);
+    const features = db.prepare(`SELECT DISTINCT feature, action FROM ${table} WHERE account_id = ? AND feature IS NOT NULL`).all(account) as {
+      feature: string;
+      action: string;
+    }[];
     const rnd = seededRandom(3);
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
     const page = async (f: Record<string, unknown>) => (await history.page({ accountId: account, includeRefunds: true, ...f }, 50)).items.length;
@@ -68,34 +73,102 @@ export async function historyBenchmark(): Promise<string[]> {
       ['history, no filter (first page of 50)', RUNS, () => page({})],
       ['history, userId', RUNS, () => page({ userId: pick(users) })],
       ['history, feature', RUNS, () => page({ feature: pick(features).feature })],
-      ['history, feature + action', RUNS, () => {
-        const f = pick(features);
-        return page({ feature: f.feature, action: f.action });
-      }],
+      [
+        'history, feature + action',
+        RUNS,
+        () => {
+          const f = pick(features);
+          return page({ feature: f.feature, action: f.action });
+        },
+      ],
       ['history, creditType', RUNS, () => page({ creditType: pick(['email', 'mobile', 'export', 'ai_research']) })],
       ['history, refunds hidden', RUNS, () => page({ includeRefunds: false })],
       ['history, one month', RUNS, () => page(month)],
       ['history, month + userId', RUNS, () => page({ ...month, userId: pick(users) })],
       ['history, month + feature + userId', RUNS, () => page({ ...month, feature: pick(features).feature, userId: pick(users) })],
-      ['history, walk 100 pages of 50 (keyset cursor, total)', Math.min(RUNS, 10), async () => {
-        let cursor;
-        let n = 0;
-        for (let i = 0; i < 100; i++) {
-          const p = await history.page({ accountId: account, includeRefunds: true }, 50, cursor);
-          n = p.items.length;
-          const last = p.items[p.items.length - 1];
-          if (!last) break;
-          cursor = { occurredAt: last.occurredAt, rowId: last.rowId };
-        }
-        return n;
-      }],
-      ['usage by-user, one month', RUNS, async () => (await usage.byUser({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length],
-      ['usage by-feature, one month', RUNS, async () => (await usage.byFeature({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length],
-      ['usage by-user, month with partial days', RUNS, async () => (await usage.byUser({ accountId: account, from: Date.parse('2026-05-01T13:00:00Z'), to: Date.parse('2026-05-31T07:30:00Z') })).items.length],
-      ['series day × feature, one month, UTC', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to), bucket: 'day', groupBy: 'feature', timeZone: 'UTC' }))!.series.length],
-      ['series day × user, one month, America/New_York', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse('2026-05-01T04:00:00Z'), to: Date.parse('2026-06-01T04:00:00Z'), bucket: 'day', groupBy: 'user', timeZone: 'America/New_York' }))!.series.length],
-      ['series day × creditType, one month, Asia/Kolkata (+5:30)', RUNS, async () => (await usage.series({ accountId: account, from: Date.parse('2026-04-30T18:30:00Z'), to: Date.parse('2026-05-31T18:30:00Z'), bucket: 'day', groupBy: 'creditType', timeZone: 'Asia/Kolkata' }))!.series.length],
-      ['series week × action, 12 months', Math.min(RUNS, 10), async () => (await usage.series({ accountId: account, from: Date.parse('2025-12-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z'), bucket: 'week', groupBy: 'action', timeZone: 'UTC' }))!.series.length],
+      [
+        'history, walk 100 pages of 50 (keyset cursor, total)',
+        Math.min(RUNS, 10),
+        async () => {
+          let cursor;
+          let n = 0;
+          for (let i = 0; i < 100; i++) {
+            const p = await history.page({ accountId: account, includeRefunds: true }, 50, cursor);
+            n = p.items.length;
+            const last = p.items[p.items.length - 1];
+            if (!last) break;
+            cursor = { occurredAt: last.occurredAt, rowId: last.rowId };
+          }
+          return n;
+        },
+      ],
+      [
+        'usage by-user, one month',
+        RUNS,
+        async () => (await usage.byUser({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length,
+      ],
+      [
+        'usage by-feature, one month',
+        RUNS,
+        async () => (await usage.byFeature({ accountId: account, from: Date.parse(month.from), to: Date.parse(month.to) })).items.length,
+      ],
+      [
+        'usage by-user, month with partial days',
+        RUNS,
+        async () => (await usage.byUser({ accountId: account, from: Date.parse('2026-05-01T13:00:00Z'), to: Date.parse('2026-05-31T07:30:00Z') })).items.length,
+      ],
+      [
+        'series day × feature, one month, UTC',
+        RUNS,
+        async () =>
+          (await usage.series({
+            accountId: account,
+            from: Date.parse(month.from),
+            to: Date.parse(month.to),
+            bucket: 'day',
+            groupBy: 'feature',
+            timeZone: 'UTC',
+          }))!.series.length,
+      ],
+      [
+        'series day × user, one month, America/New_York',
+        RUNS,
+        async () =>
+          (await usage.series({
+            accountId: account,
+            from: Date.parse('2026-05-01T04:00:00Z'),
+            to: Date.parse('2026-06-01T04:00:00Z'),
+            bucket: 'day',
+            groupBy: 'user',
+            timeZone: 'America/New_York',
+          }))!.series.length,
+      ],
+      [
+        'series day × creditType, one month, Asia/Kolkata (+5:30)',
+        RUNS,
+        async () =>
+          (await usage.series({
+            accountId: account,
+            from: Date.parse('2026-04-30T18:30:00Z'),
+            to: Date.parse('2026-05-31T18:30:00Z'),
+            bucket: 'day',
+            groupBy: 'creditType',
+            timeZone: 'Asia/Kolkata',
+          }))!.series.length,
+      ],
+      [
+        'series week × action, 12 months',
+        Math.min(RUNS, 10),
+        async () =>
+          (await usage.series({
+            accountId: account,
+            from: Date.parse('2025-12-01T00:00:00Z'),
+            to: Date.parse('2026-12-01T00:00:00Z'),
+            bucket: 'week',
+            groupBy: 'action',
+            timeZone: 'UTC',
+          }))!.series.length,
+      ],
     ];
     const rows: QueryRow[] = [];
     for (const [label, runs, fn] of queries) rows.push(await time(label, runs, fn));
@@ -129,7 +202,9 @@ export async function historyBenchmark(): Promise<string[]> {
     out.push(`| full rebuild of all 6 read models (replay from 0) | **${fmt(applied / rebuildSeconds)} events/s** (${fmt(rebuildSeconds, 1)} s) |`);
     out.push(`| read-model file | ${fmt(readModelBytes / 2 ** 20)} MiB |`);
     out.push(`| largest account (${account}) | ${fmt(accountRows)} history rows |`);
-    out.push(`| CSV export of that account over HTTP | **${fmt(csvRows / csvSeconds)} rows/s** (${fmt(csvRows)} rows, ${fmt(csvSeconds, 1)} s), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`);
+    out.push(
+      `| CSV export of that account over HTTP | **${fmt(csvRows / csvSeconds)} rows/s** (${fmt(csvRows)} rows, ${fmt(csvSeconds, 1)} s), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`,
+    );
     out.push('');
     out.push('| query on the largest account (query layer, no HTTP) | p50 ms | p95 ms | rows |');
     out.push('|---|---:|---:|---:|');

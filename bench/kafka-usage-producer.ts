@@ -50,7 +50,10 @@ async function run(job: UsageProducerJob): Promise<UsageProducerResult> {
         while (next < job.total) {
           const from = next;
           next = Math.min(job.total, next + FAST_BATCH);
-          await producer.send(job.topic, Array.from({ length: next - from }, (_, k) => message(from + k)));
+          await producer.send(
+            job.topic,
+            Array.from({ length: next - from }, (_, k) => message(from + k)),
+          );
         }
       }),
     );
@@ -62,7 +65,10 @@ async function run(job: UsageProducerJob): Promise<UsageProducerResult> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const from = next;
       next = Math.min(job.total, next + perTick);
-      await producer.send(job.topic, Array.from({ length: next - from }, (_, k) => message(from + k)));
+      await producer.send(
+        job.topic,
+        Array.from({ length: next - from }, (_, k) => message(from + k)),
+      );
     }
   }
   const seconds = (performance.now() - start) / 1000;

@@ -33,7 +33,10 @@ const LATENCY_WARMUP_SECONDS = Number(process.env.BENCH_KAFKA_WARMUP_SECONDS ?? 
 const SCENARIOS = new Set((process.env.BENCH_KAFKA_SCENARIOS ?? 'k1,k2,k3').split(','));
 const CTX = { principal: { kind: 'superuser' as const }, actor: 'bench', correlationId: 'bench' };
 const PLAN = {
-  creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
+  creditTypes: {
+    email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+    mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+  },
   cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },
 };
 
@@ -134,81 +137,105 @@ export async function kafkaBenchmark(log: (line: string) => void): Promise<Kafka
   try {
     // (k1) throughput: a separate producer process sends as fast as it can; one worker applies.
     if (SCENARIOS.has('k1')) log(`(k1) ${fmt(THROUGHPUT_MESSAGES)} usage messages over ${PARTITIONS} partitions, ${fmt(ACCOUNTS)} accounts, one worker…`);
-    const throughput = !SCENARIOS.has('k1') ? undefined : await withIngestor(messaging, admin, 'throughput', async ({ topic, groupId, store }) => {
-      const start = nowMs();
-      const trace = process.env.BENCH_KAFKA_TRACE ? setInterval(() => void store.headPosition().then((h) => process.stderr.write(`${((nowMs() - start) / 1000).toFixed(1)}s head ${h}\n`)), 1000) : undefined;
-      const produced = produce({ brokers, topic, accounts: ACCOUNTS, total: THROUGHPUT_MESSAGES, rate: 0, idPrefix: 'k1_' });
-      const result = await produced;
-      if (trace) process.stderr.write(`producer done at ${((nowMs() - start) / 1000).toFixed(1)}s\n`);
-      while (!(await caughtUp(admin, groupId, topic))) await new Promise((r) => setTimeout(r, 20));
-      // From the first message produced to the last offset committed (all events durable).
-      const seconds = (performance.timeOrigin + performance.now() - result.firstSendAtEpochMs) / 1000;
-      clearInterval(trace);
-      return { ...summarize('(k1) usage in, one worker, producer process as fast as it can, first produced -> last committed', THROUGHPUT_MESSAGES, seconds, []), producerPerSecond: result.sent / result.seconds };
-    });
+    const throughput = !SCENARIOS.has('k1')
+      ? undefined
+      : await withIngestor(messaging, admin, 'throughput', async ({ topic, groupId, store }) => {
+          const start = nowMs();
+          const trace = process.env.BENCH_KAFKA_TRACE
+            ? setInterval(() => void store.headPosition().then((h) => process.stderr.write(`${((nowMs() - start) / 1000).toFixed(1)}s head ${h}\n`)), 1000)
+            : undefined;
+          const produced = produce({ brokers, topic, accounts: ACCOUNTS, total: THROUGHPUT_MESSAGES, rate: 0, idPrefix: 'k1_' });
+          const result = await produced;
+          if (trace) process.stderr.write(`producer done at ${((nowMs() - start) / 1000).toFixed(1)}s\n`);
+          while (!(await caughtUp(admin, groupId, topic))) await new Promise((r) => setTimeout(r, 20));
+          // From the first message produced to the last offset committed (all events durable).
+          const seconds = (performance.timeOrigin + performance.now() - result.firstSendAtEpochMs) / 1000;
+          clearInterval(trace);
+          return {
+            ...summarize('(k1) usage in, one worker, producer process as fast as it can, first produced -> last committed', THROUGHPUT_MESSAGES, seconds, []),
+            producerPerSecond: result.sent / result.seconds,
+          };
+        });
 
     // (k2) latency at a fixed offered rate: produce -> event durable in the store (balance visible).
     const warmup = LATENCY_RATE * LATENCY_WARMUP_SECONDS;
     const total = warmup + LATENCY_RATE * LATENCY_SECONDS;
     if (SCENARIOS.has('k2')) log(`(k2) ${fmt(LATENCY_RATE)} messages/s for ${LATENCY_WARMUP_SECONDS} + ${LATENCY_SECONDS} s, produce -> balance visible…`);
-    const latency = !SCENARIOS.has('k2') ? undefined : await withIngestor(messaging, admin, 'latency', async ({ topic, groupId, store }) => {
-      const latencies: number[] = new Array(total);
-      let seen = 0;
-      const after = await store.headPosition();
-      const subscription = store.subscribeToAll({ after }, (events) => {
-        const now = performance.timeOrigin + performance.now();
-        for (const e of events) {
-          const data = e.data as { consumptionId: string; description?: string };
-          if (e.type !== 'CreditConsumed' || !data.description?.startsWith('sent:')) continue;
-          latencies[Number(data.consumptionId.slice('k2_'.length))] = now - Number(data.description.slice(5));
-          seen++;
-        }
-      });
-      const start = nowMs();
-      await produce({ brokers, topic, accounts: ACCOUNTS, total, rate: LATENCY_RATE, idPrefix: 'k2_' });
-      while (!(await caughtUp(admin, groupId, topic)) || seen < total) await new Promise((r) => setTimeout(r, 20));
-      const seconds = (nowMs() - start) / 1000;
-      await subscription.stop();
-      if (process.env.BENCH_KAFKA_TRACE) {
-        // Latency per second of the run (in send order): where the tail comes from.
-        for (let second = 0; second * LATENCY_RATE < total; second++) {
-          const ls = latencies.slice(second * LATENCY_RATE, (second + 1) * LATENCY_RATE).sort((a, b) => a - b);
-          process.stderr.write(`${second}s p50 ${percentile(ls, 50).toFixed(1)} p99 ${percentile(ls, 99).toFixed(1)} max ${ls[ls.length - 1].toFixed(1)}\n`);
-        }
-      }
-      const measured = latencies.slice(warmup);
-      return {
-        ...summarize(`(k2) usage in at ${fmt(LATENCY_RATE)} msg/s offered, produce -> balance visible (after ${LATENCY_WARMUP_SECONDS} s warm-up)`, measured.length, seconds, measured),
-        perSecond: total / seconds, // the rate achieved over the whole run
-        offeredRate: LATENCY_RATE,
-        warmupSeconds: LATENCY_WARMUP_SECONDS,
-        withWarmup: summarize('(k2) including the warm-up', total, seconds, latencies),
-      };
-    });
+    const latency = !SCENARIOS.has('k2')
+      ? undefined
+      : await withIngestor(messaging, admin, 'latency', async ({ topic, groupId, store }) => {
+          const latencies: number[] = new Array(total);
+          let seen = 0;
+          const after = await store.headPosition();
+          const subscription = store.subscribeToAll({ after }, (events) => {
+            const now = performance.timeOrigin + performance.now();
+            for (const e of events) {
+              const data = e.data as { consumptionId: string; description?: string };
+              if (e.type !== 'CreditConsumed' || !data.description?.startsWith('sent:')) continue;
+              latencies[Number(data.consumptionId.slice('k2_'.length))] = now - Number(data.description.slice(5));
+              seen++;
+            }
+          });
+          const start = nowMs();
+          await produce({ brokers, topic, accounts: ACCOUNTS, total, rate: LATENCY_RATE, idPrefix: 'k2_' });
+          while (!(await caughtUp(admin, groupId, topic)) || seen < total) await new Promise((r) => setTimeout(r, 20));
+          const seconds = (nowMs() - start) / 1000;
+          await subscription.stop();
+          if (process.env.BENCH_KAFKA_TRACE) {
+            // Latency per second of the run (in send order): where the tail comes from.
+            for (let second = 0; second * LATENCY_RATE < total; second++) {
+              const ls = latencies.slice(second * LATENCY_RATE, (second + 1) * LATENCY_RATE).sort((a, b) => a - b);
+              process.stderr.write(
+                `${second}s p50 ${percentile(ls, 50).toFixed(1)} p99 ${percentile(ls, 99).toFixed(1)} max ${ls[ls.length - 1].toFixed(1)}\n`,
+              );
+            }
+          }
+          const measured = latencies.slice(warmup);
+          return {
+            ...summarize(
+              `(k2) usage in at ${fmt(LATENCY_RATE)} msg/s offered, produce -> balance visible (after ${LATENCY_WARMUP_SECONDS} s warm-up)`,
+              measured.length,
+              seconds,
+              measured,
+            ),
+            perSecond: total / seconds, // the rate achieved over the whole run
+            offeredRate: LATENCY_RATE,
+            warmupSeconds: LATENCY_WARMUP_SECONDS,
+            withWarmup: summarize('(k2) including the warm-up', total, seconds, latencies),
+          };
+        });
 
     // (k3) relay: a store with a backlog of events, published from checkpoint 0.
     if (SCENARIOS.has('k3')) log('(k3) relay: store backlog -> credit.events.v1…');
-    const relay = !SCENARIOS.has('k3') ? undefined : await withLedger('relay', async ({ dataDir, app, store }) => {
-      const bus = app.get(CommandBus);
-      const rnd = seededRandom(3);
-      // 200 accounts x 500 consumptions = 100,000 CreditConsumed events, written through the batch command.
-      for (let a = 0; a < 200; a++) {
-        await bus.execute(ConsumeCreditsBatchCommand.ofValidated(`bench_${a}`, Array.from({ length: 500 }, (_, i) => benchConsumption(`k3_${a}_${i}`, rnd)), CTX));
-      }
-      const head = await store.headPosition();
-      const eventsTopic = `bench.events.${Date.now()}`;
-      await admin.createTopics([{ topic: eventsTopic, partitions: PARTITIONS }]);
-      const checkpoints = SqliteRelayCheckpoints.open(dataDir);
-      const relayer = new EventRelay(store, () => messaging.producer({ idempotent: true }), checkpoints, { name: 'bench', topic: eventsTopic });
-      const start = nowMs();
-      relayer.start();
-      while (relayer.stats().checkpoint < head) await new Promise((r) => setTimeout(r, 10));
-      const seconds = (nowMs() - start) / 1000;
-      await relayer.stop();
-      checkpoints.close();
-      await admin.deleteTopics([eventsTopic]).catch(() => undefined);
-      return summarize('(k3) relay out: store -> credit.events.v1 (idempotent producer, acks=all)', head, seconds, []);
-    });
+    const relay = !SCENARIOS.has('k3')
+      ? undefined
+      : await withLedger('relay', async ({ dataDir, app, store }) => {
+          const bus = app.get(CommandBus);
+          const rnd = seededRandom(3);
+          // 200 accounts x 500 consumptions = 100,000 CreditConsumed events, written through the batch command.
+          for (let a = 0; a < 200; a++) {
+            await bus.execute(
+              ConsumeCreditsBatchCommand.ofValidated(
+                `bench_${a}`,
+                Array.from({ length: 500 }, (_, i) => benchConsumption(`k3_${a}_${i}`, rnd)),
+                CTX,
+              ),
+            );
+          }
+          const head = await store.headPosition();
+          const eventsTopic = `bench.events.${Date.now()}`;
+          await admin.createTopics([{ topic: eventsTopic, partitions: PARTITIONS }]);
+          const checkpoints = SqliteRelayCheckpoints.open(dataDir);
+          const relayer = new EventRelay(store, () => messaging.producer({ idempotent: true }), checkpoints, { name: 'bench', topic: eventsTopic });
+          const start = nowMs();
+          relayer.start();
+          while (relayer.stats().checkpoint < head) await new Promise((r) => setTimeout(r, 10));
+          const seconds = (nowMs() - start) / 1000;
+          await relayer.stop();
+          checkpoints.close();
+          await admin.deleteTopics([eventsTopic]).catch(() => undefined);
+          return summarize('(k3) relay out: store -> credit.events.v1 (idempotent producer, acks=all)', head, seconds, []);
+        });
 
     return {
       broker: broker ? `Apache Kafka ${KAFKA_VERSION}, local single node (KRaft)` : `KAFKA_BROKERS=${brokers.join(',')}`,

@@ -7,16 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createLedgerApp } from '../apps/ledger-api/src/app';
-import {
-  ConsumeCreditsCommand,
-  CyclesJob,
-  encodeEvents,
-  EVENT_STORE,
-  LedgerConfig,
-  LedgerModule,
-  OpenAccountCommand,
-  Clock,
-} from '@credit-ledger/ledger';
+import { ConsumeCreditsCommand, CyclesJob, encodeEvents, EVENT_STORE, LedgerConfig, LedgerModule, OpenAccountCommand, Clock } from '@credit-ledger/ledger';
 import { SqliteEventStore } from '@credit-ledger/event-store';
 import { decide, evolve, initialState, internalCaller, LedgerEvent } from '@credit-ledger/domain';
 import { BatchClientJob, BatchClientResult } from './http-batch-client';
@@ -38,7 +29,10 @@ const BILLING_ACCOUNTS = Number(process.env.BENCH_BILLING_ACCOUNTS ?? 100_000);
 const BILLING_CONCURRENCY = Number(process.env.BENCH_BILLING_CONCURRENCY ?? 256);
 const CTX = internalCaller('bench', 'bench');
 const PLAN = {
-  creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
+  creditTypes: {
+    email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+    mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+  },
   cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },
 };
 
@@ -55,7 +49,10 @@ async function openAccounts(bus: CommandBus): Promise<void> {
 
 async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupSize: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), { logger: false, abortOnError: false });
+  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), {
+    logger: false,
+    abortOnError: false,
+  });
   try {
     const bus = ctx.get(CommandBus);
     await openAccounts(bus);
@@ -104,7 +101,14 @@ async function batchOverHttp(): Promise<Measured> {
   const port = (app.getHttpServer().address() as { port: number }).port;
   try {
     await openAccounts(app.get(CommandBus));
-    const job: BatchClientJob = { port, adminKey: ADMIN_KEY, accounts: ACCOUNTS, requests: BATCH_REQUESTS, itemsPerRequest: BATCH_ITEMS, clients: BATCH_CLIENTS };
+    const job: BatchClientJob = {
+      port,
+      adminKey: ADMIN_KEY,
+      accounts: ACCOUNTS,
+      requests: BATCH_REQUESTS,
+      itemsPerRequest: BATCH_ITEMS,
+      clients: BATCH_CLIENTS,
+    };
     const client = fork(join(__dirname, 'http-batch-client.js'));
     const result = await new Promise<BatchClientResult>((resolve, reject) => {
       client.once('message', (m) => resolve(m as BatchClientResult));
@@ -113,7 +117,12 @@ async function batchOverHttp(): Promise<Measured> {
     });
     const { failures, latenciesMs: latencies } = result;
     if (failures > 0) throw new Error(`${failures} batch requests did not create all their items`);
-    return summarize(`(c) HTTP batch endpoint, ${BATCH_ITEMS} items/request, ${BATCH_CLIENTS} clients (latency per request)`, BATCH_REQUESTS * BATCH_ITEMS, result.seconds, latencies);
+    return summarize(
+      `(c) HTTP batch endpoint, ${BATCH_ITEMS} items/request, ${BATCH_CLIENTS} clients (latency per request)`,
+      BATCH_REQUESTS * BATCH_ITEMS,
+      result.seconds,
+      latencies,
+    );
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });
@@ -163,10 +172,19 @@ interface BillingFigures {
 async function billingJob(): Promise<BillingFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-billing-'));
   const clock = new BenchClock(new Date('2026-11-10T12:00:00.000Z'));
-  const ctx = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), clock, http: false }), { logger: false, abortOnError: false });
+  const ctx = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), clock, http: false }), {
+    logger: false,
+    abortOnError: false,
+  });
   try {
     const bus = ctx.get(CommandBus);
-    const plan = { ...PLAN, creditTypes: { email: { allocation: 1_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 100, overdraft: { policy: 'deny' as const } } } };
+    const plan = {
+      ...PLAN,
+      creditTypes: {
+        email: { allocation: 1_000, overdraft: { policy: 'deny' as const } },
+        mobile: { allocation: 100, overdraft: { policy: 'deny' as const } },
+      },
+    };
     let next = 0;
     const startOpen = nowMs();
     await Promise.all(
@@ -196,7 +214,15 @@ async function billingJob(): Promise<BillingFigures> {
     await fresh.catchUp(ctx.get(EVENT_STORE));
     const indexSeconds = (nowMs() - t2) / 1000;
     fresh.close();
-    return { accounts: BILLING_ACCOUNTS, openPerSecond, indexSeconds, runSeconds, resetsPerSecond: summary.cyclesReset / runSeconds, secondRunSeconds, cyclesReset: summary.cyclesReset };
+    return {
+      accounts: BILLING_ACCOUNTS,
+      openPerSecond,
+      indexSeconds,
+      runSeconds,
+      resetsPerSecond: summary.cyclesReset / runSeconds,
+      secondRunSeconds,
+      cyclesReset: summary.cyclesReset,
+    };
   } finally {
     await ctx.close();
     rmSync(dir, { recursive: true, force: true });
@@ -210,11 +236,15 @@ function row(m: Measured, raw: number): string {
 async function main(): Promise<void> {
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     /* not a git checkout */
   }
-  console.log(`credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`);
+  console.log(
+    `credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`,
+  );
   const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka,store').split(',');
   if (sections.includes('command')) await commandPathSection();
   if (sections.includes('history')) {
@@ -228,13 +258,20 @@ async function main(): Promise<void> {
 
 function printKafka(k: KafkaBenchResult): void {
   console.log('');
-  console.log(`## Kafka — ${k.broker}${k.brokerStartMs === undefined ? '' : `, started in ${fmt(k.brokerStartMs)} ms, broker RSS ${fmt(k.brokerRssMiB ?? NaN)} MiB after the runs`}`);
+  console.log(
+    `## Kafka — ${k.broker}${k.brokerStartMs === undefined ? '' : `, started in ${fmt(k.brokerStartMs)} ms, broker RSS ${fmt(k.brokerRssMiB ?? NaN)} MiB after the runs`}`,
+  );
   console.log('');
   console.log('| scenario | messages/events | per second | p50 ms | p99 ms |');
   console.log('|---|---:|---:|---:|---:|');
-  if (k.throughput) console.log(`| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`);
+  if (k.throughput)
+    console.log(
+      `| ${k.throughput.label} (producer alone: ${fmt(k.throughput.producerPerSecond)}/s) | ${fmt(k.throughput.operations)} | ${fmt(k.throughput.perSecond)} | | |`,
+    );
   if (k.latency) {
-    console.log(`| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`);
+    console.log(
+      `| ${k.latency.label} | ${fmt(k.latency.operations)} | ${fmt(k.latency.perSecond)} | ${fmt(k.latency.latencyMsP50, 2)} | ${fmt(k.latency.latencyMsP99, 2)} |`,
+    );
     const w = k.latency.withWarmup;
     console.log(`| ${w.label} (first ${k.latency.warmupSeconds} s too) | ${fmt(w.operations)} | | ${fmt(w.latencyMsP50, 2)} | ${fmt(w.latencyMsP99, 2)} |`);
   }
@@ -261,14 +298,18 @@ async function commandPathSection(): Promise<void> {
     const rawB = rawFsyncEventsPerSecond(join(rawDir, 'b.log'), events, Math.max(1, Math.round(groupSize)));
     const rawC = rawFsyncEventsPerSecond(join(rawDir, 'c.log'), events, BATCH_ITEMS);
     console.log('');
-    console.log('| scenario | consumptions | durable consumptions/s | p50 ms | p99 ms | raw fsync ceiling, events/s (same events, same batching) | ledger / raw |');
+    console.log(
+      '| scenario | consumptions | durable consumptions/s | p50 ms | p99 ms | raw fsync ceiling, events/s (same events, same batching) | ledger / raw |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     console.log(row(a, rawA));
     console.log(row(b, rawB));
     console.log(row(c, rawC));
     console.log('');
     console.log(`(b) group commit: ${fmt(groupSize, 1)} events per fsync on average; raw ceiling for (b) written with the same batch size.`);
-    console.log(`targets: (b) >= 50,000/s with p99 < 10 ms -> ${b.perSecond >= 50_000 && b.latencyMsP99 < 10 ? 'met' : 'MISSED'}; (c) >= 100,000/s -> ${c.perSecond >= 100_000 ? 'met' : 'MISSED'}`);
+    console.log(
+      `targets: (b) >= 50,000/s with p99 < 10 ms -> ${b.perSecond >= 50_000 && b.latencyMsP99 < 10 ? 'met' : 'MISSED'}; (c) >= 100,000/s -> ${c.perSecond >= 100_000 ? 'met' : 'MISSED'}`,
+    );
   } finally {
     rmSync(rawDir, { recursive: true, force: true });
   }

@@ -31,7 +31,10 @@ const RAW_BATCHED_EVENTS = 60_000;
 const TARGET_PG_IN_FLIGHT = 20_000;
 const TARGET_PG_VS_BARE = 0.8;
 const PLAN = {
-  creditTypes: { email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } }, mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } } },
+  creditTypes: {
+    email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+    mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+  },
   cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },
 };
 
@@ -149,7 +152,8 @@ function cpuSince(s: CpuSample): { nodeCpuPercent: number; machineBusyPercent: n
   const now = cpuSample();
   const d = process.cpuUsage(s.node);
   const nodeCpuPercent = ((d.user + d.system) / 1000 / (now.at - s.at)) * 100;
-  const machineBusyPercent = s.machine && now.machine ? (100 * (now.machine.busy - s.machine.busy)) / Math.max(1, now.machine.total - s.machine.total) : undefined;
+  const machineBusyPercent =
+    s.machine && now.machine ? (100 * (now.machine.busy - s.machine.busy)) / Math.max(1, now.machine.total - s.machine.total) : undefined;
   return { nodeCpuPercent, machineBusyPercent };
 }
 
@@ -245,18 +249,52 @@ async function runScenario(
   };
 }
 
-async function adapterScenarios(adapter: string, detail: string, durability: string, store: CountingStore, tag: string, events: EventSource, raw: RawCeilings, log: (line: string) => void): Promise<AdapterResult> {
+async function adapterScenarios(
+  adapter: string,
+  detail: string,
+  durability: string,
+  store: CountingStore,
+  tag: string,
+  events: EventSource,
+  raw: RawCeilings,
+  log: (line: string) => void,
+): Promise<AdapterResult> {
   log(`store: ${adapter} — (a) one at a time…`);
   const a = await runScenario(store, '(a) one at a time, 1 event/append', 1, 1, (_, n) => `account-sb${tag}_a_${n % ROTATING_STREAMS}`, events, raw, 'one');
   log(`store: ${adapter} — (b) ${IN_FLIGHT} in flight…`);
-  const b = await runScenario(store, `(b) ${IN_FLIGHT} in flight, 1 event/append, ${IN_FLIGHT} streams`, IN_FLIGHT, 1, (w) => `account-sb${tag}_b_${w}`, events, raw, 'group');
+  const b = await runScenario(
+    store,
+    `(b) ${IN_FLIGHT} in flight, 1 event/append, ${IN_FLIGHT} streams`,
+    IN_FLIGHT,
+    1,
+    (w) => `account-sb${tag}_b_${w}`,
+    events,
+    raw,
+    'group',
+  );
   log(`store: ${adapter} — (c) ${BATCH_EVENTS} events per append…`);
-  const c = await runScenario(store, `(c) one at a time, ${BATCH_EVENTS} events/append`, 1, BATCH_EVENTS, (_, n) => `account-sb${tag}_c_${n % ROTATING_STREAMS}`, events, raw, 'batched');
+  const c = await runScenario(
+    store,
+    `(c) one at a time, ${BATCH_EVENTS} events/append`,
+    1,
+    BATCH_EVENTS,
+    (_, n) => `account-sb${tag}_c_${n % ROTATING_STREAMS}`,
+    events,
+    raw,
+    'batched',
+  );
   return { adapter, detail, durability, a, b, c };
 }
 
 /** Bare single-row autocommit INSERTs, same row shape as ledger_events, IN_FLIGHT callers. */
-async function bareInsert(url: string, table: string, connections: number, prepared: boolean, events: EventSource, log: (line: string) => void): Promise<BareInsertVariant> {
+async function bareInsert(
+  url: string,
+  table: string,
+  connections: number,
+  prepared: boolean,
+  events: EventSource,
+  log: (line: string) => void,
+): Promise<BareInsertVariant> {
   const label = `bare INSERT, ${IN_FLIGHT} callers on a pg.Pool of ${connections}${prepared ? ', prepared' : ''}`;
   log(`store: postgres — ${label}…`);
   const config: PoolConfig = { connectionString: url, max: connections, options: '-c synchronous_commit=on', application_name: 'credit-ledger-bench-bare' };
@@ -277,7 +315,13 @@ async function bareInsert(url: string, table: string, connections: number, prepa
       const values = [`bare_${streamTag}_${worker}`, revision, e.eventId, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)];
       await pool.query(prepared ? { name: `bare_insert_${table}`, text, values } : { text, values });
     });
-    return { ...summarize(label, w.operations, w.seconds, w.latencies), connections, prepared, nodeCpuPercent: w.nodeCpuPercent, machineBusyPercent: w.machineBusyPercent };
+    return {
+      ...summarize(label, w.operations, w.seconds, w.latencies),
+      connections,
+      prepared,
+      nodeCpuPercent: w.nodeCpuPercent,
+      machineBusyPercent: w.machineBusyPercent,
+    };
   } finally {
     await pool.end();
   }
@@ -335,7 +379,14 @@ async function bareBatchedInsert(
       await clients[worker].query({
         name: `bare_batched_${asArrays ? 'arrays' : 'json'}_${table}`,
         text,
-        values: [streams, revs, batch.map((e) => e.eventId), batch.map((e) => e.type), asArrays ? data : `[${data.join(',')}]`, asArrays ? metadata : `[${metadata.join(',')}]`],
+        values: [
+          streams,
+          revs,
+          batch.map((e) => e.eventId),
+          batch.map((e) => e.type),
+          asArrays ? data : `[${data.join(',')}]`,
+          asArrays ? metadata : `[${metadata.join(',')}]`,
+        ],
       });
     });
     // Counted in rows (= appends of one event), so it compares with the adapter's appends/s.
@@ -381,7 +432,16 @@ async function postgresSection(
       let adapter: AdapterResult;
       try {
         const d = await store.durability();
-        adapter = await adapterScenarios('postgres', `${facts.server}, ${where}`, `fsync=${d.fsync}, synchronous_commit=${d.synchronousCommit}`, store, tag, events, raw, log);
+        adapter = await adapterScenarios(
+          'postgres',
+          `${facts.server}, ${where}`,
+          `fsync=${d.fsync}, synchronous_commit=${d.synchronousCommit}`,
+          store,
+          tag,
+          events,
+          raw,
+          log,
+        );
       } finally {
         await store.close();
       }
@@ -389,12 +449,16 @@ async function postgresSection(
       await setup.connect();
       const table = 'bare_insert_events';
       try {
-        await setup.query(`CREATE TABLE ${table} (position bigserial PRIMARY KEY, stream_id text, revision bigint, event_id text, type text, data json, metadata json)`);
+        await setup.query(
+          `CREATE TABLE ${table} (position bigserial PRIMARY KEY, stream_id text, revision bigint, event_id text, type text, data json, metadata json)`,
+        );
         await setup.query(`CREATE UNIQUE INDEX ${table}_stream_revision ON ${table} (stream_id, revision)`);
       } finally {
         await setup.end();
       }
-      const variants: { connections: number; prepared: boolean }[] = (process.env.BENCH_STORE_BARE_POOLS ?? '64t,64,32,16').split(',').map((v) => ({ connections: parseInt(v, 10), prepared: !v.endsWith('t') }));
+      const variants: { connections: number; prepared: boolean }[] = (process.env.BENCH_STORE_BARE_POOLS ?? '64t,64,32,16')
+        .split(',')
+        .map((v) => ({ connections: parseInt(v, 10), prepared: !v.endsWith('t') }));
       const bare: BareInsertVariant[] = [];
       for (const v of variants) bare.push(await bareInsert(url, table, v.connections, v.prepared, events, log));
       const rowsPerCommit = Math.max(1, Math.round(adapter.b.eventsPerCommit ?? 1));
@@ -431,7 +495,16 @@ async function eventStoreDbSection(events: EventSource, raw: RawCeilings, tag: s
   if (typeof connect !== 'function') return 'eventstoredb: skipped (EventStoreDbEventStore.connect is not available yet)';
   const store = await connect.call(mod.EventStoreDbEventStore, cs);
   try {
-    return await adapterScenarios('eventstoredb', `EVENTSTORE_CONNECTION_STRING=${cs.replace(/\/\/[^@/]*@/, '//***@')}`, 'server-side (ESDB acknowledges after its own flush)', store, tag, events, raw, log);
+    return await adapterScenarios(
+      'eventstoredb',
+      `EVENTSTORE_CONNECTION_STRING=${cs.replace(/\/\/[^@/]*@/, '//***@')}`,
+      'server-side (ESDB acknowledges after its own flush)',
+      store,
+      tag,
+      events,
+      raw,
+      log,
+    );
   } finally {
     await store.close();
   }
@@ -439,7 +512,9 @@ async function eventStoreDbSection(events: EventSource, raw: RawCeilings, tag: s
 
 export async function storeBenchmark(log: (line: string) => void): Promise<StoreBenchResult> {
   log('');
-  log(`running the event-store section: each adapter on its own, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario (BENCH_STORE_SECONDS), raw fsync ceilings and a bare INSERT baseline in the same run…`);
+  log(
+    `running the event-store section: each adapter on its own, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per scenario (BENCH_STORE_SECONDS), raw fsync ceilings and a bare INSERT baseline in the same run…`,
+  );
   const templates = creditConsumedTemplates(TEMPLATE_EVENTS);
   const events = new EventSource(templates);
   const serialized = templates.map((t) => JSON.stringify(t));
@@ -477,7 +552,18 @@ export async function storeBenchmark(log: (line: string) => void): Promise<Store
       const store = SqliteEventStore.open(sqliteDir);
       try {
         const d = await store.durability();
-        adapters.push(await adapterScenarios('sqlite', `SqliteEventStore, ${sqliteDir}`, `journal_mode=${d.journalMode}, synchronous=${d.synchronous}`, store, tag, events, raw, log));
+        adapters.push(
+          await adapterScenarios(
+            'sqlite',
+            `SqliteEventStore, ${sqliteDir}`,
+            `journal_mode=${d.journalMode}, synchronous=${d.synchronous}`,
+            store,
+            tag,
+            events,
+            raw,
+            log,
+          ),
+        );
       } finally {
         await store.close();
       }
@@ -524,12 +610,16 @@ const pct = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '' 
 
 export function printStoreBench(r: StoreBenchResult, print: (line: string) => void = (l) => console.log(l)): void {
   print('');
-  print(`## Event store adapters — ${r.warmupSeconds} s warm-up + ${r.seconds} s per scenario; CreditConsumed events as the ledger encodes them (data ${r.eventBytes.data} B + metadata ${r.eventBytes.metadata} B of JSON, ${r.eventBytes.serialized} B serialized)`);
+  print(
+    `## Event store adapters — ${r.warmupSeconds} s warm-up + ${r.seconds} s per scenario; CreditConsumed events as the ledger encodes them (data ${r.eventBytes.data} B + metadata ${r.eventBytes.metadata} B of JSON, ${r.eventBytes.serialized} B serialized)`,
+  );
   for (const a of r.adapters) {
     print('');
     print(`### ${a.adapter} — ${a.detail}; ${a.durability}`);
     print('');
-    print('| scenario | appends | appends/s | events/s | p50 ms/append | p99 ms/append | events/commit | raw fsync ceiling, events/s (events/fsync) | store/raw (events) | node CPU | machine busy |');
+    print(
+      '| scenario | appends | appends/s | events/s | p50 ms/append | p99 ms/append | events/commit | raw fsync ceiling, events/s (events/fsync) | store/raw (events) | node CPU | machine busy |',
+    );
     print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of [a.a, a.b, a.c]) {
       print(
@@ -543,20 +633,36 @@ export function printStoreBench(r: StoreBenchResult, print: (line: string) => vo
   }
   const p = r.postgres;
   print('');
-  print(`### PostgreSQL: adapter vs bare INSERT — ${p.server}; ${Object.entries(p.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  print(
+    `### PostgreSQL: adapter vs bare INSERT — ${p.server}; ${Object.entries(p.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   print('');
-  print('| bare INSERT variant (autocommit, synchronous_commit=on, same row shape + unique (stream_id, revision)) | rows | rows/s | p50 ms | p99 ms | node CPU | machine busy |');
+  print(
+    '| bare INSERT variant (autocommit, synchronous_commit=on, same row shape + unique (stream_id, revision)) | rows | rows/s | p50 ms | p99 ms | node CPU | machine busy |',
+  );
   print('|---|---:|---:|---:|---:|---:|---:|');
   for (const v of p.bare) {
-    print(`| ${v.label}${v === p.bestBare ? ' (best single-row)' : ''} | ${fmt(v.operations)} | ${fmt(v.perSecond)} | ${fmt(v.latencyMsP50, 2)} | ${fmt(v.latencyMsP99, 2)} | ${pct(v.nodeCpuPercent)} | ${pct(v.machineBusyPercent)} |`);
+    print(
+      `| ${v.label}${v === p.bestBare ? ' (best single-row)' : ''} | ${fmt(v.operations)} | ${fmt(v.perSecond)} | ${fmt(v.latencyMsP50, 2)} | ${fmt(v.latencyMsP99, 2)} | ${pct(v.nodeCpuPercent)} | ${pct(v.machineBusyPercent)} |`,
+    );
   }
   const b = p.batchedBare;
-  print(`| ${b.label} (best batched; latency per statement) | ${fmt(b.operations)} | ${fmt(b.perSecond)} | ${fmt(b.latencyMsP50, 2)} | ${fmt(b.latencyMsP99, 2)} | ${pct(b.nodeCpuPercent)} | ${pct(b.machineBusyPercent)} |`);
+  print(
+    `| ${b.label} (best batched; latency per statement) | ${fmt(b.operations)} | ${fmt(b.perSecond)} | ${fmt(b.latencyMsP50, 2)} | ${fmt(b.latencyMsP99, 2)} | ${pct(b.nodeCpuPercent)} | ${pct(b.machineBusyPercent)} |`,
+  );
   print('');
-  print(`postgres adapter, ${IN_FLIGHT} in flight: ${fmt(p.adapterInFlightPerSecond)} appends/s; bare INSERT (best single-row: ${p.bestBare.label}): ${fmt(p.bestBare.perSecond)} INSERTs/s; adapter/bare = ${fmt(100 * p.ratio, 1)}%`);
-  print(`postgres adapter vs the same rows with its batching and no checks (${b.label}): ${fmt(b.perSecond)} rows/s; adapter/batched bare = ${fmt(100 * p.ratioToBatched, 1)}%`);
+  print(
+    `postgres adapter, ${IN_FLIGHT} in flight: ${fmt(p.adapterInFlightPerSecond)} appends/s; bare INSERT (best single-row: ${p.bestBare.label}): ${fmt(p.bestBare.perSecond)} INSERTs/s; adapter/bare = ${fmt(100 * p.ratio, 1)}%`,
+  );
+  print(
+    `postgres adapter vs the same rows with its batching and no checks (${b.label}): ${fmt(b.perSecond)} rows/s; adapter/batched bare = ${fmt(100 * p.ratioToBatched, 1)}%`,
+  );
   print(`target: postgres adapter >= ${fmt(TARGET_PG_IN_FLIGHT)} appends/s at ${IN_FLIGHT} in flight -> ${p.targetThroughputMet ? 'MET' : 'MISSED'}`);
-  print(`target: postgres adapter >= ${fmt(100 * TARGET_PG_VS_BARE)}% of the bare INSERT baseline -> ${p.targetRatioMet ? 'MET' : 'MISSED'} (single-row INSERTs); ${p.ratioToBatched >= TARGET_PG_VS_BARE ? 'MET' : 'MISSED'} against the batched bare INSERT`);
+  print(
+    `target: postgres adapter >= ${fmt(100 * TARGET_PG_VS_BARE)}% of the bare INSERT baseline -> ${p.targetRatioMet ? 'MET' : 'MISSED'} (single-row INSERTs); ${p.ratioToBatched >= TARGET_PG_VS_BARE ? 'MET' : 'MISSED'} against the batched bare INSERT`,
+  );
   print('');
   print(`store summary (JSON): ${JSON.stringify(r, (_, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v))}`);
 }

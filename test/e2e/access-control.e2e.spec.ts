@@ -12,7 +12,10 @@ describe('access control (API keys, roles, account scope)', () => {
     keys.service = h.createKey('acme', 'service');
     keys.analyst = h.createKey('acme', 'analyst');
     keys.member = h.createKey('acme', 'member', 'ana');
-    await h.as().post('/v1/accounts/acme/consumptions', consumption('seed', { credits: 2 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/acme/consumptions', consumption('seed', { credits: 2 }))
+      .expect(201);
   });
   afterAll(() => h.stop());
 
@@ -28,21 +31,44 @@ describe('access control (API keys, roles, account scope)', () => {
 
   it('stores keys hashed, never in clear', () => {
     const db = (h.app.get(ApiKeyStore) as unknown as { db: { prepare(sql: string): { all(): { key_hash: string }[] } } }).db;
-    const hashes = db.prepare('SELECT key_hash FROM api_keys').all().map((r) => r.key_hash);
+    const hashes = db
+      .prepare('SELECT key_hash FROM api_keys')
+      .all()
+      .map((r) => r.key_hash);
     for (const k of Object.values(keys)) expect(hashes).not.toContain(k);
     expect(hashes.every((x) => /^[0-9a-f]{64}$/.test(x))).toBe(true);
   });
 
   // role -> endpoint -> expected status (201/200 allowed, 403 refused)
   const matrix: [string, (key: string) => Promise<{ status: number }>, Record<string, number>][] = [
-    ['consume', (k) => h.as(k).post('/v1/accounts/acme/consumptions', consumption(`m_${k.slice(4, 16)}`)), { admin: 201, service: 201, analyst: 403, member: 403 }],
-    ['batch', (k) => h.as(k).post('/v1/accounts/acme/consumptions/batch', { items: [consumption(`b_${k.slice(4, 16)}`)] }), { admin: 200, service: 200, analyst: 403, member: 403 }],
-    ['refund', (k) => h.as(k).post('/v1/accounts/acme/refunds', { refundId: `r_${k.slice(4, 16)}`, consumptionId: 'seed', credits: 1, reason: 'x' }), { admin: 201, service: 201, analyst: 403, member: 403 }],
-    ['grant', (k) => h.as(k).post('/v1/accounts/acme/grants', { grantId: `g_${k.slice(4, 16)}`, creditType: 'email', credits: 1, reason: 'x' }), { admin: 201, service: 201, analyst: 403, member: 403 }],
+    [
+      'consume',
+      (k) => h.as(k).post('/v1/accounts/acme/consumptions', consumption(`m_${k.slice(4, 16)}`)),
+      { admin: 201, service: 201, analyst: 403, member: 403 },
+    ],
+    [
+      'batch',
+      (k) => h.as(k).post('/v1/accounts/acme/consumptions/batch', { items: [consumption(`b_${k.slice(4, 16)}`)] }),
+      { admin: 200, service: 200, analyst: 403, member: 403 },
+    ],
+    [
+      'refund',
+      (k) => h.as(k).post('/v1/accounts/acme/refunds', { refundId: `r_${k.slice(4, 16)}`, consumptionId: 'seed', credits: 1, reason: 'x' }),
+      { admin: 201, service: 201, analyst: 403, member: 403 },
+    ],
+    [
+      'grant',
+      (k) => h.as(k).post('/v1/accounts/acme/grants', { grantId: `g_${k.slice(4, 16)}`, creditType: 'email', credits: 1, reason: 'x' }),
+      { admin: 201, service: 201, analyst: 403, member: 403 },
+    ],
     ['cycle', (k) => h.as(k).post('/v1/accounts/acme/cycles', { cycleId: '2026-11' }), { admin: 200, service: 403, analyst: 403, member: 403 }],
     ['balances', (k) => h.as(k).get('/v1/accounts/acme/balances'), { admin: 200, service: 403, analyst: 200, member: 200 }],
     ['events', (k) => h.as(k).get('/v1/accounts/acme/events'), { admin: 200, service: 403, analyst: 200, member: 403 }],
-    ['open account', (k) => h.as(k).post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }), { admin: 200, service: 403, analyst: 403, member: 403 }],
+    [
+      'open account',
+      (k) => h.as(k).post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }),
+      { admin: 200, service: 403, analyst: 403, member: 403 },
+    ],
   ];
   for (const [endpoint, call, expected] of matrix) {
     for (const role of ['admin', 'service', 'analyst', 'member']) {

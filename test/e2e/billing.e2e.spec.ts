@@ -9,7 +9,7 @@ const DAY = 86_400_000;
 async function resetsByAccount(h: LedgerHarness): Promise<Map<string, string[]>> {
   const store = h.app.get<EventStore>(EVENT_STORE);
   const out = new Map<string, string[]>();
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await store.readAll({ after, limit: 10_000 });
     if (page.length === 0) return out;
     for (const e of page) {
@@ -37,7 +37,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
 
   it('the job resets every due account once; run twice, the second run finds nothing to do', async () => {
     await openMany(20);
-    await h.as().post('/v1/accounts/a0/consumptions', consumption('c1', { credits: 30 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/a0/consumptions', consumption('c1', { credits: 30 }))
+      .expect(201);
     h.clock.set('2026-11-30T23:59:00.000Z');
     expect(await job.run()).toMatchObject({ due: 0, reset: 0 });
     h.clock.set('2026-12-01T00:05:00.000Z');
@@ -52,8 +55,18 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     expect(cycles.items[0]).toMatchObject({ cycleId: '2026-12', status: 'open', trigger: 'schedule', startedAt: '2026-12-01T00:00:00.000Z', closing: null });
     expect(cycles.items[1]).toMatchObject({ cycleId: '2026-11', status: 'closed', closedAt: '2026-12-01T00:00:00.000Z' });
     expect(cycles.items[1].closing.find((c: { creditType: string }) => c.creditType === 'email')).toEqual({
-      creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 30, refunded: 0, expired: 0, remaining: 70,
-      expiredAtReset: 70, carriedOver: 0, rolledOver: 0, overdrawn: 0,
+      creditType: 'email',
+      allocated: 100,
+      rolledIn: 0,
+      granted: 0,
+      used: 30,
+      refunded: 0,
+      expired: 0,
+      remaining: 70,
+      expiredAtReset: 70,
+      carriedOver: 0,
+      rolledOver: 0,
+      overdrawn: 0,
     });
     // Forcing the job on an account already reset: a duplicate, nothing appended.
     expect(await job.run({ accountId: 'a0' })).toMatchObject({ due: 1, reset: 0, skipped: 1 });
@@ -93,7 +106,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
 
   it('catches up three missed cycles in order, each closing its own cycle', async () => {
     await open('late').expect(201);
-    await h.as().post('/v1/accounts/late/consumptions', consumption('n1', { credits: 10 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/late/consumptions', consumption('n1', { credits: 10 }))
+      .expect(201);
     h.clock.set('2027-02-15T00:00:00.000Z');
     expect(await job.run()).toMatchObject({ due: 1, reset: 1, cyclesReset: 3 });
     const items = (await h.as().get('/v1/accounts/late/cycles').expect(200)).body.items;
@@ -134,13 +150,19 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     await h.as().put('/v1/accounts/paris/schedule', { period: 'month', anchorDay: 1, timezone: 'Europe/Paris' }).expect(200);
     h.clock.set('2027-04-15T00:00:00.000Z');
     await job.run();
-    const eom = (await h.as().get('/v1/accounts/eom/cycles').expect(200)).body.items.map((c: { cycleId: string; startedAt: string }) => [c.cycleId, c.startedAt]);
+    const eom = (await h.as().get('/v1/accounts/eom/cycles').expect(200)).body.items.map((c: { cycleId: string; startedAt: string }) => [
+      c.cycleId,
+      c.startedAt,
+    ]);
     expect(eom.slice(0, 3).reverse()).toEqual([
       ['2027-01', '2027-01-31T00:00:00.000Z'],
       ['2027-02', '2027-02-28T00:00:00.000Z'],
       ['2027-03', '2027-03-31T00:00:00.000Z'],
     ]);
-    const paris = (await h.as().get('/v1/accounts/paris/cycles').expect(200)).body.items.map((c: { cycleId: string; startedAt: string }) => [c.cycleId, c.startedAt]);
+    const paris = (await h.as().get('/v1/accounts/paris/cycles').expect(200)).body.items.map((c: { cycleId: string; startedAt: string }) => [
+      c.cycleId,
+      c.startedAt,
+    ]);
     // UTC until Feb 1 (the change waited for the boundary), then midnight in Paris: CET (+1) in March, CEST (+2) from April.
     expect(paris.slice(0, 3).reverse()).toEqual([
       ['2027-02-01', '2027-02-01T00:00:00.000Z'], // starts on the old boundary, not a Paris one: labelled with its date
@@ -161,65 +183,149 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     await bad('/v1/accounts/v/schedule', { period: 'week', timezone: 'UTC' }, 'anchorDate');
     await bad('/v1/accounts/v/schedule', { period: 'day', every: 0, anchorDate: '2026-11-01', timezone: 'UTC' }, 'every');
     await bad('/v1/accounts/v/plan', { planId: 'pro', creditTypes: { email: { allocation: 1.5 } } }, 'creditTypes.email.allocation');
-    await bad('/v1/accounts/v/plan', { planId: 'pro', creditTypes: { email: { allocation: 1, rollover: { maxCredits: 1, maxPercent: 2 } } } }, 'creditTypes.email.rollover.maxCredits');
+    await bad(
+      '/v1/accounts/v/plan',
+      { planId: 'pro', creditTypes: { email: { allocation: 1, rollover: { maxCredits: 1, maxPercent: 2 } } } },
+      'creditTypes.email.rollover.maxCredits',
+    );
     await bad('/v1/accounts/v/plan', { planId: 'pro', creditTypes: { email: { allocation: 1 } }, effective: 'later' }, 'effective');
     await bad('/v1/accounts/v/thresholds', { creditTypes: { email: [{ kind: 'percent_used', value: 0 }] } }, 'creditTypes.email.0.value');
     await bad('/v1/accounts/v/thresholds', { creditTypes: { email: [{ kind: 'used', value: 3 }] } }, 'creditTypes.email.0.kind');
     await bad('/v1/accounts/v/thresholds', { creditTypes: { email: 'x' } }, 'creditTypes.email');
-    const removed = await h.as().put('/v1/accounts/v/plan', { planId: 'small', creditTypes: { email: { allocation: 10 } } }).expect(409);
+    const removed = await h
+      .as()
+      .put('/v1/accounts/v/plan', { planId: 'small', creditTypes: { email: { allocation: 10 } } })
+      .expect(409);
     expect(removed.body).toMatchObject({ error: 'PLAN_REMOVES_CREDIT_TYPE', details: { creditTypes: ['export', 'mobile'] } });
-    expect((await h.as().put('/v1/accounts/v/thresholds', { creditTypes: { sms: [] } }).expect(409)).body.error).toBe('UNKNOWN_CREDIT_TYPE');
-    await h.as().put('/v1/accounts/nobody/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } }).expect(404);
+    expect(
+      (
+        await h
+          .as()
+          .put('/v1/accounts/v/thresholds', { creditTypes: { sms: [] } })
+          .expect(409)
+      ).body.error,
+    ).toBe('UNKNOWN_CREDIT_TYPE');
+    await h
+      .as()
+      .put('/v1/accounts/nobody/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } })
+      .expect(404);
     const analyst = h.createKey('v', 'analyst');
-    await h.as(analyst).put('/v1/accounts/v/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } }).expect(403);
+    await h
+      .as(analyst)
+      .put('/v1/accounts/v/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } })
+      .expect(403);
     await h.as(analyst).get('/v1/accounts/v/cycles').expect(200);
     await h.as(analyst).get('/v1/accounts/v/alerts').expect(200);
     await h.as().get('/v1/accounts/v/cycles?limit=0').expect(400);
   });
 
   it('plan changes with exact proration: upgrade now +500, immediate downgrade capped at the unused allocation, default downgrade at the next cycle', async () => {
-    const plan = (email: number) => ({ email: { allocation: email }, mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } }, export: { allocation: 50 } });
+    const plan = (email: number) => ({
+      email: { allocation: email },
+      mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
+      export: { allocation: 50 },
+    });
     await open('up', { creditTypes: plan(1000) }).expect(201);
     await open('down', { creditTypes: plan(1000) }).expect(201);
-    await h.as().post('/v1/accounts/down/consumptions', consumption('d1', { credits: 900 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/down/consumptions', consumption('d1', { credits: 900 }))
+      .expect(201);
     h.clock.set('2026-11-21T00:00:00.000Z'); // 10 of November's 30 days left
-    const up = await h.as().put('/v1/accounts/up/plan', { planId: 'pro', creditTypes: plan(2500), effective: 'now' }).expect(201);
-    expect(up.body.lastChange.adjustments.find((a: { creditType: string }) => a.creditType === 'email')).toMatchObject({ previousAllocation: 1000, newAllocation: 2500, change: 500 });
+    const up = await h
+      .as()
+      .put('/v1/accounts/up/plan', { planId: 'pro', creditTypes: plan(2500), effective: 'now' })
+      .expect(201);
+    expect(up.body.lastChange.adjustments.find((a: { creditType: string }) => a.creditType === 'email')).toMatchObject({
+      previousAllocation: 1000,
+      newAllocation: 2500,
+      change: 500,
+    });
     expect(up.body.balances.find((b: { creditType: string }) => b.creditType === 'email')).toMatchObject({ allocated: 1500, remaining: 1500 });
-    expect((await h.as().put('/v1/accounts/up/plan', { planId: 'pro', creditTypes: plan(2500), effective: 'now' }).expect(200)).body).toEqual(up.body);
-    const down = await h.as().put('/v1/accounts/down/plan', { planId: 'basic', creditTypes: plan(400), effective: 'now' }).expect(201);
+    expect(
+      (
+        await h
+          .as()
+          .put('/v1/accounts/up/plan', { planId: 'pro', creditTypes: plan(2500), effective: 'now' })
+          .expect(200)
+      ).body,
+    ).toEqual(up.body);
+    const down = await h
+      .as()
+      .put('/v1/accounts/down/plan', { planId: 'basic', creditTypes: plan(400), effective: 'now' })
+      .expect(201);
     // floor(600 * 10 / 30) = 200 less, but only 100 are unused: remaining stops at 0.
-    expect(down.body.lastChange.adjustments.find((a: { creditType: string }) => a.creditType === 'email')).toMatchObject({ change: -100, uncappedChange: -200 });
+    expect(down.body.lastChange.adjustments.find((a: { creditType: string }) => a.creditType === 'email')).toMatchObject({
+      change: -100,
+      uncappedChange: -200,
+    });
     expect(down.body.balances.find((b: { creditType: string }) => b.creditType === 'email')).toMatchObject({ allocated: 900, used: 900, remaining: 0 });
-    const later = await h.as().put('/v1/accounts/up/plan', { planId: 'basic', creditTypes: plan(400) }).expect(201);
-    expect(later.body).toMatchObject({ planId: 'pro', pending: { planId: 'basic', effectiveAt: '2026-12-01T00:00:00.000Z' }, lastChange: { effective: 'next_cycle' } });
+    const later = await h
+      .as()
+      .put('/v1/accounts/up/plan', { planId: 'basic', creditTypes: plan(400) })
+      .expect(201);
+    expect(later.body).toMatchObject({
+      planId: 'pro',
+      pending: { planId: 'basic', effectiveAt: '2026-12-01T00:00:00.000Z' },
+      lastChange: { effective: 'next_cycle' },
+    });
     h.clock.set('2026-12-01T00:01:00.000Z');
     await job.run();
-    expect((await h.as().get('/v1/accounts/up/balances').expect(200)).body.balances.find((b: { creditType: string }) => b.creditType === 'email')).toMatchObject({ allocated: 400, remaining: 400 });
+    expect(
+      (await h.as().get('/v1/accounts/up/balances').expect(200)).body.balances.find((b: { creditType: string }) => b.creditType === 'email'),
+    ).toMatchObject({ allocated: 400, remaining: 400 });
   });
 
   it('thresholds alert once per cycle, are listed at /alerts and in the audit trail, and alert again in the next cycle', async () => {
     await open('t').expect(201);
-    await h.as().put('/v1/accounts/t/thresholds', { creditTypes: { email: [{ kind: 'percent_used', value: 80 }, { kind: 'remaining', value: 5 }] } }).expect(201);
-    await h.as().post('/v1/accounts/t/consumptions', consumption('t1', { credits: 85 })).expect(201);
+    await h
+      .as()
+      .put('/v1/accounts/t/thresholds', {
+        creditTypes: {
+          email: [
+            { kind: 'percent_used', value: 80 },
+            { kind: 'remaining', value: 5 },
+          ],
+        },
+      })
+      .expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/t/consumptions', consumption('t1', { credits: 85 }))
+      .expect(201);
     await h.as().post('/v1/accounts/t/refunds', { refundId: 'tr1', consumptionId: 't1', credits: 10, reason: 'bounce' }).expect(201);
-    await h.as().post('/v1/accounts/t/consumptions', consumption('t2', { credits: 10 })).expect(201); // back above 80%: no second alert
-    await h.as().post('/v1/accounts/t/consumptions', consumption('t3', { credits: 12 })).expect(201); // remaining 3
+    await h
+      .as()
+      .post('/v1/accounts/t/consumptions', consumption('t2', { credits: 10 }))
+      .expect(201); // back above 80%: no second alert
+    await h
+      .as()
+      .post('/v1/accounts/t/consumptions', consumption('t3', { credits: 12 }))
+      .expect(201); // remaining 3
     let alerts = (await h.as().get('/v1/accounts/t/alerts').expect(200)).body;
     expect(alerts.items.map((a: { thresholdId: string }) => a.thresholdId)).toEqual(['remaining:5', 'percent_used:80']);
     expect(alerts.items[1]).toMatchObject({ creditType: 'email', cycleId: '2026-11', percentUsed: 85, balance: { used: 85, remaining: 15 } });
     const trail = (await h.as().get('/v1/accounts/t/events?limit=1000').expect(200)).body.items;
     expect(trail.filter((e: { type: string }) => e.type === 'CreditThresholdCrossed')).toHaveLength(2);
     h.clock.set('2026-12-02T00:00:00.000Z');
-    await h.as().post('/v1/accounts/t/consumptions', consumption('t4', { credits: 80 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/t/consumptions', consumption('t4', { credits: 80 }))
+      .expect(201);
     alerts = (await h.as().get('/v1/accounts/t/alerts').expect(200)).body;
     expect(alerts.items[0]).toMatchObject({ thresholdId: 'percent_used:80', cycleId: '2026-12' });
   });
 
   it('refunds after a reset go to the open cycle; a grant expiring between consumptions lapses as an event', async () => {
     await open('r').expect(201);
-    await h.as().post('/v1/accounts/r/grants', { grantId: 'g1', creditType: 'email', credits: 20, reason: 'promo', priority: 5, expiresAt: '2026-12-10T00:00:00Z' }).expect(201);
-    await h.as().post('/v1/accounts/r/consumptions', consumption('r1', { credits: 30 })).expect(201); // 20 from g1 (priority), 10 from the cycle
+    await h
+      .as()
+      .post('/v1/accounts/r/grants', { grantId: 'g1', creditType: 'email', credits: 20, reason: 'promo', priority: 5, expiresAt: '2026-12-10T00:00:00Z' })
+      .expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/r/consumptions', consumption('r1', { credits: 30 }))
+      .expect(201); // 20 from g1 (priority), 10 from the cycle
     h.clock.set('2026-12-01T00:01:00.000Z');
     await job.run();
     const refund = await h.as().post('/v1/accounts/r/refunds', { refundId: 'rf1', consumptionId: 'r1', credits: 25, reason: 'bounce' }).expect(201);
@@ -227,7 +333,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     // and closed at the reset but not expired: reopened with its expiry and priority.
     expect(refund.body.balance).toMatchObject({ allocated: 100, granted: 0, refunded: 25, remaining: 125 });
     h.clock.set('2026-12-11T00:00:00.000Z');
-    const after = await h.as().post('/v1/accounts/r/consumptions', consumption('r2', { credits: 1 })).expect(201);
+    const after = await h
+      .as()
+      .post('/v1/accounts/r/consumptions', consumption('r2', { credits: 1 }))
+      .expect(201);
     expect(after.body.balance).toMatchObject({ expired: 15, used: 1, remaining: 109 });
     const types = (await h.as().get('/v1/accounts/r/events?limit=1000').expect(200)).body.items.map((e: { type: string }) => e.type);
     expect(types.slice(-2)).toEqual(['CreditsExpired', 'CreditConsumed']);
@@ -236,7 +345,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
   it('the day after an idle weekend: a movement after the boundary closes the cycle itself (same cycle id as the job)', async () => {
     await open('m').expect(201);
     h.clock.set(new Date(Date.parse('2026-12-01T00:00:00.000Z') + 2 * DAY).toISOString());
-    const res = await h.as().post('/v1/accounts/m/consumptions', consumption('m1', { credits: 1 })).expect(201);
+    const res = await h
+      .as()
+      .post('/v1/accounts/m/consumptions', consumption('m1', { credits: 1 }))
+      .expect(201);
     expect(res.body.balance).toMatchObject({ allocated: 100, used: 1, remaining: 99 });
     expect((await h.as().get('/v1/accounts/m/balances').expect(200)).body.cycleId).toBe('2026-12');
     expect(await job.run({ accountId: 'm' })).toMatchObject({ reset: 0, skipped: 1 });
@@ -264,7 +376,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
 
   it('the scheduled job is off by default and enabled by configuration', () => {
     expect(loadConfig({}).cyclesIntervalSeconds).toBeUndefined();
-    expect(loadConfig({ LEDGER_CYCLES_INTERVAL_SECONDS: '300', LEDGER_CYCLES_CONCURRENCY: '16' })).toMatchObject({ cyclesIntervalSeconds: 300, cyclesConcurrency: 16 });
+    expect(loadConfig({ LEDGER_CYCLES_INTERVAL_SECONDS: '300', LEDGER_CYCLES_CONCURRENCY: '16' })).toMatchObject({
+      cyclesIntervalSeconds: 300,
+      cyclesConcurrency: 16,
+    });
     expect(() => loadConfig({ LEDGER_CYCLES_INTERVAL_SECONDS: '5' })).toThrow(/LEDGER_CYCLES_INTERVAL_SECONDS/);
     expect(() => loadConfig({ LEDGER_CYCLES_CONCURRENCY: '0' })).toThrow(/LEDGER_CYCLES_CONCURRENCY/);
   });

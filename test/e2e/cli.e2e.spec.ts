@@ -24,7 +24,10 @@ describe('credit-ledger CLI: keys', () => {
       await h.as(key).post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }).expect(201);
       await h.as(key).get('/v1/accounts/acme/balances').expect(200);
 
-      const listed = execFileSync(process.execPath, [CLI, 'keys', 'list', '--account', 'acme'], { env: { ...process.env, LEDGER_DATA_DIR: dataDir }, encoding: 'utf8' });
+      const listed = execFileSync(process.execPath, [CLI, 'keys', 'list', '--account', 'acme'], {
+        env: { ...process.env, LEDGER_DATA_DIR: dataDir },
+        encoding: 'utf8',
+      });
       expect(listed).toContain(keyId);
       expect(listed).not.toContain(key);
 

@@ -58,13 +58,19 @@ describe('command endpoints (HTTP, embedded store)', () => {
       await h.as().post('/v1/accounts/acct_c/consumptions', consumption('c2')).expect(201);
       const retry = await h.as().post('/v1/accounts/acct_c/consumptions', body).expect(200);
       expect(retry.body).toEqual(first.body);
-      const reused = await h.as().post('/v1/accounts/acct_c/consumptions', { ...body, credits: 4 }).expect(409);
+      const reused = await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', { ...body, credits: 4 })
+        .expect(409);
       expect(reused.body).toMatchObject({ error: 'IDEMPOTENCY_KEY_REUSED', details: { consumptionId: 'c1' } });
     });
 
     it('refuses INSUFFICIENT_CREDITS with the figures, and changes nothing', async () => {
       const before = await eventCount('acct_c');
-      const res = await h.as().post('/v1/accounts/acct_c/consumptions', consumption('big', { credits: 1000 })).expect(409);
+      const res = await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('big', { credits: 1000 }))
+        .expect(409);
       expect(res.body).toEqual({
         error: 'INSUFFICIENT_CREDITS',
         message: expect.any(String),
@@ -74,22 +80,44 @@ describe('command endpoints (HTTP, embedded store)', () => {
     });
 
     it('lets mobile go into its allowed overdraft, not beyond', async () => {
-      const ok = await h.as().post('/v1/accounts/acct_c/consumptions', consumption('m1', { creditType: 'mobile', credits: 14 })).expect(201);
+      const ok = await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('m1', { creditType: 'mobile', credits: 14 }))
+        .expect(201);
       expect(ok.body.balance.remaining).toBe(-4);
-      await h.as().post('/v1/accounts/acct_c/consumptions', consumption('m2', { creditType: 'mobile', credits: 2 })).expect(409);
+      await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('m2', { creditType: 'mobile', credits: 2 }))
+        .expect(409);
     });
 
     it('charges a dataKey once per credit type and records the repeat at 0 credits', async () => {
-      await h.as().post('/v1/accounts/acct_c/consumptions', consumption('k1', { dataKey: 'contact_42' })).expect(201);
-      const repeat = await h.as().post('/v1/accounts/acct_c/consumptions', consumption('k2', { dataKey: 'contact_42', userId: 'ben' })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('k1', { dataKey: 'contact_42' }))
+        .expect(201);
+      const repeat = await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('k2', { dataKey: 'contact_42', userId: 'ben' }))
+        .expect(201);
       expect(repeat.body).toMatchObject({ creditsCharged: 0, alreadyPurchased: true });
       const events = (await h.as().get('/v1/accounts/acct_c/events?limit=1000').expect(200)).body.items;
-      expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 'k2').data).toMatchObject({ paidByConsumptionId: 'k1', userId: 'ben' });
+      expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 'k2').data).toMatchObject({
+        paidByConsumptionId: 'k1',
+        userId: 'ben',
+      });
     });
 
     it('refuses unknown accounts (404), unknown credit types (409) and bad fields (400)', async () => {
       expect((await h.as().post('/v1/accounts/nobody/consumptions', consumption('x')).expect(404)).body.error).toBe('ACCOUNT_NOT_FOUND');
-      expect((await h.as().post('/v1/accounts/acct_c/consumptions', consumption('x', { creditType: 'ai_research' })).expect(409)).body.error).toBe('UNKNOWN_CREDIT_TYPE');
+      expect(
+        (
+          await h
+            .as()
+            .post('/v1/accounts/acct_c/consumptions', consumption('x', { creditType: 'ai_research' }))
+            .expect(409)
+        ).body.error,
+      ).toBe('UNKNOWN_CREDIT_TYPE');
       for (const [field, value] of [
         ['credits', 1.5],
         ['credits', 0],
@@ -101,14 +129,20 @@ describe('command endpoints (HTTP, embedded store)', () => {
         ['description', 'x'.repeat(501)],
         ['unexpected', true],
       ] as const) {
-        const res = await h.as().post('/v1/accounts/acct_c/consumptions', consumption('x', { [field]: value })).expect(400);
+        const res = await h
+          .as()
+          .post('/v1/accounts/acct_c/consumptions', consumption('x', { [field]: value }))
+          .expect(400);
         expect(res.body.error).toBe('VALIDATION_FAILED');
         expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
       }
     });
 
     it('keeps the business time it is given', async () => {
-      await h.as().post('/v1/accounts/acct_c/consumptions', consumption('t1', { occurredAt: '2026-11-09T08:30:00+01:00' })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acct_c/consumptions', consumption('t1', { occurredAt: '2026-11-09T08:30:00+01:00' }))
+        .expect(201);
       const events = (await h.as().get('/v1/accounts/acct_c/events?limit=1000').expect(200)).body.items;
       expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 't1').metadata).toMatchObject({
         occurredAt: '2026-11-09T07:30:00.000Z',
@@ -157,20 +191,28 @@ describe('command endpoints (HTTP, embedded store)', () => {
       const max = Array.from({ length: 1000 }, (_, i) => consumption(`max${i}`, { creditType: 'export', credits: 1 }));
       const res = await h.as().post('/v1/accounts/acct_b/consumptions/batch', { items: max }).expect(200);
       expect(res.body.summary).toEqual({ created: 50, duplicates: 0, refused: 950, invalid: 0 });
-      await h.as().post('/v1/accounts/nobody/consumptions/batch', { items: [consumption('z')] }).expect(404);
+      await h
+        .as()
+        .post('/v1/accounts/nobody/consumptions/batch', { items: [consumption('z')] })
+        .expect(404);
     });
   });
 
   describe('POST /v1/accounts/:id/refunds', () => {
     beforeAll(async () => {
       await open('acct_r').expect(201);
-      await h.as().post('/v1/accounts/acct_r/consumptions', consumption('c1', { credits: 10 })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acct_r/consumptions', consumption('c1', { credits: 10 }))
+        .expect(201);
     });
 
     it('refunds partially, then the rest when credits are omitted, idempotently', async () => {
       const part = await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r1', consumptionId: 'c1', credits: 4, reason: 'bounced' }).expect(201);
       expect(part.body).toMatchObject({ refundId: 'r1', consumptionId: 'c1', creditsRefunded: 4, balance: { used: 10, refunded: 4, remaining: 94 } });
-      expect((await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r1', consumptionId: 'c1', credits: 4, reason: 'bounced' }).expect(200)).body).toEqual(part.body);
+      expect(
+        (await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r1', consumptionId: 'c1', credits: 4, reason: 'bounced' }).expect(200)).body,
+      ).toEqual(part.body);
       const rest = await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r2', consumptionId: 'c1', reason: 'bounced' }).expect(201);
       expect(rest.body).toMatchObject({ creditsRefunded: 6, balance: { refunded: 10, remaining: 100 } });
     });
@@ -178,8 +220,12 @@ describe('command endpoints (HTTP, embedded store)', () => {
     it('refuses more than what is left, unknown consumptions, reused ids and missing reasons', async () => {
       const exceed = await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r3', consumptionId: 'c1', credits: 1, reason: 'x' }).expect(409);
       expect(exceed.body).toMatchObject({ error: 'REFUND_EXCEEDS_CONSUMPTION', details: { refundable: 0 } });
-      expect((await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r4', consumptionId: 'nope', reason: 'x' }).expect(409)).body.error).toBe('CONSUMPTION_NOT_FOUND');
-      expect((await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r1', consumptionId: 'c1', credits: 3, reason: 'bounced' }).expect(409)).body.error).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect((await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r4', consumptionId: 'nope', reason: 'x' }).expect(409)).body.error).toBe(
+        'CONSUMPTION_NOT_FOUND',
+      );
+      expect(
+        (await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r1', consumptionId: 'c1', credits: 3, reason: 'bounced' }).expect(409)).body.error,
+      ).toBe('IDEMPOTENCY_KEY_REUSED');
       await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r5', consumptionId: 'c1' }).expect(400);
       await h.as().post('/v1/accounts/acct_r/refunds', { refundId: 'r5', consumptionId: 'c1', credits: -1, reason: 'x' }).expect(400);
     });
@@ -189,24 +235,51 @@ describe('command endpoints (HTTP, embedded store)', () => {
     beforeAll(() => open('acct_g').expect(201));
 
     it('tops up, idempotently, with an optional expiry', async () => {
-      const g = await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 25, reason: 'promo', expiresAt: '2027-01-01T00:00:00Z' }).expect(201);
+      const g = await h
+        .as()
+        .post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 25, reason: 'promo', expiresAt: '2027-01-01T00:00:00Z' })
+        .expect(201);
       expect(g.body).toMatchObject({ grantId: 'g1', credits: 25, expiresAt: '2027-01-01T00:00:00.000Z', balance: { granted: 25, remaining: 125 } });
-      expect((await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 25, reason: 'promo', expiresAt: '2027-01-01T00:00:00.000Z' }).expect(200)).body).toEqual(g.body);
-      expect((await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 26, reason: 'promo' }).expect(409)).body.error).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(
+        (
+          await h
+            .as()
+            .post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 25, reason: 'promo', expiresAt: '2027-01-01T00:00:00.000Z' })
+            .expect(200)
+        ).body,
+      ).toEqual(g.body);
+      expect(
+        (await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g1', creditType: 'email', credits: 26, reason: 'promo' }).expect(409)).body.error,
+      ).toBe('IDEMPOTENCY_KEY_REUSED');
     });
 
     it('refuses a past expiry (409), an unknown credit type (409) and bad amounts (400)', async () => {
-      expect((await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'email', credits: 1, reason: 'x', expiresAt: '2026-01-01T00:00:00Z' }).expect(409)).body.error).toBe('GRANT_ALREADY_EXPIRED');
-      expect((await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'nope', credits: 1, reason: 'x' }).expect(409)).body.error).toBe('UNKNOWN_CREDIT_TYPE');
+      expect(
+        (
+          await h
+            .as()
+            .post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'email', credits: 1, reason: 'x', expiresAt: '2026-01-01T00:00:00Z' })
+            .expect(409)
+        ).body.error,
+      ).toBe('GRANT_ALREADY_EXPIRED');
+      expect((await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'nope', credits: 1, reason: 'x' }).expect(409)).body.error).toBe(
+        'UNKNOWN_CREDIT_TYPE',
+      );
       await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'email', credits: 0, reason: 'x' }).expect(400);
       await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g2', creditType: 'email', credits: 1, reason: 'x', expiresAt: 'soon' }).expect(400);
     });
 
     it('lets a lapsed grant expire as an event before the next charge', async () => {
-      await h.as().post('/v1/accounts/acct_g/grants', { grantId: 'g3', creditType: 'export', credits: 10, reason: 'trial', expiresAt: '2026-11-15T00:00:00Z' }).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acct_g/grants', { grantId: 'g3', creditType: 'export', credits: 10, reason: 'trial', expiresAt: '2026-11-15T00:00:00Z' })
+        .expect(201);
       h.clock.set('2026-11-16T00:00:00.000Z');
       try {
-        const res = await h.as().post('/v1/accounts/acct_g/consumptions', consumption('e1', { creditType: 'export', credits: 1 })).expect(201);
+        const res = await h
+          .as()
+          .post('/v1/accounts/acct_g/consumptions', consumption('e1', { creditType: 'export', credits: 1 }))
+          .expect(201);
         expect(res.body.balance).toMatchObject({ granted: 10, expired: 10, used: 1, remaining: 49 });
         const types = (await h.as().get('/v1/accounts/acct_g/events?limit=1000').expect(200)).body.items.map((e: { type: string }) => e.type);
         expect(types.slice(-2)).toEqual(['CreditsExpired', 'CreditConsumed']);
@@ -219,21 +292,49 @@ describe('command endpoints (HTTP, embedded store)', () => {
   describe('POST /v1/accounts/:id/cycles and GET balances', () => {
     beforeAll(async () => {
       await open('acct_y').expect(201);
-      await h.as().post('/v1/accounts/acct_y/consumptions', consumption('c1', { credits: 30 })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acct_y/consumptions', consumption('c1', { credits: 30 }))
+        .expect(201);
     });
 
     it('resets the cycle once per cycleId, with closing figures, and nothing appended on a retry', async () => {
       h.clock.set('2026-12-01T00:00:05.000Z');
       try {
-        const res = await h.as().post('/v1/accounts/acct_y/cycles', { cycleId: '2026-12', allocations: { email: 120 } }).expect(201);
-        expect(res.body).toMatchObject({ cycleId: '2026-12', previousCycleId: '2026-11', endsAt: '2027-01-01T00:00:00.000Z', allocations: { email: 120, export: 50, mobile: 10 } });
+        const res = await h
+          .as()
+          .post('/v1/accounts/acct_y/cycles', { cycleId: '2026-12', allocations: { email: 120 } })
+          .expect(201);
+        expect(res.body).toMatchObject({
+          cycleId: '2026-12',
+          previousCycleId: '2026-11',
+          endsAt: '2027-01-01T00:00:00.000Z',
+          allocations: { email: 120, export: 50, mobile: 10 },
+        });
         expect(res.body.closing.find((c: { creditType: string }) => c.creditType === 'email')).toMatchObject({ used: 30, remaining: 70, expiredAtReset: 70 });
         const count = await eventCount('acct_y');
-        expect((await h.as().post('/v1/accounts/acct_y/cycles', { cycleId: '2026-12', allocations: { email: 120 } }).expect(200)).body).toEqual(res.body);
+        expect(
+          (
+            await h
+              .as()
+              .post('/v1/accounts/acct_y/cycles', { cycleId: '2026-12', allocations: { email: 120 } })
+              .expect(200)
+          ).body,
+        ).toEqual(res.body);
         expect(await eventCount('acct_y')).toBe(count);
         expect((await h.as().post('/v1/accounts/acct_y/cycles', { cycleId: '2026-12' }).expect(409)).body.error).toBe('IDEMPOTENCY_KEY_REUSED');
-        await h.as().post('/v1/accounts/acct_y/cycles', { cycleId: '2027-01', allocations: { email: -1 } }).expect(400);
-        expect((await h.as().post('/v1/accounts/acct_y/cycles', { cycleId: '2027-01', allocations: { sms: 1 } }).expect(409)).body.error).toBe('UNKNOWN_CREDIT_TYPE');
+        await h
+          .as()
+          .post('/v1/accounts/acct_y/cycles', { cycleId: '2027-01', allocations: { email: -1 } })
+          .expect(400);
+        expect(
+          (
+            await h
+              .as()
+              .post('/v1/accounts/acct_y/cycles', { cycleId: '2027-01', allocations: { sms: 1 } })
+              .expect(409)
+          ).body.error,
+        ).toBe('UNKNOWN_CREDIT_TYPE');
 
         const balances = await h.as().get('/v1/accounts/acct_y/balances').expect(200);
         expect(balances.body).toMatchObject({
@@ -255,7 +356,11 @@ describe('command endpoints (HTTP, embedded store)', () => {
   describe('GET /v1/accounts/:id/events', () => {
     it('pages the audit trail by global position', async () => {
       await open('acct_e').expect(201);
-      for (let i = 0; i < 5; i++) await h.as().post('/v1/accounts/acct_e/consumptions', consumption(`e${i}`)).expect(201);
+      for (let i = 0; i < 5; i++)
+        await h
+          .as()
+          .post('/v1/accounts/acct_e/consumptions', consumption(`e${i}`))
+          .expect(201);
       const page1 = (await h.as().get('/v1/accounts/acct_e/events?limit=4').expect(200)).body;
       expect(page1.items.map((e: { revision: number }) => e.revision)).toEqual([0, 1, 2, 3]);
       expect(page1.nextAfter).toBe(page1.items[3].position);

@@ -8,7 +8,10 @@ describe('concurrency', () => {
   afterAll(() => h.stop());
 
   it('200 concurrent consumptions of 1 credit against 100: exactly 100 succeed, 100 refused, remaining 0', async () => {
-    await h.as().post('/v1/accounts', { accountId: 'race', name: 'Race', plan: { creditTypes: { email: { allocation: 100 } } } }).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts', { accountId: 'race', name: 'Race', plan: { creditTypes: { email: { allocation: 100 } } } })
+      .expect(201);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => h.as().post('/v1/accounts/race/consumptions', consumption(`c${i}`))));
     const created = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status === 409);
@@ -26,7 +29,10 @@ describe('concurrency', () => {
   });
 
   it('concurrent retries of the same consumption charge once', async () => {
-    await h.as().post('/v1/accounts', { accountId: 'retry', name: 'Retry', plan: { creditTypes: { email: { allocation: 100 } } } }).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts', { accountId: 'retry', name: 'Retry', plan: { creditTypes: { email: { allocation: 100 } } } })
+      .expect(201);
     const results = await Promise.all(Array.from({ length: 50 }, () => h.as().post('/v1/accounts/retry/consumptions', consumption('same', { credits: 7 }))));
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 200)).toHaveLength(49);

@@ -65,7 +65,7 @@ describe.each(['sqlite', 'postgres'] as const)('crash recovery under SIGKILL: %s
       const storedEverywhere: string[] = [];
       for (const account of ACCOUNTS) {
         const events: { revision: number; position: number; type: string; data: { consumptionId?: string; creditsCharged?: number } }[] = [];
-        for (let after = 0; ; ) {
+        for (let after = 0; ;) {
           const page = (await get(base, headers, `/v1/accounts/${account}/events?limit=1000&after=${after}`)).body;
           events.push(...page.items);
           if (page.nextAfter === null) break;
@@ -96,7 +96,9 @@ describe.each(['sqlite', 'postgres'] as const)('crash recovery under SIGKILL: %s
     try {
       server = await startServer(env, port);
       for (const a of ACCOUNTS) {
-        expect((await post(base, headers, '/v1/accounts', { accountId: a, name: a, plan: { creditTypes: { email: { allocation: ALLOCATION } } } })).status).toBe(201);
+        expect(
+          (await post(base, headers, '/v1/accounts', { accountId: a, name: a, plan: { creditTypes: { email: { allocation: ALLOCATION } } } })).status,
+        ).toBe(201);
       }
       for (let round = 0; round < KILLS; round++) {
         if (round > 0) {
@@ -152,7 +154,9 @@ describe.each(['sqlite', 'postgres'] as const)('crash recovery under SIGKILL: %s
       const verify = spawnSync(process.execPath, [CLI_ENTRY, 'verify'], { env, encoding: 'utf8', timeout: 60_000 });
       expect(verify.stdout).toMatch(/^OK: /m);
       expect(verify.status).toBe(0);
-      process.stdout.write(`crash ${store}: seed ${SEED}, ${KILLS} kills (${rounds.join(', ')}), ${acknowledged.size} acknowledged consumptions (${acknowledgedBatches.size} batches), ${stored.size} stored, checked after every restart\n`);
+      process.stdout.write(
+        `crash ${store}: seed ${SEED}, ${KILLS} kills (${rounds.join(', ')}), ${acknowledged.size} acknowledged consumptions (${acknowledgedBatches.size} batches), ${stored.size} stored, checked after every restart\n`,
+      );
     } finally {
       server?.kill('SIGKILL');
     }

@@ -9,7 +9,10 @@ import { ManualClock, tempDataDir, testConfig } from '../support/ledger-harness'
 
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
 const CTX = { principal: { kind: 'superuser' as const }, actor: 'test', correlationId: 'test' };
-const PLAN = { creditTypes: { email: { allocation: 100, overdraft: { policy: 'deny' as const } } }, cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' } };
+const PLAN = {
+  creditTypes: { email: { allocation: 100, overdraft: { policy: 'deny' as const } } },
+  cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' },
+};
 /** Accounts opened on 2026-01-10 are 10 monthly cycles behind at RUN_AT. Every run is pinned with
  * --at, so the figures do not move with the calendar (the real clock only bounds --at). */
 const OPENED_AT = '2026-01-10T12:00:00.000Z';
@@ -18,11 +21,16 @@ const EXPECTED_CYCLES = ['2026-02', '2026-03', '2026-04', '2026-05', '2026-06', 
 const lastDue = () => EXPECTED_CYCLES;
 
 async function seed(dataDir: string, n: number): Promise<void> {
-  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: testConfig(dataDir), clock: new ManualClock(new Date(OPENED_AT)), http: false }), { logger: false });
+  const app = await NestFactory.createApplicationContext(
+    LedgerModule.forRoot({ config: testConfig(dataDir), clock: new ManualClock(new Date(OPENED_AT)), http: false }),
+    { logger: false },
+  );
   try {
     const bus = app.get(CommandBus);
     for (let i = 0; i < n; i += 200) {
-      await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, k) => bus.execute(new OpenAccountCommand(`acct${i + k}`, `Account ${i + k}`, PLAN, CTX))));
+      await Promise.all(
+        Array.from({ length: Math.min(200, n - i) }, (_, k) => bus.execute(new OpenAccountCommand(`acct${i + k}`, `Account ${i + k}`, PLAN, CTX))),
+      );
     }
   } finally {
     await app.close();
@@ -51,7 +59,7 @@ async function resets(dataDir: string): Promise<Map<string, string[]>> {
   const store = SqliteEventStore.open(dataDir);
   const out = new Map<string, string[]>();
   try {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await store.readAll({ after, limit: 10_000 });
       if (page.length === 0) return out;
       for (const e of page) {
@@ -102,7 +110,10 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
   it('two runs at once, in two processes: every account ends reset exactly once per cycle', async () => {
     const d = dir();
     await seed(d, 1_000);
-    const [a, b] = await Promise.all([finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8')), finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8'))]);
+    const [a, b] = await Promise.all([
+      finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8')),
+      finished(start(d, 'cycles', 'run', '--at', RUN_AT, '--json', '--concurrency', '8')),
+    ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const sa = JSON.parse(a.stdout);
     const sb = JSON.parse(b.stdout);

@@ -30,8 +30,13 @@ describe('PostgreSQL outage under a running server', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const headers = { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' };
-    server = await startServer({ ...process.env, LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' }, port);
-    expect((await post(base, headers, '/v1/accounts', { accountId: 'outage', name: 'Outage', plan: { creditTypes: { email: { allocation: 100 } } } })).status).toBe(201);
+    server = await startServer(
+      { ...process.env, LEDGER_STORE: 'postgres', DATABASE_URL: url, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' },
+      port,
+    );
+    expect(
+      (await post(base, headers, '/v1/accounts', { accountId: 'outage', name: 'Outage', plan: { creditTypes: { email: { allocation: 100 } } } })).status,
+    ).toBe(201);
     expect((await post(base, headers, '/v1/accounts/outage/consumptions', consumption('before'))).status).toBe(201);
 
     cluster.stop('fast'); // every connection of the server is cut
@@ -57,7 +62,8 @@ describe('PostgreSQL outage under a running server', () => {
     // As a client told 503 READ_MODELS_BEHIND (Retry-After: 1) would: ask again a few times.
     let history = await get(base, headers, `/v1/accounts/outage/history?minPosition=${position}`);
     for (let i = 0; i < 5 && history.status === 503; i++) history = await get(base, headers, `/v1/accounts/outage/history?minPosition=${position}`);
-    if (history.status !== 200) process.stdout.write(`history: ${JSON.stringify(history.body)}\nhealth: ${JSON.stringify((await get(base, {}, "/health")).body)}\n`);
+    if (history.status !== 200)
+      process.stdout.write(`history: ${JSON.stringify(history.body)}\nhealth: ${JSON.stringify((await get(base, {}, '/health')).body)}\n`);
     expect(history.status).toBe(200);
     expect(history.body.items.map((r: { consumptionId: string }) => r.consumptionId).sort()).toEqual(['before', 'during']);
     const balances = await get(base, headers, '/v1/accounts/outage/balances');

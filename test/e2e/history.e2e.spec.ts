@@ -22,7 +22,15 @@ async function givenHistoryAccount(h: LedgerHarness): Promise<number> {
   await c('c1', { userId: 'ana', occurredAt: '2026-11-02T10:00:00Z', description: 'Jane "JD" Doe, VP' });
   await c('c2', { userId: 'ben', occurredAt: '2026-11-02T23:30:00Z' });
   await c('c3', { userId: 'ana', creditType: 'mobile', action: 'mobile_reveal', credits: 2, occurredAt: '2026-11-03T01:15:00Z', dataRequested: 'phone' });
-  await c('c4', { userId: 'cat', creditType: 'export', feature: 'exports', action: 'csv_export', credits: 5, occurredAt: '2026-11-05T12:00:00Z', description: 'line one\nline two' });
+  await c('c4', {
+    userId: 'cat',
+    creditType: 'export',
+    feature: 'exports',
+    action: 'csv_export',
+    credits: 5,
+    occurredAt: '2026-11-05T12:00:00Z',
+    description: 'line one\nline two',
+  });
   await c('c5', { userId: 'ana', feature: 'waterfall', action: 'email', dataKey: 'k', occurredAt: '2026-11-06T08:00:00Z' });
   await c('c6', { userId: 'ben', feature: 'waterfall', action: 'email', dataKey: 'k', occurredAt: '2026-11-06T09:00:00Z' });
   const r = await h.as().post('/v1/accounts/hist/refunds', { refundId: 'r1', consumptionId: 'c4', credits: 2, reason: 'export failed' }).expect(201);
@@ -46,15 +54,29 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
   });
   afterAll(() => h.stop());
 
-  const ids = (items: { consumptionId: string | null; refundId: string | null }[]): string[] => items.map((i) => i.refundId ?? i.consumptionId ?? "");
+  const ids = (items: { consumptionId: string | null; refundId: string | null }[]): string[] => items.map((i) => i.refundId ?? i.consumptionId ?? '');
 
   it('lists every movement newest first, with the table columns', async () => {
     const res = await get(q('history')).expect(200);
     expect(ids(res.body.items)).toEqual(['r1', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1']);
     expect(res.body.nextCursor).toBeNull();
-    expect(res.body.items[0]).toMatchObject({ kind: 'refund', credits: -2, userId: 'cat', feature: 'exports', action: 'csv_export', description: 'export failed', consumptionId: 'c4', creditType: 'export' });
+    expect(res.body.items[0]).toMatchObject({
+      kind: 'refund',
+      credits: -2,
+      userId: 'cat',
+      feature: 'exports',
+      action: 'csv_export',
+      description: 'export failed',
+      consumptionId: 'c4',
+      creditType: 'export',
+    });
     expect(res.body.items[1]).toMatchObject({ kind: 'consumption', credits: 0, alreadyPurchased: true, userId: 'ben' });
-    expect(res.body.items[4]).toMatchObject({ occurredAt: '2026-11-03T01:15:00.000Z', recordedAt: '2026-11-10T12:00:00.000Z', dataRequested: 'phone', credits: 2 });
+    expect(res.body.items[4]).toMatchObject({
+      occurredAt: '2026-11-03T01:15:00.000Z',
+      recordedAt: '2026-11-10T12:00:00.000Z',
+      dataRequested: 'phone',
+      credits: 2,
+    });
   });
 
   it('filters by user, feature, action, credit type, refunds and time (to exclusive), and combinations', async () => {
@@ -84,7 +106,9 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     let pages = 0;
     do {
       const params: Record<string, string | number> = cursor ? { limit: 2, cursor } : { limit: 2 };
-      const res: { body: { items: { consumptionId: string | null; refundId: string | null }[]; nextCursor: string | null } } = await get(q('history', params)).expect(200);
+      const res: { body: { items: { consumptionId: string | null; refundId: string | null }[]; nextCursor: string | null } } = await get(
+        q('history', params),
+      ).expect(200);
       all.push(...ids(res.body.items));
       cursor = res.body.nextCursor;
       pages++;
@@ -110,7 +134,9 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect((await get(q('usage/series', { bucket: 'hour' })).expect(400)).body.details[0].field).toBe('bucket');
     expect((await get(q('usage/series', { groupBy: 'planet' })).expect(400)).body.details[0].field).toBe('groupBy');
     expect((await get(q('usage/series', { timezone: 'Mars/Olympus' })).expect(400)).body.details[0].field).toBe('timezone');
-    expect((await get(q('usage/series', { bucket: 'day', from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' })).expect(400)).body.details[0].field).toBe('bucket');
+    expect((await get(q('usage/series', { bucket: 'day', from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' })).expect(400)).body.details[0].field).toBe(
+      'bucket',
+    );
   });
 
   it('exports the same rows as CSV (RFC 4180, header row), parsed back equal to the JSON', async () => {
@@ -171,21 +197,27 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect(net('export')).toEqual([0, 0, 0, 5, 0]);
 
     // New York (UTC-5 in November): c2 and c3 happened on the evening of Nov 2 local time.
-    const ny = (await get(q('usage/series', { from: '2026-11-02T05:00:00Z', to: '2026-11-04T05:00:00Z', groupBy: 'user', timezone: 'America/New_York' })).expect(200)).body;
+    const ny = (
+      await get(q('usage/series', { from: '2026-11-02T05:00:00Z', to: '2026-11-04T05:00:00Z', groupBy: 'user', timezone: 'America/New_York' })).expect(200)
+    ).body;
     expect(ny.buckets.map((b: { label: string }) => b.label)).toEqual(['2026-11-02', '2026-11-03']);
     expect(net('ana', ny)).toEqual([3, 0]);
     expect(net('ben', ny)).toEqual([1, 0]);
 
     // Kolkata (UTC+5:30): buckets start at 18:30Z, inside UTC hours — the exact path.
-    const ist = (await get(q('usage/series', { from: '2026-11-01T18:30:00Z', to: '2026-11-03T18:30:00Z', groupBy: 'creditType', timezone: 'Asia/Kolkata' })).expect(200)).body;
+    const ist = (
+      await get(q('usage/series', { from: '2026-11-01T18:30:00Z', to: '2026-11-03T18:30:00Z', groupBy: 'creditType', timezone: 'Asia/Kolkata' })).expect(200)
+    ).body;
     expect(ist.buckets.map((b: { label: string }) => b.label)).toEqual(['2026-11-02', '2026-11-03']);
     expect(net('email', ist)).toEqual([1, 1]);
     expect(net('mobile', ist)).toEqual([0, 2]);
 
-    const weekly = (await get(q('usage/series', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', bucket: 'week', groupBy: 'feature' })).expect(200)).body;
+    const weekly = (await get(q('usage/series', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', bucket: 'week', groupBy: 'feature' })).expect(200))
+      .body;
     expect(weekly.buckets[0]).toMatchObject({ label: '2026-10-26', start: '2026-11-01T00:00:00.000Z' });
     expect(weekly.totals).toEqual({ consumed: 10, refunded: 2, net: 8, count: 6 });
-    const monthly = (await get(q('usage/series', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', bucket: 'month', groupBy: 'action' })).expect(200)).body;
+    const monthly = (await get(q('usage/series', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', bucket: 'month', groupBy: 'action' })).expect(200))
+      .body;
     expect(monthly.buckets).toHaveLength(1);
     expect(net('csv_export', monthly)).toEqual([3]);
   });
@@ -210,7 +242,12 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect((await get(q('usage/by-user', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }), keys.member).expect(200)).body.items).toEqual([
       { userId: 'ana', consumed: 4, refunded: 0, net: 4, count: 3 },
     ]);
-    expect((await get(q('usage/by-feature', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }), keys.member).expect(200)).body.totals).toEqual({ consumed: 4, refunded: 0, net: 4, count: 3 });
+    expect((await get(q('usage/by-feature', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }), keys.member).expect(200)).body.totals).toEqual({
+      consumed: 4,
+      refunded: 0,
+      net: 4,
+      count: 3,
+    });
     expect((await get(q('filters'), keys.member).expect(200)).body.users).toEqual(['ana']);
     const csv = parse((await get(q('history.csv'), keys.member).expect(200)).text, { columns: true }) as { User: string }[];
     expect(csv.every((r) => r.User === 'ana')).toBe(true);
@@ -227,7 +264,10 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
   });
 
   it('waits for minPosition, and answers 503 READ_MODELS_BEHIND when the read models do not get there', async () => {
-    const res = await h.as().post('/v1/accounts/hist/consumptions', consumption('late', { userId: 'dan' })).expect(201);
+    const res = await h
+      .as()
+      .post('/v1/accounts/hist/consumptions', consumption('late', { userId: 'dan' }))
+      .expect(201);
     const items = (await get(`/v1/accounts/hist/history?minPosition=${res.body.position}&userId=dan`).expect(200)).body.items;
     expect(items).toHaveLength(1);
     const behind = await get(`/v1/accounts/hist/history?minPosition=${res.body.position + 1000}`).expect(503);
@@ -261,17 +301,27 @@ describe('the same HTTP answers from the read models on SQLite and on PostgreSQL
 
   it('every read endpoint, with filters, cursors, partial days and time zones, answers byte for byte the same (event ids aside)', async () => {
     const paths = [
-      'history', 'history?limit=3', 'history?userId=ana&includeRefunds=false', 'history?feature=people_search&action=email_reveal',
-      'history?creditType=export&from=2026-11-03T00:00:00Z&to=2026-11-06T08:00:00Z', 'history.csv', 'history.csv?userId=ben',
-      'usage/by-user?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z', 'usage/by-user?from=2026-11-02T12:00:00Z&to=2026-11-05T12:00:00Z&creditType=email',
-      'usage/by-feature?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z', 'usage/by-feature?from=2026-11-02T12:00:00Z&to=2026-11-06T08:30:00Z&userId=ana',
+      'history',
+      'history?limit=3',
+      'history?userId=ana&includeRefunds=false',
+      'history?feature=people_search&action=email_reveal',
+      'history?creditType=export&from=2026-11-03T00:00:00Z&to=2026-11-06T08:00:00Z',
+      'history.csv',
+      'history.csv?userId=ben',
+      'usage/by-user?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z',
+      'usage/by-user?from=2026-11-02T12:00:00Z&to=2026-11-05T12:00:00Z&creditType=email',
+      'usage/by-feature?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z',
+      'usage/by-feature?from=2026-11-02T12:00:00Z&to=2026-11-06T08:30:00Z&userId=ana',
       'usage/series?from=2026-11-01T18:30:00Z&to=2026-11-07T18:30:00Z&groupBy=user&timezone=Asia/Kolkata',
       'usage/series?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z&bucket=week&groupBy=action&timezone=America/New_York',
       'filters',
     ];
     // Event ids are random per server; everything else comes from the same commands and clock.
     const answer = async (h: LedgerHarness, path: string) => {
-      const res = await h.as().get(`/v1/accounts/hist/${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`).expect(200);
+      const res = await h
+        .as()
+        .get(`/v1/accounts/hist/${path}${path.includes('?') ? '&' : '?'}minPosition=${head}`)
+        .expect(200);
       return path.startsWith('history.csv') ? res.text : JSON.stringify(res.body, (k, v) => (k === 'eventId' ? undefined : v));
     };
     for (const path of paths) {
@@ -281,8 +331,13 @@ describe('the same HTTP answers from the read models on SQLite and on PostgreSQL
     // The cursor walk gives the same pages too.
     const walk = async (h: LedgerHarness) => {
       const pages: string[] = [];
-      for (let cursor: string | null = ''; cursor !== null; ) {
-        const body: { items: { rowId: number }[]; nextCursor: string | null } = (await h.as().get(`/v1/accounts/hist/history?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200)).body;
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const body: { items: { rowId: number }[]; nextCursor: string | null } = (
+          await h
+            .as()
+            .get(`/v1/accounts/hist/history?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+            .expect(200)
+        ).body;
         pages.push(body.items.map((i) => i.rowId).join(','));
         cursor = body.nextCursor;
       }
@@ -305,10 +360,17 @@ describe('balances as of an instant', () => {
     h.clock.set('2026-11-01T10:00:00.000Z');
     await h.as().post('/v1/accounts', { accountId: 'asof', name: 'As of', plan: PLAN }).expect(201);
     h.clock.set('2026-11-02T10:00:00.000Z');
-    await h.as().post('/v1/accounts/asof/consumptions', consumption('a1', { credits: 10 })).expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/asof/consumptions', consumption('a1', { credits: 10 }))
+      .expect(201);
     h.clock.set('2026-11-03T10:00:00.000Z');
-    await h.as().post('/v1/accounts/asof/consumptions', consumption('a2', { credits: 5, occurredAt: '2026-11-01T12:00:00Z' })).expect(201);
-    const email = async (asOf: string) => (await h.as().get(`/v1/accounts/asof/balances?asOf=${asOf}`).expect(200)).body.balances.find((b: { creditType: string }) => b.creditType === 'email');
+    await h
+      .as()
+      .post('/v1/accounts/asof/consumptions', consumption('a2', { credits: 5, occurredAt: '2026-11-01T12:00:00Z' }))
+      .expect(201);
+    const email = async (asOf: string) =>
+      (await h.as().get(`/v1/accounts/asof/balances?asOf=${asOf}`).expect(200)).body.balances.find((b: { creditType: string }) => b.creditType === 'email');
     expect((await email('2026-11-01T11:00:00Z')).remaining).toBe(100);
     expect((await email('2026-11-02T10:00:00Z')).remaining).toBe(90);
     expect((await email('2026-11-02T23:00:00Z')).remaining).toBe(90); // a2 (occurred Nov 1) was recorded Nov 3

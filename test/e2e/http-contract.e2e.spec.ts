@@ -34,14 +34,25 @@ describe('HTTP contract: errors, limits, docs, health', () => {
   });
 
   it('never answers 500 to whatever a client sends (property)', async () => {
-    const paths = ['/v1/accounts', '/v1/accounts/acme/consumptions', '/v1/accounts/acme/consumptions/batch', '/v1/accounts/acme/refunds', '/v1/accounts/acme/grants', '/v1/accounts/acme/cycles'];
+    const paths = [
+      '/v1/accounts',
+      '/v1/accounts/acme/consumptions',
+      '/v1/accounts/acme/consumptions/batch',
+      '/v1/accounts/acme/refunds',
+      '/v1/accounts/acme/grants',
+      '/v1/accounts/acme/cycles',
+    ];
     const before = (await h.as().get('/v1/accounts/acme/events?limit=1000')).body.items.length;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.jsonValue(), fc.object(), fc.record({ items: fc.array(fc.jsonValue(), { maxLength: 5 }) })), async (path, body) => {
-        const res = await h.as().post(path).set('Content-Type', 'application/json').send(JSON.stringify(body));
-        expect(res.status).toBeLessThan(500);
-        expect(typeof res.body.error === 'string' || res.status < 300).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.oneof(fc.jsonValue(), fc.object(), fc.record({ items: fc.array(fc.jsonValue(), { maxLength: 5 }) })),
+        async (path, body) => {
+          const res = await h.as().post(path).set('Content-Type', 'application/json').send(JSON.stringify(body));
+          expect(res.status).toBeLessThan(500);
+          expect(typeof res.body.error === 'string' || res.status < 300).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
     // Random bodies never form a valid command, so the audit trail is untouched.

@@ -25,7 +25,11 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const storeEnv = () => ({ ...process.env, LEDGER_DATA_DIR: dataDir, ...(kind === 'postgres' ? { LEDGER_STORE: 'postgres', DATABASE_URL: databaseUrl } : { LEDGER_STORE: 'sqlite' }) });
+  const storeEnv = () => ({
+    ...process.env,
+    LEDGER_DATA_DIR: dataDir,
+    ...(kind === 'postgres' ? { LEDGER_STORE: 'postgres', DATABASE_URL: databaseUrl } : { LEDGER_STORE: 'sqlite' }),
+  });
 
   function cli(...args: string[]) {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);

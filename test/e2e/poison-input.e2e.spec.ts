@@ -32,7 +32,8 @@ async function inject(store: Store, dataDir: string, databaseUrl: string | undef
     }
     if (poison === 'future schemaVersion') {
       const last = existing[existing.length - 1];
-      return (await es.append(stream, revision, [{ eventId: randomUUID(), type: last.type, data: last.data, metadata: { ...metadata, schemaVersion: 99 } }])).positions[0];
+      return (await es.append(stream, revision, [{ eventId: randomUUID(), type: last.type, data: last.data, metadata: { ...metadata, schemaVersion: 99 } }]))
+        .positions[0];
     }
     // Corrupted row: a valid event whose stored bytes are then damaged behind the adapter's back.
     const position = (await es.append(stream, revision, [{ eventId: randomUUID(), type: 'CreditConsumed', data: existing[1].data, metadata }])).positions[0];
@@ -55,54 +56,65 @@ async function inject(store: Store, dataDir: string, databaseUrl: string | undef
 }
 
 describe.each(['sqlite', 'postgres'] as const)('poison input: %s', (store) => {
-  it.each(['unknown type', 'future schemaVersion', 'corrupted row'] as const)('%s: the read models stop at its position, the API keeps serving', async (poison) => {
-    const dataDir = tempDataDir();
-    const databaseUrl = store === 'postgres' ? await createTestDatabase(undefined, 'poison') : undefined;
-    const env = { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', LEDGER_STORE: store, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    let server: ChildProcess | undefined;
-    try {
-      // The poison arrives while the server runs (live path) or is in the log when it starts
-      // (catch-up path). A row is damaged while the server is down: it reads what it appends.
-      const atStart = poison !== 'unknown type';
-      server = await startServer(env, port);
-      for (const a of ['victim', 'bystander']) expect((await post(base, headers, '/v1/accounts', { accountId: a, name: a, plan: PLAN })).status).toBe(201);
-      expect((await post(base, headers, '/v1/accounts/victim/consumptions', consumption('v1'))).status).toBe(201);
-      if (atStart) {
-        server.kill('SIGTERM');
-        await exited(server);
-      }
-      const position = await inject(store, dataDir, databaseUrl, poison);
-      if (atStart) server = await startServer(env, port, { healthy: false });
+  it.each(['unknown type', 'future schemaVersion', 'corrupted row'] as const)(
+    '%s: the read models stop at its position, the API keeps serving',
+    async (poison) => {
+      const dataDir = tempDataDir();
+      const databaseUrl = store === 'postgres' ? await createTestDatabase(undefined, 'poison') : undefined;
+      const env = {
+        ...process.env,
+        LEDGER_DATA_DIR: dataDir,
+        LEDGER_ADMIN_KEY: ADMIN_KEY,
+        LOG_LEVEL: 'silent',
+        LEDGER_STORE: store,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      };
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      let server: ChildProcess | undefined;
+      try {
+        // The poison arrives while the server runs (live path) or is in the log when it starts
+        // (catch-up path). A row is damaged while the server is down: it reads what it appends.
+        const atStart = poison !== 'unknown type';
+        server = await startServer(env, port);
+        for (const a of ['victim', 'bystander']) expect((await post(base, headers, '/v1/accounts', { accountId: a, name: a, plan: PLAN })).status).toBe(201);
+        expect((await post(base, headers, '/v1/accounts/victim/consumptions', consumption('v1'))).status).toBe(201);
+        if (atStart) {
+          server.kill('SIGTERM');
+          await exited(server);
+        }
+        const position = await inject(store, dataDir, databaseUrl, poison);
+        if (atStart) server = await startServer(env, port, { healthy: false });
 
-      // The read models stop exactly at the poison, and say so.
-      let health: { status: number; body: unknown } = { status: 0, body: null };
-      for (const start = Date.now(); Date.now() - start < 15_000; ) {
-        health = await get(base, headers, '/health');
-        if (health.status === 503) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(health.status).toBe(503);
-      expect(JSON.stringify(health.body)).toContain(`position ${position}`);
+        // The read models stop exactly at the poison, and say so.
+        let health: { status: number; body: unknown } = { status: 0, body: null };
+        for (const start = Date.now(); Date.now() - start < 15_000;) {
+          health = await get(base, headers, '/health');
+          if (health.status === 503) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(health.status).toBe(503);
+        expect(JSON.stringify(health.body)).toContain(`position ${position}`);
 
-      // The API is up: the other account takes commands and queries; what was projected is served.
-      expect((await post(base, headers, '/v1/accounts/bystander/consumptions', consumption('b1'))).status).toBe(201);
-      expect((await get(base, headers, '/v1/accounts/bystander/balances')).body.balances[0]).toMatchObject({ used: 1 });
-      const history = await get(base, headers, '/v1/accounts/victim/history');
-      expect(history.status).toBe(200);
-      expect(history.body.items.map((i: { consumptionId?: string }) => i.consumptionId)).toContain('v1');
-      // The poisoned account cannot be folded: a clear error naming the position, not a crash.
-      const refused = await post(base, headers, '/v1/accounts/victim/consumptions', consumption('v2'));
-      expect(refused.status).toBe(500);
-      expect(refused.body).toMatchObject({ error: 'EVENT_UNREADABLE' });
-      expect(refused.body.message).toContain(`position ${position}`);
-      expect(server.exitCode).toBeNull();
-    } finally {
-      server?.kill('SIGKILL');
-      if (server) await exited(server);
-      rmSync(dataDir, { recursive: true, force: true });
-      if (databaseUrl) await dropTestDatabase(databaseUrl);
-    }
-  }, 60_000);
+        // The API is up: the other account takes commands and queries; what was projected is served.
+        expect((await post(base, headers, '/v1/accounts/bystander/consumptions', consumption('b1'))).status).toBe(201);
+        expect((await get(base, headers, '/v1/accounts/bystander/balances')).body.balances[0]).toMatchObject({ used: 1 });
+        const history = await get(base, headers, '/v1/accounts/victim/history');
+        expect(history.status).toBe(200);
+        expect(history.body.items.map((i: { consumptionId?: string }) => i.consumptionId)).toContain('v1');
+        // The poisoned account cannot be folded: a clear error naming the position, not a crash.
+        const refused = await post(base, headers, '/v1/accounts/victim/consumptions', consumption('v2'));
+        expect(refused.status).toBe(500);
+        expect(refused.body).toMatchObject({ error: 'EVENT_UNREADABLE' });
+        expect(refused.body.message).toContain(`position ${position}`);
+        expect(server.exitCode).toBeNull();
+      } finally {
+        server?.kill('SIGKILL');
+        if (server) await exited(server);
+        rmSync(dataDir, { recursive: true, force: true });
+        if (databaseUrl) await dropTestDatabase(databaseUrl);
+      }
+    },
+    60_000,
+  );
 });

@@ -106,10 +106,12 @@ describe('store copy sqlite → postgres', () => {
     await source.close();
     // Somewhere in the first 60% of the log (logged, so a failure can be replayed by hand).
     const killAfter = 1 + Math.floor(Math.random() * sourceEvents * 0.6);
-    const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, 'store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], { stdio: 'ignore' });
+    const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, 'store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], {
+      stdio: 'ignore',
+    });
     const target = await PostgresEventStore.connect(url);
     let killedAt: number;
-    for (const start = Date.now(); Date.now() - start < 60_000 && child.exitCode === null; ) {
+    for (const start = Date.now(); Date.now() - start < 60_000 && child.exitCode === null;) {
       killedAt = await target.headPosition().catch(() => 0);
       if (killedAt >= killAfter) break;
       await new Promise((r) => setTimeout(r, 2));
@@ -128,14 +130,21 @@ describe('store copy sqlite → postgres', () => {
     expect(report.copied).toBe(sourceEvents - killedAt);
     expect(report.alreadyCopied + report.copied).toBe(report.sourceEvents);
     expect(report.targetChecksum).toBe(report.sourceChecksum);
-    process.stdout.write(`store copy: kill aimed after ${killAfter} of ${sourceEvents} events, ${killedAt} in the target when killed, resumed with ${report.alreadyCopied} already there, copied ${report.copied}\n`);
+    process.stdout.write(
+      `store copy: kill aimed after ${killAfter} of ${sourceEvents} events, ${killedAt} in the target when killed, resumed with ${report.alreadyCopied} already there, copied ${report.copied}\n`,
+    );
   }, 120_000);
 
   it('refuses a target that holds anything but a prefix of the source, and a missing source', async () => {
     const url = await newDatabase();
     const foreign = await PostgresEventStore.connect(url);
     await foreign.append('account-stranger', NO_STREAM, [
-      { eventId: randomUUID(), type: 'AccountOpened', data: {}, metadata: { schemaVersion: 2, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' } },
+      {
+        eventId: randomUUID(),
+        type: 'AccountOpened',
+        data: {},
+        metadata: { schemaVersion: 2, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
+      },
     ]);
     await foreign.close();
     const refused = cli(['store', 'copy', '--from', `sqlite:${sourceDir}`, '--to', `postgres:${url}`], {});
@@ -191,9 +200,23 @@ describe('store copy sqlite → postgres', () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).rows.map((r) => r.table_name);
-      expect(tables).toEqual(expect.arrayContaining(['projection_registry', 'history_v1', 'usage_by_user_v1', 'usage_by_feature_v1', 'usage_feature_users_v1', 'usage_hourly_v1', 'balances_v1', 'filter_catalog_v1']));
-      const registry = (await client.query<{ name: string; status: string; checkpoint: string }>('SELECT name, status, checkpoint FROM projection_registry')).rows;
+      const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).rows.map(
+        (r) => r.table_name,
+      );
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          'projection_registry',
+          'history_v1',
+          'usage_by_user_v1',
+          'usage_by_feature_v1',
+          'usage_feature_users_v1',
+          'usage_hourly_v1',
+          'balances_v1',
+          'filter_catalog_v1',
+        ]),
+      );
+      const registry = (await client.query<{ name: string; status: string; checkpoint: string }>('SELECT name, status, checkpoint FROM projection_registry'))
+        .rows;
       expect(registry).toHaveLength(6);
       expect(registry.every((r) => r.status === 'live' && Number(r.checkpoint) === head)).toBe(true);
     } finally {

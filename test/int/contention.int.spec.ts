@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { DomainError } from '@credit-ledger/domain';
 import { EventStore, PostgresEventStore, SqliteEventStore } from '@credit-ledger/event-store';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
-import { AccountRepository, accountStream, CommandExecutor, ConcurrencyRetriesExhaustedError, ConsumeCreditsCommand, ConsumeCreditsHandler, OpenAccountCommand, OpenAccountHandler, SystemClock } from '@credit-ledger/ledger';
+import {
+  AccountRepository,
+  accountStream,
+  CommandExecutor,
+  ConcurrencyRetriesExhaustedError,
+  ConsumeCreditsCommand,
+  ConsumeCreditsHandler,
+  OpenAccountCommand,
+  OpenAccountHandler,
+  SystemClock,
+} from '@credit-ledger/ledger';
 
 /**
  * 32 writers on ONE account's stream, each with its own store connection and its own command
@@ -35,7 +45,9 @@ async function postgresBackend(): Promise<Backend> {
   return { name: 'postgres', open: () => PostgresEventStore.connect(url), cleanup: () => dropTestDatabase(url) };
 }
 
-const ctx = { principal: { kind: 'admin' }, actor: 'contention-test', correlationId: 'contention' } as unknown as ConstructorParameters<typeof ConsumeCreditsCommand>[2];
+const ctx = { principal: { kind: 'admin' }, actor: 'contention-test', correlationId: 'contention' } as unknown as ConstructorParameters<
+  typeof ConsumeCreditsCommand
+>[2];
 
 describe.each([
   ['sqlite', async () => sqliteBackend()],
@@ -49,7 +61,12 @@ describe.each([
       const handlers = executors.map((x) => new ConsumeCreditsHandler(x));
       const accountId = `hot${randomUUID().slice(0, 8)}`;
       await new OpenAccountHandler(new CommandExecutor(new AccountRepository(stores[0]), new SystemClock())).execute(
-        new OpenAccountCommand(accountId, 'Hot', { creditTypes: { email: { allocation: ALLOCATION } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } } as never, ctx),
+        new OpenAccountCommand(
+          accountId,
+          'Hot',
+          { creditTypes: { email: { allocation: ALLOCATION } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } } as never,
+          ctx,
+        ),
       );
       const outcomes = { created: 0, replayed: 0, insufficient: 0, exhausted: 0, other: [] as string[] };
       const createdIds: string[] = [];
@@ -59,7 +76,18 @@ describe.each([
           for (let k = 0; k < ATTEMPTS_PER_WRITER; k++) {
             // Every third request repeats an id another writer also sends: idempotency under contention.
             const consumptionId = k % 3 === 2 ? `shared${k}` : `w${w}k${k}`;
-            const command = new ConsumeCreditsCommand(accountId, { consumptionId, userId: consumptionId.startsWith('shared') ? 'shared' : `u${w}`, creditType: 'email', feature: 'people_search', action: 'email_reveal', credits: 1 }, ctx);
+            const command = new ConsumeCreditsCommand(
+              accountId,
+              {
+                consumptionId,
+                userId: consumptionId.startsWith('shared') ? 'shared' : `u${w}`,
+                creditType: 'email',
+                feature: 'people_search',
+                action: 'email_reveal',
+                credits: 1,
+              },
+              ctx,
+            );
             try {
               const r = await h.execute(command);
               if (r.status === 201) {
@@ -71,8 +99,7 @@ describe.each([
               else if (e instanceof ConcurrencyRetriesExhaustedError) {
                 outcomes.exhausted++;
                 toRetry.push(command);
-              }
-              else outcomes.other.push(String(e));
+              } else outcomes.other.push(String(e));
             }
           }
         }),
@@ -93,7 +120,7 @@ describe.each([
         }
       }
       const events = [];
-      for (let from = 0; ; ) {
+      for (let from = 0; ;) {
         const page = await stores[0].readStream(accountStream(accountId), { fromRevision: from, limit: 1000 });
         events.push(...page);
         if (page.length < 1000) break;

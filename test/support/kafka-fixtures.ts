@@ -5,15 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Plan } from '@credit-ledger/domain';
 import { EventStore, RecordedEvent } from '@credit-ledger/event-store';
 import { EVENT_STORE, GetBalancesQuery, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
-import {
-  deadLetterTopicOf,
-  EVENT_HEADERS,
-  IncomingMessage,
-  KafkaJsMessaging,
-  Messaging,
-  MessagingAdmin,
-  resultsTopicOf,
-} from '@credit-ledger/messaging';
+import { deadLetterTopicOf, EVENT_HEADERS, IncomingMessage, KafkaJsMessaging, Messaging, MessagingAdmin, resultsTopicOf } from '@credit-ledger/messaging';
 import { kafkaBrokers, TEST_TOPIC_PARTITIONS } from './kafka-broker';
 import { testConfig } from './ledger-harness';
 
@@ -90,7 +82,9 @@ export async function readTopicUntil(
   try {
     await Promise.race([
       enough,
-      new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`read ${out.length} messages from ${topic} in ${timeoutMs} ms, not ${what}`)), timeoutMs))),
+      new Promise<void>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`read ${out.length} messages from ${topic} in ${timeoutMs} ms, not ${what}`)), timeoutMs)),
+      ),
     ]);
   } finally {
     clearTimeout(timer);
@@ -111,7 +105,9 @@ export async function waitForGroupCaughtUp(admin: MessagingAdmin, groupId: strin
     const behind = end.filter((e) => e.offset !== '0' && committed.get(e.partition) !== e.offset);
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`group ${groupId} is behind on ${topic}: ${behind.map((b) => `p${b.partition} committed ${committed.get(b.partition)} of ${b.offset}`).join(', ')}`);
+      throw new Error(
+        `group ${groupId} is behind on ${topic}: ${behind.map((b) => `p${b.partition} committed ${committed.get(b.partition)} of ${b.offset}`).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -137,7 +133,10 @@ export class TestLedger {
   private constructor(readonly app: INestApplicationContext) {}
 
   static async open(dataDir: string): Promise<TestLedger> {
-    const app = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: testConfig(dataDir), http: false }), { logger: false, abortOnError: false });
+    const app = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: testConfig(dataDir), http: false }), {
+      logger: false,
+      abortOnError: false,
+    });
     return new TestLedger(app);
   }
 
@@ -154,7 +153,9 @@ export class TestLedger {
     await this.commands.execute(new OpenAccountCommand(accountId, accountId, planOf(allocations), SUPERUSER));
   }
 
-  balances(accountId: string): Promise<{ balances: { creditType: string; allocated: number; granted: number; used: number; refunded: number; expired: number; remaining: number }[] }> {
+  balances(
+    accountId: string,
+  ): Promise<{ balances: { creditType: string; allocated: number; granted: number; used: number; refunded: number; expired: number; remaining: number }[] }> {
     return this.app.get(QueryBus).execute(new GetBalancesQuery(accountId));
   }
 

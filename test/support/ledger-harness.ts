@@ -66,8 +66,16 @@ export class LedgerHarness {
     const auth = { Authorization: `Bearer ${key}` };
     return {
       get: (path: string) => request(server).get(path).set(auth),
-      post: (path: string, body?: unknown) => request(server).post(path).set(auth).send(body as object),
-      put: (path: string, body?: unknown) => request(server).put(path).set(auth).send(body as object),
+      post: (path: string, body?: unknown) =>
+        request(server)
+          .post(path)
+          .set(auth)
+          .send(body as object),
+      put: (path: string, body?: unknown) =>
+        request(server)
+          .put(path)
+          .set(auth)
+          .send(body as object),
     };
   }
 

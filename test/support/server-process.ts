@@ -28,7 +28,10 @@ export async function freePort(): Promise<number> {
 
 /** Starts the built server as its own process and waits until it answers /health (any status). SERVER_STDOUT=1 shows its logs (debugging a test). */
 export async function startServer(env: NodeJS.ProcessEnv, port: number, options: { healthy?: boolean } = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...env, PORT: String(port) }, stdio: ['ignore', process.env.SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', process.env.SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'],
+  });
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

@@ -67,7 +67,9 @@ export function keysCommand(): Command {
     .option('--account <id>', 'only this account', accountId)
     .action((opts: { account?: string }) => {
       for (const r of withKeys((k) => k.list(opts.account))) {
-        process.stdout.write(`${r.keyId}\t${r.accountId}\t${r.role}\t${r.userId ?? '-'}\t${r.createdAt}\t${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}\n`);
+        process.stdout.write(
+          `${r.keyId}\t${r.accountId}\t${r.role}\t${r.userId ?? '-'}\t${r.createdAt}\t${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}\n`,
+        );
       }
     });
   return keys;

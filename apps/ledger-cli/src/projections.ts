@@ -36,7 +36,9 @@ function progress(label: string, total: number) {
       const seconds = (Date.now() - started) / 1000;
       const rate = done / Math.max(0.001, seconds);
       const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-      process.stderr.write(`${label}: ${done}/${total} events (${((100 * done) / Math.max(1, total)).toFixed(1)}%), ${Math.round(rate)} events/s, ETA ${eta}s\n`);
+      process.stderr.write(
+        `${label}: ${done}/${total} events (${((100 * done) / Math.max(1, total)).toFixed(1)}%), ${Math.round(rate)} events/s, ETA ${eta}s\n`,
+      );
     },
     stop: () => undefined,
   };
@@ -49,18 +51,25 @@ export function replayCommand(): Command {
     .option('--restart', 'start over even if an earlier replay was interrupted')
     .action(async (opts: { projection?: string; restart?: boolean }) => {
       const names = opts.projection === undefined ? undefined : [opts.projection];
-      if (names && !ALL_PROJECTORS.some((p) => p.name === names[0])) throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
+      if (names && !ALL_PROJECTORS.some((p) => p.name === names[0]))
+        throw new Error(`unknown projection ${names[0]}; one of ${ALL_PROJECTORS.map((p) => p.name).join(', ')}`);
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
       const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli' });
       try {
-        const runner = await ProjectionRunner.create(readModels, ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)));
+        const runner = await ProjectionRunner.create(
+          readModels,
+          ALL_PROJECTORS.filter((p) => !names || names.includes(p.name)),
+        );
         const states = await readModels.states();
-        const resuming = !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name && s.version === p.version)?.status === 'rebuilding');
+        const resuming =
+          !opts.restart && runner.projectors.every((p) => states.find((s) => s.name === p.name && s.version === p.version)?.status === 'rebuilding');
         if (!resuming) await runner.reset(names);
         const head = await store.headPosition();
         const from = await runner.checkpoint();
-        process.stderr.write(`${resuming ? 'resuming' : 'starting'} replay of ${runner.projectors.map((p) => p.name).join(', ')} from position ${from} to ${head}\n`);
+        process.stderr.write(
+          `${resuming ? 'resuming' : 'starting'} replay of ${runner.projectors.map((p) => p.name).join(', ')} from position ${from} to ${head}\n`,
+        );
         let interrupted = false;
         const onSigint = () => (interrupted = true);
         process.once('SIGINT', onSigint);
@@ -75,7 +84,9 @@ export function replayCommand(): Command {
           process.exitCode = 130;
           return;
         }
-        process.stdout.write(`replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${await runner.checkpoint()}\n`);
+        process.stdout.write(
+          `replayed ${applied} events in ${seconds.toFixed(1)} s (${Math.round(applied / Math.max(0.001, seconds))} events/s); read models live at position ${await runner.checkpoint()}\n`,
+        );
       } finally {
         await readModels.close();
         await store.close();
@@ -134,7 +145,9 @@ export function seedCommand(): Command {
         const result = await seedHistory(store, { ...opts, appendsInFlight, onProgress: (n) => bar.update(n) });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
-        process.stdout.write(`seeded ${result.events} events for ${result.accounts} accounts in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)\n`);
+        process.stdout.write(
+          `seeded ${result.events} events for ${result.accounts} accounts in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)\n`,
+        );
       } finally {
         await store.close();
       }
@@ -142,39 +155,37 @@ export function seedCommand(): Command {
 }
 
 export function projectCommand(): Command {
-  return new Command('project')
-    .description('keep the read models up to date in this process (run the API with LEDGER_PROJECTIONS=off)')
-    .action(async () => {
-      const config = loadConfig();
-      const store = await openEventStore(config, 'credit-ledger-cli');
-      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-projector' });
-      // Listening from the start: a stop during the catch-up or while the subscription starts is a clean stop too.
-      let stopRequested = false;
-      let subscription: Subscription | undefined;
-      const onSignal = () => {
-        stopRequested = true;
-        void subscription?.stop();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const runner = await ProjectionRunner.create(readModels);
-        // Said before the catch-up, so an operator (or a test) sees it started whenever it is stopped.
-        process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
-        await runner.catchUp(store, { shouldStop: () => stopRequested });
-        if (stopRequested) return;
-        subscription = await runner.follow(store);
-        if (stopRequested) await subscription.stop();
-        else process.stderr.write(`caught up at position ${await runner.checkpoint()}; following the log\n`);
-        await subscription.done;
-      } catch (e) {
-        process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 1;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        await readModels.close();
-        await store.close();
-      }
-    });
+  return new Command('project').description('keep the read models up to date in this process (run the API with LEDGER_PROJECTIONS=off)').action(async () => {
+    const config = loadConfig();
+    const store = await openEventStore(config, 'credit-ledger-cli');
+    const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-projector' });
+    // Listening from the start: a stop during the catch-up or while the subscription starts is a clean stop too.
+    let stopRequested = false;
+    let subscription: Subscription | undefined;
+    const onSignal = () => {
+      stopRequested = true;
+      void subscription?.stop();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const runner = await ProjectionRunner.create(readModels);
+      // Said before the catch-up, so an operator (or a test) sees it started whenever it is stopped.
+      process.stderr.write(`projecting from position ${await runner.checkpoint()}; Ctrl-C to stop\n`);
+      await runner.catchUp(store, { shouldStop: () => stopRequested });
+      if (stopRequested) return;
+      subscription = await runner.follow(store);
+      if (stopRequested) await subscription.stop();
+      else process.stderr.write(`caught up at position ${await runner.checkpoint()}; following the log\n`);
+      await subscription.done;
+    } catch (e) {
+      process.stderr.write(`projections stopped: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await readModels.close();
+      await store.close();
+    }
+  });
 }

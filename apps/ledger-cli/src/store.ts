@@ -1,14 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  copyLog,
-  CopyProgress,
-  EventStore,
-  PostgresEventStore,
-  SQLITE_FILE_NAME,
-  SqliteEventStore,
-} from '@credit-ledger/event-store';
+import { copyLog, CopyProgress, EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '@credit-ledger/event-store';
 import { describeStore, LedgerConfig, loadConfig, openEventStore, redactUrl } from '@credit-ledger/ledger';
 import { PostgresReadModelStore } from '@credit-ledger/projections';
 
@@ -39,7 +32,8 @@ async function openLocation(s: StoreLocation, role: 'source' | 'target'): Promis
   switch (s.kind) {
     case 'sqlite':
       // Opening creates the file: a mistyped source would look like an empty log.
-      if (role === 'source' && !existsSync(join(s.location, SQLITE_FILE_NAME))) throw new Error(`no SQLite event store at ${join(s.location, SQLITE_FILE_NAME)}`);
+      if (role === 'source' && !existsSync(join(s.location, SQLITE_FILE_NAME)))
+        throw new Error(`no SQLite event store at ${join(s.location, SQLITE_FILE_NAME)}`);
       return SqliteEventStore.open(s.location);
     case 'postgres':
       // The source is only read: never migrate it.
@@ -112,7 +106,9 @@ export function storeCommand(): Command {
 
 export function migrateCommand(): Command {
   return new Command('migrate')
-    .description('create or upgrade the schema of the configured store (LEDGER_STORE) and exit; the server also does this at start unless LEDGER_MIGRATE_ON_START=false')
+    .description(
+      'create or upgrade the schema of the configured store (LEDGER_STORE) and exit; the server also does this at start unless LEDGER_MIGRATE_ON_START=false',
+    )
     .action(async () => {
       const config = loadConfig();
       switch (config.store) {

@@ -27,7 +27,17 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
   const worker = await LedgerWorker.start(ledger, kafka, logger);
-  logger.info({ roles: kafka.roles, brokers: kafka.brokers, usageTopic: kafka.usageTopic, eventsTopic: kafka.eventsTopic, groupId: kafka.groupId, dataDir: ledger.dataDir }, 'ledger worker started');
+  logger.info(
+    {
+      roles: kafka.roles,
+      brokers: kafka.brokers,
+      usageTopic: kafka.usageTopic,
+      eventsTopic: kafka.eventsTopic,
+      groupId: kafka.groupId,
+      dataDir: ledger.dataDir,
+    },
+    'ledger worker started',
+  );
   const timer = setInterval(() => logger.info(worker.stats(), 'ledger worker stats'), WORKER_STATS_INTERVAL_MS);
   timer.unref();
 

@@ -4,15 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { EventStore } from '@credit-ledger/event-store';
 import { EVENT_STORE, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
-import {
-  EventRelay,
-  KafkaJsMessaging,
-  KafkaWorkerConfig,
-  Messaging,
-  MessagingLogger,
-  SqliteRelayCheckpoints,
-  UsageIngestor,
-} from '@credit-ledger/messaging';
+import { EventRelay, KafkaJsMessaging, KafkaWorkerConfig, Messaging, MessagingLogger, SqliteRelayCheckpoints, UsageIngestor } from '@credit-ledger/messaging';
 
 /**
  * A ledger worker: the command side without HTTP, fed by Kafka (usage in) and/or publishing the

@@ -39,14 +39,28 @@ function openWith(email: Partial<CreditTypePlan> & { allocation: number }, cycle
 describe('scheduled resets', () => {
   it('closes the cycle at its boundary with a schedule-derived id, once; not before the boundary', () => {
     const h = events(open(), consume('c1', 30));
-    given(...h).when(scheduled('2026-12', '2026-11-30T23:59:59.000Z')).thenRefused(DomainErrorCode.CycleNotDue);
-    const [e] = given(...h).when(scheduled('2026-12', '2026-12-01T00:07:00.000Z')).thenEvents();
-    expect(e).toMatchObject({ type: 'CycleReset', occurredAt: DEC1, data: { cycleId: '2026-12', previousCycleId: '2026-11', startedAt: DEC1, endsAt: '2027-01-01T00:00:00.000Z', trigger: 'schedule' } });
+    given(...h)
+      .when(scheduled('2026-12', '2026-11-30T23:59:59.000Z'))
+      .thenRefused(DomainErrorCode.CycleNotDue);
+    const [e] = given(...h)
+      .when(scheduled('2026-12', '2026-12-01T00:07:00.000Z'))
+      .thenEvents();
+    expect(e).toMatchObject({
+      type: 'CycleReset',
+      occurredAt: DEC1,
+      data: { cycleId: '2026-12', previousCycleId: '2026-11', startedAt: DEC1, endsAt: '2027-01-01T00:00:00.000Z', trigger: 'schedule' },
+    });
     expect(closingOf(e)).toMatchObject({ allocated: 100, used: 30, remaining: 70, expiredAtReset: 70 });
     const after = events(open(), consume('c1', 30), scheduled('2026-12', '2026-12-01T00:07:00.000Z'));
-    given(...after).when(scheduled('2026-12', '2026-12-01T00:09:00.000Z')).thenDuplicate(); // a second job: no-op
-    given(...after).when(scheduled('2027-01', '2026-12-05T00:00:00.000Z')).thenRefused(DomainErrorCode.CycleNotDue);
-    given(...after).when(scheduled('2027-02', '2027-01-05T00:00:00.000Z')).thenRefused(DomainErrorCode.CycleNotDue); // skipping one
+    given(...after)
+      .when(scheduled('2026-12', '2026-12-01T00:09:00.000Z'))
+      .thenDuplicate(); // a second job: no-op
+    given(...after)
+      .when(scheduled('2027-01', '2026-12-05T00:00:00.000Z'))
+      .thenRefused(DomainErrorCode.CycleNotDue);
+    given(...after)
+      .when(scheduled('2027-02', '2027-01-05T00:00:00.000Z'))
+      .thenRefused(DomainErrorCode.CycleNotDue); // skipping one
   });
 
   it('catches up three missed cycles in order, each closing its own cycle', () => {
@@ -77,18 +91,24 @@ describe('scheduled resets', () => {
 
   it('a movement after a boundary first closes the ended cycles (the same events the job would write)', () => {
     const h = events(open(), consume('c1', 30));
-    const evs = given(...h).when(consume('c2', 5, {}, '2027-01-15T00:00:00.000Z')).thenEvents();
+    const evs = given(...h)
+      .when(consume('c2', 5, {}, '2027-01-15T00:00:00.000Z'))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CycleReset', 'CycleReset', 'CreditConsumed']);
     expect(resets(evs).map((r) => r.data.cycleId)).toEqual(['2026-12', '2027-01']);
     expect((evs[2] as CreditConsumed).data).toMatchObject({ cycleId: '2027-01', drawnFrom: [{ bucketId: 'cycle:2027-01', credits: 5 }] });
     // ... and the job then has nothing to do.
     const after = events(open(), consume('c1', 30), consume('c2', 5, {}, '2027-01-15T00:00:00.000Z'));
-    given(...after).when(scheduled('2027-01', '2027-01-15T00:00:00.000Z')).thenDuplicate();
+    given(...after)
+      .when(scheduled('2027-01', '2027-01-15T00:00:00.000Z'))
+      .thenDuplicate();
   });
 
   it('a refused movement after a boundary changes nothing (the resets are not recorded either)', () => {
     const h = events(open());
-    given(...h).when(consume('c1', 500, {}, '2026-12-02T00:00:00.000Z')).thenRefused(DomainErrorCode.InsufficientCredits);
+    given(...h)
+      .when(consume('c1', 500, {}, '2026-12-02T00:00:00.000Z'))
+      .thenRefused(DomainErrorCode.InsufficientCredits);
     expect(open_(given(...h).state).cycleId).toBe('2026-11');
     expect(open_(given(...h).state).index.cycles.size).toBe(1);
   });
@@ -98,9 +118,13 @@ describe('scheduled resets', () => {
     const s = open_(given(...h).state);
     expect(s.cycleEndsAt).toBe(DEC1);
     expect(nextScheduledCycle(s).cycleId).toBe('2026-12.2');
-    const [e] = given(...h).when(scheduled('2026-12.2', '2026-12-01T00:00:00.000Z')).thenEvents();
+    const [e] = given(...h)
+      .when(scheduled('2026-12.2', '2026-12-01T00:00:00.000Z'))
+      .thenEvents();
     expect(e.data).toMatchObject({ cycleId: '2026-12.2', previousCycleId: '2026-12', startedAt: DEC1 });
-    given(...h).when(scheduled('2026-12', '2026-12-01T00:00:00.000Z')).thenDuplicate();
+    given(...h)
+      .when(scheduled('2026-12', '2026-12-01T00:00:00.000Z'))
+      .thenDuplicate();
   });
 });
 
@@ -110,8 +134,12 @@ describe('schedule changes', () => {
     const s = open_(given(...h).state);
     expect(s.cycleEndsAt).toBe(DEC1);
     expect(s.pendingSchedule).toMatchObject({ anchorDay: 15 });
-    given(...h).when(changeSchedule({ period: 'month', anchorDay: 15, timezone: 'UTC' })).thenDuplicate();
-    const evs = given(...h).when(consume('c1', 1, {}, '2026-12-20T00:00:00.000Z')).thenEvents();
+    given(...h)
+      .when(changeSchedule({ period: 'month', anchorDay: 15, timezone: 'UTC' }))
+      .thenDuplicate();
+    const evs = given(...h)
+      .when(consume('c1', 1, {}, '2026-12-20T00:00:00.000Z'))
+      .thenEvents();
     expect(resets(evs).map((r) => [r.data.cycleId, r.data.startedAt, r.data.endsAt])).toEqual([
       ['2026-12-01', DEC1, '2026-12-15T00:00:00.000Z'], // the short cycle between the old and the new boundary
       ['2026-12', '2026-12-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'],
@@ -120,23 +148,38 @@ describe('schedule changes', () => {
   });
 
   it('refuses an invalid schedule', () => {
-    given(...events(open())).when(changeSchedule({ period: 'month', anchorDay: 31, timezone: 'UTC' })).thenRefused(DomainErrorCode.InvalidSchedule);
+    given(...events(open()))
+      .when(changeSchedule({ period: 'month', anchorDay: 31, timezone: 'UTC' }))
+      .thenRefused(DomainErrorCode.InvalidSchedule);
   });
 });
 
 describe('rollover', () => {
   it('rolls unused allocation up to a cap in credits; the rest expires at the reset; rolled credits burn first and expire after their cycles', () => {
     const h = events(openWith({ allocation: 100, rollover: { maxCredits: 30 } }), consume('c1', 40));
-    const [r1] = given(...h).when(scheduled('2026-12', DEC1)).thenEvents();
+    const [r1] = given(...h)
+      .when(scheduled('2026-12', DEC1))
+      .thenEvents();
     expect(closingOf(r1)).toMatchObject({ allocated: 100, used: 40, remaining: 60, rolledOver: 30, expiredAtReset: 30 });
-    expect((r1 as CycleReset).data.rolledOver).toEqual([{ bucketId: 'rollover:2026-11', creditType: 'email', credits: 30, expiresAt: '2027-01-01T00:00:00.000Z' }]);
+    expect((r1 as CycleReset).data.rolledOver).toEqual([
+      { bucketId: 'rollover:2026-11', creditType: 'email', credits: 30, expiresAt: '2027-01-01T00:00:00.000Z' },
+    ]);
     const dec = events(openWith({ allocation: 100, rollover: { maxCredits: 30 } }), consume('c1', 40), scheduled('2026-12', DEC1));
     expect(figures(given(...dec).state)).toEqual({ allocated: 100, rolledIn: 30, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 130 });
-    const [c2] = given(...dec).when(consume('c2', 20, {}, '2026-12-05T00:00:00.000Z')).thenEvents();
+    const [c2] = given(...dec)
+      .when(consume('c2', 20, {}, '2026-12-05T00:00:00.000Z'))
+      .thenEvents();
     expect((c2 as CreditConsumed).data.drawnFrom).toEqual([{ bucketId: 'rollover:2026-11', credits: 20 }]);
     // At the next reset the 10 rolled credits left lapse (an event), and December's unused allocation rolls (cap 30).
-    const decUsed = events(openWith({ allocation: 100, rollover: { maxCredits: 30 } }), consume('c1', 40), scheduled('2026-12', DEC1), consume('c2', 20, {}, '2026-12-05T00:00:00.000Z'));
-    const evs = given(...decUsed).when(scheduled('2027-01', '2027-01-01T00:00:00.000Z')).thenEvents();
+    const decUsed = events(
+      openWith({ allocation: 100, rollover: { maxCredits: 30 } }),
+      consume('c1', 40),
+      scheduled('2026-12', DEC1),
+      consume('c2', 20, {}, '2026-12-05T00:00:00.000Z'),
+    );
+    const evs = given(...decUsed)
+      .when(scheduled('2027-01', '2027-01-01T00:00:00.000Z'))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CycleReset']);
     expect(evs[0].data).toMatchObject({ bucketId: 'rollover:2026-11', grantId: null, credits: 10 });
     expect(closingOf(evs[1])).toMatchObject({ allocated: 100, rolledIn: 30, used: 20, expired: 10, remaining: 100, rolledOver: 30, expiredAtReset: 70 });
@@ -145,10 +188,20 @@ describe('rollover', () => {
   it('caps by percent of the allocation (rounded down) and keeps rolled credits for N cycles', () => {
     const plan = { allocation: 99, rollover: { maxPercent: 25, expiresAfterCycles: 2 } };
     const h = events(openWith(plan), consume('c1', 9));
-    const [r] = given(...h).when(scheduled('2026-12', DEC1)).thenEvents();
+    const [r] = given(...h)
+      .when(scheduled('2026-12', DEC1))
+      .thenEvents();
     // 25% of 99 = 24.75 -> 24 credits roll; they live through December and January.
-    expect((r as CycleReset).data.rolledOver).toEqual([{ bucketId: 'rollover:2026-11', creditType: 'email', credits: 24, expiresAt: '2027-02-01T00:00:00.000Z' }]);
-    const jan = events(openWith(plan), consume('c1', 9), scheduled('2026-12', DEC1), consume('c2', 99, {}, '2026-12-02T00:00:00.000Z'), scheduled('2027-01', '2027-01-01T00:00:00.000Z'));
+    expect((r as CycleReset).data.rolledOver).toEqual([
+      { bucketId: 'rollover:2026-11', creditType: 'email', credits: 24, expiresAt: '2027-02-01T00:00:00.000Z' },
+    ]);
+    const jan = events(
+      openWith(plan),
+      consume('c1', 9),
+      scheduled('2026-12', DEC1),
+      consume('c2', 99, {}, '2026-12-02T00:00:00.000Z'),
+      scheduled('2027-01', '2027-01-01T00:00:00.000Z'),
+    );
     const s = given(...jan).state;
     // December: 99 + 24 rolled in, 99 used: the cycle's 99 went first (expires sooner), 24 rolled credits are still live.
     expect(figures(s)).toMatchObject({ allocated: 99, rolledIn: 24, remaining: 123 });
@@ -158,7 +211,9 @@ describe('rollover', () => {
 describe('grants: priority, expiry between consumptions, survival across resets', () => {
   it('burns by priority, then soonest expiry, then oldest', () => {
     const h = events(open(), grant('low', 10, { expiresAt: '2026-11-12T00:00:00Z' }), grant('high', 10, { priority: 5 }), grant('neg', 10, { priority: -1 }));
-    const [e] = given(...h).when(consume('c1', 125)).thenEvents();
+    const [e] = given(...h)
+      .when(consume('c1', 125))
+      .thenEvents();
     expect((e as CreditConsumed).data.drawnFrom).toEqual([
       { bucketId: 'grant:high', credits: 10 },
       { bucketId: 'grant:low', credits: 10 },
@@ -169,21 +224,38 @@ describe('grants: priority, expiry between consumptions, survival across resets'
 
   it('a grant expiring between two consumptions lapses as an event; refunds to it then go to the open cycle', () => {
     const h = events(open(), grant('g', 10, { priority: 1, expiresAt: '2026-11-20T00:00:00Z' }), consume('c1', 4));
-    const evs = given(...h).when(consume('c2', 1, {}, '2026-11-21T00:00:00.000Z')).thenEvents();
+    const evs = given(...h)
+      .when(consume('c2', 1, {}, '2026-11-21T00:00:00.000Z'))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
     expect(evs[0].data).toMatchObject({ grantId: 'g', credits: 6 });
-    const later = events(open(), grant('g', 10, { priority: 1, expiresAt: '2026-11-20T00:00:00Z' }), consume('c1', 4), consume('c2', 1, {}, '2026-11-21T00:00:00.000Z'));
-    const [r] = given(...later).when(refund('r1', 'c1', 4, '2026-11-22T00:00:00.000Z')).thenEvents();
+    const later = events(
+      open(),
+      grant('g', 10, { priority: 1, expiresAt: '2026-11-20T00:00:00Z' }),
+      consume('c1', 4),
+      consume('c2', 1, {}, '2026-11-21T00:00:00.000Z'),
+    );
+    const [r] = given(...later)
+      .when(refund('r1', 'c1', 4, '2026-11-22T00:00:00.000Z'))
+      .thenEvents();
     expect((r as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-11', credits: 4 }]);
   });
 
   it('survives resets until it expires; a refund after the reset goes back to the grant while it lives', () => {
     const h = events(open(), grant('g', 50, { priority: 1, expiresAt: '2027-01-15T00:00:00Z' }), consume('c1', 20));
-    const [r] = given(...h).when(scheduled('2026-12', DEC1)).thenEvents();
+    const [r] = given(...h)
+      .when(scheduled('2026-12', DEC1))
+      .thenEvents();
     expect((r as CycleReset).data.carriedOverGrants).toEqual([{ grantId: 'g', creditType: 'email', credits: 30 }]);
     const after = events(open(), grant('g', 50, { priority: 1, expiresAt: '2027-01-15T00:00:00Z' }), consume('c1', 20), scheduled('2026-12', DEC1));
-    const [ref] = given(...after).when(refund('r1', 'c1', 5, '2026-12-02T00:00:00.000Z')).thenEvents();
-    expect((ref as CreditRefunded).data).toMatchObject({ cycleId: '2026-12', returnedTo: [{ bucketId: 'grant:g', credits: 5 }], balanceAfter: { granted: 30, refunded: 5, remaining: 135 } });
+    const [ref] = given(...after)
+      .when(refund('r1', 'c1', 5, '2026-12-02T00:00:00.000Z'))
+      .thenEvents();
+    expect((ref as CreditRefunded).data).toMatchObject({
+      cycleId: '2026-12',
+      returnedTo: [{ bucketId: 'grant:g', credits: 5 }],
+      balanceAfter: { granted: 30, refunded: 5, remaining: 135 },
+    });
   });
 });
 
@@ -191,17 +263,32 @@ describe('refunds across cycles and backdated consumptions', () => {
   it('a grant used up and closed at a reset, not expired, is reopened by a refund; an expired one is not', () => {
     const h = events(open(), grant('g', 20, { priority: 5, expiresAt: '2026-12-10T00:00:00Z' }), consume('c1', 30), scheduled('2026-12', DEC1));
     expect(open_(given(...h).state).creditTypes.email.buckets.map((b) => b.id)).toEqual(['cycle:2026-12']);
-    const [r] = given(...h).when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z')).thenEvents();
-    expect((r as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 10 }, { bucketId: 'grant:g', credits: 15 }]);
-    const s = given(...h).when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z')).stateAfter();
-    expect(open_(s).creditTypes.email.buckets.find((b) => b.id === 'grant:g')).toMatchObject({ remaining: 15, priority: 5, expiresAt: '2026-12-10T00:00:00.000Z' });
-    const [late] = given(...h).when(refund('r1', 'c1', 25, '2026-12-11T00:00:00.000Z')).thenEvents();
+    const [r] = given(...h)
+      .when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z'))
+      .thenEvents();
+    expect((r as CreditRefunded).data.returnedTo).toEqual([
+      { bucketId: 'cycle:2026-12', credits: 10 },
+      { bucketId: 'grant:g', credits: 15 },
+    ]);
+    const s = given(...h)
+      .when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z'))
+      .stateAfter();
+    expect(open_(s).creditTypes.email.buckets.find((b) => b.id === 'grant:g')).toMatchObject({
+      remaining: 15,
+      priority: 5,
+      expiresAt: '2026-12-10T00:00:00.000Z',
+    });
+    const [late] = given(...h)
+      .when(refund('r1', 'c1', 25, '2026-12-11T00:00:00.000Z'))
+      .thenEvents();
     expect((late as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 25 }]);
   });
 
-  it('a refund of an earlier cycle\'s consumption returns to the open cycle; the closed cycle keeps its figures', () => {
+  it("a refund of an earlier cycle's consumption returns to the open cycle; the closed cycle keeps its figures", () => {
     const h = events(open(), consume('c1', 30), scheduled('2026-12', DEC1));
-    const [e] = given(...h).when(refund('r1', 'c1', 10, '2026-12-03T00:00:00.000Z')).thenEvents();
+    const [e] = given(...h)
+      .when(refund('r1', 'c1', 10, '2026-12-03T00:00:00.000Z'))
+      .thenEvents();
     expect((e as CreditRefunded).data).toMatchObject({ cycleId: '2026-12', returnedTo: [{ bucketId: 'cycle:2026-12', credits: 10 }] });
     expect((e as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 10, remaining: 110 });
     const s = open_(given(...h).state);
@@ -210,7 +297,9 @@ describe('refunds across cycles and backdated consumptions', () => {
 
   it('a backdated consumption (occurredAt in a closed cycle) is charged to the open cycle and keeps its occurredAt', () => {
     const h = events(open(), scheduled('2026-12', DEC1));
-    const [e] = given(...h).when(consume('late', 7, { occurredAt: '2026-11-20T00:00:00.000Z' }, '2026-12-02T00:00:00.000Z')).thenEvents();
+    const [e] = given(...h)
+      .when(consume('late', 7, { occurredAt: '2026-11-20T00:00:00.000Z' }, '2026-12-02T00:00:00.000Z'))
+      .thenEvents();
     expect(e).toMatchObject({ occurredAt: '2026-11-20T00:00:00.000Z', data: { cycleId: '2026-12', drawnFrom: [{ bucketId: 'cycle:2026-12', credits: 7 }] } });
   });
 });
@@ -222,86 +311,153 @@ describe('plan changes', () => {
 
   it('upgrade now: the extra allocation prorated by the part of the cycle left (1,000 -> 2,500 with 10/30 left: +500)', () => {
     const h = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
-    const [e] = given(...h).when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21)).thenEvents();
+    const [e] = given(...h)
+      .when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21))
+      .thenEvents();
     const a = (e as PlanChanged).data.adjustments.find((x) => x.creditType === 'email');
     expect(a).toMatchObject({ previousAllocation: 1000, newAllocation: 2500, change: 500, remainingMs: 10 * 86_400_000, cycleMs: 30 * 86_400_000 });
     expect(a?.balanceAfter).toMatchObject({ allocated: 1500, used: 900, remaining: 600 });
-    const s = given(...h).when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21)).stateAfter();
+    const s = given(...h)
+      .when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21))
+      .stateAfter();
     expect(open_(s).plan).toMatchObject({ planId: 'pro', creditTypes: { email: { allocation: 2500 } } });
     // The next cycle gets the full new allocation.
     const next = events(openWith({ allocation: 1000 }), changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21), scheduled('2026-12', DEC1));
     expect(figures(given(...next).state)).toMatchObject({ allocated: 2500, remaining: 2500 });
   });
 
-  it('rounds an upgrade up: 100 -> 200 with 7/30 left is 23.33, so +24 (never more than one credit in the customer\'s favour)', () => {
-    const [e] = given(...events(openWith({ allocation: 100 }))).when(changePlan('pro', planWith({ allocation: 200 }), 'now', NOV24)).thenEvents();
-    expect((e as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({ change: 24, balanceAfter: { allocated: 124, remaining: 124 } });
+  it("rounds an upgrade up: 100 -> 200 with 7/30 left is 23.33, so +24 (never more than one credit in the customer's favour)", () => {
+    const [e] = given(...events(openWith({ allocation: 100 })))
+      .when(changePlan('pro', planWith({ allocation: 200 }), 'now', NOV24))
+      .thenEvents();
+    expect((e as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+      change: 24,
+      balanceAfter: { allocated: 124, remaining: 124 },
+    });
   });
 
   it('a downgrade waits for the next cycle by default', () => {
     const h = events(openWith({ allocation: 1000 }));
-    const [e] = given(...h).when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV21)).thenEvents();
+    const [e] = given(...h)
+      .when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV21))
+      .thenEvents();
     expect((e as PlanChanged).data).toMatchObject({ effective: 'next_cycle', effectiveAt: DEC1, adjustments: [] });
     const after = events(openWith({ allocation: 1000 }), changePlan('basic', planWith({ allocation: 400 }), undefined, NOV21));
     expect(figures(given(...after).state)).toMatchObject({ allocated: 1000 });
-    given(...after).when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV24)).thenDuplicate();
-    const [r] = given(...after).when(scheduled('2026-12', DEC1)).thenEvents();
+    given(...after)
+      .when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV24))
+      .thenDuplicate();
+    const [r] = given(...after)
+      .when(scheduled('2026-12', DEC1))
+      .thenEvents();
     expect((r as CycleReset).data).toMatchObject({ allocations: { email: 400 }, planApplied: { planId: 'basic' } });
   });
 
   it('an immediate downgrade removes the prorated difference, rounded down, never more than the unused allocation', () => {
     // 1,000 -> 400 with 10/30 left: floor(600 * 10 / 30) = 200 less.
     const used700 = events(openWith({ allocation: 1000 }), consume('c1', 700, {}, '2026-11-20T00:00:00.000Z'));
-    const [a] = given(...used700).when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21)).thenEvents();
-    expect((a as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({ change: -200, uncappedChange: -200, balanceAfter: { allocated: 800, used: 700, remaining: 100 } });
+    const [a] = given(...used700)
+      .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21))
+      .thenEvents();
+    expect((a as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+      change: -200,
+      uncappedChange: -200,
+      balanceAfter: { allocated: 800, used: 700, remaining: 100 },
+    });
     // With 900 used only 100 are left: the reduction stops there and remaining ends at 0, not -100.
     const used900 = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
-    const [b] = given(...used900).when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21)).thenEvents();
-    expect((b as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({ change: -100, uncappedChange: -200, balanceAfter: { allocated: 900, remaining: 0 } });
+    const [b] = given(...used900)
+      .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21))
+      .thenEvents();
+    expect((b as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+      change: -100,
+      uncappedChange: -200,
+      balanceAfter: { allocated: 900, remaining: 0 },
+    });
     // 7/30 left: floor(600 * 7 / 30) = 140.
-    const [c] = given(...events(openWith({ allocation: 1000 }))).when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV24)).thenEvents();
+    const [c] = given(...events(openWith({ allocation: 1000 })))
+      .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV24))
+      .thenEvents();
     expect((c as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({ change: -140 });
   });
 
   it('adds a new credit type prorated, refuses removing one, and is a no-op for the plan in force', () => {
     const h = events(openWith({ allocation: 100 }));
     const withAi = { ...planWith({ allocation: 100 }), ai_research: { allocation: 30, overdraft: deny } };
-    const s = given(...h).when(changePlan('ai', withAi, 'now', NOV21)).stateAfter();
+    const s = given(...h)
+      .when(changePlan('ai', withAi, 'now', NOV21))
+      .stateAfter();
     expect(figures(s, 'ai_research')).toMatchObject({ allocated: 10, remaining: 10 });
     const { email: _, ...withoutEmail } = planWith({ allocation: 100 });
-    given(...h).when(changePlan('x', withoutEmail, 'now', NOV21)).thenRefused(DomainErrorCode.PlanRemovesCreditType);
+    given(...h)
+      .when(changePlan('x', withoutEmail, 'now', NOV21))
+      .thenRefused(DomainErrorCode.PlanRemovesCreditType);
     const pro = events(openWith({ allocation: 100 }), changePlan('pro', planWith({ allocation: 200 }), 'now', NOV21));
-    given(...pro).when(changePlan('pro', planWith({ allocation: 200 }), 'now', NOV24)).thenDuplicate();
+    given(...pro)
+      .when(changePlan('pro', planWith({ allocation: 200 }), 'now', NOV24))
+      .thenDuplicate();
   });
 });
 
 describe('threshold alerts', () => {
   it('alerts once per threshold per cycle (80% and 100% by default), not again after a refund and a new crossing', () => {
     const h = events(open(), consume('c1', 79));
-    const evs = given(...h).when(consume('c2', 1)).thenEvents();
+    const evs = given(...h)
+      .when(consume('c2', 1))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CreditConsumed', 'CreditThresholdCrossed']);
-    expect((evs[1] as CreditThresholdCrossed).data).toMatchObject({ creditType: 'email', cycleId: '2026-11', thresholdId: 'percent_used:80', percentUsed: 80, balanceAfter: { used: 80, remaining: 20 } });
+    expect((evs[1] as CreditThresholdCrossed).data).toMatchObject({
+      creditType: 'email',
+      cycleId: '2026-11',
+      thresholdId: 'percent_used:80',
+      percentUsed: 80,
+      balanceAfter: { used: 80, remaining: 20 },
+    });
     const crossed = events(open(), consume('c1', 79), consume('c2', 1), refund('r1', 'c2'));
-    expect(given(...crossed).when(consume('c3', 1)).thenEvents().map((e) => e.type)).toEqual(['CreditConsumed']);
-    const all = given(...crossed).when(consume('c3', 21)).thenEvents();
+    expect(
+      given(...crossed)
+        .when(consume('c3', 1))
+        .thenEvents()
+        .map((e) => e.type),
+    ).toEqual(['CreditConsumed']);
+    const all = given(...crossed)
+      .when(consume('c3', 21))
+      .thenEvents();
     expect(all.map((e) => (e.type === 'CreditThresholdCrossed' ? e.data.thresholdId : e.type))).toEqual(['CreditConsumed', 'percent_used:100']);
     // A new cycle alerts again.
-    const nextCycle = given(...crossed).when(consume('c4', 80, {}, '2026-12-02T00:00:00.000Z')).thenEvents();
-    expect(nextCycle.filter((e) => e.type === 'CreditThresholdCrossed').map((e) => [e.data.cycleId, (e as CreditThresholdCrossed).data.thresholdId])).toEqual([['2026-12', 'percent_used:80']]);
+    const nextCycle = given(...crossed)
+      .when(consume('c4', 80, {}, '2026-12-02T00:00:00.000Z'))
+      .thenEvents();
+    expect(nextCycle.filter((e) => e.type === 'CreditThresholdCrossed').map((e) => [e.data.cycleId, (e as CreditThresholdCrossed).data.thresholdId])).toEqual([
+      ['2026-12', 'percent_used:80'],
+    ]);
   });
 
   it('supports absolute remaining thresholds, set per credit type', () => {
     const h = events(open(), setThresholds({ email: [{ kind: 'remaining', value: 10 }] }));
-    expect(given(...h).when(consume('c1', 85)).thenEvents().map((e) => e.type)).toEqual(['CreditConsumed']); // 85% but 80% is not configured any more
-    const evs = given(...h).when(consume('c1', 90)).thenEvents();
+    expect(
+      given(...h)
+        .when(consume('c1', 85))
+        .thenEvents()
+        .map((e) => e.type),
+    ).toEqual(['CreditConsumed']); // 85% but 80% is not configured any more
+    const evs = given(...h)
+      .when(consume('c1', 90))
+      .thenEvents();
     expect((evs[1] as CreditThresholdCrossed).data).toMatchObject({ thresholdId: 'remaining:10', balanceAfter: { remaining: 10 } });
-    given(...h).when(setThresholds({ email: [{ kind: 'remaining', value: 10 }] })).thenDuplicate();
-    given(...h).when(setThresholds({ sms: [{ kind: 'remaining', value: 10 }] })).thenRefused(DomainErrorCode.UnknownCreditType);
+    given(...h)
+      .when(setThresholds({ email: [{ kind: 'remaining', value: 10 }] }))
+      .thenDuplicate();
+    given(...h)
+      .when(setThresholds({ sms: [{ kind: 'remaining', value: 10 }] }))
+      .thenRefused(DomainErrorCode.UnknownCreditType);
   });
 
   it('a threshold set below the current usage alerts at once', () => {
     const h = events(open(), consume('c1', 60));
-    const evs = given(...h).when(setThresholds({ email: [{ kind: 'percent_used', value: 50 }] })).thenEvents();
+    const evs = given(...h)
+      .when(setThresholds({ email: [{ kind: 'percent_used', value: 50 }] }))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['ThresholdsSet', 'CreditThresholdCrossed']);
   });
 });

@@ -45,10 +45,7 @@ export type GrantCredits = CommandOf<
 >;
 
 /** Manual reset (POST /cycles): closes the open cycle at `at` and opens `cycleId`. */
-export type ResetCycle = CommandOf<
-  'ResetCycle',
-  { readonly cycleId: string; readonly allocations?: Readonly<Record<string, number>> }
->;
+export type ResetCycle = CommandOf<'ResetCycle', { readonly cycleId: string; readonly allocations?: Readonly<Record<string, number>> }>;
 
 /**
  * Scheduled reset (billing job): closes the open cycle at its boundary and opens the next one,
@@ -71,12 +68,4 @@ export type ChangeSchedule = CommandOf<'ChangeSchedule', { readonly schedule: Cy
 export type SetThresholds = CommandOf<'SetThresholds', { readonly creditTypes: Readonly<Record<string, readonly Threshold[]>> }>;
 
 export type LedgerCommand =
-  | OpenAccount
-  | ConsumeCredits
-  | RefundCredits
-  | GrantCredits
-  | ResetCycle
-  | ScheduledReset
-  | ChangePlan
-  | ChangeSchedule
-  | SetThresholds;
+  OpenAccount | ConsumeCredits | RefundCredits | GrantCredits | ResetCycle | ScheduledReset | ChangePlan | ChangeSchedule | SetThresholds;

@@ -25,7 +25,9 @@ describe('OpenAccount', () => {
   });
   it('is idempotent with the same body and refuses another body', () => {
     const history = events(open());
-    given(...history).when(open()).thenDuplicate();
+    given(...history)
+      .when(open())
+      .thenDuplicate();
     given(...history)
       .when({ ...open(), data: { ...open().data, name: 'Other' } })
       .thenRefused(DomainErrorCode.IdempotencyKeyReused);
@@ -38,7 +40,9 @@ describe('OpenAccount', () => {
 describe('ConsumeCredits', () => {
   const opened = events(open());
   it('charges the credits and reports the balance after', () => {
-    const [e] = given(...opened).when(consume('c1', 3, { description: 'Jane Doe', dataRequested: 'email' })).thenEvents();
+    const [e] = given(...opened)
+      .when(consume('c1', 3, { description: 'Jane Doe', dataRequested: 'email' }))
+      .thenEvents();
     expect(e.type).toBe('CreditConsumed');
     const d = (e as CreditConsumed).data;
     expect(d).toMatchObject({ creditsCharged: 3, alreadyPurchased: false, drawnFrom: [{ bucketId: 'cycle:2026-11', credits: 3 }] });
@@ -46,29 +50,49 @@ describe('ConsumeCredits', () => {
   });
   it('a retry with the same id and payload is a duplicate; another payload is refused', () => {
     const h = events(open(), consume('c1', 3));
-    given(...h).when(consume('c1', 3)).thenDuplicate();
-    given(...h).when(consume('c1', 3, { occurredAt: T0 })).thenDuplicate();
-    given(...h).when(consume('c1', 4)).thenRefused(DomainErrorCode.IdempotencyKeyReused);
-    given(...h).when(consume('c1', 3, { occurredAt: '2026-11-09T00:00:00Z' })).thenRefused(DomainErrorCode.IdempotencyKeyReused);
+    given(...h)
+      .when(consume('c1', 3))
+      .thenDuplicate();
+    given(...h)
+      .when(consume('c1', 3, { occurredAt: T0 }))
+      .thenDuplicate();
+    given(...h)
+      .when(consume('c1', 4))
+      .thenRefused(DomainErrorCode.IdempotencyKeyReused);
+    given(...h)
+      .when(consume('c1', 3, { occurredAt: '2026-11-09T00:00:00Z' }))
+      .thenRefused(DomainErrorCode.IdempotencyKeyReused);
   });
   it('refuses INSUFFICIENT_CREDITS under deny and changes nothing', () => {
     const h = events(open(), consume('c1', 99));
-    const err = given(...h).when(consume('c2', 2)).thenRefused(DomainErrorCode.InsufficientCredits);
+    const err = given(...h)
+      .when(consume('c2', 2))
+      .thenRefused(DomainErrorCode.InsufficientCredits);
     expect(err.details).toEqual({ creditType: 'email', requested: 2, remaining: 1 });
-    given(...h).when(consume('c3', 1)).thenEvents();
+    given(...h)
+      .when(consume('c3', 1))
+      .thenEvents();
   });
   it('allows an overdraft up to the limit under allow', () => {
     const h = events(open(), consume('m1', 10, { creditType: 'mobile' }));
-    const [e] = given(...h).when(consume('m2', 5, { creditType: 'mobile' })).thenEvents();
+    const [e] = given(...h)
+      .when(consume('m2', 5, { creditType: 'mobile' }))
+      .thenEvents();
     expect((e as CreditConsumed).data.balanceAfter.remaining).toBe(-5);
-    given(...h).when(consume('m3', 6, { creditType: 'mobile' })).thenRefused(DomainErrorCode.InsufficientCredits);
+    given(...h)
+      .when(consume('m3', 6, { creditType: 'mobile' }))
+      .thenRefused(DomainErrorCode.InsufficientCredits);
   });
   it('allows an unlimited overdraft when allow has no limit', () => {
-    const [e] = given(...events(open())).when(consume('x1', 500, { creditType: 'export' })).thenEvents();
+    const [e] = given(...events(open()))
+      .when(consume('x1', 500, { creditType: 'export' }))
+      .thenEvents();
     expect((e as CreditConsumed).data.balanceAfter.remaining).toBe(-450);
   });
   it('refuses a credit type that is not in the plan', () => {
-    given(...events(open())).when(consume('c1', 1, { creditType: 'ai_research' })).thenRefused(DomainErrorCode.UnknownCreditType);
+    given(...events(open()))
+      .when(consume('c1', 1, { creditType: 'ai_research' }))
+      .thenRefused(DomainErrorCode.UnknownCreditType);
   });
 });
 
@@ -76,23 +100,33 @@ describe('ConsumeCredits', () => {
 describe('ConsumeCredits', () => {
   it('charges once for data already bought, and records the access with 0 credits', () => {
     const h = events(open(), consume('c1', 1, { dataKey: 'contact-42' }));
-    const [e] = given(...h).when(consume('c2', 1, { dataKey: 'contact-42' })).thenEvents();
+    const [e] = given(...h)
+      .when(consume('c2', 1, { dataKey: 'contact-42' }))
+      .thenEvents();
     expect((e as CreditConsumed).data).toMatchObject({ creditsCharged: 0, alreadyPurchased: true, paidByConsumptionId: 'c1', drawnFrom: [] });
     // Another credit type is another purchase.
-    const [m] = given(...h).when(consume('c3', 1, { dataKey: 'contact-42', creditType: 'mobile' })).thenEvents();
+    const [m] = given(...h)
+      .when(consume('c3', 1, { dataKey: 'contact-42', creditType: 'mobile' }))
+      .thenEvents();
     expect((m as CreditConsumed).data.creditsCharged).toBe(1);
   });
   it('charges again when the purchase was fully refunded, not when partially refunded', () => {
     const partly = events(open(), consume('c1', 2, { dataKey: 'k' }), refund('r1', 'c1', 1));
-    const [p] = given(...partly).when(consume('c2', 2, { dataKey: 'k' })).thenEvents();
+    const [p] = given(...partly)
+      .when(consume('c2', 2, { dataKey: 'k' }))
+      .thenEvents();
     expect((p as CreditConsumed).data.alreadyPurchased).toBe(true);
     const fully = events(open(), consume('c1', 2, { dataKey: 'k' }), refund('r1', 'c1'));
-    const [f] = given(...fully).when(consume('c2', 2, { dataKey: 'k' })).thenEvents();
+    const [f] = given(...fully)
+      .when(consume('c2', 2, { dataKey: 'k' }))
+      .thenEvents();
     expect((f as CreditConsumed).data).toMatchObject({ alreadyPurchased: false, creditsCharged: 2 });
   });
   it('draws the soonest-expiring bucket first: the cycle before a grant without expiry, an expiring grant before the cycle', () => {
     const h = events(open(), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }));
-    const [e] = given(...h).when(consume('c1', 107)).thenEvents();
+    const [e] = given(...h)
+      .when(consume('c1', 107))
+      .thenEvents();
     expect((e as CreditConsumed).data.drawnFrom).toEqual([
       { bucketId: 'grant:g2', credits: 5 },
       { bucketId: 'cycle:2026-11', credits: 100 },
@@ -103,11 +137,25 @@ describe('ConsumeCredits', () => {
     const h = events(open(), grant('g1', 10, { expiresAt: '2026-11-15T00:00:00Z' }));
     const out = given(...h).when(consume('c1', 105, {}, '2026-11-16T00:00:00.000Z'));
     out.thenRefused(DomainErrorCode.InsufficientCredits);
-    const evs = given(...h).when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z')).thenEvents();
+    const evs = given(...h)
+      .when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z'))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
     expect(evs[0].data).toMatchObject({ grantId: 'g1', credits: 10 });
-    expect(balanceOf(given(...h).when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z')).stateAfter())).toEqual({
-      allocated: 100, rolledIn: 0, granted: 10, used: 5, refunded: 0, expired: 10, remaining: 95,
+    expect(
+      balanceOf(
+        given(...h)
+          .when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z'))
+          .stateAfter(),
+      ),
+    ).toEqual({
+      allocated: 100,
+      rolledIn: 0,
+      granted: 10,
+      used: 5,
+      refunded: 0,
+      expired: 10,
+      remaining: 95,
     });
   });
 });
@@ -115,33 +163,57 @@ describe('ConsumeCredits', () => {
 describe('RefundCredits', () => {
   const h = events(open(), consume('c1', 5));
   it('refunds what is left when credits are omitted, partially otherwise', () => {
-    const [full] = given(...h).when(refund('r1', 'c1')).thenEvents();
-    expect((full as CreditRefunded).data).toMatchObject({ credits: 5, consumptionFullyRefunded: true, returnedTo: [{ bucketId: 'cycle:2026-11', credits: 5 }] });
-    const [part] = given(...h).when(refund('r1', 'c1', 2)).thenEvents();
+    const [full] = given(...h)
+      .when(refund('r1', 'c1'))
+      .thenEvents();
+    expect((full as CreditRefunded).data).toMatchObject({
+      credits: 5,
+      consumptionFullyRefunded: true,
+      returnedTo: [{ bucketId: 'cycle:2026-11', credits: 5 }],
+    });
+    const [part] = given(...h)
+      .when(refund('r1', 'c1', 2))
+      .thenEvents();
     expect((part as CreditRefunded).data).toMatchObject({ credits: 2, consumptionFullyRefunded: false });
     expect((part as CreditRefunded).data.balanceAfter).toMatchObject({ used: 5, refunded: 2, remaining: 97 });
   });
   it('never refunds more than charged minus earlier refunds', () => {
     const after = events(open(), consume('c1', 5), refund('r1', 'c1', 3));
-    given(...after).when(refund('r2', 'c1', 3)).thenRefused(DomainErrorCode.RefundExceedsConsumption);
-    given(...after).when(refund('r2', 'c1', 2)).thenEvents();
-    given(...events(open(), consume('c1', 5), refund('r1', 'c1'))).when(refund('r2', 'c1')).thenRefused(DomainErrorCode.RefundExceedsConsumption);
+    given(...after)
+      .when(refund('r2', 'c1', 3))
+      .thenRefused(DomainErrorCode.RefundExceedsConsumption);
+    given(...after)
+      .when(refund('r2', 'c1', 2))
+      .thenEvents();
+    given(...events(open(), consume('c1', 5), refund('r1', 'c1')))
+      .when(refund('r2', 'c1'))
+      .thenRefused(DomainErrorCode.RefundExceedsConsumption);
   });
   it('refuses an unknown consumption', () => {
-    given(...h).when(refund('r1', 'nope')).thenRefused(DomainErrorCode.ConsumptionNotFound);
+    given(...h)
+      .when(refund('r1', 'nope'))
+      .thenRefused(DomainErrorCode.ConsumptionNotFound);
   });
   it('is idempotent per refundId', () => {
     const after = events(open(), consume('c1', 5), refund('r1', 'c1', 2));
-    given(...after).when(refund('r1', 'c1', 2)).thenDuplicate();
-    given(...after).when(refund('r1', 'c1', 1)).thenRefused(DomainErrorCode.IdempotencyKeyReused);
+    given(...after)
+      .when(refund('r1', 'c1', 2))
+      .thenDuplicate();
+    given(...after)
+      .when(refund('r1', 'c1', 1))
+      .thenRefused(DomainErrorCode.IdempotencyKeyReused);
   });
   it('has nothing to refund on an already-purchased access', () => {
     const after = events(open(), consume('c1', 1, { dataKey: 'k' }), consume('c2', 1, { dataKey: 'k' }));
-    given(...after).when(refund('r1', 'c2')).thenRefused(DomainErrorCode.RefundExceedsConsumption);
+    given(...after)
+      .when(refund('r1', 'c2'))
+      .thenRefused(DomainErrorCode.RefundExceedsConsumption);
   });
   it('returns credits of a closed cycle to the current cycle', () => {
     const after = events(open(), consume('c1', 5), reset('2026-12', '2026-12-01T00:00:00.000Z'));
-    const [e] = given(...after).when(refund('r1', 'c1', 2, '2026-12-02T00:00:00.000Z')).thenEvents();
+    const [e] = given(...after)
+      .when(refund('r1', 'c1', 2, '2026-12-02T00:00:00.000Z'))
+      .thenEvents();
     expect((e as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 2 }]);
     expect((e as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 2, remaining: 102 });
   });
@@ -150,21 +222,33 @@ describe('RefundCredits', () => {
 describe('GrantCredits', () => {
   it('adds a grant bucket and is idempotent per grantId', () => {
     const h = events(open());
-    const [e] = given(...h).when(grant('g1', 25)).thenEvents();
+    const [e] = given(...h)
+      .when(grant('g1', 25))
+      .thenEvents();
     expect(e.data).toMatchObject({ credits: 25, balanceAfter: { granted: 25, remaining: 125 } });
-    given(...events(open(), grant('g1', 25))).when(grant('g1', 25)).thenDuplicate();
-    given(...events(open(), grant('g1', 25))).when(grant('g1', 26)).thenRefused(DomainErrorCode.IdempotencyKeyReused);
+    given(...events(open(), grant('g1', 25)))
+      .when(grant('g1', 25))
+      .thenDuplicate();
+    given(...events(open(), grant('g1', 25)))
+      .when(grant('g1', 26))
+      .thenRefused(DomainErrorCode.IdempotencyKeyReused);
   });
   it('refuses an expiry in the past and an unknown credit type', () => {
-    given(...events(open())).when(grant('g1', 1, { expiresAt: '2026-01-01T00:00:00Z' })).thenRefused(DomainErrorCode.GrantAlreadyExpired);
-    given(...events(open())).when(grant('g1', 1, { creditType: 'nope' })).thenRefused(DomainErrorCode.UnknownCreditType);
+    given(...events(open()))
+      .when(grant('g1', 1, { expiresAt: '2026-01-01T00:00:00Z' }))
+      .thenRefused(DomainErrorCode.GrantAlreadyExpired);
+    given(...events(open()))
+      .when(grant('g1', 1, { creditType: 'nope' }))
+      .thenRefused(DomainErrorCode.UnknownCreditType);
   });
 });
 
 describe('ResetCycle', () => {
   it('closes the cycle with its figures and opens the next with fresh allocations; a lapsed grant expires as an event first', () => {
     const h = events(open(), consume('c1', 30), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }), refund('r1', 'c1', 4));
-    const evs = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).thenEvents();
+    const evs = given(...h)
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
+      .thenEvents();
     expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CycleReset']);
     expect(evs[0].data).toMatchObject({ bucketId: 'grant:g2', grantId: 'g2', credits: 5, expiredAt: '2026-11-20T00:00:00.000Z' });
     const d = (evs[1] as CycleReset).data;
@@ -174,27 +258,56 @@ describe('ResetCycle', () => {
     const email = d.closing.find((c) => c.creditType === 'email');
     // 30 drawn from the cycle (the grants came later); the refund of 4 goes back to it; g2 (5) lapsed on Nov 20.
     expect(email).toEqual({
-      creditType: 'email', allocated: 100, rolledIn: 0, granted: 15, used: 30, refunded: 4, expired: 5, remaining: 84,
-      expiredAtReset: 74, carriedOver: 10, rolledOver: 0, overdrawn: 0,
+      creditType: 'email',
+      allocated: 100,
+      rolledIn: 0,
+      granted: 15,
+      used: 30,
+      refunded: 4,
+      expired: 5,
+      remaining: 84,
+      expiredAtReset: 74,
+      carriedOver: 10,
+      rolledOver: 0,
+      overdrawn: 0,
     });
-    const s = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).stateAfter();
+    const s = given(...h)
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
+      .stateAfter();
     expect(balanceOf(s)).toEqual({ allocated: 100, rolledIn: 0, granted: 10, used: 0, refunded: 0, expired: 0, remaining: 110 });
   });
   it('is a no-op for the same cycleId (including the first cycle) and refuses other allocations', () => {
     const h = events(open(), reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }));
-    given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 })).thenDuplicate();
-    given(...h).when(reset('2026-11', '2026-12-01T00:00:00.000Z')).thenDuplicate();
-    given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 300 })).thenRefused(DomainErrorCode.IdempotencyKeyReused);
+    given(...h)
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }))
+      .thenDuplicate();
+    given(...h)
+      .when(reset('2026-11', '2026-12-01T00:00:00.000Z'))
+      .thenDuplicate();
+    given(...h)
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 300 }))
+      .thenRefused(DomainErrorCode.IdempotencyKeyReused);
     expect(balanceOf(given(...h).state)).toMatchObject({ allocated: 200, remaining: 200 });
   });
   it('records an overdraft as overdrawn and starts the next cycle from its allocation', () => {
     const h = events(open(), consume('m1', 14, { creditType: 'mobile' }));
-    const [e] = given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).thenEvents();
+    const [e] = given(...h)
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
+      .thenEvents();
     expect((e as CycleReset).data.closing.find((c) => c.creditType === 'mobile')).toMatchObject({ remaining: -4, overdrawn: 4, expiredAtReset: 0 });
-    expect(balanceOf(given(...h).when(reset('2026-12', '2026-12-01T00:00:00.000Z')).stateAfter(), 'mobile').remaining).toBe(10);
+    expect(
+      balanceOf(
+        given(...h)
+          .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
+          .stateAfter(),
+        'mobile',
+      ).remaining,
+    ).toBe(10);
   });
   it('refuses allocations for a credit type outside the plan', () => {
-    given(...events(open())).when(reset('2026-12', '2026-12-01T00:00:00.000Z', { nope: 1 })).thenRefused(DomainErrorCode.UnknownCreditType);
+    given(...events(open()))
+      .when(reset('2026-12', '2026-12-01T00:00:00.000Z', { nope: 1 }))
+      .thenRefused(DomainErrorCode.UnknownCreditType);
   });
 });
 

@@ -151,10 +151,15 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
   const index = { ...state.index, consumptions, purchases };
   if (data.creditsCharged === 0) return { ...state, index };
   const creditType = state.creditTypes[data.creditType];
-  return withCreditType(state, data.creditType, {
-    figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
-    buckets: moveBuckets(creditType.buckets, data.drawnFrom, -1),
-  }, index);
+  return withCreditType(
+    state,
+    data.creditType,
+    {
+      figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
+      buckets: moveBuckets(creditType.buckets, data.drawnFrom, -1),
+    },
+    index,
+  );
 }
 
 export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefunded): OpenAccountState {
@@ -180,10 +185,15 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
     balanceAfter: data.balanceAfter,
   });
   const buckets = reopenClosedGrants(state, creditType.buckets, data.returnedTo);
-  return withCreditType(state, data.creditType, {
-    figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
-    buckets: moveBuckets(buckets, data.returnedTo, 1),
-  }, { ...state.index, consumptions, purchases, refunds });
+  return withCreditType(
+    state,
+    data.creditType,
+    {
+      figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
+      buckets: moveBuckets(buckets, data.returnedTo, 1),
+    },
+    { ...state.index, consumptions, purchases, refunds },
+  );
 }
 
 /** A grant used up and closed at a reset is reopened by a refund (same expiry, same priority). */
@@ -222,10 +232,15 @@ export function evolveCreditsGranted(state: OpenAccountState, event: CreditsGran
     createdAt: event.occurredAt,
     priority: data.priority,
   };
-  return withCreditType(state, data.creditType, {
-    figures: { ...creditType.figures, granted: creditType.figures.granted + data.credits, remaining: creditType.figures.remaining + data.credits },
-    buckets: [...creditType.buckets, grantBucket],
-  }, { ...state.index, grants });
+  return withCreditType(
+    state,
+    data.creditType,
+    {
+      figures: { ...creditType.figures, granted: creditType.figures.granted + data.credits, remaining: creditType.figures.remaining + data.credits },
+      buckets: [...creditType.buckets, grantBucket],
+    },
+    { ...state.index, grants },
+  );
 }
 
 export function evolveCreditsExpired(state: OpenAccountState, event: CreditsExpired): OpenAccountState {

@@ -22,13 +22,57 @@ const ROLLOVER_PLAN: Plan = {
  * time moves on by 0..10 days per command, so scheduled resets (and catch-ups) happen inside movements.
  */
 const commandArb = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ k: fc.constant('consume' as const), id: fc.integer({ min: 0, max: 30 }), credits: fc.integer({ min: 1, max: 40 }), type: fc.constantFrom('email', 'mobile', 'export'), dataKey: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('refund' as const), id: fc.integer({ min: 0, max: 10 }), of: fc.integer({ min: 0, max: 30 }), credits: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('grant' as const), id: fc.integer({ min: 0, max: 5 }), credits: fc.integer({ min: 1, max: 50 }), priority: fc.integer({ min: -2, max: 2 }), expiresInHours: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      k: fc.constant('consume' as const),
+      id: fc.integer({ min: 0, max: 30 }),
+      credits: fc.integer({ min: 1, max: 40 }),
+      type: fc.constantFrom('email', 'mobile', 'export'),
+      dataKey: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('refund' as const),
+      id: fc.integer({ min: 0, max: 10 }),
+      of: fc.integer({ min: 0, max: 30 }),
+      credits: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('grant' as const),
+      id: fc.integer({ min: 0, max: 5 }),
+      credits: fc.integer({ min: 1, max: 50 }),
+      priority: fc.integer({ min: -2, max: 2 }),
+      expiresInHours: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('reset' as const), month: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('plan' as const), email: fc.integer({ min: 0, max: 300 }), effective: fc.constantFrom('now' as const, 'next_cycle' as const, undefined), rollover: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('thresholds' as const), percent: fc.integer({ min: 1, max: 120 }), remaining: fc.integer({ min: 0, max: 60 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('schedule' as const), anchorDay: fc.constantFrom(1, 15, 28, 'last' as const), timezone: fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('plan' as const),
+      email: fc.integer({ min: 0, max: 300 }),
+      effective: fc.constantFrom('now' as const, 'next_cycle' as const, undefined),
+      rollover: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('thresholds' as const), percent: fc.integer({ min: 1, max: 120 }), remaining: fc.integer({ min: 0, max: 60 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('schedule' as const),
+      anchorDay: fc.constantFrom(1, 15, 28, 'last' as const),
+      timezone: fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York'),
+    }),
+  },
 );
 
 const toCommand = (c: fc.Arbitrary<unknown> extends never ? never : Parameters<Parameters<typeof commandArb.map>[0]>[0], at: string): LedgerCommand => {
@@ -38,27 +82,46 @@ const toCommand = (c: fc.Arbitrary<unknown> extends never ? never : Parameters<P
     case 'refund':
       return refund(`r${c.id}`, `c${c.of}`, c.credits, at);
     case 'grant':
-      return grant(`g${c.id}`, c.credits, { priority: c.priority, expiresAt: c.expiresInHours ? new Date(Date.parse(at) + c.expiresInHours * HOUR).toISOString() : undefined }, at);
+      return grant(
+        `g${c.id}`,
+        c.credits,
+        { priority: c.priority, expiresAt: c.expiresInHours ? new Date(Date.parse(at) + c.expiresInHours * HOUR).toISOString() : undefined },
+        at,
+      );
     case 'reset':
       return reset(`cycle${c.month}`, at);
     case 'plan':
-      return changePlan(`p${c.email}`, { ...ROLLOVER_PLAN.creditTypes, email: { allocation: c.email, overdraft: { policy: 'deny' }, ...(c.rollover ? { rollover: { maxCredits: 20 } } : {}) } }, c.effective, at);
+      return changePlan(
+        `p${c.email}`,
+        {
+          ...ROLLOVER_PLAN.creditTypes,
+          email: { allocation: c.email, overdraft: { policy: 'deny' }, ...(c.rollover ? { rollover: { maxCredits: 20 } } : {}) },
+        },
+        c.effective,
+        at,
+      );
     case 'thresholds':
-      return setThresholds({ email: [{ kind: 'percent_used', value: c.percent }, { kind: 'remaining', value: c.remaining }] }, at);
+      return setThresholds(
+        {
+          email: [
+            { kind: 'percent_used', value: c.percent },
+            { kind: 'remaining', value: c.remaining },
+          ],
+        },
+        at,
+      );
     case 'schedule':
       return changeSchedule({ period: 'month', anchorDay: c.anchorDay, timezone: c.timezone }, at);
   }
 };
 
-const scenarioArb = fc
-  .array(fc.tuple(commandArb, fc.integer({ min: 0, max: 240 })), { minLength: 1, maxLength: 80 })
-  .map((steps) => {
-    let t = START;
-    return steps.map(([c, hours]) => {
-      t += hours * HOUR;
-      return toCommand(c, new Date(t).toISOString());
-    });
+const scenarioArb = fc.array(fc.tuple(commandArb, fc.integer({ min: 0, max: 240 })), { minLength: 1, maxLength: 80 }).map((steps) => {
+  let t = START;
+  return steps.map(([c, hours]) => {
+    t += hours * HOUR;
+    return toCommand(c, new Date(t).toISOString());
   });
+});
 
 function checkFigures(f: BalanceFigures, where: string) {
   for (const v of [f.allocated, f.rolledIn, f.granted, f.used, f.refunded, f.expired, f.remaining]) expect(Number.isSafeInteger(v)).toBe(true);
@@ -203,7 +266,11 @@ describe('ledger invariants (property-based)', () => {
         const { log } = runScenario(commands);
         const ids = new Set<string>();
         // eslint-disable-next-line prefer-const -- endsAt and startedAt move forward below; cycleId does not
-        let { cycleEndsAt: endsAt, cycleStartedAt: startedAt, cycleId } = (log[0] as { data: { cycleEndsAt: string; cycleStartedAt: string; cycleId: string } }).data;
+        let {
+          cycleEndsAt: endsAt,
+          cycleStartedAt: startedAt,
+          cycleId,
+        } = (log[0] as { data: { cycleEndsAt: string; cycleStartedAt: string; cycleId: string } }).data;
         ids.add(cycleId);
         for (const e of log) {
           if (e.type !== 'CycleReset') continue;

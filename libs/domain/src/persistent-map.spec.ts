@@ -11,8 +11,14 @@ describe('PersistentMap', () => {
     const removed = updated.delete('b');
     expect(contents(empty)).toEqual([]);
     expect(contents(one)).toEqual([['a', 1]]);
-    expect(contents(two)).toEqual([['a', 1], ['b', 2]]);
-    expect(contents(updated)).toEqual([['a', 10], ['b', 2]]);
+    expect(contents(two)).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(contents(updated)).toEqual([
+      ['a', 10],
+      ['b', 2],
+    ]);
     expect(contents(removed)).toEqual([['a', 10]]);
     // and again, in another order (each read walks the shared Map to that version)
     expect(two.get('a')).toBe(1);
@@ -26,8 +32,14 @@ describe('PersistentMap', () => {
     const base = PersistentMap.empty<string, number>().set('x', 1);
     const left = base.set('l', 2);
     const right = base.set('r', 3);
-    expect(contents(left)).toEqual([['x', 1], ['l', 2]]);
-    expect(contents(right)).toEqual([['x', 1], ['r', 3]]);
+    expect(contents(left)).toEqual([
+      ['x', 1],
+      ['l', 2],
+    ]);
+    expect(contents(right)).toEqual([
+      ['x', 1],
+      ['r', 3],
+    ]);
     expect(contents(base)).toEqual([['x', 1]]);
     expect(left.get('r')).toBeUndefined();
   });

@@ -51,7 +51,8 @@ export function isValidTimeZone(timezone: string): boolean {
 export function scheduleProblem(schedule: CycleSchedule): string | null {
   if (!['month', 'week', 'day'].includes(schedule.period)) return 'period must be month, week or day';
   const every = schedule.every ?? 1;
-  if (!Number.isInteger(every) || every < 1 || every > MAX_EVERY[schedule.period]) return `every must be an integer 1..${MAX_EVERY[schedule.period]} for ${schedule.period}`;
+  if (!Number.isInteger(every) || every < 1 || every > MAX_EVERY[schedule.period])
+    return `every must be an integer 1..${MAX_EVERY[schedule.period]} for ${schedule.period}`;
   if (!isValidTimeZone(schedule.timezone)) return `timezone ${String(schedule.timezone)} is not an IANA time zone`;
   if (schedule.period === 'month') {
     if (schedule.anchorDate !== undefined) return 'anchorDate is only for week and day schedules';
@@ -100,7 +101,14 @@ interface LocalParts {
 function localParts(instant: number, timezone: string): LocalParts {
   if (timezone === 'UTC') {
     const date = new Date(instant);
-    return { year: date.getUTCFullYear(), month0: date.getUTCMonth(), day: date.getUTCDate(), hour: date.getUTCHours(), minute: date.getUTCMinutes(), second: date.getUTCSeconds() };
+    return {
+      year: date.getUTCFullYear(),
+      month0: date.getUTCMonth(),
+      day: date.getUTCDate(),
+      hour: date.getUTCHours(),
+      minute: date.getUTCMinutes(),
+      second: date.getUTCSeconds(),
+    };
   }
   const parts = { year: 0, month0: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatter(timezone).formatToParts(new Date(instant))) {
@@ -206,7 +214,10 @@ function daysInMonth(year: number, month0: number): number {
 function monthBoundary(schedule: CycleSchedule, monthIndex: number): number {
   const year = Math.floor(monthIndex / 12);
   const month0 = monthIndex - year * 12;
-  const day = schedule.anchorDay === LAST_DAY_OF_MONTH || schedule.anchorDay === undefined ? daysInMonth(year, month0) : Math.min(schedule.anchorDay, daysInMonth(year, month0));
+  const day =
+    schedule.anchorDay === LAST_DAY_OF_MONTH || schedule.anchorDay === undefined
+      ? daysInMonth(year, month0)
+      : Math.min(schedule.anchorDay, daysInMonth(year, month0));
   return startOfLocalDay(Math.floor(Date.UTC(year, month0, day) / DAY_MS), schedule.timezone);
 }
 
@@ -243,7 +254,7 @@ function slotAtOrBefore(schedule: CycleSchedule, instant: number): number {
 }
 
 function slotStride(schedule: CycleSchedule): number {
-  return schedule.period === 'month' ? schedule.every ?? 1 : step(schedule);
+  return schedule.period === 'month' ? (schedule.every ?? 1) : step(schedule);
 }
 
 /** The last boundary at or before `at`. */

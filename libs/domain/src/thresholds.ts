@@ -5,9 +5,7 @@ import { BalanceFigures } from './events';
  * percent of the cycle's allocation (never with an allocation of 0); `remaining` crosses when
  * `remaining` falls to `value` credits or below.
  */
-export type Threshold =
-  | { readonly kind: 'percent_used'; readonly value: number }
-  | { readonly kind: 'remaining'; readonly value: number };
+export type Threshold = { readonly kind: 'percent_used'; readonly value: number } | { readonly kind: 'remaining'; readonly value: number };
 
 export const THRESHOLD_KINDS = ['percent_used', 'remaining'] as const;
 export const DEFAULT_THRESHOLDS: readonly Threshold[] = [
@@ -38,7 +36,5 @@ export function percentUsed(figures: BalanceFigures): number | null {
 export function normalizeThresholds(list: readonly Threshold[]): Threshold[] {
   const byId = new Map<string, Threshold>();
   for (const threshold of list) byId.set(thresholdId(threshold), { kind: threshold.kind, value: threshold.value } as Threshold);
-  return [...byId.values()].sort((first, second) =>
-    first.kind !== second.kind ? (first.kind < second.kind ? -1 : 1) : first.value - second.value,
-  );
+  return [...byId.values()].sort((first, second) => (first.kind !== second.kind ? (first.kind < second.kind ? -1 : 1) : first.value - second.value));
 }

@@ -1,12 +1,4 @@
-import {
-  BatchHandler,
-  CorruptEventError,
-  RecordedEvent,
-  SubscribeOptions,
-  Subscription,
-  SubscriptionFailedError,
-  clampPageSize,
-} from './event-store.port';
+import { BatchHandler, CorruptEventError, RecordedEvent, SubscribeOptions, Subscription, SubscriptionFailedError, clampPageSize } from './event-store.port';
 import { backoffMs, pause } from './retry';
 
 /** First wait after a read of the log failed for a reason that may pass (connection lost, server restarting). */
@@ -95,4 +87,3 @@ export function catchUpSubscription(
     },
   };
 }
-

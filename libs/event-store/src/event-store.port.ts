@@ -149,7 +149,10 @@ export class CorruptEventError extends UnreadableEventError {
     override readonly cause: unknown,
     readonly decodedBefore: readonly RecordedEvent[] = [],
   ) {
-    super(position, `the event at position ${position} (stream ${streamId}, revision ${revision}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(
+      position,
+      `the event at position ${position} (stream ${streamId}, revision ${revision}) cannot be decoded: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     this.name = 'CorruptEventError';
   }
 }

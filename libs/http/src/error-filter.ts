@@ -24,7 +24,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, body] = this.toResponse(exception);
-    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (status === 503) res.setHeader('Retry-After', '1');
     res.status(status).json(body);
   }
@@ -37,7 +37,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
     // The database is unreachable or restarting: nothing was acknowledged, the same request (same
     // client id) may be sent again — an append that did commit answers its first outcome.
-    if (this.store.isTransientError(e)) return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
+    if (this.store.isTransientError(e))
+      return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.
     if (e instanceof UnreadableEventError) {
@@ -46,10 +47,22 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const response = e.getResponse();
-      if (typeof response === 'object' && response !== null && 'error' in response && typeof (response as { error: unknown }).error === 'string' && /^[A-Z_]+$/.test((response as { error: string }).error)) {
+      if (
+        typeof response === 'object' &&
+        response !== null &&
+        'error' in response &&
+        typeof (response as { error: unknown }).error === 'string' &&
+        /^[A-Z_]+$/.test((response as { error: string }).error)
+      ) {
         return [status, response as Record<string, unknown>];
       }
-      if (status === 503 && typeof response === 'object' && response !== null && (response as { status?: unknown }).status === 'error' && 'details' in response) {
+      if (
+        status === 503 &&
+        typeof response === 'object' &&
+        response !== null &&
+        (response as { status?: unknown }).status === 'error' &&
+        'details' in response
+      ) {
         // A failing health check: its report (which check failed and why) is the answer.
         return [status, response as Record<string, unknown>];
       }

@@ -118,7 +118,11 @@ export class LedgerModule {
         inject: [ApiKeyStore, LEDGER_CONFIG],
       },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
-      { provide: CommandExecutor, useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock), inject: [AccountRepository, LEDGER_CLOCK] },
+      {
+        provide: CommandExecutor,
+        useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock),
+        inject: [AccountRepository, LEDGER_CLOCK],
+      },
       { provide: DueIndex, useFactory: (config: LedgerConfig) => DueIndex.open(config.dataDir), inject: [LEDGER_CONFIG] },
       CyclesJob,
       StoreLifecycle,

@@ -16,7 +16,20 @@ const edgy = fc.oneof(
   fc.constantFrom(null, undefined, true, [], {}, '1'),
   fc.constantFrom('2026-11-10T10:00:00Z', 'yesterday'),
 );
-const FIELDS = ['consumptionId', 'userId', 'creditType', 'feature', 'action', 'credits', 'description', 'dataRequested', 'dataKey', 'occurredAt', 'price', '__proto__'];
+const FIELDS = [
+  'consumptionId',
+  'userId',
+  'creditType',
+  'feature',
+  'action',
+  'credits',
+  'description',
+  'dataRequested',
+  'dataKey',
+  'occurredAt',
+  'price',
+  '__proto__',
+];
 
 describe('consumption fast path (in front of ConsumeCreditsDto)', () => {
   it('never accepts what class-validator refuses (random objects near the rules)', () => {
@@ -42,7 +55,9 @@ describe('consumption fast path (in front of ConsumeCreditsDto)', () => {
 
   it('takes the shortcut for plainly valid consumptions, with or without the optional fields', () => {
     expect(isCertainlyValidConsumption(valid)).toBe(true);
-    expect(isCertainlyValidConsumption({ ...valid, description: 'Jane Doe', dataRequested: 'email', dataKey: 'contact_8812', credits: 1_000_000_000 })).toBe(true);
+    expect(isCertainlyValidConsumption({ ...valid, description: 'Jane Doe', dataRequested: 'email', dataKey: 'contact_8812', credits: 1_000_000_000 })).toBe(
+      true,
+    );
     expect(isCertainlyValidConsumption({ ...valid, description: null })).toBe(true);
   });
 

@@ -153,7 +153,10 @@ export class EventRelay {
         if (this.stopping) return;
         // The store failed to read (or the checkpoint to save): start over from the durable checkpoint.
         const delay = backoffMs(attempt, RELAY_RETRY_INITIAL_BACKOFF_MS, RELAY_RETRY_MAX_BACKOFF_MS);
-        this.logger.error({ relay: this.options.name, err: e instanceof Error ? e.message : String(e), delayMs: delay }, 'event relay subscription failed; resubscribing');
+        this.logger.error(
+          { relay: this.options.name, err: e instanceof Error ? e.message : String(e), delayMs: delay },
+          'event relay subscription failed; resubscribing',
+        );
         await sleep(delay, this.wakeSleepers);
       }
     }
@@ -174,7 +177,13 @@ export class EventRelay {
         this.consecutiveFailures++;
         const delay = backoffMs(this.consecutiveFailures, RELAY_RETRY_INITIAL_BACKOFF_MS, RELAY_RETRY_MAX_BACKOFF_MS);
         this.logger.warn(
-          { relay: this.options.name, fromPosition: events[0].position, failures: this.consecutiveFailures, delayMs: delay, err: e instanceof Error ? e.message : String(e) },
+          {
+            relay: this.options.name,
+            fromPosition: events[0].position,
+            failures: this.consecutiveFailures,
+            delayMs: delay,
+            err: e instanceof Error ? e.message : String(e),
+          },
           'could not publish events; retrying',
         );
         if (this.consecutiveFailures % RELAY_RECREATE_PRODUCER_AFTER_FAILURES === 0) await this.dropProducer();

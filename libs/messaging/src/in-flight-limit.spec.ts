@@ -27,9 +27,17 @@ describe('in-flight limit (the ingestor backpressure bound)', () => {
 
   it('gives up waiting when abandoned (partition revoked) and lets the next waiter in', async () => {
     const limit = new InFlightLimit(2);
-    const held = (await limit.acquire(2, () => undefined, () => false))!;
+    const held = (await limit.acquire(
+      2,
+      () => undefined,
+      () => false,
+    ))!;
     let revoked = false;
-    const abandoned = limit.acquire(2, () => undefined, () => revoked);
+    const abandoned = limit.acquire(
+      2,
+      () => undefined,
+      () => revoked,
+    );
     revoked = true;
     expect(await abandoned).toBeUndefined();
     held();
@@ -38,8 +46,20 @@ describe('in-flight limit (the ingestor backpressure bound)', () => {
 
   it('refuses requests outside 1..limit', async () => {
     const limit = new InFlightLimit(3);
-    await expect(limit.acquire(4, () => undefined, () => false)).rejects.toThrow(RangeError);
-    await expect(limit.acquire(0, () => undefined, () => false)).rejects.toThrow(RangeError);
+    await expect(
+      limit.acquire(
+        4,
+        () => undefined,
+        () => false,
+      ),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      limit.acquire(
+        0,
+        () => undefined,
+        () => false,
+      ),
+    ).rejects.toThrow(RangeError);
   });
 });
 

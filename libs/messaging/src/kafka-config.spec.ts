@@ -37,7 +37,14 @@ describe('worker configuration (environment)', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['KAFKA_BROKERS', 'KAFKA_USAGE_TOPIC', 'WORKER_ROLES', 'KAFKA_MAX_IN_FLIGHT_MESSAGES', 'KAFKA_SESSION_TIMEOUT_MS', 'KAFKA_CREATE_TOPICS']) {
+    for (const name of [
+      'KAFKA_BROKERS',
+      'KAFKA_USAGE_TOPIC',
+      'WORKER_ROLES',
+      'KAFKA_MAX_IN_FLIGHT_MESSAGES',
+      'KAFKA_SESSION_TIMEOUT_MS',
+      'KAFKA_CREATE_TOPICS',
+    ]) {
       expect(problems).toContain(name);
     }
   });

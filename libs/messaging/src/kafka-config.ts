@@ -1,13 +1,6 @@
 import { ConfigError } from '@credit-ledger/ledger';
 import { DEFAULT_RELAY_BATCH_SIZE, MAX_RELAY_BATCH_SIZE } from './event-relay';
-import {
-  DEFAULT_EVENTS_TOPIC,
-  DEFAULT_USAGE_GROUP_ID,
-  DEFAULT_USAGE_TOPIC,
-  deadLetterTopicOf,
-  resultsTopicOf,
-  TOPIC_NAME_PATTERN,
-} from './topics';
+import { DEFAULT_EVENTS_TOPIC, DEFAULT_USAGE_GROUP_ID, DEFAULT_USAGE_TOPIC, deadLetterTopicOf, resultsTopicOf, TOPIC_NAME_PATTERN } from './topics';
 import {
   DEFAULT_MAX_IN_FLIGHT_MESSAGES,
   DEFAULT_PARTITIONS_CONSUMED_CONCURRENTLY,
@@ -64,13 +57,24 @@ export function loadKafkaConfig(env: NodeJS.ProcessEnv = process.env): KafkaWork
   };
 
   const brokersText = env.KAFKA_BROKERS ?? '';
-  const brokers = brokersText.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  const brokers = brokersText
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
   if (brokers.length === 0) problems.push('KAFKA_BROKERS is required: a comma-separated list of host:port');
   for (const b of brokers) if (!BROKER_PATTERN.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" is not host:port`);
 
   const rolesText = text('WORKER_ROLES', WORKER_ROLES.join(','));
-  const roles = [...new Set(rolesText.split(',').map((r) => r.trim()).filter((r) => r !== ''))] as WorkerRole[];
-  if (roles.length === 0 || roles.some((r) => !WORKER_ROLES.includes(r))) problems.push(`WORKER_ROLES must be a comma-separated subset of ${WORKER_ROLES.join(', ')}, got "${rolesText}"`);
+  const roles = [
+    ...new Set(
+      rolesText
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    ),
+  ] as WorkerRole[];
+  if (roles.length === 0 || roles.some((r) => !WORKER_ROLES.includes(r)))
+    problems.push(`WORKER_ROLES must be a comma-separated subset of ${WORKER_ROLES.join(', ')}, got "${rolesText}"`);
 
   const usageTopic = topic('KAFKA_USAGE_TOPIC', DEFAULT_USAGE_TOPIC);
   const eventsTopic = topic('KAFKA_EVENTS_TOPIC', DEFAULT_EVENTS_TOPIC);

@@ -49,7 +49,15 @@ describe('limits of the ingestor and the relay, enforced at construction', () =>
   });
 
   it('the ingestor accepts the bounds themselves', () => {
-    expect(() => new UsageIngestor(messaging, commands, { ...topics, maxInFlightMessages: 1, partitionsConsumedConcurrently: MAX_PARTITIONS_CONSUMED_CONCURRENTLY, sessionTimeoutMs: MIN_SESSION_TIMEOUT_MS })).not.toThrow();
+    expect(
+      () =>
+        new UsageIngestor(messaging, commands, {
+          ...topics,
+          maxInFlightMessages: 1,
+          partitionsConsumedConcurrently: MAX_PARTITIONS_CONSUMED_CONCURRENTLY,
+          sessionTimeoutMs: MIN_SESSION_TIMEOUT_MS,
+        }),
+    ).not.toThrow();
   });
 
   it.each([

@@ -173,7 +173,11 @@ export class UsageIngestor {
       if (this.stopping || !batch.isActive()) return; // unresolved: fetched again by whoever owns the partition
       const chunk = messages.slice(start, start + chunkSize);
       const release = await this.withHeartbeat(batch, () =>
-        this.inFlight.acquire(chunk.length, () => this.counters.backpressureWaits++, () => this.stopping || !batch.isActive()),
+        this.inFlight.acquire(
+          chunk.length,
+          () => this.counters.backpressureWaits++,
+          () => this.stopping || !batch.isActive(),
+        ),
       );
       if (!release) return;
       // Counted apart from the permits, so that stats tell the messages really in hand.
@@ -243,7 +247,10 @@ export class UsageIngestor {
       } catch (error) {
         this.counters.retries++;
         const delay = backoffMs(attempt, INGEST_RETRY_INITIAL_BACKOFF_MS, INGEST_RETRY_MAX_BACKOFF_MS);
-        this.logger.warn({ topic: batch.topic, partition: batch.partition, attempt, delayMs: delay, err: error instanceof Error ? error.message : String(error) }, `could not ${what}; retrying`);
+        this.logger.warn(
+          { topic: batch.topic, partition: batch.partition, attempt, delayMs: delay, err: error instanceof Error ? error.message : String(error) },
+          `could not ${what}; retrying`,
+        );
         await sleep(delay, this.wakeSleepers);
       }
     }

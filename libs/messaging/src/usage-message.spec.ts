@@ -18,9 +18,21 @@ describe('usage message contract (credit.usage.v1)', () => {
   });
 
   it('parses refunds and grants with their client ids', () => {
-    const refund = parseUsageMessage(key('acme'), value({ type: 'refund', accountId: 'acme', data: { refundId: 'r-1', consumptionId: 'c-1', reason: 'bounced' } }));
-    expect(refund).toMatchObject({ command: { type: 'refund', commandId: 'r-1', data: { refundId: 'r-1', consumptionId: 'c-1', credits: undefined, reason: 'bounced' } } });
-    const grant = parseUsageMessage(key('acme'), value({ type: 'grant', accountId: 'acme', data: { grantId: 'g-1', creditType: 'email', credits: 5, reason: 'promo', expiresAt: '2099-01-01T00:00:00Z' } }));
+    const refund = parseUsageMessage(
+      key('acme'),
+      value({ type: 'refund', accountId: 'acme', data: { refundId: 'r-1', consumptionId: 'c-1', reason: 'bounced' } }),
+    );
+    expect(refund).toMatchObject({
+      command: { type: 'refund', commandId: 'r-1', data: { refundId: 'r-1', consumptionId: 'c-1', credits: undefined, reason: 'bounced' } },
+    });
+    const grant = parseUsageMessage(
+      key('acme'),
+      value({
+        type: 'grant',
+        accountId: 'acme',
+        data: { grantId: 'g-1', creditType: 'email', credits: 5, reason: 'promo', expiresAt: '2099-01-01T00:00:00Z' },
+      }),
+    );
     expect(grant).toMatchObject({ command: { type: 'grant', commandId: 'g-1', data: { credits: 5, expiresAt: '2099-01-01T00:00:00.000Z' } } });
   });
 
@@ -46,8 +58,12 @@ describe('usage message contract (credit.usage.v1)', () => {
   });
 
   it('refuses a key that is not the account (it would break the per-account order)', () => {
-    expect(parseUsageMessage(key('beta'), value({ type: 'consume', accountId: 'acme', data: consume }))).toMatchObject({ unprocessable: { code: DeadLetterCode.KeyMismatch } });
-    expect(parseUsageMessage(null, value({ type: 'consume', accountId: 'acme', data: consume }))).toMatchObject({ unprocessable: { code: DeadLetterCode.KeyMismatch } });
+    expect(parseUsageMessage(key('beta'), value({ type: 'consume', accountId: 'acme', data: consume }))).toMatchObject({
+      unprocessable: { code: DeadLetterCode.KeyMismatch },
+    });
+    expect(parseUsageMessage(null, value({ type: 'consume', accountId: 'acme', data: consume }))).toMatchObject({
+      unprocessable: { code: DeadLetterCode.KeyMismatch },
+    });
   });
 
   it(`refuses messages over ${MAX_USAGE_MESSAGE_BYTES} bytes before parsing them`, () => {

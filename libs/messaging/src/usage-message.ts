@@ -1,12 +1,5 @@
 import { CLIENT_ID_PATTERN, ConsumeCreditsData } from '@credit-ledger/domain';
-import {
-  ConsumeCreditsDto,
-  GrantCreditsDto,
-  RefundCreditsDto,
-  toConsumeData,
-  toGrantData,
-  toRefundData,
-} from '@credit-ledger/ledger';
+import { ConsumeCreditsDto, GrantCreditsDto, RefundCreditsDto, toConsumeData, toGrantData, toRefundData } from '@credit-ledger/ledger';
 import { validatePlain } from '@credit-ledger/http';
 import { isCertainlyValidConsumption } from './consumption-fast-path';
 
@@ -79,7 +72,8 @@ export function parseUsageMessage(key: Buffer | null, value: Buffer | null): Par
   for (const field of Object.keys(e)) if (!ENVELOPE_FIELDS.has(field)) problems.push({ field, reason: 'is not a field of a usage message' });
   if (!USAGE_COMMAND_TYPES.includes(e.type as UsageCommandType)) problems.push({ field: 'type', reason: `must be one of ${USAGE_COMMAND_TYPES.join(', ')}` });
   if (typeof e.accountId !== 'string' || !CLIENT_ID_PATTERN.test(e.accountId)) problems.push({ field: 'accountId', reason: `must match ${CLIENT_ID_PATTERN}` });
-  if (e.data === null || typeof e.data !== 'object' || Array.isArray(e.data)) problems.push({ field: 'data', reason: 'must be a JSON object (the HTTP body of the command)' });
+  if (e.data === null || typeof e.data !== 'object' || Array.isArray(e.data))
+    problems.push({ field: 'data', reason: 'must be a JSON object (the HTTP body of the command)' });
   if (problems.length > 0) return invalid(problems);
 
   const accountId = e.accountId as string;

@@ -191,7 +191,11 @@ export class ProjectionRunner {
       }
     };
     // applyBatch marks the read models failed itself, at the exact position, on a poison event.
-    const applyRetrying = (batch: readonly RecordedEvent[]) => retryingTransient(() => this.applyBatch(batch), (e) => this.store.isTransient(e));
+    const applyRetrying = (batch: readonly RecordedEvent[]) =>
+      retryingTransient(
+        () => this.applyBatch(batch),
+        (e) => this.store.isTransient(e),
+      );
     // The batch is applied; the log's head (the event store) or the registry may be away: ask again.
     const promoteRetrying = (last: number) =>
       retryingTransient(

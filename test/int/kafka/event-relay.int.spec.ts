@@ -108,7 +108,12 @@ describe('committed events out: store -> credit.events.v1, against a real broker
       head = await ledger.store.headPosition();
       await waitFor('the relay to catch up after the outage', () => relay!.stats().checkpoint === head, 120_000);
 
-      const messages = await readTopicUntil(messaging, topic, (ms) => new Set(ms.map((m) => m.headers[EVENT_HEADERS.position])).size >= head, `${head} distinct positions`);
+      const messages = await readTopicUntil(
+        messaging,
+        topic,
+        (ms) => new Set(ms.map((m) => m.headers[EVENT_HEADERS.position])).size >= head,
+        `${head} distinct positions`,
+      );
       const duplicates = await expectRelayedInOrder(ledger, messages);
       process.stdout.write(`relay across a broker restart: ${head} events, ${duplicates} duplicates, ${relay.stats().failedSends} failed sends\n`);
     } finally {

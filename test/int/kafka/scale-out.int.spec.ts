@@ -208,10 +208,14 @@ describe('scale-out: worker processes in one consumer group, against a real brok
       const events = await ledger.allEvents();
       // The relay (worker-1, then its restart) published every committed event, in order per account.
       const head = events[events.length - 1].position;
-      await waitFor('the relay to publish every event', async () => {
-        const relayed = await admin.endOffsets(topics.events);
-        return relayed.reduce((n, o) => n + Number(o.offset), 0) >= events.length;
-      }, 60_000);
+      await waitFor(
+        'the relay to publish every event',
+        async () => {
+          const relayed = await admin.endOffsets(topics.events);
+          return relayed.reduce((n, o) => n + Number(o.offset), 0) >= events.length;
+        },
+        60_000,
+      );
       await Promise.all(workers.map((w) => w.stop()));
 
       // Exactly once in effect: one event per command, whatever was redelivered or sent twice.
@@ -222,20 +226,28 @@ describe('scale-out: worker processes in one consumer group, against a real brok
 
       // Per-account order: the account's stream holds the commands in the order they were produced.
       for (const accountId of ACCOUNTS) {
-        const stored = events.filter((e) => e.streamId === `account-${accountId.replace(/-/g, '~')}` && e.type !== 'AccountOpened').map((e) => e.metadata.causationId);
+        const stored = events
+          .filter((e) => e.streamId === `account-${accountId.replace(/-/g, '~')}` && e.type !== 'AccountOpened')
+          .map((e) => e.metadata.causationId);
         expect(stored).toEqual(orderByAccount.get(accountId));
       }
 
       // Balances: the view equals the fold of the events, and what the messages asked for.
       for (const accountId of ACCOUNTS) {
-        const folded: Record<string, { used: number; refunded: number; granted: number }> = { email: { used: 0, refunded: 0, granted: 0 }, mobile: { used: 0, refunded: 0, granted: 0 } };
+        const folded: Record<string, { used: number; refunded: number; granted: number }> = {
+          email: { used: 0, refunded: 0, granted: 0 },
+          mobile: { used: 0, refunded: 0, granted: 0 },
+        };
         for (const e of events.filter((x) => x.streamId === `account-${accountId.replace(/-/g, '~')}`)) {
           const d = e.data as { creditType: string; creditsCharged?: number; credits?: number };
           if (e.type === 'CreditConsumed') folded[d.creditType].used += d.creditsCharged!;
           if (e.type === 'CreditRefunded') folded[d.creditType].refunded += d.credits!;
           if (e.type === 'CreditsGranted') folded[d.creditType].granted += d.credits!;
         }
-        const asked: Record<string, { used: number; refunded: number; granted: number }> = { email: { used: 0, refunded: 0, granted: 0 }, mobile: { used: 0, refunded: 0, granted: 0 } };
+        const asked: Record<string, { used: number; refunded: number; granted: number }> = {
+          email: { used: 0, refunded: 0, granted: 0 },
+          mobile: { used: 0, refunded: 0, granted: 0 },
+        };
         for (const s of sent.filter((x) => x.accountId === accountId)) asked[s.credits.type][s.credits.field] += s.credits.delta;
         const { balances } = await ledger.balances(accountId);
         for (const b of balances) {
@@ -245,7 +257,12 @@ describe('scale-out: worker processes in one consumer group, against a real brok
         }
       }
 
-      const relayed = await readTopicUntil(messaging, topics.events, (ms) => new Set(ms.map((m) => m.headers[EVENT_HEADERS.position])).size >= head, `${head} distinct positions`);
+      const relayed = await readTopicUntil(
+        messaging,
+        topics.events,
+        (ms) => new Set(ms.map((m) => m.headers[EVENT_HEADERS.position])).size >= head,
+        `${head} distinct positions`,
+      );
       const relayDuplicates = await expectRelayedInOrder(ledger, relayed);
       process.stdout.write(
         `scale-out: ${sent.length + duplicates} usage messages (${duplicates} sent twice), ${events.length} events; assignments ` +

@@ -149,7 +149,9 @@ describe('usage in: credit.usage.v1 -> command bus, against a real broker', () =
     // Actor and correlation of Kafka-issued commands.
     const grant = events.find((e) => e.type === 'CreditsGranted')!;
     expect(grant.metadata).toMatchObject({ actor: `kafka:${groupId}`, correlationId: 'campaign-42', causationId: 'grant:g-1' });
-    expect(events.find((e) => e.metadata.causationId === 'consume:c-1')!.metadata.correlationId).toMatch(new RegExp(`^${topics.usage.replace(/\./g, '\\.')}:\\d+:\\d+$`));
+    expect(events.find((e) => e.metadata.causationId === 'consume:c-1')!.metadata.correlationId).toMatch(
+      new RegExp(`^${topics.usage.replace(/\./g, '\\.')}:\\d+:\\d+$`),
+    );
 
     // Offsets were committed only after the events were durable: every sample agrees.
     const usageMessages = await readTopic(messaging, topics.usage, sent.length);
@@ -181,17 +183,28 @@ describe('usage in: credit.usage.v1 -> command bus, against a real broker', () =
     expect(dead.map((d) => d.headers[DEAD_LETTER_HEADERS.errorCode]).sort()).toEqual(['INVALID_JSON', 'KEY_MISMATCH', 'VALIDATION_FAILED']);
     for (const d of dead) {
       expect(d.headers[DEAD_LETTER_HEADERS.originalTopic]).toBe(topics.usage);
-      const original = usageMessages.find((m) => m.partition === Number(d.headers[DEAD_LETTER_HEADERS.originalPartition]) && m.offset === d.headers[DEAD_LETTER_HEADERS.originalOffset])!;
+      const original = usageMessages.find(
+        (m) => m.partition === Number(d.headers[DEAD_LETTER_HEADERS.originalPartition]) && m.offset === d.headers[DEAD_LETTER_HEADERS.originalOffset],
+      )!;
       expect(original).toBeDefined();
       expect(d.value!.equals(original.value!)).toBe(true);
       expect(d.headers[DEAD_LETTER_HEADERS.errorMessage].length).toBeGreaterThan(0);
     }
-    expect(dead.find((d) => d.headers[DEAD_LETTER_HEADERS.errorCode] === 'VALIDATION_FAILED')!.headers[DEAD_LETTER_HEADERS.errorMessage]).toContain('data.credits');
+    expect(dead.find((d) => d.headers[DEAD_LETTER_HEADERS.errorCode] === 'VALIDATION_FAILED')!.headers[DEAD_LETTER_HEADERS.errorMessage]).toContain(
+      'data.credits',
+    );
 
     // Refusals are outcomes on the results topic, keyed by the command id.
     const results = await readTopic(messaging, topics.results, 2);
     const byKey = new Map(results.map((r) => [r.key!.toString(), { headers: r.headers, body: JSON.parse(r.value!.toString()) }]));
-    expect(byKey.get('t-2')!.body).toMatchObject({ commandId: 't-2', type: 'consume', accountId: 'tight', outcome: 'refused', status: 409, error: 'INSUFFICIENT_CREDITS' });
+    expect(byKey.get('t-2')!.body).toMatchObject({
+      commandId: 't-2',
+      type: 'consume',
+      accountId: 'tight',
+      outcome: 'refused',
+      status: 409,
+      error: 'INSUFFICIENT_CREDITS',
+    });
     expect(byKey.get('t-2')!.headers[RESULT_HEADERS.outcome]).toBe('refused');
     expect(byKey.get('ghost-1')!.body).toMatchObject({ accountId: 'ghost', error: 'ACCOUNT_NOT_FOUND' });
   });

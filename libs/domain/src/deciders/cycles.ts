@@ -211,10 +211,14 @@ export function advance(state: OpenAccountState, at: string): { state: OpenAccou
   const events: LedgerEvent[] = [];
   for (let resets = 0; advanced.cycleEndsAt <= at; resets++) {
     if (resets >= MAX_CATCH_UP_RESETS) {
-      refuse(DomainErrorCode.CyclesBehind, `more than ${MAX_CATCH_UP_RESETS} cycles ended since the last reset: run the billing job (credit-ledger cycles run)`, {
-        cycleId: state.cycleId,
-        cycleEndsAt: state.cycleEndsAt,
-      });
+      refuse(
+        DomainErrorCode.CyclesBehind,
+        `more than ${MAX_CATCH_UP_RESETS} cycles ended since the last reset: run the billing job (credit-ledger cycles run)`,
+        {
+          cycleId: state.cycleId,
+          cycleEndsAt: state.cycleEndsAt,
+        },
+      );
     }
     const next = nextScheduledCycle(advanced);
     const step = closeCycle(advanced, { at: next.startedAt, cycleId: next.cycleId, endsAt: next.endsAt, trigger: 'schedule', requested: null });

@@ -8,9 +8,7 @@ import { AccountState, CreditTypeState, OpenAccountState } from '../state';
  * already used with the same payload (the caller answers with the first outcome, appends nothing).
  * Refusals are thrown as DomainError.
  */
-export type Decision =
-  | { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[] }
-  | { readonly kind: 'duplicate' };
+export type Decision = { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[] } | { readonly kind: 'duplicate' };
 
 export const DUPLICATE: Decision = { kind: 'duplicate' };
 

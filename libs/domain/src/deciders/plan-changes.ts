@@ -65,7 +65,15 @@ function planChanged(state: OpenAccountState, command: ChangePlan, effective: 'n
   return {
     type: 'PlanChanged',
     occurredAt: command.at,
-    data: { planId: data.planId, previousPlanId: state.plan.planId ?? null, effective, effectiveAt, cycleId: state.cycleId, creditTypes: data.creditTypes, adjustments },
+    data: {
+      planId: data.planId,
+      previousPlanId: state.plan.planId ?? null,
+      effective,
+      effectiveAt,
+      cycleId: state.cycleId,
+      creditTypes: data.creditTypes,
+      adjustments,
+    },
   };
 }
 

@@ -1,4 +1,15 @@
-import { ChangePlan, ChangeSchedule, ConsumeCredits, GrantCredits, LedgerCommand, OpenAccount, RefundCredits, ResetCycle, ScheduledReset, SetThresholds } from '../commands';
+import {
+  ChangePlan,
+  ChangeSchedule,
+  ConsumeCredits,
+  GrantCredits,
+  LedgerCommand,
+  OpenAccount,
+  RefundCredits,
+  ResetCycle,
+  ScheduledReset,
+  SetThresholds,
+} from '../commands';
 import { LedgerEvent } from '../events';
 import { CreditTypePlan, Plan } from '../plan';
 import { CycleSchedule } from '../schedule';
@@ -23,12 +34,7 @@ export const open = (at = T0, plan: Plan = PLAN): OpenAccount => ({
   data: { accountId: 'acme', name: 'Acme', plan },
 });
 
-export const consume = (
-  consumptionId: string,
-  credits: number,
-  extra: Partial<ConsumeCredits['data']> = {},
-  at = T0,
-): ConsumeCredits => ({
+export const consume = (consumptionId: string, credits: number, extra: Partial<ConsumeCredits['data']> = {}, at = T0): ConsumeCredits => ({
   type: 'ConsumeCredits',
   at,
   data: { consumptionId, userId: 'ana', creditType: 'email', feature: 'email', action: 'reveal', credits, ...extra },

@@ -99,7 +99,9 @@ async function checkTargetPrefix(source: EventStore, target: EventStore, progres
       sourceAfter = sourceEvent.position;
       const difference = differenceOf(sourceEvent, targetEvent);
       if (difference) {
-        throw new CopyRefusedError(`the target already holds events that are not a copy of the source: event ${alreadyCopied + 1} differs (${difference}); copy into an empty store`);
+        throw new CopyRefusedError(
+          `the target already holds events that are not a copy of the source: event ${alreadyCopied + 1} differs (${difference}); copy into an empty store`,
+        );
       }
       alreadyCopied++;
     }
@@ -138,7 +140,7 @@ async function copyRest(
 /** Appends runs in batches of distinct streams, each batch in one transaction; returns the events written. */
 async function appendRunsAtomically(atomic: AtomicAppender, runs: ReturnType<typeof streamRuns>): Promise<number> {
   let copied = 0;
-  for (let next = 0; next < runs.length; ) {
+  for (let next = 0; next < runs.length;) {
     const seen = new Set<string>();
     const batch: typeof runs = [];
     while (next < runs.length && batch.length < COPY_MAX_APPENDS_PER_BATCH && !seen.has(runs[next].streamId)) {
@@ -190,7 +192,7 @@ async function verifyCopy(
 export async function checksumOf(store: EventStore, onPage: (events: number) => void = () => undefined): Promise<{ count: number; digest: string }> {
   const hash = createHash('sha256');
   let count = 0;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await store.readAll({ after, limit: COPY_READ_PAGE_SIZE });
     if (page.length === 0) break;
     for (const event of page) hashEvent(hash, event);
@@ -208,8 +210,13 @@ function hashEvent(hash: Hash, event: RecordedEvent): void {
 
 function differenceOf(recorded: RecordedEvent, item: RecordedEvent): string | undefined {
   if (recorded.eventId !== item.eventId) return `event id ${item.eventId} where the source has ${recorded.eventId}`;
-  if (recorded.streamId !== item.streamId || recorded.revision !== item.revision) return `${item.streamId}@${item.revision} where the source has ${recorded.streamId}@${recorded.revision}`;
-  if (recorded.type !== item.type || JSON.stringify(recorded.data) !== JSON.stringify(item.data) || JSON.stringify(recorded.metadata) !== JSON.stringify(item.metadata)) {
+  if (recorded.streamId !== item.streamId || recorded.revision !== item.revision)
+    return `${item.streamId}@${item.revision} where the source has ${recorded.streamId}@${recorded.revision}`;
+  if (
+    recorded.type !== item.type ||
+    JSON.stringify(recorded.data) !== JSON.stringify(item.data) ||
+    JSON.stringify(recorded.metadata) !== JSON.stringify(item.metadata)
+  ) {
     return `payload of ${recorded.eventId}`;
   }
   return undefined;
@@ -220,7 +227,12 @@ function streamRuns(page: readonly RecordedEvent[]): { streamId: string; expecte
   const runs: { streamId: string; expectedRevision: number; events: EventToAppend[] }[] = [];
   for (const event of page) {
     const last = runs[runs.length - 1];
-    if (last && last.streamId === event.streamId && last.expectedRevision + last.events.length + 1 === event.revision && last.events.length < COPY_MAX_EVENTS_PER_APPEND) {
+    if (
+      last &&
+      last.streamId === event.streamId &&
+      last.expectedRevision + last.events.length + 1 === event.revision &&
+      last.events.length < COPY_MAX_EVENTS_PER_APPEND
+    ) {
       last.events.push(toAppend(event));
     } else {
       runs.push({ streamId: event.streamId, expectedRevision: event.revision - 1, events: [toAppend(event)] });

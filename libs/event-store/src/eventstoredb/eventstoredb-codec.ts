@@ -23,7 +23,8 @@ function isJsonContainer(value: unknown): value is Record<string, unknown> | unk
 export function toEventData(recorded: EventToAppend): EventData {
   if (typeof recorded.eventId !== 'string' || !UUID.test(recorded.eventId)) throw new InvalidAppendError(`event id ${String(recorded.eventId)} is not a UUID`);
   if (!isJsonContainer(recorded.data)) throw new InvalidAppendError(`event ${recorded.eventId}: data must be a JSON object or array`);
-  if (!isJsonContainer(recorded.metadata) || Array.isArray(recorded.metadata)) throw new InvalidAppendError(`event ${recorded.eventId}: metadata must be a JSON object`);
+  if (!isJsonContainer(recorded.metadata) || Array.isArray(recorded.metadata))
+    throw new InvalidAppendError(`event ${recorded.eventId}: metadata must be a JSON object`);
   try {
     JSON.stringify(recorded.data);
     JSON.stringify(recorded.metadata);

@@ -18,7 +18,8 @@ if (!connectionString) {
   );
   // Reported by jest as skipped, never as a pass.
   describe('eventstoredb adapter against a real server', () => {
-    it.skip('contract suite and adapter specifics: SKIPPED, EVENTSTORE_CONNECTION_STRING is not set (eventstoredb-event-store.spec.ts runs the adapter logic over a fake client only)', () => undefined);
+    it.skip('contract suite and adapter specifics: SKIPPED, EVENTSTORE_CONNECTION_STRING is not set (eventstoredb-event-store.spec.ts runs the adapter logic over a fake client only)', () =>
+      undefined);
   });
 } else {
   const url = connectionString;

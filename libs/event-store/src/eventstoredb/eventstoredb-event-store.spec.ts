@@ -137,7 +137,11 @@ function describeReadsOverFakeClient(): void {
   });
 
   it('pages a long stream after a position', async () => {
-    const result = await store.append('account-a', NO_STREAM, Array.from({ length: 2_500 }, (_, index) => ev(index)));
+    const result = await store.append(
+      'account-a',
+      NO_STREAM,
+      Array.from({ length: 2_500 }, (_, index) => ev(index)),
+    );
     expect(ns(await store.readStream('account-a', { afterPosition: result.positions[2_300], limit: 3 }))).toEqual([2_301, 2_302, 2_303]);
     expect(await store.readStream('account-a', { afterPosition: result.positions[2_499] })).toEqual([]);
     expect(await store.readStream('account-none')).toEqual([]);
@@ -159,7 +163,11 @@ function describeDeliveryOverFakeClient(): void {
   it('never skips an undecodable event: reads fail at it, a subscription hands over what precedes it and stops there', async () => {
     const result = await store.append('account-a', NO_STREAM, [ev(1), ev(2)]);
     const bad = toPortPosition(fake.appendRaw('account-a', { id: randomUUID(), type: 'ThingHappened', isJson: true, data: 'not json {' }));
-    await expect(store.readAll()).rejects.toMatchObject({ name: 'CorruptEventError', position: bad, decodedBefore: [{ position: result.positions[0] }, { position: result.positions[1] }] });
+    await expect(store.readAll()).rejects.toMatchObject({
+      name: 'CorruptEventError',
+      position: bad,
+      decodedBefore: [{ position: result.positions[0] }, { position: result.positions[1] }],
+    });
     await expect(store.readStream('account-a', { fromRevision: 2 })).rejects.toBeInstanceOf(CorruptEventError);
     const handled: number[] = [];
     const sub = store.subscribeToAll({ after: 0 }, (batch) => {
@@ -173,7 +181,11 @@ function describeDeliveryOverFakeClient(): void {
   });
 
   it('hands over batches no larger than batchSize, one at a time, catch-up then live', async () => {
-    await store.append('account-a', NO_STREAM, Array.from({ length: 25 }, (_, index) => ev(index)));
+    await store.append(
+      'account-a',
+      NO_STREAM,
+      Array.from({ length: 25 }, (_, index) => ev(index)),
+    );
     const sizes: number[] = [];
     let inHandler = 0;
     const sub = store.subscribeToAll({ after: 0, batchSize: 4 }, async (batch) => {
@@ -237,8 +249,9 @@ describe('eventstoredb $all feed', () => {
     event.unsubscribe = async () => undefined;
     return event;
   };
-  const recorded = (position: number) =>
-    ({ event: { streamId: 'account-a', id: randomUUID(), position: { commit: BigInt(position), prepare: BigInt(position) } } as AllStreamRecordedEvent });
+  const recorded = (position: number) => ({
+    event: { streamId: 'account-a', id: randomUUID(), position: { commit: BigInt(position), prepare: BigInt(position) } } as AllStreamRecordedEvent,
+  });
 
   it('collects what came before "caught up", skipping what is not after the start', async () => {
     const event = subscription();

@@ -153,7 +153,13 @@ export class EventStoreDbEventStore implements EventStore {
   private async readStreamPage(streamId: string, fromRevision: number, maxCount: number, requiresLeader: boolean): Promise<EsdbRecordedEvent[]> {
     const out: EsdbRecordedEvent[] = [];
     try {
-      const read = this.client.readStream(streamId, { fromRevision: BigInt(fromRevision), maxCount, direction: FORWARDS, resolveLinkTos: false, requiresLeader });
+      const read = this.client.readStream(streamId, {
+        fromRevision: BigInt(fromRevision),
+        maxCount,
+        direction: FORWARDS,
+        resolveLinkTos: false,
+        requiresLeader,
+      });
       for await (const resolved of read) if (resolved.event) out.push(resolved.event as EsdbRecordedEvent);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];

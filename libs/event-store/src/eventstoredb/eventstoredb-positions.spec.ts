@@ -8,15 +8,7 @@ import {
 } from '@eventstore/db-client';
 import { CorruptEventError, EventToAppend, InvalidAppendError, NO_STREAM, WrongExpectedRevisionError } from '../event-store.port';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
-import {
-  ESDB_NO_POSITION,
-  mapAppendError,
-  toActualRevision,
-  toAllPosition,
-  toExpectedRevision,
-  toPortPosition,
-  toRevision,
-} from './eventstoredb-positions';
+import { ESDB_NO_POSITION, mapAppendError, toActualRevision, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';
 
 describe('eventstoredb positions', () => {
   it('maps an event $all position to its commit position, and back to where the record starts', () => {

@@ -100,7 +100,9 @@ function describeMigrations(): void {
     expect(store.migration?.applied).toEqual([3]);
     const result = await store.append('prerelease_a', NO_STREAM, [ev(1), ev(2)]);
     expect(result).toEqual({ nextExpectedRevision: 1, positions: [1, 2] });
-    const { rows } = await client.query<{ args: string }>(`SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'ledger_append_group'`);
+    const { rows } = await client.query<{ args: string }>(
+      `SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'ledger_append_group'`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].args).toMatch(/p_atomic boolean, p_general boolean, OUT/);
     await client.end();

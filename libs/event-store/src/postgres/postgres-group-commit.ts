@@ -321,8 +321,10 @@ function prepareAppend(streamId: string, expectedRevision: number, events: reado
   // PostgreSQL text cannot hold NUL; refuse it here so one bad append never fails its group.
   if (streamId.includes('\0')) throw new InvalidAppendError('stream id must not contain NUL');
   for (const event of events) {
-    if (typeof event.eventId !== 'string' || event.eventId.length === 0 || event.eventId.includes('\0')) throw new InvalidAppendError('event ids are non-empty strings without NUL');
-    if (typeof event.type !== 'string' || event.type.length === 0 || event.type.includes('\0')) throw new InvalidAppendError('event types are non-empty strings without NUL');
+    if (typeof event.eventId !== 'string' || event.eventId.length === 0 || event.eventId.includes('\0'))
+      throw new InvalidAppendError('event ids are non-empty strings without NUL');
+    if (typeof event.type !== 'string' || event.type.length === 0 || event.type.includes('\0'))
+      throw new InvalidAppendError('event types are non-empty strings without NUL');
   }
   // Serialized here, so a payload that cannot be stored fails alone.
   return {

@@ -31,7 +31,9 @@ export async function migratePostgres(client: ClientBase, component: string, mig
     const known = new Set(rows.map((row) => row.version));
     const newest = Math.max(0, ...known);
     if (newest > migrations.length) {
-      throw new Error(`the database's ${component} schema is at version ${newest}, newer than this program knows (${migrations.length}); upgrade credit-ledger`);
+      throw new Error(
+        `the database's ${component} schema is at version ${newest}, newer than this program knows (${migrations.length}); upgrade credit-ledger`,
+      );
     }
     const applied: number[] = [];
     for (let index = 0; index < migrations.length; index++) {

@@ -220,7 +220,8 @@ export const APPEND_GROUP_STATEMENT = {
  * granted), so a server default of REPEATABLE READ must not reach this session. Its statements
  * take array parameters of every size: one generic plan, not a plan per call.
  */
-export const WRITER_SESSION_SETTINGS = "SET synchronous_commit = on; SET default_transaction_isolation = 'read committed'; SET plan_cache_mode = force_generic_plan";
+export const WRITER_SESSION_SETTINGS =
+  "SET synchronous_commit = on; SET default_transaction_isolation = 'read committed'; SET plan_cache_mode = force_generic_plan";
 
 export interface EventRow {
   position: string;
@@ -270,6 +271,8 @@ export async function assertSchemaCurrent(client: Client): Promise<void> {
     .catch(() => ({ rows: [{ version: 0 }] }));
   const version = rows[0]?.version ?? 0;
   if (version !== PG_EVENT_STORE_MIGRATIONS.length) {
-    throw new Error(`the database's event store schema is at version ${version ?? 0}, this program needs ${PG_EVENT_STORE_MIGRATIONS.length}: run \`credit-ledger migrate\``);
+    throw new Error(
+      `the database's event store schema is at version ${version ?? 0}, this program needs ${PG_EVENT_STORE_MIGRATIONS.length}: run \`credit-ledger migrate\``,
+    );
   }
 }

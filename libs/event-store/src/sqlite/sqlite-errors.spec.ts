@@ -43,24 +43,29 @@ describe('SQLite error classification', () => {
 
   it('calls extended busy and locked codes transient, and everything else not', () => {
     for (const code of ['SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE']) expect(isTransientSqliteError({ code })).toBe(true);
-    for (const code of ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_FULL', 'SQLITE_CORRUPT', 'SQLITE_BUSYNESS', 'ECONNREFUSED']) expect(isTransientSqliteError({ code })).toBe(false);
+    for (const code of ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_FULL', 'SQLITE_CORRUPT', 'SQLITE_BUSYNESS', 'ECONNREFUSED'])
+      expect(isTransientSqliteError({ code })).toBe(false);
     expect(isTransientSqliteError(new Error('boom'))).toBe(false);
     expect(isTransientSqliteError(null)).toBe(false);
   });
 
-  it('an append blocked past the busy timeout by another process fails as transient, and passes once the lock is gone', async () => {
-    const store = SqliteEventStore.open(dataDir);
-    const other = new Database(join(dataDir, SQLITE_FILE_NAME));
-    try {
-      expect(store.isTransientError(new WrongExpectedRevisionError('s', 0, 1))).toBe(false);
-      other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
-      const blocked = await store.append('account-a', NO_STREAM, [event()]).catch((error: unknown) => error);
-      other.exec('ROLLBACK');
-      expect(store.isTransientError(blocked)).toBe(true);
-      expect((await store.append('account-a', NO_STREAM, [event()])).positions).toHaveLength(1);
-    } finally {
-      other.close();
-      await store.close();
-    }
-  }, SQLITE_BUSY_TIMEOUT_MS * 4);
+  it(
+    'an append blocked past the busy timeout by another process fails as transient, and passes once the lock is gone',
+    async () => {
+      const store = SqliteEventStore.open(dataDir);
+      const other = new Database(join(dataDir, SQLITE_FILE_NAME));
+      try {
+        expect(store.isTransientError(new WrongExpectedRevisionError('s', 0, 1))).toBe(false);
+        other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+        const blocked = await store.append('account-a', NO_STREAM, [event()]).catch((error: unknown) => error);
+        other.exec('ROLLBACK');
+        expect(store.isTransientError(blocked)).toBe(true);
+        expect((await store.append('account-a', NO_STREAM, [event()])).positions).toHaveLength(1);
+      } finally {
+        other.close();
+        await store.close();
+      }
+    },
+    SQLITE_BUSY_TIMEOUT_MS * 4,
+  );
 });

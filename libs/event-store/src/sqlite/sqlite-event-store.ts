@@ -49,9 +49,7 @@ type WriterOutcome =
   | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
 
 type WriterMessage =
-  | { type: 'ready'; journalMode: string; synchronous: number }
-  | { type: 'committed'; results: WriterOutcome[]; commits: number }
-  | { type: 'closed' };
+  { type: 'ready'; journalMode: string; synchronous: number } | { type: 'committed'; results: WriterOutcome[]; commits: number } | { type: 'closed' };
 
 export interface SqliteEventStoreStats {
   readonly appends: number;
@@ -270,11 +268,16 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.pending.values()].map((waiting) => new Promise<void>((done) => {
-      const { resolve, reject } = waiting;
-      waiting.resolve = (result) => (resolve(result), done());
-      waiting.reject = (error) => (reject(error), done());
-    })));
+    await Promise.allSettled(
+      [...this.pending.values()].map(
+        (waiting) =>
+          new Promise<void>((done) => {
+            const { resolve, reject } = waiting;
+            waiting.resolve = (result) => (resolve(result), done());
+            waiting.reject = (error) => (reject(error), done());
+          }),
+      ),
+    );
     if (!this.writerFailure) {
       await new Promise<void>((resolve) => {
         this.writerClosed = resolve;
@@ -310,12 +313,22 @@ function toError(error: Record<string, unknown> & { name: string; message: strin
 }
 
 function toStored(row: EventRow): StoredRow {
-  return { position: row.position, streamId: row.stream_id, revision: row.revision, eventId: row.event_id, type: row.type, data: row.data, metadata: row.metadata };
+  return {
+    position: row.position,
+    streamId: row.stream_id,
+    revision: row.revision,
+    eventId: row.event_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+  };
 }
 
 /** Applies numbered migrations once, in order, recording them in `schema_migrations`. */
 export function migrate(db: Database.Database, component: string, migrations: readonly string[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))',
+  );
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]);
   migrations.forEach((sql, index) => {
     const version = index + 1;

@@ -42,14 +42,27 @@ function createAppendOne(db: WriterDatabase): (append: AppendMessage) => Outcome
       // A retry of an append that is already stored finds its own events right after its
       // expected revision: answer with the first result instead of a conflict.
       const stored =
-        append.expectedRevision < current ? (eventsFrom.all(append.streamId, append.expectedRevision + 1, append.rows.length) as { event_id: string; position: number }[]) : [];
+        append.expectedRevision < current
+          ? (eventsFrom.all(append.streamId, append.expectedRevision + 1, append.rows.length) as { event_id: string; position: number }[])
+          : [];
       if (stored.length === append.rows.length && stored.every((storedEvent, index) => storedEvent.event_id === append.rows[index][0])) {
-        return { id: append.id, ok: true, nextExpectedRevision: append.expectedRevision + append.rows.length, positions: stored.map((storedEvent) => storedEvent.position) };
+        return {
+          id: append.id,
+          ok: true,
+          nextExpectedRevision: append.expectedRevision + append.rows.length,
+          positions: stored.map((storedEvent) => storedEvent.position),
+        };
       }
       return {
         id: append.id,
         ok: false,
-        error: { name: 'WrongExpectedRevisionError', message: 'wrong expected revision', streamId: append.streamId, expectedRevision: append.expectedRevision, actualRevision: current },
+        error: {
+          name: 'WrongExpectedRevisionError',
+          message: 'wrong expected revision',
+          streamId: append.streamId,
+          expectedRevision: append.expectedRevision,
+          actualRevision: current,
+        },
       };
     }
     const positions: number[] = [];
@@ -96,7 +109,11 @@ function createGroupCommitter(db: WriterDatabase, limits: { maxAppendsPerCommit:
         commitGroup.immediate(group, out);
       } catch (failure) {
         // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored.
-        const error = { name: 'Error', message: `commit failed: ${failure instanceof Error ? failure.message : String(failure)}`, code: (failure as { code?: unknown } | null)?.code };
+        const error = {
+          name: 'Error',
+          message: `commit failed: ${failure instanceof Error ? failure.message : String(failure)}`,
+          code: (failure as { code?: unknown } | null)?.code,
+        };
         post({ type: 'committed', results: group.map((append) => ({ id: append.id, ok: false, error })), commits: 0 });
         continue;
       }

@@ -75,7 +75,12 @@ function describeAppendContract(openedStore: () => EventStore): void {
   it('refuses a wrong expected revision with the typed error, and writes nothing', async () => {
     const streamName = stream('conflict');
     await store.append(streamName, NO_STREAM, [ev(1), ev(2)]);
-    await expect(store.append(streamName, 0, [ev(3)])).rejects.toMatchObject({ name: 'WrongExpectedRevisionError', streamId: streamName, expectedRevision: 0, actualRevision: 1 });
+    await expect(store.append(streamName, 0, [ev(3)])).rejects.toMatchObject({
+      name: 'WrongExpectedRevisionError',
+      streamId: streamName,
+      expectedRevision: 0,
+      actualRevision: 1,
+    });
     await expect(store.append(streamName, NO_STREAM, [ev(3)])).rejects.toBeInstanceOf(WrongExpectedRevisionError);
     await expect(store.append(streamName, 5, [ev(3)])).rejects.toBeInstanceOf(WrongExpectedRevisionError);
     await expect(store.append(stream('missing'), 0, [ev(1)])).rejects.toBeInstanceOf(WrongExpectedRevisionError);
@@ -96,16 +101,12 @@ function describeAppendContract(openedStore: () => EventStore): void {
     const streamId = stream('atomic');
     const other = stream('other');
     await store.append(other, NO_STREAM, [ev(0)]);
-    const [good, bad] = await Promise.allSettled([
-      store.append(streamId, NO_STREAM, [ev(1)]),
-      store.append(other, 5, [ev(2), ev(3), ev(4)]),
-    ]);
+    const [good, bad] = await Promise.allSettled([store.append(streamId, NO_STREAM, [ev(1)]), store.append(other, 5, [ev(2), ev(3), ev(4)])]);
     expect(good.status).toBe('fulfilled');
     expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
     expect(ns(await store.readStream(other))).toEqual([0]);
     expect(ns(await store.readStream(streamId))).toEqual([1]);
   });
-
 }
 
 /** Idempotent retries and validation of appends. */
@@ -149,7 +150,11 @@ function describeReadContract(openedStore: () => EventStore): void {
 
   it('pages a stream by revision and by position, and the global log by position', async () => {
     const streamName = stream('paging');
-    const result = await store.append(streamName, NO_STREAM, Array.from({ length: 25 }, (_, index) => ev(index)));
+    const result = await store.append(
+      streamName,
+      NO_STREAM,
+      Array.from({ length: 25 }, (_, index) => ev(index)),
+    );
     expect(ns(await store.readStream(streamName, { fromRevision: 10, limit: 5 }))).toEqual([10, 11, 12, 13, 14]);
     expect(ns(await store.readStream(streamName, { fromRevision: 24, limit: 5 }))).toEqual([24]);
     expect(await store.readStream(streamName, { fromRevision: 25 })).toEqual([]);
@@ -157,7 +162,9 @@ function describeReadContract(openedStore: () => EventStore): void {
     const page = await store.readAll({ after: result.positions[4], limit: 7 });
     expect(page).toHaveLength(7);
     expect(page[0].position).toBeGreaterThan(result.positions[4]);
-    expect(ns(page.filter((event) => event.streamId === streamName))).toEqual([5, 6, 7, 8, 9, 10, 11].slice(0, page.filter((event) => event.streamId === streamName).length));
+    expect(ns(page.filter((event) => event.streamId === streamName))).toEqual(
+      [5, 6, 7, 8, 9, 10, 11].slice(0, page.filter((event) => event.streamId === streamName).length),
+    );
     expect(await store.headPosition()).toBeGreaterThanOrEqual(result.positions[24]);
   });
 
@@ -171,7 +178,7 @@ function describeReadContract(openedStore: () => EventStore): void {
       }),
     );
     const all: RecordedEvent[] = [];
-    for (let after = before; ; ) {
+    for (let after = before; ;) {
       const page = await store.readAll({ after, limit: 37 });
       if (page.length === 0) break;
       all.push(...page);
@@ -180,7 +187,8 @@ function describeReadContract(openedStore: () => EventStore): void {
     const ours = all.filter((event) => streams.includes(event.streamId));
     expect(ours).toHaveLength(200);
     for (let index = 1; index < all.length; index++) expect(all[index].position).toBeGreaterThan(all[index - 1].position);
-    for (const streamName of streams) expect(ours.filter((event) => event.streamId === streamName).map((event) => event.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const streamName of streams)
+      expect(ours.filter((event) => event.streamId === streamName).map((event) => event.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 }
 

@@ -32,6 +32,6 @@ export async function dropTestDatabase(url: string, baseUrl = requireDatabaseUrl
 
 export function requireDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: jest\'s global setup starts a throwaway PostgreSQL cluster and sets it');
+  if (!url) throw new Error("DATABASE_URL is not set: jest's global setup starts a throwaway PostgreSQL cluster and sets it");
   return url;
 }

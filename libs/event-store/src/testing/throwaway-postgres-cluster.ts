@@ -104,7 +104,9 @@ export class ThrowawayPostgresCluster {
 
   private pgCtl(args: string[]): { status: number | null; output: string } {
     const pgCtl = join(this.binDir, 'pg_ctl');
-    const outcome = this.runAs ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir }) : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
+    const outcome = this.runAs
+      ? spawnSync('runuser', ['-u', this.runAs, '--', pgCtl, ...args], { encoding: 'utf8', cwd: this.dir })
+      : spawnSync(pgCtl, args, { encoding: 'utf8', cwd: this.dir });
     return { status: outcome.status, output: `${outcome.stdout ?? ''}${outcome.stderr ?? ''}` };
   }
 }
@@ -130,7 +132,7 @@ export function findPostgresBinDir(): string {
   }
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return join(which.stdout.trim(), '..');
-  throw new Error('PostgreSQL server binaries not found: install Debian\'s `postgresql` package, set PG_BIN_DIR, or set DATABASE_URL');
+  throw new Error("PostgreSQL server binaries not found: install Debian's `postgresql` package, set PG_BIN_DIR, or set DATABASE_URL");
 }
 
 function systemUser(name: string): { uid: number; gid: number } {

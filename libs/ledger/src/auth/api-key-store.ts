@@ -80,9 +80,11 @@ export class ApiKeyStore {
   }
 
   list(accountId?: string): ApiKeyRecord[] {
-    const rows = (accountId === undefined
-      ? this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all()
-      : this.db.prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at').all(accountId)) as KeyRow[];
+    const rows = (
+      accountId === undefined
+        ? this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all()
+        : this.db.prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at').all(accountId)
+    ) as KeyRow[];
     return rows.map(toRecord);
   }
 

@@ -33,7 +33,10 @@ export class CyclesScheduler implements OnApplicationBootstrap, BeforeApplicatio
   onApplicationBootstrap(): void {
     const seconds = this.config.cyclesIntervalSeconds;
     if (!seconds) return;
-    this.registry.addInterval(CYCLES_INTERVAL_NAME, setInterval(() => void this.tick(), seconds * 1000));
+    this.registry.addInterval(
+      CYCLES_INTERVAL_NAME,
+      setInterval(() => void this.tick(), seconds * 1000),
+    );
     this.logger.log(`billing job every ${seconds}s (lease ${LEASE}, owner ${this.owner})`);
   }
 

@@ -41,7 +41,9 @@ export class DueIndex {
 
   /** Reads the global log from the checkpoint; returns the number of events read. */
   async catchUp(store: EventStore): Promise<number> {
-    const upsert = this.db.prepare('INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at');
+    const upsert = this.db.prepare(
+      'INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at',
+    );
     const save = this.db.prepare(
       'INSERT INTO billing_checkpoint (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)',
     );
@@ -74,11 +76,17 @@ export class DueIndex {
   }
 
   update(accountId: string, cycleEndsAt: string): void {
-    this.db.prepare('INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at').run(accountId, cycleEndsAt);
+    this.db
+      .prepare(
+        'INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at',
+      )
+      .run(accountId, cycleEndsAt);
   }
 
   updateMany(rows: readonly (readonly [string, string])[]): void {
-    const stmt = this.db.prepare('INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at');
+    const stmt = this.db.prepare(
+      'INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at',
+    );
     this.db.transaction(() => {
       for (const [a, e] of rows) stmt.run(a, e);
     })();

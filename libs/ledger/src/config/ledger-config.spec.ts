@@ -2,7 +2,15 @@ import { ConfigError, loadConfig } from './ledger-config';
 
 describe('loadConfig', () => {
   it('applies the defaults', () => {
-    expect(loadConfig({})).toEqual({ port: 3000, dataDir: expect.stringMatching(/\/data$/), store: 'sqlite', adminKey: undefined, logLevel: 'info', projections: 'inline', migrateOnStart: true });
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      dataDir: expect.stringMatching(/\/data$/),
+      store: 'sqlite',
+      adminKey: undefined,
+      logLevel: 'info',
+      projections: 'inline',
+      migrateOnStart: true,
+    });
   });
 
   it('reads every variable', () => {
@@ -32,10 +40,16 @@ describe('loadConfig', () => {
   it('needs the connection settings of the production stores, and checks their shape', () => {
     expect(() => loadConfig({ LEDGER_STORE: 'postgres' })).toThrow(/LEDGER_STORE=postgres needs DATABASE_URL/);
     expect(() => loadConfig({ LEDGER_STORE: 'postgres', DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres/);
-    expect(loadConfig({ LEDGER_STORE: 'postgres', DATABASE_URL: 'postgresql://u@h:5432/db' })).toMatchObject({ store: 'postgres', databaseUrl: 'postgresql://u@h:5432/db', migrateOnStart: true });
+    expect(loadConfig({ LEDGER_STORE: 'postgres', DATABASE_URL: 'postgresql://u@h:5432/db' })).toMatchObject({
+      store: 'postgres',
+      databaseUrl: 'postgresql://u@h:5432/db',
+      migrateOnStart: true,
+    });
     expect(() => loadConfig({ LEDGER_STORE: 'eventstoredb' })).toThrow(/LEDGER_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING/);
     expect(() => loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'http://x' })).toThrow(/esdb:\/\//);
-    expect(loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' })).toMatchObject({ store: 'eventstoredb' });
+    expect(loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' })).toMatchObject({
+      store: 'eventstoredb',
+    });
     expect(loadConfig({ LEDGER_MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
     expect(() => loadConfig({ LEDGER_MIGRATE_ON_START: 'maybe' })).toThrow(/LEDGER_MIGRATE_ON_START/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);

@@ -75,7 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
   const projections = (env.LEDGER_PROJECTIONS ?? 'inline') as ProjectionMode;
-  if (!PROJECTION_MODES.includes(projections)) problems.push(`LEDGER_PROJECTIONS must be one of ${PROJECTION_MODES.join(', ')}, got "${env.LEDGER_PROJECTIONS}"`);
+  if (!PROJECTION_MODES.includes(projections))
+    problems.push(`LEDGER_PROJECTIONS must be one of ${PROJECTION_MODES.join(', ')}, got "${env.LEDGER_PROJECTIONS}"`);
 
   const dataDirText = env.LEDGER_DATA_DIR ?? './data';
   if (dataDirText.trim() === '') problems.push('LEDGER_DATA_DIR must not be empty');
@@ -85,7 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (intervalText !== undefined && intervalText !== '' && intervalText !== '0') {
     cyclesIntervalSeconds = Number(intervalText);
     if (!/^\d+$/.test(intervalText) || cyclesIntervalSeconds < MIN_CYCLES_INTERVAL_SECONDS || cyclesIntervalSeconds > MAX_CYCLES_INTERVAL_SECONDS) {
-      problems.push(`LEDGER_CYCLES_INTERVAL_SECONDS must be 0 (off) or an integer ${MIN_CYCLES_INTERVAL_SECONDS}..${MAX_CYCLES_INTERVAL_SECONDS}, got "${intervalText}"`);
+      problems.push(
+        `LEDGER_CYCLES_INTERVAL_SECONDS must be 0 (off) or an integer ${MIN_CYCLES_INTERVAL_SECONDS}..${MAX_CYCLES_INTERVAL_SECONDS}, got "${intervalText}"`,
+      );
     }
   }
   let cyclesConcurrency: number | undefined;

@@ -24,7 +24,18 @@ const V1_TYPES = ['AccountOpened', 'CreditsGranted', 'CreditConsumed', 'CreditRe
 function scenario(): LedgerEvent[] {
   return run([
     ...V1_COMMANDS,
-    { type: 'SetThresholds', at: '2026-12-02T00:00:00.000Z', data: { creditTypes: { email: [{ kind: 'percent_used', value: 50 }, { kind: 'remaining', value: 10 }] } } },
+    {
+      type: 'SetThresholds',
+      at: '2026-12-02T00:00:00.000Z',
+      data: {
+        creditTypes: {
+          email: [
+            { kind: 'percent_used', value: 50 },
+            { kind: 'remaining', value: 10 },
+          ],
+        },
+      },
+    },
     { type: 'ChangeSchedule', at: '2026-12-02T00:00:00.000Z', data: { schedule: { period: 'month', anchorDay: 'last', timezone: 'Europe/Paris' } } },
     {
       type: 'ChangePlan',
@@ -46,7 +57,13 @@ function scenario(): LedgerEvent[] {
 function recorded(events: LedgerEvent[]): RecordedEvent[] {
   const stream = accountStream('acme');
   return events.flatMap((e, i) =>
-    encodeEvents(`cmd:${i}`, [e], CTX).map((x) => ({ ...x, eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, streamId: stream, revision: i, position: i + 1 })),
+    encodeEvents(`cmd:${i}`, [e], CTX).map((x) => ({
+      ...x,
+      eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      streamId: stream,
+      revision: i,
+      position: i + 1,
+    })),
   );
 }
 

@@ -54,14 +54,21 @@ export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record
 };
 
 export class UnknownEventTypeError extends UnreadableEventError {
-  constructor(position: number, readonly type: string) {
+  constructor(
+    position: number,
+    readonly type: string,
+  ) {
     super(position, `event at position ${position} has unknown type "${type}"`);
     this.name = 'UnknownEventTypeError';
   }
 }
 
 export class UnsupportedSchemaVersionError extends UnreadableEventError {
-  constructor(position: number, readonly type: string, readonly schemaVersion: unknown) {
+  constructor(
+    position: number,
+    readonly type: string,
+    readonly schemaVersion: unknown,
+  ) {
     super(position, `event ${type} at position ${position} has schemaVersion ${String(schemaVersion)}, which this version cannot read`);
     this.name = 'UnsupportedSchemaVersionError';
   }

@@ -27,7 +27,11 @@ describe('KeyedMutex', () => {
   it('keeps going after a failure or a synchronous throw', async () => {
     const mutex = new KeyedMutex();
     await expect(mutex.run('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(mutex.run('k', () => { throw new Error('sync'); })).rejects.toThrow('sync');
+    await expect(
+      mutex.run('k', () => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
     await expect(mutex.run('k', async () => 42)).resolves.toBe(42);
     expect(mutex.activeKeys).toBe(0);
   });

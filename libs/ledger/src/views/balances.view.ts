@@ -5,7 +5,16 @@ export interface BalanceView extends BalanceFigures {
 }
 
 export function balanceView(creditType: string, f: BalanceFigures): BalanceView {
-  return { creditType, allocated: f.allocated, rolledIn: f.rolledIn, granted: f.granted, used: f.used, refunded: f.refunded, expired: f.expired, remaining: f.remaining };
+  return {
+    creditType,
+    allocated: f.allocated,
+    rolledIn: f.rolledIn,
+    granted: f.granted,
+    used: f.used,
+    refunded: f.refunded,
+    expired: f.expired,
+    remaining: f.remaining,
+  };
 }
 
 export function balancesView(s: OpenAccountState) {

@@ -173,7 +173,8 @@ class KafkaJsBatchConsumer implements BatchConsumer {
           messages,
           heartbeat,
           resolve: resolveOffset,
-          commit: (nextOffset) => commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] }),
+          commit: (nextOffset) =>
+            commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] }),
           isActive: () => isRunning() && !isStale(),
         });
       },

@@ -42,8 +42,11 @@ export function resolveKafkaJars(log: (line: string) => void = () => undefined):
   rmSync(staging, { recursive: true, force: true });
   const started = Date.now();
   log(`resolving Apache Kafka ${KAFKA_VERSION} with Maven into ${dir} …`);
-  execFileSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-f', kafkaPom(), `-DoutputDirectory=${staging}`], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!readdirSync(staging).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) throw new Error(`Maven did not copy kafka_2.13-${KAFKA_VERSION}.jar into ${staging}`);
+  execFileSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-f', kafkaPom(), `-DoutputDirectory=${staging}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (!readdirSync(staging).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`)))
+    throw new Error(`Maven did not copy kafka_2.13-${KAFKA_VERSION}.jar into ${staging}`);
   writeFileSync(join(staging, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
@@ -101,7 +104,9 @@ const LOG4J = [
 
 function rssMiB(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : NaN;
   } catch {
     return NaN;
@@ -136,10 +141,27 @@ export class KafkaBroker {
     const broker = new KafkaBroker(dir, await freePort(), await freePort(), jars);
     writeFileSync(join(dir, 'server.properties'), serverProperties(dir, broker.port, broker.controllerPort));
     writeFileSync(join(dir, 'log4j.properties'), LOG4J);
-    const clusterId = execFileSync('java', ['-cp', `${jars}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    execFileSync('java', ['-cp', `${jars}/*`, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Dkafka.logs.dir=${dir}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const clusterId = execFileSync('java', ['-cp', `${jars}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    execFileSync(
+      'java',
+      [
+        '-cp',
+        `${jars}/*`,
+        `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+        `-Dkafka.logs.dir=${dir}`,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        join(dir, 'server.properties'),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     await broker.launch();
     return broker;
   }

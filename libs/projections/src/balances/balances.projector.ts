@@ -71,13 +71,21 @@ export const balancesProjector: Projector = {
     ) WITHOUT ROWID;`,
   tables: (t) => [t('balances')],
   prepare(db, t) {
-    const upsert = db.prepare(`INSERT INTO ${t('balances')} AS cur VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position) ${KEEP_LATEST_FIGURES}`);
+    const upsert = db.prepare(
+      `INSERT INTO ${t('balances')} AS cur VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position) ${KEEP_LATEST_FIGURES}`,
+    );
     return (batch) => {
       for (const r of latestBalanceRows(batch)) upsert.run(r);
     };
   },
   applyPostgres: (client, t, batch) =>
-    insertRows(client, t('balances'), BALANCE_COLUMNS, latestBalanceRows(batch).map((r) => BALANCE_FIELDS.map((f) => r[f])), KEEP_LATEST_FIGURES),
+    insertRows(
+      client,
+      t('balances'),
+      BALANCE_COLUMNS,
+      latestBalanceRows(batch).map((r) => BALANCE_FIELDS.map((f) => r[f])),
+      KEEP_LATEST_FIGURES,
+    ),
 };
 
 /** A replayed or out-of-order row never overwrites figures from a later position. */
@@ -86,7 +94,19 @@ const KEEP_LATEST_FIGURES = `ON CONFLICT (account_id, credit_type, cycle_id) DO 
   position = excluded.position
   WHERE excluded.position >= cur.position`;
 
-const BALANCE_FIELDS = ['accountId', 'creditType', 'cycleId', 'allocated', 'rolledIn', 'granted', 'used', 'refunded', 'expired', 'remaining', 'position'] as const;
+const BALANCE_FIELDS = [
+  'accountId',
+  'creditType',
+  'cycleId',
+  'allocated',
+  'rolledIn',
+  'granted',
+  'used',
+  'refunded',
+  'expired',
+  'remaining',
+  'position',
+] as const;
 const BALANCE_COLUMNS = [
   ...['account_id', 'credit_type', 'cycle_id'].map(text),
   ...['allocated', 'rolled_in', 'granted', 'used', 'refunded', 'expired', 'remaining', 'position'].map(bigint),

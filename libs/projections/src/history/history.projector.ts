@@ -52,19 +52,55 @@ export const historyProjector: Projector = {
       for (const p of batch) for (const r of historyRows(p)) insert.run(historyValues(r));
     };
   },
-  applyPostgres: (client, t, batch) => insertRows(client, t('history'), HISTORY_COLUMNS, batch.flatMap(historyRows).map(historyValues), 'ON CONFLICT (row_id) DO NOTHING'),
+  applyPostgres: (client, t, batch) =>
+    insertRows(client, t('history'), HISTORY_COLUMNS, batch.flatMap(historyRows).map(historyValues), 'ON CONFLICT (row_id) DO NOTHING'),
 };
 
 const HISTORY_COLUMNS: readonly PgColumn[] = [
-  bigint('row_id'), bigint('position'), text('account_id'), text('occurred_at'), text('recorded_at'), text('kind'), text('credit_type'),
-  text('feature'), text('action'), text('description'), bigint('credits'), text('data_requested'), text('user_id'), text('consumption_id'),
-  text('refund_id'), text('grant_id'), text('cycle_id'), bigint('already_purchased'), text('event_id'),
+  bigint('row_id'),
+  bigint('position'),
+  text('account_id'),
+  text('occurred_at'),
+  text('recorded_at'),
+  text('kind'),
+  text('credit_type'),
+  text('feature'),
+  text('action'),
+  text('description'),
+  bigint('credits'),
+  text('data_requested'),
+  text('user_id'),
+  text('consumption_id'),
+  text('refund_id'),
+  text('grant_id'),
+  text('cycle_id'),
+  bigint('already_purchased'),
+  text('event_id'),
 ];
 
 /** A history row's values in HISTORY_COLUMNS order. */
 function historyValues(r: HistoryRow): unknown[] {
-  return [r.rowId, r.position, r.accountId, r.occurredAt, r.recordedAt, r.kind, r.creditType, r.feature, r.action, r.description, r.credits,
-    r.dataRequested, r.userId, r.consumptionId, r.refundId, r.grantId, r.cycleId, r.alreadyPurchased, r.eventId];
+  return [
+    r.rowId,
+    r.position,
+    r.accountId,
+    r.occurredAt,
+    r.recordedAt,
+    r.kind,
+    r.creditType,
+    r.feature,
+    r.action,
+    r.description,
+    r.credits,
+    r.dataRequested,
+    r.userId,
+    r.consumptionId,
+    r.refundId,
+    r.grantId,
+    r.cycleId,
+    r.alreadyPurchased,
+    r.eventId,
+  ];
 }
 
 export interface HistoryRow {
@@ -152,7 +188,16 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
       ];
     case 'CreditsGranted':
       return [
-        { ...base, rowId: key(0), kind: 'grant', creditType: e.data.creditType, description: e.data.reason, credits: e.data.credits, grantId: e.data.grantId, cycleId: e.data.cycleId },
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'grant',
+          creditType: e.data.creditType,
+          description: e.data.reason,
+          credits: e.data.credits,
+          grantId: e.data.grantId,
+          cycleId: e.data.cycleId,
+        },
       ];
     case 'CreditsExpired':
       return [
@@ -184,7 +229,17 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
         });
     case 'PlanChanged':
       if (e.data.adjustments.length === 0) {
-        return [{ ...base, rowId: key(0), kind: 'plan_change', creditType: null, description: `plan ${e.data.planId} from the next cycle`, credits: 0, cycleId: e.data.cycleId }];
+        return [
+          {
+            ...base,
+            rowId: key(0),
+            kind: 'plan_change',
+            creditType: null,
+            description: `plan ${e.data.planId} from the next cycle`,
+            credits: 0,
+            cycleId: e.data.cycleId,
+          },
+        ];
       }
       return e.data.adjustments.map((a, i) => ({
         ...base,

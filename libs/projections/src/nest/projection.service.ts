@@ -61,7 +61,9 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
         this.subscription = await runner.follow(this.store, (error, retry, delayMs) => {
           // First failure and then every tenth: an outage is visible without flooding the log.
           if (retry === 1 || retry % 10 === 0) {
-            this.logger.warn(`projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${retry}, next in ${delayMs} ms`);
+            this.logger.warn(
+              `projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${retry}, next in ${delayMs} ms`,
+            );
           }
         });
         if (this.stopping) await this.subscription.stop();

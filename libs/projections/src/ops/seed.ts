@@ -88,7 +88,7 @@ export async function seedHistory(store: EventStore, o: SeedOptions): Promise<{ 
     const stream = accountStream(accountId);
     const target = Math.max(1, Math.round((o.events * shares[a]) / totalShare));
     const tier = TIERS[a < o.accounts / 20 ? 2 : a < o.accounts / 4 ? 1 : 0];
-    const scale = Math.max(1, Math.ceil((target / o.months) * 1.3 / tier.email)); // allocations cover the usage
+    const scale = Math.max(1, Math.ceil(((target / o.months) * 1.3) / tier.email)); // allocations cover the usage
     const plan: Plan = {
       creditTypes: {
         email: { allocation: tier.email * scale, overdraft: { policy: 'deny' } },
@@ -152,7 +152,11 @@ export async function seedHistory(store: EventStore, o: SeedOptions): Promise<{ 
         if (consumptions.length > 0 && rnd() < 0.02) {
           const c = consumptions[Math.floor(rnd() * consumptions.length)];
           const id = `r_${accountId}_${produced}`;
-          await apply(`refund:${id}`, { type: 'RefundCredits', at, data: { refundId: id, consumptionId: c.id, reason: rnd() < 0.7 ? 'email bounced' : 'number invalid' } });
+          await apply(`refund:${id}`, {
+            type: 'RefundCredits',
+            at,
+            data: { refundId: id, consumptionId: c.id, reason: rnd() < 0.7 ? 'email bounced' : 'number invalid' },
+          });
           continue;
         }
         let pick = rnd() * TOTAL_WEIGHT;

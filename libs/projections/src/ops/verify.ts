@@ -74,11 +74,20 @@ export async function verifyReadModels(
         s.count += d.count;
         return s;
       };
-      if (r.position <= upTo('usage_by_user')) add(byUser, [d.accountId, d.day, d.userId, d.creditType, d.feature, d.action].join('|'), () => ({ consumed: 0, refunded: 0, count: 0 }));
-      if (r.position <= upTo('usage_by_feature')) add(byFeature, [d.accountId, d.day, d.feature, d.action, d.creditType].join('|'), () => ({ consumed: 0, refunded: 0, count: 0, users: new Set<string>() })).users.add(d.userId);
-      if (r.position <= upTo('usage_hourly')) add(hourly, [d.accountId, d.hour, d.userId, d.creditType, d.feature, d.action].join('|'), () => ({ consumed: 0, refunded: 0, count: 0 }));
+      if (r.position <= upTo('usage_by_user'))
+        add(byUser, [d.accountId, d.day, d.userId, d.creditType, d.feature, d.action].join('|'), () => ({ consumed: 0, refunded: 0, count: 0 }));
+      if (r.position <= upTo('usage_by_feature'))
+        add(byFeature, [d.accountId, d.day, d.feature, d.action, d.creditType].join('|'), () => ({
+          consumed: 0,
+          refunded: 0,
+          count: 0,
+          users: new Set<string>(),
+        })).users.add(d.userId);
+      if (r.position <= upTo('usage_hourly'))
+        add(hourly, [d.accountId, d.hour, d.userId, d.creditType, d.feature, d.action].join('|'), () => ({ consumed: 0, refunded: 0, count: 0 }));
     }
-    if (r.position <= upTo('balances')) for (const b of balanceRows(p)) balances.set([b.accountId, b.creditType, b.cycleId].join('|'), b as unknown as Record<string, unknown>);
+    if (r.position <= upTo('balances'))
+      for (const b of balanceRows(p)) balances.set([b.accountId, b.creditType, b.cycleId].join('|'), b as unknown as Record<string, unknown>);
     if (r.position <= upTo('filter_catalog') && p.event.type === 'CreditConsumed') {
       const e = p.event.data;
       catalog.add([p.accountId, 'feature', e.feature, ''].join('|'));
@@ -96,7 +105,7 @@ export async function verifyReadModels(
       if (page.length < MAX_READ_PAGE_SIZE) break;
     }
   } else {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await store.readAll({ after, limit: MAX_READ_PAGE_SIZE });
       if (page.length === 0) break;
       page.forEach(consider);
@@ -107,10 +116,24 @@ export async function verifyReadModels(
 
   // History: stream the table and tick off expected rows.
   const historyColumns: [string, string][] = [
-    ['position', 'position'], ['account_id', 'accountId'], ['occurred_at', 'occurredAt'], ['recorded_at', 'recordedAt'], ['kind', 'kind'],
-    ['credit_type', 'creditType'], ['feature', 'feature'], ['action', 'action'], ['description', 'description'], ['credits', 'credits'],
-    ['data_requested', 'dataRequested'], ['user_id', 'userId'], ['consumption_id', 'consumptionId'], ['refund_id', 'refundId'],
-    ['grant_id', 'grantId'], ['cycle_id', 'cycleId'], ['already_purchased', 'alreadyPurchased'], ['event_id', 'eventId'],
+    ['position', 'position'],
+    ['account_id', 'accountId'],
+    ['occurred_at', 'occurredAt'],
+    ['recorded_at', 'recordedAt'],
+    ['kind', 'kind'],
+    ['credit_type', 'creditType'],
+    ['feature', 'feature'],
+    ['action', 'action'],
+    ['description', 'description'],
+    ['credits', 'credits'],
+    ['data_requested', 'dataRequested'],
+    ['user_id', 'userId'],
+    ['consumption_id', 'consumptionId'],
+    ['refund_id', 'refundId'],
+    ['grant_id', 'grantId'],
+    ['cycle_id', 'cycleId'],
+    ['already_purchased', 'alreadyPurchased'],
+    ['event_id', 'eventId'],
   ];
   const table = (name: string, base = name) => readModels.activeTable(name, base);
   for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('history')}${accountFilter}`, accountParams)) {
@@ -130,8 +153,15 @@ export async function verifyReadModels(
       const key = keyColumns.map((c) => row[c]).join('|');
       const want = expected.get(key);
       expected.delete(key);
-      const got = { consumed: row.consumed, refunded: row.refunded, count: row.count, ...(row.distinct_users === undefined ? {} : { distinctUsers: row.distinct_users }) };
-      const exp = want ? { consumed: want.consumed, refunded: want.refunded, count: want.count, ...(want.users ? { distinctUsers: want.users.size } : {}) } : undefined;
+      const got = {
+        consumed: row.consumed,
+        refunded: row.refunded,
+        count: row.count,
+        ...(row.distinct_users === undefined ? {} : { distinctUsers: row.distinct_users }),
+      };
+      const exp = want
+        ? { consumed: want.consumed, refunded: want.refunded, count: want.count, ...(want.users ? { distinctUsers: want.users.size } : {}) }
+        : undefined;
       if (JSON.stringify(got) !== JSON.stringify(exp)) differ(readModel, key, exp, got);
     }
     for (const [key, want] of expected) differ(readModel, key, want, undefined);
@@ -160,7 +190,9 @@ export async function verifyReadModels(
       const s = state as OpenAccountState;
       for (const [creditType, ct] of Object.entries(s.creditTypes)) {
         const [row] = await readModels.all<Record<string, unknown>>(currentSql, [accountId, s.cycleId, creditType]);
-        for (const f of figures) if (row?.[f === 'rolledIn' ? 'rolled_in' : f] !== ct.figures[f]) differ('balances (fold)', `${accountId}|${creditType}|${s.cycleId} ${f}`, ct.figures[f], row?.[f]);
+        for (const f of figures)
+          if (row?.[f === 'rolledIn' ? 'rolled_in' : f] !== ct.figures[f])
+            differ('balances (fold)', `${accountId}|${creditType}|${s.cycleId} ${f}`, ct.figures[f], row?.[f]);
       }
     }
   }

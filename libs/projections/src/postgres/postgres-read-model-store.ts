@@ -135,13 +135,15 @@ export class PostgresReadModelStore implements ReadModelStore {
           const t = (base: string) => tableName(base, p.version);
           const ddl = postgresDdl(p.schema(t));
           if (ddl.trim() !== '') await client.query(ddl);
-          const registered = await client.query<{ status: string }>('SELECT status FROM projection_registry WHERE name = $1 AND version = $2', [p.name, p.version]);
-          if (registered.rows[0]?.status !== 'rebuilding' && p.indexes) await client.query(p.indexes(t));
-          await client.query(`INSERT INTO projection_registry (name, version, checkpoint, status, updated_at) VALUES ($1, $2, 0, 'building', $3) ON CONFLICT DO NOTHING`, [
+          const registered = await client.query<{ status: string }>('SELECT status FROM projection_registry WHERE name = $1 AND version = $2', [
             p.name,
             p.version,
-            new Date().toISOString(),
           ]);
+          if (registered.rows[0]?.status !== 'rebuilding' && p.indexes) await client.query(p.indexes(t));
+          await client.query(
+            `INSERT INTO projection_registry (name, version, checkpoint, status, updated_at) VALUES ($1, $2, 0, 'building', $3) ON CONFLICT DO NOTHING`,
+            [p.name, p.version, new Date().toISOString()],
+          );
         }
       },
       { ddl: true },
@@ -194,12 +196,14 @@ export class PostgresReadModelStore implements ReadModelStore {
         for (const p of projectors) {
           if (checkpoints.get(keyOf(p.name, p.version))! < head) continue;
           if (p.indexes) await client.query(p.indexes((base) => tableName(base, p.version))); // deferred by a replay
-          await client.query(`UPDATE projection_registry SET status = 'live', error = NULL, updated_at = $3 WHERE name = $1 AND version = $2 AND status != 'live'`, [
+          await client.query(
+            `UPDATE projection_registry SET status = 'live', error = NULL, updated_at = $3 WHERE name = $1 AND version = $2 AND status != 'live'`,
+            [p.name, p.version, new Date().toISOString()],
+          );
+          const older = await client.query<{ version: number }>('SELECT version FROM projection_registry WHERE name = $1 AND version < $2', [
             p.name,
             p.version,
-            new Date().toISOString(),
           ]);
-          const older = await client.query<{ version: number }>('SELECT version FROM projection_registry WHERE name = $1 AND version < $2', [p.name, p.version]);
           for (const { version } of older.rows) {
             for (const table of p.tables((base) => tableName(base, version))) await client.query(`DROP TABLE IF EXISTS ${table}`);
             await client.query('DELETE FROM projection_registry WHERE name = $1 AND version = $2', [p.name, version]);
@@ -235,12 +239,17 @@ export class PostgresReadModelStore implements ReadModelStore {
   }
 
   async position(): Promise<number> {
-    const [row] = await this.all<{ p: number | null }>(`SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`);
+    const [row] = await this.all<{ p: number | null }>(
+      `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`,
+    );
     return row?.p ?? 0;
   }
 
   async activeTable(projector: string, base: string): Promise<string> {
-    const [row] = await this.all<{ version: number }>(`SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`, [projector]);
+    const [row] = await this.all<{ version: number }>(
+      `SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`,
+      [projector],
+    );
     if (!row) throw new Error(`projection ${projector} is not registered`);
     return tableName(base, row.version);
   }
@@ -284,10 +293,14 @@ export class PostgresReadModelStore implements ReadModelStore {
 
 async function assertSchemaCurrent(client: ClientBase): Promise<void> {
   const { rows } = await client
-    .query<{ version: number | null }>('SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1', [PG_READ_MODELS_MIGRATION_COMPONENT])
+    .query<{ version: number | null }>('SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1', [
+      PG_READ_MODELS_MIGRATION_COMPONENT,
+    ])
     .catch(() => ({ rows: [{ version: 0 }] }));
   const version = rows[0]?.version ?? 0;
   if (version !== PG_READ_MODEL_MIGRATIONS.length) {
-    throw new Error(`the database's read_models schema is at version ${version}, this program needs ${PG_READ_MODEL_MIGRATIONS.length}: run \`credit-ledger migrate\``);
+    throw new Error(
+      `the database's read_models schema is at version ${version}, this program needs ${PG_READ_MODEL_MIGRATIONS.length}: run \`credit-ledger migrate\``,
+    );
   }
 }

@@ -35,9 +35,12 @@ export class SqliteReadModelStore implements ReadModelStore {
     for (const p of projectors) {
       const t = (base: string) => tableName(base, p.version);
       this.db.exec(p.schema(t));
-      const registered = this.db.prepare('SELECT status FROM projection_registry WHERE name = ? AND version = ?').get(p.name, p.version) as { status: string } | undefined;
+      const registered = this.db.prepare('SELECT status FROM projection_registry WHERE name = ? AND version = ?').get(p.name, p.version) as
+        { status: string } | undefined;
       if (registered?.status !== 'rebuilding' && p.indexes) this.db.exec(p.indexes(t));
-      this.db.prepare(`INSERT OR IGNORE INTO projection_registry (name, version, checkpoint, status, updated_at) VALUES (?, ?, 0, 'building', ?)`).run(p.name, p.version, now);
+      this.db
+        .prepare(`INSERT OR IGNORE INTO projection_registry (name, version, checkpoint, status, updated_at) VALUES (?, ?, 0, 'building', ?)`)
+        .run(p.name, p.version, now);
       this.applierOf(p);
     }
   }
@@ -47,7 +50,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async applyBatch(projectors: readonly Projector[], batch: ProjectionBatch): Promise<void> {
-    const writeCheckpoint = cachedStatement(this.db, 'UPDATE projection_registry SET checkpoint = ?, updated_at = ? WHERE name = ? AND version = ? AND checkpoint < ?');
+    const writeCheckpoint = cachedStatement(
+      this.db,
+      'UPDATE projection_registry SET checkpoint = ?, updated_at = ? WHERE name = ? AND version = ? AND checkpoint < ?',
+    );
     this.db
       .transaction(() => {
         const stamp = new Date().toISOString();
@@ -73,8 +79,12 @@ export class SqliteReadModelStore implements ReadModelStore {
         for (const p of projectors) {
           if (this.checkpointOf(p) < head) continue;
           if (p.indexes) this.db.exec(p.indexes((base) => tableName(base, p.version))); // deferred by a replay
-          this.db.prepare(`UPDATE projection_registry SET status = 'live', error = NULL, updated_at = ? WHERE name = ? AND version = ? AND status != 'live'`).run(new Date().toISOString(), p.name, p.version);
-          const older = this.db.prepare('SELECT version FROM projection_registry WHERE name = ? AND version < ?').all(p.name, p.version) as { version: number }[];
+          this.db
+            .prepare(`UPDATE projection_registry SET status = 'live', error = NULL, updated_at = ? WHERE name = ? AND version = ? AND status != 'live'`)
+            .run(new Date().toISOString(), p.name, p.version);
+          const older = this.db.prepare('SELECT version FROM projection_registry WHERE name = ? AND version < ?').all(p.name, p.version) as {
+            version: number;
+          }[];
           for (const { version } of older) {
             for (const table of p.tables((base) => tableName(base, version))) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
             this.db.prepare('DELETE FROM projection_registry WHERE name = ? AND version = ?').run(p.name, version);
@@ -91,7 +101,9 @@ export class SqliteReadModelStore implements ReadModelStore {
           const t = (base: string) => tableName(base, p.version);
           for (const table of p.tables(t)) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
           this.db.exec(p.schema(t));
-          this.db.prepare(`UPDATE projection_registry SET checkpoint = 0, status = 'rebuilding', error = NULL, updated_at = ? WHERE name = ? AND version = ?`).run(new Date().toISOString(), p.name, p.version);
+          this.db
+            .prepare(`UPDATE projection_registry SET checkpoint = 0, status = 'rebuilding', error = NULL, updated_at = ? WHERE name = ? AND version = ?`)
+            .run(new Date().toISOString(), p.name, p.version);
           this.appliers.delete(p); // its statements named the dropped tables
         }
       })
@@ -99,16 +111,23 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async states(): Promise<ProjectionState[]> {
-    return cachedStatement(this.db, 'SELECT name, version, checkpoint, status, error FROM projection_registry ORDER BY name, version').all() as ProjectionState[];
+    return cachedStatement(
+      this.db,
+      'SELECT name, version, checkpoint, status, error FROM projection_registry ORDER BY name, version',
+    ).all() as ProjectionState[];
   }
 
   async position(): Promise<number> {
-    const row = cachedStatement(this.db, `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`).get() as { p: number | null };
+    const row = cachedStatement(this.db, `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`).get() as {
+      p: number | null;
+    };
     return row.p ?? 0;
   }
 
   async activeTable(projector: string, base: string): Promise<string> {
-    const row = cachedStatement(this.db, `SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`).get(projector) as { version: number } | undefined;
+    const row = cachedStatement(this.db, `SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`).get(
+      projector,
+    ) as { version: number } | undefined;
     if (!row) throw new Error(`projection ${projector} is not registered`);
     return tableName(base, row.version);
   }

@@ -31,7 +31,8 @@ export async function snapshotReadModels(store: ReadModelStore): Promise<string>
 }
 
 export async function tableExists(store: ReadModelStore, table: string): Promise<boolean> {
-  const sql = store.kind === 'sqlite' ? 'SELECT name FROM sqlite_master WHERE name = ?' : 'SELECT table_name FROM information_schema.tables WHERE table_name = ?';
+  const sql =
+    store.kind === 'sqlite' ? 'SELECT name FROM sqlite_master WHERE name = ?' : 'SELECT table_name FROM information_schema.tables WHERE table_name = ?';
   return (await store.all(sql, [table])).length > 0;
 }
 
@@ -87,7 +88,9 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
 
     it('balances per account, credit type and cycle, with the closing figures on the past cycle', async () => {
       const { store } = await given(scenario());
-      const rows = await store.all(`SELECT cycle_id, credit_type, used, refunded, granted, remaining FROM ${await store.activeTable('balances', 'balances')} ORDER BY cycle_id, credit_type`);
+      const rows = await store.all(
+        `SELECT cycle_id, credit_type, used, refunded, granted, remaining FROM ${await store.activeTable('balances', 'balances')} ORDER BY cycle_id, credit_type`,
+      );
       expect(rows).toEqual([
         { cycle_id: '2026-11', credit_type: 'email', used: 3, refunded: 1, granted: 10, remaining: 108 },
         { cycle_id: '2026-11', credit_type: 'export', used: 5, refunded: 0, granted: 0, remaining: 45 },
@@ -203,7 +206,16 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       const { store } = await given([
         open('2026-11-01T00:00:00.000Z'),
         consume('c1', 85, { userId: 'ana' }, '2026-11-05T00:00:00.000Z'),
-        changePlan('pro', { email: { allocation: 400, overdraft: { policy: 'deny' } }, mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } }, export: { allocation: 50, overdraft: { policy: 'allow' } } }, 'now', '2026-11-16T00:00:00.000Z'),
+        changePlan(
+          'pro',
+          {
+            email: { allocation: 400, overdraft: { policy: 'deny' } },
+            mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
+            export: { allocation: 50, overdraft: { policy: 'allow' } },
+          },
+          'now',
+          '2026-11-16T00:00:00.000Z',
+        ),
       ]);
       const items = (await new HistoryQueries(store).page({ accountId: 'acme', includeRefunds: true }, 100)).items;
       const alert = items.find((i) => i.kind === 'threshold_alert');
@@ -218,7 +230,9 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       expect(email.allocated).toBe(100 + plan!.credits);
       expect(email.remaining).toBe(100 + plan!.credits - 85);
       // Usage read models count consumptions only.
-      expect((await new UsageQueries(store).byUser({ accountId: 'acme', from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') })).totals).toEqual({
+      expect(
+        (await new UsageQueries(store).byUser({ accountId: 'acme', from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') })).totals,
+      ).toEqual({
         consumed: 85,
         refunded: 0,
         net: 85,

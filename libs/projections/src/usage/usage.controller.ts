@@ -31,7 +31,13 @@ export class GetUsageHandler implements IQueryHandler<GetUsageQuery> {
   constructor(private readonly usage: UsageQueries) {}
   async execute(q: GetUsageQuery) {
     const body = q.kind === 'byUser' ? await this.usage.byUser(q.range) : await this.usage.byFeature(q.range);
-    return { accountId: q.range.accountId, from: new Date(q.range.from).toISOString(), to: new Date(q.range.to).toISOString(), creditType: q.range.creditType ?? null, ...body };
+    return {
+      accountId: q.range.accountId,
+      from: new Date(q.range.from).toISOString(),
+      to: new Date(q.range.to).toISOString(),
+      creditType: q.range.creditType ?? null,
+      ...body,
+    };
   }
 }
 
@@ -41,8 +47,19 @@ export class GetUsageSeriesHandler implements IQueryHandler<GetUsageSeriesQuery>
   async execute(q: GetUsageSeriesQuery) {
     const r = q.range;
     const series = await this.usage.series(r);
-    if (!series) throw validationFailed([{ field: 'bucket', reason: `more than ${MAX_SERIES_BUCKETS} buckets between from and to; use a larger bucket or a shorter range` }]);
-    return { accountId: r.accountId, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), bucket: r.bucket, groupBy: r.groupBy, timezone: r.timeZone, ...series };
+    if (!series)
+      throw validationFailed([
+        { field: 'bucket', reason: `more than ${MAX_SERIES_BUCKETS} buckets between from and to; use a larger bucket or a shorter range` },
+      ]);
+    return {
+      accountId: r.accountId,
+      from: new Date(r.from).toISOString(),
+      to: new Date(r.to).toISOString(),
+      bucket: r.bucket,
+      groupBy: r.groupBy,
+      timezone: r.timeZone,
+      ...series,
+    };
   }
 }
 

@@ -14,7 +14,12 @@ const ADD_SUMS = 'consumed = cur.consumed + excluded.consumed, refunded = cur.re
 function sumsPerSlotProjector(name: string, slot: { column: string; sqlType: 'TEXT' | 'INTEGER'; of: (d: UsageDelta) => string | number }): Projector {
   const key = ['account_id', slot.column, 'user_id', 'credit_type', 'feature', 'action'];
   const addSums = `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${ADD_SUMS}`;
-  const columns = [text('account_id'), slot.sqlType === 'TEXT' ? text(slot.column) : bigint(slot.column), ...['user_id', 'credit_type', 'feature', 'action'].map(text), ...['consumed', 'refunded', 'count'].map(bigint)];
+  const columns = [
+    text('account_id'),
+    slot.sqlType === 'TEXT' ? text(slot.column) : bigint(slot.column),
+    ...['user_id', 'credit_type', 'feature', 'action'].map(text),
+    ...['consumed', 'refunded', 'count'].map(bigint),
+  ];
   /** Sums of a batch by key, so that hot keys cost one upsert per batch instead of one per event. */
   const sumRows = (batch: readonly ProjectedEvent[]) =>
     [...aggregate(deltasOf(batch), (d) => [d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action].join(SEP)).values()].map(
@@ -51,7 +56,8 @@ function sumsPerSlotProjector(name: string, slot: { column: string; sqlType: 'TE
 export const usageByUserProjector = sumsPerSlotProjector('usage_by_user', { column: 'day', sqlType: 'TEXT', of: (d) => d.day });
 
 const FEATURE_KEY = ['account_id', 'day', 'feature', 'action', 'credit_type'];
-const featureSums = (batch: readonly ProjectedEvent[]) => aggregate(deltasOf(batch), (d) => [d.accountId, d.day, d.feature, d.action, d.creditType].join(SEP)).values();
+const featureSums = (batch: readonly ProjectedEvent[]) =>
+  aggregate(deltasOf(batch), (d) => [d.accountId, d.day, d.feature, d.action, d.creditType].join(SEP)).values();
 
 /**
  * Per account, UTC day, feature, action and credit type: consumed, refunded, count, distinct users.

@@ -55,7 +55,13 @@ export class UsageQueries {
   private async edges(r: UsageRange): Promise<{ fullFrom: number; fullTo: number; movements: Movement[] }> {
     const fullFrom = Math.ceil(r.from / DAY_MS) * DAY_MS;
     const fullTo = Math.floor(r.to / DAY_MS) * DAY_MS;
-    const spans: [number, number][] = fullFrom < fullTo ? [[r.from, fullFrom], [fullTo, r.to]] : [[r.from, r.to]];
+    const spans: [number, number][] =
+      fullFrom < fullTo
+        ? [
+            [r.from, fullFrom],
+            [fullTo, r.to],
+          ]
+        : [[r.from, r.to]];
     const movements: Movement[] = [];
     for (const [a, b] of spans) {
       if (a >= b) continue;
@@ -141,7 +147,10 @@ export class UsageQueries {
           params,
         );
         for (const row of rows) add(bucket(row.feature, row.action), row.consumed, row.refunded, row.count);
-        const users = await this.store.all<{ feature: string; action: string; user_id: string }>(`SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`, params);
+        const users = await this.store.all<{ feature: string; action: string; user_id: string }>(
+          `SELECT DISTINCT feature, action, user_id FROM ${usersTable} WHERE ${where.join(' AND ')}`,
+          params,
+        );
         for (const u of users) bucket(u.feature, u.action).users.add(u.user_id);
       }
     }
@@ -185,16 +194,27 @@ export class UsageQueries {
       where.push('user_id = ?');
       params.push(r.userId);
     }
-    const rows = await this.store.all<{ hour: number; user_id: string; credit_type: string; feature: string; action: string; consumed: number; refunded: number; count: number }>(
-      `SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`,
-      params,
-    );
+    const rows = await this.store.all<{
+      hour: number;
+      user_id: string;
+      credit_type: string;
+      feature: string;
+      action: string;
+      consumed: number;
+      refunded: number;
+      count: number;
+    }>(`SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`, params);
     for (const row of rows) {
       if (splitHours.has(row.hour)) continue;
       const start = row.hour * HOUR_MS;
       if (start < r.from || start >= r.to) continue;
       const i = bucketIndex(boundaries, start);
-      add(pointsOf(keyOf({ userId: row.user_id, creditType: row.credit_type, feature: row.feature, action: row.action }))[i], row.consumed, row.refunded, row.count);
+      add(
+        pointsOf(keyOf({ userId: row.user_id, creditType: row.credit_type, feature: row.feature, action: row.action }))[i],
+        row.consumed,
+        row.refunded,
+        row.count,
+      );
     }
     for (const hour of splitHours) {
       const a = Math.max(hour * HOUR_MS, r.from);
@@ -207,7 +227,9 @@ export class UsageQueries {
         add(pointsOf(key)[i], m.kind === 'consumption' ? m.credits : 0, m.kind === 'refund' ? -m.credits : 0, m.kind === 'consumption' ? 1 : 0);
       }
     }
-    const buckets = boundaries.slice(0, n).map((start, i) => ({ start: iso(Math.max(start, r.from)), end: iso(Math.min(boundaries[i + 1], r.to)), label: localDate(start, r.timeZone) }));
+    const buckets = boundaries
+      .slice(0, n)
+      .map((start, i) => ({ start: iso(Math.max(start, r.from)), end: iso(Math.min(boundaries[i + 1], r.to)), label: localDate(start, r.timeZone) }));
     const series = [...groups.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([key, points]) => ({ key, points: points.map((p, i) => ({ bucket: buckets[i].label, ...p })) }));
@@ -224,15 +246,19 @@ export class UsageQueries {
         [accountId, userId],
       );
       return catalog(
-        rows.flatMap((r) => [
-          { kind: 'feature', value: r.feature, parent: '' },
-          { kind: 'action', value: r.action, parent: r.feature },
-          { kind: 'creditType', value: r.credit_type, parent: '' },
-        ]).concat(rows.length ? [{ kind: 'user', value: userId, parent: '' }] : []),
+        rows
+          .flatMap((r) => [
+            { kind: 'feature', value: r.feature, parent: '' },
+            { kind: 'action', value: r.action, parent: r.feature },
+            { kind: 'creditType', value: r.credit_type, parent: '' },
+          ])
+          .concat(rows.length ? [{ kind: 'user', value: userId, parent: '' }] : []),
       );
     }
     const table = await this.store.activeTable('filter_catalog', 'filter_catalog');
-    return catalog(await this.store.all<{ kind: string; value: string; parent: string }>(`SELECT kind, value, parent FROM ${table} WHERE account_id = ?`, [accountId]));
+    return catalog(
+      await this.store.all<{ kind: string; value: string; parent: string }>(`SELECT kind, value, parent FROM ${table} WHERE account_id = ?`, [accountId]),
+    );
   }
 }
 

@@ -126,7 +126,11 @@ export class FakeEventStoreDbClient {
     this.store('$epoch-information', '6b7e8c1a-0000-4000-8000-000000000001', '$epoch-information', true, '{"epoch":0}', '');
   }
 
-  async appendToStream(streamName: string, events: EventData | EventData[], options: { expectedRevision?: AppendExpectedRevision } = {}): Promise<AppendResult> {
+  async appendToStream(
+    streamName: string,
+    events: EventData | EventData[],
+    options: { expectedRevision?: AppendExpectedRevision } = {},
+  ): Promise<AppendResult> {
     this.calls.appends++;
     await new Promise((resolve) => setImmediate(resolve));
     this.assertOpen();
@@ -136,8 +140,7 @@ export class FakeEventStoreDbClient {
     const stream = this.streams.get(streamName) ?? [];
     const current = stream.length - 1;
     const wanted = expected === 'no_stream' ? -1 : Number(expected);
-    const wrong = () =>
-      new WrongExpectedVersionError(undefined, { streamName, expected, current: current < 0 ? 'no_stream' : BigInt(current) });
+    const wrong = () => new WrongExpectedVersionError(undefined, { streamName, expected, current: current < 0 ? 'no_stream' : BigInt(current) });
     if (wanted < current) {
       // The server's idempotency check for an exact expected version.
       for (let index = 0; index < list.length; index++) {
@@ -156,7 +159,8 @@ export class FakeEventStoreDbClient {
     const size = encoded.reduce((sequence, event) => sequence + event.data.length + event.metadata.length, 0);
     if (size > this.maxAppendSize) throw MaxAppendSizeExceededError.fromMaxAppendSize(this.maxAppendSize);
     let last: StoredRecord | undefined;
-    for (const event of encoded) last = this.store(streamName, event.e.id, event.e.type, event.e.contentType === 'application/json', event.data, event.metadata);
+    for (const event of encoded)
+      last = this.store(streamName, event.e.id, event.e.type, event.e.contentType === 'application/json', event.data, event.metadata);
     return { success: true, nextExpectedRevision: last!.revision, position: { commit: last!.position, prepare: last!.position } };
   }
 
@@ -200,7 +204,12 @@ export class FakeEventStoreDbClient {
       if (options.direction === 'backwards') throw new Error('the fake reads streams forwards only');
       const stream = this.streams.get(streamName);
       if (!stream) throw new StreamNotFoundError(undefined, streamName);
-      const from = options.fromRevision === undefined || options.fromRevision === 'start' ? 0n : options.fromRevision === 'end' ? BigInt(stream.length) : options.fromRevision;
+      const from =
+        options.fromRevision === undefined || options.fromRevision === 'start'
+          ? 0n
+          : options.fromRevision === 'end'
+            ? BigInt(stream.length)
+            : options.fromRevision;
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
       return stream
         .filter((record) => record.revision >= from)

@@ -25,6 +25,12 @@ export class ChangePlanHandler implements ICommandHandler<ChangePlanCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: ChangePlanCommand): Promise<Outcome<ReturnType<typeof planView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, planKey(command.data.planId), (at) => ({ type: 'ChangePlan', at, data: command.data }), planView);
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      planKey(command.data.planId),
+      (at) => ({ type: 'ChangePlan', at, data: command.data }),
+      planView,
+    );
   }
 }

@@ -16,7 +16,10 @@ export class ChangeScheduleController {
   @Put()
   @HttpCode(201)
   @AllowRoles('admin')
-  @ApiOperation({ summary: 'Change the cycle schedule (ScheduleChanged): the open cycle ends as planned, the new schedule applies from that boundary. The schedule already in force or pending: 200.' })
+  @ApiOperation({
+    summary:
+      'Change the cycle schedule (ScheduleChanged): the open cycle ends as planned, the new schedule applies from that boundary. The schedule already in force or pending: 200.',
+  })
   async change(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: CycleScheduleDto,

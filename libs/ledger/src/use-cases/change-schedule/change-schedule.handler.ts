@@ -23,6 +23,12 @@ export class ChangeScheduleHandler implements ICommandHandler<ChangeScheduleComm
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: ChangeScheduleCommand): Promise<Outcome<ReturnType<typeof scheduleView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, SCHEDULE_KEY, (at) => ({ type: 'ChangeSchedule', at, data: { schedule: command.schedule } }), scheduleView);
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      SCHEDULE_KEY,
+      (at) => ({ type: 'ChangeSchedule', at, data: { schedule: command.schedule } }),
+      scheduleView,
+    );
   }
 }

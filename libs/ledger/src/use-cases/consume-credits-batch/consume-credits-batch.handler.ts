@@ -29,7 +29,13 @@ export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCredit
       const decided = parsed.map((p, index): Decided => {
         if ('problems' in p) {
           const problems = p.problems.map((q) => ({ field: q.field ? `items.${index}.${q.field}` : `items.${index}`, reason: q.reason }));
-          return { index, status: 400 as const, error: 'VALIDATION_FAILED', message: problems.map((q) => `${q.field}: ${q.reason}`).join('; '), details: problems };
+          return {
+            index,
+            status: 400 as const,
+            error: 'VALIDATION_FAILED',
+            message: problems.map((q) => `${q.field}: ${q.reason}`).join('; '),
+            details: problems,
+          };
         }
         try {
           const kind = session.decide(consumptionKey(p.data.consumptionId), { type: 'ConsumeCredits', at, data: p.data });

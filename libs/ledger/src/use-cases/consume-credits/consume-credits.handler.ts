@@ -8,6 +8,12 @@ export class ConsumeCreditsHandler implements ICommandHandler<ConsumeCreditsComm
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: ConsumeCreditsCommand): Promise<Outcome<ReturnType<typeof consumptionView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, consumptionKey(command.data.consumptionId), (at) => ({ type: 'ConsumeCredits', at, data: command.data }), (session) => consumptionView(session, command.data.consumptionId));
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      consumptionKey(command.data.consumptionId),
+      (at) => ({ type: 'ConsumeCredits', at, data: command.data }),
+      (session) => consumptionView(session, command.data.consumptionId),
+    );
   }
 }

@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { CLIENT_ID_PATTERN, IDENTIFIER_PATTERN, MAX_CREDITS_PER_MOVEMENT, MAX_GRANT_PRIORITY, MAX_REASON_LENGTH, MIN_GRANT_PRIORITY } from '@credit-ledger/domain';
+import {
+  CLIENT_ID_PATTERN,
+  IDENTIFIER_PATTERN,
+  MAX_CREDITS_PER_MOVEMENT,
+  MAX_GRANT_PRIORITY,
+  MAX_REASON_LENGTH,
+  MIN_GRANT_PRIORITY,
+} from '@credit-ledger/domain';
 import { IsInstant } from '@credit-ledger/http';
 
 export class GrantCreditsDto {
@@ -30,7 +37,10 @@ export class GrantCreditsDto {
   @IsInstant(null)
   expiresAt?: string;
 
-  @ApiPropertyOptional({ description: `Burn-down priority, higher drawn first (${MIN_GRANT_PRIORITY}..${MAX_GRANT_PRIORITY}); the cycle allocation is 0`, default: 0 })
+  @ApiPropertyOptional({
+    description: `Burn-down priority, higher drawn first (${MIN_GRANT_PRIORITY}..${MAX_GRANT_PRIORITY}); the cycle allocation is 0`,
+    default: 0,
+  })
   @IsOptional()
   @IsInt()
   @Min(MIN_GRANT_PRIORITY)

@@ -26,6 +26,12 @@ export class GrantCreditsHandler implements ICommandHandler<GrantCreditsCommand>
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: GrantCreditsCommand): Promise<Outcome<ReturnType<typeof grantView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, grantKey(command.data.grantId), (at) => ({ type: 'GrantCredits', at, data: command.data }), (session) => grantView(session, command.data.grantId));
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      grantKey(command.data.grantId),
+      (at) => ({ type: 'GrantCredits', at, data: command.data }),
+      (session) => grantView(session, command.data.grantId),
+    );
   }
 }

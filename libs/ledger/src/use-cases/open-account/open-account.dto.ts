@@ -19,7 +19,10 @@ export class PlanDto {
   @Type(() => CreditTypePlanDto)
   creditTypes!: Map<string, CreditTypePlanDto>;
 
-  @ApiPropertyOptional({ type: CycleScheduleDto, description: 'Default: monthly on day 1, UTC. Monthly on anchorDay 1..28 or "last", or every N months/weeks/days, in an IANA time zone' })
+  @ApiPropertyOptional({
+    type: CycleScheduleDto,
+    description: 'Default: monthly on day 1, UTC. Monthly on anchorDay 1..28 or "last", or every N months/weeks/days, in an IANA time zone',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => CycleScheduleDto)

@@ -24,6 +24,12 @@ export class OpenAccountHandler implements ICommandHandler<OpenAccountCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: OpenAccountCommand): Promise<Outcome<ReturnType<typeof accountView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, `open:${command.accountId}`, (at) => ({ type: 'OpenAccount', at, data: { accountId: command.accountId, name: command.name, plan: command.plan } }), (session) => accountView(session));
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      `open:${command.accountId}`,
+      (at) => ({ type: 'OpenAccount', at, data: { accountId: command.accountId, name: command.name, plan: command.plan } }),
+      (session) => accountView(session),
+    );
   }
 }

@@ -24,6 +24,12 @@ export class RefundCreditsHandler implements ICommandHandler<RefundCreditsComman
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: RefundCreditsCommand): Promise<Outcome<ReturnType<typeof refundView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, refundKey(command.data.refundId), (at) => ({ type: 'RefundCredits', at, data: command.data }), (session) => refundView(session, command.data.refundId));
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      refundKey(command.data.refundId),
+      (at) => ({ type: 'RefundCredits', at, data: command.data }),
+      (session) => refundView(session, command.data.refundId),
+    );
   }
 }

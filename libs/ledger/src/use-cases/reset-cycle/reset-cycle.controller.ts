@@ -16,7 +16,9 @@ export class ResetCycleController {
   @Post()
   @HttpCode(201)
   @AllowRoles('admin')
-  @ApiOperation({ summary: 'Close the current cycle (closing figures recorded) and open cycleId with fresh allocations. Same cycleId again: 200, nothing appended.' })
+  @ApiOperation({
+    summary: 'Close the current cycle (closing figures recorded) and open cycleId with fresh allocations. Same cycleId again: 200, nothing appended.',
+  })
   @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED, UNKNOWN_CREDIT_TYPE' })
   async reset(
     @Param('accountId', AccountIdPipe) accountId: string,
@@ -25,6 +27,9 @@ export class ResetCycleController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const allocations = dto.allocations ? Object.fromEntries([...dto.allocations.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
-    return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, caller)));
+    return answer(
+      res,
+      await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ResetCycleCommand(accountId, { cycleId: dto.cycleId, allocations }, caller)),
+    );
   }
 }

@@ -27,6 +27,12 @@ export class ResetCycleHandler implements ICommandHandler<ResetCycleCommand> {
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: ResetCycleCommand): Promise<Outcome<ReturnType<typeof cycleView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, cycleKey(command.data.cycleId), (at) => ({ type: 'ResetCycle', at, data: command.data }), (session) => cycleView(session, command.data.cycleId));
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      cycleKey(command.data.cycleId),
+      (at) => ({ type: 'ResetCycle', at, data: command.data }),
+      (session) => cycleView(session, command.data.cycleId),
+    );
   }
 }

@@ -38,7 +38,12 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
       return this.executor.read(command.accountId, (session) => {
         const s = requireOpen(session);
         const due = dueScheduledCycles(s, command.upTo, MAX_RESETS_PER_APPEND);
-        return { accountId: command.accountId, cycles: due.map((d) => d.cycleId), cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt, more: false };
+        return {
+          accountId: command.accountId,
+          cycles: due.map((d) => d.cycleId),
+          cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt,
+          more: false,
+        };
       });
     }
     return this.executor.execute(command.accountId, command.caller, (session, at) => {

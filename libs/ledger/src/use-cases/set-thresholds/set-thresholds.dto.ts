@@ -14,7 +14,12 @@ import { FieldProblem } from '@credit-ledger/http';
 export class SetThresholdsDto {
   @ApiProperty({
     description: `Per credit type, 0..${MAX_THRESHOLDS_PER_CREDIT_TYPE} thresholds: {kind: "percent_used", value: 1..${MAX_PERCENT_THRESHOLD}} (percent of the cycle allocation used) or {kind: "remaining", value: credits} (remaining at or below). A credit type not listed keeps the defaults (80% and 100% used); [] turns its alerts off.`,
-    example: { email: [{ kind: 'percent_used', value: 80 }, { kind: 'remaining', value: 50 }] },
+    example: {
+      email: [
+        { kind: 'percent_used', value: 80 },
+        { kind: 'remaining', value: 50 },
+      ],
+    },
   })
   @IsObject()
   creditTypes!: Record<string, unknown>;
@@ -42,9 +47,11 @@ export function parseThresholds(value: Record<string, unknown>): { thresholds: R
       if (t === null || typeof t !== 'object' || Array.isArray(t)) return problems.push({ field: f, reason: 'must be {kind, value}' });
       const { kind, value: v, ...rest } = t as Record<string, unknown>;
       if (Object.keys(rest).length > 0) return problems.push({ field: `${f}.${Object.keys(rest)[0]}`, reason: 'is not allowed' });
-      if (!(THRESHOLD_KINDS as readonly unknown[]).includes(kind)) return problems.push({ field: `${f}.kind`, reason: `must be one of ${THRESHOLD_KINDS.join(', ')}` });
+      if (!(THRESHOLD_KINDS as readonly unknown[]).includes(kind))
+        return problems.push({ field: `${f}.kind`, reason: `must be one of ${THRESHOLD_KINDS.join(', ')}` });
       const [min, max] = kind === 'percent_used' ? [1, MAX_PERCENT_THRESHOLD] : [0, MAX_ALLOCATION_PER_CREDIT_TYPE];
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) return problems.push({ field: `${f}.value`, reason: `must be an integer ${min}..${max}` });
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+        return problems.push({ field: `${f}.value`, reason: `must be an integer ${min}..${max}` });
       out[creditType].push({ kind, value: v } as Threshold);
       return undefined;
     });

@@ -16,7 +16,10 @@ export function thresholdsView(session: AccountSession) {
         .sort()
         .map((t) => {
           const list = s.thresholds[t] ?? DEFAULT_THRESHOLDS;
-          return [t, { thresholds: list, default: s.thresholds[t] === undefined, alerted: list.map(thresholdId).filter((id) => s.creditTypes[t].alerted.includes(id)) }];
+          return [
+            t,
+            { thresholds: list, default: s.thresholds[t] === undefined, alerted: list.map(thresholdId).filter((id) => s.creditTypes[t].alerted.includes(id)) },
+          ];
         }),
     ),
     position: session.positionOf(THRESHOLDS_KEY),
@@ -28,6 +31,12 @@ export class SetThresholdsHandler implements ICommandHandler<SetThresholdsComman
   constructor(private readonly executor: CommandExecutor) {}
 
   execute(command: SetThresholdsCommand): Promise<Outcome<ReturnType<typeof thresholdsView>>> {
-    return this.executor.decideOne(command.accountId, command.caller, THRESHOLDS_KEY, (at) => ({ type: 'SetThresholds', at, data: { creditTypes: command.creditTypes } }), thresholdsView);
+    return this.executor.decideOne(
+      command.accountId,
+      command.caller,
+      THRESHOLDS_KEY,
+      (at) => ({ type: 'SetThresholds', at, data: { creditTypes: command.creditTypes } }),
+      thresholdsView,
+    );
   }
 }

@@ -85,15 +85,28 @@ export class CycleScheduleDto {
   @ApiPropertyOptional({ description: 'Cycle length in periods (month 1..12, week 1..52, day 1..366)', default: 1 })
   @IsOptional()
   @IsInt()
-  @Satisfies((v, o) => typeof v === 'number' && v >= 1 && v <= (MAX_EVERY[o.period as SchedulePeriod] ?? 1), 'must be 1..12 for month, 1..52 for week, 1..366 for day')
+  @Satisfies(
+    (v, o) => typeof v === 'number' && v >= 1 && v <= (MAX_EVERY[o.period as SchedulePeriod] ?? 1),
+    'must be 1..12 for month, 1..52 for week, 1..366 for day',
+  )
   every?: number;
 
-  @ApiPropertyOptional({ description: `Monthly schedules: the day of the month, ${MIN_ANCHOR_DAY}..${MAX_ANCHOR_DAY} or "last"`, example: 1, oneOf: [{ type: 'integer' }, { type: 'string', enum: ['last'] }] })
-  @Satisfies((v, o) => (o.period === 'month' ? isAnchorDay(v) : v === undefined), `must be ${MIN_ANCHOR_DAY}..${MAX_ANCHOR_DAY} or "last" for a monthly schedule, absent otherwise`)
+  @ApiPropertyOptional({
+    description: `Monthly schedules: the day of the month, ${MIN_ANCHOR_DAY}..${MAX_ANCHOR_DAY} or "last"`,
+    example: 1,
+    oneOf: [{ type: 'integer' }, { type: 'string', enum: ['last'] }],
+  })
+  @Satisfies(
+    (v, o) => (o.period === 'month' ? isAnchorDay(v) : v === undefined),
+    `must be ${MIN_ANCHOR_DAY}..${MAX_ANCHOR_DAY} or "last" for a monthly schedule, absent otherwise`,
+  )
   anchorDay?: number | 'last';
 
   @ApiPropertyOptional({ description: 'Weekly and daily schedules: a local date YYYY-MM-DD on which a cycle starts', example: '2026-11-02' })
-  @Satisfies((v, o) => (o.period === 'month' ? v === undefined : typeof v === 'string' && parseLocalDate(v) !== null), 'must be a date YYYY-MM-DD for week and day schedules, absent for month')
+  @Satisfies(
+    (v, o) => (o.period === 'month' ? v === undefined : typeof v === 'string' && parseLocalDate(v) !== null),
+    'must be a date YYYY-MM-DD for week and day schedules, absent for month',
+  )
   anchorDate?: string;
 
   @ApiProperty({ description: 'IANA time zone: a boundary is midnight there', example: 'Europe/Paris' })
@@ -105,7 +118,8 @@ export class CycleScheduleDto {
 export function toCreditTypePlan(p: CreditTypePlanDto): CreditTypePlan {
   return {
     allocation: p.allocation,
-    overdraft: p.overdraft?.policy === 'allow' ? { policy: 'allow', ...(p.overdraft.limit === undefined ? {} : { limit: p.overdraft.limit }) } : { policy: 'deny' },
+    overdraft:
+      p.overdraft?.policy === 'allow' ? { policy: 'allow', ...(p.overdraft.limit === undefined ? {} : { limit: p.overdraft.limit }) } : { policy: 'deny' },
     ...(p.rollover
       ? {
           rollover: {
@@ -131,4 +145,3 @@ export function toSchedule(dto: CycleScheduleDto): CycleSchedule {
     timezone: dto.timezone,
   };
 }
-
