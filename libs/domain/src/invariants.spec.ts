@@ -265,12 +265,10 @@ describe('ledger invariants (property-based)', () => {
       fc.property(scenarioArb, (commands) => {
         const { log } = runScenario(commands);
         const ids = new Set<string>();
-        // eslint-disable-next-line prefer-const -- endsAt and startedAt move forward below; cycleId does not
-        let {
-          cycleEndsAt: endsAt,
-          cycleStartedAt: startedAt,
-          cycleId,
-        } = (log[0] as { data: { cycleEndsAt: string; cycleStartedAt: string; cycleId: string } }).data;
+        const first = (log[0] as { data: { cycleEndsAt: string; cycleStartedAt: string; cycleId: string } }).data;
+        const cycleId = first.cycleId;
+        let endsAt = first.cycleEndsAt;
+        let startedAt = first.cycleStartedAt;
         ids.add(cycleId);
         for (const e of log) {
           if (e.type !== 'CycleReset') continue;
