@@ -4,15 +4,14 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@credit-ledger/event-store';
+import { internalCaller } from '@credit-ledger/domain';
+import { planOf } from '@credit-ledger/domain/testing';
 import { LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { ManualClock, tempDataDir, testConfig } from '../support/ledger-harness';
 
 const CLI = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
-const CTX = { principal: { kind: 'superuser' as const }, actor: 'test', correlationId: 'test' };
-const PLAN = {
-  creditTypes: { email: { allocation: 100, overdraft: { policy: 'deny' as const } } },
-  cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' },
-};
+const CTX = internalCaller('test', 'test');
+const PLAN = planOf({ email: 100 });
 /** Accounts opened on 2026-01-10 are 10 monthly cycles behind at RUN_AT. Every run is pinned with
  * --at, so the figures do not move with the calendar (the real clock only bounds --at). */
 const OPENED_AT = '2026-01-10T12:00:00.000Z';

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '@credit-ledger/event-store';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { planOf } from '@credit-ledger/domain/testing';
 import { accountStream } from '@credit-ledger/ledger';
 import { ADMIN_KEY, consumption, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
@@ -18,7 +19,7 @@ import { exited, freePort, get, post, startServer } from '../support/server-proc
 type Store = 'sqlite' | 'postgres';
 type Poison = 'unknown type' | 'future schemaVersion' | 'corrupted row';
 const headers = { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' };
-const PLAN = { creditTypes: { email: { allocation: 100 } } };
+const PLAN = planOf({ email: 100 });
 
 async function inject(store: Store, dataDir: string, databaseUrl: string | undefined, poison: Poison): Promise<number> {
   const es: EventStore = store === 'sqlite' ? SqliteEventStore.open(dataDir) : await PostgresEventStore.connect(databaseUrl as string);

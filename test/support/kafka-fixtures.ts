@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
-import { Plan } from '@credit-ledger/domain';
+import { planOf } from '@credit-ledger/domain/testing';
 import { EventStore, RecordedEvent } from '@credit-ledger/event-store';
 import { EVENT_STORE, GetBalancesQuery, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { deadLetterTopicOf, EVENT_HEADERS, IncomingMessage, KafkaJsMessaging, Messaging, MessagingAdmin, resultsTopicOf } from '@credit-ledger/messaging';
@@ -113,20 +113,9 @@ export async function waitForGroupCaughtUp(admin: MessagingAdmin, groupId: strin
   }
 }
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '@credit-ledger/event-store/testing';
 
-export function planOf(allocations: Record<string, number>): Plan {
-  return {
-    creditTypes: Object.fromEntries(Object.entries(allocations).map(([type, allocation]) => [type, { allocation, overdraft: { policy: 'deny' as const } }])),
-    cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' },
-  };
-}
+export { planOf };
 
 /** The command side without HTTP on a data dir (what a worker runs). */
 export class TestLedger {

@@ -7,6 +7,7 @@ import { createLedgerApp } from '../../apps/ledger-api/src/app';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
 import { ApiKeyStore, Clock, LedgerConfig } from '@credit-ledger/ledger';
 import { Role } from '@credit-ledger/domain';
+import { planOf } from '@credit-ledger/domain/testing';
 
 export const ADMIN_KEY = 'test-superuser-key-0123456789abcdef';
 
@@ -91,14 +92,8 @@ export class LedgerHarness {
   }
 }
 
-export const PLAN = {
-  creditTypes: {
-    email: { allocation: 100 },
-    mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
-    export: { allocation: 50 },
-  },
-  cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' },
-};
+/** email 100, mobile 10 (may go 5 below zero), export 50, monthly: the accounts of the HTTP tests. */
+export const PLAN = planOf({ email: 100, mobile: 10, export: 50 }, { mobile: { policy: 'allow', limit: 5 } });
 
 export function consumption(consumptionId: string, extra: Record<string, unknown> = {}) {
   return { consumptionId, userId: 'ana', creditType: 'email', feature: 'people_search', action: 'email_reveal', credits: 1, ...extra };

@@ -11,7 +11,7 @@ import {
   SetThresholds,
 } from '../commands';
 import { LedgerEvent } from '../events';
-import { CreditTypePlan, Plan } from '../plan';
+import { CreditTypePlan, DENY_OVERDRAFT, OverdraftPolicy, Plan } from '../plan';
 import { CycleSchedule } from '../schedule';
 import { Threshold } from '../thresholds';
 import { LedgerDecider, ledgerDecider } from '../decider';
@@ -19,14 +19,19 @@ import { AccountState } from '../state';
 
 export const T0 = '2026-11-10T12:00:00.000Z';
 
-export const PLAN: Plan = {
-  creditTypes: {
-    email: { allocation: 100, overdraft: { policy: 'deny' } },
-    mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
-    export: { allocation: 50, overdraft: { policy: 'allow' } },
-  },
-  cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' },
-};
+/**
+ * The one plan fixture: these allocations on a monthly UTC cycle, each credit type `deny` unless
+ * `overdrafts` says otherwise. Also the body of `POST /v1/accounts` in the HTTP tests.
+ */
+export function planOf(allocations: Readonly<Record<string, number>>, overdrafts: Readonly<Record<string, OverdraftPolicy>> = {}): Plan {
+  const creditTypes = Object.fromEntries(
+    Object.entries(allocations).map(([type, allocation]) => [type, { allocation, overdraft: overdrafts[type] ?? DENY_OVERDRAFT }]),
+  );
+  return { creditTypes, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } };
+}
+
+/** email 100 (deny), mobile 10 (may go 5 below zero), export 50 (unlimited overdraft). */
+export const PLAN: Plan = planOf({ email: 100, mobile: 10, export: 50 }, { mobile: { policy: 'allow', limit: 5 }, export: { policy: 'allow' } });
 
 export const open = (at = T0, plan: Plan = PLAN): OpenAccount => ({
   type: 'OpenAccount',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   DeadlineExceededError,
   EventStoreDBClient,
@@ -12,13 +11,9 @@ import { NO_STREAM } from '../event-store.port';
 import { canResubscribeAfter, isTransientEventStoreDbError } from './eventstoredb-errors';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 import { FakeEventStoreDbClient } from './testing/fake-eventstoredb-client';
+import { anEvent } from '../testing/fixtures';
 
-const event = () => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: 1 },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
+const event = anEvent;
 
 const wrongExpectedVersion = () => new WrongExpectedVersionError(undefined, { streamName: 'account-a', expected: 0n, current: 1n });
 

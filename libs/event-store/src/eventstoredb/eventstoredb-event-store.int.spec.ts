@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, FORWARDS, NO_STREAM as ESDB_NO_STREAM, binaryEvent, jsonEvent } from '@eventstore/db-client';
 import { describeEventStoreContract } from '../testing/event-store-contract';
-import { CorruptEventError, EventToAppend, NO_STREAM, RecordedEvent, SubscriptionFailedError } from '../event-store.port';
+import { CorruptEventError, NO_STREAM, RecordedEvent, SubscriptionFailedError } from '../event-store.port';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 import { toAllPosition, toPortPosition } from './eventstoredb-positions';
+import { anEvent, waitFor } from '../testing/fixtures';
 
 /**
  * Runs against a real EventStoreDB 23.10+ / KurrentDB named by EVENTSTORE_CONNECTION_STRING, e.g.
@@ -31,21 +32,8 @@ if (!connectionString) {
   });
 }
 
-const ev = (sequence: number): EventToAppend => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: sequence },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
+const ev = anEvent;
 const ns = (events: readonly RecordedEvent[]) => events.map((event) => (event.data as { n: number }).n);
-
-async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Our event ids as the server's, and the stream prefixes that make up the global log. */
 function describeIdsAndPrefixesAgainstServer(url: string): void {

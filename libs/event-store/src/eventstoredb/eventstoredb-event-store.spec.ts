@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { AllStreamRecordedEvent, AllStreamSubscription, EventStoreDBClient } from '@eventstore/db-client';
 import { describeEventStoreContract } from '../testing/event-store-contract';
-import { CorruptEventError, EventToAppend, InvalidAppendError, NO_STREAM, RecordedEvent, SubscriptionFailedError } from '../event-store.port';
+import { CorruptEventError, InvalidAppendError, NO_STREAM, RecordedEvent, SubscriptionFailedError } from '../event-store.port';
 import { EventStoreDbEventStore, toEsdbConnectionString } from './eventstoredb-event-store';
 import { AllFeed } from './eventstoredb-feed';
 import { toPortPosition } from './eventstoredb-positions';
 import { FakeEventStoreDbClient } from './testing/fake-eventstoredb-client';
+import { anEvent, waitFor } from '../testing/fixtures';
 
 // The adapter's own logic (idempotent retries, position resolution, filtered reads, the
 // subscription loop) over an in-memory model of the client and server. The int spec runs the
@@ -18,21 +19,8 @@ describeEventStoreContract('eventstoredb adapter over a fake client', async () =
   EventStoreDbEventStore.fromClient(asClient(new FakeEventStoreDbClient()), { streamPrefixes: ['contract_'] }),
 );
 
-const ev = (sequence: number): EventToAppend => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: sequence },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
+const ev = anEvent;
 const ns = (events: readonly RecordedEvent[]) => events.map((event) => (event.data as { n: number }).n);
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('eventstoredb adapter over a fake client', () => {
   describeAppendsOverFakeClient();

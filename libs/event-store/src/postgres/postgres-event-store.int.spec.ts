@@ -7,6 +7,7 @@ import { isTransientPostgresError } from './postgres-errors';
 import { PG_EVENT_STORE_MIGRATIONS, PG_MIGRATION_COMPONENT } from './postgres-sql';
 import { migratePostgres } from './postgres-migrations';
 import { ThrowawayPostgresCluster, createTestDatabase, dropTestDatabase } from '../testing';
+import { anEvent, waitFor } from '../testing/fixtures';
 
 let url: string;
 beforeAll(async () => {
@@ -18,20 +19,7 @@ afterAll(async () => {
 
 describeEventStoreContract('postgres', () => PostgresEventStore.connect(url));
 
-const ev = (sequence: number): EventToAppend => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: sequence },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
-
-async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const ev = anEvent;
 
 async function sql<T extends object = Record<string, unknown>>(text: string, values: unknown[] = [], database = url): Promise<T[]> {
   const client = new Client({ connectionString: database });

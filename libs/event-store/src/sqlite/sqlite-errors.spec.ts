@@ -1,17 +1,12 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_STREAM, WrongExpectedRevisionError } from '../event-store.port';
 import { SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME, SqliteEventStore, isTransientSqliteError } from './sqlite-event-store';
+import { anEvent } from '../testing/fixtures';
 
-const event = () => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: 1 },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
+const event = anEvent;
 
 describe('SQLite error classification', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-errors-'));

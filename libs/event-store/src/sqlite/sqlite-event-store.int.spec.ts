@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { describeEventStoreContract } from '../testing/event-store-contract';
 import { NO_STREAM } from '../event-store.port';
 import { SqliteEventStore } from './sqlite-event-store';
+import { anEvent } from '../testing/fixtures';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -16,12 +16,7 @@ function tempDir(): string {
 
 describeEventStoreContract('sqlite', async () => SqliteEventStore.open(tempDir()));
 
-const ev = (sequence: number) => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: sequence },
-  metadata: { schemaVersion: 1, occurredAt: 'x', recordedAt: 'x', actor: 'a', correlationId: 'c', causationId: 'c' },
-});
+const ev = anEvent;
 
 describe('sqlite adapter specifics', () => {
   it('writes in WAL mode with synchronous=FULL (fsync before ack)', async () => {

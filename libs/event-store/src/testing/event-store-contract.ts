@@ -8,23 +8,24 @@ import {
   SubscriptionFailedError,
   WrongExpectedRevisionError,
 } from '../event-store.port';
+import { anEvent, waitFor } from './fixtures';
 
 /** A stream of its own for each test, so a shared database is fine. */
 const stream = (label: string) => `contract_${label}-${randomUUID().replace(/-/g, '')}`;
-const ev = (sequence: number, extra: Partial<EventToAppend> = {}): EventToAppend => ({
-  eventId: randomUUID(),
-  type: 'ThingHappened',
-  data: { n: sequence, nested: { list: [1, 2, 3], text: 'é "quoted" \n line' } },
-  metadata: {
-    schemaVersion: 1,
-    occurredAt: '2026-11-01T00:00:00.000Z',
-    recordedAt: new Date().toISOString(),
-    actor: 'contract',
-    correlationId: 'corr',
-    causationId: `cause-${sequence}`,
-  },
-  ...extra,
-});
+/** The contract's events carry nested JSON and distinct metadata, to catch lossy encodings. */
+const ev = (sequence: number, extra: Partial<EventToAppend> = {}): EventToAppend =>
+  anEvent(sequence, {
+    data: { n: sequence, nested: { list: [1, 2, 3], text: 'é "quoted" \n line' } },
+    metadata: {
+      schemaVersion: 1,
+      occurredAt: '2026-11-01T00:00:00.000Z',
+      recordedAt: new Date().toISOString(),
+      actor: 'contract',
+      correlationId: 'corr',
+      causationId: `cause-${sequence}`,
+    },
+    ...extra,
+  });
 const ns = (events: readonly RecordedEvent[]) => events.map((event) => (event.data as { n: number }).n);
 
 /**
@@ -240,12 +241,4 @@ function describeSubscriptionContract(openedStore: () => EventStore): void {
     await expect(sub.done).rejects.toBeInstanceOf(SubscriptionFailedError);
     await expect(sub.done).rejects.toMatchObject({ position: result.positions[0] });
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
