@@ -20,7 +20,7 @@ import { consumption, tempDataDir } from '../../support/ledger-harness';
 
 jest.setTimeout(240_000);
 
-const WORKER_ENTRY = join(__dirname, '../../dist/apps/ledger-worker/src/main.js');
+const WORKER_ENTRY = join(__dirname, '../../../dist/apps/ledger-worker/src/main.js');
 const ACCOUNTS = Array.from({ length: 12 }, (_, i) => `acct-${i}`);
 const SENDS = 40;
 const MESSAGES_PER_SEND = 100;

@@ -15,7 +15,7 @@ const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 
 if (!connectionString) {
   process.stdout.write(
-    'eventstoredb: contract suite SKIPPED — EVENTSTORE_CONNECTION_STRING is not set (no EventStoreDB server on this machine; see README "EventStoreDB")\n',
+    'eventstoredb: contract suite SKIPPED — EVENTSTORE_CONNECTION_STRING is not set (no EventStoreDB server on this machine; see docs/testing.md, "EventStoreDB")\n',
   );
   // Reported by jest as skipped, never as a pass.
   describe('eventstoredb adapter against a real server', () => {
