@@ -88,7 +88,9 @@ describe('scheduled resets', () => {
     expect(closingOf(out[0])).toMatchObject({ used: 30, expiredAtReset: 70 });
     expect(closingOf(out[1])).toMatchObject({ used: 0, expiredAtReset: 100 });
   });
+});
 
+describe('scheduled resets', () => {
   it('a movement after a boundary first closes the ended cycles (the same events the job would write)', () => {
     const h = events(open(), consume('c1', 30));
     const evs = given(...h)
@@ -304,11 +306,11 @@ describe('refunds across cycles and backdated consumptions', () => {
   });
 });
 
-describe('plan changes', () => {
-  // November 2026 has 30 days: the cycle is 2026-11-01 -> 2026-12-01.
-  const NOV21 = '2026-11-21T00:00:00.000Z'; // 10 of 30 days left
-  const NOV24 = '2026-11-24T00:00:00.000Z'; // 7 of 30 days left
+// November 2026 has 30 days: the cycle is 2026-11-01 -> 2026-12-01.
+const NOV21 = '2026-11-21T00:00:00.000Z'; // 10 of 30 days left
+const NOV24 = '2026-11-24T00:00:00.000Z'; // 7 of 30 days left
 
+describe('plan changes', () => {
   it('upgrade now: the extra allocation prorated by the part of the cycle left (1,000 -> 2,500 with 10/30 left: +500)', () => {
     const h = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
     const [e] = given(...h)
@@ -352,7 +354,9 @@ describe('plan changes', () => {
       .thenEvents();
     expect((r as CycleReset).data).toMatchObject({ allocations: { email: 400 }, planApplied: { planId: 'basic' } });
   });
+});
 
+describe('plan changes', () => {
   it('an immediate downgrade removes the prorated difference, rounded down, never more than the unused allocation', () => {
     // 1,000 -> 400 with 10/30 left: floor(600 * 10 / 30) = 200 less.
     const used700 = events(openWith({ allocation: 1000 }), consume('c1', 700, {}, '2026-11-20T00:00:00.000Z'));
