@@ -12,6 +12,8 @@ export class ApiError extends HttpException {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Sent as Retry-After (seconds) with the answer. */
+    readonly retryAfterSeconds?: number,
   ) {
     super({ error: code, message, ...(details === undefined ? {} : { details }) }, status);
   }

@@ -2,12 +2,16 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } 
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
 import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, UnreadableEventError } from '@credit-ledger/event-store';
+import { ApiError } from './api-error';
+import { jsonSyntaxMessage } from './body-parsing';
 
 /** Body-parser errors carry `type` and `status`. */
 interface BodyParserError {
   type?: string;
   status?: number;
+  statusCode?: number;
   message?: string;
+  body?: unknown;
 }
 
 /**
@@ -25,7 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, body] = this.toResponse(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    if (status === 503) res.setHeader('Retry-After', '1');
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    else if (status === 503) res.setHeader('Retry-After', '1');
     res.status(status).json(body);
   }
 
@@ -72,15 +77,34 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
       return [status, { error: codeForStatus(status), message: e.message }];
     }
-    const bp = e as BodyParserError;
-    if (bp && typeof bp === 'object' && typeof bp.type === 'string' && typeof bp.status === 'number') {
-      if (bp.type === 'entity.too.large') return [413, { error: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' }];
-      if (bp.type === 'entity.parse.failed') {
-        return [400, { error: 'VALIDATION_FAILED', message: 'request body is not valid JSON', details: [{ field: 'body', reason: 'malformed JSON' }] }];
-      }
-      if (bp.status >= 400 && bp.status < 500) return [bp.status, { error: codeForStatus(bp.status), message: bp.message ?? 'bad request' }];
+    return bodyParserAnswer(e as BodyParserError) ?? [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
+  }
+}
+
+/** Errors of the body parser (too large, not JSON, too deep, a broken Content-Encoding) as the contract's 4xx. */
+function bodyParserAnswer(bp: BodyParserError): [number, Record<string, unknown>] | undefined {
+  if (bp === null || typeof bp !== 'object') return undefined;
+  const status = bp.status ?? bp.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  switch (bp.type) {
+    case 'entity.too.large':
+      return [413, { error: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' }];
+    case 'entity.parse.failed': {
+      const message = jsonSyntaxMessage(bp);
+      return [400, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
     }
-    return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
+    case 'json.too.deep':
+      return [400, { error: 'VALIDATION_FAILED', message: bp.message, details: [{ field: 'body', reason: bp.message }] }];
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return [415, { error: 'UNSUPPORTED_MEDIA_TYPE', message: bp.message ?? 'unsupported encoding' }];
+    default:
+      // A body that cannot be read as declared (e.g. Content-Encoding: gzip over bytes that are not gzip).
+      if (bp.type === undefined && status === 400) {
+        const message = 'request body could not be decoded as its Content-Encoding says';
+        return [400, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
+      }
+      return [status, { error: codeForStatus(status), message: 'the request body could not be read' }];
   }
 }
 
@@ -100,6 +124,8 @@ function codeForStatus(status: number): string {
       return 'PAYLOAD_TOO_LARGE';
     case 415:
       return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
     default:
       return status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
   }

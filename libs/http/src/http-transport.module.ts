@@ -1,67 +1,117 @@
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'node:http';
 import { Logger, LoggerModule } from 'nestjs-pino';
-import { ApiKeyGuard } from './auth/api-key.guard';
+import type { Options as PinoHttpOptions } from 'pino-http';
+import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
+import { requireJsonBodies, verifyJsonDepth } from './body-parsing';
 import { ApiExceptionFilter } from './error-filter';
-import { CORRELATION_HEADER } from './request-context';
+import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
+import {
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_BODY_BYTES,
+  MAX_CONNECTIONS,
+  MAX_CORRELATION_ID_LENGTH,
+  REQUEST_TIMEOUT_MS,
+} from './limits';
+import { publishOpenApi } from './openapi';
+import { CORRELATION_HEADER, correlationIdOf } from './request-context';
+import { DOCS_POLICY, PathSecurityPolicy, securityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
 
-/** Largest request body accepted (a full batch of 1,000 items fits with room to spare). */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+export { MAX_BODY_BYTES } from './limits';
 
 export interface HttpTransportOptions {
   readonly logLevel: string;
   /** Paths answered without a request log line (probes). */
   readonly quietPaths?: readonly string[];
+  /** Requests per API key per minute; absent or 0: no per-key limit. */
+  readonly rateLimitPerKeyPerMinute?: number;
+}
+
+/** Every header that carries a credential: never written to the logs. */
+export const REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie'] as const;
+
+/** The request logger's options: credentials redacted, the correlation id only when well formed. */
+export function requestLoggerOptions(options: HttpTransportOptions): PinoHttpOptions {
+  const quietPaths = new Set(options.quietPaths ?? ['/health']);
+  return {
+    level: options.logLevel,
+    redact: {
+      paths: [...REDACTED_HEADERS.map((name) => `req.headers["${name}"]`), ...REDACTED_HEADERS.map((name) => `res.headers["${name}"]`)],
+      censor: '[redacted]',
+    },
+    // One line per request at info; probes stay quiet.
+    autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
+    // The header is logged only through this property: capped and sanitised.
+    customProps: (req) => {
+      const header = req.headers[CORRELATION_HEADER];
+      const correlationId = correlationIdOf(header);
+      return correlationId !== undefined || header === undefined ? { correlationId } : { correlationId: undefined, correlationIdRefused: true };
+    },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => {
+        const headers = { ...req.headers };
+        const correlation = headers[CORRELATION_HEADER];
+        if (typeof correlation === 'string' && correlationIdOf(correlation) === undefined) {
+          headers[CORRELATION_HEADER] = `[refused: ${Math.min(correlation.length, 1_000_000)} characters, at most ${MAX_CORRELATION_ID_LENGTH} of A-Za-z0-9_.:-]`;
+        }
+        return { id: req.id, method: req.method, url: req.url.slice(0, 2_048), headers };
+      },
+    },
+  };
 }
 
 /**
  * The HTTP transport in one place: authentication and roles (guard), the error contract (filter),
- * DTO validation (pipe) and request logging register themselves here; `configureHttpApp` adds the
- * body parser and the OpenAPI document. Controllers live in their use-case folders.
+ * DTO validation (pipe), the heavy-read bound (interceptor) and request logging register
+ * themselves here; `configureHttpApp` adds the security headers, the body parser, the server's
+ * timeouts and the OpenAPI document. Controllers live in their use-case folders.
  */
 @Module({})
 export class HttpTransportModule {
   static forRoot(options: HttpTransportOptions): DynamicModule {
-    const quietPaths = new Set(options.quietPaths ?? ['/health']);
     return {
       module: HttpTransportModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.logLevel,
-            redact: ['req.headers.authorization'],
-            // One line per request at info; probes stay quiet.
-            autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
-            customProps: (req) => ({ correlationId: req.headers[CORRELATION_HEADER] }),
-          },
-        }),
-      ],
+      global: true,
+      imports: [LoggerModule.forRoot({ pinoHttp: requestLoggerOptions(options) })],
       providers: [
+        { provide: PER_KEY_RATE_LIMIT, useValue: options.rateLimitPerKeyPerMinute || null },
+        { provide: HeavyReadSlots, useValue: new HeavyReadSlots() },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: HeavyReadInterceptor },
       ],
+      exports: [HeavyReadSlots],
     };
   }
 }
 
-/** Body parsing, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
-export function configureHttpApp(app: INestApplication): void {
+/** Node's defaults (no request deadline worth the name, unlimited connections) replaced by the named limits. */
+export function applyServerLimits(server: Server): void {
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
+}
+
+export interface ConfigureHttpOptions {
+  /** Content-Security-Policies for paths other than the API and /docs (static pages of a console). */
+  readonly securityPolicies?: readonly PathSecurityPolicy[];
+}
+
+/** Security headers, body parsing, timeouts, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
+export function configureHttpApp(app: INestApplication, options: ConfigureHttpOptions = {}): void {
   const expressApp = app as NestExpressApplication;
+  expressApp.disable('x-powered-by');
+  expressApp.use(securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]));
+  expressApp.use(requireJsonBodies);
   expressApp.useLogger(expressApp.get(Logger));
-  expressApp.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  expressApp.useBodyParser('json', { limit: MAX_BODY_BYTES, verify: verifyJsonDepth });
   expressApp.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    expressApp,
-    new DocumentBuilder()
-      .setTitle('credit-ledger')
-      .setDescription('Event-sourced credit ledger: every credit movement is an immutable event.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', expressApp, document, { jsonDocumentUrl: 'docs/json' });
+  applyServerLimits(expressApp.getHttpServer() as Server);
+  publishOpenApi(expressApp);
 }

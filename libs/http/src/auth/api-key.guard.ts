@@ -1,9 +1,13 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Request } from 'express';
+import { Request, Response } from 'express';
 import { canAccessAccount, Principal, Role } from '@credit-ledger/domain';
 import { ApiError } from '../api-error';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './authenticator';
+import { FailedAuthLimiter, PerKeyRateLimiter } from './request-limits';
+
+/** Per-key request limit of the guard (null: off). */
+export const PER_KEY_RATE_LIMIT = Symbol('PER_KEY_RATE_LIMIT');
 
 const ALLOWED_ROLES = 'ledger:allowedRoles';
 const PUBLIC = 'ledger:public';
@@ -18,26 +22,41 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
 });
 
 /**
- * Authentication (Bearer API key -> principal, else 401) and authorization (role allowed by the
- * route and key scoped to the `:accountId` in the path, else 403) for every route.
+ * Authentication (Bearer API key -> principal, else 401; too many failures from one address: 429)
+ * and authorization (role allowed by the route and key scoped to the `:accountId` in the path,
+ * else 403) for every route. Authenticated answers are never cached (`Cache-Control: no-store`).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly failedAuth = new FailedAuthLimiter();
+  private readonly perKey: PerKeyRateLimiter | undefined;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(API_KEY_AUTHENTICATOR) private readonly keys: ApiKeyAuthenticator,
-  ) {}
+    @Inject(PER_KEY_RATE_LIMIT) perKeyPerMinute: number | null,
+  ) {
+    this.perKey = perKeyPerMinute ? new PerKeyRateLimiter(perKeyPerMinute) : undefined;
+  }
 
-  canActivate(ctx: ExecutionContext): boolean {
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    await this.failedAuth.refuseIfBlocked(address);
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]{1,512})$/.exec(header) : null;
-    if (!match) throw new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
-    const principal = this.keys.authenticate(match[1]);
-    if (!principal) throw new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key');
+    const principal = match ? this.keys.authenticate(match[1]) : undefined;
+    if (!principal) {
+      await this.failedAuth.recordFailure(address);
+      throw match
+        ? new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key')
+        : new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
+    }
     req.principal = principal;
+    ctx.switchToHttp().getResponse<Response>().setHeader('Cache-Control', 'no-store');
+    await this.perKey?.take(principal.kind === 'key' ? principal.keyId : principal.kind);
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets) ?? [];
     if (principal.kind === 'key' && !roles.includes(principal.role)) {

@@ -1,0 +1,31 @@
+/**
+ * Named limits of the HTTP boundary, documented in docs/http-api.md and docs/operations.md.
+ * Each one is enforced where a request enters and covered by a test.
+ */
+
+/** Largest request body accepted (a full batch of 1,000 items fits with room to spare). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Deepest nesting of arrays and objects in a JSON body (the deepest valid request needs 5). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Time a client has to send the request headers. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Time a client has to send the whole request (headers and body). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** An idle keep-alive connection is closed after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Open connections per process at most; more are refused by the socket layer. */
+export const MAX_CONNECTIONS = 1_024;
+
+/** Failed authentications (401) per client address per window before 429. */
+export const MAX_FAILED_AUTH_PER_ADDRESS = 20;
+/** The window of MAX_FAILED_AUTH_PER_ADDRESS, and how long an address stays refused once past it. */
+export const FAILED_AUTH_WINDOW_SECONDS = 60;
+
+/** Heavy reads (balances at an instant, CSV export, usage series) running at once per process; more answer 503. */
+export const MAX_CONCURRENT_HEAVY_READS = 4;
+/** Retry-After of a heavy read refused because MAX_CONCURRENT_HEAVY_READS are running. */
+export const HEAVY_READ_RETRY_AFTER_SECONDS = 2;
+
+/** Longest correlation id kept (longer or non-conforming ids are replaced by a fresh one). */
+export const MAX_CORRELATION_ID_LENGTH = 128;
