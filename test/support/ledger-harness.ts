@@ -8,6 +8,7 @@ import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store
 import { ApiKeyStore, Clock, LedgerConfig } from '@credit-ledger/ledger';
 import { Role } from '@credit-ledger/domain';
 import { planOf } from '@credit-ledger/domain/testing';
+import { conformsTo, OpenApiContract } from './openapi-contract';
 
 export const ADMIN_KEY = 'test-superuser-key-0123456789abcdef';
 
@@ -38,12 +39,38 @@ export function testConfig(dataDir: string, databaseUrl?: string): LedgerConfig 
 
 export type HarnessStore = 'sqlite' | 'postgres';
 
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Paths outside the API's contract (Swagger UI and the document itself). */
+const UNDOCUMENTED_PATHS = /^\/docs(\/|$)/;
+
+/**
+ * supertest on the server where every answer is checked against the server's own OpenAPI
+ * document (operation, status, body schema): a test fails when the contract drifts.
+ */
+export function contractRequests(server: Parameters<typeof request>[0], contract: OpenApiContract, headers: Record<string, string> = {}) {
+  const send = (method: HttpMethod, path: string) => {
+    const test = request(server)[method](path).set(headers);
+    return UNDOCUMENTED_PATHS.test(path) ? test : test.expect(conformsTo(contract, method, path));
+  };
+  return {
+    get: (path: string) => send('get', path),
+    post: (path: string) => send('post', path),
+    put: (path: string) => send('put', path),
+    patch: (path: string) => send('patch', path),
+    delete: (path: string) => send('delete', path),
+  };
+}
+
 /** A real app on a temporary data dir, driven over HTTP with supertest. */
 export class LedgerHarness {
   private constructor(
     readonly app: INestApplication,
     readonly dataDir: string,
     readonly clock: ManualClock,
+    /** The server's OpenAPI document, against which every answer is checked. */
+    readonly contract: OpenApiContract,
     /** The fresh PostgreSQL database of this harness (store 'postgres'): event log and read models. */
     readonly databaseUrl?: string,
   ) {}
@@ -54,29 +81,22 @@ export class LedgerHarness {
     const databaseUrl = options.store === 'postgres' ? await createTestDatabase(undefined, 'harness') : undefined;
     const app = await createLedgerApp(testConfig(dataDir, databaseUrl), { clock });
     await app.init();
-    return new LedgerHarness(app, dataDir, clock, databaseUrl);
+    const document = (await request(app.getHttpServer()).get('/docs/json').expect(200)).body;
+    return new LedgerHarness(app, dataDir, clock, new OpenApiContract(document), databaseUrl);
   }
 
+  /** Requests without a key; every answer is checked against the OpenAPI document. */
   http() {
-    return request(this.app.getHttpServer());
+    return contractRequests(this.app.getHttpServer(), this.contract);
   }
 
-  /** Requests as the superuser, or with `key`. */
+  /** Requests as the superuser, or with `key`; every answer is checked against the OpenAPI document. */
   as(key: string = ADMIN_KEY) {
-    const server = this.app.getHttpServer();
-    const auth = { Authorization: `Bearer ${key}` };
+    const requests = contractRequests(this.app.getHttpServer(), this.contract, { Authorization: `Bearer ${key}` });
     return {
-      get: (path: string) => request(server).get(path).set(auth),
-      post: (path: string, body?: unknown) =>
-        request(server)
-          .post(path)
-          .set(auth)
-          .send(body as object),
-      put: (path: string, body?: unknown) =>
-        request(server)
-          .put(path)
-          .set(auth)
-          .send(body as object),
+      get: (path: string) => requests.get(path),
+      post: (path: string, body?: unknown) => requests.post(path).send(body as object),
+      put: (path: string, body?: unknown) => requests.put(path).send(body as object),
     };
   }
 

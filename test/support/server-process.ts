@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { OpenApiContract } from './openapi-contract';
 
 /** The built server and CLI (npm test builds first). */
 export const SERVER_ENTRY = join(__dirname, '../../dist/apps/ledger-api/src/main.js');
@@ -47,12 +48,35 @@ export async function startServer(env: NodeJS.ProcessEnv, port: number, options:
   throw new Error('server did not start');
 }
 
+/** The OpenAPI document of each server (by base URL), fetched once. */
+const contracts = new Map<string, Promise<OpenApiContract>>();
+
+async function contractOf(base: string): Promise<OpenApiContract> {
+  let contract = contracts.get(base);
+  if (!contract) {
+    contract = fetch(`${base}/docs/json`).then(async (res) => new OpenApiContract(await res.json()));
+    contracts.set(base, contract);
+    contract.catch(() => contracts.delete(base));
+  }
+  return contract;
+}
+
+/** Throws when the answer does not conform to the server's OpenAPI document (operation, status, body schema). */
+export async function checkContract(base: string, method: string, path: string, res: Response, body: unknown): Promise<void> {
+  const problems = (await contractOf(base)).problemsOf(method, path, res.status, res.headers.get('content-type') ?? undefined, body);
+  if (problems.length > 0) throw new Error(`OpenAPI contract: ${problems.join('\n')}`);
+}
+
 export async function post(base: string, headers: Record<string, string>, path: string, body: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
+  const json = await res.json();
+  await checkContract(base, 'post', path, res, json);
+  return { status: res.status, body: json };
 }
 
 export async function get(base: string, headers: Record<string, string>, path: string): Promise<{ status: number; body: Json }> {
   const res = await fetch(base + path, { headers });
-  return { status: res.status, body: await res.json() };
+  const json = await res.json();
+  await checkContract(base, 'get', path, res, json);
+  return { status: res.status, body: json };
 }

@@ -20,7 +20,7 @@ export interface CreateAppOptions {
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
   @Module({
     imports: [
-      HttpTransportModule.forRoot({ logLevel: config.logLevel }),
+      HttpTransportModule.forRoot({ logLevel: config.logLevel, rateLimitPerKeyPerMinute: config.rateLimitPerKeyPerMinute }),
       LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore }),
       ProjectionsModule.forRoot(config),
       TerminusModule,

@@ -1,5 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+
+const INDICATORS = { type: 'object', additionalProperties: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up', 'down'] } } } };
+const HEALTH_REPORT = {
+  type: 'object',
+  required: ['status', 'details'],
+  properties: { status: { type: 'string', enum: ['ok', 'error'] }, info: INDICATORS, error: INDICATORS, details: INDICATORS },
+};
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '@credit-ledger/http';
 import { EventStoreHealthIndicator } from '@credit-ledger/ledger';
@@ -17,6 +24,8 @@ export class HealthController {
   @Get()
   @Public()
   @HealthCheck()
+  @ApiResponse({ status: 200, description: 'up: every check passes', schema: HEALTH_REPORT })
+  @ApiResponse({ status: 503, description: 'down: the report names the failing check', schema: HEALTH_REPORT })
   @ApiOperation({ summary: 'Liveness and readiness: the event store answers and no read model is stopped (lag is reported); 503 otherwise' })
   check() {
     return this.health.check([() => this.eventStore.check(), () => this.projections.check()]);

@@ -87,10 +87,13 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
   const schemas = (components.schemas ??= {});
   schemas[ERROR_SCHEMA_NAME] = ERROR_SCHEMA as never;
   for (const scheme of Object.values(components.securitySchemes ?? {})) delete (scheme as unknown as Json).bearerFormat;
+  const tags = new Set<string>();
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = (item as Json)[method] as Json | undefined;
       if (!operation) continue;
+      for (const tag of (operation.tags as string[] | undefined) ?? []) tags.add(tag);
+      operation.description ??= operation.summary;
       const parameters = (operation.parameters as Json[] | undefined) ?? [];
       const facts: OperationFacts = {
         secured: Array.isArray(operation.security) && operation.security.length > 0,
@@ -107,6 +110,8 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
       }
     }
   }
+  const declared = new Set((document.tags ?? []).map((tag) => tag.name));
+  document.tags = [...(document.tags ?? []), ...[...tags].filter((tag) => !declared.has(tag)).sort().map((name) => ({ name }))];
   integersEverywhere(document.paths);
   integersEverywhere(schemas);
   return document;

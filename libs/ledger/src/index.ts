@@ -32,3 +32,4 @@ export * from './billing/cycles-job';
 export * from './billing/cycles-scheduler';
 export * from './billing/due-index';
 export * from './store/open-event-store';
+export * from './views/response-schemas';

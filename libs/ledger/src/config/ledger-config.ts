@@ -27,7 +27,11 @@ export interface LedgerConfig {
   readonly eventStoreConnectionString?: string;
   /** Apply pending store migrations at start (LEDGER_MIGRATE_ON_START, default true); false = `credit-ledger migrate` does. */
   readonly migrateOnStart?: boolean;
+  /** Requests per API key per minute (LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE); absent = no per-key limit (the default). */
+  readonly rateLimitPerKeyPerMinute?: number;
 }
+
+export const MAX_RATE_LIMIT_PER_KEY_PER_MINUTE = 1_000_000;
 
 export const MIN_CYCLES_INTERVAL_SECONDS = 10;
 export const MAX_CYCLES_INTERVAL_SECONDS = 86_400;
@@ -100,6 +104,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     }
   }
 
+  let rateLimitPerKeyPerMinute: number | undefined;
+  const rateText = env.LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE;
+  if (rateText !== undefined && rateText !== '' && rateText !== '0') {
+    rateLimitPerKeyPerMinute = Number(rateText);
+    if (!/^\d+$/.test(rateText) || rateLimitPerKeyPerMinute > MAX_RATE_LIMIT_PER_KEY_PER_MINUTE) {
+      problems.push(`LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE must be 0 (off) or an integer 1..${MAX_RATE_LIMIT_PER_KEY_PER_MINUTE}, got "${rateText}"`);
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -113,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(eventStoreConnectionString !== undefined ? { eventStoreConnectionString } : {}),
     migrateOnStart: migrateText !== 'false',
+    ...(rateLimitPerKeyPerMinute !== undefined ? { rateLimitPerKeyPerMinute } : {}),
   };
 }
 

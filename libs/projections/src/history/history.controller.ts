@@ -1,14 +1,15 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
 import { Response } from 'express';
 import { once } from 'node:events';
-import { AccountIdPipe, AllowRoles, Ctx, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, scopedUserId } from '../nest/read-access';
+import { HISTORY_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
 import { decodeCursor, DEFAULT_HISTORY_PAGE, HistoryCursor, HistoryFilter, HistoryQueries, InvalidCursorError } from './history.query';
 
@@ -56,6 +57,7 @@ export class HistoryController {
   }
 
   @Get('history')
+  @ApiResponse({ status: 200, description: 'a page of movements, newest first', schema: HISTORY_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Every credit movement, newest first, filtered; keyset pages (pass nextCursor back as cursor)' })
   async history(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller) {
@@ -72,7 +74,9 @@ export class HistoryController {
   }
 
   @Get('history.csv')
+  @ApiResponse({ status: 200, description: 'RFC 4180 CSV (CRLF), a header row then one row per movement; formula-leading cells start with an apostrophe', content: { 'text/csv': { schema: { type: 'string' } } } })
   @AllowRoles('admin', 'analyst', 'member')
+  @HeavyRead()
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'The same rows as /history (same filters, all pages) as RFC 4180 CSV, streamed' })
   async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: Response) {

@@ -1,5 +1,5 @@
 import { Controller, DynamicModule, Get, Header, Injectable, Module } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Gauge, Registry } from 'prom-client';
 import { LedgerConfig } from '@credit-ledger/ledger';
@@ -35,7 +35,7 @@ export class ProjectionsHealthIndicator {
 }
 
 /** Prometheus metrics: projection lag and checkpoints. */
-@ApiExcludeController()
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   private readonly registry = new Registry();
@@ -67,6 +67,9 @@ export class MetricsController {
 
   @Get()
   @Public()
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4): projection lag and checkpoints' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metrics(): Promise<string> {
     return this.registry.metrics();

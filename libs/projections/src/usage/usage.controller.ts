@@ -1,10 +1,11 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccountIdPipe, AllowRoles, Ctx, validationFailed } from '@credit-ledger/http';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { MinPositionParams, rangeOf, SeriesParams, UserRangeParams } from '../nest/query-params';
+import { FILTERS_RESPONSE, USAGE_BY_FEATURE_RESPONSE, USAGE_BY_USER_RESPONSE, USAGE_SERIES_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
 import { awaitPosition, scopedUserId } from '../nest/read-access';
 import { Bucket } from './time-buckets';
@@ -87,6 +88,7 @@ export class UsageController {
   }
 
   @Get('usage/by-user')
+  @ApiResponse({ status: 200, description: 'usage per team member', schema: USAGE_BY_USER_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Credits consumed, refunded, net and count per team member over [from, to) (default: last 30 days), with totals' })
   async byUser(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
@@ -96,6 +98,7 @@ export class UsageController {
   }
 
   @Get('usage/by-feature')
+  @ApiResponse({ status: 200, description: 'usage per feature and action', schema: USAGE_BY_FEATURE_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Credits consumed, refunded, net, count and distinct users per feature and action over [from, to), with totals' })
   async byFeature(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
@@ -105,7 +108,9 @@ export class UsageController {
   }
 
   @Get('usage/series')
+  @ApiResponse({ status: 200, description: 'the series', schema: USAGE_SERIES_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
+  @HeavyRead()
   @ApiOperation({ summary: 'Trend points per day/week/month in a time zone, one series per feature/user/creditType/action, empty buckets as zeros' })
   async series(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: SeriesParams, @Ctx() caller: Caller) {
     const range = this.range(accountId, p, caller);
@@ -114,6 +119,7 @@ export class UsageController {
   }
 
   @Get('filters')
+  @ApiResponse({ status: 200, description: 'the filter values', schema: FILTERS_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'The features (with their actions), users and credit types that have usage in the account' })
   async filters(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: MinPositionParams, @Ctx() caller: Caller) {

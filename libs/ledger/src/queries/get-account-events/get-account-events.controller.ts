@@ -1,6 +1,7 @@
+import { EVENTS_RESPONSE } from '../../views/response-schemas';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { AccountIdPipe, AllowRoles } from '@credit-ledger/http';
@@ -33,6 +34,7 @@ export class GetAccountEventsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiResponse({ status: 200, description: 'a page of the events of the account', schema: EVENTS_RESPONSE })
   @AllowRoles('admin', 'analyst')
   @ApiOperation({ summary: "The account's raw events in order (audit trail); page with after=<nextAfter>" })
   events(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: AccountEventsParams) {

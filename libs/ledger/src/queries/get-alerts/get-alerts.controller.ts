@@ -1,6 +1,7 @@
+import { ALERTS_RESPONSE } from '../../views/response-schemas';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { AccountIdPipe, AllowRoles } from '@credit-ledger/http';
@@ -26,6 +27,7 @@ export class GetAlertsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiResponse({ status: 200, description: 'the latest alerts, newest first', schema: ALERTS_RESPONSE })
   @AllowRoles('admin', 'analyst')
   @ApiOperation({ summary: 'Threshold alerts (CreditThresholdCrossed), newest first: once per threshold per cycle' })
   alerts(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: AlertsParams) {

@@ -1,8 +1,9 @@
+import { BALANCES_RESPONSE } from '../../views/response-schemas';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { AccountIdPipe, AllowRoles, IsInstant } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, HeavyRead, IsInstant } from '@credit-ledger/http';
 import { GetBalancesQuery } from './get-balances.query';
 
 export class BalancesParams {
@@ -19,7 +20,9 @@ export class GetBalancesController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiResponse({ status: 200, description: 'the balances', schema: BALANCES_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
+  @HeavyRead((req) => req.query.asOf !== undefined)
   @ApiOperation({ summary: 'Balances of every credit type in the current cycle, or as they stood at asOf' })
   balances(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: BalancesParams) {
     return this.queries.execute(new GetBalancesQuery(accountId, params.asOf));

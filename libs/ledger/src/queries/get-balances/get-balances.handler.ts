@@ -43,6 +43,8 @@ export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
         position = e.position;
       }
       if (cut !== -1 || page.length < MAX_READ_PAGE_SIZE) break;
+      // A long history is folded page by page, letting other requests run in between.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, `the account did not exist at ${asOf}`);
     return { ...balancesView(state), asOf, revision, position };

@@ -1,6 +1,7 @@
+import { CYCLES_RESPONSE } from '../../views/response-schemas';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { AccountIdPipe, AllowRoles } from '@credit-ledger/http';
@@ -26,6 +27,7 @@ export class GetCyclesController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiResponse({ status: 200, description: 'the cycles, newest first', schema: CYCLES_RESPONSE })
   @AllowRoles('admin', 'analyst')
   @ApiOperation({ summary: 'Cycles, newest first: the open one, then past cycles with their closing figures per credit type' })
   cycles(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: CyclesParams) {

@@ -1,13 +1,16 @@
+import { CHANGE_PLAN_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
 import { toCreditTypePlans } from '../shared/plan.dto';
 import { Caller } from '@credit-ledger/domain';
 import { ChangePlanCommand } from './change-plan.command';
 import { ChangePlanDto } from './change-plan.dto';
+import { CreditTypePlanDto } from '../shared/plan.dto';
 
+@ApiExtraModels(CreditTypePlanDto)
 @ApiTags('plans')
 @ApiBearerAuth()
 @Controller('v1/accounts/:accountId/plan')
@@ -15,6 +18,8 @@ export class ChangePlanController {
   constructor(private readonly commands: CommandBus) {}
 
   @Put()
+  @ApiResponse({ status: 201, description: 'plan changed (or scheduled for the next cycle)', schema: CHANGE_PLAN_RESPONSE })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome', schema: CHANGE_PLAN_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin')
   @ApiOperation({

@@ -1,6 +1,7 @@
+import { CHANGE_SCHEDULE_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
 import { CycleScheduleDto, toSchedule } from '../shared/plan.dto';
@@ -14,6 +15,9 @@ export class ChangeScheduleController {
   constructor(private readonly commands: CommandBus) {}
 
   @Put()
+  @ApiResponse({ status: 201, description: 'schedule changed (effective at the next boundary)', schema: CHANGE_SCHEDULE_RESPONSE })
+  @ApiResponse({ status: 200, description: 'the same schedule again: nothing changed', schema: CHANGE_SCHEDULE_RESPONSE })
+  @ApiResponse({ status: 409, description: 'a domain refusal with a stable code (IDEMPOTENCY_KEY_REUSED, ...)' })
   @HttpCode(201)
   @AllowRoles('admin')
   @ApiOperation({

@@ -1,6 +1,7 @@
+import { BATCH_RESPONSE } from '../../views/response-schemas';
 import { Controller, createParamDecorator, ExecutionContext, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
 import { AccountIdPipe, AllowRoles, Ctx, validatePlain, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
@@ -24,6 +25,8 @@ export class ConsumeCreditsBatchController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 200, description: 'one result per item, in order', schema: BATCH_RESPONSE })
+  @ApiResponse({ status: 409, description: 'a domain refusal with a stable code (IDEMPOTENCY_KEY_REUSED, ...)' })
   @HttpCode(200)
   @AllowRoles('admin', 'service')
   @ApiBody({ type: ConsumeCreditsBatchDto })

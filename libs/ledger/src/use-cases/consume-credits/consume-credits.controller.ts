@@ -1,3 +1,4 @@
+import { CONSUMPTION_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -15,11 +16,11 @@ export class ConsumeCreditsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'charged (or recorded at 0 credits when the dataKey was already bought)', schema: CONSUMPTION_RESPONSE })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome', schema: CONSUMPTION_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin', 'service')
   @ApiOperation({ summary: 'Spend credits of one credit type (acknowledged once on disk). Retry with the same consumptionId: 200, same body.' })
-  @ApiResponse({ status: 201, description: 'charged (or recorded at 0 credits when the dataKey was already bought)' })
-  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome' })
   @ApiResponse({ status: 409, description: 'INSUFFICIENT_CREDITS, IDEMPOTENCY_KEY_REUSED, UNKNOWN_CREDIT_TYPE' })
   async consume(
     @Param('accountId', AccountIdPipe) accountId: string,

@@ -1,3 +1,4 @@
+import { GRANT_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -14,6 +15,8 @@ export class GrantCreditsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'granted', schema: GRANT_RESPONSE })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome', schema: GRANT_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin', 'service')
   @ApiOperation({ summary: 'Top up credits outside the plan allocation (optionally expiring). Same grantId again: 200.' })

@@ -1,3 +1,4 @@
+import { OPEN_ACCOUNT_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -15,11 +16,11 @@ export class OpenAccountController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'opened', schema: OPEN_ACCOUNT_RESPONSE })
+  @ApiResponse({ status: 200, description: 'already open with the same name and plan', schema: OPEN_ACCOUNT_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin')
   @ApiOperation({ summary: 'Open an account with its plan; the first cycle starts. Same id and body again: 200.' })
-  @ApiResponse({ status: 201, description: 'opened' })
-  @ApiResponse({ status: 200, description: 'already open with the same name and plan' })
   @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED: the id exists with another name or plan' })
   async open(@Body() dto: OpenAccountDto, @Ctx() caller: Caller, @Res({ passthrough: true }) res: Response) {
     if (!canAccessAccount(caller.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');

@@ -1,3 +1,4 @@
+import { REFUND_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -14,6 +15,8 @@ export class RefundCreditsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'refunded', schema: REFUND_RESPONSE })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome', schema: REFUND_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin', 'service')
   @ApiOperation({ summary: 'Refund all or part of one earlier consumption. Same refundId again: 200, same body.' })

@@ -1,3 +1,4 @@
+import { RESET_CYCLE_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -14,6 +15,8 @@ export class ResetCycleController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'a new cycle started', schema: RESET_CYCLE_RESPONSE })
+  @ApiResponse({ status: 200, description: 'idempotent retry: the first outcome', schema: RESET_CYCLE_RESPONSE })
   @HttpCode(201)
   @AllowRoles('admin')
   @ApiOperation({

@@ -1,6 +1,7 @@
+import { SET_THRESHOLDS_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
@@ -14,6 +15,9 @@ export class SetThresholdsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Put()
+  @ApiResponse({ status: 201, description: 'thresholds set', schema: SET_THRESHOLDS_RESPONSE })
+  @ApiResponse({ status: 200, description: 'the same thresholds again: nothing changed', schema: SET_THRESHOLDS_RESPONSE })
+  @ApiResponse({ status: 409, description: 'a domain refusal with a stable code (IDEMPOTENCY_KEY_REUSED, ...)' })
   @HttpCode(201)
   @AllowRoles('admin')
   @ApiOperation({ summary: 'Set usage alert thresholds per credit type (ThresholdsSet). The same thresholds again: 200.' })
