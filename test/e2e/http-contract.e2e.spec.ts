@@ -28,8 +28,10 @@ describe('HTTP contract: errors, limits, docs, health', () => {
     expect(res.body).toMatchObject({ error: 'VALIDATION_FAILED', details: [{ field: 'body' }] });
   });
 
-  it('400 for a body that is not JSON at all, and for a bad account id in the path', async () => {
-    await h.as().post('/v1/accounts/acme/consumptions').set('Content-Type', 'text/plain').send('hello').expect(400);
+  it('415 UNSUPPORTED_MEDIA_TYPE for a body that is not JSON at all, 400 for a bad account id in the path', async () => {
+    const refused = await h.as().post('/v1/accounts/acme/consumptions').set('Content-Type', 'text/plain').send('hello').expect(415);
+    expect(refused.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
+    await h.as().post('/v1/accounts/acme/consumptions').set('Content-Type', 'application/x-www-form-urlencoded').send('credits=1').expect(415);
     expect((await h.as().get('/v1/accounts/bad%20id/balances').expect(400)).body.details[0].field).toBe('accountId');
   });
 

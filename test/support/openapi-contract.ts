@@ -39,7 +39,12 @@ export class OpenApiContract {
     const path = decodeURIComponent(new URL(url, 'http://localhost').pathname);
     const route = this.routes.find((candidate) => candidate.pattern.test(path));
     const where = `${method.toUpperCase()} ${path} → ${status}`;
-    if (!route) return [`${where}: no path of the OpenAPI document matches`];
+    if (!route) {
+      // A route the API does not have: 404 with the error body, nothing else.
+      if (status !== 404) return [`${where}: no path of the OpenAPI document matches`];
+      const validate = this.ajv.getSchema(`${DOCUMENT_ID}#/components/schemas/Error`);
+      return validate && validate(body) ? [] : [`${where}: an unknown route must answer the error body`];
+    }
     const operation = this.document.paths[route.template][method.toLowerCase()];
     if (!operation) return [`${where}: the document has no ${method.toUpperCase()} on ${route.template}`];
     const response = operation.responses[String(status)] ?? operation.responses.default;

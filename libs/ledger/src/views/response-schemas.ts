@@ -97,7 +97,7 @@ export const GRANT_RESPONSE = objectOf({
 
 export const RESET_CYCLE_RESPONSE = objectOf({
   cycleId: str(),
-  previousCycleId: str(),
+  previousCycleId: nullable(str()),
   startedAt: instant(),
   endsAt: instant(),
   allocations: mapOf(int()),
