@@ -12,3 +12,4 @@ export * from './schedule';
 export * from './state';
 export * from './thresholds';
 export * from './caller';
+export * from './instant';

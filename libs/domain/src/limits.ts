@@ -13,16 +13,34 @@ export const MAX_NAME_LENGTH = 200;
 export const MIN_GRANT_PRIORITY = -1_000;
 export const MAX_GRANT_PRIORITY = 1_000;
 
-/** feature, action, creditType and dataRequested identifiers. */
-export const IDENTIFIER_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
+/**
+ * Names a JavaScript object already answers to (`constructor`, `__proto__`, `toString`,
+ * `hasOwnProperty`, ...): refused as credit types, features, actions, user ids and plan keys, so
+ * that no client string can ever reach an object's prototype.
+ */
+export const RESERVED_NAMES: readonly string[] = Object.getOwnPropertyNames(Object.prototype);
+const NOT_RESERVED = `(?!(?:${RESERVED_NAMES.map((name) => name.replace(/[$]/g, '\\$&')).join('|')})$)`;
+
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.includes(name);
+}
+
+/** feature, action, creditType and dataRequested identifiers (never a reserved name). */
+export const IDENTIFIER_PATTERN = new RegExp(`^${NOT_RESERVED}[a-z0-9][a-z0-9_.:-]{0,63}$`);
 /** Client-chosen ids (accountId, consumptionId, refundId, grantId, cycleId): UUIDs fit. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-/** Team member ids: anything printable without whitespace (emails, UUIDs, numeric ids). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
-export const USER_ID_PATTERN = /^[^\s\u0000-\u001f\u007f]{1,128}$/;
+/**
+ * Characters refused in identifiers besides whitespace: control characters, zero-width and
+ * bidirectional controls (they make look-alike ids) and lone surrogates (not text). Allowed in
+ * descriptions, except lone surrogates, which no text field takes.
+ */
+const INVISIBLE_OR_BROKEN = '\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ud800-\\udfff';
+/** Team member ids: anything printable without whitespace (emails, UUIDs, numeric ids), NFC-normalised by the transports. */
+export const USER_ID_PATTERN = new RegExp(`^${NOT_RESERVED}[^${INVISIBLE_OR_BROKEN}]{1,128}$`, 'u');
 /** dataKey: the id of the bought datum (a contact id, for example). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
-export const DATA_KEY_PATTERN = /^[^\s\u0000-\u001f\u007f]{1,256}$/;
+export const DATA_KEY_PATTERN = new RegExp(`^[^${INVISIBLE_OR_BROKEN}]{1,256}$`, 'u');
+/** A lone surrogate: half of a UTF-16 pair, not text; refused in every string a client sends. */
+export const LONE_SURROGATE = /\p{Cs}/u;
 
 export function isCreditAmount(value: unknown, min = 1, max = MAX_CREDITS_PER_MOVEMENT): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;

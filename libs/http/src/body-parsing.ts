@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { LONE_SURROGATE } from '@credit-ledger/domain';
 import { MAX_JSON_DEPTH } from './limits';
 
 const OPEN_BRACE = 0x7b;
@@ -68,4 +69,28 @@ export function jsonSyntaxMessage(error: { message?: string; body?: unknown }): 
   const match = /position (\d+)/.exec(error.message ?? '');
   const position = match ? Number(match[1]) : typeof error.body === 'string' ? error.body.length : undefined;
   return position === undefined ? 'request body is not valid JSON' : `request body is not valid JSON (at character ${position})`;
+}
+
+/** The path of the first string (key or value) holding a lone surrogate, or undefined (depth is already bounded). */
+export function loneSurrogatePath(value: unknown, path = 'body'): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}.${key}`;
+    if (LONE_SURROGATE.test(key)) return childPath;
+    const found = loneSurrogatePath(child, childPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** After parsing: a string with a lone surrogate (half a UTF-16 pair, e.g. "\\ud800") is not text; 400 naming the field. */
+export function refuseLoneSurrogates(req: Request, res: Response, next: NextFunction): void {
+  const field = loneSurrogatePath(req.body);
+  if (field === undefined) {
+    next();
+    return;
+  }
+  const reason = 'must be well-formed Unicode text (a lone surrogate was sent)';
+  res.status(400).json({ error: 'VALIDATION_FAILED', message: `request validation failed: ${field}: ${reason}`, details: [{ field, reason }] });
 }

@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { IDENTIFIER_PATTERN } from '@credit-ledger/domain';
+import { IDENTIFIER_PATTERN, MAX_INSTANT_YEAR, MIN_INSTANT_YEAR, parseInstant } from '@credit-ledger/domain';
 
 /** Keys of a JSON object (converted to a Map) must be identifiers; 1..max entries. */
 export function IsIdentifierKeyedMap(maxEntries: number, options?: ValidationOptions) {
@@ -73,16 +73,14 @@ export function IsInstant(maxFutureMs: number | null, options?: ValidationOption
       options,
       validator: {
         validate(value: unknown) {
-          if (typeof value !== 'string') return false;
-          if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return false;
-          const t = Date.parse(value);
-          if (Number.isNaN(t)) return false;
-          return maxFutureMs === null || t <= Date.now() + maxFutureMs;
+          const instant = parseInstant(value);
+          if (instant === null) return false;
+          return maxFutureMs === null || instant <= Date.now() + maxFutureMs;
         },
         defaultMessage(args: ValidationArguments) {
           return maxFutureMs === null
-            ? `${args.property} must be an ISO-8601 instant with a time zone (e.g. 2026-11-21T10:00:00Z)`
-            : `${args.property} must be an ISO-8601 instant with a time zone, not in the future`;
+            ? `${args.property} must be an ISO-8601 instant with a time zone on a real calendar date, years ${MIN_INSTANT_YEAR}..${MAX_INSTANT_YEAR} (e.g. 2026-11-21T10:00:00Z)`
+            : `${args.property} must be an ISO-8601 instant with a time zone on a real calendar date, years ${MIN_INSTANT_YEAR}..${MAX_INSTANT_YEAR}, not in the future`;
         },
       },
     });

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
-import { requireJsonBodies, verifyJsonDepth } from './body-parsing';
+import { refuseLoneSurrogates, requireJsonBodies, verifyJsonDepth } from './body-parsing';
 import { ApiExceptionFilter } from './error-filter';
 import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
 import {
@@ -111,6 +111,7 @@ export function configureHttpApp(app: INestApplication, options: ConfigureHttpOp
   expressApp.use(requireJsonBodies);
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useBodyParser('json', { limit: MAX_BODY_BYTES, verify: verifyJsonDepth });
+  expressApp.use(refuseLoneSurrogates);
   expressApp.enableShutdownHooks();
   applyServerLimits(expressApp.getHttpServer() as Server);
   publishOpenApi(expressApp);

@@ -6,16 +6,26 @@ export const VALIDATOR_OPTIONS: ValidatorOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   forbidUnknownValues: true,
-  stopAtFirstError: true,
+  // Every constraint is checked; toFieldProblems reports the one that explains the value best.
+  stopAtFirstError: false,
   validationError: { target: false, value: false },
 };
 
-/** class-validator errors flattened to `{field: "plan.creditTypes.email.allocation", reason}`. */
+/** Constraints that say what kind of value is expected: reported before any range or pattern ("1" is not "too large", it is not an integer). */
+const KIND_CONSTRAINTS = ['whitelistValidation', 'isDefined', 'isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'isIn', 'isEnum'];
+
+function bestReason(constraints: Record<string, string>): string | undefined {
+  const kind = KIND_CONSTRAINTS.find((name) => constraints[name] !== undefined);
+  return kind !== undefined ? constraints[kind] : Object.values(constraints)[0];
+}
+
+/** class-validator errors flattened to `{field: "plan.creditTypes.email.allocation", reason}`, one reason per field. */
 export function toFieldProblems(errors: readonly ValidationError[], parent = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const e of errors) {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    for (const reason of Object.values(e.constraints ?? {})) out.push({ field, reason });
+    const reason = bestReason(e.constraints ?? {});
+    if (reason !== undefined) out.push({ field, reason });
     if (e.children?.length) out.push(...toFieldProblems(e.children, field));
   }
   return out;

@@ -22,7 +22,7 @@ export function requireAccount(state: AccountState): OpenAccountState {
 }
 
 export function requireCreditType(state: OpenAccountState, creditType: string): CreditTypeState {
-  const creditTypeState = state.creditTypes[creditType];
+  const creditTypeState = Object.hasOwn(state.creditTypes, creditType) ? state.creditTypes[creditType] : undefined;
   if (!creditTypeState) {
     refuse(DomainErrorCode.UnknownCreditType, `credit type ${creditType} is not in the account's plan`, {
       creditType,

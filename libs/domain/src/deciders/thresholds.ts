@@ -7,7 +7,7 @@ import { advance } from './cycles';
 import { accepted, Decision, DUPLICATE, requireCreditType } from './decision';
 
 function thresholdsOf(state: OpenAccountState, creditType: string): readonly Threshold[] {
-  return state.thresholds[creditType] ?? DEFAULT_THRESHOLDS;
+  return (Object.hasOwn(state.thresholds, creditType) ? state.thresholds[creditType] : undefined) ?? DEFAULT_THRESHOLDS;
 }
 
 /** Thresholds of `creditType` crossed at `figures` and not yet alerted in the current cycle. */

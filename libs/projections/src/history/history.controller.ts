@@ -11,6 +11,7 @@ import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, scopedUserId } from '../nest/read-access';
 import { HISTORY_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
+import { CSV_OPTIONS } from './csv-cells';
 import { decodeCursor, DEFAULT_HISTORY_PAGE, HistoryCursor, HistoryFilter, HistoryQueries, InvalidCursorError } from './history.query';
 
 export class GetHistoryQuery {
@@ -85,7 +86,7 @@ export class HistoryController {
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="credit-usage-${accountId}.csv"`);
-    const csv = stringify({ header: true, columns: CSV_COLUMNS, record_delimiter: 'windows' });
+    const csv = stringify({ ...CSV_OPTIONS, columns: CSV_COLUMNS });
     csv.pipe(res);
     let clientGone = false;
     const gone = once(res, 'close').then(() => (clientGone = true));

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationArguments } from 'class-validator';
-import { IDENTIFIER_PATTERN, USER_ID_PATTERN } from '@credit-ledger/domain';
+import { IDENTIFIER_PATTERN, parseInstant, USER_ID_PATTERN } from '@credit-ledger/domain';
 import { IsInstant, validationFailed } from '@credit-ledger/http';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from '../history/history.query';
 import { Bucket, BUCKETS, isTimeZone } from '../usage/time-buckets';
@@ -51,6 +51,7 @@ export class UserRangeParams extends RangeParams {
   @ApiPropertyOptional({ example: 'ana@acme.test' })
   @IsOptional()
   @Matches(USER_ID_PATTERN)
+  @Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFC') : value))
   userId?: string;
 }
 
@@ -113,8 +114,8 @@ export class MinPositionParams {
 
 /** from/to as instants: both optional for history (unbounded); the usage endpoints default to the last 30 days. */
 export function rangeOf(p: RangeParams, defaultWindow: boolean, now: Date): { from?: number; to?: number } {
-  let to = p.to === undefined ? undefined : Date.parse(p.to);
-  let from = p.from === undefined ? undefined : Date.parse(p.from);
+  let to = p.to === undefined ? undefined : (parseInstant(p.to) ?? undefined);
+  let from = p.from === undefined ? undefined : (parseInstant(p.from) ?? undefined);
   if (defaultWindow) {
     to ??= now.getTime();
     from ??= to - DEFAULT_USAGE_WINDOW_DAYS * 86_400_000;

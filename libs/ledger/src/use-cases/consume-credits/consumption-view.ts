@@ -1,4 +1,4 @@
-import { OpenAccountState } from '@credit-ledger/domain';
+import { OpenAccountState, parseInstant } from '@credit-ledger/domain';
 import { AccountSession } from '../../infrastructure/account-repository';
 import { balanceView } from '../../views/balances.view';
 
@@ -31,14 +31,15 @@ export function toConsumeData(dto: {
 }) {
   return {
     consumptionId: dto.consumptionId,
-    userId: dto.userId,
+    // One user, one id: "José" typed composed or decomposed is the same member.
+    userId: dto.userId.normalize('NFC'),
     creditType: dto.creditType,
-    feature: dto.feature,
-    action: dto.action,
+    feature: dto.feature.normalize('NFC'),
+    action: dto.action.normalize('NFC'),
     credits: dto.credits,
     description: dto.description ?? undefined,
     dataRequested: dto.dataRequested ?? undefined,
     dataKey: dto.dataKey ?? undefined,
-    occurredAt: dto.occurredAt ? new Date(dto.occurredAt).toISOString() : undefined,
+    occurredAt: dto.occurredAt ? new Date(parseInstant(dto.occurredAt) ?? Number.NaN).toISOString() : undefined,
   };
 }
