@@ -6,9 +6,9 @@ import { Response } from 'express';
 import { once } from 'node:events';
 import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
-import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
+import { Clock, CommandExecutor, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { HistoryParams, rangeOf } from '../nest/query-params';
-import { awaitPosition, scopedUserId } from '../nest/read-access';
+import { awaitPosition, requireOpenAccount, scopedUserId } from '../nest/read-access';
 import { HISTORY_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
 import { CSV_OPTIONS } from './csv-cells';
@@ -41,6 +41,7 @@ export class HistoryController {
     private readonly projections: ProjectionService,
     private readonly queries: HistoryQueries,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
+    private readonly executor: CommandExecutor,
   ) {}
 
   private filterOf(accountId: string, p: HistoryParams, caller: Caller): HistoryFilter {
@@ -65,11 +66,12 @@ export class HistoryController {
     const filter = this.filterOf(accountId, p, caller);
     let cursor: HistoryCursor | undefined;
     try {
-      cursor = p.cursor === undefined ? undefined : decodeCursor(p.cursor);
+      cursor = p.cursor === undefined ? undefined : decodeCursor(p.cursor, filter);
     } catch (e) {
       if (e instanceof InvalidCursorError) throw validationFailed([{ field: 'cursor', reason: e.message }]);
       throw e;
     }
+    await requireOpenAccount(this.executor, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetHistoryQuery(filter, p.limit ?? DEFAULT_HISTORY_PAGE, cursor));
   }
@@ -82,6 +84,7 @@ export class HistoryController {
   @ApiOperation({ summary: 'The same rows as /history (same filters, all pages) as RFC 4180 CSV, streamed' })
   async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: Response) {
     const filter = this.filterOf(accountId, p, caller);
+    await requireOpenAccount(this.executor, accountId);
     await awaitPosition(this.projections, p.minPosition);
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');

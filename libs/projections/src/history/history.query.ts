@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ReadModelStore } from '../read-model-store';
 
 export const DEFAULT_HISTORY_PAGE = 50;
@@ -67,18 +68,30 @@ interface HistoryDbRow {
 
 export class InvalidCursorError extends Error {}
 
-export function encodeCursor(c: HistoryCursor): string {
-  return Buffer.from(JSON.stringify([c.occurredAt, c.rowId])).toString('base64url');
+/** Binds a cursor to the account and filters it was issued for: a digest of both travels inside it. */
+function filterDigest(filter: HistoryFilter): string {
+  const bound = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 16);
 }
 
-export function decodeCursor(text: string): HistoryCursor {
+export function encodeCursor(c: HistoryCursor, filter: HistoryFilter): string {
+  return Buffer.from(JSON.stringify([c.occurredAt, c.rowId, filterDigest(filter)])).toString('base64url');
+}
+
+/** The position a cursor stands for; InvalidCursorError when it is malformed or was issued for another account or other filters. */
+export function decodeCursor(text: string, filter: HistoryFilter): HistoryCursor {
+  let decoded: unknown[];
   try {
-    const [occurredAt, rowId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (typeof occurredAt !== 'string' || Number.isNaN(Date.parse(occurredAt)) || !Number.isSafeInteger(rowId) || (rowId as number) < 0) throw new Error();
-    return { occurredAt, rowId: rowId as number };
+    decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
   } catch {
     throw new InvalidCursorError('cursor is not one this API returned');
   }
+  const [occurredAt, rowId, digest] = Array.isArray(decoded) ? decoded : [];
+  if (typeof occurredAt !== 'string' || Number.isNaN(Date.parse(occurredAt)) || !Number.isSafeInteger(rowId) || (rowId as number) < 0) {
+    throw new InvalidCursorError('cursor is not one this API returned');
+  }
+  if (digest !== filterDigest(filter)) throw new InvalidCursorError('cursor was issued for another account or other filters; start again without a cursor');
+  return { occurredAt, rowId: rowId as number };
 }
 
 function toItem(r: HistoryDbRow): HistoryItem {
@@ -153,7 +166,7 @@ export class HistoryQueries {
     const rows = await this.rows(filter, limit + 1, cursor);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, rowId: last.rowId }) : null };
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, rowId: last.rowId }, filter) : null };
   }
 
   /** Every matching row, newest first, one bounded page at a time (for CSV). */

@@ -1,5 +1,6 @@
 import { ApiError } from '@credit-ledger/http';
-import { Principal } from '@credit-ledger/domain';
+import { DomainErrorCode, Principal, refuse } from '@credit-ledger/domain';
+import { CommandExecutor } from '@credit-ledger/ledger';
 import { ProjectionService } from './projection.service';
 
 /**
@@ -24,4 +25,11 @@ export async function awaitPosition(projections: ProjectionService, minPosition:
       minPosition,
     });
   }
+}
+
+/** 404 ACCOUNT_NOT_FOUND for an account never opened: a read model's empty answer would say "no usage", which is not true. */
+export async function requireOpenAccount(executor: CommandExecutor, accountId: string): Promise<void> {
+  await executor.read(accountId, (session) => {
+    if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+  });
 }
