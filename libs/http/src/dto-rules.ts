@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { IDENTIFIER_PATTERN, MAX_INSTANT_YEAR, MIN_INSTANT_YEAR, parseInstant } from '@credit-ledger/domain';
 
@@ -95,6 +96,22 @@ export function toMapOrKeep(value: unknown): unknown {
     return new Map(Object.entries(value as Record<string, unknown>));
   }
   return value;
+}
+
+/**
+ * class-transformer builds a Map from a JSON object but silently skips keys such as `constructor`:
+ * they are put back (with their raw values) so that the key validator refuses them with a 400.
+ */
+export function KeepEveryKey() {
+  return Transform(({ key, obj, value }) => {
+    const raw = (obj as Record<string, unknown>)[key];
+    if (!(value instanceof Map) || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return value;
+    const keys = Object.keys(raw);
+    if (keys.length === value.size) return value;
+    const complete = new Map(value);
+    for (const name of keys) if (!complete.has(name)) complete.set(name, (raw as Record<string, unknown>)[name]);
+    return complete;
+  });
 }
 
 /** A free-form rule: `check(value, object)` must hold; `message` names what is expected. */

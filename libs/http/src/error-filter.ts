@@ -3,16 +3,7 @@ import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
 import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, UnreadableEventError } from '@credit-ledger/event-store';
 import { ApiError } from './api-error';
-import { jsonSyntaxMessage } from './body-parsing';
 
-/** Body-parser errors carry `type` and `status`. */
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  statusCode?: number;
-  message?: string;
-  body?: unknown;
-}
 
 /**
  * Maps every error to the contract: `{error, message, details?}`. Anything a client sent gets a
@@ -77,34 +68,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
       return [status, { error: codeForStatus(status), message: e.message }];
     }
-    return bodyParserAnswer(e as BodyParserError) ?? [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
-  }
-}
-
-/** Errors of the body parser (too large, not JSON, too deep, a broken Content-Encoding) as the contract's 4xx. */
-function bodyParserAnswer(bp: BodyParserError): [number, Record<string, unknown>] | undefined {
-  if (bp === null || typeof bp !== 'object') return undefined;
-  const status = bp.status ?? bp.statusCode;
-  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
-  switch (bp.type) {
-    case 'entity.too.large':
-      return [413, { error: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' }];
-    case 'entity.parse.failed': {
-      const message = jsonSyntaxMessage(bp);
-      return [400, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
-    }
-    case 'json.too.deep':
-      return [400, { error: 'VALIDATION_FAILED', message: bp.message, details: [{ field: 'body', reason: bp.message }] }];
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return [415, { error: 'UNSUPPORTED_MEDIA_TYPE', message: bp.message ?? 'unsupported encoding' }];
-    default:
-      // A body that cannot be read as declared (e.g. Content-Encoding: gzip over bytes that are not gzip).
-      if (bp.type === undefined && status === 400) {
-        const message = 'request body could not be decoded as its Content-Encoding says';
-        return [400, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
-      }
-      return [status, { error: codeForStatus(status), message: 'the request body could not be read' }];
+    return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
   }
 }
 

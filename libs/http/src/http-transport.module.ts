@@ -5,13 +5,12 @@ import type { Server } from 'node:http';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
-import { refuseLoneSurrogates, requireJsonBodies, verifyJsonDepth } from './body-parsing';
+import { jsonBodyParser, refuseUnsafeBodies, requireJsonBodies } from './body-parsing';
 import { ApiExceptionFilter } from './error-filter';
 import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
 import {
   HEADERS_TIMEOUT_MS,
   KEEP_ALIVE_TIMEOUT_MS,
-  MAX_BODY_BYTES,
   MAX_CONNECTIONS,
   MAX_CORRELATION_ID_LENGTH,
   REQUEST_TIMEOUT_MS,
@@ -110,8 +109,8 @@ export function configureHttpApp(app: INestApplication, options: ConfigureHttpOp
   expressApp.use(securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]));
   expressApp.use(requireJsonBodies);
   expressApp.useLogger(expressApp.get(Logger));
-  expressApp.useBodyParser('json', { limit: MAX_BODY_BYTES, verify: verifyJsonDepth });
-  expressApp.use(refuseLoneSurrogates);
+  expressApp.use(jsonBodyParser());
+  expressApp.use(refuseUnsafeBodies);
   expressApp.enableShutdownHooks();
   applyServerLimits(expressApp.getHttpServer() as Server);
   publishOpenApi(expressApp);

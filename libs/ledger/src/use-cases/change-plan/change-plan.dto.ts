@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN } from '@credit-ledger/domain';
-import { IsIdentifierKeyedMap } from '@credit-ledger/http';
+import { IsIdentifierKeyedMap, KeepEveryKey } from '@credit-ledger/http';
 import { CreditTypePlanDto } from '../shared/plan.dto';
 
 export class ChangePlanDto {
@@ -20,6 +20,7 @@ export class ChangePlanDto {
   @IsIdentifierKeyedMap(MAX_CREDIT_TYPES_PER_PLAN)
   @ValidateNested({ each: true })
   @Type(() => CreditTypePlanDto)
+  @KeepEveryKey()
   creditTypes!: Map<string, CreditTypePlanDto>;
 
   @ApiPropertyOptional({ enum: ['now', 'next_cycle'], description: 'Default: now when no allocation decreases, else next_cycle' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN, MAX_NAME_LENGTH } from '@credit-ledger/domain';
-import { IsIdentifierKeyedMap } from '@credit-ledger/http';
+import { IsIdentifierKeyedMap, KeepEveryKey } from '@credit-ledger/http';
 import { CreditTypePlanDto, CycleScheduleDto } from '../shared/plan.dto';
 
 export { CreditTypePlanDto, CycleScheduleDto };
@@ -17,6 +17,7 @@ export class PlanDto {
   @IsIdentifierKeyedMap(MAX_CREDIT_TYPES_PER_PLAN)
   @ValidateNested({ each: true })
   @Type(() => CreditTypePlanDto)
+  @KeepEveryKey()
   creditTypes!: Map<string, CreditTypePlanDto>;
 
   @ApiPropertyOptional({
