@@ -29,14 +29,15 @@ export class OpenApiContract {
     this.routes = Object.keys(document.paths)
       .map((template) => ({
         template,
-        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]*')}$`),
       }))
       .sort((left, right) => parameters(left.template) - parameters(right.template));
   }
 
   /** The problems of one answer (empty when it conforms). */
   problemsOf(method: string, url: string, status: number, contentType: string | undefined, body: unknown): string[] {
-    const path = decodeURIComponent(new URL(url, 'http://localhost').pathname);
+    // The path as sent (no dot-segment or percent normalisation): the router matches it so.
+    const path = url.split('?')[0];
     const route = this.routes.find((candidate) => candidate.pattern.test(path));
     const where = `${method.toUpperCase()} ${path} → ${status}`;
     if (!route) {
