@@ -30,7 +30,10 @@ describe('hardening: what a hostile or careless client found stays closed', () =
     const tricky = ['line1\nline2', 'cr\rinside', 'a, "quoted", b', '=HYPERLINK("http://evil")', '+1+1', '-2+3', '@SUM(A1)', '\tTab', '\rCR', 'plain'];
     beforeAll(async () => {
       for (const [index, description] of tricky.entries()) {
-        await h.as().post('/v1/accounts/acme/consumptions', consumption(`csv-${index}`, { description, userId: index === 3 ? '=cmd|x' : 'ana' })).expect(201);
+        await h
+          .as()
+          .post('/v1/accounts/acme/consumptions', consumption(`csv-${index}`, { description, userId: index === 3 ? '=cmd|x' : 'ana' }))
+          .expect(201);
       }
     });
 
@@ -44,12 +47,12 @@ describe('hardening: what a hostile or careless client found stays closed', () =
       expect(descriptions).toContain('a, "quoted", b');
     });
 
-    it("neutralises formula-leading cells with a leading apostrophe; credits stay numbers", async () => {
+    it('neutralises formula-leading cells with a leading apostrophe; credits stay numbers', async () => {
       const rows: string[][] = parse((await h.as().get('/v1/accounts/acme/history.csv').expect(200)).text);
       const cells = rows.slice(1).flatMap((row) => [row[1], row[2], row[3], row[5], row[6], row[7]]);
       for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
       const descriptions = rows.slice(1).map((row) => row[3]);
-      expect(descriptions).toEqual(expect.arrayContaining(["'=HYPERLINK(\"http://evil\")", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR", 'plain']));
+      expect(descriptions).toEqual(expect.arrayContaining(['\'=HYPERLINK("http://evil")', "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR", 'plain']));
       expect(rows.slice(1).map((row) => row[6])).toContain("'=cmd|x");
       for (const row of rows.slice(1)) expect(row[4]).toMatch(/^-?\d+$/);
     });
@@ -75,7 +78,12 @@ describe('hardening: what a hostile or careless client found stays closed', () =
     });
 
     it('a reserved name as a plan or threshold key: 400, not silently dropped', async () => {
-      const plan = await h.as().put('/v1/accounts/acme/plan', { planId: 'p2', creditTypes: { email: { allocation: 100 }, mobile: { allocation: 10 }, export: { allocation: 50 }, constructor: { allocation: 5 } } });
+      const plan = await h
+        .as()
+        .put('/v1/accounts/acme/plan', {
+          planId: 'p2',
+          creditTypes: { email: { allocation: 100 }, mobile: { allocation: 10 }, export: { allocation: 50 }, constructor: { allocation: 5 } },
+        });
       expect(plan.status).toBe(400);
       const thresholds = await h.as().put('/v1/accounts/acme/thresholds', { creditTypes: { constructor: [{ kind: 'percent_used', value: 50 }] } });
       expect(thresholds.status).toBe(400);
@@ -126,22 +134,31 @@ describe('hardening: what a hostile or careless client found stays closed', () =
     });
 
     it('a type error is reported as such: credits "1" is not an integer (not "too large")', async () => {
-      const res = await h.as().post('/v1/accounts/acme/consumptions', consumption('typed', { credits: '1' })).expect(400);
+      const res = await h
+        .as()
+        .post('/v1/accounts/acme/consumptions', consumption('typed', { credits: '1' }))
+        .expect(400);
       expect(res.body.details).toEqual([{ field: 'credits', reason: expect.stringMatching(/integer/) }]);
       expect(res.body.message).not.toMatch(/greater/);
     });
   });
 
   describe('dates', () => {
-    it.each(['2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2026-13-01T00:00:00Z', '2026-11-01T24:00:00Z', '2026-11-01T10:00:00+25:00'])(
-      '%s is refused wherever an instant enters',
-      async (instant) => {
-        expect((await h.as().post('/v1/accounts/acme/consumptions', consumption(`date-${instant}`, { occurredAt: instant }))).status).toBe(400);
-        expect((await h.as().get(`/v1/accounts/acme/history?from=${encodeURIComponent(instant)}`)).status).toBe(400);
-        expect((await h.as().get(`/v1/accounts/acme/balances?asOf=${encodeURIComponent(instant)}`)).status).toBe(400);
-        expect((await h.as().post('/v1/accounts/acme/grants', { grantId: `gd-${instant}`, creditType: 'email', credits: 1, reason: 'x', expiresAt: instant })).status).toBe(400);
-      },
-    );
+    it.each([
+      '2026-02-30T00:00:00Z',
+      '0000-01-01T00:00:00Z',
+      '1969-12-31T23:59:59Z',
+      '2026-13-01T00:00:00Z',
+      '2026-11-01T24:00:00Z',
+      '2026-11-01T10:00:00+25:00',
+    ])('%s is refused wherever an instant enters', async (instant) => {
+      expect((await h.as().post('/v1/accounts/acme/consumptions', consumption(`date-${instant}`, { occurredAt: instant }))).status).toBe(400);
+      expect((await h.as().get(`/v1/accounts/acme/history?from=${encodeURIComponent(instant)}`)).status).toBe(400);
+      expect((await h.as().get(`/v1/accounts/acme/balances?asOf=${encodeURIComponent(instant)}`)).status).toBe(400);
+      expect(
+        (await h.as().post('/v1/accounts/acme/grants', { grantId: `gd-${instant}`, creditType: 'email', credits: 1, reason: 'x', expiresAt: instant })).status,
+      ).toBe(400);
+    });
 
     it('a real leap day is accepted', async () => {
       await h.as().get('/v1/accounts/acme/history?from=2024-02-29T00:00:00Z').expect(200);
@@ -149,13 +166,22 @@ describe('hardening: what a hostile or careless client found stays closed', () =
   });
 
   describe('unknown accounts', () => {
-    it.each(['balances', 'balances?asOf=2026-11-01T00:00:00Z', 'events', 'cycles', 'alerts', 'history', 'history.csv', 'usage/by-user', 'usage/by-feature', 'usage/series', 'filters'])(
-      'GET %s of a never-opened account: 404 ACCOUNT_NOT_FOUND',
-      async (path) => {
-        const res = await h.as().get(`/v1/accounts/never-opened/${path}`).expect(404);
-        expect(res.body.error).toBe('ACCOUNT_NOT_FOUND');
-      },
-    );
+    it.each([
+      'balances',
+      'balances?asOf=2026-11-01T00:00:00Z',
+      'events',
+      'cycles',
+      'alerts',
+      'history',
+      'history.csv',
+      'usage/by-user',
+      'usage/by-feature',
+      'usage/series',
+      'filters',
+    ])('GET %s of a never-opened account: 404 ACCOUNT_NOT_FOUND', async (path) => {
+      const res = await h.as().get(`/v1/accounts/never-opened/${path}`).expect(404);
+      expect(res.body.error).toBe('ACCOUNT_NOT_FOUND');
+    });
   });
 
   describe('identifiers', () => {
@@ -164,21 +190,32 @@ describe('hardening: what a hostile or careless client found stays closed', () =
     });
 
     it('zero-width and bidi characters are allowed in descriptions; a lone surrogate is refused everywhere', async () => {
-      await h.as().post('/v1/accounts/acme/consumptions', consumption('zw-desc', { description: 'a\u200bb \u202e' })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/acme/consumptions', consumption('zw-desc', { description: 'a\u200bb \u202e' }))
+        .expect(201);
       const lone = JSON.stringify(consumption('lone-desc', { description: 'x' })).replace('"x"', '"\\ud800"');
       const res = await h.as().post('/v1/accounts/acme/consumptions').set('Content-Type', 'application/json').send(lone).expect(400);
       expect(res.body.details).toEqual([{ field: 'body.description', reason: expect.stringMatching(/surrogate/) }]);
     });
 
     it('user ids are NFC-normalised: composed and decomposed are one member', async () => {
-      await h.as().post('/v1/accounts/other/consumptions', consumption('nfc-1', { userId: 'Jose\u0301' })).expect(201);
-      await h.as().post('/v1/accounts/other/consumptions', consumption('nfc-2', { userId: 'Jos\u00e9' })).expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/other/consumptions', consumption('nfc-1', { userId: 'Jose\u0301' }))
+        .expect(201);
+      await h
+        .as()
+        .post('/v1/accounts/other/consumptions', consumption('nfc-2', { userId: 'Jos\u00e9' }))
+        .expect(201);
       const events = (await h.as().get('/v1/accounts/other/events').expect(200)).body.items;
-      expect(events.filter((event: { type: string }) => event.type === 'CreditConsumed').map((event: { data: { userId: string } }) => event.data.userId)).toEqual([
-        'Jos\u00e9',
-        'Jos\u00e9',
-      ]);
-      const history = await h.as().get(`/v1/accounts/other/history?minPosition=1&userId=${encodeURIComponent('Jose\u0301')}`).expect(200);
+      expect(
+        events.filter((event: { type: string }) => event.type === 'CreditConsumed').map((event: { data: { userId: string } }) => event.data.userId),
+      ).toEqual(['Jos\u00e9', 'Jos\u00e9']);
+      const history = await h
+        .as()
+        .get(`/v1/accounts/other/history?minPosition=1&userId=${encodeURIComponent('Jose\u0301')}`)
+        .expect(200);
       expect(history.body.items).toHaveLength(2);
     });
   });

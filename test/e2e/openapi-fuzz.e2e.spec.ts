@@ -14,7 +14,19 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 /** Strings a hostile or careless client sends: reserved names, invisible and broken characters, formulas, huge. */
 const hostileString = fc.oneof(
-  fc.constantFrom(...RESERVED_NAMES, 'prototype', '', ' ', 'a\u200bb', 'a\u202eb', '\ud800', '=1+1', '2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', 'x'.repeat(5_000)),
+  fc.constantFrom(
+    ...RESERVED_NAMES,
+    'prototype',
+    '',
+    ' ',
+    'a\u200bb',
+    'a\u202eb',
+    '\ud800',
+    '=1+1',
+    '2026-02-30T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    'x'.repeat(5_000),
+  ),
   fc.string(),
   fc.fullUnicodeString({ maxLength: 40 }),
 );
@@ -38,10 +50,16 @@ function arbitraryOf(document: Json, schema: Json, depth = 0): fc.Arbitrary<unkn
       case 'array':
         return fc.array(arbitraryOf(document, schema.items, depth + 1), { maxLength: 3 });
       case 'object': {
-        const properties = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, property]) => [name, arbitraryOf(document, property, depth + 1)]));
+        const properties = Object.fromEntries(
+          Object.entries(schema.properties ?? {}).map(([name, property]) => [name, arbitraryOf(document, property, depth + 1)]),
+        );
         const record = fc.record(properties, { requiredKeys: schema.required ?? [] });
         const extra = schema.additionalProperties
-          ? fc.dictionary(fc.oneof(fc.constantFrom('email', 'mobile', ...RESERVED_NAMES), fc.string({ maxLength: 8 })), arbitraryOf(document, schema.additionalProperties, depth + 1), { maxKeys: 3 })
+          ? fc.dictionary(
+              fc.oneof(fc.constantFrom('email', 'mobile', ...RESERVED_NAMES), fc.string({ maxLength: 8 })),
+              arbitraryOf(document, schema.additionalProperties, depth + 1),
+              { maxKeys: 3 },
+            )
           : fc.constant({});
         return fc.tuple(record, extra).map(([known, more]) => ({ ...more, ...known }));
       }
@@ -54,7 +72,9 @@ function arbitraryOf(document: Json, schema: Json, depth = 0): fc.Arbitrary<unkn
 
 /** Percent-encodes the UTF-8 bytes (a lone surrogate becomes U+FFFD's bytes, as any client would send it). */
 function percentEncoded(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 interface Operation {
@@ -67,7 +87,11 @@ interface Operation {
 function requestOf(document: Json, { path, method, operation }: Operation) {
   const parameters: Json[] = operation.parameters ?? [];
   const pathValues = fc.record(
-    Object.fromEntries(parameters.filter((p) => p.in === 'path').map((p) => [p.name, fc.oneof(fc.constantFrom('acme', 'acme', 'never-opened', ...RESERVED_NAMES), hostileString)])),
+    Object.fromEntries(
+      parameters
+        .filter((p) => p.in === 'path')
+        .map((p) => [p.name, fc.oneof(fc.constantFrom('acme', 'acme', 'never-opened', ...RESERVED_NAMES), hostileString)]),
+    ),
   );
   const queryValues = fc.record(
     Object.fromEntries(parameters.filter((p) => p.in === 'query').map((p) => [p.name, fc.oneof(arbitraryOf(document, p.schema).map(String), hostileString)])),

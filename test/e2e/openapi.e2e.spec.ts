@@ -72,7 +72,11 @@ describe('OpenAPI document: valid, complete, checked', () => {
         }
       }
       const secured = (operation.security ?? []).length > 0;
-      const expected = [...(secured ? ['401', '403', '429', '503'] : []), ...(path.includes('{accountId}') ? ['404'] : []), ...(operation.requestBody ? ['400', '413', '415'] : [])];
+      const expected = [
+        ...(secured ? ['401', '403', '429', '503'] : []),
+        ...(path.includes('{accountId}') ? ['404'] : []),
+        ...(operation.requestBody ? ['400', '413', '415'] : []),
+      ];
       for (const status of expected) if (!statuses.includes(status)) problems.push(`${method} ${path}: ${status} not documented`);
     }
     expect(problems).toEqual([]);

@@ -18,7 +18,12 @@ describe('request logs', () => {
     try {
       const base = `http://127.0.0.1:${port}`;
       while (!output.includes('listening on')) await new Promise((resolve) => setTimeout(resolve, 50));
-      const secrets = { authorization: `Bearer ${ADMIN_KEY}`, 'x-api-key': 'secret-api-key-value-1234', cookie: 'session=secret-cookie-value', 'proxy-authorization': 'Basic c2VjcmV0' };
+      const secrets = {
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'x-api-key': 'secret-api-key-value-1234',
+        cookie: 'session=secret-cookie-value',
+        'proxy-authorization': 'Basic c2VjcmV0',
+      };
       const hostileCorrelation = `${'A'.repeat(15_000)}"<script>`;
       await fetch(`${base}/v1/accounts/nobody/balances`, { headers: { ...secrets, 'x-correlation-id': hostileCorrelation } });
       await fetch(`${base}/v1/accounts/nobody/history`, { headers: { ...secrets, 'x-correlation-id': 'good-id-42' } });

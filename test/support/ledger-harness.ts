@@ -39,8 +39,7 @@ export function testConfig(dataDir: string, databaseUrl?: string): LedgerConfig 
 
 export type HarnessStore = 'sqlite' | 'postgres';
 
-const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-type HttpMethod = (typeof HTTP_METHODS)[number];
+type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Paths outside the API's contract (Swagger UI and the document itself). */
 const UNDOCUMENTED_PATHS = /^\/docs(\/|$)/;

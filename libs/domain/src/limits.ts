@@ -34,7 +34,8 @@ export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
  * bidirectional controls (they make look-alike ids) and lone surrogates (not text). Allowed in
  * descriptions, except lone surrogates, which no text field takes.
  */
-const INVISIBLE_OR_BROKEN = '\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ud800-\\udfff';
+const INVISIBLE_OR_BROKEN =
+  '\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ud800-\\udfff';
 /** Team member ids: anything printable without whitespace (emails, UUIDs, numeric ids), NFC-normalised by the transports. */
 export const USER_ID_PATTERN = new RegExp(`^${NOT_RESERVED}[^${INVISIBLE_OR_BROKEN}]{1,128}$`, 'u');
 /** dataKey: the id of the bought datum (a contact id, for example). */

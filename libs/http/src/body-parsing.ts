@@ -86,7 +86,8 @@ interface BodyProblem {
  * ...: the framework would drop it silently). Depth is already bounded by MAX_JSON_DEPTH.
  */
 export function bodyProblem(value: unknown, path = 'body'): BodyProblem | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { field: path, reason: 'must be well-formed Unicode text (a lone surrogate was sent)' } : undefined;
+  if (typeof value === 'string')
+    return LONE_SURROGATE.test(value) ? { field: path, reason: 'must be well-formed Unicode text (a lone surrogate was sent)' } : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const key of Object.keys(value)) {
     const childPath = `${path}.${key}`;

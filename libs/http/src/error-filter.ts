@@ -4,7 +4,6 @@ import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
 import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, UnreadableEventError } from '@credit-ledger/event-store';
 import { ApiError } from './api-error';
 
-
 /**
  * Maps every error to the contract: `{error, message, details?}`. Anything a client sent gets a
  * 4xx with a stable code; only our own faults are 5xx (and logged).

@@ -8,13 +8,7 @@ import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
 import { jsonBodyParser, refuseUnsafeBodies, requireJsonBodies } from './body-parsing';
 import { ApiExceptionFilter } from './error-filter';
 import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
-import {
-  HEADERS_TIMEOUT_MS,
-  KEEP_ALIVE_TIMEOUT_MS,
-  MAX_CONNECTIONS,
-  MAX_CORRELATION_ID_LENGTH,
-  REQUEST_TIMEOUT_MS,
-} from './limits';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_CORRELATION_ID_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
 import { publishOpenApi } from './openapi';
 import { CORRELATION_HEADER, correlationIdOf } from './request-context';
 import { DOCS_POLICY, PathSecurityPolicy, securityHeaders } from './security-headers';
@@ -55,7 +49,8 @@ export function requestLoggerOptions(options: HttpTransportOptions): PinoHttpOpt
         const headers = { ...req.headers };
         const correlation = headers[CORRELATION_HEADER];
         if (typeof correlation === 'string' && correlationIdOf(correlation) === undefined) {
-          headers[CORRELATION_HEADER] = `[refused: ${Math.min(correlation.length, 1_000_000)} characters, at most ${MAX_CORRELATION_ID_LENGTH} of A-Za-z0-9_.:-]`;
+          headers[CORRELATION_HEADER] =
+            `[refused: ${Math.min(correlation.length, 1_000_000)} characters, at most ${MAX_CORRELATION_ID_LENGTH} of A-Za-z0-9_.:-]`;
         }
         return { id: req.id, method: req.method, url: req.url.slice(0, 2_048), headers };
       },

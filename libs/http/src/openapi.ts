@@ -11,7 +11,11 @@ export const ERROR_SCHEMA = {
   required: ['error', 'message'],
   properties: {
     error: { type: 'string', pattern: '^[A-Z_]+$', description: 'Stable code (VALIDATION_FAILED, INSUFFICIENT_CREDITS, ...)', example: 'VALIDATION_FAILED' },
-    message: { type: 'string', description: 'For people; may change between versions', example: 'request validation failed: credits: credits must be an integer number' },
+    message: {
+      type: 'string',
+      description: 'For people; may change between versions',
+      example: 'request validation failed: credits: credits must be an integer number',
+    },
     details: {
       description: 'VALIDATION_FAILED: `[{field, reason}]`; domain refusals: an object with the figures behind the refusal',
       oneOf: [
@@ -111,7 +115,13 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
     }
   }
   const declared = new Set((document.tags ?? []).map((tag) => tag.name));
-  document.tags = [...(document.tags ?? []), ...[...tags].filter((tag) => !declared.has(tag)).sort().map((name) => ({ name }))];
+  document.tags = [
+    ...(document.tags ?? []),
+    ...[...tags]
+      .filter((tag) => !declared.has(tag))
+      .sort()
+      .map((name) => ({ name })),
+  ];
   integersEverywhere(document.paths);
   integersEverywhere(schemas);
   return document;

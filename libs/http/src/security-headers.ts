@@ -50,7 +50,9 @@ function helmetFor(directives: CspDirectives): RequestHandler {
  * for its static pages). Express's X-Powered-By is removed by `configureHttpApp`.
  */
 export function securityHeaders(policies: readonly PathSecurityPolicy[] = [DOCS_POLICY]): RequestHandler {
-  const byPrefix = [...policies].sort((left, right) => right.prefix.length - left.prefix.length).map((policy) => ({ policy, handler: helmetFor(policy.directives) }));
+  const byPrefix = [...policies]
+    .sort((left, right) => right.prefix.length - left.prefix.length)
+    .map((policy) => ({ policy, handler: helmetFor(policy.directives) }));
   const apiHandler = helmetFor(API_CSP);
   return (req: Request, res: Response, next: NextFunction) => {
     const chosen = byPrefix.find(({ policy }) => req.path.startsWith(policy.prefix));

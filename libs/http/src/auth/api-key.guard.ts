@@ -50,9 +50,7 @@ export class ApiKeyGuard implements CanActivate {
     const principal = match ? this.keys.authenticate(match[1]) : undefined;
     if (!principal) {
       await this.failedAuth.recordFailure(address);
-      throw match
-        ? new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key')
-        : new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
+      throw match ? new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key') : new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
     }
     req.principal = principal;
     ctx.switchToHttp().getResponse<Response>().setHeader('Cache-Control', 'no-store');

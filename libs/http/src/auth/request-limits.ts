@@ -59,7 +59,13 @@ export class PerKeyRateLimiter {
       await this.requests.consume(keyId);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
-      throw new ApiError(429, 'RATE_LIMITED', `more than ${this.perMinute} requests per minute with this API key; retry later`, undefined, retryAfterSeconds(refusal));
+      throw new ApiError(
+        429,
+        'RATE_LIMITED',
+        `more than ${this.perMinute} requests per minute with this API key; retry later`,
+        undefined,
+        retryAfterSeconds(refusal),
+      );
     }
   }
 }

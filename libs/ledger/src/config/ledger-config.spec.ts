@@ -54,4 +54,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LEDGER_MIGRATE_ON_START: 'maybe' })).toThrow(/LEDGER_MIGRATE_ON_START/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
+
+  it('LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: off by default and at 0, a positive integer otherwise', () => {
+    expect(loadConfig({}).rateLimitPerKeyPerMinute).toBeUndefined();
+    expect(loadConfig({ LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: '0' }).rateLimitPerKeyPerMinute).toBeUndefined();
+    expect(loadConfig({ LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: '600' }).rateLimitPerKeyPerMinute).toBe(600);
+    expect(() => loadConfig({ LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: '-1' })).toThrow(/LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE/);
+    expect(() => loadConfig({ LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: '1.5' })).toThrow(/LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE/);
+  });
 });

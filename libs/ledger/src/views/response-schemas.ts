@@ -9,7 +9,11 @@ export const str = (description?: string): Schema => ({ type: 'string', ...(desc
 export const instant = (description?: string): Schema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });
 export const nullable = (schema: Schema): Schema => ({ ...schema, nullable: true });
 export const arrayOf = (items: Schema): Schema => ({ type: 'array', items });
-export const mapOf = (values: Schema, description?: string): Schema => ({ type: 'object', additionalProperties: values, ...(description ? { description } : {}) });
+export const mapOf = (values: Schema, description?: string): Schema => ({
+  type: 'object',
+  additionalProperties: values,
+  ...(description ? { description } : {}),
+});
 /** An object whose listed properties are all present. */
 export const objectOf = (properties: Record<string, Schema>, optional: Record<string, Schema> = {}): Schema => ({
   type: 'object',

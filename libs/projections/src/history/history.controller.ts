@@ -77,7 +77,11 @@ export class HistoryController {
   }
 
   @Get('history.csv')
-  @ApiResponse({ status: 200, description: 'RFC 4180 CSV (CRLF), a header row then one row per movement; formula-leading cells start with an apostrophe', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'RFC 4180 CSV (CRLF), a header row then one row per movement; formula-leading cells start with an apostrophe',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
   @AllowRoles('admin', 'analyst', 'member')
   @HeavyRead()
   @ApiProduces('text/csv')
