@@ -78,12 +78,10 @@ describe('hardening: what a hostile or careless client found stays closed', () =
     });
 
     it('a reserved name as a plan or threshold key: 400, not silently dropped', async () => {
-      const plan = await h
-        .as()
-        .put('/v1/accounts/acme/plan', {
-          planId: 'p2',
-          creditTypes: { email: { allocation: 100 }, mobile: { allocation: 10 }, export: { allocation: 50 }, constructor: { allocation: 5 } },
-        });
+      const plan = await h.as().put('/v1/accounts/acme/plan', {
+        planId: 'p2',
+        creditTypes: { email: { allocation: 100 }, mobile: { allocation: 10 }, export: { allocation: 50 }, constructor: { allocation: 5 } },
+      });
       expect(plan.status).toBe(400);
       const thresholds = await h.as().put('/v1/accounts/acme/thresholds', { creditTypes: { constructor: [{ kind: 'percent_used', value: 50 }] } });
       expect(thresholds.status).toBe(400);
