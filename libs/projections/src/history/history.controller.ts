@@ -6,7 +6,8 @@ import { Response } from 'express';
 import { once } from 'node:events';
 import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
-import { Clock, CommandExecutor, LEDGER_CLOCK } from '@credit-ledger/ledger';
+import { EVENT_STORE, EventStore } from '@credit-ledger/event-store';
+import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, requireOpenAccount, scopedUserId } from '../nest/read-access';
 import { HISTORY_RESPONSE } from '../nest/response-schemas';
@@ -41,7 +42,7 @@ export class HistoryController {
     private readonly projections: ProjectionService,
     private readonly queries: HistoryQueries,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-    private readonly executor: CommandExecutor,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   private filterOf(accountId: string, p: HistoryParams, caller: Caller): HistoryFilter {
@@ -71,7 +72,7 @@ export class HistoryController {
       if (e instanceof InvalidCursorError) throw validationFailed([{ field: 'cursor', reason: e.message }]);
       throw e;
     }
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetHistoryQuery(filter, p.limit ?? DEFAULT_HISTORY_PAGE, cursor));
   }
@@ -88,7 +89,7 @@ export class HistoryController {
   @ApiOperation({ summary: 'The same rows as /history (same filters, all pages) as RFC 4180 CSV, streamed' })
   async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: Response) {
     const filter = this.filterOf(accountId, p, caller);
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');

@@ -1,6 +1,7 @@
 import { ApiError } from '@credit-ledger/http';
 import { DomainErrorCode, Principal, refuse } from '@credit-ledger/domain';
-import { CommandExecutor } from '@credit-ledger/ledger';
+import { EventStore } from '@credit-ledger/event-store';
+import { accountStream } from '@credit-ledger/ledger';
 import { ProjectionService } from './projection.service';
 
 /**
@@ -27,9 +28,12 @@ export async function awaitPosition(projections: ProjectionService, minPosition:
   }
 }
 
-/** 404 ACCOUNT_NOT_FOUND for an account never opened: a read model's empty answer would say "no usage", which is not true. */
-export async function requireOpenAccount(executor: CommandExecutor, accountId: string): Promise<void> {
-  await executor.read(accountId, (session) => {
-    if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
-  });
+/**
+ * 404 ACCOUNT_NOT_FOUND for an account never opened: a read model's empty answer would say "no
+ * usage", which is not true. One event read (the stream's first), never a fold: an account whose
+ * stream holds an event this version cannot read still serves its read models.
+ */
+export async function requireOpenAccount(store: EventStore, accountId: string): Promise<void> {
+  const first = await store.readStream(accountStream(accountId), { limit: 1 });
+  if (first.length === 0) refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
 }

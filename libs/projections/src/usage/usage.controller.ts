@@ -3,7 +3,8 @@ import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
-import { Clock, CommandExecutor, LEDGER_CLOCK } from '@credit-ledger/ledger';
+import { EVENT_STORE, EventStore } from '@credit-ledger/event-store';
+import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
 import { MinPositionParams, rangeOf, SeriesParams, UserRangeParams } from '../nest/query-params';
 import { FILTERS_RESPONSE, USAGE_BY_FEATURE_RESPONSE, USAGE_BY_USER_RESPONSE, USAGE_SERIES_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
@@ -80,7 +81,7 @@ export class UsageController {
     private readonly bus: QueryBus,
     private readonly projections: ProjectionService,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
-    private readonly executor: CommandExecutor,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   private range(accountId: string, p: UserRangeParams, caller: Caller): UsageRange {
@@ -94,7 +95,7 @@ export class UsageController {
   @ApiOperation({ summary: 'Credits consumed, refunded, net and count per team member over [from, to) (default: last 30 days), with totals' })
   async byUser(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
     const range = this.range(accountId, p, caller);
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageQuery('byUser', range));
   }
@@ -105,7 +106,7 @@ export class UsageController {
   @ApiOperation({ summary: 'Credits consumed, refunded, net, count and distinct users per feature and action over [from, to), with totals' })
   async byFeature(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: UserRangeParams, @Ctx() caller: Caller) {
     const range = this.range(accountId, p, caller);
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageQuery('byFeature', range));
   }
@@ -117,7 +118,7 @@ export class UsageController {
   @ApiOperation({ summary: 'Trend points per day/week/month in a time zone, one series per feature/user/creditType/action, empty buckets as zeros' })
   async series(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: SeriesParams, @Ctx() caller: Caller) {
     const range = this.range(accountId, p, caller);
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetUsageSeriesQuery({ ...range, bucket: p.bucket ?? 'day', groupBy: p.groupBy ?? 'feature', timeZone: p.timezone ?? 'UTC' }));
   }
@@ -127,7 +128,7 @@ export class UsageController {
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'The features (with their actions), users and credit types that have usage in the account' })
   async filters(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: MinPositionParams, @Ctx() caller: Caller) {
-    await requireOpenAccount(this.executor, accountId);
+    await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     return this.bus.execute(new GetFiltersQuery(accountId, scopedUserId(caller.principal, undefined)));
   }
