@@ -19,7 +19,9 @@ import {
   validateAppend,
 } from '../event-store.port';
 import { StoredRow, decodeRows } from '../decode-rows';
+import { canonicalJson, chainMetadataFields } from '../chain/event-hash';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
+import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -42,6 +44,17 @@ interface EventRow {
   type: string;
   data: string;
   metadata: string;
+  hash: Buffer | null;
+  previous_account_hash: Buffer | null;
+  previous_hash: Buffer | null;
+}
+
+export interface SqliteEventStoreOptions {
+  /**
+   * Bench only: write no hashes (the chains are broken from there on). Measures what the hash
+   * chains cost on the command path; never set in production.
+   */
+  readonly disableHashChainForBenchmark?: boolean;
 }
 
 type WriterOutcome =
@@ -100,6 +113,8 @@ export class SqliteEventStore implements EventStore {
   private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
+  /** Events whose hashes this open filled in (a store written before the chains). */
+  readonly hashChainFill: { filled: number };
   private readonly stmt: {
     readStream: Database.Statement;
     readStreamAfter: Database.Statement;
@@ -107,16 +122,20 @@ export class SqliteEventStore implements EventStore {
     head: Database.Statement;
   };
 
-  static open(dataDir: string): SqliteEventStore {
+  static open(dataDir: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     mkdirSync(dataDir, { recursive: true });
-    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME));
+    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME), options);
   }
 
-  private constructor(file: string) {
+  private constructor(file: string, options: SqliteEventStoreOptions) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     migrate(this.db, 'event_store', MIGRATIONS);
+    // The hash chains: columns, the head record, then the hashes of events stored before them
+    // (resumable: each batch commits, the next run goes on from the first event without a hash).
+    migrate(this.db, SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS);
+    this.hashChainFill = fillSqliteHashChain(this.db);
     this.stmt = {
       readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       // Index-only filter: the (stream_id, revision) index entries carry the rowid, which is the position.
@@ -135,6 +154,7 @@ export class SqliteEventStore implements EventStore {
         walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
         maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
+        hashing: !options.disableHashChainForBenchmark,
       },
     });
     this.checkpointer = new Worker(checkpointerThreadSource(), {
@@ -200,9 +220,13 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     // Serialized here, so a payload that cannot be stored fails alone and the writer only writes.
-    let rows: [string, string, string, string][];
+    // Canonical JSON (sorted keys): the stored text is exactly what the event's hash covers.
+    let rows: [string, string, string, string, string, string][];
     try {
-      rows = events.map((event) => [event.eventId, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)]);
+      rows = events.map((event) => {
+        const { recordedAt, schemaVersion } = chainMetadataFields(event.metadata);
+        return [event.eventId, event.type, canonicalJson(event.data), canonicalJson(event.metadata), recordedAt, schemaVersion];
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -321,6 +345,9 @@ function toStored(row: EventRow): StoredRow {
     type: row.type,
     data: row.data,
     metadata: row.metadata,
+    hash: row.hash?.toString('hex') ?? null,
+    previousAccountHash: row.previous_account_hash?.toString('hex') ?? null,
+    previousGlobalHash: row.previous_hash?.toString('hex') ?? null,
   };
 }
 
