@@ -20,13 +20,15 @@ export const HASH_HEX_LENGTH = 64;
 export interface HashedEventFields {
   readonly streamId: string;
   readonly revision: number;
-  readonly position: number;
+  /** null where the store hashes no position (EventStoreDB). */
+  readonly position: number | null;
   readonly eventId: string;
   readonly type: string;
   readonly data: unknown;
   readonly metadata: EventMetadata | Record<string, unknown>;
   readonly previousAccountHash: string;
-  readonly previousGlobalHash: string;
+  /** null where the store keeps no global chain (EventStoreDB). */
+  readonly previousGlobalHash: string | null;
 }
 
 /** Canonical JSON (RFC 8785 for the JSON values the ledger stores): sorted keys, undefined dropped. */

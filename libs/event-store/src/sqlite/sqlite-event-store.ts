@@ -20,6 +20,7 @@ import {
 } from '../event-store.port';
 import { StoredRow, decodeRows } from '../decode-rows';
 import { canonicalJson, chainMetadataFields } from '../chain/event-hash';
+import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
 import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 
@@ -101,7 +102,7 @@ const MIGRATIONS: readonly string[] = [
  * append checked and applied on its own (all or nothing), and no append is acknowledged before
  * its commit is on disk. Reads use this thread's own connection (WAL readers never block the writer).
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, HashChainedStore {
   private readonly db: Database.Database;
   private readonly writer: Worker;
   private readonly checkpointer: Worker;
@@ -250,6 +251,12 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return decodeRows((this.stmt.readAll.all(options.after ?? 0, clampPageSize(options.limit)) as EventRow[]).map(toStored));
+  }
+
+  /** The head record the writer moves at every commit: the last position and its hash. */
+  async chainHead(): Promise<ChainHeadRecord> {
+    const row = this.db.prepare('SELECT position, hash FROM event_chain_head WHERE id = 1').get() as { position: number; hash: Buffer | null };
+    return { position: row.position, hash: row.hash?.toString('hex') ?? null };
   }
 
   async headPosition(): Promise<number> {
