@@ -228,19 +228,20 @@ interface UnhashedRow {
  * transaction: interrupted, the next run goes on from the first event without a hash. Appends wait
  * (the group function refuses to chain onto an unhashed head) until the head row has its hash.
  */
-export async function fillPostgresHashChain(client: ClientBase): Promise<{ filled: number }> {
+export async function fillPostgresHashChain(client: ClientBase, limits: { batchSize?: number; maxBatches?: number } = {}): Promise<{ filled: number }> {
+  const batchSize = limits.batchSize ?? PG_HASH_CHAIN_FILL_BATCH;
   const first = await client.query<{ position: string | null }>('SELECT min(position) AS position FROM ledger_events WHERE hash IS NULL');
   if (first.rows[0].position === null) return { filled: 0 };
   let from = Number(first.rows[0].position);
   let filled = 0;
-  for (;;) {
+  for (let batch = 1; ; batch++) {
     await client.query('BEGIN');
     try {
-      const count = await fillBatch(client, from);
+      const count = await fillBatch(client, from, batchSize);
       await client.query('COMMIT');
       filled += count;
       from += count;
-      if (count < PG_HASH_CHAIN_FILL_BATCH) return { filled };
+      if (count < batchSize || batch === limits.maxBatches) return { filled };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -248,10 +249,10 @@ export async function fillPostgresHashChain(client: ClientBase): Promise<{ fille
   }
 }
 
-async function fillBatch(client: ClientBase, from: number): Promise<number> {
+async function fillBatch(client: ClientBase, from: number, batchSize: number): Promise<number> {
   const { rows } = await client.query<UnhashedRow>(
     'SELECT position, stream_id, revision, event_id, type, data::text AS data, metadata::text AS metadata FROM ledger_events WHERE position >= $1 ORDER BY position LIMIT $2',
-    [from, PG_HASH_CHAIN_FILL_BATCH],
+    [from, batchSize],
   );
   if (rows.length === 0) return 0;
   const before = await client.query<{ hash: string | null }>(

@@ -33,7 +33,8 @@ interface UnhashedRow {
  * transaction: interrupted, the next open goes on from the first event without a hash. Stored
  * events are otherwise untouched (only the NULL hash columns are set).
  */
-export function fillSqliteHashChain(db: Database.Database): { filled: number } {
+export function fillSqliteHashChain(db: Database.Database, limits: { batchSize?: number; maxBatches?: number } = {}): { filled: number } {
+  const batchSize = limits.batchSize ?? HASH_CHAIN_FILL_BATCH;
   const firstUnhashed = db.prepare('SELECT min(position) FROM events WHERE hash IS NULL').pluck().get() as number | null;
   if (firstUnhashed === null) return { filled: 0 };
   const previousGlobal = db.prepare('SELECT hash FROM events WHERE position < ? ORDER BY position DESC LIMIT 1').pluck();
@@ -43,10 +44,10 @@ export function fillSqliteHashChain(db: Database.Database): { filled: number } {
   const moveHead = db.prepare('UPDATE event_chain_head SET position = ?, hash = ? WHERE id = 1');
   let filled = 0;
   let from = firstUnhashed;
-  for (;;) {
+  for (let batch = 1; ; batch++) {
     const done = db
       .transaction(() => {
-        const rows = page.all(from, HASH_CHAIN_FILL_BATCH) as UnhashedRow[];
+        const rows = page.all(from, batchSize) as UnhashedRow[];
         let globalHash = hexOf(previousGlobal.get(from) as Buffer | undefined);
         for (const row of rows) {
           const accountHash = hexOf(previousInStream.get(row.stream_id, row.revision) as Buffer | undefined);
@@ -67,10 +68,10 @@ export function fillSqliteHashChain(db: Database.Database): { filled: number } {
         if (rows.length > 0) moveHead.run(rows[rows.length - 1].position, Buffer.from(globalHash, 'hex'));
         filled += rows.length;
         from = rows.length > 0 ? rows[rows.length - 1].position + 1 : from;
-        return rows.length < HASH_CHAIN_FILL_BATCH;
+        return rows.length < batchSize;
       })
       .immediate();
-    if (done) return { filled };
+    if (done || batch === limits.maxBatches) return { filled };
   }
 }
 
