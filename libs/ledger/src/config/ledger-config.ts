@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { AuditKeyring, loadAuditKeyring } from '../audit/audit-keys';
 
 export const LEDGER_STORES = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type LedgerStoreKind = (typeof LEDGER_STORES)[number];
@@ -27,6 +28,8 @@ export interface LedgerConfig {
   readonly eventStoreConnectionString?: string;
   /** Apply pending store migrations at start (LEDGER_MIGRATE_ON_START, default true); false = `credit-ledger migrate` does. */
   readonly migrateOnStart?: boolean;
+  /** Audit signing keys (LEDGER_AUDIT_SIGNING_KEY, LEDGER_AUDIT_SIGNING_KEY_SINCE, LEDGER_AUDIT_RETIRED_KEYS); absent = signing off. */
+  readonly audit?: AuditKeyring;
 }
 
 export const MIN_CYCLES_INTERVAL_SECONDS = 10;
@@ -100,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     }
   }
 
+  const audit = loadAuditKeyring(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -113,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(eventStoreConnectionString !== undefined ? { eventStoreConnectionString } : {}),
     migrateOnStart: migrateText !== 'false',
+    audit,
   };
 }
 
