@@ -58,7 +58,7 @@ function checkSignature(head, keys, what) {
   if (!head.signature || !head.keyId) return `${what} is not signed`;
   const known = keys.get(head.keyId);
   if (!known) return `${what} is signed with an unknown key ${head.keyId}`;
-  const { signature, ...unsigned } = head;
+  const { signature, kind: _line, ...unsigned } = head; // an export's last line adds "kind": "head"
   if (!verify(null, Buffer.from(canonical(unsigned), 'utf8'), known.key, Buffer.from(signature, 'base64'))) return `${what}: bad signature`;
   const signedAt = Date.parse(head.signedAt);
   if ((known.validFrom && signedAt < Date.parse(known.validFrom)) || (known.validUntil && signedAt > Date.parse(known.validUntil)))
