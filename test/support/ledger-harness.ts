@@ -48,11 +48,11 @@ export class LedgerHarness {
     readonly databaseUrl?: string,
   ) {}
 
-  static async start(options: { dataDir?: string; clock?: ManualClock; store?: HarnessStore } = {}): Promise<LedgerHarness> {
+  static async start(options: { dataDir?: string; clock?: ManualClock; store?: HarnessStore; config?: Partial<LedgerConfig> } = {}): Promise<LedgerHarness> {
     const dataDir = options.dataDir ?? tempDataDir();
     const clock = options.clock ?? new ManualClock();
     const databaseUrl = options.store === 'postgres' ? await createTestDatabase(undefined, 'harness') : undefined;
-    const app = await createLedgerApp(testConfig(dataDir, databaseUrl), { clock });
+    const app = await createLedgerApp({ ...testConfig(dataDir, databaseUrl), ...options.config }, { clock });
     await app.init();
     return new LedgerHarness(app, dataDir, clock, databaseUrl);
   }
