@@ -50,14 +50,6 @@ interface EventRow {
   previous_hash: Buffer | null;
 }
 
-export interface SqliteEventStoreOptions {
-  /**
-   * Bench only: write no hashes (the chains are broken from there on). Measures what the hash
-   * chains cost on the command path; never set in production.
-   */
-  readonly disableHashChainForBenchmark?: boolean;
-}
-
 type WriterOutcome =
   | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
   | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
@@ -69,6 +61,16 @@ export interface SqliteEventStoreStats {
   readonly appends: number;
   readonly commits: number;
   readonly events: number;
+}
+
+export interface SqliteEventStoreOptions {
+  /** Test-only: allow `injectCommitFailures` (never set by the server, CLI or worker). */
+  readonly faultInjection?: boolean;
+  /**
+   * Bench only: write no hashes (the chains are broken from there on). Measures what the hash
+   * chains cost on the command path; never set in production.
+   */
+  readonly disableHashChainForBenchmark?: boolean;
 }
 
 export interface SqliteDurability {
@@ -128,7 +130,10 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME), options);
   }
 
+  private readonly faultInjection: boolean;
+
   private constructor(file: string, options: SqliteEventStoreOptions) {
+    this.faultInjection = options.faultInjection === true;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -156,6 +161,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
         maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
         hashing: !options.disableHashChainForBenchmark,
+        faultInjection: this.faultInjection,
       },
     });
     this.checkpointer = new Worker(checkpointerThreadSource(), {
@@ -201,6 +207,16 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       }
     }
     if (head > 0) this.committed.emit('committed', head);
+  }
+
+  /**
+   * Test-only: the writer's next `count` group commits fail as a disk error would, after their rows
+   * were written (the transaction rolls back; every append of the group is refused). Only a store
+   * opened with `faultInjection: true` accepts it; the server never opens one that way.
+   */
+  injectCommitFailures(count: number): void {
+    if (!this.faultInjection) throw new Error('commit failures can only be injected into a store opened with faultInjection');
+    this.writer.postMessage({ type: 'inject-commit-failures', count });
   }
 
   /** What the writer connection runs with (journal mode, synchronous level). */

@@ -35,11 +35,21 @@ export function hashKey(key: string): string {
 }
 
 /**
+ * How long an accepted key is trusted without looking it up again. A key revoked by this process
+ * is refused at once; revoked by another process (the CLI, another instance), within this bound.
+ */
+export const API_KEY_CACHE_TTL_MS = 5_000;
+/** Accepted keys remembered at most (least recently cached dropped first). Unknown keys are never cached. */
+export const MAX_CACHED_API_KEYS = 10_000;
+
+/**
  * API keys, stored as SHA-256 hashes (keys carry 256 bits of randomness, so a fast hash is the
  * right tool; a password KDF would only slow every request). The plain key is shown once.
  */
 export class ApiKeyStore {
   private readonly byHash: Database.Statement;
+  /** Accepted keys by hash, with the instant (ms) they must be looked up again. */
+  private readonly accepted = new Map<string, { principal: Principal; until: number }>();
 
   static open(dataDir: string): ApiKeyStore {
     mkdirSync(dataDir, { recursive: true });
@@ -50,7 +60,10 @@ export class ApiKeyStore {
     return new ApiKeyStore(db);
   }
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly nowMs: () => number = Date.now,
+  ) {
     migrate(db, 'api_keys', MIGRATIONS);
     this.byHash = db.prepare('SELECT * FROM api_keys WHERE key_hash = ?');
   }
@@ -76,6 +89,7 @@ export class ApiKeyStore {
 
   /** Revokes a key by id; false if there is no such active key. */
   revoke(keyId: string): boolean {
+    for (const [hash, entry] of this.accepted) if (entry.principal.kind === 'key' && entry.principal.keyId === keyId) this.accepted.delete(hash);
     return this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL').run(new Date().toISOString(), keyId).changes === 1;
   }
 
@@ -92,9 +106,17 @@ export class ApiKeyStore {
   authenticate(presented: string, adminKey: string | undefined): Principal | undefined {
     if (adminKey !== undefined && constantTimeEqual(presented, adminKey)) return { kind: 'superuser' };
     if (!presented.startsWith(`${API_KEY_PREFIX}_`)) return undefined;
-    const row = this.byHash.get(hashKey(presented)) as KeyRow | undefined;
+    const hash = hashKey(presented);
+    const now = this.nowMs();
+    const cached = this.accepted.get(hash);
+    if (cached && cached.until > now) return cached.principal;
+    this.accepted.delete(hash);
+    const row = this.byHash.get(hash) as KeyRow | undefined;
     if (!row || row.revoked_at !== null) return undefined;
-    return { kind: 'key', keyId: row.key_id, role: row.role, accountId: row.account_id, userId: row.user_id };
+    const principal: Principal = { kind: 'key', keyId: row.key_id, role: row.role, accountId: row.account_id, userId: row.user_id };
+    this.accepted.set(hash, { principal, until: now + API_KEY_CACHE_TTL_MS });
+    if (this.accepted.size > MAX_CACHED_API_KEYS) this.accepted.delete(this.accepted.keys().next().value as string);
+    return principal;
   }
 
   close(): void {
