@@ -59,7 +59,9 @@ describe('hash-chain migration of a store written before the chains', () => {
     expect(reopened.hashChainFill.filled).toBe(0);
     await reopened.close();
   });
+});
 
+describe('hash-chain migration of a store written before the chains', () => {
   it('PostgreSQL: fills every hash in order, resumably (interrupted after one batch), then new appends chain on', async () => {
     const url = await createTestDatabase(undefined, 'chain_migration');
     const client = new Client({ connectionString: url });

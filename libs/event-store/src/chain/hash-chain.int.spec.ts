@@ -49,48 +49,58 @@ describe('golden vectors (test/fixtures/audit)', () => {
   });
 });
 
-describe.each(Object.keys(stores))('hash chains on %s', (kind) => {
-  let harness: Harness;
-  let store: ChainedStore;
+/** A fresh store of `kind` for each test of the block. */
+function useStore(kind: string): { harness: Harness; store: ChainedStore } {
+  const current = {} as { harness: Harness; store: ChainedStore };
   beforeEach(async () => {
-    harness = await stores[kind]();
-    store = await harness.open();
+    current.harness = await stores[kind]();
+    current.store = await current.harness.open();
   });
   afterEach(async () => {
-    await store.close();
-    await harness.cleanup();
+    await current.store.close();
+    await current.harness.cleanup();
   });
+  return current;
+}
+
+describe.each(Object.keys(stores))('hash chains on %s', (kind) => {
+  const current = useStore(kind);
 
   it('hashes every event where positions are assigned, exactly as the golden vectors say', async () => {
     for (const vector of golden.vectors) {
       const { streamId, revision, position: _position, ...event } = vector.event;
-      await store.append(streamId, revision - 1, [event]);
+      await current.store.append(streamId, revision - 1, [event]);
     }
-    const log = await store.readAll();
+    const log = await current.store.readAll();
     expect(log.map((event) => event.chain)).toEqual(
       golden.vectors.map((vector) => ({ hash: vector.hash, previousAccountHash: vector.previousAccountHash, previousGlobalHash: vector.previousGlobalHash })),
     );
-    expect((await verifyGlobalChain(store)).firstBreak).toBeUndefined();
+    expect((await verifyGlobalChain(current.store)).firstBreak).toBeUndefined();
   });
 
   it('chains concurrent appends of many streams (group commits) and verifies clean', async () => {
     await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
-        store.append(`s-${index % 50}-${index}`, NO_STREAM, [{ eventId: `e${index}`, type: 'T', data: { index }, metadata: { schemaVersion: 1 } as never }]),
+        current.store.append(`s-${index % 50}-${index}`, NO_STREAM, [
+          { eventId: `e${index}`, type: 'T', data: { index }, metadata: { schemaVersion: 1 } as never },
+        ]),
       ),
     );
     await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        store.append(`s-${index}-${index}`, 0, [{ eventId: `f${index}`, type: 'T', data: { index }, metadata: { schemaVersion: 1 } as never }]),
+        current.store.append(`s-${index}-${index}`, 0, [{ eventId: `f${index}`, type: 'T', data: { index }, metadata: { schemaVersion: 1 } as never }]),
       ),
     );
-    const report = await verifyGlobalChain(store);
+    const report = await verifyGlobalChain(current.store);
     expect(report).toMatchObject({ eventsChecked: 250, lastPosition: 250 });
     expect(report.firstBreak).toBeUndefined();
-    expect(await store.chainHead()).toEqual({ position: 250, hash: report.lastHash });
-    expect((await verifyAccountChain(store, 's-3-3')).eventsChecked).toBe(2);
+    expect(await current.store.chainHead()).toEqual({ position: 250, hash: report.lastHash });
+    expect((await verifyAccountChain(current.store, 's-3-3')).eventsChecked).toBe(2);
   });
+});
 
+describe.each(Object.keys(stores))('hash chains on %s: tampering', (kind) => {
+  const current = useStore(kind);
   const scenarios: [string, (tamper: ChainTamperer, log: Awaited<ReturnType<typeof seedTamperLog>>) => Promise<void>, number, ChainProblem][] = [
     ["one event's credits changed", (tamper) => tamper.setCredits(5, 999), 5, 'changed'],
     ['an event deleted', (tamper) => tamper.deleteAt(5), 5, 'missing'],
@@ -99,30 +109,30 @@ describe.each(Object.keys(stores))('hash chains on %s', (kind) => {
     ['the tail truncated', (tamper) => tamper.truncateFrom(8), 8, 'missing'],
   ];
   it.each(scenarios)('tampering through the database: %s → verify names the first bad position', async (_name, tamper, position, problem) => {
-    const log = await seedTamperLog(store);
+    const log = await seedTamperLog(current.store);
     expect(log).toHaveLength(TAMPER_SEED_STREAMS.length);
-    expect((await verifyGlobalChain(store)).firstBreak).toBeUndefined();
-    const tamperer = await harness.tamperer();
+    expect((await verifyGlobalChain(current.store)).firstBreak).toBeUndefined();
+    const tamperer = await current.harness.tamperer();
     await tamper(tamperer, log);
     await tamperer.close();
-    const report = await verifyGlobalChain(store);
+    const report = await verifyGlobalChain(current.store);
     expect(report.firstBreak).toMatchObject({ position, problem });
     expect(report.lastPosition).toBe(position - 1);
   });
 
   it('an untampered account verifies clean; a changed event breaks its account chain', async () => {
-    await seedTamperLog(store);
-    expect(await verifyAccountChain(store, 'account-b')).toMatchObject({ eventsChecked: 3, lastRevision: 2 });
-    const tamperer = await harness.tamperer();
+    await seedTamperLog(current.store);
+    expect(await verifyAccountChain(current.store, 'account-b')).toMatchObject({ eventsChecked: 3, lastRevision: 2 });
+    const tamperer = await current.harness.tamperer();
     await tamperer.setCredits(5, 999);
     await tamperer.close();
-    expect((await verifyAccountChain(store, 'account-b')).firstBreak).toMatchObject({ position: 5, revision: 1, problem: 'changed' });
-    expect((await verifyAccountChain(store, 'account-a')).firstBreak).toBeUndefined();
+    expect((await verifyAccountChain(current.store, 'account-b')).firstBreak).toMatchObject({ position: 5, revision: 1, problem: 'changed' });
+    expect((await verifyAccountChain(current.store, 'account-a')).firstBreak).toBeUndefined();
   });
 
   it('starts the chains at the genesis hash', async () => {
-    await store.append('solo', NO_STREAM, [{ eventId: 'only', type: 'T', data: {}, metadata: { schemaVersion: 1 } as never }]);
-    const [event] = await store.readAll();
+    await current.store.append('solo', NO_STREAM, [{ eventId: 'only', type: 'T', data: {}, metadata: { schemaVersion: 1 } as never }]);
+    const [event] = await current.store.readAll();
     expect(event.chain).toMatchObject({ previousAccountHash: GENESIS_HASH, previousGlobalHash: GENESIS_HASH });
   });
 });
