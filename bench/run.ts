@@ -15,6 +15,7 @@ import { historyBenchmark } from './history';
 import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { printStoreBench, storeBenchmark } from './store';
+import { chainBenchmark, printChainBench } from './chain';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
   console.log(
     `credit-ledger command-path benchmark — commit ${commit}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB`,
   );
-  const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka,store').split(',');
+  const sections = (process.env.BENCH_SECTIONS ?? 'command,history,kafka,store,chain').split(',');
   if (sections.includes('command')) await commandPathSection();
   if (sections.includes('history')) {
     console.log('');
@@ -254,6 +255,7 @@ async function main(): Promise<void> {
   }
   if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
   if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
+  if (sections.includes('chain')) printChainBench(await chainBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {

@@ -1,10 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore } from '@credit-ledger/event-store';
-import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
+import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore, verifyGlobalChain } from '@credit-ledger/event-store';
+import { createTestDatabase, dropTestDatabase, sqliteTamperer } from '@credit-ledger/event-store/testing';
 import { READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
 import { ADMIN_KEY, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, startServer } from '../support/server-process';
@@ -82,6 +82,7 @@ describe('store copy sqlite → postgres', () => {
     expect(report.copied).toBe(report.sourceEvents);
     expect(report.targetEvents).toBe(report.sourceEvents);
     expect(report.targetChecksum).toBe(report.sourceChecksum);
+    expect(report.chainsCompared).toBe(report.sourceEvents);
     expect(report.sourceEvents).toBeGreaterThan(SEED_EVENTS * 0.9);
 
     // Independently of the report: same events, same order, same revisions, same payloads.
@@ -91,6 +92,9 @@ describe('store copy sqlite → postgres', () => {
     const [a, b] = [await source.readAll({ limit: 500 }), await target.readAll({ limit: 500 })];
     expect(b.map((e) => [e.eventId, e.streamId, e.revision, e.type])).toEqual(a.map((e) => [e.eventId, e.streamId, e.revision, e.type]));
     expect(b.map((e) => e.data)).toEqual(a.map((e) => e.data));
+    // The hash chains carried over: the target hashed each event afresh and came to the same hashes.
+    expect(b.map((e) => e.chain)).toEqual(a.map((e) => e.chain));
+    expect((await verifyGlobalChain(target)).firstBreak).toBeUndefined();
     await source.close();
     await target.close();
 
@@ -133,6 +137,19 @@ describe('store copy sqlite → postgres', () => {
     process.stdout.write(
       `store copy: kill aimed after ${killAfter} of ${sourceEvents} events, ${killedAt} in the target when killed, resumed with ${report.alreadyCopied} already there, copied ${report.copied}\n`,
     );
+  }, 120_000);
+
+  it('checks the hash chain as it copies: a source altered in its database is refused, naming the position', async () => {
+    const tamperedDir = tempDataDir();
+    cpSync(sourceDir, tamperedDir, { recursive: true });
+    const tamperer = sqliteTamperer(tamperedDir);
+    await tamperer.setCredits(200, 7);
+    await tamperer.close();
+    const url = await newDatabase();
+    const refused = cli(['store', 'copy', '--from', `sqlite:${tamperedDir}`, '--to', `postgres:${url}`], {});
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/hash chain check failed at position 200 /);
+    rmSync(tamperedDir, { recursive: true, force: true });
   }, 120_000);
 
   it('refuses a target that holds anything but a prefix of the source, and a missing source', async () => {

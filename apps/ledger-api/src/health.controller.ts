@@ -12,7 +12,7 @@ const HEALTH_REPORT = {
 };
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '@credit-ledger/http';
-import { EventStoreHealthIndicator } from '@credit-ledger/ledger';
+import { AuditSigningHealthIndicator, EventStoreHealthIndicator } from '@credit-ledger/ledger';
 import { ProjectionsHealthIndicator } from '@credit-ledger/projections';
 
 @ApiTags('operations')
@@ -22,6 +22,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly eventStore: EventStoreHealthIndicator,
     private readonly projections: ProjectionsHealthIndicator,
+    private readonly auditSigning: AuditSigningHealthIndicator,
   ) {}
 
   @Get()
@@ -29,8 +30,11 @@ export class HealthController {
   @HealthCheck()
   @ApiResponse({ status: 200, description: 'up: every check passes', schema: HEALTH_REPORT })
   @ApiResponse({ status: 503, description: 'down: the report names the failing check', schema: HEALTH_REPORT })
-  @ApiOperation({ summary: 'Liveness and readiness: the event store answers and no read model is stopped (lag is reported); 503 otherwise' })
+  @ApiOperation({
+    summary:
+      'Liveness and readiness: the event store answers and no read model is stopped (lag is reported); whether audit heads are signed (auditSigning.signing on/off); 503 otherwise',
+  })
   check() {
-    return this.health.check([() => this.eventStore.check(), () => this.projections.check()]);
+    return this.health.check([() => this.eventStore.check(), () => this.projections.check(), () => this.auditSigning.check()]);
   }
 }

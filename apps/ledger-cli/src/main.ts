@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@credit-ledger/ledger';
+import { auditCommand } from './audit';
 import { cyclesCommand } from './cycles';
 import { keysCommand } from './keys';
 import { projectCommand, replayCommand, seedCommand, verifyCommand } from './projections';
@@ -16,7 +17,8 @@ const program = new Command('credit-ledger')
   .addCommand(projectCommand())
   .addCommand(cyclesCommand())
   .addCommand(migrateCommand())
-  .addCommand(storeCommand());
+  .addCommand(storeCommand())
+  .addCommand(auditCommand());
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) process.exit(e.exitCode);

@@ -1,8 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN } from '@credit-ledger/domain';
-import { Subscription } from '@credit-ledger/event-store';
-import { loadConfig, openEventStore } from '@credit-ledger/ledger';
+import { ChainReport, EventStore, Subscription, isHashChainedStore, verifyAccountChain, verifyGlobalChain } from '@credit-ledger/event-store';
+import { accountStream, loadConfig, openEventStore } from '@credit-ledger/ledger';
 import { ALL_PROJECTORS, openReadModelStore, ProjectionRunner, SEED_APPENDS_IN_FLIGHT, seedHistory, verifyReadModels } from '@credit-ledger/projections';
 
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
@@ -96,32 +96,78 @@ export function replayCommand(): Command {
 
 export function verifyCommand(): Command {
   return new Command('verify')
-    .description('re-derive balances and usage from the events and compare with the read models; exit 1 on any difference')
+    .description(
+      're-derive balances and usage from the events and compare with the read models, and recompute the hash chains; exit 1 on any difference or broken chain',
+    )
     .option('--account <id>', 'only this account', (v: string) => {
       if (!CLIENT_ID_PATTERN.test(v)) throw new InvalidArgumentError(`must match ${CLIENT_ID_PATTERN}`);
       return v;
     })
-    .action(async (opts: { account?: string }) => {
+    .option('--chain', 'only recompute the hash chains (the global log and every account, or one account with --account)')
+    .action(async (opts: { account?: string; chain?: boolean }) => {
       const config = loadConfig();
       const store = await openEventStore(config, 'credit-ledger-cli');
-      const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli', readonly: true });
       try {
-        const report = await verifyReadModels(store, readModels, { accountId: opts.account });
-        for (const d of report.differences) {
-          process.stdout.write(`DIFF ${d.readModel} ${d.key}: expected ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}\n`);
-        }
-        const summary = `${report.eventsChecked} events, ${report.accountsChecked} accounts checked: ${report.differenceCount} difference(s)`;
-        if (report.differenceCount > 0) {
-          process.stdout.write(`${summary}${report.differenceCount > report.differences.length ? ` (first ${report.differences.length} shown)` : ''}\n`);
-          process.exitCode = 1;
-        } else {
-          process.stdout.write(`OK: ${summary}\n`);
+        const chainOk = await verifyChains(store, opts.account);
+        if (!chainOk) process.exitCode = 1;
+        if (opts.chain) return;
+        const readModels = await openReadModelStore(config, { purpose: 'credit-ledger-cli', readonly: true });
+        try {
+          if (!(await verifyReadModelsAndReport(store, readModels, opts.account))) process.exitCode = 1;
+        } finally {
+          await readModels.close();
         }
       } finally {
-        await readModels.close();
         await store.close();
       }
     });
+}
+
+async function verifyReadModelsAndReport(
+  store: EventStore,
+  readModels: Awaited<ReturnType<typeof openReadModelStore>>,
+  accountId: string | undefined,
+): Promise<boolean> {
+  const report = await verifyReadModels(store, readModels, { accountId });
+  for (const d of report.differences) {
+    process.stdout.write(`DIFF ${d.readModel} ${d.key}: expected ${JSON.stringify(d.expected)}, read model has ${JSON.stringify(d.actual)}\n`);
+  }
+  const summary = `${report.eventsChecked} events, ${report.accountsChecked} accounts checked: ${report.differenceCount} difference(s)`;
+  if (report.differenceCount > 0) {
+    process.stdout.write(`${summary}${report.differenceCount > report.differences.length ? ` (first ${report.differences.length} shown)` : ''}\n`);
+    return false;
+  }
+  process.stdout.write(`OK: ${summary}\n`);
+  return true;
+}
+
+/** Recomputes the hash chains: the whole global log, or one account's chain; prints the first break. */
+async function verifyChains(store: EventStore, accountId: string | undefined): Promise<boolean> {
+  const started = Date.now();
+  let report: ChainReport;
+  if (accountId !== undefined) {
+    report = await verifyAccountChain(store, accountStream(accountId));
+  } else if (isHashChainedStore(store)) {
+    const bar = progress('verify --chain', await store.headPosition());
+    report = await verifyGlobalChain(store, { onProgress: (done) => bar.update(done) });
+    bar.stop();
+  } else {
+    process.stdout.write('CHAIN: this store keeps no global chain (EventStoreDB: see docs/audit.md); verify accounts with --account\n');
+    return true;
+  }
+  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+  const broken = report.firstBreak;
+  if (broken) {
+    const where = broken.streamId === undefined ? '' : ` (stream ${broken.streamId}, revision ${broken.revision})`;
+    process.stdout.write(`CHAIN BROKEN at position ${broken.position}${where}: ${broken.problem}: ${broken.detail}\n`);
+    process.stdout.write(`chain: ${report.eventsChecked} events verified before it\n`);
+    return false;
+  }
+  const scope = accountId === undefined ? 'global log and every account' : `account ${accountId}`;
+  process.stdout.write(
+    `OK: chain (${scope}): ${report.eventsChecked} events verified in ${seconds.toFixed(1)} s (${Math.round(report.eventsChecked / seconds)} events/s); head at position ${report.lastPosition}, hash ${report.lastHash}\n`,
+  );
+  return true;
 }
 
 export function seedCommand(): Command {

@@ -9,6 +9,10 @@ export interface StoredRow {
   readonly type: string;
   readonly data: string;
   readonly metadata: string;
+  /** Hash-chain links as lowercase hex; null where not hashed (yet). */
+  readonly hash?: string | null;
+  readonly previousAccountHash?: string | null;
+  readonly previousGlobalHash?: string | null;
 }
 
 /**
@@ -28,10 +32,20 @@ export function decodeRows(rows: readonly StoredRow[]): RecordedEvent[] {
         type: row.type,
         data: JSON.parse(row.data),
         metadata: JSON.parse(row.metadata),
+        ...chainOf(row),
       };
     } catch (error) {
       throw new CorruptEventError(row.position, row.streamId, row.revision, error, out.slice(0, index));
     }
   }
   return out;
+}
+
+function chainOf(row: StoredRow): Pick<RecordedEvent, 'chain'> {
+  if (!row.hash || !row.previousAccountHash) return {};
+  return {
+    chain: row.previousGlobalHash
+      ? { hash: row.hash, previousAccountHash: row.previousAccountHash, previousGlobalHash: row.previousGlobalHash }
+      : { hash: row.hash, previousAccountHash: row.previousAccountHash },
+  };
 }

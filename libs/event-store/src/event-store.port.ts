@@ -30,6 +30,15 @@ export interface EventToAppend {
   readonly metadata: EventMetadata;
 }
 
+/** The hash-chain links of a stored event, lowercase hex SHA-256 (docs/audit.md). */
+export interface EventChain {
+  readonly hash: string;
+  /** The hash of the stream's previous event (GENESIS_HASH for its first). */
+  readonly previousAccountHash: string;
+  /** The hash of the previous event of the global log (GENESIS_HASH for the first; absent where a store keeps no global chain). */
+  readonly previousGlobalHash?: string;
+}
+
 export interface RecordedEvent<D = unknown> {
   readonly streamId: string;
   readonly revision: number;
@@ -39,6 +48,8 @@ export interface RecordedEvent<D = unknown> {
   readonly type: string;
   readonly data: D;
   readonly metadata: EventMetadata;
+  /** Present where the store keeps the hash chains (absent on events not hashed yet, or with hashing off). */
+  readonly chain?: EventChain;
 }
 
 export interface AppendResult {

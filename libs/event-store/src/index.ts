@@ -6,3 +6,4 @@ export * from './retry';
 export * from './sqlite/sqlite-event-store';
 export * from './postgres';
 export * from './copy';
+export * from './chain';

@@ -33,3 +33,6 @@ export * from './billing/cycles-scheduler';
 export * from './billing/due-index';
 export * from './store/open-event-store';
 export * from './views/response-schemas';
+export * from './audit/audit-keys';
+export * from './audit/audit-heads';
+export * from './audit/audit.service';

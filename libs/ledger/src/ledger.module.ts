@@ -7,7 +7,9 @@ import { openEventStore } from './store/open-event-store';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from '@credit-ledger/http';
 import { ApiKeyStore } from './auth/api-key-store';
 import { LedgerConfig } from './config/ledger-config';
-import { EventStoreHealthIndicator } from './health/event-store.health';
+import { AuditSigningHealthIndicator, EventStoreHealthIndicator } from './health/event-store.health';
+import { AuditController } from './audit/audit.controller';
+import { AuditService } from './audit/audit.service';
 import { AccountRepository } from './infrastructure/account-repository';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
 import { CommandExecutor } from './infrastructure/command-executor';
@@ -86,6 +88,7 @@ const CONTROLLERS = [
   GetAlertsController,
   GetBalancesController,
   GetAccountEventsController,
+  AuditController,
 ];
 
 /** Closes the store (flushing queued appends) and the key store when the app stops. */
@@ -127,6 +130,8 @@ export class LedgerModule {
       CyclesJob,
       StoreLifecycle,
       EventStoreHealthIndicator,
+      AuditService,
+      AuditSigningHealthIndicator,
       ...HANDLERS,
     ];
     if (options.scheduler ?? http) providers.push(CyclesScheduler);
@@ -136,7 +141,19 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot(), TerminusModule, ScheduleModule.forRoot()],
       controllers: http ? CONTROLLERS : [],
       providers,
-      exports: [EVENT_STORE, ApiKeyStore, API_KEY_AUTHENTICATOR, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator, CyclesJob, DueIndex],
+      exports: [
+        EVENT_STORE,
+        ApiKeyStore,
+        API_KEY_AUTHENTICATOR,
+        CommandExecutor,
+        LEDGER_CONFIG,
+        LEDGER_CLOCK,
+        EventStoreHealthIndicator,
+        AuditService,
+        AuditSigningHealthIndicator,
+        CyclesJob,
+        DueIndex,
+      ],
     };
   }
 }

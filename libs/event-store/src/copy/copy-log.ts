@@ -38,6 +38,8 @@ export interface CopyReport {
   /** SHA-256 over every event in order (stream, revision, id, type, data, metadata). */
   readonly sourceChecksum: string;
   readonly targetChecksum: string;
+  /** Events whose hash-chain links were compared between source and target (both keep a global chain). */
+  readonly chainsCompared: number;
   readonly stopped: boolean;
 }
 
@@ -171,6 +173,7 @@ async function verifyCopy(
 ): Promise<CopyReport> {
   const sourceSum = await checksumOf(source, (events) => progress({ phase: 'verifying', events }));
   const targetSum = await checksumOf(target, () => undefined);
+  const chainsCompared = outcome.stopped ? 0 : await compareChains(source, target);
   const report: CopyReport = {
     alreadyCopied: outcome.alreadyCopied,
     copied: outcome.copied,
@@ -178,6 +181,7 @@ async function verifyCopy(
     targetEvents: targetSum.count,
     sourceChecksum: sourceSum.digest,
     targetChecksum: targetSum.digest,
+    chainsCompared,
     stopped: outcome.stopped,
   };
   if (!outcome.stopped && (report.sourceEvents !== report.targetEvents || report.sourceChecksum !== report.targetChecksum)) {
@@ -186,6 +190,36 @@ async function verifyCopy(
     );
   }
   return report;
+}
+
+/**
+ * The target hashed every copied event afresh where its position was assigned. Where both stores
+ * keep the global chain (SQLite, PostgreSQL), the copy's positions are the source's, so every
+ * hash must come out the same: a difference means the source's chain does not hold (an event
+ * altered in the source, or hashed wrongly), and the copy is refused naming the position.
+ */
+async function compareChains(source: EventStore, target: EventStore): Promise<number> {
+  let compared = 0;
+  for (let after = 0; ;) {
+    const [sourcePage, targetPage] = await Promise.all([
+      source.readAll({ after, limit: COPY_READ_PAGE_SIZE }),
+      target.readAll({ after, limit: COPY_READ_PAGE_SIZE }),
+    ]);
+    if (sourcePage.length === 0) return compared;
+    for (const [index, sourceEvent] of sourcePage.entries()) {
+      const targetEvent = targetPage[index];
+      if (!sourceEvent.chain?.previousGlobalHash || !targetEvent?.chain?.previousGlobalHash) return compared;
+      if (sourceEvent.position !== targetEvent.position) return compared; // a source with gaps (EventStoreDB): positions differ
+      if (sourceEvent.chain.hash !== targetEvent.chain.hash) {
+        throw new CopyVerificationError(
+          `hash chain check failed at position ${sourceEvent.position} (${sourceEvent.streamId}@${sourceEvent.revision}): the source records ${sourceEvent.chain.hash}, ` +
+            `the copy hashes to ${targetEvent.chain.hash}; run \`credit-ledger verify --chain\` on the source`,
+        );
+      }
+      compared++;
+    }
+    after = sourcePage[sourcePage.length - 1].position;
+  }
 }
 
 /** Count and SHA-256 of a whole log in order, over what a copy must preserve (not positions). */

@@ -1,5 +1,5 @@
 import { EventData, JSONType, RecordedEvent as EsdbRecordedEvent, jsonEvent } from '@eventstore/db-client';
-import { CorruptEventError, EventMetadata, EventToAppend, InvalidAppendError, RecordedEvent } from '../event-store.port';
+import { CorruptEventError, EventChain, EventMetadata, EventToAppend, InvalidAppendError, RecordedEvent } from '../event-store.port';
 import { toRevision } from './eventstoredb-positions';
 
 /** ESDB event ids are UUIDs; ours are sent as they are, so the server's idempotency applies. */
@@ -20,7 +20,10 @@ function isJsonContainer(value: unknown): value is Record<string, unknown> | unk
  * apart from a corrupt payload. Serialized here once so a payload that cannot be stored fails
  * alone, before anything is sent (the client would throw inside its own promise).
  */
-export function toEventData(recorded: EventToAppend): EventData {
+/** The metadata key that carries an event's account-chain links on EventStoreDB (docs/audit.md). */
+export const ESDB_CHAIN_METADATA_KEY = '$chain';
+
+export function toEventData(recorded: EventToAppend, chain?: Pick<EventChain, 'hash' | 'previousAccountHash'>): EventData {
   if (typeof recorded.eventId !== 'string' || !UUID.test(recorded.eventId)) throw new InvalidAppendError(`event id ${String(recorded.eventId)} is not a UUID`);
   if (!isJsonContainer(recorded.data)) throw new InvalidAppendError(`event ${recorded.eventId}: data must be a JSON object or array`);
   if (!isJsonContainer(recorded.metadata) || Array.isArray(recorded.metadata))
@@ -31,7 +34,10 @@ export function toEventData(recorded: EventToAppend): EventData {
   } catch (err) {
     throw new InvalidAppendError(`event ${recorded.eventId} cannot be serialized: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return jsonEvent({ id: recorded.eventId, type: recorded.type, data: recorded.data as JSONType, metadata: recorded.metadata as unknown as JSONType });
+  const metadata = chain
+    ? { ...recorded.metadata, [ESDB_CHAIN_METADATA_KEY]: { hash: chain.hash, previousAccountHash: chain.previousAccountHash } }
+    : recorded.metadata;
+  return jsonEvent({ id: recorded.eventId, type: recorded.type, data: recorded.data as JSONType, metadata: metadata as unknown as JSONType });
 }
 
 /** Why a stored event cannot be one of ours, or undefined when it can. */
@@ -59,6 +65,8 @@ export function decodeEvents(events: readonly EsdbRecordedEvent[], positions: re
     } catch (err) {
       throw new CorruptEventError(positions[index], event.streamId, revision, err, out.slice());
     }
+    const { [ESDB_CHAIN_METADATA_KEY]: links, ...metadata } = event.metadata as Record<string, unknown>;
+    const chain = links as { hash?: unknown; previousAccountHash?: unknown } | undefined;
     out.push({
       streamId: event.streamId,
       revision,
@@ -66,7 +74,10 @@ export function decodeEvents(events: readonly EsdbRecordedEvent[], positions: re
       eventId: event.id,
       type: event.type,
       data: event.data,
-      metadata: event.metadata as unknown as EventMetadata,
+      metadata: metadata as unknown as EventMetadata,
+      ...(typeof chain?.hash === 'string' && typeof chain.previousAccountHash === 'string'
+        ? { chain: { hash: chain.hash, previousAccountHash: chain.previousAccountHash } }
+        : {}),
     });
   }
   return out;

@@ -7,7 +7,9 @@ import { EventStoreDbEventStore, toEsdbConnectionString } from './eventstoredb-e
 import { AllFeed } from './eventstoredb-feed';
 import { toPortPosition } from './eventstoredb-positions';
 import { FakeEventStoreDbClient } from './testing/fake-eventstoredb-client';
-import { anEvent, waitFor } from '../testing/fixtures';
+import { TEST_EVENT_METADATA, anEvent, waitFor } from '../testing/fixtures';
+import { GENESIS_HASH } from '../chain/event-hash';
+import { verifyAccountChain } from '../chain/verify-chain';
 
 // The adapter's own logic (idempotent retries, position resolution, filtered reads, the
 // subscription loop) over an in-memory model of the client and server. The int spec runs the
@@ -263,5 +265,43 @@ describe('eventstoredb $all feed', () => {
     event.write(recorded(300));
     await new Promise((resolve) => setImmediate(resolve));
     expect(() => feed.take(10)).toThrow(/not strictly increasing/);
+  });
+});
+
+describe('eventstoredb adapter: the per-account hash chain in metadata (fake client)', () => {
+  it('chains each stream in its events’ metadata, hands the links back as `chain`, and verifies per account', async () => {
+    const fake = new FakeEventStoreDbClient();
+    const store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+    await store.append('account-one', NO_STREAM, [ev(1), ev(2)]);
+    await store.append('account-two', NO_STREAM, [ev(3)]);
+    await store.append('account-one', 1, [ev(4)]);
+    // A second adapter knows no cached hash: it reads the stream's last one.
+    const other = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+    await other.append('account-one', 2, [ev(5)]);
+    const events = await store.readStream('account-one');
+    expect(events.map((event) => event.metadata)).toEqual(events.map(() => TEST_EVENT_METADATA));
+    expect(events[0].chain).toEqual({ hash: expect.stringMatching(/^[0-9a-f]{64}$/), previousAccountHash: GENESIS_HASH });
+    expect(events.slice(1).map((event) => event.chain?.previousAccountHash)).toEqual(events.slice(0, -1).map((event) => event.chain?.hash));
+    expect(await verifyAccountChain(store, 'account-one')).toMatchObject({ eventsChecked: 4 });
+    expect((await verifyAccountChain(store, 'account-one')).firstBreak).toBeUndefined();
+    await store.close();
+    await other.close();
+  });
+
+  it('an event written with other content under the same links breaks the chain at it', async () => {
+    const fake = new FakeEventStoreDbClient();
+    const store = EventStoreDbEventStore.fromClient(asClient(fake), { streamPrefixes: ['account-'] });
+    await store.append('account-one', NO_STREAM, [ev(1)]);
+    const [first] = await store.readStream('account-one');
+    // Someone with server access appends a forged event carrying plausible links.
+    fake.appendRaw('account-one', {
+      id: randomUUID(),
+      type: 'ThingHappened',
+      isJson: true,
+      data: JSON.stringify({ n: 999 }),
+      metadata: JSON.stringify({ ...TEST_EVENT_METADATA, $chain: { hash: first.chain!.hash, previousAccountHash: first.chain!.hash } }),
+    });
+    expect((await verifyAccountChain(store, 'account-one')).firstBreak).toMatchObject({ revision: 1, problem: 'changed' });
+    await store.close();
   });
 });

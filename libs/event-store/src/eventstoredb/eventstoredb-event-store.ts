@@ -2,6 +2,7 @@ import {
   BACKWARDS,
   END,
   RecordedEvent as EsdbRecordedEvent,
+  EventData,
   EventStoreDBClient,
   FORWARDS,
   ReadPosition,
@@ -24,6 +25,7 @@ import {
   clampPageSize,
   validateAppend,
 } from '../event-store.port';
+import { GENESIS_HASH, eventHash } from '../chain/event-hash';
 import { decodeEvents, matchesPrefixes, toEventData } from './eventstoredb-codec';
 import { isConnectionError, isTransientEventStoreDbError } from './eventstoredb-errors';
 import { AllFeed, PositionedEvent } from './eventstoredb-feed';
@@ -45,6 +47,9 @@ export const ESDB_READ_ALL_IDLE_TIMEOUT_MS = 30_000;
 export const ESDB_READ_BUFFER_EVENTS = 1_000;
 /** headPosition() scans $all backwards in pages of this many events (of any stream). */
 export const ESDB_HEAD_SCAN_PAGE_SIZE = 500;
+/** Streams whose last hash is remembered between appends (the rest cost one read per append). */
+export const ESDB_CHAIN_CACHE_STREAMS = 50_000;
+
 /** readStream() with `afterPosition` skips the older part of a stream in pages of at least this many events. */
 export const ESDB_READ_STREAM_SCAN_PAGE_SIZE = 1_000;
 
@@ -101,6 +106,9 @@ export class EventStoreDbEventStore implements EventStore {
     return new EventStoreDbEventStore(client, prefixes);
   }
 
+  /** The last revision and hash of streams this process appended to (least recently used first). */
+  private readonly lastHashes = new Map<string, { revision: number; hash: string }>();
+
   private constructor(
     private readonly client: EventStoreDBClient,
     readonly streamPrefixes: readonly string[],
@@ -112,7 +120,8 @@ export class EventStoreDbEventStore implements EventStore {
     if (!matchesPrefixes(streamId, this.streamPrefixes)) {
       throw new InvalidAppendError(`stream ${streamId} is outside the global log (stream prefixes: ${this.streamPrefixes.join(', ')})`);
     }
-    const proposed = events.map(toEventData);
+    events.forEach((event) => toEventData(event)); // refuses what cannot be stored before anything is read
+    const { proposed, lastHash } = await this.chainedEvents(streamId, expectedRevision, events);
     try {
       await this.client.appendToStream(streamId, proposed, {
         expectedRevision: toExpectedRevision(expectedRevision),
@@ -134,7 +143,43 @@ export class EventStoreDbEventStore implements EventStore {
     if (!stored) {
       throw new Error(`append to ${streamId} was acknowledged, but revisions after ${expectedRevision} do not hold its events (stream deleted or truncated?)`);
     }
+    this.rememberChain(streamId, stored.nextExpectedRevision, lastHash);
     return stored;
+  }
+
+  /**
+   * The events with their account-chain links in metadata. The global position is assigned by the
+   * server at commit, after this: EventStoreDB keeps the per-account chain only (docs/audit.md).
+   * The stream's last hash comes from this process's last append to it, else one read.
+   */
+  private async chainedEvents(
+    streamId: string,
+    expectedRevision: number,
+    events: readonly EventToAppend[],
+  ): Promise<{ proposed: EventData[]; lastHash: string }> {
+    let link = await this.lastHashOf(streamId, expectedRevision);
+    const proposed = events.map((event, index) => {
+      const previousAccountHash = link;
+      link = eventHash({ ...event, streamId, revision: expectedRevision + 1 + index, position: null, previousAccountHash, previousGlobalHash: null });
+      return toEventData(event, { hash: link, previousAccountHash });
+    });
+    return { proposed, lastHash: link };
+  }
+
+  private async lastHashOf(streamId: string, expectedRevision: number): Promise<string> {
+    if (expectedRevision < 0) return GENESIS_HASH;
+    const known = this.lastHashes.get(streamId);
+    if (known?.revision === expectedRevision) return known.hash;
+    const [last] = await this.readStreamPage(streamId, expectedRevision, 1, true);
+    if (!last) return GENESIS_HASH; // the append then fails on its expected revision
+    const [decoded] = decodeEvents([last], [toPortPosition(last.position)]);
+    return decoded.chain?.hash ?? GENESIS_HASH;
+  }
+
+  private rememberChain(streamId: string, revision: number, hash: string): void {
+    this.lastHashes.delete(streamId);
+    this.lastHashes.set(streamId, { revision, hash });
+    if (this.lastHashes.size > ESDB_CHAIN_CACHE_STREAMS) this.lastHashes.delete(this.lastHashes.keys().next().value as string);
   }
 
   /** The result of this append if its events are stored right after expectedRevision, in order. */

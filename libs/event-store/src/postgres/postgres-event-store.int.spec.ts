@@ -92,7 +92,8 @@ function describeMigrations(): void {
       `SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'ledger_append_group'`,
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0].args).toMatch(/p_atomic boolean, p_general boolean, OUT/);
+    // The hash-chain component then replaces it with the function that also hashes (p_hash).
+    expect(rows[0].args).toMatch(/p_atomic boolean, p_general boolean, p_hash boolean, OUT/);
     await client.end();
     await store.close();
     await dropTestDatabase(db);

@@ -13,11 +13,14 @@ import {
   Subscription,
   clampPageSize,
 } from '../event-store.port';
+import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { isTransientPostgresError } from './postgres-errors';
+import { PG_CHAIN_MIGRATIONS, PG_CHAIN_MIGRATION_COMPONENT, fillPostgresHashChain } from './postgres-hash-chain';
 import { GroupCommitStats, PostgresGroupCommit, StreamAppend } from './postgres-group-commit';
 import { PG_MAX_POLL_INTERVAL_MS, PG_NOTIFY_SAFETY_POLL_MS, PostgresLiveNotifications } from './postgres-live-notifications';
 import { MigrationReport, migratePostgres } from './postgres-migrations';
 import {
+  CHAIN_HEAD_STATEMENT,
   EventRow,
   HEAD_STATEMENT,
   PG_EVENT_STORE_MIGRATIONS,
@@ -44,6 +47,11 @@ export interface PostgresEventStoreOptions {
   readonly applicationName?: string;
   /** Safety-net poll while LISTEN is connected (default PG_NOTIFY_SAFETY_POLL_MS; 100..PG_MAX_POLL_INTERVAL_MS). */
   readonly notifySafetyPollMs?: number;
+  /**
+   * Bench only: write no hashes (the chains are broken from there on). Measures what the hash
+   * chains cost on the command path; never set in production.
+   */
+  readonly disableHashChainForBenchmark?: boolean;
 }
 
 export type PostgresEventStoreStats = GroupCommitStats;
@@ -60,7 +68,7 @@ export interface PostgresDurability {
  * NOTIFY, with polling as the fallback when the LISTEN connection is down
  * (postgres-live-notifications.ts).
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, HashChainedStore {
   private readonly reads: Pool;
   private readonly groupCommit: PostgresGroupCommit;
   private readonly notifications: PostgresLiveNotifications;
@@ -71,11 +79,14 @@ export class PostgresEventStore implements EventStore {
     readPoolSize: number,
     readonly migration: MigrationReport | undefined,
     notifySafetyPollMs: number,
+    hashing: boolean,
+    /** The hash-chain migration, and how many events it filled in (a database written before the chains). */
+    readonly hashChainMigration: (MigrationReport & { filled: number }) | undefined,
   ) {
     this.reads = new Pool({ ...clientConfig, max: readPoolSize });
     this.reads.on('error', () => undefined); // an idle client's lost connection; the pool replaces it
     this.notifications = new PostgresLiveNotifications(clientConfig, notifySafetyPollMs);
-    this.groupCommit = new PostgresGroupCommit(clientConfig, (head) => this.notifications.noteHead(head));
+    this.groupCommit = new PostgresGroupCommit(clientConfig, (head) => this.notifications.noteHead(head), hashing);
   }
 
   static async connect(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
@@ -93,8 +104,8 @@ export class PostgresEventStore implements EventStore {
       statement_timeout: PG_STATEMENT_TIMEOUT_MS,
       application_name: options.applicationName ?? 'credit-ledger',
     };
-    const migration = await prepareSchema(clientConfig, options.migrate ?? true);
-    return new PostgresEventStore(clientConfig, readPoolSize, migration, notifySafetyPollMs);
+    const { migration, hashChainMigration } = await prepareSchema(clientConfig, options.migrate ?? true);
+    return new PostgresEventStore(clientConfig, readPoolSize, migration, notifySafetyPollMs, !options.disableHashChainForBenchmark, hashChainMigration);
   }
 
   stats(): PostgresEventStoreStats {
@@ -149,6 +160,12 @@ export class PostgresEventStore implements EventStore {
     return decodeRows(rows.map(toStored));
   }
 
+  /** The head row: the last position and its hash (moved by every group commit, under its lock). */
+  async chainHead(): Promise<ChainHeadRecord> {
+    const { rows } = await this.reads.query<{ position: string; hash: string | null }>(CHAIN_HEAD_STATEMENT);
+    return { position: Number(rows[0].position), hash: rows[0].hash };
+  }
+
   async headPosition(): Promise<number> {
     const { rows } = await this.reads.query<{ position: string }>(HEAD_STATEMENT);
     return Number(rows[0].position);
@@ -185,16 +202,27 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** Migrates the schema (or checks it is current) on a connection of its own. */
-async function prepareSchema(clientConfig: ClientConfig, migrate: boolean): Promise<MigrationReport | undefined> {
+/**
+ * Migrates the schema (or checks it is current) on a connection of its own: the event store's
+ * component, then the hash chains' (its own component), then the hashes of events stored before
+ * them (resumable, a batch per transaction).
+ */
+async function prepareSchema(
+  clientConfig: ClientConfig,
+  migrate: boolean,
+): Promise<{ migration?: MigrationReport; hashChainMigration?: MigrationReport & { filled: number } }> {
   const setup = new Client(clientConfig);
   await setup.connect();
   try {
     if (!migrate) {
       await assertSchemaCurrent(setup);
-      return undefined;
+      await assertSchemaCurrent(setup, PG_CHAIN_MIGRATION_COMPONENT, PG_CHAIN_MIGRATIONS.length);
+      return {};
     }
-    return await migratePostgres(setup, PG_MIGRATION_COMPONENT, PG_EVENT_STORE_MIGRATIONS);
+    const migration = await migratePostgres(setup, PG_MIGRATION_COMPONENT, PG_EVENT_STORE_MIGRATIONS);
+    const chain = await migratePostgres(setup, PG_CHAIN_MIGRATION_COMPONENT, PG_CHAIN_MIGRATIONS);
+    const { filled } = await fillPostgresHashChain(setup);
+    return { migration, hashChainMigration: { ...chain, filled } };
   } finally {
     await setup.end();
   }

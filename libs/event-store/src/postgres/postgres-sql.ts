@@ -211,7 +211,7 @@ export interface AppendGroupRow {
 
 export const APPEND_GROUP_STATEMENT = {
   name: 'ledger_append_group',
-  text: 'SELECT append_index, outcome, actual_revision, first_position, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+  text: 'SELECT append_index, outcome, actual_revision, first_position, positions FROM ledger_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
 } as const;
 
 /**
@@ -231,9 +231,14 @@ export interface EventRow {
   type: string;
   data: string;
   metadata: string;
+  hash: string | null;
+  previous_account_hash: string | null;
+  previous_hash: string | null;
 }
 
-const SELECT_COLUMNS = 'position, stream_id, revision, event_id, type, data::text AS data, metadata::text AS metadata';
+const SELECT_COLUMNS =
+  "position, stream_id, revision, event_id, type, data::text AS data, metadata::text AS metadata, encode(hash, 'hex') AS hash, " +
+  "encode(previous_account_hash, 'hex') AS previous_account_hash, encode(previous_hash, 'hex') AS previous_hash";
 
 export const READ_STREAM_STATEMENT = {
   name: 'ledger_read_stream',
@@ -252,6 +257,11 @@ export const READ_ALL_STATEMENT = {
 
 export const HEAD_STATEMENT = { name: 'ledger_head', text: 'SELECT position FROM ledger_event_log_head WHERE id = 1' } as const;
 
+export const CHAIN_HEAD_STATEMENT = {
+  name: 'ledger_chain_head',
+  text: "SELECT position, encode(hash, 'hex') AS hash FROM ledger_event_log_head WHERE id = 1",
+} as const;
+
 export function toStored(row: EventRow): StoredRow {
   return {
     position: Number(row.position),
@@ -261,18 +271,19 @@ export function toStored(row: EventRow): StoredRow {
     type: row.type,
     data: row.data,
     metadata: row.metadata,
+    hash: row.hash,
+    previousAccountHash: row.previous_account_hash,
+    previousGlobalHash: row.previous_hash,
   };
 }
 
 /** Refuses to start on a schema that is not exactly the one this program writes (migrations off). */
-export async function assertSchemaCurrent(client: Client): Promise<void> {
+export async function assertSchemaCurrent(client: Client, component = PG_MIGRATION_COMPONENT, needed = PG_EVENT_STORE_MIGRATIONS.length): Promise<void> {
   const { rows } = await client
-    .query<{ version: number }>('SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1', [PG_MIGRATION_COMPONENT])
+    .query<{ version: number }>('SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1', [component])
     .catch(() => ({ rows: [{ version: 0 }] }));
   const version = rows[0]?.version ?? 0;
-  if (version !== PG_EVENT_STORE_MIGRATIONS.length) {
-    throw new Error(
-      `the database's event store schema is at version ${version ?? 0}, this program needs ${PG_EVENT_STORE_MIGRATIONS.length}: run \`credit-ledger migrate\``,
-    );
+  if (version !== needed) {
+    throw new Error(`the database's ${component} schema is at version ${version ?? 0}, this program needs ${needed}: run \`credit-ledger migrate\``);
   }
 }

@@ -19,7 +19,10 @@ import {
   validateAppend,
 } from '../event-store.port';
 import { StoredRow, decodeRows } from '../decode-rows';
+import { canonicalJson, chainMetadataFields } from '../chain/event-hash';
+import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
+import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -42,6 +45,9 @@ interface EventRow {
   type: string;
   data: string;
   metadata: string;
+  hash: Buffer | null;
+  previous_account_hash: Buffer | null;
+  previous_hash: Buffer | null;
 }
 
 type WriterOutcome =
@@ -60,6 +66,11 @@ export interface SqliteEventStoreStats {
 export interface SqliteEventStoreOptions {
   /** Test-only: allow `injectCommitFailures` (never set by the server, CLI or worker). */
   readonly faultInjection?: boolean;
+  /**
+   * Bench only: write no hashes (the chains are broken from there on). Measures what the hash
+   * chains cost on the command path; never set in production.
+   */
+  readonly disableHashChainForBenchmark?: boolean;
 }
 
 export interface SqliteDurability {
@@ -93,7 +104,7 @@ const MIGRATIONS: readonly string[] = [
  * append checked and applied on its own (all or nothing), and no append is acknowledged before
  * its commit is on disk. Reads use this thread's own connection (WAL readers never block the writer).
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, HashChainedStore {
   private readonly db: Database.Database;
   private readonly writer: Worker;
   private readonly checkpointer: Worker;
@@ -105,6 +116,8 @@ export class SqliteEventStore implements EventStore {
   private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
   private counters = { appends: 0, commits: 0, events: 0 };
+  /** Events whose hashes this open filled in (a store written before the chains). */
+  readonly hashChainFill: { filled: number };
   private readonly stmt: {
     readStream: Database.Statement;
     readStreamAfter: Database.Statement;
@@ -114,17 +127,21 @@ export class SqliteEventStore implements EventStore {
 
   static open(dataDir: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     mkdirSync(dataDir, { recursive: true });
-    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME), options.faultInjection === true);
+    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME), options);
   }
 
-  private constructor(
-    file: string,
-    private readonly faultInjection: boolean,
-  ) {
+  private readonly faultInjection: boolean;
+
+  private constructor(file: string, options: SqliteEventStoreOptions) {
+    this.faultInjection = options.faultInjection === true;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     migrate(this.db, 'event_store', MIGRATIONS);
+    // The hash chains: columns, the head record, then the hashes of events stored before them
+    // (resumable: each batch commits, the next run goes on from the first event without a hash).
+    migrate(this.db, SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS);
+    this.hashChainFill = fillSqliteHashChain(this.db);
     this.stmt = {
       readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       // Index-only filter: the (stream_id, revision) index entries carry the rowid, which is the position.
@@ -143,7 +160,8 @@ export class SqliteEventStore implements EventStore {
         walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
         maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
-        faultInjection,
+        hashing: !options.disableHashChainForBenchmark,
+        faultInjection: this.faultInjection,
       },
     });
     this.checkpointer = new Worker(checkpointerThreadSource(), {
@@ -219,9 +237,13 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     // Serialized here, so a payload that cannot be stored fails alone and the writer only writes.
-    let rows: [string, string, string, string][];
+    // Canonical JSON (sorted keys): the stored text is exactly what the event's hash covers.
+    let rows: [string, string, string, string, string, string][];
     try {
-      rows = events.map((event) => [event.eventId, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)]);
+      rows = events.map((event) => {
+        const { recordedAt, schemaVersion } = chainMetadataFields(event.metadata);
+        return [event.eventId, event.type, canonicalJson(event.data), canonicalJson(event.metadata), recordedAt, schemaVersion];
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -245,6 +267,12 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return decodeRows((this.stmt.readAll.all(options.after ?? 0, clampPageSize(options.limit)) as EventRow[]).map(toStored));
+  }
+
+  /** The head record the writer moves at every commit: the last position and its hash. */
+  async chainHead(): Promise<ChainHeadRecord> {
+    const row = this.db.prepare('SELECT position, hash FROM event_chain_head WHERE id = 1').get() as { position: number; hash: Buffer | null };
+    return { position: row.position, hash: row.hash?.toString('hex') ?? null };
   }
 
   async headPosition(): Promise<number> {
@@ -340,6 +368,9 @@ function toStored(row: EventRow): StoredRow {
     type: row.type,
     data: row.data,
     metadata: row.metadata,
+    hash: row.hash?.toString('hex') ?? null,
+    previousAccountHash: row.previous_account_hash?.toString('hex') ?? null,
+    previousGlobalHash: row.previous_hash?.toString('hex') ?? null,
   };
 }
 

@@ -6,7 +6,7 @@
  * text, together. Only types may be shared with the module.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-type WriterRow = [eventId: string, type: string, data: string, metadata: string];
+type WriterRow = [eventId: string, type: string, data: string, metadata: string, recordedAtJson: string, schemaVersionJson: string];
 interface AppendMessage {
   type: 'append';
   id: number;
@@ -18,6 +18,11 @@ type Outcome =
   | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
   | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
 type WriterDatabase = import('better-sqlite3').Database;
+/** The global log's end inside a group: the last position and its hash (null with hashing off). */
+interface ChainCursor {
+  position: number;
+  hash: Buffer | null;
+}
 
 /** Opens the writer's connection: WAL, an fsync at every commit, the lock wait of the readers. */
 function openWriterDatabase(workerData: { file: string; driverPath: string; busyTimeoutMs: number; walAutocheckpointPages: number }): WriterDatabase {
@@ -31,47 +36,106 @@ function openWriterDatabase(workerData: { file: string; driverPath: string; busy
   return db;
 }
 
-/** Checks and writes one append inside the group's transaction: all of it or none. */
-function createAppendOne(db: WriterDatabase): (append: AppendMessage) => Outcome {
-  const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
-  const lastRevision = db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
+/**
+ * The event's hash (docs/audit.md): SHA-256 over its canonical JSON, assembled from the parts the
+ * main thread serialized canonically. Must give exactly what `canonicalEventText` gives.
+ */
+function chainHash(
+  streamId: string,
+  revision: number,
+  position: number,
+  row: WriterRow,
+  previousAccountHash: Buffer | null,
+  previousGlobalHash: Buffer | null,
+): Buffer {
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  const genesis = '0'.repeat(64);
+  const text =
+    `{"data":${row[2]},"eventId":${JSON.stringify(row[0])},"metadata":${row[3]},"position":${position},` +
+    `"previousAccountHash":"${previousAccountHash ? previousAccountHash.toString('hex') : genesis}",` +
+    `"previousGlobalHash":"${previousGlobalHash ? previousGlobalHash.toString('hex') : genesis}",` +
+    `"recordedAt":${row[4]},"revision":${revision},"schemaVersion":${row[5]},"streamId":${JSON.stringify(streamId)},"type":${JSON.stringify(row[1])}}`;
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** An append whose expected revision is behind: its first result if it is a retry, else a conflict. */
+function createRetryCheck(db: WriterDatabase): (append: AppendMessage, current: number) => Outcome {
   const eventsFrom = db.prepare('SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?');
-  return (append) => {
-    const current = (lastRevision.get(append.streamId) as number | undefined) ?? -1;
-    if (current !== append.expectedRevision) {
-      // A retry of an append that is already stored finds its own events right after its
-      // expected revision: answer with the first result instead of a conflict.
-      const stored =
-        append.expectedRevision < current
-          ? (eventsFrom.all(append.streamId, append.expectedRevision + 1, append.rows.length) as { event_id: string; position: number }[])
-          : [];
-      if (stored.length === append.rows.length && stored.every((storedEvent, index) => storedEvent.event_id === append.rows[index][0])) {
-        return {
-          id: append.id,
-          ok: true,
-          nextExpectedRevision: append.expectedRevision + append.rows.length,
-          positions: stored.map((storedEvent) => storedEvent.position),
-        };
-      }
+  return (append, current) => {
+    // A retry of an append that is already stored finds its own events right after its
+    // expected revision: answer with the first result instead of a conflict.
+    const stored =
+      append.expectedRevision < current
+        ? (eventsFrom.all(append.streamId, append.expectedRevision + 1, append.rows.length) as { event_id: string; position: number }[])
+        : [];
+    if (stored.length === append.rows.length && stored.every((storedEvent, index) => storedEvent.event_id === append.rows[index][0])) {
       return {
         id: append.id,
-        ok: false,
-        error: {
-          name: 'WrongExpectedRevisionError',
-          message: 'wrong expected revision',
-          streamId: append.streamId,
-          expectedRevision: append.expectedRevision,
-          actualRevision: current,
-        },
+        ok: true,
+        nextExpectedRevision: append.expectedRevision + append.rows.length,
+        positions: stored.map((storedEvent) => storedEvent.position),
       };
     }
+    return {
+      id: append.id,
+      ok: false,
+      error: {
+        name: 'WrongExpectedRevisionError',
+        message: 'wrong expected revision',
+        streamId: append.streamId,
+        expectedRevision: append.expectedRevision,
+        actualRevision: current,
+      },
+    };
+  };
+}
+
+/**
+ * Checks and writes one append inside the group's transaction: all of it or none. Positions are
+ * numbered here (the cursor), so each event's hash can cover its position and link to the hash
+ * before it, with no extra statement: the stream's last hash comes with its last revision.
+ */
+function createAppendOne(db: WriterDatabase, hashing: boolean): (append: AppendMessage, cursor: ChainCursor) => Outcome {
+  const insert = db.prepare(
+    'INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, hash, previous_account_hash, previous_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const lastEvent = db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
+  const retryCheck = createRetryCheck(db);
+  return (append, cursor) => {
+    const last = lastEvent.get(append.streamId) as { revision: number; hash: Buffer | null } | undefined;
+    const current = last?.revision ?? -1;
+    if (current !== append.expectedRevision) return retryCheck(append, current);
     const positions: number[] = [];
     let revision = current;
-    for (const [eventId, type, data, metadata] of append.rows) {
+    let accountHash = last?.hash ?? null;
+    for (const row of append.rows) {
       revision++;
-      positions.push(Number(insert.run(append.streamId, revision, eventId, type, data, metadata).lastInsertRowid));
+      const position = cursor.position + 1;
+      const hash = hashing ? chainHash(append.streamId, revision, position, row, accountHash, cursor.hash) : null;
+      const genesis = hashing ? Buffer.alloc(32) : null;
+      insert.run(position, append.streamId, revision, row[0], row[1], row[2], row[3], hash, accountHash ?? genesis, cursor.hash ?? genesis);
+      positions.push(position);
+      cursor.position = position;
+      cursor.hash = hash;
+      accountHash = hash;
     }
     return { id: append.id, ok: true, nextExpectedRevision: revision, positions };
+  };
+}
+
+/** Where the global log ends when a group starts, and the head record moved when it commits. */
+function createChainCursor(db: WriterDatabase, hashing: boolean) {
+  const lastEvent = db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
+  const moveHead = db.prepare('UPDATE event_chain_head SET position = ?, hash = ? WHERE id = 1');
+  return {
+    open(): ChainCursor {
+      const last = lastEvent.get() as { position: number; hash: Buffer | null } | undefined;
+      if (hashing && last && last.hash === null) throw new Error('the hash chain is not filled in yet (run `credit-ledger migrate`)');
+      return { position: last?.position ?? 0, hash: last?.hash ?? null };
+    },
+    close(cursor: ChainCursor, start: number): void {
+      if (cursor.position !== start) moveHead.run(cursor.position, cursor.hash);
+    },
   };
 }
 
@@ -79,12 +143,20 @@ function createAppendOne(db: WriterDatabase): (append: AppendMessage) => Outcome
  * The group commit: appends queue up while a group commits, then go together in one IMMEDIATE
  * transaction (one fsync). `post` sends the outcomes to the main thread.
  */
-function createGroupCommitter(db: WriterDatabase, limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number }, post: (message: unknown) => void) {
-  const appendOne = createAppendOne(db);
+function createGroupCommitter(
+  db: WriterDatabase,
+  limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number; hashing: boolean },
+  post: (message: unknown) => void,
+) {
+  const appendOne = createAppendOne(db, limits.hashing);
+  const chain = createChainCursor(db, limits.hashing);
   /** Test-only: commits to fail after their rows are written (see SqliteEventStore.injectCommitFailures). */
   let injectedFailures = 0;
   const commitGroup = db.transaction((group: AppendMessage[], out: Outcome[]) => {
-    for (const append of group) out.push(appendOne(append));
+    const cursor = chain.open();
+    const start = cursor.position;
+    for (const append of group) out.push(appendOne(append, cursor));
+    chain.close(cursor, start);
     if (injectedFailures > 0) {
       injectedFailures--;
       // As SQLite reports a failed write: the transaction rolls back, nothing of the group is stored.
@@ -167,7 +239,9 @@ export function writerThreadMain(): void {
 
 /** The writer's source: its helpers first (declared in the same script), then the entry point, called. */
 export function writerThreadSource(): string {
-  const helpers = [openWriterDatabase, createAppendOne, createGroupCommitter].map((helper) => helper.toString());
+  const helpers = [openWriterDatabase, chainHash, createRetryCheck, createAppendOne, createChainCursor, createGroupCommitter].map((helper) =>
+    helper.toString(),
+  );
   return `${helpers.join('\n')}\n(${writerThreadMain.toString()})();`;
 }
 

@@ -7,3 +7,4 @@ export * from './throwaway-postgres-cluster';
 export * from './test-databases';
 export * from '../eventstoredb/testing/fake-eventstoredb-client';
 export * from './fixtures';
+export * from './chain-tampering';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { AuditKeyring, loadAuditKeyring } from '../audit/audit-keys';
 
 export const LEDGER_STORES = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type LedgerStoreKind = (typeof LEDGER_STORES)[number];
@@ -29,6 +30,8 @@ export interface LedgerConfig {
   readonly migrateOnStart?: boolean;
   /** Requests per API key per minute (LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE); absent = no per-key limit (the default). */
   readonly rateLimitPerKeyPerMinute?: number;
+  /** Audit signing keys (LEDGER_AUDIT_SIGNING_KEY, LEDGER_AUDIT_SIGNING_KEY_SINCE, LEDGER_AUDIT_RETIRED_KEYS); absent = signing off. */
+  readonly audit?: AuditKeyring;
 }
 
 export const MAX_RATE_LIMIT_PER_KEY_PER_MINUTE = 1_000_000;
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       problems.push(`LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE must be 0 (off) or an integer 1..${MAX_RATE_LIMIT_PER_KEY_PER_MINUTE}, got "${rateText}"`);
     }
   }
+  const audit = loadAuditKeyring(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -127,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(eventStoreConnectionString !== undefined ? { eventStoreConnectionString } : {}),
     migrateOnStart: migrateText !== 'false',
     ...(rateLimitPerKeyPerMinute !== undefined ? { rateLimitPerKeyPerMinute } : {}),
+    audit,
   };
 }
 

@@ -1,0 +1,104 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { internalCaller } from '@credit-ledger/domain';
+import { SqliteEventStore, verifyGlobalChain } from '@credit-ledger/event-store';
+import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
+import { benchConsumption, fmt, nowMs, seededRandom } from './stats';
+
+/**
+ * What the hash chains cost on the command path: scenario (b) of the command section (64 in
+ * flight, 1,000 accounts, SQLite) with chains, and the same code with hashing switched off by the
+ * bench-only store option, interleaved in one run; then the full-log `verify --chain` rate.
+ */
+const ROUNDS = Number(process.env.BENCH_CHAIN_ROUNDS ?? 4);
+const CONSUMPTIONS = Number(process.env.BENCH_CHAIN_CONSUMPTIONS ?? 60_000);
+const IN_FLIGHT = 64;
+const ACCOUNTS = 1_000;
+const CTX = internalCaller('bench', 'bench');
+const PLAN = {
+  creditTypes: {
+    email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+    mobile: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
+  },
+  cycle: { period: 'month' as const, anchorDay: 1, timezone: 'UTC' as const },
+};
+
+export interface ChainBenchResult {
+  readonly hashed: number[];
+  readonly plain: number[];
+  readonly verifyEvents: number;
+  readonly verifyEventsPerSecond: number;
+}
+
+async function commandPath(hashing: boolean): Promise<{ perSecond: number; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-chain-'));
+  const store = SqliteEventStore.open(dir, { disableHashChainForBenchmark: !hashing });
+  const config = { port: 0, dataDir: dir, store: 'sqlite' as const, adminKey: undefined, logLevel: 'silent' as const, projections: 'off' as const };
+  const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config, http: false, eventStore: store }), {
+    logger: false,
+  });
+  try {
+    const bus = ctx.get(CommandBus);
+    await Promise.all(Array.from({ length: ACCOUNTS }, (_, index) => bus.execute(new OpenAccountCommand(`bench_${index}`, `Bench ${index}`, PLAN, CTX))));
+    const random = seededRandom(42);
+    let next = 0;
+    const started = nowMs();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        for (let index = next++; index < CONSUMPTIONS; index = next++) {
+          await bus.execute(new ConsumeCreditsCommand(`bench_${Math.floor(random() * ACCOUNTS)}`, benchConsumption(`c${index}`, random), CTX));
+        }
+      }),
+    );
+    return { perSecond: CONSUMPTIONS / ((nowMs() - started) / 1000), dir };
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function chainBenchmark(log: (line: string) => void): Promise<ChainBenchResult> {
+  const hashed: number[] = [];
+  const plain: number[] = [];
+  let verifyDir: string | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which goes first, so neither always runs on a warmer (or more crowded) machine.
+    for (const hashing of round % 2 === 0 ? [true, false] : [false, true]) {
+      const { perSecond, dir } = await commandPath(hashing);
+      (hashing ? hashed : plain).push(perSecond);
+      log(`chain bench round ${round + 1}: ${hashing ? 'with chains' : 'hashing off'} ${fmt(perSecond)} consumptions/s`);
+      if (hashing && verifyDir === undefined) verifyDir = dir;
+      else rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const store = SqliteEventStore.open(verifyDir!);
+  try {
+    const started = nowMs();
+    const report = await verifyGlobalChain(store);
+    if (report.firstBreak) throw new Error(`the benchmark's own log does not verify: ${JSON.stringify(report.firstBreak)}`);
+    return { hashed, plain, verifyEvents: report.eventsChecked, verifyEventsPerSecond: report.eventsChecked / ((nowMs() - started) / 1000) };
+  } finally {
+    await store.close();
+    rmSync(verifyDir!, { recursive: true, force: true });
+  }
+}
+
+const median = (values: readonly number[]) => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)];
+
+export function printChainBench(result: ChainBenchResult): void {
+  const withChains = median(result.hashed);
+  const without = median(result.plain);
+  console.log('');
+  console.log(
+    `## Hash chains — command bus, ${IN_FLIGHT} in flight, ${fmt(ACCOUNTS)} accounts, ${fmt(CONSUMPTIONS)} consumptions per run, ${ROUNDS} interleaved rounds, SQLite`,
+  );
+  console.log('| build | each run, consumptions/s | median |');
+  console.log('|---|---|---:|');
+  console.log(`| with chains | ${result.hashed.map((value) => fmt(value)).join(' · ')} | ${fmt(withChains)} |`);
+  console.log(`| hashing off (bench-only switch) | ${result.plain.map((value) => fmt(value)).join(' · ')} | ${fmt(without)} |`);
+  console.log(`difference of the medians: ${fmt((100 * (withChains - without)) / without, 1)}%`);
+  console.log(`verify --chain over the whole log: ${fmt(result.verifyEvents)} events at ${fmt(result.verifyEventsPerSecond)} events/s`);
+}

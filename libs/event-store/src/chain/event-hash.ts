@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { EventMetadata } from '../event-store.port';
+
+/**
+ * The hash chains (docs/audit.md is the specification). Every event's hash is SHA-256 over the
+ * UTF-8 bytes of one canonical JSON object (RFC 8785 / JCS: keys sorted by UTF-16 code units, no
+ * whitespace, strings and numbers as ECMAScript's JSON.stringify writes them):
+ *
+ *   {"data":…,"eventId":…,"metadata":…,"position":…,"previousAccountHash":…,"previousGlobalHash":…,
+ *    "recordedAt":…,"revision":…,"schemaVersion":…,"streamId":…,"type":…}
+ *
+ * `previousAccountHash` is the hash of the event before it in its stream, `previousGlobalHash` the
+ * hash of the event before it in the global log; the first of each chain points at GENESIS_HASH.
+ * `recordedAt` and `schemaVersion` repeat the metadata's fields (null when absent).
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+export const HASH_HEX_LENGTH = 64;
+
+/** What the hash covers. */
+export interface HashedEventFields {
+  readonly streamId: string;
+  readonly revision: number;
+  /** null where the store hashes no position (EventStoreDB). */
+  readonly position: number | null;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata | Record<string, unknown>;
+  readonly previousAccountHash: string;
+  /** null where the store keeps no global chain (EventStoreDB). */
+  readonly previousGlobalHash: string | null;
+}
+
+/** Canonical JSON (RFC 8785 for the JSON values the ledger stores): sorted keys, undefined dropped. */
+export function canonicalJson(value: unknown): string {
+  const text = JSON.stringify(sortKeys(value));
+  if (text === undefined) throw new TypeError('not a JSON value');
+  return text;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortKeys((value as { toJSON(): unknown }).toJSON());
+    // No prototype: a "__proto__" key stays an ordinary key.
+    const sorted: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(value).sort()) {
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== undefined) sorted[key] = sortKeys(field);
+    }
+    return sorted;
+  }
+  return value;
+}
+
+/** The JSON text of the metadata's recordedAt and schemaVersion, as the canonical object holds them. */
+export function chainMetadataFields(metadata: unknown): { recordedAt: string; schemaVersion: string } {
+  const fields = (metadata ?? {}) as Record<string, unknown>;
+  return {
+    recordedAt: fields.recordedAt === undefined ? 'null' : canonicalJson(fields.recordedAt),
+    schemaVersion: fields.schemaVersion === undefined ? 'null' : canonicalJson(fields.schemaVersion),
+  };
+}
+
+/**
+ * The canonical text from parts already in canonical form: the same concatenation the SQLite
+ * writer and the PostgreSQL append function perform.
+ */
+export function canonicalEventText(parts: {
+  dataJson: string;
+  metadataJson: string;
+  streamId: string;
+  revision: number;
+  position: number;
+  eventId: string;
+  type: string;
+  previousAccountHash: string;
+  previousGlobalHash: string;
+}): string {
+  const { recordedAt, schemaVersion } = chainMetadataFields(JSON.parse(parts.metadataJson));
+  return (
+    `{"data":${parts.dataJson},"eventId":${JSON.stringify(parts.eventId)},"metadata":${parts.metadataJson},` +
+    `"position":${parts.position},"previousAccountHash":"${parts.previousAccountHash}","previousGlobalHash":"${parts.previousGlobalHash}",` +
+    `"recordedAt":${recordedAt},"revision":${parts.revision},"schemaVersion":${schemaVersion},` +
+    `"streamId":${JSON.stringify(parts.streamId)},"type":${JSON.stringify(parts.type)}}`
+  );
+}
+
+/** The canonical bytes of an event (UTF-8), as docs/audit.md specifies them. */
+export function canonicalEventBytes(fields: HashedEventFields): Buffer {
+  const metadata = fields.metadata as Record<string, unknown>;
+  return Buffer.from(
+    canonicalJson({
+      data: fields.data,
+      eventId: fields.eventId,
+      metadata,
+      position: fields.position,
+      previousAccountHash: fields.previousAccountHash,
+      previousGlobalHash: fields.previousGlobalHash,
+      recordedAt: metadata?.recordedAt ?? null,
+      revision: fields.revision,
+      schemaVersion: metadata?.schemaVersion ?? null,
+      streamId: fields.streamId,
+      type: fields.type,
+    }),
+    'utf8',
+  );
+}
+
+/** SHA-256 of the canonical bytes, lowercase hex. */
+export function eventHash(fields: HashedEventFields): string {
+  return createHash('sha256').update(canonicalEventBytes(fields)).digest('hex');
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
