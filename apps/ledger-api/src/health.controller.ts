@@ -1,6 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Public } from '@credit-ledger/http';
+import { AuditSigningHealthIndicator, EventStoreHealthIndicator } from '@credit-ledger/ledger';
+import { ProjectionsHealthIndicator } from '@credit-ledger/projections';
+
 const INDICATORS = {
   type: 'object',
   additionalProperties: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up', 'down'] } } },
@@ -10,10 +15,6 @@ const HEALTH_REPORT = {
   required: ['status', 'details'],
   properties: { status: { type: 'string', enum: ['ok', 'error'] }, info: INDICATORS, error: INDICATORS, details: INDICATORS },
 };
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Public } from '@credit-ledger/http';
-import { AuditSigningHealthIndicator, EventStoreHealthIndicator } from '@credit-ledger/ledger';
-import { ProjectionsHealthIndicator } from '@credit-ledger/projections';
 
 @ApiTags('operations')
 @Controller('health')
