@@ -208,12 +208,13 @@ async function billingJob(): Promise<BillingFigures> {
     const secondRunSeconds = (nowMs() - t1) / 1000;
     if (again.reset !== 0) throw new Error('the second billing run reset accounts again');
     // The due index was caught up during the first run; measure a catch-up over the whole log from scratch.
-    const { DueIndex } = await import('../libs/ledger/src');
-    const fresh = DueIndex.open(join(dir, 'index-probe'));
+    const { SqliteDueIndex, SqliteStateDatabase } = await import('../libs/ledger/src');
+    const probeState = SqliteStateDatabase.open(join(dir, 'index-probe'));
+    const fresh = await SqliteDueIndex.open(probeState);
     const t2 = nowMs();
     await fresh.catchUp(ctx.get(EVENT_STORE));
     const indexSeconds = (nowMs() - t2) / 1000;
-    fresh.close();
+    await probeState.close();
     return {
       accounts: BILLING_ACCOUNTS,
       openPerSecond,

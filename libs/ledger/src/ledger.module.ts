@@ -6,6 +6,12 @@ import { EventStore } from '@credit-ledger/event-store';
 import { openEventStore } from './store/open-event-store';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from '@credit-ledger/http';
 import { ApiKeyStore } from './auth/api-key-store';
+import { API_KEY_CACHE_TTL_MS, CachedAuthenticator } from './auth/cached-authenticator';
+import { openApiKeyStore } from './auth/open-api-key-store';
+import { openDueIndex } from './billing/due-index-stores';
+import { createMetricsRegistry, LedgerMetrics, METRICS_REGISTRY } from './metrics/ledger-metrics';
+import { openStateDatabase, STATE_DATABASE, StateDatabase } from './state/state-database';
+import { Registry } from 'prom-client';
 import { LedgerConfig } from './config/ledger-config';
 import { EventStoreHealthIndicator } from './health/event-store.health';
 import { AccountRepository } from './infrastructure/account-repository';
@@ -53,6 +59,8 @@ export interface LedgerModuleOptions {
   readonly scheduler?: boolean;
   /** An event store opened by the caller (tests: a store over a fake client) instead of the configured one; the app closes it. */
   readonly eventStore?: EventStore;
+  /** The process's Prometheus registry (the API shares it with the HTTP layer); default: a new one with the process metrics. */
+  readonly metricsRegistry?: Registry;
 }
 
 const HANDLERS = [
@@ -88,18 +96,20 @@ const CONTROLLERS = [
   GetAccountEventsController,
 ];
 
-/** Closes the store (flushing queued appends) and the key store when the app stops. */
+/** Closes the store (flushing queued appends), then the key store, the due index and the shared-state database when the app stops. */
 class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly keys: ApiKeyStore,
     private readonly dueIndex: DueIndex,
+    @Inject(STATE_DATABASE) private readonly state: StateDatabase,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
-    this.keys.close();
-    this.dueIndex.close();
+    await this.keys.close();
+    await this.dueIndex.close();
+    await this.state.close();
   }
 }
 
@@ -110,20 +120,40 @@ export class LedgerModule {
     const providers: Provider[] = [
       { provide: LEDGER_CONFIG, useValue: options.config },
       { provide: LEDGER_CLOCK, useValue: options.clock ?? new SystemClock() },
-      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => options.eventStore ?? openEventStore(config), inject: [LEDGER_CONFIG] },
-      { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      { provide: METRICS_REGISTRY, useFactory: () => options.metricsRegistry ?? createMetricsRegistry() },
+      {
+        provide: LedgerMetrics,
+        useFactory: (registry: Registry, config: LedgerConfig) => new LedgerMetrics(registry, config.store),
+        inject: [METRICS_REGISTRY, LEDGER_CONFIG],
+      },
+      {
+        provide: EVENT_STORE,
+        useFactory: async (config: LedgerConfig, metrics: LedgerMetrics) => {
+          const store = options.eventStore ?? (await openEventStore(config));
+          store.observe?.(metrics.storeObserver());
+          return store;
+        },
+        inject: [LEDGER_CONFIG, LedgerMetrics],
+      },
+      // Keys, the billing index and lease (and other components' state): PostgreSQL unless LEDGER_STORE=sqlite.
+      { provide: STATE_DATABASE, useFactory: (config: LedgerConfig) => openStateDatabase(config), inject: [LEDGER_CONFIG] },
+      { provide: ApiKeyStore, useFactory: (state: StateDatabase) => openApiKeyStore(state), inject: [STATE_DATABASE] },
       {
         provide: API_KEY_AUTHENTICATOR,
-        useFactory: (keys: ApiKeyStore, config: LedgerConfig): ApiKeyAuthenticator => ({ authenticate: (key) => keys.authenticate(key, config.adminKey) }),
-        inject: [ApiKeyStore, LEDGER_CONFIG],
+        useFactory: (keys: ApiKeyStore, config: LedgerConfig, state: StateDatabase): ApiKeyAuthenticator => {
+          // Shared keys are looked up through a cache of API_KEY_CACHE_TTL_MS; the local SQLite file needs none.
+          if (state.kind === 'postgres') return new CachedAuthenticator(keys, config.adminKey, API_KEY_CACHE_TTL_MS);
+          return { authenticate: (key) => keys.authenticate(key, config.adminKey) };
+        },
+        inject: [ApiKeyStore, LEDGER_CONFIG, STATE_DATABASE],
       },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       {
         provide: CommandExecutor,
-        useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock),
-        inject: [AccountRepository, LEDGER_CLOCK],
+        useFactory: (repo: AccountRepository, clock: Clock, metrics: LedgerMetrics) => new CommandExecutor(repo, clock, metrics),
+        inject: [AccountRepository, LEDGER_CLOCK, LedgerMetrics],
       },
-      { provide: DueIndex, useFactory: (config: LedgerConfig) => DueIndex.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      { provide: DueIndex, useFactory: (state: StateDatabase) => openDueIndex(state), inject: [STATE_DATABASE] },
       CyclesJob,
       StoreLifecycle,
       EventStoreHealthIndicator,
@@ -136,7 +166,20 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot(), TerminusModule, ScheduleModule.forRoot()],
       controllers: http ? CONTROLLERS : [],
       providers,
-      exports: [EVENT_STORE, ApiKeyStore, API_KEY_AUTHENTICATOR, CommandExecutor, LEDGER_CONFIG, LEDGER_CLOCK, EventStoreHealthIndicator, CyclesJob, DueIndex],
+      exports: [
+        EVENT_STORE,
+        STATE_DATABASE,
+        METRICS_REGISTRY,
+        LedgerMetrics,
+        ApiKeyStore,
+        API_KEY_AUTHENTICATOR,
+        CommandExecutor,
+        LEDGER_CONFIG,
+        LEDGER_CLOCK,
+        EventStoreHealthIndicator,
+        CyclesJob,
+        DueIndex,
+      ],
     };
   }
 }

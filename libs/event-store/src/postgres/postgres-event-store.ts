@@ -13,6 +13,7 @@ import {
   Subscription,
   clampPageSize,
 } from '../event-store.port';
+import { EventStoreObserver, observedAppend } from '../store-observer';
 import { isTransientPostgresError } from './postgres-errors';
 import { GroupCommitStats, PostgresGroupCommit, StreamAppend } from './postgres-group-commit';
 import { PG_MAX_POLL_INTERVAL_MS, PG_NOTIFY_SAFETY_POLL_MS, PostgresLiveNotifications } from './postgres-live-notifications';
@@ -65,6 +66,7 @@ export class PostgresEventStore implements EventStore {
   private readonly groupCommit: PostgresGroupCommit;
   private readonly notifications: PostgresLiveNotifications;
   private closed = false;
+  private observer: EventStoreObserver | undefined;
 
   private constructor(
     clientConfig: ClientConfig,
@@ -75,7 +77,11 @@ export class PostgresEventStore implements EventStore {
     this.reads = new Pool({ ...clientConfig, max: readPoolSize });
     this.reads.on('error', () => undefined); // an idle client's lost connection; the pool replaces it
     this.notifications = new PostgresLiveNotifications(clientConfig, notifySafetyPollMs);
-    this.groupCommit = new PostgresGroupCommit(clientConfig, (head) => this.notifications.noteHead(head));
+    this.groupCommit = new PostgresGroupCommit(
+      clientConfig,
+      (head) => this.notifications.noteHead(head),
+      (group) => this.observer?.groupCommitted?.(group),
+    );
   }
 
   static async connect(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
@@ -121,7 +127,11 @@ export class PostgresEventStore implements EventStore {
 
   append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
-    return this.groupCommit.append(streamId, expectedRevision, events);
+    return observedAppend(this.observer, events.length, () => this.groupCommit.append(streamId, expectedRevision, events));
+  }
+
+  observe(observer: EventStoreObserver): void {
+    this.observer = observer;
   }
 
   /**

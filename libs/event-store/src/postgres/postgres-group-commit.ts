@@ -2,6 +2,7 @@ import { Client, ClientConfig } from 'pg';
 import { AppendResult, EventToAppend, InvalidAppendError, WrongExpectedRevisionError, validateAppend } from '../event-store.port';
 import { isUniqueViolation } from './postgres-errors';
 import { APPEND_GROUP_STATEMENT, AppendGroupRow, WRITER_SESSION_SETTINGS } from './postgres-sql';
+import { GroupCommitObservation } from '../store-observer';
 
 /** Appends that share one transaction and one WAL flush at most. */
 export const PG_MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -74,6 +75,8 @@ export class PostgresGroupCommit {
   constructor(
     private readonly clientConfig: ClientConfig,
     private readonly onCommitted: (head: number) => void,
+    /** Told of each committed group's size (metrics). */
+    private readonly onGroup: (group: GroupCommitObservation) => void = () => undefined,
   ) {}
 
   stats(): GroupCommitStats {
@@ -218,6 +221,7 @@ export class PostgresGroupCommit {
       throw new WrongExpectedRevisionError(append.streamId, append.expectedRevision, Number(refused.actual_revision));
     }
     const head = this.settle(group.appends, rows);
+    this.onGroup({ appends: group.appends.length, events: group.appends.reduce((sum, append) => sum + append.eventIds.length, 0) });
     if (head > 0) this.onCommitted(head);
   }
 

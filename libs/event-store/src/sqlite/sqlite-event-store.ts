@@ -20,6 +20,7 @@ import {
 } from '../event-store.port';
 import { StoredRow, decodeRows } from '../decode-rows';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
+import { EventStoreObserver, observedAppend } from '../store-observer';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -99,6 +100,7 @@ export class SqliteEventStore implements EventStore {
   private writerFailure: Error | undefined;
   private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
+  private observer: EventStoreObserver | undefined;
   private counters = { appends: 0, commits: 0, events: 0 };
   private readonly stmt: {
     readStream: Database.Statement;
@@ -165,6 +167,7 @@ export class SqliteEventStore implements EventStore {
 
   private onCommitted(results: WriterOutcome[], commits: number): void {
     this.counters.commits += commits;
+    this.reportGroups(results, commits);
     let head = 0;
     for (const outcome of results) {
       const waiting = this.pending.get(outcome.id);
@@ -180,6 +183,19 @@ export class SqliteEventStore implements EventStore {
       }
     }
     if (head > 0) this.committed.emit('committed', head);
+  }
+
+  /** The writer reports several commits in one message at most rarely: their appends are shared out evenly. */
+  private reportGroups(results: readonly WriterOutcome[], commits: number): void {
+    if (!this.observer?.groupCommitted || commits < 1) return;
+    const events = results.reduce((sum, outcome) => sum + (this.pending.get(outcome.id)?.events ?? 0), 0);
+    for (let commit = 0; commit < commits; commit++) {
+      this.observer.groupCommitted({ appends: Math.round(results.length / commits), events: Math.round(events / commits) });
+    }
+  }
+
+  observe(observer: EventStoreObserver): void {
+    this.observer = observer;
   }
 
   /** What the writer connection runs with (journal mode, synchronous level). */
@@ -207,10 +223,15 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     const id = this.nextId++;
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, events: rows.length });
-      this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
-    });
+    return observedAppend(
+      this.observer,
+      rows.length,
+      () =>
+        new Promise<AppendResult>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject, events: rows.length });
+          this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
+        }),
+    );
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

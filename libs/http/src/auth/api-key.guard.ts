@@ -28,14 +28,14 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(API_KEY_AUTHENTICATOR) private readonly keys: ApiKeyAuthenticator,
   ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]{1,512})$/.exec(header) : null;
     if (!match) throw new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
-    const principal = this.keys.authenticate(match[1]);
+    const principal = await this.keys.authenticate(match[1]);
     if (!principal) throw new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key');
     req.principal = principal;
 

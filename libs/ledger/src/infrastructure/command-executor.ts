@@ -1,7 +1,8 @@
-import { Caller, LedgerCommand } from '@credit-ledger/domain';
+import { Caller, DomainError, LedgerCommand } from '@credit-ledger/domain';
 import { backoffMs, ConcurrencyRetriesExhaustedError, sleep, WrongExpectedRevisionError } from '@credit-ledger/event-store';
 import { AccountRepository, AccountSession } from './account-repository';
 import { Clock } from './clock';
+import { CommandObserver } from './command-observer';
 import { KeyedMutex } from './keyed-mutex';
 
 /** What a single-command handler answers: 201 for a new movement, 200 for an idempotent retry. */
@@ -31,6 +32,8 @@ export class CommandExecutor {
   constructor(
     private readonly accounts: AccountRepository,
     private readonly clock: Clock,
+    /** Told how commands ended, of conflicts and retries (metrics); optional. */
+    private readonly observer?: CommandObserver,
   ) {}
 
   /** One command with a client id: decide it, append it, answer with `view` (the same for a retry). */
@@ -48,36 +51,50 @@ export class CommandExecutor {
   }
 
   /** `work` decides on the session at instant `at` and returns how to answer once the events are durable. */
-  execute<R>(accountId: string, caller: Caller, work: (session: AccountSession, at: string) => () => R): Promise<R> {
+  execute<R>(accountId: string, caller: Caller, work: (session: AccountSession, at: string) => () => R, commandType = 'Unknown'): Promise<R> {
     const at = this.clock.now().toISOString();
     const ctx = { actor: caller.actor, correlationId: caller.correlationId, recordedAt: at };
     return this.locks.run(accountId, async () => {
       for (let attempt = 1; ; attempt++) {
         // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a catch-up.
         const session = (attempt === 1 && this.accounts.cached(accountId)) || (await this.accounts.load(accountId, attempt > 1));
-        const answer = this.decideOn(session, at, work);
+        session.takeOutcomes(); // anything left by an attempt that did not count
+        const answer = this.decideOn(session, at, work, commandType);
         try {
           // A failed append rolls the session back to the stored state: it stays cached and consistent.
           await this.accounts.commit(session, ctx);
         } catch (error) {
+          session.takeOutcomes(); // not stored: decided again on retry, or never
           if (!(error instanceof WrongExpectedRevisionError)) throw error;
           this.conflictCount++;
-          if (attempt >= MAX_APPEND_ATTEMPTS) throw new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS);
+          this.observer?.conflicted();
+          if (attempt >= MAX_APPEND_ATTEMPTS) {
+            this.observer?.retriesExhausted();
+            throw new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS);
+          }
           // Retry n waits up to base * 2^n, as this loop always did (backoffMs counts from 2^0).
           await sleep(backoffMs(attempt + 1, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS));
+          this.observer?.retried();
           continue;
         }
+        this.observer?.decided(session.takeOutcomes());
         return answer();
       }
     });
   }
 
   /** Runs `work`; a refusal drops whatever it decided before refusing (nothing was stored). */
-  private decideOn<R>(session: AccountSession, at: string, work: (session: AccountSession, at: string) => () => R): () => R {
+  private decideOn<R>(session: AccountSession, at: string, work: (session: AccountSession, at: string) => () => R, commandType: string): () => R {
     try {
       return work(session, at);
     } catch (error) {
       session.rollback();
+      const outcomes = session.takeOutcomes();
+      // A refusal of the handler itself (before any decision) counts under the command's type.
+      if (error instanceof DomainError && !outcomes.some((outcome) => outcome.outcome === 'refused')) {
+        outcomes.push({ type: commandType, outcome: 'refused', code: error.code });
+      }
+      this.observer?.decided(outcomes.filter((outcome) => outcome.outcome === 'refused'));
       throw error;
     }
   }
