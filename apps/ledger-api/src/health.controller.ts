@@ -1,8 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Public } from '@credit-ledger/http';
-import { EventStoreHealthIndicator } from '@credit-ledger/ledger';
+import { Controller, Get, HttpCode } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Public, ServingState } from '@credit-ledger/http';
+import { EventStoreHealthIndicator, StateDatabaseHealthIndicator } from '@credit-ledger/ledger';
 import { ProjectionsHealthIndicator } from '@credit-ledger/projections';
 
 @ApiTags('operations')
@@ -11,7 +11,10 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly eventStore: EventStoreHealthIndicator,
+    private readonly sharedState: StateDatabaseHealthIndicator,
     private readonly projections: ProjectionsHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly serving: ServingState,
   ) {}
 
   @Get()
@@ -20,5 +23,35 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness and readiness: the event store answers and no read model is stopped (lag is reported); 503 otherwise' })
   check() {
     return this.health.check([() => this.eventStore.check(), () => this.projections.check()]);
+  }
+
+  @Get('live')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Liveness: the process is up and its event loop answers (also while draining); restart the instance only when this fails',
+  })
+  @ApiOkResponse({
+    description: 'The process is up',
+    schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+  })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @HealthCheck()
+  @ApiOperation({
+    summary:
+      'Readiness: the event store and the shared-state database answer, the read models follow the log (none stopped) and the instance is not draining; 503 otherwise (send it no new requests)',
+  })
+  ready() {
+    return this.health.check([() => this.draining(), () => this.eventStore.check(), () => this.sharedState.check(), () => this.projections.check()]);
+  }
+
+  private draining() {
+    const indicator = this.indicators.check('serving');
+    return this.serving.draining ? indicator.down({ draining: true }) : indicator.up({ draining: false });
   }
 }

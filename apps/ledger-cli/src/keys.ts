@@ -32,7 +32,9 @@ async function withKeys<T>(work: (keys: ApiKeyStore) => Promise<T>): Promise<T> 
 }
 
 export function keysCommand(): Command {
-  const keys = new Command('keys').description('create, list and revoke API keys (stored hashed where the server keeps them: PostgreSQL, or LEDGER_DATA_DIR with LEDGER_STORE=sqlite)');
+  const keys = new Command('keys').description(
+    'create, list and revoke API keys (stored hashed where the server keeps them: PostgreSQL, or LEDGER_DATA_DIR with LEDGER_STORE=sqlite)',
+  );
 
   keys
     .command('create')

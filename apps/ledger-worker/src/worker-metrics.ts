@@ -7,7 +7,13 @@ import { EventRelay, KafkaWorkerConfig, Messaging, MessagingAdmin, UsageIngestor
 export const CONSUMER_LAG_TIMEOUT_MS = 2_000;
 
 /** A counter whose value is read from a running total at scrape time. */
-function readCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => ({ value: number } & Record<string, string | number>)[] | undefined) {
+function readCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => ({ value: number } & Record<string, string | number>)[] | undefined,
+) {
   return new Counter({
     name,
     help,

@@ -3,6 +3,9 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, LoggerModule } from 'nestjs-pino';
+import { Registry } from 'prom-client';
+import { HttpMetrics } from './http-metrics';
+import { ServingState } from './serving-state';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiExceptionFilter } from './error-filter';
 import { CORRELATION_HEADER } from './request-context';
@@ -15,7 +18,12 @@ export interface HttpTransportOptions {
   readonly logLevel: string;
   /** Paths answered without a request log line (probes). */
   readonly quietPaths?: readonly string[];
+  /** Where the HTTP request metrics go (the app shares it with the ledger's); default: a registry of their own. */
+  readonly metricsRegistry?: Registry;
 }
+
+/** Probes and scrapes: answered without a request log line. */
+export const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metrics'];
 
 /**
  * The HTTP transport in one place: authentication and roles (guard), the error contract (filter),
@@ -25,7 +33,7 @@ export interface HttpTransportOptions {
 @Module({})
 export class HttpTransportModule {
   static forRoot(options: HttpTransportOptions): DynamicModule {
-    const quietPaths = new Set(options.quietPaths ?? ['/health']);
+    const quietPaths = new Set(options.quietPaths ?? QUIET_PATHS);
     return {
       module: HttpTransportModule,
       imports: [
@@ -43,17 +51,30 @@ export class HttpTransportModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: HttpMetrics, useFactory: () => new HttpMetrics(options.metricsRegistry ?? new Registry()) },
+        ServingState,
       ],
+      exports: [HttpMetrics, ServingState],
     };
   }
 }
 
-/** Body parsing, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
-export function configureHttpApp(app: INestApplication): void {
+export interface ConfigureHttpOptions {
+  /**
+   * Close the app on SIGTERM/SIGINT at once (Nest's shutdown hooks; default true). The server's
+   * main turns this off and drains instead (see docs/operations.md, "Shutdown").
+   */
+  readonly shutdownHooks?: boolean;
+}
+
+/** Request metrics, body parsing, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
+export function configureHttpApp(app: INestApplication, options: ConfigureHttpOptions = {}): void {
   const expressApp = app as NestExpressApplication;
+  expressApp.use(expressApp.get(HttpMetrics).middleware);
+  expressApp.use(expressApp.get(ServingState).middleware);
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useBodyParser('json', { limit: MAX_BODY_BYTES });
-  expressApp.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) expressApp.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     expressApp,
     new DocumentBuilder()

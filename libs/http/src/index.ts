@@ -8,3 +8,5 @@ export * from './error-filter';
 export * from './request-context';
 export * from './validation';
 export * from './http-transport.module';
+export * from './http-metrics';
+export * from './serving-state';

@@ -32,6 +32,7 @@ export type { BatchOutcome } from './use-cases/consume-credits-batch/consume-cre
 export { ResetCycleCommand } from './use-cases/reset-cycle/reset-cycle.command';
 export { GetBalancesQuery } from './queries/get-balances/get-balances.query';
 export * from './health/event-store.health';
+export * from './health/state-database.health';
 export { ChangePlanCommand } from './use-cases/change-plan/change-plan.command';
 export { ChangeScheduleCommand } from './use-cases/change-schedule/change-schedule.command';
 export { SetThresholdsCommand } from './use-cases/set-thresholds/set-thresholds.command';

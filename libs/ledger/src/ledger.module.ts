@@ -14,6 +14,7 @@ import { openStateDatabase, STATE_DATABASE, StateDatabase } from './state/state-
 import { Registry } from 'prom-client';
 import { LedgerConfig } from './config/ledger-config';
 import { EventStoreHealthIndicator } from './health/event-store.health';
+import { StateDatabaseHealthIndicator } from './health/state-database.health';
 import { AccountRepository } from './infrastructure/account-repository';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
 import { CommandExecutor } from './infrastructure/command-executor';
@@ -157,6 +158,7 @@ export class LedgerModule {
       CyclesJob,
       StoreLifecycle,
       EventStoreHealthIndicator,
+      StateDatabaseHealthIndicator,
       ...HANDLERS,
     ];
     if (options.scheduler ?? http) providers.push(CyclesScheduler);
@@ -177,6 +179,7 @@ export class LedgerModule {
         LEDGER_CONFIG,
         LEDGER_CLOCK,
         EventStoreHealthIndicator,
+        StateDatabaseHealthIndicator,
         CyclesJob,
         DueIndex,
       ],

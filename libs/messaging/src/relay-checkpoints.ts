@@ -82,7 +82,6 @@ export class SqliteRelayCheckpoints implements RelayCheckpoints {
   }
 }
 
-
 /**
  * Relay checkpoints in the shared PostgreSQL database (LEDGER_STORE=postgres or eventstoredb): a
  * relay moved to another host resumes where the last one stopped. Committed (synchronous_commit

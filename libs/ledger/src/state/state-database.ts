@@ -2,7 +2,15 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { migrate, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS, SQLITE_FILE_NAME } from '@credit-ledger/event-store';
+import {
+  migrate,
+  MigrationReport,
+  migratePostgres,
+  PG_CONNECT_TIMEOUT_MS,
+  PG_STATEMENT_TIMEOUT_MS,
+  SQLITE_BUSY_TIMEOUT_MS,
+  SQLITE_FILE_NAME,
+} from '@credit-ledger/event-store';
 import { LedgerConfig } from '../config/ledger-config';
 
 /** Connections of one process to the shared-state tables (keys, billing index and lease, relay checkpoints, …). */
@@ -49,6 +57,10 @@ export class SqliteStateDatabase {
     migrate(this.db, component, [...migrations.sqlite]);
   }
 
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -78,13 +90,10 @@ export class PostgresStateDatabase {
    * advisory lock: instances starting at once apply each step once), or, with
    * LEDGER_MIGRATE_ON_START=false, checks that they were applied (`credit-ledger migrate`).
    */
-  async prepare(component: string, migrations: StateMigrations): Promise<void> {
+  async prepare(component: string, migrations: StateMigrations): Promise<MigrationReport | undefined> {
     const client = await this.pool.connect();
     try {
-      if (this.migrateOnStart) {
-        await migratePostgres(client, component, migrations.postgres);
-        return;
-      }
+      if (this.migrateOnStart) return await migratePostgres(client, component, migrations.postgres);
       const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1`, [
         component,
       ]);
@@ -94,9 +103,14 @@ export class PostgresStateDatabase {
           `the database's ${component} schema is at version ${version}, this program needs ${migrations.postgres.length}: run \`credit-ledger migrate\``,
         );
       }
+      return undefined;
     } finally {
       client.release();
     }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
   }
 
   async close(): Promise<void> {
