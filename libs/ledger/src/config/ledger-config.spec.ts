@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       projections: 'inline',
       migrateOnStart: true,
+      shutdownGraceSeconds: 5,
     });
   });
 
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       projections: 'inline',
       migrateOnStart: true,
+      shutdownGraceSeconds: 5,
     });
   });
 
