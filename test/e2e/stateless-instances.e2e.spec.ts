@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createLedgerApp } from '../../apps/ledger-api/src/app';
 import { runConsumptionLoad } from '../../bench/consumption-load';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
-import { API_KEY_CACHE_TTL_MS } from '@credit-ledger/ledger';
+import { accountStream, API_KEY_CACHE_TTL_MS } from '@credit-ledger/ledger';
 import { ApiInstance, metricValue, runCli } from '../support/instances';
 import { ADMIN_KEY, ManualClock, testConfig } from '../support/ledger-harness';
 import { Json, SERVER_ENTRY } from '../support/server-process';
@@ -122,7 +122,9 @@ describe('stateless API instances on one PostgreSQL database', () => {
       expect(answer.status).toBe(201);
       position = Math.max(position, answer.body.position as number);
     }
-    const paths = ['history', 'usage/by-user', 'usage/by-feature', 'usage/series?granularity=day', 'filters'].map(
+    // An explicit window: the default one ends "now", which differs by a few ms between two answers.
+    const window = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 86_400_000).toISOString()}`;
+    const paths = ['history', `usage/by-user?${window}`, `usage/by-feature?${window}`, `usage/series?${window}`, 'filters'].map(
       (path) => `/v1/accounts/load-1/${path}${path.includes('?') ? '&' : '?'}minPosition=${position}`,
     );
     paths.push('/v1/accounts/load-1/balances', '/v1/accounts/load-1/cycles', '/v1/accounts/load-1/events', '/v1/accounts/load-1/alerts');
@@ -139,9 +141,12 @@ describe('stateless API instances on one PostgreSQL database', () => {
     const scrape = async () => (await fetch(`${instance.base}/metrics`)).text();
     const before = await scrape();
     const route = '/v1/accounts/:accountId/consumptions';
-    for (let index = 0; index < 7; index++) expect((await post(instance.base, '/v1/accounts/load-2/consumptions', consumptionOf(`m-${index}`))).status).toBe(201);
+    for (let index = 0; index < 7; index++)
+      expect((await post(instance.base, '/v1/accounts/load-2/consumptions', consumptionOf(`m-${index}`))).status).toBe(201);
     expect((await post(instance.base, '/v1/accounts/load-2/consumptions', consumptionOf('m-0'))).status).toBe(200); // a retry
-    const batch = await post(instance.base, '/v1/accounts/load-2/consumptions/batch', { items: [consumptionOf('mb-0'), consumptionOf('mb-1'), consumptionOf('mb-2')] });
+    const batch = await post(instance.base, '/v1/accounts/load-2/consumptions/batch', {
+      items: [consumptionOf('mb-0'), consumptionOf('mb-1'), consumptionOf('mb-2')],
+    });
     expect(batch.status).toBe(200);
     expect((await post(instance.base, '/v1/accounts/load-2/consumptions', { ...consumptionOf('m-big'), creditType: 'sms' })).status).toBe(409);
     const after = await scrape();
@@ -233,15 +238,16 @@ describe('stateless API instances on one PostgreSQL database', () => {
     );
     const stored = new Map(rows.map((row) => [row.id, row]));
     for (const [id, accountId] of acknowledged) {
-      expect(stored.get(id)).toMatchObject({ copies: '1', stream_id: `account-${accountId}` });
+      expect(stored.get(id)).toMatchObject({ copies: '1', stream_id: accountStream(accountId) });
     }
     expect(rows.every((row) => row.copies === '1')).toBe(true);
     // Balances (decided on the folded stream) against the count of consumptions in the log.
     const used = await query<{ stream_id: string; used: string }>(
       `SELECT stream_id, sum((data->>'credits')::bigint) AS used FROM ledger_events WHERE type = 'CreditConsumed' GROUP BY 1`,
     );
-    for (const row of used.filter((entry) => entry.stream_id.startsWith('account-load-'))) {
-      const balances = await get(instances[0].base, `/v1/accounts/${row.stream_id.slice('account-'.length)}/balances`);
+    for (const accountId of loadAccounts) {
+      const row = used.find((entry) => entry.stream_id === accountStream(accountId)) ?? { used: '0' };
+      const balances = await get(instances[0].base, `/v1/accounts/${accountId}/balances`);
       expect(balances.body.balances[0]).toMatchObject({ used: Number(row.used), remaining: 1_000_000_000 - Number(row.used) });
     }
   }
