@@ -16,6 +16,7 @@ import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { printStoreBench, storeBenchmark } from './store';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { instancesBenchmark, printInstances } from './instances';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -255,6 +256,7 @@ async function main(): Promise<void> {
   }
   if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
   if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
+  if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
 }
 
 function printKafka(k: KafkaBenchResult): void {
