@@ -61,7 +61,13 @@ async function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
   child.stdout!.on('data', (chunk: Buffer) => (instance.stdout += chunk.toString()));
   for (let attempt = 0; attempt < 1_200; attempt++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (await fetch(`${instance.base}/health/ready`).then((res) => res.ok, () => false)) return instance;
+    if (
+      await fetch(`${instance.base}/health/ready`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return instance;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error('server did not become ready');
@@ -90,7 +96,12 @@ async function openAccounts(base: string): Promise<string[]> {
   return accounts;
 }
 
-async function withInstances<T>(baseUrl: string, count: number, graceSeconds: number, work: (instances: Instance[], accounts: string[]) => Promise<T>): Promise<T> {
+async function withInstances<T>(
+  baseUrl: string,
+  count: number,
+  graceSeconds: number,
+  work: (instances: Instance[], accounts: string[]) => Promise<T>,
+): Promise<T> {
   const url = await createTestDatabase(baseUrl, `bench_instances_${count}`);
   const env = {
     ...process.env,
@@ -198,7 +209,9 @@ export async function instancesBenchmark(log: (line: string) => void): Promise<{
 
 export function printInstances(result: { where: string; rows: InstancesRow[]; drain: DrainFigures }, fmt: (value: number, digits?: number) => string): void {
   console.log('');
-  console.log(`## Several API instances — PostgreSQL ${result.where}; ${INSTANCES_IN_FLIGHT} requests in flight in total, round-robin, single consumptions, projections off in the API processes`);
+  console.log(
+    `## Several API instances — PostgreSQL ${result.where}; ${INSTANCES_IN_FLIGHT} requests in flight in total, round-robin, single consumptions, projections off in the API processes`,
+  );
   console.log('');
   console.log('| API instances | consumptions | durable consumptions/s | vs 1 instance | p50 ms | p99 ms |');
   console.log('|---:|---:|---:|---:|---:|---:|');
