@@ -254,7 +254,7 @@ describe('stateless API instances on one PostgreSQL database', () => {
     // Balances (decided on the folded stream) against the count of consumptions in the log.
     for (const accountId of loadAccounts) {
       const [row] = await query<{ used: string | null }>(
-        `SELECT sum((data->>'credits')::bigint)::text AS used FROM ledger_events WHERE type = 'CreditConsumed' AND stream_id = $1`,
+        `SELECT sum((data->>'creditsCharged')::bigint)::text AS used FROM ledger_events WHERE type = 'CreditConsumed' AND stream_id = $1`,
         [accountStream(accountId)],
       );
       const used = Number(row.used ?? 0);
