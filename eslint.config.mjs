@@ -94,7 +94,6 @@ export default tseslint.config(
   },
   {
     files: ['libs/domain/src/**/*.ts', 'libs/event-store/src/**/*.ts'],
-    ignores: ['libs/domain/src/*.spec.ts'],
     // Names explain themselves: no single-letter identifiers (`_` for an unused parameter).
     rules: { 'id-length': ['error', { min: 2, exceptions: ['_'], properties: 'never' }] },
   },

@@ -14,20 +14,20 @@ const deny = { policy: 'deny' as const };
 function events(...commands: LedgerCommand[]): LedgerEvent[] {
   return run(commands).events;
 }
-function open_(s: AccountState): OpenAccountState {
-  if (s.status !== 'open') throw new Error('not open');
-  return s;
+function open_(state: AccountState): OpenAccountState {
+  if (state.status !== 'open') throw new Error('not open');
+  return state;
 }
-function figures(s: AccountState, creditType = 'email') {
-  return open_(s).creditTypes[creditType].figures;
+function figures(state: AccountState, creditType = 'email') {
+  return open_(state).creditTypes[creditType].figures;
 }
-function closingOf(e: LedgerEvent | undefined, creditType = 'email'): ClosingFigures {
-  if (!e || e.type !== 'CycleReset') throw new Error(`expected a CycleReset, got ${e?.type}`);
-  const c = e.data.closing.find((x) => x.creditType === creditType);
-  if (!c) throw new Error(`no closing for ${creditType}`);
-  return c;
+function closingOf(event: LedgerEvent | undefined, creditType = 'email'): ClosingFigures {
+  if (!event || event.type !== 'CycleReset') throw new Error(`expected a CycleReset, got ${event?.type}`);
+  const closing = event.data.closing.find((entry) => entry.creditType === creditType);
+  if (!closing) throw new Error(`no closing for ${creditType}`);
+  return closing;
 }
-const resets = (evs: readonly LedgerEvent[]) => evs.filter((e): e is CycleReset => e.type === 'CycleReset');
+const resets = (evs: readonly LedgerEvent[]) => evs.filter((event): event is CycleReset => event.type === 'CycleReset');
 /** A plan with one credit type `email`, other types of PLAN kept (a plan change keeps every type). */
 function planWith(email: Partial<CreditTypePlan> & { allocation: number }): Record<string, CreditTypePlan> {
   return { ...PLAN.creditTypes, email: { overdraft: deny, ...email } };
@@ -38,19 +38,19 @@ function openWith(email: Partial<CreditTypePlan> & { allocation: number }, cycle
 
 describe('scheduled resets', () => {
   it('closes the cycle at its boundary with a schedule-derived id, once; not before the boundary', () => {
-    const h = events(open(), consume('c1', 30));
-    given(...h)
+    const history = events(open(), consume('c1', 30));
+    given(...history)
       .when(scheduled('2026-12', '2026-11-30T23:59:59.000Z'))
       .thenRefused(DomainErrorCode.CycleNotDue);
-    const [e] = given(...h)
+    const [cycleReset] = given(...history)
       .when(scheduled('2026-12', '2026-12-01T00:07:00.000Z'))
       .thenEvents();
-    expect(e).toMatchObject({
+    expect(cycleReset).toMatchObject({
       type: 'CycleReset',
       occurredAt: DEC1,
       data: { cycleId: '2026-12', previousCycleId: '2026-11', startedAt: DEC1, endsAt: '2027-01-01T00:00:00.000Z', trigger: 'schedule' },
     });
-    expect(closingOf(e)).toMatchObject({ allocated: 100, used: 30, remaining: 70, expiredAtReset: 70 });
+    expect(closingOf(cycleReset)).toMatchObject({ allocated: 100, used: 30, remaining: 70, expiredAtReset: 70 });
     const after = events(open(), consume('c1', 30), scheduled('2026-12', '2026-12-01T00:07:00.000Z'));
     given(...after)
       .when(scheduled('2026-12', '2026-12-01T00:09:00.000Z'))
@@ -64,22 +64,22 @@ describe('scheduled resets', () => {
   });
 
   it('catches up three missed cycles in order, each closing its own cycle', () => {
-    const h = events(open(), consume('c1', 30));
-    let state = given(...h).state;
+    const history = events(open(), consume('c1', 30));
+    let state = given(...history).state;
     const at = '2027-03-02T08:00:00.000Z';
-    expect(dueScheduledCycles(open_(state), at).map((c) => c.cycleId)).toEqual(['2026-12', '2027-01', '2027-02', '2027-03']);
+    expect(dueScheduledCycles(open_(state), at).map((cycle) => cycle.cycleId)).toEqual(['2026-12', '2027-01', '2027-02', '2027-03']);
     const out: CycleReset[] = [];
     for (;;) {
-      const s = open_(state);
-      if (s.cycleEndsAt > at) break;
-      const d = decide(scheduled(nextScheduledCycle(s).cycleId, at), s);
-      if (d.kind !== 'accepted') throw new Error('expected events');
-      for (const ev of d.events) {
+      const openState = open_(state);
+      if (openState.cycleEndsAt > at) break;
+      const decision = decide(scheduled(nextScheduledCycle(openState).cycleId, at), openState);
+      if (decision.kind !== 'accepted') throw new Error('expected events');
+      for (const ev of decision.events) {
         state = evolve(state, ev);
         if (ev.type === 'CycleReset') out.push(ev);
       }
     }
-    expect(out.map((r) => [r.data.cycleId, r.data.startedAt, r.data.endsAt])).toEqual([
+    expect(out.map((cycleReset) => [cycleReset.data.cycleId, cycleReset.data.startedAt, cycleReset.data.endsAt])).toEqual([
       ['2026-12', DEC1, '2027-01-01T00:00:00.000Z'],
       ['2027-01', '2027-01-01T00:00:00.000Z', '2027-02-01T00:00:00.000Z'],
       ['2027-02', '2027-02-01T00:00:00.000Z', '2027-03-01T00:00:00.000Z'],
@@ -92,12 +92,12 @@ describe('scheduled resets', () => {
 
 describe('scheduled resets', () => {
   it('a movement after a boundary first closes the ended cycles (the same events the job would write)', () => {
-    const h = events(open(), consume('c1', 30));
-    const evs = given(...h)
+    const history = events(open(), consume('c1', 30));
+    const evs = given(...history)
       .when(consume('c2', 5, {}, '2027-01-15T00:00:00.000Z'))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CycleReset', 'CycleReset', 'CreditConsumed']);
-    expect(resets(evs).map((r) => r.data.cycleId)).toEqual(['2026-12', '2027-01']);
+    expect(evs.map((event) => event.type)).toEqual(['CycleReset', 'CycleReset', 'CreditConsumed']);
+    expect(resets(evs).map((cycleReset) => cycleReset.data.cycleId)).toEqual(['2026-12', '2027-01']);
     expect((evs[2] as CreditConsumed).data).toMatchObject({ cycleId: '2027-01', drawnFrom: [{ bucketId: 'cycle:2027-01', credits: 5 }] });
     // ... and the job then has nothing to do.
     const after = events(open(), consume('c1', 30), consume('c2', 5, {}, '2027-01-15T00:00:00.000Z'));
@@ -107,24 +107,24 @@ describe('scheduled resets', () => {
   });
 
   it('a refused movement after a boundary changes nothing (the resets are not recorded either)', () => {
-    const h = events(open());
-    given(...h)
+    const history = events(open());
+    given(...history)
       .when(consume('c1', 500, {}, '2026-12-02T00:00:00.000Z'))
       .thenRefused(DomainErrorCode.InsufficientCredits);
-    expect(open_(given(...h).state).cycleId).toBe('2026-11');
-    expect(open_(given(...h).state).index.cycles.size).toBe(1);
+    expect(open_(given(...history).state).cycleId).toBe('2026-11');
+    expect(open_(given(...history).state).index.cycles.size).toBe(1);
   });
 
   it('does not reuse a cycleId a manual reset already took', () => {
-    const h = events(open(), reset('2026-12', '2026-11-15T00:00:00.000Z'));
-    const s = open_(given(...h).state);
-    expect(s.cycleEndsAt).toBe(DEC1);
-    expect(nextScheduledCycle(s).cycleId).toBe('2026-12.2');
-    const [e] = given(...h)
+    const history = events(open(), reset('2026-12', '2026-11-15T00:00:00.000Z'));
+    const state = open_(given(...history).state);
+    expect(state.cycleEndsAt).toBe(DEC1);
+    expect(nextScheduledCycle(state).cycleId).toBe('2026-12.2');
+    const [cycleReset] = given(...history)
       .when(scheduled('2026-12.2', '2026-12-01T00:00:00.000Z'))
       .thenEvents();
-    expect(e.data).toMatchObject({ cycleId: '2026-12.2', previousCycleId: '2026-12', startedAt: DEC1 });
-    given(...h)
+    expect(cycleReset.data).toMatchObject({ cycleId: '2026-12.2', previousCycleId: '2026-12', startedAt: DEC1 });
+    given(...history)
       .when(scheduled('2026-12', '2026-12-01T00:00:00.000Z'))
       .thenDuplicate();
   });
@@ -132,17 +132,17 @@ describe('scheduled resets', () => {
 
 describe('schedule changes', () => {
   it('take effect at the next boundary: the open cycle ends as planned', () => {
-    const h = events(open(), changeSchedule({ period: 'month', anchorDay: 15, timezone: 'UTC' }));
-    const s = open_(given(...h).state);
-    expect(s.cycleEndsAt).toBe(DEC1);
-    expect(s.pendingSchedule).toMatchObject({ anchorDay: 15 });
-    given(...h)
+    const history = events(open(), changeSchedule({ period: 'month', anchorDay: 15, timezone: 'UTC' }));
+    const state = open_(given(...history).state);
+    expect(state.cycleEndsAt).toBe(DEC1);
+    expect(state.pendingSchedule).toMatchObject({ anchorDay: 15 });
+    given(...history)
       .when(changeSchedule({ period: 'month', anchorDay: 15, timezone: 'UTC' }))
       .thenDuplicate();
-    const evs = given(...h)
+    const evs = given(...history)
       .when(consume('c1', 1, {}, '2026-12-20T00:00:00.000Z'))
       .thenEvents();
-    expect(resets(evs).map((r) => [r.data.cycleId, r.data.startedAt, r.data.endsAt])).toEqual([
+    expect(resets(evs).map((cycleReset) => [cycleReset.data.cycleId, cycleReset.data.startedAt, cycleReset.data.endsAt])).toEqual([
       ['2026-12-01', DEC1, '2026-12-15T00:00:00.000Z'], // the short cycle between the old and the new boundary
       ['2026-12', '2026-12-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'],
     ]);
@@ -158,8 +158,8 @@ describe('schedule changes', () => {
 
 describe('rollover', () => {
   it('rolls unused allocation up to a cap in credits; the rest expires at the reset; rolled credits burn first and expire after their cycles', () => {
-    const h = events(openWith({ allocation: 100, rollover: { maxCredits: 30 } }), consume('c1', 40));
-    const [r1] = given(...h)
+    const history = events(openWith({ allocation: 100, rollover: { maxCredits: 30 } }), consume('c1', 40));
+    const [r1] = given(...history)
       .when(scheduled('2026-12', DEC1))
       .thenEvents();
     expect(closingOf(r1)).toMatchObject({ allocated: 100, used: 40, remaining: 60, rolledOver: 30, expiredAtReset: 30 });
@@ -182,19 +182,19 @@ describe('rollover', () => {
     const evs = given(...decUsed)
       .when(scheduled('2027-01', '2027-01-01T00:00:00.000Z'))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CycleReset']);
+    expect(evs.map((event) => event.type)).toEqual(['CreditsExpired', 'CycleReset']);
     expect(evs[0].data).toMatchObject({ bucketId: 'rollover:2026-11', grantId: null, credits: 10 });
     expect(closingOf(evs[1])).toMatchObject({ allocated: 100, rolledIn: 30, used: 20, expired: 10, remaining: 100, rolledOver: 30, expiredAtReset: 70 });
   });
 
   it('caps by percent of the allocation (rounded down) and keeps rolled credits for N cycles', () => {
     const plan = { allocation: 99, rollover: { maxPercent: 25, expiresAfterCycles: 2 } };
-    const h = events(openWith(plan), consume('c1', 9));
-    const [r] = given(...h)
+    const history = events(openWith(plan), consume('c1', 9));
+    const [cycleReset] = given(...history)
       .when(scheduled('2026-12', DEC1))
       .thenEvents();
     // 25% of 99 = 24.75 -> 24 credits roll; they live through December and January.
-    expect((r as CycleReset).data.rolledOver).toEqual([
+    expect((cycleReset as CycleReset).data.rolledOver).toEqual([
       { bucketId: 'rollover:2026-11', creditType: 'email', credits: 24, expiresAt: '2027-02-01T00:00:00.000Z' },
     ]);
     const jan = events(
@@ -204,19 +204,24 @@ describe('rollover', () => {
       consume('c2', 99, {}, '2026-12-02T00:00:00.000Z'),
       scheduled('2027-01', '2027-01-01T00:00:00.000Z'),
     );
-    const s = given(...jan).state;
+    const state = given(...jan).state;
     // December: 99 + 24 rolled in, 99 used: the cycle's 99 went first (expires sooner), 24 rolled credits are still live.
-    expect(figures(s)).toMatchObject({ allocated: 99, rolledIn: 24, remaining: 123 });
+    expect(figures(state)).toMatchObject({ allocated: 99, rolledIn: 24, remaining: 123 });
   });
 });
 
 describe('grants: priority, expiry between consumptions, survival across resets', () => {
   it('burns by priority, then soonest expiry, then oldest', () => {
-    const h = events(open(), grant('low', 10, { expiresAt: '2026-11-12T00:00:00Z' }), grant('high', 10, { priority: 5 }), grant('neg', 10, { priority: -1 }));
-    const [e] = given(...h)
+    const history = events(
+      open(),
+      grant('low', 10, { expiresAt: '2026-11-12T00:00:00Z' }),
+      grant('high', 10, { priority: 5 }),
+      grant('neg', 10, { priority: -1 }),
+    );
+    const [consumed] = given(...history)
       .when(consume('c1', 125))
       .thenEvents();
-    expect((e as CreditConsumed).data.drawnFrom).toEqual([
+    expect((consumed as CreditConsumed).data.drawnFrom).toEqual([
       { bucketId: 'grant:high', credits: 10 },
       { bucketId: 'grant:low', credits: 10 },
       { bucketId: 'cycle:2026-11', credits: 100 },
@@ -225,11 +230,11 @@ describe('grants: priority, expiry between consumptions, survival across resets'
   });
 
   it('a grant expiring between two consumptions lapses as an event; refunds to it then go to the open cycle', () => {
-    const h = events(open(), grant('g', 10, { priority: 1, expiresAt: '2026-11-20T00:00:00Z' }), consume('c1', 4));
-    const evs = given(...h)
+    const history = events(open(), grant('g', 10, { priority: 1, expiresAt: '2026-11-20T00:00:00Z' }), consume('c1', 4));
+    const evs = given(...history)
       .when(consume('c2', 1, {}, '2026-11-21T00:00:00.000Z'))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
+    expect(evs.map((event) => event.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
     expect(evs[0].data).toMatchObject({ grantId: 'g', credits: 6 });
     const later = events(
       open(),
@@ -237,18 +242,18 @@ describe('grants: priority, expiry between consumptions, survival across resets'
       consume('c1', 4),
       consume('c2', 1, {}, '2026-11-21T00:00:00.000Z'),
     );
-    const [r] = given(...later)
+    const [refunded] = given(...later)
       .when(refund('r1', 'c1', 4, '2026-11-22T00:00:00.000Z'))
       .thenEvents();
-    expect((r as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-11', credits: 4 }]);
+    expect((refunded as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-11', credits: 4 }]);
   });
 
   it('survives resets until it expires; a refund after the reset goes back to the grant while it lives', () => {
-    const h = events(open(), grant('g', 50, { priority: 1, expiresAt: '2027-01-15T00:00:00Z' }), consume('c1', 20));
-    const [r] = given(...h)
+    const history = events(open(), grant('g', 50, { priority: 1, expiresAt: '2027-01-15T00:00:00Z' }), consume('c1', 20));
+    const [cycleReset] = given(...history)
       .when(scheduled('2026-12', DEC1))
       .thenEvents();
-    expect((r as CycleReset).data.carriedOverGrants).toEqual([{ grantId: 'g', creditType: 'email', credits: 30 }]);
+    expect((cycleReset as CycleReset).data.carriedOverGrants).toEqual([{ grantId: 'g', creditType: 'email', credits: 30 }]);
     const after = events(open(), grant('g', 50, { priority: 1, expiresAt: '2027-01-15T00:00:00Z' }), consume('c1', 20), scheduled('2026-12', DEC1));
     const [ref] = given(...after)
       .when(refund('r1', 'c1', 5, '2026-12-02T00:00:00.000Z'))
@@ -263,46 +268,49 @@ describe('grants: priority, expiry between consumptions, survival across resets'
 
 describe('refunds across cycles and backdated consumptions', () => {
   it('a grant used up and closed at a reset, not expired, is reopened by a refund; an expired one is not', () => {
-    const h = events(open(), grant('g', 20, { priority: 5, expiresAt: '2026-12-10T00:00:00Z' }), consume('c1', 30), scheduled('2026-12', DEC1));
-    expect(open_(given(...h).state).creditTypes.email.buckets.map((b) => b.id)).toEqual(['cycle:2026-12']);
-    const [r] = given(...h)
+    const history = events(open(), grant('g', 20, { priority: 5, expiresAt: '2026-12-10T00:00:00Z' }), consume('c1', 30), scheduled('2026-12', DEC1));
+    expect(open_(given(...history).state).creditTypes.email.buckets.map((bucket) => bucket.id)).toEqual(['cycle:2026-12']);
+    const [refunded] = given(...history)
       .when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z'))
       .thenEvents();
-    expect((r as CreditRefunded).data.returnedTo).toEqual([
+    expect((refunded as CreditRefunded).data.returnedTo).toEqual([
       { bucketId: 'cycle:2026-12', credits: 10 },
       { bucketId: 'grant:g', credits: 15 },
     ]);
-    const s = given(...h)
+    const state = given(...history)
       .when(refund('r1', 'c1', 25, '2026-12-02T00:00:00.000Z'))
       .stateAfter();
-    expect(open_(s).creditTypes.email.buckets.find((b) => b.id === 'grant:g')).toMatchObject({
+    expect(open_(state).creditTypes.email.buckets.find((bucket) => bucket.id === 'grant:g')).toMatchObject({
       remaining: 15,
       priority: 5,
       expiresAt: '2026-12-10T00:00:00.000Z',
     });
-    const [late] = given(...h)
+    const [late] = given(...history)
       .when(refund('r1', 'c1', 25, '2026-12-11T00:00:00.000Z'))
       .thenEvents();
     expect((late as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 25 }]);
   });
 
   it("a refund of an earlier cycle's consumption returns to the open cycle; the closed cycle keeps its figures", () => {
-    const h = events(open(), consume('c1', 30), scheduled('2026-12', DEC1));
-    const [e] = given(...h)
+    const history = events(open(), consume('c1', 30), scheduled('2026-12', DEC1));
+    const [refunded] = given(...history)
       .when(refund('r1', 'c1', 10, '2026-12-03T00:00:00.000Z'))
       .thenEvents();
-    expect((e as CreditRefunded).data).toMatchObject({ cycleId: '2026-12', returnedTo: [{ bucketId: 'cycle:2026-12', credits: 10 }] });
-    expect((e as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 10, remaining: 110 });
-    const s = open_(given(...h).state);
-    expect(s.index.cycles.get('2026-11')?.closingFigures?.find((c) => c.creditType === 'email')).toMatchObject({ used: 30, refunded: 0 });
+    expect((refunded as CreditRefunded).data).toMatchObject({ cycleId: '2026-12', returnedTo: [{ bucketId: 'cycle:2026-12', credits: 10 }] });
+    expect((refunded as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 10, remaining: 110 });
+    const state = open_(given(...history).state);
+    expect(state.index.cycles.get('2026-11')?.closingFigures?.find((closing) => closing.creditType === 'email')).toMatchObject({ used: 30, refunded: 0 });
   });
 
   it('a backdated consumption (occurredAt in a closed cycle) is charged to the open cycle and keeps its occurredAt', () => {
-    const h = events(open(), scheduled('2026-12', DEC1));
-    const [e] = given(...h)
+    const history = events(open(), scheduled('2026-12', DEC1));
+    const [consumed] = given(...history)
       .when(consume('late', 7, { occurredAt: '2026-11-20T00:00:00.000Z' }, '2026-12-02T00:00:00.000Z'))
       .thenEvents();
-    expect(e).toMatchObject({ occurredAt: '2026-11-20T00:00:00.000Z', data: { cycleId: '2026-12', drawnFrom: [{ bucketId: 'cycle:2026-12', credits: 7 }] } });
+    expect(consumed).toMatchObject({
+      occurredAt: '2026-11-20T00:00:00.000Z',
+      data: { cycleId: '2026-12', drawnFrom: [{ bucketId: 'cycle:2026-12', credits: 7 }] },
+    });
   });
 });
 
@@ -312,47 +320,53 @@ const NOV24 = '2026-11-24T00:00:00.000Z'; // 7 of 30 days left
 
 describe('plan changes', () => {
   it('upgrade now: the extra allocation prorated by the part of the cycle left (1,000 -> 2,500 with 10/30 left: +500)', () => {
-    const h = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
-    const [e] = given(...h)
+    const history = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
+    const [planChanged] = given(...history)
       .when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21))
       .thenEvents();
-    const a = (e as PlanChanged).data.adjustments.find((x) => x.creditType === 'email');
-    expect(a).toMatchObject({ previousAllocation: 1000, newAllocation: 2500, change: 500, remainingMs: 10 * 86_400_000, cycleMs: 30 * 86_400_000 });
-    expect(a?.balanceAfter).toMatchObject({ allocated: 1500, used: 900, remaining: 600 });
-    const s = given(...h)
+    const emailAdjustment = (planChanged as PlanChanged).data.adjustments.find((adjustment) => adjustment.creditType === 'email');
+    expect(emailAdjustment).toMatchObject({
+      previousAllocation: 1000,
+      newAllocation: 2500,
+      change: 500,
+      remainingMs: 10 * 86_400_000,
+      cycleMs: 30 * 86_400_000,
+    });
+    expect(emailAdjustment?.balanceAfter).toMatchObject({ allocated: 1500, used: 900, remaining: 600 });
+    const state = given(...history)
       .when(changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21))
       .stateAfter();
-    expect(open_(s).plan).toMatchObject({ planId: 'pro', creditTypes: { email: { allocation: 2500 } } });
+    expect(open_(state).plan).toMatchObject({ planId: 'pro', creditTypes: { email: { allocation: 2500 } } });
     // The next cycle gets the full new allocation.
     const next = events(openWith({ allocation: 1000 }), changePlan('pro', planWith({ allocation: 2500 }), 'now', NOV21), scheduled('2026-12', DEC1));
     expect(figures(given(...next).state)).toMatchObject({ allocated: 2500, remaining: 2500 });
   });
 
   it("rounds an upgrade up: 100 -> 200 with 7/30 left is 23.33, so +24 (never more than one credit in the customer's favour)", () => {
-    const [e] = given(...events(openWith({ allocation: 100 })))
+    const [planChanged] = given(...events(openWith({ allocation: 100 })))
       .when(changePlan('pro', planWith({ allocation: 200 }), 'now', NOV24))
       .thenEvents();
-    expect((e as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+    expect((planChanged as PlanChanged).data.adjustments.find((adjustment) => adjustment.creditType === 'email')).toMatchObject({
       change: 24,
       balanceAfter: { allocated: 124, remaining: 124 },
     });
   });
 
   it('a downgrade waits for the next cycle by default', () => {
-    const h = events(openWith({ allocation: 1000 }));
-    const [e] = given(...h)
+    const history = events(openWith({ allocation: 1000 }));
+    const [planChanged] = given(...history)
       .when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV21))
       .thenEvents();
-    expect((e as PlanChanged).data).toMatchObject({ effective: 'next_cycle', effectiveAt: DEC1, adjustments: [] });
+    expect((planChanged as PlanChanged).data).toMatchObject({ effective: 'next_cycle', effectiveAt: DEC1, adjustments: [] });
     const after = events(openWith({ allocation: 1000 }), changePlan('basic', planWith({ allocation: 400 }), undefined, NOV21));
     expect(figures(given(...after).state)).toMatchObject({ allocated: 1000 });
     given(...after)
       .when(changePlan('basic', planWith({ allocation: 400 }), undefined, NOV24))
       .thenDuplicate();
-    const [r] = given(...after)
+    const [cycleReset] = given(...after)
       .when(scheduled('2026-12', DEC1))
       .thenEvents();
-    expect((r as CycleReset).data).toMatchObject({ allocations: { email: 400 }, planApplied: { planId: 'basic' } });
+    expect((cycleReset as CycleReset).data).toMatchObject({ allocations: { email: 400 }, planApplied: { planId: 'basic' } });
   });
 });
 
@@ -360,40 +374,40 @@ describe('plan changes', () => {
   it('an immediate downgrade removes the prorated difference, rounded down, never more than the unused allocation', () => {
     // 1,000 -> 400 with 10/30 left: floor(600 * 10 / 30) = 200 less.
     const used700 = events(openWith({ allocation: 1000 }), consume('c1', 700, {}, '2026-11-20T00:00:00.000Z'));
-    const [a] = given(...used700)
+    const [downgradeUsed700] = given(...used700)
       .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21))
       .thenEvents();
-    expect((a as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+    expect((downgradeUsed700 as PlanChanged).data.adjustments.find((adjustment) => adjustment.creditType === 'email')).toMatchObject({
       change: -200,
       uncappedChange: -200,
       balanceAfter: { allocated: 800, used: 700, remaining: 100 },
     });
     // With 900 used only 100 are left: the reduction stops there and remaining ends at 0, not -100.
     const used900 = events(openWith({ allocation: 1000 }), consume('c1', 900, {}, '2026-11-20T00:00:00.000Z'));
-    const [b] = given(...used900)
+    const [downgradeUsed900] = given(...used900)
       .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV21))
       .thenEvents();
-    expect((b as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({
+    expect((downgradeUsed900 as PlanChanged).data.adjustments.find((adjustment) => adjustment.creditType === 'email')).toMatchObject({
       change: -100,
       uncappedChange: -200,
       balanceAfter: { allocated: 900, remaining: 0 },
     });
     // 7/30 left: floor(600 * 7 / 30) = 140.
-    const [c] = given(...events(openWith({ allocation: 1000 })))
+    const [downgradeNov24] = given(...events(openWith({ allocation: 1000 })))
       .when(changePlan('basic', planWith({ allocation: 400 }), 'now', NOV24))
       .thenEvents();
-    expect((c as PlanChanged).data.adjustments.find((x) => x.creditType === 'email')).toMatchObject({ change: -140 });
+    expect((downgradeNov24 as PlanChanged).data.adjustments.find((adjustment) => adjustment.creditType === 'email')).toMatchObject({ change: -140 });
   });
 
   it('adds a new credit type prorated, refuses removing one, and is a no-op for the plan in force', () => {
-    const h = events(openWith({ allocation: 100 }));
+    const history = events(openWith({ allocation: 100 }));
     const withAi = { ...planWith({ allocation: 100 }), ai_research: { allocation: 30, overdraft: deny } };
-    const s = given(...h)
+    const state = given(...history)
       .when(changePlan('ai', withAi, 'now', NOV21))
       .stateAfter();
-    expect(figures(s, 'ai_research')).toMatchObject({ allocated: 10, remaining: 10 });
+    expect(figures(state, 'ai_research')).toMatchObject({ allocated: 10, remaining: 10 });
     const { email: _, ...withoutEmail } = planWith({ allocation: 100 });
-    given(...h)
+    given(...history)
       .when(changePlan('x', withoutEmail, 'now', NOV21))
       .thenRefused(DomainErrorCode.PlanRemovesCreditType);
     const pro = events(openWith({ allocation: 100 }), changePlan('pro', planWith({ allocation: 200 }), 'now', NOV21));
@@ -405,11 +419,11 @@ describe('plan changes', () => {
 
 describe('threshold alerts', () => {
   it('alerts once per threshold per cycle (80% and 100% by default), not again after a refund and a new crossing', () => {
-    const h = events(open(), consume('c1', 79));
-    const evs = given(...h)
+    const history = events(open(), consume('c1', 79));
+    const evs = given(...history)
       .when(consume('c2', 1))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CreditConsumed', 'CreditThresholdCrossed']);
+    expect(evs.map((event) => event.type)).toEqual(['CreditConsumed', 'CreditThresholdCrossed']);
     expect((evs[1] as CreditThresholdCrossed).data).toMatchObject({
       creditType: 'email',
       cycleId: '2026-11',
@@ -422,46 +436,48 @@ describe('threshold alerts', () => {
       given(...crossed)
         .when(consume('c3', 1))
         .thenEvents()
-        .map((e) => e.type),
+        .map((event) => event.type),
     ).toEqual(['CreditConsumed']);
     const all = given(...crossed)
       .when(consume('c3', 21))
       .thenEvents();
-    expect(all.map((e) => (e.type === 'CreditThresholdCrossed' ? e.data.thresholdId : e.type))).toEqual(['CreditConsumed', 'percent_used:100']);
+    expect(all.map((event) => (event.type === 'CreditThresholdCrossed' ? event.data.thresholdId : event.type))).toEqual(['CreditConsumed', 'percent_used:100']);
     // A new cycle alerts again.
     const nextCycle = given(...crossed)
       .when(consume('c4', 80, {}, '2026-12-02T00:00:00.000Z'))
       .thenEvents();
-    expect(nextCycle.filter((e) => e.type === 'CreditThresholdCrossed').map((e) => [e.data.cycleId, (e as CreditThresholdCrossed).data.thresholdId])).toEqual([
-      ['2026-12', 'percent_used:80'],
-    ]);
+    expect(
+      nextCycle
+        .filter((event) => event.type === 'CreditThresholdCrossed')
+        .map((event) => [event.data.cycleId, (event as CreditThresholdCrossed).data.thresholdId]),
+    ).toEqual([['2026-12', 'percent_used:80']]);
   });
 
   it('supports absolute remaining thresholds, set per credit type', () => {
-    const h = events(open(), setThresholds({ email: [{ kind: 'remaining', value: 10 }] }));
+    const history = events(open(), setThresholds({ email: [{ kind: 'remaining', value: 10 }] }));
     expect(
-      given(...h)
+      given(...history)
         .when(consume('c1', 85))
         .thenEvents()
-        .map((e) => e.type),
+        .map((event) => event.type),
     ).toEqual(['CreditConsumed']); // 85% but 80% is not configured any more
-    const evs = given(...h)
+    const evs = given(...history)
       .when(consume('c1', 90))
       .thenEvents();
     expect((evs[1] as CreditThresholdCrossed).data).toMatchObject({ thresholdId: 'remaining:10', balanceAfter: { remaining: 10 } });
-    given(...h)
+    given(...history)
       .when(setThresholds({ email: [{ kind: 'remaining', value: 10 }] }))
       .thenDuplicate();
-    given(...h)
+    given(...history)
       .when(setThresholds({ sms: [{ kind: 'remaining', value: 10 }] }))
       .thenRefused(DomainErrorCode.UnknownCreditType);
   });
 
   it('a threshold set below the current usage alerts at once', () => {
-    const h = events(open(), consume('c1', 60));
-    const evs = given(...h)
+    const history = events(open(), consume('c1', 60));
+    const evs = given(...history)
       .when(setThresholds({ email: [{ kind: 'percent_used', value: 50 }] }))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['ThresholdsSet', 'CreditThresholdCrossed']);
+    expect(evs.map((event) => event.type)).toEqual(['ThresholdsSet', 'CreditThresholdCrossed']);
   });
 });

@@ -15,13 +15,13 @@ function balanceOf(state: AccountState, creditType = 'email') {
 
 describe('OpenAccount', () => {
   it('opens the account and its first cycle with the plan allocations', () => {
-    const [e] = given().when(open()).thenEvents();
-    expect(e).toMatchObject({
+    const [accountOpened] = given().when(open()).thenEvents();
+    expect(accountOpened).toMatchObject({
       type: 'AccountOpened',
       data: { accountId: 'acme', cycleId: '2026-11', cycleStartedAt: '2026-11-01T00:00:00.000Z', cycleEndsAt: '2026-12-01T00:00:00.000Z' },
     });
-    const s = given(e).state as OpenAccountState;
-    expect(s.creditTypes.email.figures).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 });
+    const state = given(accountOpened).state as OpenAccountState;
+    expect(state.creditTypes.email.figures).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 0, refunded: 0, expired: 0, remaining: 100 });
   });
   it('is idempotent with the same body and refuses another body', () => {
     const history = events(open());
@@ -40,54 +40,54 @@ describe('OpenAccount', () => {
 describe('ConsumeCredits', () => {
   const opened = events(open());
   it('charges the credits and reports the balance after', () => {
-    const [e] = given(...opened)
+    const [event] = given(...opened)
       .when(consume('c1', 3, { description: 'Jane Doe', dataRequested: 'email' }))
       .thenEvents();
-    expect(e.type).toBe('CreditConsumed');
-    const d = (e as CreditConsumed).data;
-    expect(d).toMatchObject({ creditsCharged: 3, alreadyPurchased: false, drawnFrom: [{ bucketId: 'cycle:2026-11', credits: 3 }] });
-    expect(d.balanceAfter).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 });
+    expect(event.type).toBe('CreditConsumed');
+    const data = (event as CreditConsumed).data;
+    expect(data).toMatchObject({ creditsCharged: 3, alreadyPurchased: false, drawnFrom: [{ bucketId: 'cycle:2026-11', credits: 3 }] });
+    expect(data.balanceAfter).toEqual({ allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 });
   });
   it('a retry with the same id and payload is a duplicate; another payload is refused', () => {
-    const h = events(open(), consume('c1', 3));
-    given(...h)
+    const history = events(open(), consume('c1', 3));
+    given(...history)
       .when(consume('c1', 3))
       .thenDuplicate();
-    given(...h)
+    given(...history)
       .when(consume('c1', 3, { occurredAt: T0 }))
       .thenDuplicate();
-    given(...h)
+    given(...history)
       .when(consume('c1', 4))
       .thenRefused(DomainErrorCode.IdempotencyKeyReused);
-    given(...h)
+    given(...history)
       .when(consume('c1', 3, { occurredAt: '2026-11-09T00:00:00Z' }))
       .thenRefused(DomainErrorCode.IdempotencyKeyReused);
   });
   it('refuses INSUFFICIENT_CREDITS under deny and changes nothing', () => {
-    const h = events(open(), consume('c1', 99));
-    const err = given(...h)
+    const history = events(open(), consume('c1', 99));
+    const err = given(...history)
       .when(consume('c2', 2))
       .thenRefused(DomainErrorCode.InsufficientCredits);
     expect(err.details).toEqual({ creditType: 'email', requested: 2, remaining: 1 });
-    given(...h)
+    given(...history)
       .when(consume('c3', 1))
       .thenEvents();
   });
   it('allows an overdraft up to the limit under allow', () => {
-    const h = events(open(), consume('m1', 10, { creditType: 'mobile' }));
-    const [e] = given(...h)
+    const history = events(open(), consume('m1', 10, { creditType: 'mobile' }));
+    const [consumed] = given(...history)
       .when(consume('m2', 5, { creditType: 'mobile' }))
       .thenEvents();
-    expect((e as CreditConsumed).data.balanceAfter.remaining).toBe(-5);
-    given(...h)
+    expect((consumed as CreditConsumed).data.balanceAfter.remaining).toBe(-5);
+    given(...history)
       .when(consume('m3', 6, { creditType: 'mobile' }))
       .thenRefused(DomainErrorCode.InsufficientCredits);
   });
   it('allows an unlimited overdraft when allow has no limit', () => {
-    const [e] = given(...events(open()))
+    const [consumed] = given(...events(open()))
       .when(consume('x1', 500, { creditType: 'export' }))
       .thenEvents();
-    expect((e as CreditConsumed).data.balanceAfter.remaining).toBe(-450);
+    expect((consumed as CreditConsumed).data.balanceAfter.remaining).toBe(-450);
   });
   it('refuses a credit type that is not in the plan', () => {
     given(...events(open()))
@@ -99,52 +99,52 @@ describe('ConsumeCredits', () => {
 // The same describe title: the second half of the ConsumeCredits cases (blocks stay short).
 describe('ConsumeCredits', () => {
   it('charges once for data already bought, and records the access with 0 credits', () => {
-    const h = events(open(), consume('c1', 1, { dataKey: 'contact-42' }));
-    const [e] = given(...h)
+    const history = events(open(), consume('c1', 1, { dataKey: 'contact-42' }));
+    const [consumed] = given(...history)
       .when(consume('c2', 1, { dataKey: 'contact-42' }))
       .thenEvents();
-    expect((e as CreditConsumed).data).toMatchObject({ creditsCharged: 0, alreadyPurchased: true, paidByConsumptionId: 'c1', drawnFrom: [] });
+    expect((consumed as CreditConsumed).data).toMatchObject({ creditsCharged: 0, alreadyPurchased: true, paidByConsumptionId: 'c1', drawnFrom: [] });
     // Another credit type is another purchase.
-    const [m] = given(...h)
+    const [mobileConsumed] = given(...history)
       .when(consume('c3', 1, { dataKey: 'contact-42', creditType: 'mobile' }))
       .thenEvents();
-    expect((m as CreditConsumed).data.creditsCharged).toBe(1);
+    expect((mobileConsumed as CreditConsumed).data.creditsCharged).toBe(1);
   });
   it('charges again when the purchase was fully refunded, not when partially refunded', () => {
     const partly = events(open(), consume('c1', 2, { dataKey: 'k' }), refund('r1', 'c1', 1));
-    const [p] = given(...partly)
+    const [afterPartialRefund] = given(...partly)
       .when(consume('c2', 2, { dataKey: 'k' }))
       .thenEvents();
-    expect((p as CreditConsumed).data.alreadyPurchased).toBe(true);
+    expect((afterPartialRefund as CreditConsumed).data.alreadyPurchased).toBe(true);
     const fully = events(open(), consume('c1', 2, { dataKey: 'k' }), refund('r1', 'c1'));
-    const [f] = given(...fully)
+    const [afterFullRefund] = given(...fully)
       .when(consume('c2', 2, { dataKey: 'k' }))
       .thenEvents();
-    expect((f as CreditConsumed).data).toMatchObject({ alreadyPurchased: false, creditsCharged: 2 });
+    expect((afterFullRefund as CreditConsumed).data).toMatchObject({ alreadyPurchased: false, creditsCharged: 2 });
   });
   it('draws the soonest-expiring bucket first: the cycle before a grant without expiry, an expiring grant before the cycle', () => {
-    const h = events(open(), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }));
-    const [e] = given(...h)
+    const history = events(open(), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }));
+    const [consumed] = given(...history)
       .when(consume('c1', 107))
       .thenEvents();
-    expect((e as CreditConsumed).data.drawnFrom).toEqual([
+    expect((consumed as CreditConsumed).data.drawnFrom).toEqual([
       { bucketId: 'grant:g2', credits: 5 },
       { bucketId: 'cycle:2026-11', credits: 100 },
       { bucketId: 'grant:g1', credits: 2 },
     ]);
   });
   it('expires a lapsed grant (an event) before charging', () => {
-    const h = events(open(), grant('g1', 10, { expiresAt: '2026-11-15T00:00:00Z' }));
-    const out = given(...h).when(consume('c1', 105, {}, '2026-11-16T00:00:00.000Z'));
+    const history = events(open(), grant('g1', 10, { expiresAt: '2026-11-15T00:00:00Z' }));
+    const out = given(...history).when(consume('c1', 105, {}, '2026-11-16T00:00:00.000Z'));
     out.thenRefused(DomainErrorCode.InsufficientCredits);
-    const evs = given(...h)
+    const evs = given(...history)
       .when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z'))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
+    expect(evs.map((event) => event.type)).toEqual(['CreditsExpired', 'CreditConsumed']);
     expect(evs[0].data).toMatchObject({ grantId: 'g1', credits: 10 });
     expect(
       balanceOf(
-        given(...h)
+        given(...history)
           .when(consume('c1', 5, {}, '2026-11-16T00:00:00.000Z'))
           .stateAfter(),
       ),
@@ -161,9 +161,9 @@ describe('ConsumeCredits', () => {
 });
 
 describe('RefundCredits', () => {
-  const h = events(open(), consume('c1', 5));
+  const history = events(open(), consume('c1', 5));
   it('refunds what is left when credits are omitted, partially otherwise', () => {
-    const [full] = given(...h)
+    const [full] = given(...history)
       .when(refund('r1', 'c1'))
       .thenEvents();
     expect((full as CreditRefunded).data).toMatchObject({
@@ -171,7 +171,7 @@ describe('RefundCredits', () => {
       consumptionFullyRefunded: true,
       returnedTo: [{ bucketId: 'cycle:2026-11', credits: 5 }],
     });
-    const [part] = given(...h)
+    const [part] = given(...history)
       .when(refund('r1', 'c1', 2))
       .thenEvents();
     expect((part as CreditRefunded).data).toMatchObject({ credits: 2, consumptionFullyRefunded: false });
@@ -190,7 +190,7 @@ describe('RefundCredits', () => {
       .thenRefused(DomainErrorCode.RefundExceedsConsumption);
   });
   it('refuses an unknown consumption', () => {
-    given(...h)
+    given(...history)
       .when(refund('r1', 'nope'))
       .thenRefused(DomainErrorCode.ConsumptionNotFound);
   });
@@ -211,21 +211,21 @@ describe('RefundCredits', () => {
   });
   it('returns credits of a closed cycle to the current cycle', () => {
     const after = events(open(), consume('c1', 5), reset('2026-12', '2026-12-01T00:00:00.000Z'));
-    const [e] = given(...after)
+    const [refunded] = given(...after)
       .when(refund('r1', 'c1', 2, '2026-12-02T00:00:00.000Z'))
       .thenEvents();
-    expect((e as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 2 }]);
-    expect((e as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 2, remaining: 102 });
+    expect((refunded as CreditRefunded).data.returnedTo).toEqual([{ bucketId: 'cycle:2026-12', credits: 2 }]);
+    expect((refunded as CreditRefunded).data.balanceAfter).toMatchObject({ allocated: 100, used: 0, refunded: 2, remaining: 102 });
   });
 });
 
 describe('GrantCredits', () => {
   it('adds a grant bucket and is idempotent per grantId', () => {
-    const h = events(open());
-    const [e] = given(...h)
+    const history = events(open());
+    const [granted] = given(...history)
       .when(grant('g1', 25))
       .thenEvents();
-    expect(e.data).toMatchObject({ credits: 25, balanceAfter: { granted: 25, remaining: 125 } });
+    expect(granted.data).toMatchObject({ credits: 25, balanceAfter: { granted: 25, remaining: 125 } });
     given(...events(open(), grant('g1', 25)))
       .when(grant('g1', 25))
       .thenDuplicate();
@@ -245,17 +245,17 @@ describe('GrantCredits', () => {
 
 describe('ResetCycle', () => {
   it('closes the cycle with its figures and opens the next with fresh allocations; a lapsed grant expires as an event first', () => {
-    const h = events(open(), consume('c1', 30), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }), refund('r1', 'c1', 4));
-    const evs = given(...h)
+    const history = events(open(), consume('c1', 30), grant('g1', 10), grant('g2', 5, { expiresAt: '2026-11-20T00:00:00Z' }), refund('r1', 'c1', 4));
+    const evs = given(...history)
       .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
       .thenEvents();
-    expect(evs.map((e) => e.type)).toEqual(['CreditsExpired', 'CycleReset']);
+    expect(evs.map((event) => event.type)).toEqual(['CreditsExpired', 'CycleReset']);
     expect(evs[0].data).toMatchObject({ bucketId: 'grant:g2', grantId: 'g2', credits: 5, expiredAt: '2026-11-20T00:00:00.000Z' });
-    const d = (evs[1] as CycleReset).data;
-    expect(d.previousCycleId).toBe('2026-11');
-    expect(d.endsAt).toBe('2027-01-01T00:00:00.000Z');
-    expect(d.trigger).toBe('manual');
-    const email = d.closing.find((c) => c.creditType === 'email');
+    const data = (evs[1] as CycleReset).data;
+    expect(data.previousCycleId).toBe('2026-11');
+    expect(data.endsAt).toBe('2027-01-01T00:00:00.000Z');
+    expect(data.trigger).toBe('manual');
+    const email = data.closing.find((closing) => closing.creditType === 'email');
     // 30 drawn from the cycle (the grants came later); the refund of 4 goes back to it; g2 (5) lapsed on Nov 20.
     expect(email).toEqual({
       creditType: 'email',
@@ -271,33 +271,37 @@ describe('ResetCycle', () => {
       rolledOver: 0,
       overdrawn: 0,
     });
-    const s = given(...h)
+    const state = given(...history)
       .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
       .stateAfter();
-    expect(balanceOf(s)).toEqual({ allocated: 100, rolledIn: 0, granted: 10, used: 0, refunded: 0, expired: 0, remaining: 110 });
+    expect(balanceOf(state)).toEqual({ allocated: 100, rolledIn: 0, granted: 10, used: 0, refunded: 0, expired: 0, remaining: 110 });
   });
   it('is a no-op for the same cycleId (including the first cycle) and refuses other allocations', () => {
-    const h = events(open(), reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }));
-    given(...h)
+    const history = events(open(), reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }));
+    given(...history)
       .when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 200 }))
       .thenDuplicate();
-    given(...h)
+    given(...history)
       .when(reset('2026-11', '2026-12-01T00:00:00.000Z'))
       .thenDuplicate();
-    given(...h)
+    given(...history)
       .when(reset('2026-12', '2026-12-01T00:00:00.000Z', { email: 300 }))
       .thenRefused(DomainErrorCode.IdempotencyKeyReused);
-    expect(balanceOf(given(...h).state)).toMatchObject({ allocated: 200, remaining: 200 });
+    expect(balanceOf(given(...history).state)).toMatchObject({ allocated: 200, remaining: 200 });
   });
   it('records an overdraft as overdrawn and starts the next cycle from its allocation', () => {
-    const h = events(open(), consume('m1', 14, { creditType: 'mobile' }));
-    const [e] = given(...h)
+    const history = events(open(), consume('m1', 14, { creditType: 'mobile' }));
+    const [cycleReset] = given(...history)
       .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
       .thenEvents();
-    expect((e as CycleReset).data.closing.find((c) => c.creditType === 'mobile')).toMatchObject({ remaining: -4, overdrawn: 4, expiredAtReset: 0 });
+    expect((cycleReset as CycleReset).data.closing.find((closing) => closing.creditType === 'mobile')).toMatchObject({
+      remaining: -4,
+      overdrawn: 4,
+      expiredAtReset: 0,
+    });
     expect(
       balanceOf(
-        given(...h)
+        given(...history)
           .when(reset('2026-12', '2026-12-01T00:00:00.000Z'))
           .stateAfter(),
         'mobile',

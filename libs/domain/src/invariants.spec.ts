@@ -75,57 +75,64 @@ const commandArb = fc.oneof(
   },
 );
 
-const toCommand = (c: fc.Arbitrary<unknown> extends never ? never : Parameters<Parameters<typeof commandArb.map>[0]>[0], at: string): LedgerCommand => {
-  switch (c.k) {
+const toCommand = (generated: fc.Arbitrary<unknown> extends never ? never : Parameters<Parameters<typeof commandArb.map>[0]>[0], at: string): LedgerCommand => {
+  switch (generated.k) {
     case 'consume':
-      return consume(`c${c.id}`, c.credits, { creditType: c.type, dataKey: c.dataKey }, at);
+      return consume(`c${generated.id}`, generated.credits, { creditType: generated.type, dataKey: generated.dataKey }, at);
     case 'refund':
-      return refund(`r${c.id}`, `c${c.of}`, c.credits, at);
+      return refund(`r${generated.id}`, `c${generated.of}`, generated.credits, at);
     case 'grant':
       return grant(
-        `g${c.id}`,
-        c.credits,
-        { priority: c.priority, expiresAt: c.expiresInHours ? new Date(Date.parse(at) + c.expiresInHours * HOUR).toISOString() : undefined },
+        `g${generated.id}`,
+        generated.credits,
+        {
+          priority: generated.priority,
+          expiresAt: generated.expiresInHours ? new Date(Date.parse(at) + generated.expiresInHours * HOUR).toISOString() : undefined,
+        },
         at,
       );
     case 'reset':
-      return reset(`cycle${c.month}`, at);
+      return reset(`cycle${generated.month}`, at);
     case 'plan':
       return changePlan(
-        `p${c.email}`,
+        `p${generated.email}`,
         {
           ...ROLLOVER_PLAN.creditTypes,
-          email: { allocation: c.email, overdraft: { policy: 'deny' }, ...(c.rollover ? { rollover: { maxCredits: 20 } } : {}) },
+          email: { allocation: generated.email, overdraft: { policy: 'deny' }, ...(generated.rollover ? { rollover: { maxCredits: 20 } } : {}) },
         },
-        c.effective,
+        generated.effective,
         at,
       );
     case 'thresholds':
       return setThresholds(
         {
           email: [
-            { kind: 'percent_used', value: c.percent },
-            { kind: 'remaining', value: c.remaining },
+            { kind: 'percent_used', value: generated.percent },
+            { kind: 'remaining', value: generated.remaining },
           ],
         },
         at,
       );
     case 'schedule':
-      return changeSchedule({ period: 'month', anchorDay: c.anchorDay, timezone: c.timezone }, at);
+      return changeSchedule({ period: 'month', anchorDay: generated.anchorDay, timezone: generated.timezone }, at);
   }
 };
 
 const scenarioArb = fc.array(fc.tuple(commandArb, fc.integer({ min: 0, max: 240 })), { minLength: 1, maxLength: 80 }).map((steps) => {
-  let t = START;
-  return steps.map(([c, hours]) => {
-    t += hours * HOUR;
-    return toCommand(c, new Date(t).toISOString());
+  let nowMs = START;
+  return steps.map(([generated, hours]) => {
+    nowMs += hours * HOUR;
+    return toCommand(generated, new Date(nowMs).toISOString());
   });
 });
 
-function checkFigures(f: BalanceFigures, where: string) {
-  for (const v of [f.allocated, f.rolledIn, f.granted, f.used, f.refunded, f.expired, f.remaining]) expect(Number.isSafeInteger(v)).toBe(true);
-  expect({ where, remaining: f.remaining }).toEqual({ where, remaining: f.allocated + f.rolledIn + f.granted - f.used + f.refunded - f.expired });
+function checkFigures(figures: BalanceFigures, where: string) {
+  for (const figure of [figures.allocated, figures.rolledIn, figures.granted, figures.used, figures.refunded, figures.expired, figures.remaining])
+    expect(Number.isSafeInteger(figure)).toBe(true);
+  expect({ where, remaining: figures.remaining }).toEqual({
+    where,
+    remaining: figures.allocated + figures.rolledIn + figures.granted - figures.used + figures.refunded - figures.expired,
+  });
 }
 
 function runScenario(commands: LedgerCommand[]) {
@@ -134,22 +141,22 @@ function runScenario(commands: LedgerCommand[]) {
   const log: LedgerEvent[] = [opened];
   const accepted: LedgerCommand[] = [];
   for (const command of commands) {
-    let d;
+    let decision;
     try {
-      d = decide(command, state);
-    } catch (e) {
-      expect(e).toBeInstanceOf(DomainError);
+      decision = decide(command, state);
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
       continue;
     }
-    if (d.kind === 'duplicate') continue;
+    if (decision.kind === 'duplicate') continue;
     accepted.push(command);
-    for (const e of d.events) {
-      log.push(e);
-      state = evolve(state, e);
-      const s = state as OpenAccountState;
-      if ('balanceAfter' in e.data) {
+    for (const event of decision.events) {
+      log.push(event);
+      state = evolve(state, event);
+      const openState = state as OpenAccountState;
+      if ('balanceAfter' in event.data) {
         // The figures an event reports are exactly the fold's figures after it.
-        expect(s.creditTypes[e.data.creditType].figures).toEqual(e.data.balanceAfter);
+        expect(openState.creditTypes[event.data.creditType].figures).toEqual(event.data.balanceAfter);
       }
     }
   }
@@ -161,10 +168,10 @@ describe('ledger invariants (property-based)', () => {
     fc.assert(
       fc.property(scenarioArb, (commands) => {
         const { log } = runScenario(commands);
-        for (const e of log) {
-          if (!('balanceAfter' in e.data)) continue;
-          if (e.data.creditType === 'email') expect(e.data.balanceAfter.remaining).toBeGreaterThanOrEqual(0);
-          if (e.data.creditType === 'mobile') expect(e.data.balanceAfter.remaining).toBeGreaterThanOrEqual(-5);
+        for (const event of log) {
+          if (!('balanceAfter' in event.data)) continue;
+          if (event.data.creditType === 'email') expect(event.data.balanceAfter.remaining).toBeGreaterThanOrEqual(0);
+          if (event.data.creditType === 'mobile') expect(event.data.balanceAfter.remaining).toBeGreaterThanOrEqual(-5);
         }
       }),
       { numRuns: 300 },
@@ -179,7 +186,7 @@ describe('ledger invariants (property-based)', () => {
         for (const [type, ct] of Object.entries(state.creditTypes)) {
           expect(refolded.creditTypes[type].figures).toEqual(ct.figures);
           checkFigures(ct.figures, type);
-          expect(ct.buckets.reduce((sum, b) => sum + b.remaining, 0)).toBe(ct.figures.remaining);
+          expect(ct.buckets.reduce((sum, bucket) => sum + bucket.remaining, 0)).toBe(ct.figures.remaining);
         }
       }),
       { numRuns: 300 },
@@ -192,18 +199,18 @@ describe('ledger invariants (property-based)', () => {
         const { log } = runScenario(commands);
         const charged = new Map<string, number>();
         const refunded = new Map<string, number>();
-        for (const e of log) {
-          if (e.type === 'CreditConsumed') {
-            expect(Number.isSafeInteger(e.data.creditsCharged)).toBe(true);
-            expect(e.data.creditsCharged === 0 ? e.data.alreadyPurchased : e.data.creditsCharged >= 1).toBe(true);
-            charged.set(e.data.consumptionId, e.data.creditsCharged);
+        for (const event of log) {
+          if (event.type === 'CreditConsumed') {
+            expect(Number.isSafeInteger(event.data.creditsCharged)).toBe(true);
+            expect(event.data.creditsCharged === 0 ? event.data.alreadyPurchased : event.data.creditsCharged >= 1).toBe(true);
+            charged.set(event.data.consumptionId, event.data.creditsCharged);
           }
-          if (e.type === 'CreditRefunded') {
-            expect(Number.isSafeInteger(e.data.credits) && e.data.credits >= 1).toBe(true);
-            refunded.set(e.data.consumptionId, (refunded.get(e.data.consumptionId) ?? 0) + e.data.credits);
+          if (event.type === 'CreditRefunded') {
+            expect(Number.isSafeInteger(event.data.credits) && event.data.credits >= 1).toBe(true);
+            refunded.set(event.data.consumptionId, (refunded.get(event.data.consumptionId) ?? 0) + event.data.credits);
           }
         }
-        for (const [id, r] of refunded) expect(r).toBeLessThanOrEqual(charged.get(id) ?? 0);
+        for (const [id, refundedCredits] of refunded) expect(refundedCredits).toBeLessThanOrEqual(charged.get(id) ?? 0);
       }),
       { numRuns: 300 },
     );
@@ -216,11 +223,11 @@ describe('ledger invariants (property-based)', () => {
         // Plan, schedule and threshold changes are PUTs: idempotent on the state they ask for, so
         // replaying the last one of each kind is a no-op (an older one would set an older value again).
         const puts = new Map<string, LedgerCommand>();
-        for (const c of accepted) {
-          if (c.type === 'ChangePlan' || c.type === 'ChangeSchedule' || c.type === 'SetThresholds') puts.set(c.type, c);
-          else expect(decide(c, state).kind).toBe('duplicate');
+        for (const command of accepted) {
+          if (command.type === 'ChangePlan' || command.type === 'ChangeSchedule' || command.type === 'SetThresholds') puts.set(command.type, command);
+          else expect(decide(command, state).kind).toBe('duplicate');
         }
-        for (const c of puts.values()) expect(decide(c, state).kind).toBe('duplicate');
+        for (const command of puts.values()) expect(decide(command, state).kind).toBe('duplicate');
       }),
       { numRuns: 200 },
     );
@@ -234,25 +241,25 @@ describe('ledger invariants (property-based)', () => {
       fc.property(scenarioArb, (commands) => {
         const { log } = runScenario(commands);
         let previousOpening = new Map<string, BalanceFigures>();
-        for (const e of log) {
-          if (e.type !== 'CycleReset') continue;
-          for (const c of e.data.closing) {
-            checkFigures(c, c.creditType);
-            expect(c.allocated + c.rolledIn + c.granted).toBe(c.used - c.refunded + c.remaining + c.expired);
-            expect(c.remaining).toBe(c.expiredAtReset + c.carriedOver + c.rolledOver - c.overdrawn);
-            expect(Math.min(c.expiredAtReset, c.carriedOver, c.rolledOver, c.overdrawn)).toBeGreaterThanOrEqual(0);
+        for (const event of log) {
+          if (event.type !== 'CycleReset') continue;
+          for (const closing of event.data.closing) {
+            checkFigures(closing, closing.creditType);
+            expect(closing.allocated + closing.rolledIn + closing.granted).toBe(closing.used - closing.refunded + closing.remaining + closing.expired);
+            expect(closing.remaining).toBe(closing.expiredAtReset + closing.carriedOver + closing.rolledOver - closing.overdrawn);
+            expect(Math.min(closing.expiredAtReset, closing.carriedOver, closing.rolledOver, closing.overdrawn)).toBeGreaterThanOrEqual(0);
           }
-          for (const o of e.data.opening) {
-            checkFigures(o, o.creditType);
+          for (const opening of event.data.opening) {
+            checkFigures(opening, opening.creditType);
             // What the closing cycle carried and rolled over is exactly what the next one starts with.
-            const closing = e.data.closing.find((c) => c.creditType === o.creditType);
+            const closing = event.data.closing.find((candidate) => candidate.creditType === opening.creditType);
             if (closing) {
-              expect(o.granted).toBe(closing.carriedOver);
-              expect(o.rolledIn).toBe(closing.rolledOver);
+              expect(opening.granted).toBe(closing.carriedOver);
+              expect(opening.rolledIn).toBe(closing.rolledOver);
             }
           }
           // Cycles follow each other: each reset starts no earlier than the previous one.
-          previousOpening = new Map(e.data.opening.map((o) => [o.creditType, o]));
+          previousOpening = new Map(event.data.opening.map((opening) => [opening.creditType, opening]));
         }
         expect(previousOpening).toBeDefined();
       }),
@@ -270,15 +277,15 @@ describe('ledger invariants (property-based)', () => {
         let endsAt = first.cycleEndsAt;
         let startedAt = first.cycleStartedAt;
         ids.add(cycleId);
-        for (const e of log) {
-          if (e.type !== 'CycleReset') continue;
-          expect(ids.has(e.data.cycleId)).toBe(false);
-          ids.add(e.data.cycleId);
+        for (const event of log) {
+          if (event.type !== 'CycleReset') continue;
+          expect(ids.has(event.data.cycleId)).toBe(false);
+          ids.add(event.data.cycleId);
           // A scheduled reset starts exactly where the open cycle ends; a manual one closes it whenever it is asked.
-          if (e.data.trigger === 'schedule') expect(e.data.startedAt).toBe(endsAt);
-          else expect(e.data.startedAt >= startedAt).toBe(true);
-          expect(e.data.endsAt > e.data.startedAt).toBe(true);
-          ({ endsAt, startedAt } = e.data);
+          if (event.data.trigger === 'schedule') expect(event.data.startedAt).toBe(endsAt);
+          else expect(event.data.startedAt >= startedAt).toBe(true);
+          expect(event.data.endsAt > event.data.startedAt).toBe(true);
+          ({ endsAt, startedAt } = event.data);
         }
       }),
       { numRuns: 200 },

@@ -52,7 +52,7 @@ describe('PersistentMap', () => {
   it('reads a version many writes back without deep recursion', () => {
     const first = PersistentMap.empty<number, number>().set(0, 0);
     let map = first;
-    for (let i = 1; i < 200_000; i++) map = map.set(i, i);
+    for (let index = 1; index < 200_000; index++) map = map.set(index, index);
     expect(first.size).toBe(1);
     expect(map.size).toBe(200_000);
     expect(map.get(199_999)).toBe(199_999);

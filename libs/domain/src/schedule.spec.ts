@@ -9,16 +9,16 @@ import {
   startOfLocalDay,
 } from './schedule';
 
-const d = (iso: string) => new Date(iso);
-const iso = (x: Date) => x.toISOString();
+const date = (iso: string) => new Date(iso);
+const iso = (instant: Date) => instant.toISOString();
 
 /** The successive boundaries after `from`. */
-function boundaries(s: CycleSchedule, from: string, n: number): string[] {
+function boundaries(schedule: CycleSchedule, from: string, count: number): string[] {
   const out: string[] = [];
-  let t = d(from);
-  for (let i = 0; i < n; i++) {
-    t = nextCycleBoundaryAfter(s, t);
-    out.push(iso(t));
+  let boundary = date(from);
+  for (let index = 0; index < count; index++) {
+    boundary = nextCycleBoundaryAfter(schedule, boundary);
+    out.push(iso(boundary));
   }
   return out;
 }
@@ -27,10 +27,10 @@ const monthly1: CycleSchedule = { period: 'month', anchorDay: 1, timezone: 'UTC'
 
 describe('cycle schedules', () => {
   it('monthly on day 1 in UTC: the foundation schedule, unchanged', () => {
-    expect(iso(cycleStartAtOrBefore(monthly1, d('2026-11-10T12:00:00Z')))).toBe('2026-11-01T00:00:00.000Z');
-    expect(iso(nextCycleBoundaryAfter(monthly1, d('2026-11-10T12:00:00Z')))).toBe('2026-12-01T00:00:00.000Z');
-    expect(iso(nextCycleBoundaryAfter(monthly1, d('2026-12-01T00:00:00Z')))).toBe('2027-01-01T00:00:00.000Z');
-    expect(cycleIdAt(monthly1, d('2026-12-31T23:59:59Z'))).toBe('2026-12');
+    expect(iso(cycleStartAtOrBefore(monthly1, date('2026-11-10T12:00:00Z')))).toBe('2026-11-01T00:00:00.000Z');
+    expect(iso(nextCycleBoundaryAfter(monthly1, date('2026-11-10T12:00:00Z')))).toBe('2026-12-01T00:00:00.000Z');
+    expect(iso(nextCycleBoundaryAfter(monthly1, date('2026-12-01T00:00:00Z')))).toBe('2027-01-01T00:00:00.000Z');
+    expect(cycleIdAt(monthly1, date('2026-12-31T23:59:59Z'))).toBe('2026-12');
   });
 
   it('anchor day `last`: Jan 31 -> Feb 28 -> Mar 31, and Feb 29 in a leap year', () => {
@@ -42,8 +42,8 @@ describe('cycle schedules', () => {
       '2027-04-30T00:00:00.000Z',
     ]);
     expect(boundaries(last, '2028-01-31T00:00:00Z', 2)).toEqual(['2028-02-29T00:00:00.000Z', '2028-03-31T00:00:00.000Z']);
-    expect(cycleIdAt(last, d('2028-02-29T00:00:00Z'))).toBe('2028-02');
-    expect(cycleIdAt(last, d('2028-02-28T23:59:59Z'))).toBe('2028-01');
+    expect(cycleIdAt(last, date('2028-02-29T00:00:00Z'))).toBe('2028-02');
+    expect(cycleIdAt(last, date('2028-02-28T23:59:59Z'))).toBe('2028-01');
   });
 
   it('a boundary is local midnight in the zone, and DST does not shift it', () => {
@@ -57,7 +57,7 @@ describe('cycle schedules', () => {
       '2027-02-28T23:00:00.000Z',
       '2027-03-31T22:00:00.000Z',
     ]);
-    expect(cycleIdAt(paris, d('2026-10-31T23:30:00Z'))).toBe('2026-11'); // already November in Paris
+    expect(cycleIdAt(paris, date('2026-10-31T23:30:00Z'))).toBe('2026-11'); // already November in Paris
     const ny: CycleSchedule = { period: 'day', anchorDate: '2026-01-01', timezone: 'America/New_York' };
     // DST starts on 2026-03-08 at 02:00: that day is 23 hours long, midnight stays midnight.
     expect(boundaries(ny, '2026-03-07T04:00:00Z', 3)).toEqual(['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z']);
@@ -78,23 +78,23 @@ describe('cycle schedules', () => {
 describe('cycle schedules', () => {
   it('every N weeks or days from an anchor date, every N months on calendar quarters', () => {
     const fortnight: CycleSchedule = { period: 'week', every: 2, anchorDate: '2026-11-02', timezone: 'UTC' };
-    expect(iso(cycleStartAtOrBefore(fortnight, d('2026-11-20T10:00:00Z')))).toBe('2026-11-16T00:00:00.000Z');
-    expect(iso(nextCycleBoundaryAfter(fortnight, d('2026-11-20T10:00:00Z')))).toBe('2026-11-30T00:00:00.000Z');
-    expect(cycleIdAt(fortnight, d('2026-11-20T10:00:00Z'))).toBe('2026-11-16');
+    expect(iso(cycleStartAtOrBefore(fortnight, date('2026-11-20T10:00:00Z')))).toBe('2026-11-16T00:00:00.000Z');
+    expect(iso(nextCycleBoundaryAfter(fortnight, date('2026-11-20T10:00:00Z')))).toBe('2026-11-30T00:00:00.000Z');
+    expect(cycleIdAt(fortnight, date('2026-11-20T10:00:00Z'))).toBe('2026-11-16');
     // Dates before the anchor work too.
-    expect(iso(cycleStartAtOrBefore(fortnight, d('2026-10-25T00:00:00Z')))).toBe('2026-10-19T00:00:00.000Z');
+    expect(iso(cycleStartAtOrBefore(fortnight, date('2026-10-25T00:00:00Z')))).toBe('2026-10-19T00:00:00.000Z');
     const tenDays: CycleSchedule = { period: 'day', every: 10, anchorDate: '2026-11-01', timezone: 'UTC' };
     expect(boundaries(tenDays, '2026-11-01T00:00:00Z', 3)).toEqual(['2026-11-11T00:00:00.000Z', '2026-11-21T00:00:00.000Z', '2026-12-01T00:00:00.000Z']);
     const quarterly: CycleSchedule = { period: 'month', every: 3, anchorDay: 1, timezone: 'UTC' };
-    expect(cycleIdAt(quarterly, d('2026-11-10T00:00:00Z'))).toBe('2026-10');
+    expect(cycleIdAt(quarterly, date('2026-11-10T00:00:00Z'))).toBe('2026-10');
     expect(boundaries(quarterly, '2026-11-10T00:00:00Z', 2)).toEqual(['2027-01-01T00:00:00.000Z', '2027-04-01T00:00:00.000Z']);
-    expect(iso(nthBoundaryAfter(quarterly, d('2026-11-10T00:00:00Z'), 2))).toBe('2027-04-01T00:00:00.000Z');
+    expect(iso(nthBoundaryAfter(quarterly, date('2026-11-10T00:00:00Z'), 2))).toBe('2027-04-01T00:00:00.000Z');
   });
 
   it('labels a cycle that does not start on a boundary with its start date', () => {
     const mid: CycleSchedule = { period: 'month', anchorDay: 15, timezone: 'UTC' };
-    expect(cycleLabel(mid, d('2026-12-15T00:00:00Z'))).toBe('2026-12');
-    expect(cycleLabel(mid, d('2026-12-01T00:00:00Z'))).toBe('2026-12-01');
+    expect(cycleLabel(mid, date('2026-12-15T00:00:00Z'))).toBe('2026-12');
+    expect(cycleLabel(mid, date('2026-12-01T00:00:00Z'))).toBe('2026-12-01');
   });
 
   it('names what is wrong with a schedule', () => {

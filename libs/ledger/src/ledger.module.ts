@@ -141,12 +141,9 @@ export class LedgerModule {
       { provide: ApiKeyStore, useFactory: (state: StateDatabase) => openApiKeyStore(state), inject: [STATE_DATABASE] },
       {
         provide: API_KEY_AUTHENTICATOR,
-        useFactory: (keys: ApiKeyStore, config: LedgerConfig, state: StateDatabase): ApiKeyAuthenticator => {
-          // Shared keys are looked up through a cache of API_KEY_CACHE_TTL_MS; the local SQLite file needs none.
-          if (state.kind === 'postgres') return new CachedAuthenticator(keys, config.adminKey, API_KEY_CACHE_TTL_MS);
-          return { authenticate: (key) => keys.authenticate(key, config.adminKey) };
-        },
-        inject: [ApiKeyStore, LEDGER_CONFIG, STATE_DATABASE],
+        // Accepted keys are trusted for API_KEY_CACHE_TTL_MS (a revocation elsewhere is seen within it).
+        useFactory: (keys: ApiKeyStore, config: LedgerConfig): ApiKeyAuthenticator => new CachedAuthenticator(keys, config.adminKey, API_KEY_CACHE_TTL_MS),
+        inject: [ApiKeyStore, LEDGER_CONFIG],
       },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       {

@@ -58,6 +58,11 @@ export interface SqliteEventStoreStats {
   readonly events: number;
 }
 
+export interface SqliteEventStoreOptions {
+  /** Test-only: allow `injectCommitFailures` (never set by the server, CLI or worker). */
+  readonly faultInjection?: boolean;
+}
+
 export interface SqliteDurability {
   readonly journalMode: string;
   /** 2 = FULL: the WAL is fsynced at every commit. */
@@ -109,12 +114,15 @@ export class SqliteEventStore implements EventStore {
     head: Database.Statement;
   };
 
-  static open(dataDir: string): SqliteEventStore {
+  static open(dataDir: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     mkdirSync(dataDir, { recursive: true });
-    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME));
+    return new SqliteEventStore(join(dataDir, SQLITE_FILE_NAME), options.faultInjection === true);
   }
 
-  private constructor(file: string) {
+  private constructor(
+    file: string,
+    private readonly faultInjection: boolean,
+  ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -137,6 +145,7 @@ export class SqliteEventStore implements EventStore {
         walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
         maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
+        faultInjection,
       },
     });
     this.checkpointer = new Worker(checkpointerThreadSource(), {
@@ -196,6 +205,16 @@ export class SqliteEventStore implements EventStore {
 
   observe(observer: EventStoreObserver): void {
     this.observer = observer;
+  }
+
+  /**
+   * Test-only: the writer's next `count` group commits fail as a disk error would, after their rows
+   * were written (the transaction rolls back; every append of the group is refused). Only a store
+   * opened with `faultInjection: true` accepts it; the server never opens one that way.
+   */
+  injectCommitFailures(count: number): void {
+    if (!this.faultInjection) throw new Error('commit failures can only be injected into a store opened with faultInjection');
+    this.writer.postMessage({ type: 'inject-commit-failures', count });
   }
 
   /** What the writer connection runs with (journal mode, synchronous level). */

@@ -81,8 +81,15 @@ function createAppendOne(db: WriterDatabase): (append: AppendMessage) => Outcome
  */
 function createGroupCommitter(db: WriterDatabase, limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number }, post: (message: unknown) => void) {
   const appendOne = createAppendOne(db);
+  /** Test-only: commits to fail after their rows are written (see SqliteEventStore.injectCommitFailures). */
+  let injectedFailures = 0;
   const commitGroup = db.transaction((group: AppendMessage[], out: Outcome[]) => {
     for (const append of group) out.push(appendOne(append));
+    if (injectedFailures > 0) {
+      injectedFailures--;
+      // As SQLite reports a failed write: the transaction rolls back, nothing of the group is stored.
+      throw Object.assign(new Error('disk I/O error (injected)'), { code: 'SQLITE_IOERR' });
+    }
   });
   let queue: AppendMessage[] = [];
   let scheduled = false;
@@ -135,7 +142,7 @@ function createGroupCommitter(db: WriterDatabase, limits: { maxAppendsPerCommit:
     }
   }
 
-  return { enqueue, flush };
+  return { enqueue, flush, injectFailures: (count: number) => (injectedFailures += count) };
 }
 
 export function writerThreadMain(): void {
@@ -143,8 +150,10 @@ export function writerThreadMain(): void {
   const db = openWriterDatabase(workerData);
   const post = (message: unknown) => parentPort!.postMessage(message);
   const committer = createGroupCommitter(db, workerData, post);
-  parentPort!.on('message', (message: AppendMessage | { type: 'close' }) => {
+  parentPort!.on('message', (message: AppendMessage | { type: 'close' } | { type: 'inject-commit-failures'; count: number }) => {
     if (message.type === 'append') return committer.enqueue(message);
+    // Only a store opened with faultInjection (tests) ever sends this; the writer ignores it otherwise.
+    if (message.type === 'inject-commit-failures') return void (workerData.faultInjection === true && committer.injectFailures(message.count));
     committer.flush();
     db.close();
     post({ type: 'closed' });

@@ -39,10 +39,24 @@ export abstract class ApiKeyStore {
   /** The stored row for a key hash (revoked ones included), or undefined. */
   protected abstract findByHash(keyHash: string): Promise<StoredKey | undefined>;
   protected abstract insert(key: StoredKey): Promise<void>;
-  /** Revokes a key by id; false if there is no such active key. */
-  abstract revoke(keyId: string): Promise<boolean>;
+  /** Marks a key revoked; false if there is no such active key. */
+  protected abstract markRevoked(keyId: string): Promise<boolean>;
   abstract list(accountId?: string): Promise<ApiKeyRecord[]>;
   abstract close(): Promise<void>;
+
+  private readonly revocationListeners = new Set<(keyId: string) => void>();
+
+  /** Told of each key revoked through this store (a cache in front of it forgets the key at once). */
+  onRevoked(listener: (keyId: string) => void): void {
+    this.revocationListeners.add(listener);
+  }
+
+  /** Revokes a key by id; false if there is no such active key. */
+  async revoke(keyId: string): Promise<boolean> {
+    const revoked = await this.markRevoked(keyId);
+    for (const listener of this.revocationListeners) listener(keyId);
+    return revoked;
+  }
 
   async create(input: NewKey): Promise<{ key: string; record: ApiKeyRecord }> {
     if (input.role === 'member' && !input.userId) throw new Error('a member key needs --user <userId>');

@@ -6,7 +6,7 @@ import { toStoredKey } from './sqlite-api-key-store';
 
 /**
  * Keys in the shared PostgreSQL database: a key created or revoked through any instance (or the
- * CLI) is seen by all. Lookups go through `CachedKeyLookup` (API_KEY_CACHE_TTL_MS) in the server.
+ * CLI) is seen by all. Lookups go through `CachedAuthenticator` (API_KEY_CACHE_TTL_MS) in the server.
  */
 export class PostgresApiKeyStore extends ApiKeyStore {
   private constructor(private readonly pool: Pool) {
@@ -34,7 +34,7 @@ export class PostgresApiKeyStore extends ApiKeyStore {
     ]);
   }
 
-  async revoke(keyId: string): Promise<boolean> {
+  protected async markRevoked(keyId: string): Promise<boolean> {
     const result = await this.pool.query('UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL', [new Date().toISOString(), keyId]);
     return result.rowCount === 1;
   }

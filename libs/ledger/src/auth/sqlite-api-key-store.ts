@@ -53,7 +53,7 @@ export class SqliteApiKeyStore extends ApiKeyStore {
       .run(key.keyId, key.keyHash, key.role, key.accountId, key.userId, key.createdAt);
   }
 
-  async revoke(keyId: string): Promise<boolean> {
+  protected async markRevoked(keyId: string): Promise<boolean> {
     return this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL').run(new Date().toISOString(), keyId).changes === 1;
   }
 

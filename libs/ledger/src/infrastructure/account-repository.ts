@@ -10,6 +10,22 @@ export const MAX_CACHED_ACCOUNTS = 50_000;
 interface PendingCommand {
   readonly commandKey: string;
   readonly events: readonly LedgerEvent[];
+  /** Who decided it (set by the executor when commands of several callers share one append). */
+  context?: CommandContext;
+}
+
+/** What an answer is built from: the state a command left and the positions of stored commands. */
+export interface AccountView {
+  readonly accountId: string;
+  readonly state: AccountState;
+  positionOf(commandKey: string): number;
+}
+
+/** A point in the pending decisions to come back to (see `AccountSession.rollbackTo`). */
+export interface SessionMark {
+  readonly pendingCount: number;
+  readonly pendingEvents: number;
+  readonly state: AccountState;
 }
 
 /**
@@ -20,10 +36,11 @@ interface PendingCommand {
  * `state` includes them (so a batch decides each item on what the earlier ones left), and
  * `rollback` returns to the stored state. evolve is pure, so that is just keeping the old value.
  */
-export class AccountSession {
+export class AccountSession implements AccountView {
   private pending: PendingCommand[] = [];
   /** How each command decided on this session ended, until the executor takes them (metrics). */
   private outcomes: CommandOutcome[] = [];
+  private pendingEventCount = 0;
   /** The state as stored, at `revision`; `state` differs from it only while decisions are pending. */
   private storedState: AccountState;
 
@@ -54,6 +71,7 @@ export class AccountSession {
     if (decision.kind === 'duplicate') return 'duplicate';
     this.state = decision.events.reduce(this.decider.evolve, this.state);
     this.pending.push({ commandKey, events: decision.events });
+    this.pendingEventCount += decision.events.length;
     return 'created';
   }
 
@@ -62,6 +80,33 @@ export class AccountSession {
     const taken = this.outcomes;
     this.outcomes = [];
     return taken;
+  }
+
+  /** Events decided and not yet stored. */
+  get pendingEvents(): number {
+    return this.pendingEventCount;
+  }
+
+  mark(): SessionMark {
+    return { pendingCount: this.pending.length, pendingEvents: this.pendingEventCount, state: this.state };
+  }
+
+  /** Drops the decisions taken since `mark` (a refusal, or a command left for the next append); earlier ones stay pending. */
+  rollbackTo(mark: SessionMark): void {
+    this.pending.length = mark.pendingCount;
+    this.pendingEventCount = mark.pendingEvents;
+    this.state = mark.state;
+  }
+
+  /** Records who decided the commands pending since `mark`. */
+  stampSince(mark: SessionMark, context: CommandContext): void {
+    for (let index = mark.pendingCount; index < this.pending.length; index++) this.pending[index].context = context;
+  }
+
+  /** The state as it is now, frozen for an answer built later (positions are read when answering). */
+  snapshot(): AccountView {
+    const state = this.state;
+    return { accountId: this.accountId, state, positionOf: (commandKey) => this.positionOf(commandKey) };
   }
 
   get hasPending(): boolean {
@@ -75,6 +120,7 @@ export class AccountSession {
   /** Drops the pending decisions: the session is again exactly what is stored. */
   rollback(): void {
     this.pending = [];
+    this.pendingEventCount = 0;
     this.state = this.storedState;
   }
 
@@ -86,6 +132,7 @@ export class AccountSession {
       this.positions.set(command.commandKey, positions[eventCount - 1]);
     }
     this.pending = [];
+    this.pendingEventCount = 0;
     this.storedState = this.state;
     this.revision = revision;
   }
@@ -159,15 +206,20 @@ export class AccountRepository {
   }
 
   /**
-   * Appends what the session decided, with the revision it was decided on. If the append fails the
+   * Appends what the session decided, with the revision it was decided on, in one atomic append
+   * (each command with the context it was decided in, `ctx` otherwise). If the append fails the
    * session is rolled back to the stored state, so it stays consistent (and cached).
    */
-  async commit(session: AccountSession, ctx: CommandContext): Promise<void> {
+  async commit(session: AccountSession, ctx?: CommandContext): Promise<void> {
     const pending = session.pendingCommands;
     if (pending.length === 0) return;
-    const toAppend = pending.flatMap((command) => encodeEvents(command.commandKey, command.events, ctx));
     let result: AppendResult;
     try {
+      const toAppend = pending.flatMap((command) => {
+        const context = command.context ?? ctx;
+        if (!context) throw new Error(`account ${session.accountId}: command ${command.commandKey} has no context to record`);
+        return encodeEvents(command.commandKey, command.events, context);
+      });
       result = await this.store.append(accountStream(session.accountId), session.revision, toAppend);
     } catch (error) {
       session.rollback();

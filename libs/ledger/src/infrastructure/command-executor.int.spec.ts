@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DomainError, DomainErrorCode, internalCaller, LedgerCommand, OpenAccountState } from '@credit-ledger/domain';
 import { consume, open, T0 } from '@credit-ledger/domain/testing';
 import { SqliteEventStore, WrongExpectedRevisionError } from '@credit-ledger/event-store';
-import { AccountRepository, AccountSession } from './account-repository';
+import { AccountRepository, AccountSession, AccountView } from './account-repository';
 import { Clock } from './clock';
 import { CommandExecutor, ConcurrencyRetriesExhaustedError, MAX_APPEND_ATTEMPTS } from './command-executor';
 import { accountStream } from './stream-names';
@@ -16,7 +16,7 @@ class FixedClock extends Clock {
 }
 
 const caller = internalCaller('test', 'corr');
-const emailUsed = (session: AccountSession) => (session.state as OpenAccountState).creditTypes.email.figures.used;
+const emailUsed = (session: AccountView) => (session.state as OpenAccountState).creditTypes.email.figures.used;
 
 describe('CommandExecutor', () => {
   let dataDir: string;

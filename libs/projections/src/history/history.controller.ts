@@ -93,6 +93,9 @@ export class HistoryController {
         if (clientGone) break;
       }
       if (clientGone) break;
+      // The pages are read synchronously: between two, let the event loop serve other requests
+      // (awaiting a resolved promise would not: it only runs microtasks).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     csv.end();
   }

@@ -1,23 +1,27 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { AccountState, DomainErrorCode, evolve, initialState, refuse } from '@credit-ledger/domain';
-import { EventStore, MAX_READ_PAGE_SIZE } from '@credit-ledger/event-store';
+import { DomainErrorCode, evolve, initialState, refuse } from '@credit-ledger/domain';
+import { EventStore } from '@credit-ledger/event-store';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { decodeEvent } from '../../infrastructure/event-codec';
 import { accountStream } from '../../infrastructure/stream-names';
 import { balancesView } from '../../views/balances.view';
 import { EVENT_STORE } from '../../tokens';
 import { GetBalancesQuery } from './get-balances.query';
+import { AS_OF_FOLD_CHUNK_EVENTS, AS_OF_SNAPSHOT_INTERVAL_EVENTS, AsOfSnapshots, FoldSnapshot } from './as-of-snapshots';
 
 /**
  * Balances of the current cycle: the fold of the account's events, caught up with the store.
  * With `asOf`: the fold of the events *recorded* at or before that instant — the balances as the
  * ledger stood then. A backdated event (occurredAt before recordedAt) therefore changes past
  * balances only from the moment it was recorded: asking again for an earlier instant gives the
- * same answer as before, which is what an auditor reconciling old statements needs.
+ * same answer as before, which is what an auditor reconciling old statements needs. The fold
+ * starts from a checkpointed snapshot (`as-of-snapshots.ts`) and yields between chunks.
  */
 @QueryHandler(GetBalancesQuery)
 export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
+  private readonly snapshots = new AsOfSnapshots();
+
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -31,20 +35,29 @@ export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
       });
     }
     const asOf = new Date(q.asOf).toISOString();
-    let state: AccountState = initialState();
-    let revision = -1;
-    let position = 0;
-    for (let from = 0; ; from += MAX_READ_PAGE_SIZE) {
-      const page = await this.store.readStream(accountStream(q.accountId), { fromRevision: from, limit: MAX_READ_PAGE_SIZE });
-      const cut = page.findIndex((e) => e.metadata.recordedAt > asOf);
-      for (const e of cut === -1 ? page : page.slice(0, cut)) {
-        state = evolve(state, decodeEvent(e));
-        revision = e.revision;
-        position = e.position;
-      }
-      if (cut !== -1 || page.length < MAX_READ_PAGE_SIZE) break;
-    }
+    const { state, revision, position } = await this.foldAsOf(q.accountId, asOf);
     if (state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, `the account did not exist at ${asOf}`);
     return { ...balancesView(state), asOf, revision, position };
+  }
+
+  /**
+   * The fold of the events recorded at or before `asOf`, from the nearest checkpointed snapshot, in
+   * chunks with a yield to the event loop between them: a long stream never stalls the writes.
+   */
+  private async foldAsOf(accountId: string, asOf: string): Promise<FoldSnapshot> {
+    let fold: FoldSnapshot = this.snapshots.usable(accountId, asOf) ?? { state: initialState(), revision: -1, position: 0, maxRecordedAt: '' };
+    for (;;) {
+      const page = await this.store.readStream(accountStream(accountId), { fromRevision: fold.revision + 1, limit: AS_OF_FOLD_CHUNK_EVENTS });
+      let { state, maxRecordedAt } = fold;
+      for (const event of page) {
+        if (event.metadata.recordedAt > asOf) return fold;
+        state = evolve(state, decodeEvent(event));
+        if (event.metadata.recordedAt > maxRecordedAt) maxRecordedAt = event.metadata.recordedAt;
+        fold = { state, revision: event.revision, position: event.position, maxRecordedAt };
+        if ((event.revision + 1) % AS_OF_SNAPSHOT_INTERVAL_EVENTS === 0) this.snapshots.record(accountId, fold);
+      }
+      if (page.length < AS_OF_FOLD_CHUNK_EVENTS) return fold;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }

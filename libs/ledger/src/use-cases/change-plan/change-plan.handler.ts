@@ -1,13 +1,13 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { balancesView } from '../../views/balances.view';
 import { ChangePlanCommand } from './change-plan.command';
 
 export const planKey = (planId: string) => `plan:${planId}`;
 
-export function planView(session: AccountSession) {
+export function planView(session: AccountView) {
   const s = session.state as OpenAccountState;
   const last = s.lastPlanChange;
   return {

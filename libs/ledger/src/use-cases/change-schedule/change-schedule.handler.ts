@@ -1,12 +1,12 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { ChangeScheduleCommand } from './change-schedule.command';
 
 const SCHEDULE_KEY = 'schedule';
 
-export function scheduleView(session: AccountSession) {
+export function scheduleView(session: AccountView) {
   const s = session.state as OpenAccountState;
   return {
     accountId: s.accountId,

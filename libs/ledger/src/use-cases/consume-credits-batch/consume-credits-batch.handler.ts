@@ -48,13 +48,13 @@ export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCredit
             return { index, status: 409 as const, error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
           }
         });
-        return () => {
+        return (after) => {
           const summary = { created: 0, duplicates: 0, refused: 0, invalid: 0 };
           const results: ItemResult[] = decided.map((d) => {
             if ('kind' in d) {
               if (d.kind === 'created') summary.created++;
               else summary.duplicates++;
-              return { index: d.index, status: d.kind === 'created' ? 201 : 200, ...consumptionView(session, d.consumptionId) };
+              return { index: d.index, status: d.kind === 'created' ? 201 : 200, ...consumptionView(after, d.consumptionId) };
             }
             if (d.status === 400) summary.invalid++;
             else summary.refused++;

@@ -1,11 +1,11 @@
 import { OpenAccountState } from '@credit-ledger/domain';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { balanceView } from '../../views/balances.view';
 
 export const consumptionKey = (consumptionId: string) => `consume:${consumptionId}`;
 
 /** The answer to a consumption, the same for the first call and every idempotent retry. */
-export function consumptionView(session: AccountSession, consumptionId: string) {
+export function consumptionView(session: AccountView, consumptionId: string) {
   const record = (session.state as OpenAccountState).index.consumptions.get(consumptionId);
   if (!record) throw new Error(`consumption ${consumptionId} is not in the state`);
   return {

@@ -1,13 +1,13 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { balanceView } from '../../views/balances.view';
 import { GrantCreditsCommand } from './grant-credits.command';
 
 const grantKey = (grantId: string) => `grant:${grantId}`;
 
-function grantView(session: AccountSession, grantId: string) {
+function grantView(session: AccountView, grantId: string) {
   const g = (session.state as OpenAccountState).index.grants.get(grantId);
   if (!g) throw new Error(`grant ${grantId} is not in the state`);
   return {

@@ -1,11 +1,11 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { balancesView } from '../../views/balances.view';
 import { OpenAccountCommand } from './open-account.command';
 
-export function accountView(session: AccountSession) {
+export function accountView(session: AccountView) {
   const s = session.state as OpenAccountState;
   const { balances, cycleId, cycleStartedAt, cycleEndsAt } = balancesView(s);
   return {

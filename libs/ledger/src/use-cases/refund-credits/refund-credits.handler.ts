@@ -1,13 +1,13 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { balanceView } from '../../views/balances.view';
 import { RefundCreditsCommand } from './refund-credits.command';
 
 const refundKey = (refundId: string) => `refund:${refundId}`;
 
-function refundView(session: AccountSession, refundId: string) {
+function refundView(session: AccountView, refundId: string) {
   const r = (session.state as OpenAccountState).index.refunds.get(refundId);
   if (!r) throw new Error(`refund ${refundId} is not in the state`);
   return {

@@ -1,12 +1,12 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OpenAccountState } from '@credit-ledger/domain';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { ResetCycleCommand } from './reset-cycle.command';
 
 const cycleKey = (cycleId: string) => `cycle:${cycleId}`;
 
-function cycleView(session: AccountSession, cycleId: string) {
+function cycleView(session: AccountView, cycleId: string) {
   const s = session.state as OpenAccountState;
   const cycle = s.index.cycles.get(cycleId);
   if (!cycle) throw new Error(`cycle ${cycleId} is not in the state`);

@@ -58,8 +58,8 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
           const { cycleId } = nextScheduledCycle(s);
           if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
         }
-        return () => {
-          const s = session.state as OpenAccountState;
+        return (after) => {
+          const s = after.state as OpenAccountState;
           return { accountId: command.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
         };
       },

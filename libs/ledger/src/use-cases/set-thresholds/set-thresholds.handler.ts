@@ -1,12 +1,12 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DEFAULT_THRESHOLDS, OpenAccountState, thresholdId } from '@credit-ledger/domain';
-import { AccountSession } from '../../infrastructure/account-repository';
+import { AccountView } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { SetThresholdsCommand } from './set-thresholds.command';
 
 const THRESHOLDS_KEY = 'thresholds';
 
-export function thresholdsView(session: AccountSession) {
+export function thresholdsView(session: AccountView) {
   const s = session.state as OpenAccountState;
   return {
     accountId: s.accountId,
