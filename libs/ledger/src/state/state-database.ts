@@ -94,9 +94,10 @@ export class PostgresStateDatabase {
     const client = await this.pool.connect();
     try {
       if (this.migrateOnStart) return await migratePostgres(client, component, migrations.postgres);
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1`, [
-        component,
-      ]);
+      const { rows: table } = await client.query<{ exists: boolean }>(`SELECT to_regclass('ledger_schema_migrations') IS NOT NULL AS exists`);
+      const { rows } = table[0]?.exists
+        ? await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ledger_schema_migrations WHERE component = $1`, [component])
+        : { rows: [] as { version: number | null }[] };
       const version = rows[0]?.version ?? 0;
       if (version !== migrations.postgres.length) {
         throw new Error(
