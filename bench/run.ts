@@ -17,6 +17,7 @@ import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { printStoreBench, storeBenchmark } from './store';
 import { chainBenchmark, printChainBench } from './chain';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { instancesBenchmark, printInstances } from './instances';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -209,12 +210,13 @@ async function billingJob(): Promise<BillingFigures> {
     const secondRunSeconds = (nowMs() - t1) / 1000;
     if (again.reset !== 0) throw new Error('the second billing run reset accounts again');
     // The due index was caught up during the first run; measure a catch-up over the whole log from scratch.
-    const { DueIndex } = await import('../libs/ledger/src');
-    const fresh = DueIndex.open(join(dir, 'index-probe'));
+    const { SqliteDueIndex, SqliteStateDatabase } = await import('../libs/ledger/src');
+    const probeState = SqliteStateDatabase.open(join(dir, 'index-probe'));
+    const fresh = await SqliteDueIndex.open(probeState);
     const t2 = nowMs();
     await fresh.catchUp(ctx.get(EVENT_STORE));
     const indexSeconds = (nowMs() - t2) / 1000;
-    fresh.close();
+    await probeState.close();
     return {
       accounts: BILLING_ACCOUNTS,
       openPerSecond,
@@ -256,6 +258,7 @@ async function main(): Promise<void> {
   if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
   if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
   if (sections.includes('chain')) printChainBench(await chainBenchmark((line) => console.log(line)));
+  if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
 }
 
 function printKafka(k: KafkaBenchResult): void {

@@ -8,10 +8,10 @@ describe('access control (API keys, roles, account scope)', () => {
     h = await LedgerHarness.start();
     await h.as().post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }).expect(201);
     await h.as().post('/v1/accounts', { accountId: 'globex', name: 'Globex', plan: PLAN }).expect(201);
-    keys.admin = h.createKey('acme', 'admin');
-    keys.service = h.createKey('acme', 'service');
-    keys.analyst = h.createKey('acme', 'analyst');
-    keys.member = h.createKey('acme', 'member', 'ana');
+    keys.admin = await h.createKey('acme', 'admin');
+    keys.service = await h.createKey('acme', 'service');
+    keys.analyst = await h.createKey('acme', 'analyst');
+    keys.member = await h.createKey('acme', 'member', 'ana');
     await h
       .as()
       .post('/v1/accounts/acme/consumptions', consumption('seed', { credits: 2 }))
@@ -23,9 +23,9 @@ describe('access control (API keys, roles, account scope)', () => {
     expect((await h.http().get('/v1/accounts/acme/balances').expect(401)).body.error).toBe('UNAUTHORIZED');
     await h.http().get('/v1/accounts/acme/balances').set('Authorization', `Basic ${keys.admin}`).expect(401);
     await h.as('clk_000000000000_nope').get('/v1/accounts/acme/balances').expect(401);
-    const revoked = h.app.get(ApiKeyStore).create({ accountId: 'acme', role: 'admin' });
+    const revoked = await h.app.get(ApiKeyStore).create({ accountId: 'acme', role: 'admin' });
     await h.as(revoked.key).get('/v1/accounts/acme/balances').expect(200);
-    h.app.get(ApiKeyStore).revoke(revoked.record.keyId);
+    await h.app.get(ApiKeyStore).revoke(revoked.record.keyId);
     await h.as(revoked.key).get('/v1/accounts/acme/balances').expect(401);
   });
 

@@ -57,10 +57,10 @@ describe('audit endpoints (signing on)', () => {
 
   it('admin and analyst of the account read its head and export; a member, a service key or another account may not', async () => {
     const keys = {
-      admin: h.createKey('acme', 'admin'),
-      analyst: h.createKey('acme', 'analyst'),
-      member: h.createKey('acme', 'member', 'ana'),
-      service: h.createKey('acme', 'service'),
+      admin: await h.createKey('acme', 'admin'),
+      analyst: await h.createKey('acme', 'analyst'),
+      member: await h.createKey('acme', 'member', 'ana'),
+      service: await h.createKey('acme', 'service'),
     };
     for (const path of ['/v1/accounts/acme/audit/head', '/v1/accounts/acme/audit/export']) {
       await h.as(keys.admin).get(path).expect(200);

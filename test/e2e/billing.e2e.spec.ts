@@ -126,7 +126,7 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
 
   it('one failing account never stops the others; failures are listed with their reason', async () => {
     await openMany(5);
-    h.app.get(DueIndex).update('ghost', '2026-11-01T00:00:00.000Z'); // a stale row for an account that does not exist
+    await h.app.get(DueIndex).update('ghost', '2026-11-01T00:00:00.000Z'); // a stale row for an account that does not exist
     h.clock.set('2026-12-01T00:05:00.000Z');
     const summary = await job.run();
     expect(summary).toMatchObject({ due: 6, reset: 5, failed: 1, failures: [{ accountId: 'ghost', error: 'ACCOUNT_NOT_FOUND' }] });
@@ -209,7 +209,7 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
       .as()
       .put('/v1/accounts/nobody/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } })
       .expect(404);
-    const analyst = h.createKey('v', 'analyst');
+    const analyst = await h.createKey('v', 'analyst');
     await h
       .as(analyst)
       .put('/v1/accounts/v/plan', { planId: 'p', creditTypes: { email: { allocation: 1 } } })
@@ -360,10 +360,10 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
     try {
       h.clock.set('2026-12-01T00:05:00.000Z');
       const index = h.app.get(DueIndex);
-      expect(index.tryLease('probe', 'x', 60_000)).toBe(true);
-      expect(other.app.get(DueIndex).tryLease('probe', 'y', 60_000)).toBe(false); // held by x
-      expect(index.tryLease('probe', 'x', 60_000)).toBe(true); // renewed by its holder
-      expect(other.app.get(DueIndex).tryLease('probe', 'y', 60_000, Date.now() + 120_000)).toBe(true); // lapsed: taken over
+      expect(await index.tryLease('probe', 'x', 60_000)).toBe(true);
+      expect(await other.app.get(DueIndex).tryLease('probe', 'y', 60_000)).toBe(false); // held by x
+      expect(await index.tryLease('probe', 'x', 60_000)).toBe(true); // renewed by its holder
+      expect(await other.app.get(DueIndex).tryLease('probe', 'y', 60_000, Date.now() + 120_000)).toBe(true); // lapsed: taken over
       await Promise.all([h.app.get(CyclesScheduler).tick(), other.app.get(CyclesScheduler).tick()]);
       await Promise.all([h.app.get(CyclesScheduler).tick(), other.app.get(CyclesScheduler).tick()]);
       const resets = await resetsByAccount(h);

@@ -4,13 +4,13 @@ import { rmSync } from 'node:fs';
 import request from 'supertest';
 import { createLedgerApp } from '../../apps/ledger-api/src/app';
 import { EventStoreDbEventStore } from '@credit-ledger/event-store/eventstoredb';
-import { FakeEventStoreDbClient } from '@credit-ledger/event-store/testing';
+import { createTestDatabase, dropTestDatabase, FakeEventStoreDbClient } from '@credit-ledger/event-store/testing';
 import { LedgerConfig } from '@credit-ledger/ledger';
 import { ADMIN_KEY, consumption, tempDataDir, testConfig } from '../support/ledger-harness';
 
 /**
- * An EventStoreDB outage under a real Nest HTTP app (LEDGER_STORE=eventstoredb, read models in
- * SQLite). No server runs here: the store is the real adapter over the fake client, which fails
+ * An EventStoreDB outage under a real Nest HTTP app (LEDGER_STORE=eventstoredb, read models and
+ * keys in the PostgreSQL database of DATABASE_URL). No server runs here: the store is the real adapter over the fake client, which fails
  * every call with the client's own UnavailableError while "down". Commands then answer 503
  * STORE_UNAVAILABLE with Retry-After (never a 500, never an acknowledgement), /health says down,
  * and once the server is back the same request succeeds, charged once.
@@ -19,9 +19,16 @@ describe('EventStoreDB outage over HTTP', () => {
   const dataDir = tempDataDir();
   const fake = new FakeEventStoreDbClient();
   let app: INestApplication;
+  let databaseUrl: string;
 
   beforeAll(async () => {
-    const config: LedgerConfig = { ...testConfig(dataDir), store: 'eventstoredb', eventStoreConnectionString: 'esdb://fake.invalid:2113?tls=false' };
+    databaseUrl = await createTestDatabase(undefined, 'esdb_outage');
+    const config: LedgerConfig = {
+      ...testConfig(dataDir),
+      store: 'eventstoredb',
+      eventStoreConnectionString: 'esdb://fake.invalid:2113?tls=false',
+      databaseUrl,
+    };
     const eventStore = EventStoreDbEventStore.fromClient(fake as unknown as EventStoreDBClient);
     app = await createLedgerApp(config, { eventStore });
     await app.init();
@@ -30,6 +37,7 @@ describe('EventStoreDB outage over HTTP', () => {
     fake.setUnavailable(false);
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await dropTestDatabase(databaseUrl);
   });
 
   const post = (path: string, body: object) => request(app.getHttpServer()).post(path).set('Authorization', `Bearer ${ADMIN_KEY}`).send(body);

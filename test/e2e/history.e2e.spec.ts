@@ -48,9 +48,9 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
   beforeAll(async () => {
     h = await LedgerHarness.start({ store });
     head = await givenHistoryAccount(h);
-    keys.member = h.createKey('hist', 'member', 'ana');
-    keys.analyst = h.createKey('hist', 'analyst');
-    keys.service = h.createKey('hist', 'service');
+    keys.member = await h.createKey('hist', 'member', 'ana');
+    keys.analyst = await h.createKey('hist', 'analyst');
+    keys.service = await h.createKey('hist', 'service');
   });
   afterAll(() => h.stop());
 

@@ -99,8 +99,8 @@ export class LedgerHarness {
     };
   }
 
-  createKey(accountId: string, role: Role, userId?: string): string {
-    return this.app.get(ApiKeyStore).create({ accountId, role, userId }).key;
+  async createKey(accountId: string, role: Role, userId?: string): Promise<string> {
+    return (await this.app.get(ApiKeyStore).create({ accountId, role, userId })).key;
   }
 
   async stop(options: { keepData?: boolean } = {}): Promise<void> {

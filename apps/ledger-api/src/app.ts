@@ -5,7 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventStore } from '@credit-ledger/event-store';
 import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
-import { Clock, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
+import { Clock, createMetricsRegistry, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import { ProjectionsModule } from '@credit-ledger/projections';
 import { HealthController } from './health.controller';
 
@@ -15,13 +15,17 @@ export interface CreateAppOptions {
   readonly clock?: Clock;
   /** An event store opened by the caller instead of the configured one (tests); the app closes it. */
   readonly eventStore?: EventStore;
+  /** Nest's immediate close on SIGTERM (default true); main drains instead. */
+  readonly shutdownHooks?: boolean;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
+  // One registry for the app: HTTP, commands, store, billing, projections and process metrics.
+  const metricsRegistry = createMetricsRegistry();
   @Module({
     imports: [
-      HttpTransportModule.forRoot({ logLevel: config.logLevel, rateLimitPerKeyPerMinute: config.rateLimitPerKeyPerMinute }),
-      LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore }),
+      HttpTransportModule.forRoot({ logLevel: config.logLevel, rateLimitPerKeyPerMinute: config.rateLimitPerKeyPerMinute, metricsRegistry }),
+      LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore, metricsRegistry }),
       ProjectionsModule.forRoot(config),
       TerminusModule,
     ],
@@ -34,6 +38,6 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
 /** Builds the HTTP application (not listening yet): used by main, the e2e tests and the benchmark. */
 export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule(config, options), { bodyParser: false, bufferLogs: true });
-  configureHttpApp(app);
+  configureHttpApp(app, { shutdownHooks: options.shutdownHooks });
   return app;
 }

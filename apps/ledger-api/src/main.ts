@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '@credit-ledger/ledger';
 import { createLedgerApp } from './app';
+import { drainOnSignals } from './graceful-shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -12,10 +13,11 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const app = await createLedgerApp(config);
+  const app = await createLedgerApp(config, { shutdownHooks: false });
   await app.listen(config.port);
+  drainOnSignals(app, config.shutdownGraceSeconds ?? 5, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write(
-    `credit-ledger listening on http://localhost:${config.port} (store: ${config.store}, data: ${config.dataDir})` +
+    `credit-ledger listening on http://localhost:${config.port} (store: ${config.store}${config.store === 'sqlite' ? `, data: ${config.dataDir}` : ''})` +
       `${config.adminKey ? '' : ' — LEDGER_ADMIN_KEY is not set: create keys with the CLI'}\n`,
   );
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from '@credit-ledger/domain';
-import { ApiKeyStore, loadConfig } from '@credit-ledger/ledger';
+import { ApiKeyStore, loadConfig, openApiKeyStore, openStateDatabase } from '@credit-ledger/ledger';
 import { Role, ROLES } from '@credit-ledger/domain';
 
 function role(value: string): Role {
@@ -16,17 +16,25 @@ function userId(value: string): string {
   return value;
 }
 
-function withKeys<T>(work: (keys: ApiKeyStore) => T): T {
-  const keys = ApiKeyStore.open(loadConfig().dataDir);
+/** The server's key store: PostgreSQL (DATABASE_URL) unless LEDGER_STORE=sqlite, where it is LEDGER_DATA_DIR. */
+async function withKeys<T>(work: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
+  const state = openStateDatabase(loadConfig(), 'credit-ledger-cli');
   try {
-    return work(keys);
+    const keys = await openApiKeyStore(state);
+    try {
+      return await work(keys);
+    } finally {
+      await keys.close();
+    }
   } finally {
-    keys.close();
+    await state.close();
   }
 }
 
 export function keysCommand(): Command {
-  const keys = new Command('keys').description('create, list and revoke API keys (stored hashed in LEDGER_DATA_DIR)');
+  const keys = new Command('keys').description(
+    'create, list and revoke API keys (stored hashed where the server keeps them: PostgreSQL, or LEDGER_DATA_DIR with LEDGER_STORE=sqlite)',
+  );
 
   keys
     .command('create')
@@ -35,10 +43,10 @@ export function keysCommand(): Command {
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
     .option('--user <userId>', 'member keys: the team member the key speaks for', userId)
     .option('--json', 'print {key, keyId, role, accountId, userId} as JSON instead')
-    .action((opts: { account: string; role: Role; user?: string; json?: boolean }) => {
+    .action(async (opts: { account: string; role: Role; user?: string; json?: boolean }) => {
       if (opts.role === 'member' && !opts.user) throw new Error('--user is required with --role member');
       if (opts.role !== 'member' && opts.user) throw new Error('--user is only for --role member');
-      const { key, record } = withKeys((k) => k.create({ accountId: opts.account, role: opts.role, userId: opts.user }));
+      const { key, record } = await withKeys((k) => k.create({ accountId: opts.account, role: opts.role, userId: opts.user }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ key, ...record })}\n`);
         return;
@@ -52,8 +60,8 @@ export function keysCommand(): Command {
   keys
     .command('revoke <keyId>')
     .description('revoke a key by its id (the part after clk_)')
-    .action((keyId: string) => {
-      if (!withKeys((k) => k.revoke(keyId))) {
+    .action(async (keyId: string) => {
+      if (!(await withKeys((k) => k.revoke(keyId)))) {
         process.stderr.write(`no active key ${keyId}\n`);
         process.exitCode = 1;
         return;
@@ -65,8 +73,8 @@ export function keysCommand(): Command {
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--account <id>', 'only this account', accountId)
-    .action((opts: { account?: string }) => {
-      for (const r of withKeys((k) => k.list(opts.account))) {
+    .action(async (opts: { account?: string }) => {
+      for (const r of await withKeys((k) => k.list(opts.account))) {
         process.stdout.write(
           `${r.keyId}\t${r.accountId}\t${r.role}\t${r.userId ?? '-'}\t${r.createdAt}\t${r.revokedAt ? `revoked ${r.revokedAt}` : 'active'}\n`,
         );

@@ -1,8 +1,20 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyLog, CopyProgress, EventStore, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '@credit-ledger/event-store';
-import { describeStore, LedgerConfig, loadConfig, openEventStore, redactUrl } from '@credit-ledger/ledger';
+import { copyLog, CopyProgress, EventStore, MigrationReport, PostgresEventStore, SQLITE_FILE_NAME, SqliteEventStore } from '@credit-ledger/event-store';
+import {
+  API_KEY_MIGRATIONS,
+  API_KEYS_COMPONENT,
+  describeStore,
+  DUE_INDEX_COMPONENT,
+  DUE_INDEX_MIGRATIONS,
+  LedgerConfig,
+  loadConfig,
+  openEventStore,
+  PostgresStateDatabase,
+  redactUrl,
+} from '@credit-ledger/ledger';
+import { RELAY_CHECKPOINT_MIGRATIONS, RELAY_CHECKPOINTS_COMPONENT } from '@credit-ledger/messaging';
 import { PostgresReadModelStore } from '@credit-ledger/projections';
 
 const PROGRESS_EVERY_MS = 2_000;
@@ -112,18 +124,25 @@ export function migrateCommand(): Command {
     .action(async () => {
       const config = loadConfig();
       switch (config.store) {
-        case 'postgres': {
-          const store = await PostgresEventStore.connect(config.databaseUrl as string, { migrate: true, applicationName: 'credit-ledger-migrate' });
-          await store.close();
-          // The read models live in the same database (their own migration component).
+        case 'postgres':
+        case 'eventstoredb': {
+          const reports: (MigrationReport | undefined)[] = [];
+          if (config.store === 'postgres') {
+            const store = await PostgresEventStore.connect(config.databaseUrl as string, { migrate: true, applicationName: 'credit-ledger-migrate' });
+            await store.close();
+            reports.push(store.migration);
+          } else process.stdout.write(`${describeStore(config)}: EventStoreDB has no schema to migrate\n`);
+          // The read models and the shared state (keys, billing, relay checkpoints) live in DATABASE_URL (their own migration components).
           const readModels = await PostgresReadModelStore.connect(config.databaseUrl as string, { migrate: true, applicationName: 'credit-ledger-migrate' });
           await readModels.close();
-          for (const m of [store.migration, readModels.migration]) {
+          reports.push(readModels.migration, ...(await migrateSharedState(config.databaseUrl as string)));
+          const where = `postgres:${redactUrl(config.databaseUrl ?? '')}`;
+          for (const m of reports) {
             if (!m) continue;
             process.stdout.write(
               m.applied.length > 0
-                ? `${describeStore(config)}: applied ${m.component} migration(s) ${m.applied.join(', ')}; schema at version ${m.currentVersion}\n`
-                : `${describeStore(config)}: ${m.component} schema already at version ${m.currentVersion}; nothing to do\n`,
+                ? `${where}: applied ${m.component} migration(s) ${m.applied.join(', ')}; schema at version ${m.currentVersion}\n`
+                : `${where}: ${m.component} schema already at version ${m.currentVersion}; nothing to do\n`,
             );
           }
           return;
@@ -134,13 +153,24 @@ export function migrateCommand(): Command {
           process.stdout.write(`${describeStore(config)}: schema current\n`);
           return;
         }
-        case 'eventstoredb':
-          process.stdout.write(`${describeStore(config)}: EventStoreDB has no schema to migrate\n`);
-          return;
         default: {
           const never: never = config.store;
           throw new Error(`unknown store ${String(never)}`);
         }
       }
     });
+}
+
+/** Applies the shared-state components' migrations (API keys, billing index and lease, relay checkpoints). */
+async function migrateSharedState(databaseUrl: string): Promise<(MigrationReport | undefined)[]> {
+  const state = PostgresStateDatabase.connect(databaseUrl, { migrate: true, applicationName: 'credit-ledger-migrate' });
+  try {
+    return [
+      await state.prepare(API_KEYS_COMPONENT, API_KEY_MIGRATIONS),
+      await state.prepare(DUE_INDEX_COMPONENT, DUE_INDEX_MIGRATIONS),
+      await state.prepare(RELAY_CHECKPOINTS_COMPONENT, RELAY_CHECKPOINT_MIGRATIONS),
+    ];
+  } finally {
+    await state.close();
+  }
 }

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '@credit-ledger/ledger';
 import { loadKafkaConfig } from '@credit-ledger/messaging';
 import { LedgerWorker } from './worker';
+import { serveMetrics } from './worker-metrics';
 
 /** How often the worker logs its counters. */
 export const WORKER_STATS_INTERVAL_MS = 10_000;
@@ -26,7 +27,15 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
+  const metricsPortText = process.env.LEDGER_WORKER_METRICS_PORT ?? '';
+  const metricsPort = metricsPortText === '' ? undefined : Number(metricsPortText);
+  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText) || metricsPort > 65_535)) {
+    process.stderr.write(`credit-ledger worker: LEDGER_WORKER_METRICS_PORT must be an integer 0..65535, got "${metricsPortText}"\n`);
+    process.exit(1);
+  }
   const worker = await LedgerWorker.start(ledger, kafka, logger);
+  // GET /metrics of the worker (Kafka lag, DLQ, commands, store, process) when LEDGER_WORKER_METRICS_PORT is set.
+  const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(worker.registry, metricsPort);
   logger.info(
     {
       roles: kafka.roles,
@@ -34,7 +43,8 @@ async function main(): Promise<void> {
       usageTopic: kafka.usageTopic,
       eventsTopic: kafka.eventsTopic,
       groupId: kafka.groupId,
-      dataDir: ledger.dataDir,
+      dataDir: ledger.store === 'sqlite' ? ledger.dataDir : undefined,
+      metricsPort,
     },
     'ledger worker started',
   );
@@ -50,6 +60,7 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: WORKER_SHUTDOWN_TIMEOUT_MS }, 'ledger worker did not stop in time; exiting (uncommitted messages will be redelivered)');
       process.exit(1);
     }, WORKER_SHUTDOWN_TIMEOUT_MS).unref();
+    metricsServer?.close();
     void worker.stop().then(
       () => {
         logger.info(worker.stats(), 'ledger worker stopped');

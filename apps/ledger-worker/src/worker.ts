@@ -3,8 +3,19 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { EventStore } from '@credit-ledger/event-store';
-import { EVENT_STORE, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
-import { EventRelay, KafkaJsMessaging, KafkaWorkerConfig, Messaging, MessagingLogger, SqliteRelayCheckpoints, UsageIngestor } from '@credit-ledger/messaging';
+import { Registry } from 'prom-client';
+import { EVENT_STORE, LedgerConfig, LedgerModule, METRICS_REGISTRY, STATE_DATABASE, StateDatabase } from '@credit-ledger/ledger';
+import {
+  EventRelay,
+  KafkaJsMessaging,
+  KafkaWorkerConfig,
+  Messaging,
+  MessagingLogger,
+  openRelayCheckpoints,
+  RelayCheckpoints,
+  UsageIngestor,
+} from '@credit-ledger/messaging';
+import { registerWorkerMetrics } from './worker-metrics';
 
 /**
  * A ledger worker: the command side without HTTP, fed by Kafka (usage in) and/or publishing the
@@ -16,8 +27,14 @@ export class LedgerWorker {
     private readonly app: INestApplicationContext,
     readonly ingestor: UsageIngestor | undefined,
     readonly relay: EventRelay | undefined,
-    private readonly checkpoints: SqliteRelayCheckpoints | undefined,
+    private readonly checkpoints: RelayCheckpoints | undefined,
+    private readonly metrics: { close(): Promise<void> } | undefined,
   ) {}
+
+  /** The registry of the ledger (commands, store, process) and the worker (Kafka) metrics. */
+  get registry(): Registry {
+    return this.app.get<Registry>(METRICS_REGISTRY);
+  }
 
   static async start(ledger: LedgerConfig, kafka: KafkaWorkerConfig, logger: MessagingLogger, messaging?: Messaging): Promise<LedgerWorker> {
     const bus = messaging ?? new KafkaJsMessaging({ brokers: kafka.brokers, clientId: kafka.clientId, logger });
@@ -25,10 +42,12 @@ export class LedgerWorker {
     const app = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: ledger, http: false }), { logger: false, abortOnError: false });
     let ingestor: UsageIngestor | undefined;
     let relay: EventRelay | undefined;
-    let checkpoints: SqliteRelayCheckpoints | undefined;
+    let checkpoints: RelayCheckpoints | undefined;
+    let metrics: { close(): Promise<void> } | undefined;
     try {
       if (kafka.roles.includes('relay')) {
-        checkpoints = SqliteRelayCheckpoints.open(ledger.dataDir);
+        // In the shared state: PostgreSQL unless LEDGER_STORE=sqlite (then ledger.sqlite in LEDGER_DATA_DIR).
+        checkpoints = await openRelayCheckpoints(app.get<StateDatabase>(STATE_DATABASE));
         relay = new EventRelay(app.get<EventStore>(EVENT_STORE), () => bus.producer({ idempotent: true }), checkpoints, {
           name: kafka.relayName,
           topic: kafka.eventsTopic,
@@ -50,11 +69,12 @@ export class LedgerWorker {
         });
         await ingestor.start();
       }
+      metrics = registerWorkerMetrics(app.get<Registry>(METRICS_REGISTRY), { messaging: bus, kafka, store: app.get<EventStore>(EVENT_STORE), ingestor, relay });
     } catch (e) {
-      await new LedgerWorker(app, ingestor, relay, checkpoints).stop().catch(() => undefined);
+      await new LedgerWorker(app, ingestor, relay, checkpoints, metrics).stop().catch(() => undefined);
       throw e;
     }
-    return new LedgerWorker(app, ingestor, relay, checkpoints);
+    return new LedgerWorker(app, ingestor, relay, checkpoints, metrics);
   }
 
   stats() {
@@ -65,7 +85,8 @@ export class LedgerWorker {
   async stop(): Promise<void> {
     await this.ingestor?.stop();
     await this.relay?.stop();
-    this.checkpoints?.close();
+    await this.checkpoints?.close();
+    await this.metrics?.close();
     await this.app.close();
   }
 }

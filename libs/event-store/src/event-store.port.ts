@@ -1,4 +1,5 @@
 import { UnreadableEventError } from './errors';
+import type { EventStoreObserver } from './store-observer';
 /**
  * The one event-store port. Adapters (embedded SQLite today; PostgreSQL and EventStoreDB next)
  * must all pass `testing/event-store-contract.ts`.
@@ -116,6 +117,11 @@ export interface EventStore {
    * errors; nothing outside an adapter needs to.
    */
   isTransientError(error: unknown): boolean;
+  /**
+   * Optional: reports append latencies and group-commit sizes to `observer` from now on (one
+   * observer; a later call replaces it). Adapters without group commit report appends only.
+   */
+  observe?(observer: EventStoreObserver): void;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 export * from './event-store.port';
+export * from './store-observer';
 export * from './errors';
 export * from './tokens';
 export * from './catch-up-subscription';

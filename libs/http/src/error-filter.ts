@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
-import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, UnreadableEventError } from '@credit-ledger/event-store';
+import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, isTransientPostgresError, UnreadableEventError } from '@credit-ledger/event-store';
 import { ApiError } from './api-error';
 
 /**
@@ -32,7 +32,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];
     // The database is unreachable or restarting: nothing was acknowledged, the same request (same
     // client id) may be sent again — an append that did commit answers its first outcome.
-    if (this.store.isTransientError(e))
+    // The shared-state database (keys, with EventStoreDB as the log) is PostgreSQL whatever the log is.
+    if (this.store.isTransientError(e) || isTransientPostgresError(e))
       return [503, { error: 'STORE_UNAVAILABLE', message: 'the event store cannot be reached; retry the request with the same id' }];
     // Stored data this version cannot read (corrupted row, unknown type, newer schema): the
     // account is unavailable until an operator acts; the message names the position.

@@ -6,6 +6,9 @@ import { Logger, LoggerModule } from 'nestjs-pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
 import { jsonBodyParser, refuseUnsafeBodies, requireJsonBodies } from './body-parsing';
+import { Registry } from 'prom-client';
+import { HttpMetrics } from './http-metrics';
+import { ServingState } from './serving-state';
 import { ApiExceptionFilter } from './error-filter';
 import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_CORRELATION_ID_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
@@ -22,6 +25,8 @@ export interface HttpTransportOptions {
   readonly quietPaths?: readonly string[];
   /** Requests per API key per minute; absent or 0: no per-key limit. */
   readonly rateLimitPerKeyPerMinute?: number;
+  /** Where the HTTP request metrics go (the app shares it with the ledger's); default: a registry of their own. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** Every header that carries a credential: never written to the logs. */
@@ -29,7 +34,7 @@ export const REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'x-api-
 
 /** The request logger's options: credentials redacted, the correlation id only when well formed. */
 export function requestLoggerOptions(options: HttpTransportOptions): PinoHttpOptions {
-  const quietPaths = new Set(options.quietPaths ?? ['/health']);
+  const quietPaths = new Set(options.quietPaths ?? QUIET_PATHS);
   return {
     level: options.logLevel,
     redact: {
@@ -58,6 +63,9 @@ export function requestLoggerOptions(options: HttpTransportOptions): PinoHttpOpt
   };
 }
 
+/** Probes and scrapes: answered without a request log line. */
+export const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metrics'];
+
 /**
  * The HTTP transport in one place: authentication and roles (guard), the error contract (filter),
  * DTO validation (pipe), the heavy-read bound (interceptor) and request logging register
@@ -78,8 +86,10 @@ export class HttpTransportModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: HeavyReadInterceptor },
+        { provide: HttpMetrics, useFactory: () => new HttpMetrics(options.metricsRegistry ?? new Registry()) },
+        ServingState,
       ],
-      exports: [HeavyReadSlots],
+      exports: [HeavyReadSlots, HttpMetrics, ServingState],
     };
   }
 }
@@ -95,18 +105,25 @@ export function applyServerLimits(server: Server): void {
 export interface ConfigureHttpOptions {
   /** Content-Security-Policies for paths other than the API and /docs (static pages of a console). */
   readonly securityPolicies?: readonly PathSecurityPolicy[];
+  /**
+   * Close the app on SIGTERM/SIGINT at once (Nest's shutdown hooks; default true). The server's
+   * main turns this off and drains instead (see docs/operations.md, "Shutdown").
+   */
+  readonly shutdownHooks?: boolean;
 }
 
-/** Security headers, body parsing, timeouts, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
+/** Request metrics, security headers, body parsing, timeouts, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
 export function configureHttpApp(app: INestApplication, options: ConfigureHttpOptions = {}): void {
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
+  expressApp.use(expressApp.get(HttpMetrics).middleware);
+  expressApp.use(expressApp.get(ServingState).middleware);
   expressApp.use(securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]));
   expressApp.use(requireJsonBodies);
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.use(jsonBodyParser());
   expressApp.use(refuseUnsafeBodies);
-  expressApp.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) expressApp.enableShutdownHooks();
   applyServerLimits(expressApp.getHttpServer() as Server);
   publishOpenApi(expressApp);
 }

@@ -14,3 +14,5 @@ export * from './security-headers';
 export * from './heavy-reads';
 export * from './openapi';
 export * from './auth/request-limits';
+export * from './http-metrics';
+export * from './serving-state';

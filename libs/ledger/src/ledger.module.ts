@@ -6,10 +6,17 @@ import { EventStore } from '@credit-ledger/event-store';
 import { openEventStore } from './store/open-event-store';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from '@credit-ledger/http';
 import { ApiKeyStore } from './auth/api-key-store';
+import { API_KEY_CACHE_TTL_MS, CachedAuthenticator } from './auth/cached-authenticator';
+import { openApiKeyStore } from './auth/open-api-key-store';
+import { openDueIndex } from './billing/due-index-stores';
+import { createMetricsRegistry, LedgerMetrics, METRICS_REGISTRY } from './metrics/ledger-metrics';
+import { openStateDatabase, STATE_DATABASE, StateDatabase } from './state/state-database';
+import { Registry } from 'prom-client';
 import { LedgerConfig } from './config/ledger-config';
 import { AuditSigningHealthIndicator, EventStoreHealthIndicator } from './health/event-store.health';
 import { AuditController } from './audit/audit.controller';
 import { AuditService } from './audit/audit.service';
+import { StateDatabaseHealthIndicator } from './health/state-database.health';
 import { AccountRepository } from './infrastructure/account-repository';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
 import { CommandExecutor } from './infrastructure/command-executor';
@@ -55,6 +62,8 @@ export interface LedgerModuleOptions {
   readonly scheduler?: boolean;
   /** An event store opened by the caller (tests: a store over a fake client) instead of the configured one; the app closes it. */
   readonly eventStore?: EventStore;
+  /** The process's Prometheus registry (the API shares it with the HTTP layer); default: a new one with the process metrics. */
+  readonly metricsRegistry?: Registry;
 }
 
 const HANDLERS = [
@@ -91,18 +100,20 @@ const CONTROLLERS = [
   AuditController,
 ];
 
-/** Closes the store (flushing queued appends) and the key store when the app stops. */
+/** Closes the store (flushing queued appends), then the key store, the due index and the shared-state database when the app stops. */
 class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly keys: ApiKeyStore,
     private readonly dueIndex: DueIndex,
+    @Inject(STATE_DATABASE) private readonly state: StateDatabase,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
-    this.keys.close();
-    this.dueIndex.close();
+    await this.keys.close();
+    await this.dueIndex.close();
+    await this.state.close();
   }
 }
 
@@ -113,25 +124,43 @@ export class LedgerModule {
     const providers: Provider[] = [
       { provide: LEDGER_CONFIG, useValue: options.config },
       { provide: LEDGER_CLOCK, useValue: options.clock ?? new SystemClock() },
-      { provide: EVENT_STORE, useFactory: (config: LedgerConfig) => options.eventStore ?? openEventStore(config), inject: [LEDGER_CONFIG] },
-      { provide: ApiKeyStore, useFactory: (config: LedgerConfig) => ApiKeyStore.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      { provide: METRICS_REGISTRY, useFactory: () => options.metricsRegistry ?? createMetricsRegistry() },
+      {
+        provide: LedgerMetrics,
+        useFactory: (registry: Registry, config: LedgerConfig) => new LedgerMetrics(registry, config.store),
+        inject: [METRICS_REGISTRY, LEDGER_CONFIG],
+      },
+      {
+        provide: EVENT_STORE,
+        useFactory: async (config: LedgerConfig, metrics: LedgerMetrics) => {
+          const store = options.eventStore ?? (await openEventStore(config));
+          store.observe?.(metrics.storeObserver());
+          return store;
+        },
+        inject: [LEDGER_CONFIG, LedgerMetrics],
+      },
+      // Keys, the billing index and lease (and other components' state): PostgreSQL unless LEDGER_STORE=sqlite.
+      { provide: STATE_DATABASE, useFactory: (config: LedgerConfig) => openStateDatabase(config), inject: [LEDGER_CONFIG] },
+      { provide: ApiKeyStore, useFactory: (state: StateDatabase) => openApiKeyStore(state), inject: [STATE_DATABASE] },
       {
         provide: API_KEY_AUTHENTICATOR,
-        useFactory: (keys: ApiKeyStore, config: LedgerConfig): ApiKeyAuthenticator => ({ authenticate: (key) => keys.authenticate(key, config.adminKey) }),
+        // Accepted keys are trusted for API_KEY_CACHE_TTL_MS (a revocation elsewhere is seen within it).
+        useFactory: (keys: ApiKeyStore, config: LedgerConfig): ApiKeyAuthenticator => new CachedAuthenticator(keys, config.adminKey, API_KEY_CACHE_TTL_MS),
         inject: [ApiKeyStore, LEDGER_CONFIG],
       },
       { provide: AccountRepository, useFactory: (store: EventStore) => new AccountRepository(store), inject: [EVENT_STORE] },
       {
         provide: CommandExecutor,
-        useFactory: (repo: AccountRepository, clock: Clock) => new CommandExecutor(repo, clock),
-        inject: [AccountRepository, LEDGER_CLOCK],
+        useFactory: (repo: AccountRepository, clock: Clock, metrics: LedgerMetrics) => new CommandExecutor(repo, clock, metrics),
+        inject: [AccountRepository, LEDGER_CLOCK, LedgerMetrics],
       },
-      { provide: DueIndex, useFactory: (config: LedgerConfig) => DueIndex.open(config.dataDir), inject: [LEDGER_CONFIG] },
+      { provide: DueIndex, useFactory: (state: StateDatabase) => openDueIndex(state), inject: [STATE_DATABASE] },
       CyclesJob,
       StoreLifecycle,
       EventStoreHealthIndicator,
       AuditService,
       AuditSigningHealthIndicator,
+      StateDatabaseHealthIndicator,
       ...HANDLERS,
     ];
     if (options.scheduler ?? http) providers.push(CyclesScheduler);
@@ -143,6 +172,9 @@ export class LedgerModule {
       providers,
       exports: [
         EVENT_STORE,
+        STATE_DATABASE,
+        METRICS_REGISTRY,
+        LedgerMetrics,
         ApiKeyStore,
         API_KEY_AUTHENTICATOR,
         CommandExecutor,
@@ -151,6 +183,7 @@ export class LedgerModule {
         EventStoreHealthIndicator,
         AuditService,
         AuditSigningHealthIndicator,
+        StateDatabaseHealthIndicator,
         CyclesJob,
         DueIndex,
       ],

@@ -143,15 +143,16 @@ export class EventRelay {
 
   private async run(): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt++) {
-      this.checkpoint = this.checkpoints.load(this.options.name);
-      this.logger.info({ relay: this.options.name, topic: this.options.topic, after: this.checkpoint }, 'event relay subscribing');
-      this.subscription = this.store.subscribeToAll({ after: this.checkpoint, batchSize: this.batchSize }, (events) => this.publish(events));
       try {
+        this.checkpoint = await this.checkpoints.load(this.options.name);
+        this.logger.info({ relay: this.options.name, topic: this.options.topic, after: this.checkpoint }, 'event relay subscribing');
+        if (this.stopping) return;
+        this.subscription = this.store.subscribeToAll({ after: this.checkpoint, batchSize: this.batchSize }, (events) => this.publish(events));
         await this.subscription.done;
         return;
       } catch (e) {
         if (this.stopping) return;
-        // The store failed to read (or the checkpoint to save): start over from the durable checkpoint.
+        // The store failed to read (or the checkpoint to load or save): start over from the durable checkpoint.
         const delay = backoffMs(attempt, RELAY_RETRY_INITIAL_BACKOFF_MS, RELAY_RETRY_MAX_BACKOFF_MS);
         this.logger.error(
           { relay: this.options.name, err: e instanceof Error ? e.message : String(e), delayMs: delay },
@@ -192,7 +193,7 @@ export class EventRelay {
     }
     this.consecutiveFailures = 0;
     const last = events[events.length - 1].position;
-    this.checkpoints.save(this.options.name, last); // only after the broker acknowledged the whole batch
+    await this.checkpoints.save(this.options.name, last); // only after the broker acknowledged the whole batch
     this.checkpoint = last;
     this.counters.published += events.length;
     this.counters.batches++;

@@ -69,14 +69,14 @@ describe('limits of the ingestor and the relay, enforced at construction', () =>
     expect(() => new EventRelay(store, () => messaging.producer({ idempotent: true }), checkpoints, { name: 'r', topic: 't', ...options })).toThrow(RangeError);
   });
 
-  it('relay checkpoints are durable positions that never move backwards', () => {
-    checkpoints.save('r', 10);
-    checkpoints.save('r', 7);
-    expect(checkpoints.load('r')).toBe(10);
-    expect(checkpoints.load('other')).toBe(0);
-    expect(() => checkpoints.save('r', -1)).toThrow(RangeError);
-    checkpoints.close();
+  it('relay checkpoints are durable positions that never move backwards', async () => {
+    await checkpoints.save('r', 10);
+    await checkpoints.save('r', 7);
+    expect(await checkpoints.load('r')).toBe(10);
+    expect(await checkpoints.load('other')).toBe(0);
+    await expect(checkpoints.save('r', -1)).rejects.toThrow(RangeError);
+    await checkpoints.close();
     checkpoints = SqliteRelayCheckpoints.open(dir);
-    expect(checkpoints.load('r')).toBe(10);
+    expect(await checkpoints.load('r')).toBe(10);
   });
 });

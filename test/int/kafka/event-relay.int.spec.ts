@@ -39,7 +39,7 @@ describe('committed events out: store -> credit.events.v1, against a real broker
       await ledger.commands.execute(new RefundCreditsCommand('b-2', { refundId: 'r1', consumptionId: 'c1', reason: 'bounced' }, SUPERUSER));
       await waitFor('the first relay to publish something', () => first.stats().published > 0);
       await first.stop();
-      const stoppedAt = checkpoints.load(name);
+      const stoppedAt = await checkpoints.load(name);
       expect(stoppedAt).toBe(first.stats().checkpoint);
 
       // Movements while no relay runs, then a new relay: it resumes where the first one stopped.
@@ -51,7 +51,7 @@ describe('committed events out: store -> credit.events.v1, against a real broker
       await waitFor('the second relay to catch up', () => second.stats().checkpoint === head);
       await second.stop();
       expect(second.stats().published).toBe(head - stoppedAt);
-      expect(checkpoints.load(name)).toBe(head);
+      expect(await checkpoints.load(name)).toBe(head);
 
       const messages = await readTopic(messaging, topic, head);
       const duplicates = await expectRelayedInOrder(ledger, messages);

@@ -31,6 +31,7 @@ import { isConnectionError, isTransientEventStoreDbError } from './eventstoredb-
 import { AllFeed, PositionedEvent } from './eventstoredb-feed';
 import { mapAppendError, toAllPosition, toExpectedRevision, toPortPosition, toRevision } from './eventstoredb-positions';
 import { subscribeThroughFeeds } from './eventstoredb-subscription';
+import { EventStoreObserver, observedAppend } from '../store-observer';
 
 /**
  * The ledger's streams are `account-<id>` (libs/ledger/src/infrastructure/stream-names.ts). Any
@@ -114,7 +115,17 @@ export class EventStoreDbEventStore implements EventStore {
     readonly streamPrefixes: readonly string[],
   ) {}
 
-  async append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
+  private observer: EventStoreObserver | undefined;
+
+  observe(observer: EventStoreObserver): void {
+    this.observer = observer;
+  }
+
+  append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
+    return observedAppend(this.observer, events.length, () => this.appendNow(streamId, expectedRevision, events));
+  }
+
+  private async appendNow(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
     this.assertOpen();
     validateAppend(streamId, expectedRevision, events);
     if (!matchesPrefixes(streamId, this.streamPrefixes)) {

@@ -14,6 +14,7 @@ import {
   clampPageSize,
 } from '../event-store.port';
 import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
+import { EventStoreObserver, observedAppend } from '../store-observer';
 import { isTransientPostgresError } from './postgres-errors';
 import { PG_CHAIN_MIGRATIONS, PG_CHAIN_MIGRATION_COMPONENT, fillPostgresHashChain } from './postgres-hash-chain';
 import { GroupCommitStats, PostgresGroupCommit, StreamAppend } from './postgres-group-commit';
@@ -73,6 +74,7 @@ export class PostgresEventStore implements EventStore, HashChainedStore {
   private readonly groupCommit: PostgresGroupCommit;
   private readonly notifications: PostgresLiveNotifications;
   private closed = false;
+  private observer: EventStoreObserver | undefined;
 
   private constructor(
     clientConfig: ClientConfig,
@@ -86,7 +88,12 @@ export class PostgresEventStore implements EventStore, HashChainedStore {
     this.reads = new Pool({ ...clientConfig, max: readPoolSize });
     this.reads.on('error', () => undefined); // an idle client's lost connection; the pool replaces it
     this.notifications = new PostgresLiveNotifications(clientConfig, notifySafetyPollMs);
-    this.groupCommit = new PostgresGroupCommit(clientConfig, (head) => this.notifications.noteHead(head), hashing);
+    this.groupCommit = new PostgresGroupCommit(
+      clientConfig,
+      (head) => this.notifications.noteHead(head),
+      hashing,
+      (group) => this.observer?.groupCommitted?.(group),
+    );
   }
 
   static async connect(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
@@ -132,7 +139,11 @@ export class PostgresEventStore implements EventStore, HashChainedStore {
 
   append(streamId: string, expectedRevision: number, events: readonly EventToAppend[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
-    return this.groupCommit.append(streamId, expectedRevision, events);
+    return observedAppend(this.observer, events.length, () => this.groupCommit.append(streamId, expectedRevision, events));
+  }
+
+  observe(observer: EventStoreObserver): void {
+    this.observer = observer;
   }
 
   /**

@@ -3,6 +3,7 @@ import { AppendResult, EventToAppend, InvalidAppendError, WrongExpectedRevisionE
 import { canonicalJson } from '../chain/event-hash';
 import { isUniqueViolation } from './postgres-errors';
 import { APPEND_GROUP_STATEMENT, AppendGroupRow, WRITER_SESSION_SETTINGS } from './postgres-sql';
+import { GroupCommitObservation } from '../store-observer';
 
 /** Appends that share one transaction and one WAL flush at most. */
 export const PG_MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -77,6 +78,8 @@ export class PostgresGroupCommit {
     private readonly onCommitted: (head: number) => void,
     /** false only for the benchmark that measures what the hash chains cost. */
     private readonly hashing = true,
+    /** Told of each committed group's size (metrics). */
+    private readonly onGroup: (group: GroupCommitObservation) => void = () => undefined,
   ) {}
 
   stats(): GroupCommitStats {
@@ -221,6 +224,7 @@ export class PostgresGroupCommit {
       throw new WrongExpectedRevisionError(append.streamId, append.expectedRevision, Number(refused.actual_revision));
     }
     const head = this.settle(group.appends, rows);
+    this.onGroup({ appends: group.appends.length, events: group.appends.reduce((sum, append) => sum + append.eventIds.length, 0) });
     if (head > 0) this.onCommitted(head);
   }
 

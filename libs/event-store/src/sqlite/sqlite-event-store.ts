@@ -23,6 +23,7 @@ import { canonicalJson, chainMetadataFields } from '../chain/event-hash';
 import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
 import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
+import { EventStoreObserver, observedAppend } from '../store-observer';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -115,6 +116,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   private writerFailure: Error | undefined;
   private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
+  private observer: EventStoreObserver | undefined;
   private counters = { appends: 0, commits: 0, events: 0 };
   /** Events whose hashes this open filled in (a store written before the chains). */
   readonly hashChainFill: { filled: number };
@@ -192,6 +194,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   private onCommitted(results: WriterOutcome[], commits: number): void {
     this.counters.commits += commits;
+    this.reportGroups(results, commits);
     let head = 0;
     for (const outcome of results) {
       const waiting = this.pending.get(outcome.id);
@@ -207,6 +210,19 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       }
     }
     if (head > 0) this.committed.emit('committed', head);
+  }
+
+  /** The writer reports several commits in one message at most rarely: their appends are shared out evenly. */
+  private reportGroups(results: readonly WriterOutcome[], commits: number): void {
+    if (!this.observer?.groupCommitted || commits < 1) return;
+    const events = results.reduce((sum, outcome) => sum + (this.pending.get(outcome.id)?.events ?? 0), 0);
+    for (let commit = 0; commit < commits; commit++) {
+      this.observer.groupCommitted({ appends: Math.round(results.length / commits), events: Math.round(events / commits) });
+    }
+  }
+
+  observe(observer: EventStoreObserver): void {
+    this.observer = observer;
   }
 
   /**
@@ -248,10 +264,15 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       return Promise.reject(error);
     }
     const id = this.nextId++;
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, events: rows.length });
-      this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
-    });
+    return observedAppend(
+      this.observer,
+      rows.length,
+      () =>
+        new Promise<AppendResult>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject, events: rows.length });
+          this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
+        }),
+    );
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

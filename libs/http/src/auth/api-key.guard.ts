@@ -47,7 +47,7 @@ export class ApiKeyGuard implements CanActivate {
     await this.failedAuth.refuseIfBlocked(address);
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]{1,512})$/.exec(header) : null;
-    const principal = match ? this.keys.authenticate(match[1]) : undefined;
+    const principal = match ? await this.keys.authenticate(match[1]) : undefined;
     if (!principal) {
       await this.failedAuth.recordFailure(address);
       throw match ? new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key') : new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');

@@ -6,6 +6,7 @@ import { Clock, LEDGER_CLOCK } from '../infrastructure/clock';
 import { EVENT_STORE } from '../tokens';
 import { RunScheduledResetsCommand } from '../use-cases/run-scheduled-resets/run-scheduled-resets.command';
 import { ScheduledResetsOutcome } from '../use-cases/run-scheduled-resets/run-scheduled-resets.handler';
+import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { DueIndex } from './due-index';
 
 export const DEFAULT_CYCLES_CONCURRENCY = 32;
@@ -68,9 +69,22 @@ export class CyclesJob {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
     private readonly index: DueIndex,
+    private readonly metrics: LedgerMetrics,
   ) {}
 
+  /** One run, counted in ledger_billing_runs_total and ledger_billing_cycle_resets_total (dry runs are not). */
   async run(options: CyclesRunOptions = {}): Promise<CyclesRunSummary> {
+    try {
+      const summary = await this.runOnce(options);
+      if (!summary.dryRun) this.metrics.billingRun(summary.aborted ? 'aborted' : 'completed', summary.cyclesReset);
+      return summary;
+    } catch (error) {
+      if (!options.dryRun) this.metrics.billingRun('failed', 0);
+      throw error;
+    }
+  }
+
+  private async runOnce(options: CyclesRunOptions): Promise<CyclesRunSummary> {
     const started = Date.now();
     const now = this.clock.now();
     const upTo = (options.upTo && options.upTo < now ? options.upTo : now).toISOString();
@@ -82,7 +96,7 @@ export class CyclesJob {
     if (options.accountId !== undefined) accounts = [options.accountId];
     else {
       await this.index.catchUp(this.store);
-      accounts = this.index.due(upTo);
+      accounts = await this.index.due(upTo);
     }
 
     let next = 0;
@@ -131,7 +145,7 @@ export class CyclesJob {
             if (failures.length < MAX_LISTED_FAILURES) failures.push({ accountId, error, message });
           }
           done++;
-          if (updates.length >= 1_000) this.index.updateMany(updates.splice(0));
+          if (updates.length >= 1_000) await this.index.updateMany(updates.splice(0));
           if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = Date.now();
             progress();
@@ -139,7 +153,7 @@ export class CyclesJob {
         }
       }),
     );
-    if (updates.length) this.index.updateMany(updates.splice(0));
+    if (updates.length) await this.index.updateMany(updates.splice(0));
     progress();
     return {
       upTo,

@@ -11,8 +11,9 @@ const LEASE = 'billing-cycles';
 
 /**
  * Runs the billing job in the server every LEDGER_CYCLES_INTERVAL_SECONDS (off when unset), with
- * `@nestjs/schedule`. With several API instances on one data dir, a lease row in the store's
- * SQLite file lets one instance run at a time (renewed while it runs, taken over when it lapses);
+ * `@nestjs/schedule`. With several API instances, a lease row in the shared state (PostgreSQL with
+ * LEDGER_STORE=postgres or eventstoredb; the SQLite file of the data dir otherwise) lets one
+ * instance run at a time (renewed while it runs, taken over when it lapses);
  * and should two runs overlap anyway (a lease lapsing mid-run), the schedule-derived cycle ids and
  * the expected revision on every append make the second run's resets duplicates: nothing appended.
  */
@@ -44,20 +45,22 @@ export class CyclesScheduler implements OnApplicationBootstrap, BeforeApplicatio
   tick(): Promise<void> {
     if (this.running) return this.running;
     const leaseMs = Math.max((this.config.cyclesIntervalSeconds ?? 60) * 2_000, 60_000);
-    if (!this.index.tryLease(LEASE, this.owner, leaseMs)) return Promise.resolve();
     this.running = (async () => {
+      let leased = false;
       try {
+        leased = await this.index.tryLease(LEASE, this.owner, leaseMs);
+        if (!leased) return;
         const summary = await this.job.run({
           concurrency: this.config.cyclesConcurrency,
           actor: 'billing-scheduler',
           signal: this.abort.signal,
-          onProgress: () => this.index.tryLease(LEASE, this.owner, leaseMs),
+          onProgress: () => void this.index.tryLease(LEASE, this.owner, leaseMs).catch(() => undefined),
         });
         if (summary.due > 0) this.logger.log(`billing job: ${JSON.stringify({ ...summary, failures: summary.failures.slice(0, 10) })}`);
       } catch (e) {
         this.logger.error(`billing job failed: ${e instanceof Error ? e.stack : String(e)}`);
       } finally {
-        this.index.releaseLease(LEASE, this.owner);
+        if (leased) await this.index.releaseLease(LEASE, this.owner).catch(() => undefined);
         this.running = null;
       }
     })();

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       projections: 'inline',
       migrateOnStart: true,
+      shutdownGraceSeconds: 5,
     });
   });
 
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       projections: 'inline',
       migrateOnStart: true,
+      shutdownGraceSeconds: 5,
     });
   });
 
@@ -47,9 +49,17 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ LEDGER_STORE: 'eventstoredb' })).toThrow(/LEDGER_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING/);
     expect(() => loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'http://x' })).toThrow(/esdb:\/\//);
-    expect(loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' })).toMatchObject({
-      store: 'eventstoredb',
-    });
+    // EventStoreDB holds no tables: the read models and the shared state need a PostgreSQL database.
+    expect(() => loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' })).toThrow(
+      /LEDGER_STORE=eventstoredb needs DATABASE_URL/,
+    );
+    expect(
+      loadConfig({ LEDGER_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false', DATABASE_URL: 'postgresql://u@h:5432/db' }),
+    ).toMatchObject({ store: 'eventstoredb', databaseUrl: 'postgresql://u@h:5432/db' });
+    expect(loadConfig({}).shutdownGraceSeconds).toBe(5);
+    expect(loadConfig({ LEDGER_SHUTDOWN_GRACE_SECONDS: '0' }).shutdownGraceSeconds).toBe(0);
+    expect(() => loadConfig({ LEDGER_SHUTDOWN_GRACE_SECONDS: '-1' })).toThrow(/LEDGER_SHUTDOWN_GRACE_SECONDS/);
+    expect(() => loadConfig({ LEDGER_SHUTDOWN_GRACE_SECONDS: '301' })).toThrow(/LEDGER_SHUTDOWN_GRACE_SECONDS/);
     expect(loadConfig({ LEDGER_MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
     expect(() => loadConfig({ LEDGER_MIGRATE_ON_START: 'maybe' })).toThrow(/LEDGER_MIGRATE_ON_START/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);

@@ -32,11 +32,15 @@ export interface LedgerConfig {
   readonly rateLimitPerKeyPerMinute?: number;
   /** Audit signing keys (LEDGER_AUDIT_SIGNING_KEY, LEDGER_AUDIT_SIGNING_KEY_SINCE, LEDGER_AUDIT_RETIRED_KEYS); absent = signing off. */
   readonly audit?: AuditKeyring;
+  /** SIGTERM: seconds the server stays up, answering but not ready, before it stops accepting connections (LEDGER_SHUTDOWN_GRACE_SECONDS, default 5). */
+  readonly shutdownGraceSeconds?: number;
 }
 
 export const MAX_RATE_LIMIT_PER_KEY_PER_MINUTE = 1_000_000;
 
 export const MIN_CYCLES_INTERVAL_SECONDS = 10;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 5;
+export const MAX_SHUTDOWN_GRACE_SECONDS = 300;
 export const MAX_CYCLES_INTERVAL_SECONDS = 86_400;
 export const CYCLES_CONCURRENCY_RANGE = [1, 256] as const;
 
@@ -69,6 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     problems.push('EVENTSTORE_CONNECTION_STRING must be an esdb:// (or kurrentdb://) connection string');
   } else if (store === 'eventstoredb' && eventStoreConnectionString === undefined) {
     problems.push('LEDGER_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (esdb://host:2113?tls=false)');
+  }
+  if (store === 'eventstoredb' && databaseUrl === undefined) {
+    problems.push(
+      'LEDGER_STORE=eventstoredb needs DATABASE_URL (postgresql://user:password@host:5432/database): the read models, API keys, billing lease and relay checkpoints live in PostgreSQL',
+    );
   }
   const migrateText = env.LEDGER_MIGRATE_ON_START ?? 'true';
   if (!['true', 'false'].includes(migrateText)) problems.push(`LEDGER_MIGRATE_ON_START must be true or false, got "${migrateText}"`);
@@ -116,6 +125,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     }
   }
   const audit = loadAuditKeyring(env, problems);
+  const graceText = env.LEDGER_SHUTDOWN_GRACE_SECONDS ?? '';
+  const shutdownGraceSeconds = graceText === '' ? DEFAULT_SHUTDOWN_GRACE_SECONDS : Number(graceText);
+  if (graceText !== '' && (!/^\d+$/.test(graceText) || shutdownGraceSeconds > MAX_SHUTDOWN_GRACE_SECONDS)) {
+    problems.push(`LEDGER_SHUTDOWN_GRACE_SECONDS must be an integer 0..${MAX_SHUTDOWN_GRACE_SECONDS}, got "${graceText}"`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -132,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     migrateOnStart: migrateText !== 'false',
     ...(rateLimitPerKeyPerMinute !== undefined ? { rateLimitPerKeyPerMinute } : {}),
     audit,
+    shutdownGraceSeconds,
   };
 }
 

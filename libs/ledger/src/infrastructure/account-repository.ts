@@ -1,7 +1,8 @@
-import { AccountState, LedgerCommand, LedgerDecider, ledgerDecider, LedgerEvent } from '@credit-ledger/domain';
+import { AccountState, DomainError, LedgerCommand, LedgerDecider, ledgerDecider, LedgerEvent } from '@credit-ledger/domain';
 import { AppendResult, EventStore, MAX_READ_PAGE_SIZE, NO_STREAM, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream } from './stream-names';
 import { CommandContext, decodeEvent, encodeEvents } from './event-codec';
+import { CommandOutcome } from './command-observer';
 
 /** Accounts kept folded in memory at most (least recently used are dropped and re-read on demand). */
 export const MAX_CACHED_ACCOUNTS = 50_000;
@@ -37,6 +38,8 @@ export interface SessionMark {
  */
 export class AccountSession implements AccountView {
   private pending: PendingCommand[] = [];
+  /** How each command decided on this session ended, until the executor takes them (metrics). */
+  private outcomes: CommandOutcome[] = [];
   private pendingEventCount = 0;
   /** The state as stored, at `revision`; `state` differs from it only while decisions are pending. */
   private storedState: AccountState;
@@ -57,12 +60,26 @@ export class AccountSession implements AccountView {
 
   /** decide, then evolve this session's state; the events are appended by the repository. */
   decide(commandKey: string, command: LedgerCommand): 'created' | 'duplicate' {
-    const decision = this.decider.decide(command, this.state);
+    let decision: ReturnType<LedgerDecider['decide']>;
+    try {
+      decision = this.decider.decide(command, this.state);
+    } catch (error) {
+      if (error instanceof DomainError) this.outcomes.push({ type: command.type, outcome: 'refused', code: error.code });
+      throw error;
+    }
+    this.outcomes.push({ type: command.type, outcome: decision.kind === 'duplicate' ? 'duplicate' : 'accepted' });
     if (decision.kind === 'duplicate') return 'duplicate';
     this.state = decision.events.reduce(this.decider.evolve, this.state);
     this.pending.push({ commandKey, events: decision.events });
     this.pendingEventCount += decision.events.length;
     return 'created';
+  }
+
+  /** The outcomes recorded since the last call (the executor reports those of the attempt that counted). */
+  takeOutcomes(): CommandOutcome[] {
+    const taken = this.outcomes;
+    this.outcomes = [];
+    return taken;
   }
 
   /** Events decided and not yet stored. */

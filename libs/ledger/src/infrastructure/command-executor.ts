@@ -1,7 +1,8 @@
-import { Caller, LedgerCommand } from '@credit-ledger/domain';
+import { Caller, DomainError, LedgerCommand } from '@credit-ledger/domain';
 import { backoffMs, ConcurrencyRetriesExhaustedError, MAX_EVENTS_PER_APPEND, sleep, WrongExpectedRevisionError } from '@credit-ledger/event-store';
 import { AccountRepository, AccountSession, AccountView } from './account-repository';
 import { Clock } from './clock';
+import { CommandObserver, CommandOutcome } from './command-observer';
 import { CommandContext } from './event-codec';
 import { KeyedMutex } from './keyed-mutex';
 
@@ -36,6 +37,8 @@ interface Ticket {
   readonly work: Work<unknown>;
   readonly at: string;
   readonly context: CommandContext;
+  /** The command type a refusal of the handler itself (before any decision) counts under (metrics). */
+  readonly commandType: string;
   /** Appends of this command refused on their expected revision so far. */
   conflicts: number;
   readonly resolve: (value: unknown) => void;
@@ -43,7 +46,10 @@ interface Ticket {
 }
 
 /** A ticket decided in the append being built: its answer, or its refusal, both given once the append settled. */
-type Decided = { ticket: Ticket; answer: (decided: AccountView) => unknown; view: AccountView } | { ticket: Ticket; refusal: unknown };
+type Decided = ({ ticket: Ticket; answer: (decided: AccountView) => unknown; view: AccountView } | { ticket: Ticket; refusal: unknown }) & {
+  /** How its commands ended, reported once the append settled durably (metrics). */
+  readonly outcomes: readonly CommandOutcome[];
+};
 
 /** The commands of one account not yet taken by an append, and whether an append task is queued for them. */
 interface AccountLine {
@@ -78,6 +84,8 @@ export class CommandExecutor {
   constructor(
     private readonly accounts: AccountRepository,
     private readonly clock: Clock,
+    /** Told how commands ended, of conflicts and retries (metrics); optional. */
+    private readonly observer?: CommandObserver,
   ) {}
 
   /** One command with a client id: decide it, append it, answer with `view` (the same for a retry). */
@@ -95,13 +103,13 @@ export class CommandExecutor {
   }
 
   /** `work` decides on the session at instant `at` and returns how to answer once the events are durable. */
-  execute<R>(accountId: string, caller: Caller, work: Work<R>): Promise<R> {
+  execute<R>(accountId: string, caller: Caller, work: Work<R>, commandType = 'Unknown'): Promise<R> {
     const at = this.clock.now().toISOString();
     const context = { actor: caller.actor, correlationId: caller.correlationId, recordedAt: at };
     return new Promise<R>((resolve, reject) => {
       let line = this.lines.get(accountId);
       if (!line) this.lines.set(accountId, (line = { waiting: [], scheduled: false }));
-      line.waiting.push({ work, at, context, conflicts: 0, resolve: resolve as (value: unknown) => void, reject });
+      line.waiting.push({ work, at, context, commandType, conflicts: 0, resolve: resolve as (value: unknown) => void, reject });
       this.schedule(accountId, line);
     });
   }
@@ -130,6 +138,7 @@ export class CommandExecutor {
         tickets.forEach((ticket) => ticket.reject(error));
         return;
       }
+      session.takeOutcomes(); // anything left by an attempt that did not count
       const { decided, left } = this.decideInOrder(session, tickets);
       line.waiting.unshift(...left); // did not fit this append: first in the next one
       try {
@@ -141,11 +150,14 @@ export class CommandExecutor {
           return;
         }
         this.conflictCount++;
+        this.observer?.conflicted();
         tickets = this.retriable(accountId, decided);
+        for (let retry = 0; retry < tickets.length; retry++) this.observer?.retried();
         // Retry n waits up to base * 2^n, as this loop always did (backoffMs counts from 2^0).
         if (tickets.length > 0) await sleep(backoffMs(attempt + 1, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS));
         continue;
       }
+      this.observer?.decided(decided.flatMap((entry) => entry.outcomes));
       decided.forEach(settle);
       return;
     }
@@ -164,13 +176,17 @@ export class CommandExecutor {
         const answer = ticket.work(session, ticket.at);
         if (index > 0 && session.pendingEvents > MAX_EVENTS_PER_APPEND) {
           session.rollbackTo(mark);
+          session.takeOutcomes(); // decided again in the next append
           return { decided, left: tickets.slice(index) };
         }
         session.stampSince(mark, ticket.context);
-        decided.push({ ticket, answer, view: session.snapshot() });
+        decided.push({ ticket, answer, view: session.snapshot(), outcomes: session.takeOutcomes() });
       } catch (refusal) {
         session.rollbackTo(mark);
-        decided.push({ ticket, refusal });
+        const outcomes = session.takeOutcomes().filter((outcome) => outcome.outcome === 'refused');
+        // A refusal of the handler itself (before any decision) counts under the command's type.
+        if (refusal instanceof DomainError && outcomes.length === 0) outcomes.push({ type: ticket.commandType, outcome: 'refused', code: refusal.code });
+        decided.push({ ticket, refusal, outcomes });
       }
     }
     return { decided, left: [] };
@@ -181,8 +197,10 @@ export class CommandExecutor {
     const again: Ticket[] = [];
     for (const { ticket } of decided) {
       ticket.conflicts++;
-      if (ticket.conflicts >= MAX_APPEND_ATTEMPTS) ticket.reject(new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS));
-      else again.push(ticket);
+      if (ticket.conflicts >= MAX_APPEND_ATTEMPTS) {
+        this.observer?.retriesExhausted();
+        ticket.reject(new ConcurrencyRetriesExhaustedError(accountId, MAX_APPEND_ATTEMPTS));
+      } else again.push(ticket);
     }
     return again;
   }

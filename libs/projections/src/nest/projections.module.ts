@@ -1,8 +1,8 @@
-import { Controller, DynamicModule, Get, Header, Injectable, Module } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, DynamicModule, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Gauge, Registry } from 'prom-client';
-import { LedgerConfig } from '@credit-ledger/ledger';
+import { LedgerConfig, METRICS_REGISTRY } from '@credit-ledger/ledger';
 import { Public } from '@credit-ledger/http';
 import { GetHistoryHandler, HistoryController } from '../history/history.controller';
 import { openReadModelStore } from '../open-read-model-store';
@@ -34,13 +34,18 @@ export class ProjectionsHealthIndicator {
   }
 }
 
-/** Prometheus metrics: projection lag and checkpoints. */
+/**
+ * Prometheus metrics of the process: HTTP requests (libs/http), commands and the store (the
+ * ledger), billing, projection lag and checkpoints (here), and the process itself, all on the
+ * one registry of the app.
+ */
 @ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
-  private readonly registry = new Registry();
-
-  constructor(projections: ProjectionService) {
+  constructor(
+    projections: ProjectionService,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {
     new Gauge({
       name: 'ledger_projection_lag_events',
       help: 'Events in the global log not yet applied to the read models (head position - lowest checkpoint)',
@@ -67,10 +72,24 @@ export class MetricsController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4): projection lag and checkpoints' })
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({
+    summary: 'Prometheus metrics (text exposition format 0.0.4); no authentication: expose it to the scraper only',
+    description: 'Metric names and labels: docs/operations.md, "Metrics".',
+  })
   @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
-  @Header('Content-Type', 'text/plain; version=0.0.4')
+  @ApiOkResponse({
+    description: 'Every metric of the process in the Prometheus text format',
+    content: {
+      'text/plain': {
+        schema: {
+          type: 'string',
+          example:
+            '# HELP ledger_http_requests_total …\nledger_http_requests_total{method="POST",route="/v1/accounts/:accountId/consumptions",status="201"} 12\n',
+        },
+      },
+    },
+  })
   metrics(): Promise<string> {
     return this.registry.metrics();
   }

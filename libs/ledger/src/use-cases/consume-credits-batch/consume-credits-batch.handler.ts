@@ -23,42 +23,47 @@ export class ConsumeCreditsBatchHandler implements ICommandHandler<ConsumeCredit
 
   execute(command: ConsumeCreditsBatchCommand): Promise<BatchOutcome> {
     const parsed = command.items;
-    return this.executor.execute(command.accountId, command.caller, (session, at) => {
-      if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
-      type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
-      const decided = parsed.map((p, index): Decided => {
-        if ('problems' in p) {
-          const problems = p.problems.map((q) => ({ field: q.field ? `items.${index}.${q.field}` : `items.${index}`, reason: q.reason }));
-          return {
-            index,
-            status: 400 as const,
-            error: 'VALIDATION_FAILED',
-            message: problems.map((q) => `${q.field}: ${q.reason}`).join('; '),
-            details: problems,
-          };
-        }
-        try {
-          const kind = session.decide(consumptionKey(p.data.consumptionId), { type: 'ConsumeCredits', at, data: p.data });
-          return { index, kind, consumptionId: p.data.consumptionId };
-        } catch (e) {
-          if (!(e instanceof DomainError)) throw e;
-          return { index, status: 409 as const, error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
-        }
-      });
-      return (after) => {
-        const summary = { created: 0, duplicates: 0, refused: 0, invalid: 0 };
-        const results: ItemResult[] = decided.map((d) => {
-          if ('kind' in d) {
-            if (d.kind === 'created') summary.created++;
-            else summary.duplicates++;
-            return { index: d.index, status: d.kind === 'created' ? 201 : 200, ...consumptionView(after, d.consumptionId) };
+    return this.executor.execute(
+      command.accountId,
+      command.caller,
+      (session, at) => {
+        if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+        type Decided = { index: number; kind: 'created' | 'duplicate'; consumptionId: string } | Exclude<ItemResult, { status: 200 | 201 }>;
+        const decided = parsed.map((p, index): Decided => {
+          if ('problems' in p) {
+            const problems = p.problems.map((q) => ({ field: q.field ? `items.${index}.${q.field}` : `items.${index}`, reason: q.reason }));
+            return {
+              index,
+              status: 400 as const,
+              error: 'VALIDATION_FAILED',
+              message: problems.map((q) => `${q.field}: ${q.reason}`).join('; '),
+              details: problems,
+            };
           }
-          if (d.status === 400) summary.invalid++;
-          else summary.refused++;
-          return d;
+          try {
+            const kind = session.decide(consumptionKey(p.data.consumptionId), { type: 'ConsumeCredits', at, data: p.data });
+            return { index, kind, consumptionId: p.data.consumptionId };
+          } catch (e) {
+            if (!(e instanceof DomainError)) throw e;
+            return { index, status: 409 as const, error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+          }
         });
-        return { results, summary };
-      };
-    });
+        return (after) => {
+          const summary = { created: 0, duplicates: 0, refused: 0, invalid: 0 };
+          const results: ItemResult[] = decided.map((d) => {
+            if ('kind' in d) {
+              if (d.kind === 'created') summary.created++;
+              else summary.duplicates++;
+              return { index: d.index, status: d.kind === 'created' ? 201 : 200, ...consumptionView(after, d.consumptionId) };
+            }
+            if (d.status === 400) summary.invalid++;
+            else summary.refused++;
+            return d;
+          });
+          return { results, summary };
+        };
+      },
+      'ConsumeCreditsBatch',
+    );
   }
 }

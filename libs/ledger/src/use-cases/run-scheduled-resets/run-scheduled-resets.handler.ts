@@ -46,19 +46,24 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
         };
       });
     }
-    return this.executor.execute(command.accountId, command.caller, (session, at) => {
-      const upTo = command.upTo < at ? command.upTo : at;
-      const cycles: string[] = [];
-      for (let n = 0; n < MAX_RESETS_PER_APPEND; n++) {
-        const s = requireOpen(session);
-        if (s.cycleEndsAt > upTo) break;
-        const { cycleId } = nextScheduledCycle(s);
-        if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
-      }
-      return (after) => {
-        const s = after.state as OpenAccountState;
-        return { accountId: command.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
-      };
-    });
+    return this.executor.execute(
+      command.accountId,
+      command.caller,
+      (session, at) => {
+        const upTo = command.upTo < at ? command.upTo : at;
+        const cycles: string[] = [];
+        for (let n = 0; n < MAX_RESETS_PER_APPEND; n++) {
+          const s = requireOpen(session);
+          if (s.cycleEndsAt > upTo) break;
+          const { cycleId } = nextScheduledCycle(s);
+          if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
+        }
+        return (after) => {
+          const s = after.state as OpenAccountState;
+          return { accountId: command.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
+        };
+      },
+      'ScheduledReset',
+    );
   }
 }
