@@ -53,7 +53,8 @@ export class OpenApiContract {
     const mediaType = (contentType ?? '').split(';')[0].trim();
     if (!response.content) return mediaType === '' ? [] : [`${where}: the document gives no body, the server sent ${mediaType}`];
     if (!response.content[mediaType]) return [`${where}: ${mediaType || 'no content type'} is not documented (${Object.keys(response.content).join(', ')})`];
-    if (!mediaType.endsWith('json')) return [];
+    // JSON bodies only (application/json, application/*+json): CSV, JSON Lines and text are not parsed here.
+    if (!/^application\/([a-z0-9.-]+\+)?json$/.test(mediaType)) return [];
     const validate = this.validatorFor(route.template, method.toLowerCase(), response === operation.responses.default ? 'default' : String(status), mediaType);
     if (validate(body)) return [];
     return [`${where}: the body does not match the documented schema: ${this.ajv.errorsText(validate.errors, { separator: '; ' })}`];

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { once } from 'node:events';
-import { AccountIdPipe, AllowRoles, ApiError, Public } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, ApiError, HeavyRead, Public } from '@credit-ledger/http';
 import { AuditKeysDto, AuditExportParams, SignedHeadDto } from './audit.dto';
 import { AuditService, ChainUnavailableError } from './audit.service';
 
@@ -64,12 +64,16 @@ export class AuditController {
   @Get('v1/accounts/:accountId/audit/export')
   @ApiBearerAuth()
   @AllowRoles('admin', 'analyst')
+  @HeavyRead()
   @ApiProduces('application/x-ndjson')
   @ApiOperation({
     summary:
       'The account’s events with their hashes as JSON Lines: a header line, one line per event (fromRevision..toRevision), and a last line with the head signed at the last event; check it with tools/verify-audit-export.mjs',
   })
-  @ApiOkResponse({ description: 'application/x-ndjson, streamed (see docs/audit.md for the line formats)' })
+  @ApiOkResponse({
+    description: 'application/x-ndjson, streamed (see docs/audit.md for the line formats)',
+    content: { 'application/x-ndjson': { schema: { type: 'string', description: 'JSON Lines' } } },
+  })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: fromRevision/toRevision not integers ≥ 0, or toRevision < fromRevision' })
   @ApiResponse(ERRORS[401])
   @ApiResponse(ERRORS[403])
