@@ -58,6 +58,8 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
+  @ApiResponse({ status: 200, description: 'ready: every check passes', schema: HEALTH_REPORT })
+  @ApiResponse({ status: 503, description: 'not ready (draining, or a check fails): the report names it', schema: HEALTH_REPORT })
   @ApiOperation({
     summary:
       'Readiness: the event store and the shared-state database answer, the read models follow the log (none stopped) and the instance is not draining; 503 otherwise (send it no new requests)',
