@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       projections: 'inline',
       migrateOnStart: true,
       shutdownGraceSeconds: 5,
+      // Without LEDGER_AUDIT_SIGNING_KEY the chains are kept but no head is signed.
+      audit: { keyId: undefined, signingKey: undefined, keys: [] },
     });
   });
 
@@ -24,6 +26,8 @@ describe('loadConfig', () => {
       projections: 'inline',
       migrateOnStart: true,
       shutdownGraceSeconds: 5,
+      // Without LEDGER_AUDIT_SIGNING_KEY the chains are kept but no head is signed.
+      audit: { keyId: undefined, signingKey: undefined, keys: [] },
     });
   });
 
