@@ -13,6 +13,7 @@ import {
   ScheduleChanged,
   ThresholdsSet,
 } from './events';
+import { addDailyNet } from './depletion-forecast';
 import { PersistentMap } from './persistent-map';
 import { sameSchedule } from './schedule';
 import {
@@ -117,6 +118,7 @@ export function evolveAccountOpened(event: AccountOpened): OpenAccountState {
     thresholds: {},
     lastPlanChange: null,
     lastScheduleChange: null,
+    dailyNet: {},
     index: {
       consumptions: PersistentMap.empty(),
       refunds: PersistentMap.empty(),
@@ -152,7 +154,7 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
   if (data.creditsCharged === 0) return { ...state, index };
   const creditType = state.creditTypes[data.creditType];
   return withCreditType(
-    state,
+    withDailyNet(state, data.creditType, event.occurredAt, data.creditsCharged),
     data.creditType,
     {
       figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
@@ -186,7 +188,7 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
   });
   const buckets = reopenClosedGrants(state, creditType.buckets, data.returnedTo);
   return withCreditType(
-    state,
+    withDailyNet(state, data.creditType, event.occurredAt, -data.credits),
     data.creditType,
     {
       figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
@@ -287,6 +289,7 @@ export function evolveCycleReset(state: OpenAccountState, event: CycleReset): Op
     cycleStartedAt: data.startedAt,
     cycleEndsAt: data.endsAt,
     creditTypes,
+    dailyNet: {},
     index: { ...state.index, cycles },
   };
 }
@@ -383,6 +386,11 @@ function withCreditType(
 ): OpenAccountState {
   const alerted = state.creditTypes[creditType]?.alerted ?? [];
   return { ...state, creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } }, index };
+}
+
+/** A refund made in a later cycle than its consumption counts in the burn of the cycle it is made in. */
+function withDailyNet(state: OpenAccountState, creditType: string, occurredAt: string, credits: number): OpenAccountState {
+  return { ...state, dailyNet: { ...state.dailyNet, [creditType]: addDailyNet(state.dailyNet[creditType] ?? [], occurredAt, credits) } };
 }
 
 function moveBuckets(buckets: readonly Bucket[], movements: readonly BucketMovement[], sign: 1 | -1): Bucket[] {

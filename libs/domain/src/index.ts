@@ -2,6 +2,7 @@ export * from './canonical';
 export * from './commands';
 export * from './decide';
 export * from './decider';
+export * from './depletion-forecast';
 export * from './errors';
 export * from './events';
 export * from './evolve';

@@ -1,6 +1,7 @@
 import { canonicalJson } from './canonical';
 import { BalanceFigures, BucketMovement, ClosingFigures, PlanChangedData, ScheduleChangedData } from './events';
 import { PersistentMap } from './persistent-map';
+import { DailyNetCredits } from './depletion-forecast';
 import { CreditTypePlan, Plan } from './plan';
 import { CycleSchedule } from './schedule';
 import { Threshold } from './thresholds';
@@ -127,6 +128,8 @@ export interface OpenAccountState {
   readonly thresholds: Readonly<Record<string, readonly Threshold[]>>;
   readonly lastPlanChange: PlanChangedData | null;
   readonly lastScheduleChange: ScheduleChangedData | null;
+  /** Per credit type, the open cycle's recent net credits per UTC day: the depletion forecast's burn. */
+  readonly dailyNet: Readonly<Record<string, readonly DailyNetCredits[]>>;
   readonly index: LedgerIndex;
 }
 

@@ -1,4 +1,4 @@
-import { BalanceFigures, OpenAccountState } from '@credit-ledger/domain';
+import { BalanceFigures, DepletionForecast, forecastCreditType, OpenAccountState } from '@credit-ledger/domain';
 
 export interface BalanceView extends BalanceFigures {
   readonly creditType: string;
@@ -26,5 +26,17 @@ export function balancesView(s: OpenAccountState) {
     balances: Object.keys(s.creditTypes)
       .sort()
       .map((t) => balanceView(t, s.creditTypes[t].figures)),
+  };
+}
+
+/** The balances with each credit type's depletion forecast at `nowMs` (GET …/balances). */
+export function balancesWithForecastView(s: OpenAccountState, nowMs: number) {
+  const view = balancesView(s);
+  return {
+    ...view,
+    balances: view.balances.map((balance): BalanceView & { forecast: DepletionForecast } => ({
+      ...balance,
+      forecast: forecastCreditType(s, balance.creditType, nowMs),
+    })),
   };
 }

@@ -174,8 +174,18 @@ export const ALERTS_RESPONSE = objectOf({
   ),
 });
 
+export const FORECAST_SCHEMA = objectOf({
+  dailyBurn: { type: 'number', description: 'Average net credits used per day over the last 7 UTC days (or since the cycle started), two decimals' },
+  projectedDepletionAt: nullable(instant('When the remaining credits run out at that pace; null when they last the cycle')),
+  lastsCycle: { type: 'boolean' },
+});
+
 export const BALANCES_RESPONSE = objectOf(
-  { ...BALANCES_PROPERTIES, revision: int('Stream revision of the last event folded') },
+  {
+    ...BALANCES_PROPERTIES,
+    balances: arrayOf(objectOf({ creditType: str(), ...BALANCE_FIGURES_PROPERTIES, forecast: FORECAST_SCHEMA })),
+    revision: int('Stream revision of the last event folded'),
+  },
   { asOf: instant('Given with asOf: the instant asked for'), position: int('Given with asOf: global position of the last event folded') },
 );
 

@@ -5,7 +5,8 @@ import { EventStore } from '@credit-ledger/event-store';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { decodeEvent } from '../../infrastructure/event-codec';
 import { accountStream } from '../../infrastructure/stream-names';
-import { balancesView } from '../../views/balances.view';
+import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
+import { balancesWithForecastView } from '../../views/balances.view';
 import { EVENT_STORE } from '../../tokens';
 import { GetBalancesQuery } from './get-balances.query';
 import { AS_OF_FOLD_CHUNK_EVENTS, AS_OF_SNAPSHOT_INTERVAL_EVENTS, AsOfSnapshots, FoldSnapshot } from './as-of-snapshots';
@@ -25,19 +26,21 @@ export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(q: GetBalancesQuery) {
     if (q.asOf === undefined) {
       return this.executor.read(q.accountId, (session) => {
         if (session.state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
-        return { ...balancesView(session.state), revision: session.revision };
+        return { ...balancesWithForecastView(session.state, this.clock.now().getTime()), revision: session.revision };
       });
     }
     const asOf = new Date(q.asOf).toISOString();
     const { state, revision, position } = await this.foldAsOf(q.accountId, asOf);
     if (state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, `the account did not exist at ${asOf}`);
-    return { ...balancesView(state), asOf, revision, position };
+    // As the ledger stood then: the forecast is the one it would have given at asOf.
+    return { ...balancesWithForecastView(state, Date.parse(asOf)), asOf, revision, position };
   }
 
   /**

@@ -9,7 +9,7 @@ import { Clock } from '../../infrastructure/clock';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { decodeEvent } from '../../infrastructure/event-codec';
 import { accountStream } from '../../infrastructure/stream-names';
-import { balancesView } from '../../views/balances.view';
+import { balancesWithForecastView } from '../../views/balances.view';
 import { AS_OF_SNAPSHOT_INTERVAL_EVENTS } from './as-of-snapshots';
 import { GetBalancesHandler } from './get-balances.handler';
 import { GetBalancesQuery } from './get-balances.query';
@@ -47,7 +47,7 @@ describe('GET balances asOf from checkpointed snapshots', () => {
     await decide('open', open(T0, planOf({ email: 1_000_000 })));
     // Shared appends: the consumptions queue and go in a few appends, each with its own recordedAt.
     await Promise.all(Array.from({ length: EVENTS }, (_, index) => decide(`c${index}`, consume(`c${index}`, 1))));
-    handler = new GetBalancesHandler(executor, store);
+    handler = new GetBalancesHandler(executor, store, new SteppingClock());
   }, 60_000);
   afterAll(async () => {
     await store.close();
@@ -63,7 +63,7 @@ describe('GET balances asOf from checkpointed snapshots', () => {
       state = evolve(state, decodeEvent(event));
       revision = event.revision;
     }
-    return { balances: balancesView(state as OpenAccountState).balances, revision };
+    return { balances: balancesWithForecastView(state as OpenAccountState, Date.parse(asOf)).balances, revision };
   }
 
   it('answers exactly the full fold, whichever snapshots earlier requests left', async () => {
