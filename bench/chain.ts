@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { internalCaller } from '@credit-ledger/domain';
 import { SqliteEventStore, verifyGlobalChain } from '@credit-ledger/event-store';
@@ -30,11 +30,14 @@ const PLAN = {
 export interface ChainBenchResult {
   readonly hashed: number[];
   readonly plain: number[];
+  /** CPU time of the whole process (event loop and writer thread) per consumption, µs. */
+  readonly hashedCpuUs: number[];
+  readonly plainCpuUs: number[];
   readonly verifyEvents: number;
   readonly verifyEventsPerSecond: number;
 }
 
-async function commandPath(hashing: boolean): Promise<{ perSecond: number; dir: string }> {
+async function commandPath(hashing: boolean): Promise<{ perSecond: number; cpuUsPerConsumption: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-chain-'));
   const store = SqliteEventStore.open(dir, { disableHashChainForBenchmark: !hashing });
   const config = { port: 0, dataDir: dir, store: 'sqlite' as const, adminKey: undefined, logLevel: 'silent' as const, projections: 'off' as const };
@@ -47,6 +50,7 @@ async function commandPath(hashing: boolean): Promise<{ perSecond: number; dir: 
     const random = seededRandom(42);
     let next = 0;
     const started = nowMs();
+    const cpuBefore = process.cpuUsage();
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
         for (let index = next++; index < CONSUMPTIONS; index = next++) {
@@ -54,7 +58,8 @@ async function commandPath(hashing: boolean): Promise<{ perSecond: number; dir: 
         }
       }),
     );
-    return { perSecond: CONSUMPTIONS / ((nowMs() - started) / 1000), dir };
+    const cpu = process.cpuUsage(cpuBefore);
+    return { perSecond: CONSUMPTIONS / ((nowMs() - started) / 1000), cpuUsPerConsumption: (cpu.user + cpu.system) / CONSUMPTIONS, dir };
   } finally {
     await ctx.close();
   }
@@ -63,13 +68,18 @@ async function commandPath(hashing: boolean): Promise<{ perSecond: number; dir: 
 export async function chainBenchmark(log: (line: string) => void): Promise<ChainBenchResult> {
   const hashed: number[] = [];
   const plain: number[] = [];
+  const hashedCpuUs: number[] = [];
+  const plainCpuUs: number[] = [];
   let verifyDir: string | undefined;
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which goes first, so neither always runs on a warmer (or more crowded) machine.
     for (const hashing of round % 2 === 0 ? [true, false] : [false, true]) {
-      const { perSecond, dir } = await commandPath(hashing);
+      const { perSecond, cpuUsPerConsumption, dir } = await commandPath(hashing);
       (hashing ? hashed : plain).push(perSecond);
-      log(`chain bench round ${round + 1}: ${hashing ? 'with chains' : 'hashing off'} ${fmt(perSecond)} consumptions/s`);
+      (hashing ? hashedCpuUs : plainCpuUs).push(cpuUsPerConsumption);
+      log(
+        `chain bench round ${round + 1}: ${hashing ? 'with chains' : 'hashing off'} ${fmt(perSecond)} consumptions/s, ${fmt(cpuUsPerConsumption, 1)} µs CPU each`,
+      );
       if (hashing && verifyDir === undefined) verifyDir = dir;
       else rmSync(dir, { recursive: true, force: true });
     }
@@ -79,7 +89,14 @@ export async function chainBenchmark(log: (line: string) => void): Promise<Chain
     const started = nowMs();
     const report = await verifyGlobalChain(store);
     if (report.firstBreak) throw new Error(`the benchmark's own log does not verify: ${JSON.stringify(report.firstBreak)}`);
-    return { hashed, plain, verifyEvents: report.eventsChecked, verifyEventsPerSecond: report.eventsChecked / ((nowMs() - started) / 1000) };
+    return {
+      hashed,
+      plain,
+      hashedCpuUs,
+      plainCpuUs,
+      verifyEvents: report.eventsChecked,
+      verifyEventsPerSecond: report.eventsChecked / ((nowMs() - started) / 1000),
+    };
   } finally {
     await store.close();
     rmSync(verifyDir!, { recursive: true, force: true });
@@ -100,5 +117,16 @@ export function printChainBench(result: ChainBenchResult): void {
   console.log(`| with chains | ${result.hashed.map((value) => fmt(value)).join(' · ')} | ${fmt(withChains)} |`);
   console.log(`| hashing off (bench-only switch) | ${result.plain.map((value) => fmt(value)).join(' · ')} | ${fmt(without)} |`);
   console.log(`difference of the medians: ${fmt((100 * (withChains - without)) / without, 1)}%`);
+  // CPU time per consumption hardly depends on what else the machine runs: the fairer comparison on a shared machine.
+  const cpuWith = median(result.hashedCpuUs);
+  const cpuWithout = median(result.plainCpuUs);
+  console.log(
+    `CPU per consumption (process, all threads), median: ${fmt(cpuWith, 1)} µs with chains, ${fmt(cpuWithout, 1)} µs hashing off: ${fmt((100 * (cpuWith - cpuWithout)) / cpuWithout, 1)}%`,
+  );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`verify --chain over the whole log: ${fmt(result.verifyEvents)} events at ${fmt(result.verifyEventsPerSecond)} events/s`);
 }

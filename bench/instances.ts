@@ -1,8 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { createTestDatabase, dropTestDatabase, ThrowawayPostgresCluster } from '@credit-ledger/event-store/testing';
 import { runConsumptionLoad } from './consumption-load';
+import { exited, Instance, startInstance } from './processes';
 
 /**
  * Several API processes on one PostgreSQL database: durable consumptions/s with 1, 2 and 3
@@ -10,7 +8,6 @@ import { runConsumptionLoad } from './consumption-load';
  * and the drain of a SIGTERM under that load.
  */
 
-const SERVER = join(__dirname, '../apps/ledger-api/src/main.js');
 const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
 export const INSTANCES_IN_FLIGHT = 64;
 const MEASURE_SECONDS = Number(process.env.BENCH_INSTANCES_SECONDS ?? 15);
@@ -35,47 +32,6 @@ export interface DrainFigures {
   readonly cutConnections: boolean;
   readonly exitCode: number | null;
   readonly violations: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-interface Instance {
-  readonly base: string;
-  readonly child: ChildProcess;
-  stdout: string;
-}
-
-async function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', SERVER], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const instance: Instance = { base: `http://127.0.0.1:${port}`, child, stdout: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (instance.stdout += chunk.toString()));
-  for (let attempt = 0; attempt < 1_200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (
-      await fetch(`${instance.base}/health/ready`).then(
-        (res) => res.ok,
-        () => false,
-      )
-    )
-      return instance;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('server did not become ready');
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 function percentile(values: number[], fraction: number): number {

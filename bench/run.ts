@@ -16,6 +16,7 @@ import { rawFsyncEventsPerSecond } from './raw-fsync-writer';
 import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { printStoreBench, storeBenchmark } from './store';
 import { chainBenchmark, printChainBench } from './chain';
+import { httpBenchmark, printHttpBench } from './http';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 import { instancesBenchmark, printInstances } from './instances';
 
@@ -258,6 +259,7 @@ async function main(): Promise<void> {
   if (sections.includes('kafka')) printKafka(await kafkaBenchmark((line) => console.log(line)));
   if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
   if (sections.includes('chain')) printChainBench(await chainBenchmark((line) => console.log(line)));
+  if (sections.includes('http')) printHttpBench(await httpBenchmark((line) => console.log(line)));
   if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
 }
 

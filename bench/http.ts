@@ -1,0 +1,246 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { LoadFigures, LoadScenario } from './http-load';
+import { CLI_ENTRY, Instance, startInstance, stopInstance } from './processes';
+import { fmt, percentile } from './stats';
+
+/**
+ * The HTTP API under load: autocannon in a process of its own against the API process, next to a
+ * bare Node `http` server that parses the same JSON bodies (the baseline, measured in the same run);
+ * then the heavy-read interference scenario on a seeded store.
+ */
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const CONNECTIONS = 64;
+const ACCOUNTS = 1_000;
+const HEAVY_EVENTS = Number(process.env.BENCH_HTTP_HEAVY_EVENTS ?? 1_000_000);
+const HEAVY_SECONDS = Number(process.env.BENCH_HTTP_HEAVY_SECONDS ?? 20);
+const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
+const LOAD_ENTRY = join(__dirname, 'http-load.js');
+const BARE_ENTRY = join(__dirname, 'bare-server.js');
+const PLAN = { creditTypes: { email: { allocation: 1_000_000_000 } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } };
+
+export interface HttpRow {
+  readonly label: string;
+  readonly figures: LoadFigures;
+  readonly baseline?: { readonly label: string; readonly figures: LoadFigures };
+}
+
+export interface InterferenceFigures {
+  readonly events: number;
+  readonly consumption: LoadFigures;
+  readonly healthMsP99: number;
+  readonly healthMsMax: number;
+  readonly healthProbes: number;
+  readonly heavyServed: Record<string, number>;
+  readonly heavyRefused503: number;
+}
+
+export interface HttpBenchResult {
+  readonly rows: HttpRow[];
+  readonly interference?: InterferenceFigures;
+  readonly loadAverage: string;
+}
+
+async function load(scenario: LoadScenario): Promise<LoadFigures> {
+  const { stdout } = await promisify(execFile)(process.execPath, [LOAD_ENTRY, JSON.stringify(scenario)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadFigures;
+}
+
+async function openAccounts(base: string, count: number): Promise<void> {
+  let next = 0;
+  const open = async () => {
+    for (let index = next++; index < count; index = next++) {
+      const res = await fetch(`${base}/v1/accounts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ accountId: `bench_${index}`, name: `Bench ${index}`, plan: PLAN }),
+      });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`open bench_${index}: ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, open));
+}
+
+function ledgerEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LEDGER_STORE: 'sqlite',
+    LEDGER_DATA_DIR: dataDir,
+    LEDGER_ADMIN_KEY: ADMIN_KEY,
+    LOG_LEVEL: process.env.BENCH_HTTP_LOG_LEVEL ?? 'info',
+  };
+}
+
+async function requestScenarios(api: Instance, bare: Instance, log: (line: string) => void): Promise<HttpRow[]> {
+  const common = { connections: CONNECTIONS, seconds: SECONDS };
+  const consumption = { ...common, method: 'POST' as const, path: '/v1/accounts/{account}/consumptions', apiKey: ADMIN_KEY };
+  const rows: HttpRow[] = [];
+  const measure = async (label: string, scenario: LoadScenario) => {
+    log(`http: ${label}, ${CONNECTIONS} connections, ${SECONDS} s…`);
+    return load(scenario);
+  };
+  const barePost = await measure('bare server, POST of the same JSON bodies', { ...consumption, url: bare.base, consumptionAccounts: ACCOUNTS });
+  const spread = await measure(`POST /consumptions on ${fmt(ACCOUNTS)} accounts`, { ...consumption, url: api.base, consumptionAccounts: ACCOUNTS });
+  rows.push({ label: `POST /consumptions, unique ids, ${fmt(ACCOUNTS)} accounts`, figures: spread, baseline: { label: 'bare POST', figures: barePost } });
+  const hot = await measure('POST /consumptions on one account', { ...consumption, url: api.base, consumptionAccounts: 1 });
+  rows.push({ label: 'POST /consumptions, one account', figures: hot, baseline: { label: `${fmt(ACCOUNTS)} accounts`, figures: spread } });
+  const bareGet = await measure('bare server, GET', { ...common, url: bare.base, method: 'GET', path: '/health' });
+  const history = await measure('GET /history?limit=50', {
+    ...common,
+    url: api.base,
+    method: 'GET',
+    path: '/v1/accounts/bench_0/history?limit=50',
+    apiKey: ADMIN_KEY,
+  });
+  rows.push({ label: 'GET /history?limit=50, first page', figures: history, baseline: { label: 'bare GET', figures: bareGet } });
+  const health = await measure('GET /health', { ...common, url: api.base, method: 'GET', path: '/health' });
+  rows.push({ label: 'GET /health', figures: health, baseline: { label: 'bare GET', figures: bareGet } });
+  return rows;
+}
+
+async function cli(dataDir: string, args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env: ledgerEnv(dataDir), stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`credit-ledger ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+/** Loops of one kind of heavy read until `until`; a 503 is counted and retried after its Retry-After. */
+async function heavyLoop(base: string, path: () => string, until: number, served: { count: number }, refused: { count: number }): Promise<void> {
+  while (Date.now() < until) {
+    const res = await fetch(base + path(), { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    await res.arrayBuffer();
+    if (res.status === 503) {
+      refused.count++;
+      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 1) * 1000));
+    } else if (res.ok) served.count++;
+    else throw new Error(`heavy read ${path()}: ${res.status}`);
+  }
+}
+
+async function probeHealth(base: string, until: number): Promise<number[]> {
+  const latenciesMs: number[] = [];
+  while (Date.now() < until) {
+    const started = performance.now();
+    await fetch(`${base}/health`).then((res) => res.arrayBuffer());
+    latenciesMs.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return latenciesMs;
+}
+
+async function interference(log: (line: string) => void): Promise<InterferenceFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-heavy-'));
+  try {
+    log(`http: seeding ${fmt(HEAVY_EVENTS)} events on 100 accounts and building the read models…`);
+    await cli(dataDir, ['seed', '--events', String(HEAVY_EVENTS), '--accounts', '100']);
+    await cli(dataDir, ['replay']);
+    const api = await startInstance(ledgerEnv(dataDir));
+    try {
+      await openAccounts(api.base, ACCOUNTS);
+      const until = Date.now() + HEAVY_SECONDS * 1000;
+      const refused = { count: 0 };
+      const served: Record<string, { count: number }> = { asOf: { count: 0 }, csv: { count: 0 }, series: { count: 0 } };
+      const account = () => `seed_${String(Math.floor(Math.random() * 100)).padStart(5, '0')}`;
+      const instant = () => new Date(Date.parse('2025-12-01T00:00:00Z') + Math.random() * 360 * 86_400_000).toISOString();
+      const heavy = [
+        ...Array.from({ length: 10 }, () => heavyLoop(api.base, () => `/v1/accounts/${account()}/balances?asOf=${instant()}`, until, served.asOf, refused)),
+        ...Array.from({ length: 5 }, () =>
+          heavyLoop(api.base, () => `/v1/accounts/${account()}/history.csv?from=2025-12-01T00:00:00Z`, until, served.csv, refused),
+        ),
+        ...Array.from({ length: 10 }, () =>
+          heavyLoop(
+            api.base,
+            () => `/v1/accounts/${account()}/usage/series?from=2025-12-01T00:00:00Z&to=2026-12-01T00:00:00Z&bucket=day`,
+            until,
+            served.series,
+            refused,
+          ),
+        ),
+      ];
+      log(`http: heavy reads (10 asOf, 5 CSV, 10 series) with consumptions at 16 connections and /health every 100 ms, ${HEAVY_SECONDS} s…`);
+      const [consumption, health] = await Promise.all([
+        load({
+          url: api.base,
+          method: 'POST',
+          path: '/v1/accounts/{account}/consumptions',
+          apiKey: ADMIN_KEY,
+          consumptionAccounts: ACCOUNTS,
+          connections: 16,
+          seconds: HEAVY_SECONDS,
+        }),
+        probeHealth(api.base, until),
+        ...heavy,
+      ]);
+      const sorted = [...health].sort((left, right) => left - right);
+      return {
+        events: HEAVY_EVENTS,
+        consumption,
+        healthMsP99: percentile(sorted, 99),
+        healthMsMax: sorted[sorted.length - 1] ?? NaN,
+        healthProbes: sorted.length,
+        heavyServed: Object.fromEntries(Object.entries(served).map(([kind, counter]) => [kind, counter.count])),
+        heavyRefused503: refused.count,
+      };
+    } finally {
+      await stopInstance(api);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function httpBenchmark(log: (line: string) => void): Promise<HttpBenchResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
+  const bare = await startInstance({ ...process.env }, BARE_ENTRY, '/');
+  let rows: HttpRow[];
+  try {
+    const api = await startInstance(ledgerEnv(dataDir));
+    try {
+      await openAccounts(api.base, ACCOUNTS);
+      rows = await requestScenarios(api, bare, log);
+    } finally {
+      await stopInstance(api);
+    }
+  } finally {
+    await stopInstance(bare);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const heavy = HEAVY_EVENTS > 0 ? await interference(log) : undefined;
+  return {
+    rows,
+    interference: heavy,
+    loadAverage: loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' '),
+  };
+}
+
+export function printHttpBench(result: HttpBenchResult): void {
+  console.log('');
+  console.log(`## HTTP API — autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s per request kind, SQLite, default logging`);
+  console.log('');
+  console.log('| request | req/s | p50 ms | p99 ms | non-2xx | baseline (same run) | baseline req/s | ratio |');
+  console.log('|---|---:|---:|---:|---:|---|---:|---:|');
+  for (const row of result.rows) {
+    const figures = row.figures;
+    const baseline = row.baseline;
+    console.log(
+      `| ${row.label} | ${fmt(figures.requestsPerSecond)} | ${fmt(figures.latencyMsP50, 1)} | ${fmt(figures.latencyMsP99, 1)} | ${fmt(figures.non2xx + figures.errors)} | ${baseline?.label ?? ''} | ${baseline ? fmt(baseline.figures.requestsPerSecond) : ''} | ${baseline ? `${fmt((100 * figures.requestsPerSecond) / baseline.figures.requestsPerSecond)}%` : ''} |`,
+    );
+  }
+  const heavy = result.interference;
+  if (heavy) {
+    console.log('');
+    console.log(
+      `Heavy reads on a ${fmt(heavy.events)}-event store (10 asOf balances, 5 CSV exports, 10 series loops; served ${JSON.stringify(heavy.heavyServed)}, 503 TOO_MANY_HEAVY_READS ${fmt(heavy.heavyRefused503)}):`,
+    );
+    console.log(
+      `consumptions at 16 connections ${fmt(heavy.consumption.requestsPerSecond)}/s, p50 ${fmt(heavy.consumption.latencyMsP50, 1)} ms, p99 ${fmt(heavy.consumption.latencyMsP99, 1)} ms (non-2xx ${heavy.consumption.non2xx}); /health p99 ${fmt(heavy.healthMsP99, 1)} ms, max ${fmt(heavy.healthMsMax, 1)} ms over ${heavy.healthProbes} probes`,
+    );
+  }
+  console.log(`load average at the end: ${result.loadAverage}`);
+}

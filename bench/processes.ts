@@ -1,0 +1,58 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The built API server (npm run bench builds first). */
+export const SERVER_ENTRY = join(__dirname, '../apps/ledger-api/src/main.js');
+export const CLI_ENTRY = join(__dirname, '../apps/ledger-cli/src/main.js');
+/** How long a server may take to become ready before the bench gives up. */
+const SERVER_READY_TIMEOUT_MS = 60_000;
+
+export interface Instance {
+  readonly base: string;
+  readonly child: ChildProcess;
+  stdout: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts a Node entry (the API server by default) on a free port and waits until `readyPath` answers 2xx. */
+export async function startInstance(env: NodeJS.ProcessEnv, entry = SERVER_ENTRY, readyPath = '/health/ready'): Promise<Instance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', entry], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const instance: Instance = { base: `http://127.0.0.1:${port}`, child, stdout: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (instance.stdout += chunk.toString()));
+  const deadline = Date.now() + SERVER_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+    if (
+      await fetch(`${instance.base}${readyPath}`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return instance;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${entry} did not become ready`);
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function stopInstance(instance: Instance): Promise<void> {
+  instance.child.kill('SIGKILL');
+  await exited(instance.child);
+}
