@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { Observable, finalize } from 'rxjs';
@@ -9,12 +9,6 @@ const HEAVY_READ = 'ledger:heavyRead';
 
 /** Which requests of a route are heavy (default: all of them). */
 export type HeavyReadPredicate = (req: Request) => boolean;
-
-/**
- * Marks a read whose cost grows with the account's history (a fold of every event, an export, a
- * series): at most MAX_CONCURRENT_HEAVY_READS run at once in the process; more answer 503.
- */
-export const HeavyRead = (when: HeavyReadPredicate = () => true) => SetMetadata(HEAVY_READ, when);
 
 /** A counting semaphore without a queue: a slot now, or a refusal. */
 export class HeavyReadSlots {
@@ -60,3 +54,11 @@ export class HeavyReadInterceptor implements NestInterceptor {
     return next.handle().pipe(finalize(() => this.slots.release()));
   }
 }
+
+/**
+ * Marks a read whose cost grows with the account's history (a fold of every event, an export, a
+ * series): at most MAX_CONCURRENT_HEAVY_READS run at once in the process; more answer 503. The
+ * interceptor is bound to these routes only: an interceptor on every route would cost every
+ * request Nest's interceptor chain (an observable and an async-context bind).
+ */
+export const HeavyRead = (when: HeavyReadPredicate = () => true) => applyDecorators(SetMetadata(HEAVY_READ, when), UseInterceptors(HeavyReadInterceptor));

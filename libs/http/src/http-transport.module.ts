@@ -1,5 +1,5 @@
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import { Logger, LoggerModule } from 'nestjs-pino';
@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { HttpMetrics } from './http-metrics';
 import { ServingState } from './serving-state';
 import { ApiExceptionFilter } from './error-filter';
-import { HeavyReadInterceptor, HeavyReadSlots } from './heavy-reads';
+import { HeavyReadSlots } from './heavy-reads';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_CORRELATION_ID_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
 import { publishOpenApi } from './openapi';
 import { CORRELATION_HEADER, correlationIdOf } from './request-context';
@@ -85,7 +85,6 @@ export class HttpTransportModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: HeavyReadInterceptor },
         { provide: HttpMetrics, useFactory: () => new HttpMetrics(options.metricsRegistry ?? new Registry()) },
         ServingState,
       ],
@@ -116,6 +115,8 @@ export interface ConfigureHttpOptions {
 export function configureHttpApp(app: INestApplication, options: ConfigureHttpOptions = {}): void {
   const expressApp = app as NestExpressApplication;
   expressApp.disable('x-powered-by');
+  // No ETag: authenticated answers are `no-store`, so a validator is never used, and hashing every body costs each request.
+  expressApp.set('etag', false);
   expressApp.use(expressApp.get(HttpMetrics).middleware);
   expressApp.use(expressApp.get(ServingState).middleware);
   expressApp.use(securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]));
