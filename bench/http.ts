@@ -20,6 +20,9 @@ const HEAVY_SECONDS = Number(process.env.BENCH_HTTP_HEAVY_SECONDS ?? 20);
 const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
 const LOAD_ENTRY = join(__dirname, 'http-load.js');
 const BARE_ENTRY = join(__dirname, 'bare-server.js');
+/** When set, every API process of this section writes a V8 CPU profile (`--cpu-prof`) into this directory. */
+const CPU_PROFILE_DIR = process.env.BENCH_HTTP_CPU_PROFILE_DIR;
+const PROFILE_ARGS = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
 const PLAN = { creditTypes: { email: { allocation: 1_000_000_000 } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } };
 
 export interface HttpRow {
@@ -78,6 +81,7 @@ async function requestScenarios(api: Instance, bare: Instance, log: (line: strin
   const common = { connections: CONNECTIONS, seconds: SECONDS };
   const consumption = { ...common, method: 'POST' as const, path: '/v1/accounts/{account}/consumptions', apiKey: ADMIN_KEY };
   const rows: HttpRow[] = [];
+  if (process.env.BENCH_HTTP_REQUESTS === 'off') return rows;
   const measure = async (label: string, scenario: LoadScenario) => {
     log(`http: ${label}, ${CONNECTIONS} connections, ${SECONDS} s…`);
     return load(scenario);
@@ -138,7 +142,7 @@ async function interference(log: (line: string) => void): Promise<InterferenceFi
     log(`http: seeding ${fmt(HEAVY_EVENTS)} events on 100 accounts and building the read models…`);
     await cli(dataDir, ['seed', '--events', String(HEAVY_EVENTS), '--accounts', '100']);
     await cli(dataDir, ['replay']);
-    const api = await startInstance(ledgerEnv(dataDir));
+    const api = await startInstance(ledgerEnv(dataDir), undefined, undefined, PROFILE_ARGS);
     try {
       await openAccounts(api.base, ACCOUNTS);
       const until = Date.now() + HEAVY_SECONDS * 1000;
@@ -186,7 +190,7 @@ async function interference(log: (line: string) => void): Promise<InterferenceFi
         heavyRefused503: refused.count,
       };
     } finally {
-      await stopInstance(api);
+      await stopInstance(api, CPU_PROFILE_DIR !== undefined);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -198,18 +202,19 @@ export async function httpBenchmark(log: (line: string) => void): Promise<HttpBe
   const bare = await startInstance({ ...process.env }, BARE_ENTRY, '/');
   let rows: HttpRow[];
   try {
-    const api = await startInstance(ledgerEnv(dataDir));
+    const api = await startInstance(ledgerEnv(dataDir), undefined, undefined, PROFILE_ARGS);
     try {
       await openAccounts(api.base, ACCOUNTS);
       rows = await requestScenarios(api, bare, log);
     } finally {
-      await stopInstance(api);
+      await stopInstance(api, CPU_PROFILE_DIR !== undefined);
     }
   } finally {
     await stopInstance(bare);
     rmSync(dataDir, { recursive: true, force: true });
   }
   const heavy = HEAVY_EVENTS > 0 ? await interference(log) : undefined;
+  if (CPU_PROFILE_DIR) log(`http: CPU profiles of the API processes in ${CPU_PROFILE_DIR}`);
   return {
     rows,
     interference: heavy,

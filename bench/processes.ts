@@ -26,9 +26,17 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a Node entry (the API server by default) on a free port and waits until `readyPath` answers 2xx. */
-export async function startInstance(env: NodeJS.ProcessEnv, entry = SERVER_ENTRY, readyPath = '/health/ready'): Promise<Instance> {
+export async function startInstance(
+  env: NodeJS.ProcessEnv,
+  entry = SERVER_ENTRY,
+  readyPath = '/health/ready',
+  nodeArgs: readonly string[] = [],
+): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', entry], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...nodeArgs, entry], {
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const instance: Instance = { base: `http://127.0.0.1:${port}`, child, stdout: '' };
   child.stdout!.on('data', (chunk: Buffer) => (instance.stdout += chunk.toString()));
   const deadline = Date.now() + SERVER_READY_TIMEOUT_MS;
@@ -52,7 +60,8 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function stopInstance(instance: Instance): Promise<void> {
-  instance.child.kill('SIGKILL');
+/** SIGKILL, or SIGTERM when `graceful` (the server drains and exits: what a CPU profile needs to be written). */
+export async function stopInstance(instance: Instance, graceful = false): Promise<void> {
+  instance.child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
   await exited(instance.child);
 }

@@ -83,9 +83,10 @@ describe('OpenAPI document: valid, complete, checked', () => {
     expect(document.components.schemas.Error.required).toEqual(['error', 'message']);
   });
 
-  it('types integers as integer, never number', () => {
-    const numbers = [...schemaNodes(document)].filter(({ node }) => node.type === 'number').map(({ path }) => path);
-    expect(numbers).toEqual([]);
+  it('types integers as integer; a number only where a value is fractional by nature (format double)', () => {
+    const numbers = [...schemaNodes(document)].filter(({ node }) => node.type === 'number');
+    expect(numbers.filter(({ node }) => node.format !== 'double').map(({ path }) => path)).toEqual([]);
+    expect(numbers.map(({ path }) => path.split('/').pop())).toEqual(numbers.map(() => 'dailyBurn'));
     const credits = document.paths['/v1/accounts/{accountId}/consumptions'].post;
     const body = credits.requestBody.content['application/json'].schema;
     const schema = body.$ref ? document.components.schemas[body.$ref.split('/').pop()] : body;

@@ -5,6 +5,7 @@ export * from './tokens';
 export * from './catch-up-subscription';
 export * from './retry';
 export * from './sqlite/sqlite-event-store';
+export * from './sqlite/sqlite-reader-pool';
 export * from './postgres';
 export * from './copy';
 export * from './chain';

@@ -68,7 +68,10 @@ interface OperationFacts {
 type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 
-/** Every schema's `number` becomes `integer`: the API has no fractional numbers (credits, positions, limits, percents). */
+/**
+ * Every schema's `number` becomes `integer`: credits, positions, limits and percents are whole. A
+ * rate that is fractional by nature (a daily burn) says so with `format: 'double'` and stays a number.
+ */
 function integersEverywhere(node: unknown): void {
   if (Array.isArray(node)) {
     for (const item of node) integersEverywhere(item);
@@ -76,7 +79,7 @@ function integersEverywhere(node: unknown): void {
   }
   if (node === null || typeof node !== 'object') return;
   const record = node as Json;
-  if (record.type === 'number') record.type = 'integer';
+  if (record.type === 'number' && record.format !== 'double') record.type = 'integer';
   for (const value of Object.values(record)) integersEverywhere(value);
 }
 

@@ -24,6 +24,7 @@ import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-thread';
 import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 import { EventStoreObserver, observedAppend } from '../store-observer';
+import { SqliteReaderPool } from './sqlite-reader-pool';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
@@ -46,9 +47,10 @@ interface EventRow {
   type: string;
   data: string;
   metadata: string;
-  hash: Buffer | null;
-  previous_account_hash: Buffer | null;
-  previous_hash: Buffer | null;
+  /** A Buffer read on the event loop; lowercase hex from a reader thread. */
+  hash: Buffer | string | null;
+  previous_account_hash: Buffer | string | null;
+  previous_hash: Buffer | string | null;
 }
 
 type WriterOutcome =
@@ -72,7 +74,12 @@ export interface SqliteEventStoreOptions {
    * chains cost on the command path; never set in production.
    */
   readonly disableHashChainForBenchmark?: boolean;
+  /** Reader threads for stream and log reads (default SQLITE_READER_THREADS; 0 reads on the event loop). */
+  readonly readerThreads?: number;
 }
+
+/** Reads of at most this many events stay on the event loop: a thread hop would cost more than the read. */
+export const SQLITE_ON_LOOP_READ_MAX_EVENTS = 16;
 
 export interface SqliteDurability {
   readonly journalMode: string;
@@ -133,6 +140,8 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   }
 
   private readonly faultInjection: boolean;
+  /** Longer reads (an account's stream, a page of the log) run here, off the event loop. */
+  private readonly readers: SqliteReaderPool | undefined;
 
   private constructor(file: string, options: SqliteEventStoreOptions) {
     this.faultInjection = options.faultInjection === true;
@@ -152,6 +161,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
     };
     this.committed.setMaxListeners(0);
+    this.readers = options.readerThreads === 0 ? undefined : new SqliteReaderPool(file, SQLITE_BUSY_TIMEOUT_MS, options.readerThreads);
 
     this.writer = new Worker(writerThreadSource(), {
       eval: true,
@@ -278,16 +288,22 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const limit = clampPageSize(options.limit);
     const from = options.fromRevision ?? 0;
-    const rows = (
+    const [statement, params] =
       options.afterPosition === undefined
-        ? this.stmt.readStream.all(streamId, from, limit)
-        : this.stmt.readStreamAfter.all(streamId, from, options.afterPosition, limit)
-    ) as EventRow[];
-    return decodeRows(rows.map(toStored));
+        ? [this.stmt.readStream, [streamId, from, limit]]
+        : [this.stmt.readStreamAfter, [streamId, from, options.afterPosition, limit]];
+    return decodeRows((await this.rowsOf(statement, params, limit)).map(toStored));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return decodeRows((this.stmt.readAll.all(options.after ?? 0, clampPageSize(options.limit)) as EventRow[]).map(toStored));
+    const limit = clampPageSize(options.limit);
+    return decodeRows((await this.rowsOf(this.stmt.readAll, [options.after ?? 0, limit], limit)).map(toStored));
+  }
+
+  /** A short read on the event loop's connection, a longer one in a reader thread (same SQL, same snapshot rules: whole commits only). */
+  private rowsOf(statement: Database.Statement, params: unknown[], limit: number): Promise<EventRow[]> | EventRow[] {
+    if (!this.readers || limit <= SQLITE_ON_LOOP_READ_MAX_EVENTS || this.closed) return statement.all(...params) as EventRow[];
+    return this.readers.all<EventRow>(statement.source, params);
   }
 
   /** The head record the writer moves at every commit: the last position and its hash. */
@@ -359,6 +375,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       this.checkpointer.postMessage('close');
     });
     await this.checkpointer.terminate();
+    await this.readers?.close();
     this.db.close();
   }
 }
@@ -380,6 +397,11 @@ function toError(error: Record<string, unknown> & { name: string; message: strin
   return typeof error.code === 'string' ? Object.assign(new Error(error.message), { code: error.code }) : new Error(error.message);
 }
 
+function hexOf(value: Buffer | string | null): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : value.toString('hex');
+}
+
 function toStored(row: EventRow): StoredRow {
   return {
     position: row.position,
@@ -389,9 +411,9 @@ function toStored(row: EventRow): StoredRow {
     type: row.type,
     data: row.data,
     metadata: row.metadata,
-    hash: row.hash?.toString('hex') ?? null,
-    previousAccountHash: row.previous_account_hash?.toString('hex') ?? null,
-    previousGlobalHash: row.previous_hash?.toString('hex') ?? null,
+    hash: hexOf(row.hash),
+    previousAccountHash: hexOf(row.previous_account_hash),
+    previousGlobalHash: hexOf(row.previous_hash),
   };
 }
 

@@ -104,7 +104,7 @@ export class ProjectionsModule {
       controllers: [HistoryController, UsageController, MetricsController],
       providers: [
         // SQLite next to the embedded store, or the PostgreSQL database of the event store (LEDGER_STORE).
-        { provide: READ_MODEL_STORE, useFactory: () => openReadModelStore(config, { purpose: 'credit-ledger-read-models' }) },
+        { provide: READ_MODEL_STORE, useFactory: () => openReadModelStore(config, { purpose: 'credit-ledger-read-models', serving: true }) },
         ProjectionService,
         // One instance each: the query classes are stateless over the read-model store.
         { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.readModels), inject: [ProjectionService] },

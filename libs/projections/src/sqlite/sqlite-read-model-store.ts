@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { SQLITE_BUSY_TIMEOUT_MS, SqliteReaderPool } from '@credit-ledger/event-store';
 import { ProjectedEvent, Projector, tableName } from '../projector';
 import { cachedStatement, openReadModelDb } from '../read-model-db';
 import { eventsAfter, ProjectionBatch, ProjectionState, ReadModelStore } from '../read-model-store';
@@ -6,18 +7,25 @@ import { eventsAfter, ProjectionBatch, ProjectionState, ReadModelStore } from '.
 type Applier = (batch: readonly ProjectedEvent[]) => void;
 
 /**
- * The read models of the embedded deployment (`readmodels.sqlite` next to the event store). Every
- * operation runs synchronously on the one better-sqlite3 connection; a batch is one IMMEDIATE
- * transaction, so no query of this process ever sees half of it.
+ * The read models of the embedded deployment (`readmodels.sqlite` next to the event store). Writes
+ * run synchronously on the one better-sqlite3 connection; a batch is one IMMEDIATE transaction,
+ * so no query ever sees half of it. Queries (`all`) run in reader threads when the store is
+ * opened with them (the server does), so that a year of usage never stalls the event loop.
  */
 export class SqliteReadModelStore implements ReadModelStore {
   readonly kind = 'sqlite';
   private readonly appliers = new Map<Projector, Applier>();
 
-  constructor(readonly db: Database.Database) {}
+  constructor(
+    readonly db: Database.Database,
+    private readonly readers?: SqliteReaderPool,
+  ) {}
 
-  static open(dataDir: string, options: { readonly?: boolean } = {}): SqliteReadModelStore {
-    return new SqliteReadModelStore(openReadModelDb(dataDir, options));
+  /** `readerThreads` > 0 runs the queries in that many reader threads (default: on this thread). */
+  static open(dataDir: string, options: { readonly?: boolean; readerThreads?: number } = {}): SqliteReadModelStore {
+    const db = openReadModelDb(dataDir, options);
+    const threads = options.readerThreads ?? 0;
+    return new SqliteReadModelStore(db, threads > 0 ? new SqliteReaderPool(db.name, SQLITE_BUSY_TIMEOUT_MS, threads) : undefined);
   }
 
   private checkpointOf(p: Projector): number {
@@ -133,6 +141,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.readers) return this.readers.all<T>(sql, params);
     return cachedStatement(this.db, sql).all(...params) as T[];
   }
 
@@ -146,6 +155,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
+    await this.readers?.close();
     this.db.close();
   }
 }
