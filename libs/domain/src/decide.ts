@@ -8,7 +8,7 @@ import { changePlan, changeSchedule } from './deciders/plan-changes';
 import { setThresholds } from './deciders/thresholds';
 import { AccountState } from './state';
 
-export { MAX_CATCH_UP_RESETS, dueScheduledCycles, nextScheduledCycle } from './deciders/cycles';
+export { MAX_CATCH_UP_RESETS, dueScheduledCycles, nextScheduledCycle, stateAt } from './deciders/cycles';
 export type { NextCycle } from './deciders/cycles';
 export type { Decision } from './deciders/decision';
 export { planDraws } from './deciders/draws';

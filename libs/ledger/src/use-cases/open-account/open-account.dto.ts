@@ -3,11 +3,11 @@ import { Type } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN, MAX_NAME_LENGTH } from '@credit-ledger/domain';
 import { IsIdentifierKeyedMap, KeepEveryKey } from '@credit-ledger/http';
-import { CreditTypePlanDto, CycleScheduleDto } from '../shared/plan.dto';
+import { CreditTypePlanDto, CycleScheduleDto, PlanPricingDto } from '../shared/plan.dto';
 
 export { CreditTypePlanDto, CycleScheduleDto };
 
-export class PlanDto {
+export class PlanDto extends PlanPricingDto {
   @ApiProperty({
     description: 'One entry per credit type (identifiers like email, mobile, export, ai_research)',
     example: { email: { allocation: 1000 }, mobile: { allocation: 100, overdraft: { policy: 'allow', limit: 10 } } },
