@@ -51,6 +51,9 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(first.body).toEqual({
         consumptionId: 'c1',
         creditsCharged: 3,
+        units: 1,
+        pricedBy: 'client',
+        rate: null,
         alreadyPurchased: false,
         balance: { creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 },
         position: expect.any(Number),
@@ -147,7 +150,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 't1').metadata).toMatchObject({
         occurredAt: '2026-11-09T07:30:00.000Z',
         recordedAt: '2026-11-10T12:00:00.000Z',
-        schemaVersion: 2,
+        schemaVersion: 3,
         actor: 'superuser',
         causationId: 'consume:t1',
       });
