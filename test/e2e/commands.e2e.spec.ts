@@ -35,6 +35,8 @@ describe('command endpoints (HTTP, embedded store)', () => {
       const fields = res.body.details.map((d: { field: string }) => d.field);
       expect(fields).toEqual(expect.arrayContaining(['plan.creditTypes.email.allocation', 'plan.creditTypes.email.overdraft.limit']));
       await open('acct_bad', { creditTypes: {} }).expect(400);
+      expect((await open('acct_bad', []).expect(400)).body.details).toEqual([{ field: 'plan', reason: 'plan must be an object' }]);
+      await open('acct_bad', { ...PLAN, cycle: [] }).expect(400);
       await open('acct_bad', { creditTypes: { 'Bad-Type': { allocation: 1 } } }).expect(400);
       await open('acct_bad', { ...PLAN, cycle: { period: 'month', anchorDay: 31, timezone: 'UTC' } }).expect(400);
       await h.as().post('/v1/accounts', { accountId: 'has space', name: 'x', plan: PLAN }).expect(400);
