@@ -19,6 +19,7 @@ import { chainBenchmark, printChainBench } from './chain';
 import { httpBenchmark, printHttpBench } from './http';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 import { instancesBenchmark, printInstances } from './instances';
+import { printSpendingBench, spendingBenchmark } from './spending';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -261,6 +262,7 @@ async function main(): Promise<void> {
   if (sections.includes('chain')) printChainBench(await chainBenchmark((line) => console.log(line)));
   if (sections.includes('http')) printHttpBench(await httpBenchmark((line) => console.log(line)));
   if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
+  if (sections.includes('spending')) printSpendingBench(await spendingBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {

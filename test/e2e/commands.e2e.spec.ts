@@ -35,6 +35,8 @@ describe('command endpoints (HTTP, embedded store)', () => {
       const fields = res.body.details.map((d: { field: string }) => d.field);
       expect(fields).toEqual(expect.arrayContaining(['plan.creditTypes.email.allocation', 'plan.creditTypes.email.overdraft.limit']));
       await open('acct_bad', { creditTypes: {} }).expect(400);
+      expect((await open('acct_bad', []).expect(400)).body.details).toEqual([{ field: 'plan', reason: 'plan must be an object' }]);
+      await open('acct_bad', { ...PLAN, cycle: [] }).expect(400);
       await open('acct_bad', { creditTypes: { 'Bad-Type': { allocation: 1 } } }).expect(400);
       await open('acct_bad', { ...PLAN, cycle: { period: 'month', anchorDay: 31, timezone: 'UTC' } }).expect(400);
       await h.as().post('/v1/accounts', { accountId: 'has space', name: 'x', plan: PLAN }).expect(400);
@@ -51,6 +53,9 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(first.body).toEqual({
         consumptionId: 'c1',
         creditsCharged: 3,
+        units: 1,
+        pricedBy: 'client',
+        rate: null,
         alreadyPurchased: false,
         balance: { creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 3, refunded: 0, expired: 0, remaining: 97 },
         position: expect.any(Number),
@@ -147,7 +152,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 't1').metadata).toMatchObject({
         occurredAt: '2026-11-09T07:30:00.000Z',
         recordedAt: '2026-11-10T12:00:00.000Z',
-        schemaVersion: 2,
+        schemaVersion: 3,
         actor: 'superuser',
         causationId: 'consume:t1',
       });

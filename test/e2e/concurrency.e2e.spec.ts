@@ -28,6 +28,28 @@ describe('concurrency', () => {
     expect(events.filter((e: { type: string }) => e.type === 'CreditConsumed')).toHaveLength(100);
   });
 
+  it('200 concurrent 1-credit consumptions by one member with a limit of 50, on an account with 1,000: exactly 50 succeed', async () => {
+    await h
+      .as()
+      .post('/v1/accounts', { accountId: 'budget', name: 'Budget', plan: { creditTypes: { email: { allocation: 1000 } } } })
+      .expect(201);
+    await h
+      .as()
+      .put('/v1/accounts/budget/members/ana/limits', { creditTypes: { email: 50 } })
+      .expect(201);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => h.as().post('/v1/accounts/budget/consumptions', consumption(`c${i}`))));
+    const created = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status === 409);
+    expect(created).toHaveLength(50);
+    expect(refused).toHaveLength(150);
+    expect(refused.every((r) => r.body.error === 'MEMBER_LIMIT_EXCEEDED' && r.body.details.used === 50 && r.body.details.limit === 50)).toBe(true);
+    expect(created.map((r) => r.body.balance.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 950 + i));
+    const member = (await h.as().get('/v1/accounts/budget/members/ana').expect(200)).body;
+    expect(member.creditTypes.email).toEqual({ used: 50, limit: 50, limitSource: 'member', remaining: 0 });
+    const balances = (await h.as().get('/v1/accounts/budget/balances').expect(200)).body.balances;
+    expect(balances[0]).toMatchObject({ used: 50, remaining: 950 });
+  });
+
   it('concurrent retries of the same consumption charge once', async () => {
     await h
       .as()

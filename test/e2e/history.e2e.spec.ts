@@ -145,7 +145,8 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect(res.headers['content-type']).toMatch(/^text\/csv; charset=utf-8/);
     expect(res.text).toContain('\r\n');
     const rows = parse(res.text, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual(['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type']);
+    // New columns only ever go at the end: Units after the original eight.
+    expect(Object.keys(rows[0])).toEqual(['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type', 'Units']);
     expect(rows).toEqual(
       json.map((i: Record<string, unknown>) => ({
         Date: i.occurredAt,
@@ -156,6 +157,7 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
         'Data requested': i.dataRequested ?? '',
         User: i.userId ?? '',
         'Credit type': i.creditType ?? '',
+        Units: i.units === null ? '' : String(i.units),
       })),
     );
     expect(rows.find((r) => r.Description.includes('"JD"'))).toBeDefined();
@@ -279,7 +281,7 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect(health.info.projections).toMatchObject({ status: 'up', lag: 0 });
     const metrics = (await h.http().get('/metrics').expect(200)).text;
     expect(metrics).toMatch(/ledger_projection_lag_events 0/);
-    expect(metrics).toMatch(/ledger_projection_checkpoint\{projection="history",version="1",status="live"\} \d+/);
+    expect(metrics).toMatch(/ledger_projection_checkpoint\{projection="history",version="2",status="live"\} \d+/);
   });
 
   it('keeps the read models in the store it runs on', () => {

@@ -73,7 +73,7 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
     await tamper([
       `UPDATE usage_by_user_v1 SET consumed = consumed + 1 WHERE (account_id, day, user_id, credit_type, feature, action) =
          (SELECT account_id, day, user_id, credit_type, feature, action FROM usage_by_user_v1 ORDER BY account_id, day, user_id, credit_type, feature, action LIMIT 1)`,
-      "UPDATE history_v1 SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v1 WHERE kind = 'consumption')",
+      "UPDATE history_v2 SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v2 WHERE kind = 'consumption')",
       "UPDATE balances_v1 SET remaining = remaining - 1 WHERE account_id = 'seed_00001' AND credit_type = 'email' AND cycle_id = '2026-11'",
     ]);
     const verify = cli('verify');

@@ -223,7 +223,7 @@ describe('store copy sqlite → postgres', () => {
       expect(tables).toEqual(
         expect.arrayContaining([
           'projection_registry',
-          'history_v1',
+          'history_v2',
           'usage_by_user_v1',
           'usage_by_feature_v1',
           'usage_feature_users_v1',

@@ -1,4 +1,4 @@
-import { CreditTypePlan, Plan } from './plan';
+import { CreditTypePlan, Plan, RateEntry } from './plan';
 import { CycleSchedule } from './schedule';
 import { Threshold } from './thresholds';
 
@@ -14,10 +14,14 @@ export type OpenAccount = CommandOf<'OpenAccount', { readonly accountId: string;
 export interface ConsumeCreditsData {
   readonly consumptionId: string;
   readonly userId: string;
-  readonly creditType: string;
+  /** Required with `credits`; without `credits` the rate card's credit type (when given, it must be the rate's). */
+  readonly creditType?: string;
   readonly feature: string;
   readonly action: string;
-  readonly credits: number;
+  /** Client-priced: the credits to charge. Absent: priced by the plan's rate card (rate x units). */
+  readonly credits?: number;
+  /** Units of the action (default 1). */
+  readonly units?: number;
   readonly description?: string;
   readonly dataRequested?: string;
   readonly dataKey?: string;
@@ -58,6 +62,10 @@ export type ChangePlan = CommandOf<
   {
     readonly planId: string;
     readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+    /** The new plan's rate card (absent: none). */
+    readonly rates?: readonly RateEntry[];
+    /** Whether consumptions may send their own credits (absent: true). */
+    readonly clientPrices?: boolean;
     /** Absent: `now` when no allocation decreases, else `next_cycle`. */
     readonly effective?: 'now' | 'next_cycle';
   }
@@ -67,5 +75,11 @@ export type ChangeSchedule = CommandOf<'ChangeSchedule', { readonly schedule: Cy
 
 export type SetThresholds = CommandOf<'SetThresholds', { readonly creditTypes: Readonly<Record<string, readonly Threshold[]>> }>;
 
+/**
+ * A member's budgets (`userId`), or the account's default for every member (`userId` null): per
+ * credit type the credits per cycle, or null to remove that limit. Types not listed keep theirs.
+ */
+export type SetMemberLimits = CommandOf<'SetMemberLimits', { readonly userId: string | null; readonly creditTypes: Readonly<Record<string, number | null>> }>;
+
 export type LedgerCommand =
-  OpenAccount | ConsumeCredits | RefundCredits | GrantCredits | ResetCycle | ScheduledReset | ChangePlan | ChangeSchedule | SetThresholds;
+  OpenAccount | ConsumeCredits | RefundCredits | GrantCredits | ResetCycle | ScheduledReset | ChangePlan | ChangeSchedule | SetThresholds | SetMemberLimits;

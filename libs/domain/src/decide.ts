@@ -2,15 +2,20 @@ import { LedgerCommand } from './commands';
 import { openAccount } from './deciders/accounts';
 import { resetCycle, scheduledReset } from './deciders/cycles';
 import { Decision, requireAccount } from './deciders/decision';
+import { setMemberLimits } from './deciders/member-budgets';
 import { consumeCredits, grantCredits, refundCredits } from './deciders/movements';
 import { changePlan, changeSchedule } from './deciders/plan-changes';
 import { setThresholds } from './deciders/thresholds';
 import { AccountState } from './state';
 
-export { MAX_CATCH_UP_RESETS, dueScheduledCycles, nextScheduledCycle } from './deciders/cycles';
+export { MAX_CATCH_UP_RESETS, dueScheduledCycles, nextScheduledCycle, stateAt } from './deciders/cycles';
 export type { NextCycle } from './deciders/cycles';
 export type { Decision } from './deciders/decision';
-export { planDraws } from './deciders/movements';
+export { planDraws } from './deciders/draws';
+export { priceOf, rateFor } from './deciders/pricing';
+export type { Price, SpendRequest } from './deciders/pricing';
+export { assessSpend, CHECK_REASONS, checkSpend } from './deciders/spending';
+export type { CheckReason, SpendAssessment, SpendCheck } from './deciders/spending';
 export { prorate } from './deciders/plan-changes';
 
 /** What `command` decides on `state`: one decider per area, each in deciders/. */
@@ -34,6 +39,8 @@ export function decide(command: LedgerCommand, state: AccountState): Decision {
       return changeSchedule(command, requireAccount(state));
     case 'SetThresholds':
       return setThresholds(command, requireAccount(state));
+    case 'SetMemberLimits':
+      return setMemberLimits(command, requireAccount(state));
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${(unknown as { type: string }).type}`);

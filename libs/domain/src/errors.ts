@@ -12,6 +12,11 @@ export const DomainErrorCode = {
   CyclesBehind: 'CYCLES_BEHIND',
   PlanRemovesCreditType: 'PLAN_REMOVES_CREDIT_TYPE',
   InvalidSchedule: 'INVALID_SCHEDULE',
+  NoRateForAction: 'NO_RATE_FOR_ACTION',
+  ClientPriceNotAllowed: 'CLIENT_PRICE_NOT_ALLOWED',
+  MemberLimitExceeded: 'MEMBER_LIMIT_EXCEEDED',
+  ChargeTooLarge: 'CHARGE_TOO_LARGE',
+  InvalidRates: 'INVALID_RATES',
 } as const;
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
 

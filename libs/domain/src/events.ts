@@ -1,4 +1,4 @@
-import { CreditTypePlan, Plan } from './plan';
+import { CreditTypePlan, Plan, RateEntry } from './plan';
 import { CycleSchedule } from './schedule';
 import { Threshold } from './thresholds';
 
@@ -41,9 +41,15 @@ export interface CreditConsumedData {
   readonly description: string | null;
   readonly dataRequested: string | null;
   readonly dataKey: string | null;
-  /** The price the client asked to charge. */
-  readonly creditsRequested: number;
-  /** What was charged: creditsRequested, or 0 when the dataKey was already paid for. */
+  /** The price the client asked to charge; null when priced by the rate card. */
+  readonly creditsRequested: number | null;
+  /** Units of the action (1 unless the client said otherwise). */
+  readonly units: number;
+  /** `client`: the client sent the credits; `rate_card`: rate.credits x units. */
+  readonly pricedBy: PricedBy;
+  /** The rate card entry in force at the decision (null when client-priced). */
+  readonly rate: AppliedRate | null;
+  /** What was charged: the price, or 0 when the dataKey was already paid for. */
   readonly creditsCharged: number;
   readonly alreadyPurchased: boolean;
   /** With alreadyPurchased: the consumption that paid for this dataKey. */
@@ -51,6 +57,16 @@ export interface CreditConsumedData {
   readonly cycleId: string;
   readonly drawnFrom: readonly BucketMovement[];
   readonly balanceAfter: BalanceFigures;
+}
+
+export type PricedBy = 'client' | 'rate_card';
+
+/** The rate card entry a consumption was priced with (`action` null for a feature's default). */
+export interface AppliedRate {
+  readonly feature: string;
+  readonly action: string | null;
+  readonly creditType: string;
+  readonly credits: number;
 }
 
 export interface CreditRefundedData {
@@ -137,9 +153,17 @@ export interface CycleResetData {
   readonly rolledOver: readonly RolledOverBucket[];
   readonly opening: readonly OpeningFigures[];
   /** A plan change scheduled for the next cycle that takes effect with this reset. */
-  readonly planApplied: { readonly planId: string; readonly creditTypes: Readonly<Record<string, CreditTypePlan>> } | null;
+  readonly planApplied: AppliedPlan | null;
   /** A schedule change that takes effect with this reset. */
   readonly scheduleApplied: CycleSchedule | null;
+}
+
+/** A plan as a plan change sets it: allocations and pricing. */
+export interface AppliedPlan {
+  readonly planId: string;
+  readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+  readonly rates: readonly RateEntry[];
+  readonly clientPrices: boolean;
 }
 
 export interface PlanAdjustment {
@@ -163,6 +187,9 @@ export interface PlanChangedData {
   readonly effectiveAt: string;
   readonly cycleId: string;
   readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+  /** The new plan's rate card (sorted; empty: none). */
+  readonly rates: readonly RateEntry[];
+  readonly clientPrices: boolean;
   /** With effective now: what changed in the current cycle, per credit type. Empty for next_cycle. */
   readonly adjustments: readonly PlanAdjustment[];
 }
@@ -191,6 +218,16 @@ export interface CreditThresholdCrossedData {
   readonly balanceAfter: BalanceFigures;
 }
 
+export interface MemberLimitsSetData {
+  /** The member, or null for the account's default (every member without a limit of their own for that type). */
+  readonly userId: string | null;
+  /** What was asked, per credit type: credits per cycle, or null to remove the limit. */
+  readonly creditTypes: Readonly<Record<string, number | null>>;
+  /** The limits at that level after the change. */
+  readonly limits: Readonly<Record<string, number>>;
+  readonly cycleId: string;
+}
+
 interface EventOf<T extends string, D> {
   readonly type: T;
   readonly data: D;
@@ -208,6 +245,7 @@ export type PlanChanged = EventOf<'PlanChanged', PlanChangedData>;
 export type ScheduleChanged = EventOf<'ScheduleChanged', ScheduleChangedData>;
 export type ThresholdsSet = EventOf<'ThresholdsSet', ThresholdsSetData>;
 export type CreditThresholdCrossed = EventOf<'CreditThresholdCrossed', CreditThresholdCrossedData>;
+export type MemberLimitsSet = EventOf<'MemberLimitsSet', MemberLimitsSetData>;
 
 export type LedgerEvent =
   | AccountOpened
@@ -219,7 +257,8 @@ export type LedgerEvent =
   | PlanChanged
   | ScheduleChanged
   | ThresholdsSet
-  | CreditThresholdCrossed;
+  | CreditThresholdCrossed
+  | MemberLimitsSet;
 export type LedgerEventType = LedgerEvent['type'];
 
 export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
@@ -233,6 +272,7 @@ export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
   'ScheduleChanged',
   'ThresholdsSet',
   'CreditThresholdCrossed',
+  'MemberLimitsSet',
 ];
 
 export function isLedgerEventType(type: string): type is LedgerEventType {
@@ -244,16 +284,20 @@ export function isLedgerEventType(type: string): type is LedgerEventType {
  * v2 (billing cycles): figures gained `rolledIn`; grants `priority`; expiries `bucketId`; resets
  * `trigger`, `rolledOver`, `opening`, `planApplied`, `scheduleApplied`; plans and schedules
  * gained optional fields (AccountOpened). New types start at v1.
+ * Rate cards: AccountOpened v3 (plans may carry `rates`, `clientPrices`), CreditConsumed v3
+ * (`units`, `pricedBy`, `rate`; `creditsRequested` null when priced by the rate card), CycleReset
+ * v3 (`planApplied` carries `rates`, `clientPrices`), PlanChanged v2 (`rates`, `clientPrices`).
  */
 export const CURRENT_SCHEMA_VERSION: Readonly<Record<LedgerEventType, number>> = {
-  AccountOpened: 2,
-  CreditConsumed: 2,
+  AccountOpened: 3,
+  CreditConsumed: 3,
   CreditRefunded: 2,
   CreditsGranted: 2,
   CreditsExpired: 2,
-  CycleReset: 2,
-  PlanChanged: 1,
+  CycleReset: 3,
+  PlanChanged: 2,
   ScheduleChanged: 1,
   ThresholdsSet: 1,
   CreditThresholdCrossed: 1,
+  MemberLimitsSet: 1,
 };

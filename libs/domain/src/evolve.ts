@@ -9,12 +9,14 @@ import {
   CreditThresholdCrossed,
   CycleReset,
   LedgerEvent,
+  MemberLimitsSet,
   PlanChanged,
   ScheduleChanged,
   ThresholdsSet,
 } from './events';
 import { addDailyNet } from './depletion-forecast';
 import { PersistentMap } from './persistent-map';
+import { memberAfterUse } from './members';
 import { sameSchedule } from './schedule';
 import {
   AccountState,
@@ -59,6 +61,8 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
       return evolveThresholdsSet(requireOpen(state, event.type), event);
     case 'CreditThresholdCrossed':
       return evolveCreditThresholdCrossed(requireOpen(state, event.type), event);
+    case 'MemberLimitsSet':
+      return evolveMemberLimitsSet(requireOpen(state, event.type), event);
     default: {
       const unknown: never = event;
       throw new Error(`unknown event type ${(unknown as { type: string }).type}`);
@@ -116,6 +120,7 @@ export function evolveAccountOpened(event: AccountOpened): OpenAccountState {
     pendingPlan: null,
     pendingSchedule: null,
     thresholds: {},
+    defaultMemberLimits: {},
     lastPlanChange: null,
     lastScheduleChange: null,
     dailyNet: {},
@@ -126,6 +131,7 @@ export function evolveAccountOpened(event: AccountOpened): OpenAccountState {
       cycles: PersistentMap.empty<string, CycleRecord>().set(data.cycleId, firstCycle),
       purchases: PersistentMap.empty(),
       alerts: [],
+      members: PersistentMap.empty(),
     },
   };
 }
@@ -140,6 +146,10 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
     feature: data.feature,
     action: data.action,
     dataKey: data.dataKey,
+    cycleId: data.cycleId,
+    units: data.units,
+    pricedBy: data.pricedBy,
+    rate: data.rate,
     creditsCharged: data.creditsCharged,
     alreadyPurchased: data.alreadyPurchased,
     creditsRefunded: 0,
@@ -150,7 +160,8 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
     data.dataKey !== null && data.creditsCharged > 0
       ? state.index.purchases.set(purchaseKey(data.creditType, data.dataKey), data.consumptionId)
       : state.index.purchases;
-  const index = { ...state.index, consumptions, purchases };
+  const member = memberAfterUse(state.index.members.get(data.userId), data.userId, data.cycleId, data.creditType, data.creditsCharged);
+  const index = { ...state.index, consumptions, purchases, members: state.index.members.set(data.userId, member) };
   if (data.creditsCharged === 0) return { ...state, index };
   const creditType = state.creditTypes[data.creditType];
   return withCreditType(
@@ -187,6 +198,12 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
     balanceAfter: data.balanceAfter,
   });
   const buckets = reopenClosedGrants(state, creditType.buckets, data.returnedTo);
+  // The member's room comes back only in the cycle the consumption was charged to: a closed cycle's use stays closed.
+  const member = state.index.members.get(consumption.userId);
+  const members =
+    consumption.cycleId === state.cycleId && member !== undefined
+      ? state.index.members.set(consumption.userId, memberAfterUse(member, consumption.userId, state.cycleId, data.creditType, -data.credits))
+      : state.index.members;
   return withCreditType(
     withDailyNet(state, data.creditType, event.occurredAt, -data.credits),
     data.creditType,
@@ -194,7 +211,7 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
       figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
       buckets: moveBuckets(buckets, data.returnedTo, 1),
     },
-    { ...state.index, consumptions, purchases, refunds },
+    { ...state.index, consumptions, purchases, refunds, members },
   );
 }
 
@@ -278,7 +295,10 @@ export function evolveCycleReset(state: OpenAccountState, event: CycleReset): Op
     closingFigures: null,
   });
   let plan = state.plan;
-  if (data.planApplied) plan = { ...plan, planId: data.planApplied.planId, creditTypes: data.planApplied.creditTypes };
+  if (data.planApplied) {
+    const applied = data.planApplied;
+    plan = { ...plan, planId: applied.planId, creditTypes: applied.creditTypes, rates: applied.rates, clientPrices: applied.clientPrices };
+  }
   if (data.scheduleApplied) plan = { ...plan, cycle: data.scheduleApplied };
   return {
     ...state,
@@ -318,8 +338,9 @@ function carriedBuckets(state: OpenAccountState, event: CycleReset, creditType: 
 
 export function evolvePlanChanged(state: OpenAccountState, event: PlanChanged): OpenAccountState {
   const data = event.data;
+  const pricing = { rates: data.rates, clientPrices: data.clientPrices };
   if (data.effective === 'next_cycle') {
-    return { ...state, pendingPlan: { planId: data.planId, creditTypes: data.creditTypes }, lastPlanChange: data };
+    return { ...state, pendingPlan: { planId: data.planId, creditTypes: data.creditTypes, ...pricing }, lastPlanChange: data };
   }
   const creditTypes: Record<string, CreditTypeState> = { ...state.creditTypes };
   const cycleId = cycleBucketId(state.cycleId);
@@ -338,7 +359,7 @@ export function evolvePlanChanged(state: OpenAccountState, event: PlanChanged): 
   }
   return {
     ...state,
-    plan: { ...state.plan, planId: data.planId, creditTypes: data.creditTypes },
+    plan: { ...state.plan, planId: data.planId, creditTypes: data.creditTypes, ...pricing },
     creditTypes,
     pendingPlan: null,
     lastPlanChange: data,
@@ -371,6 +392,14 @@ export function evolveCreditThresholdCrossed(state: OpenAccountState, event: Cre
     creditTypes: { ...state.creditTypes, [data.creditType]: { ...creditType, alerted: [...creditType.alerted, data.thresholdId] } },
     index: { ...state.index, alerts: [...state.index.alerts, alert] },
   };
+}
+
+export function evolveMemberLimitsSet(state: OpenAccountState, event: MemberLimitsSet): OpenAccountState {
+  const data = event.data;
+  if (data.userId === null) return { ...state, defaultMemberLimits: data.limits };
+  const member = state.index.members.get(data.userId);
+  const record = member ? { ...member, limits: data.limits } : { userId: data.userId, cycleId: state.cycleId, used: {}, limits: data.limits };
+  return { ...state, index: { ...state.index, members: state.index.members.set(data.userId, record) } };
 }
 
 function cycleBucket(cycleId: string, allocation: number, startedAt: string, endsAt: string): Bucket {

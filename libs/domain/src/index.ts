@@ -14,3 +14,4 @@ export * from './state';
 export * from './thresholds';
 export * from './caller';
 export * from './instant';
+export * from './members';

@@ -9,6 +9,12 @@ export const MAX_CREDIT_TYPES_PER_PLAN = 32;
 export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_REASON_LENGTH = 500;
 export const MAX_NAME_LENGTH = 200;
+/** Entries of a plan's rate card at most. */
+export const MAX_RATES_PER_PLAN = 1_000;
+/** Units of one consumption at most (priced: rate x units, itself at most MAX_CREDITS_PER_MOVEMENT). */
+export const MAX_UNITS_PER_CONSUMPTION = 1_000_000;
+/** A member's budget per credit type and cycle at most. */
+export const MAX_MEMBER_LIMIT = 1_000_000_000_000;
 /** Grant burn-down priorities (higher first; the cycle allocation and rollovers are 0). */
 export const MIN_GRANT_PRIORITY = -1_000;
 export const MAX_GRANT_PRIORITY = 1_000;

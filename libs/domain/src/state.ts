@@ -1,8 +1,8 @@
 import { canonicalJson } from './canonical';
-import { BalanceFigures, BucketMovement, ClosingFigures, PlanChangedData, ScheduleChangedData } from './events';
+import { AppliedPlan, AppliedRate, BalanceFigures, BucketMovement, ClosingFigures, PlanChangedData, PricedBy, ScheduleChangedData } from './events';
 import { PersistentMap } from './persistent-map';
 import { DailyNetCredits } from './depletion-forecast';
-import { CreditTypePlan, Plan } from './plan';
+import { Plan } from './plan';
 import { CycleSchedule } from './schedule';
 import { Threshold } from './thresholds';
 
@@ -32,6 +32,11 @@ export interface ConsumptionRecord {
   readonly feature: string;
   readonly action: string;
   readonly dataKey: string | null;
+  /** The cycle the consumption was charged to (a refund gives member room back only in that cycle). */
+  readonly cycleId: string;
+  readonly units: number;
+  readonly pricedBy: PricedBy;
+  readonly rate: AppliedRate | null;
   readonly creditsCharged: number;
   readonly alreadyPurchased: boolean;
   readonly creditsRefunded: number;
@@ -97,12 +102,25 @@ export interface LedgerIndex {
   readonly purchases: PersistentMap<string, string>;
   /** Threshold crossings, oldest first. */
   readonly alerts: readonly AlertRecord[];
+  /** Every member seen in usage or given a limit: their own limits and this cycle's use. */
+  readonly members: PersistentMap<string, MemberRecord>;
 }
 
-export interface PendingPlan {
-  readonly planId: string;
-  readonly creditTypes: Readonly<Record<string, CreditTypePlan>>;
+/**
+ * A team member's budget figures. `used` is the net credits charged (minus refunds) in cycle
+ * `cycleId`: a member whose `cycleId` is not the open cycle has used nothing in it (limits renew
+ * with the cycle without touching every member at the reset).
+ */
+export interface MemberRecord {
+  readonly userId: string;
+  readonly cycleId: string;
+  readonly used: Readonly<Record<string, number>>;
+  /** The member's own limits per credit type (credits per cycle); a type not listed uses the account default. */
+  readonly limits: Readonly<Record<string, number>>;
 }
+
+/** A plan change that takes effect at the next reset. */
+export type PendingPlan = AppliedPlan;
 
 export interface NoAccount {
   readonly status: 'none';
@@ -126,6 +144,8 @@ export interface OpenAccountState {
   readonly pendingSchedule: CycleSchedule | null;
   /** Configured thresholds per credit type; a type not listed uses DEFAULT_THRESHOLDS. */
   readonly thresholds: Readonly<Record<string, readonly Threshold[]>>;
+  /** Every member's limit per credit type unless they have their own. */
+  readonly defaultMemberLimits: Readonly<Record<string, number>>;
   readonly lastPlanChange: PlanChangedData | null;
   readonly lastScheduleChange: ScheduleChangedData | null;
   /** Per credit type, the open cycle's recent net credits per UTC day: the depletion forecast's burn. */
@@ -180,23 +200,30 @@ export function bucketOrder(first: Bucket, second: Bucket): number {
 /** What a client sent for a consumption: a retry must send the same. */
 export interface ConsumptionRequest {
   readonly userId: string;
-  readonly creditType: string;
+  /** Null: not sent (priced by the rate card, whose credit type was used). */
+  readonly creditType: string | null;
   readonly feature: string;
   readonly action: string;
-  readonly creditsRequested: number;
+  /** Null: priced by the rate card. */
+  readonly creditsRequested: number | null;
+  readonly units: number;
   readonly description: string | null;
   readonly dataRequested: string | null;
   readonly dataKey: string | null;
 }
 
-/** Field by field (no string building: this runs for every consumption on the hot path). */
+/**
+ * Field by field (no string building: this runs for every consumption on the hot path). A retry
+ * of a rate-card consumption may leave out the credit type the first one named (it is the rate's).
+ */
 export function sameConsumptionRequest(earlier: ConsumptionRequest, retry: ConsumptionRequest): boolean {
   return (
     earlier.userId === retry.userId &&
-    earlier.creditType === retry.creditType &&
+    (earlier.creditType === retry.creditType || (retry.creditType === null && earlier.creditsRequested === null)) &&
     earlier.feature === retry.feature &&
     earlier.action === retry.action &&
     earlier.creditsRequested === retry.creditsRequested &&
+    earlier.units === retry.units &&
     earlier.description === retry.description &&
     earlier.dataRequested === retry.dataRequested &&
     earlier.dataKey === retry.dataKey

@@ -16,3 +16,4 @@ export * from './openapi';
 export * from './auth/request-limits';
 export * from './http-metrics';
 export * from './serving-state';
+export * from './user-id.pipe';

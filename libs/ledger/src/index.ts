@@ -46,3 +46,6 @@ export * from './views/response-schemas';
 export * from './audit/audit-keys';
 export * from './audit/audit-heads';
 export * from './audit/audit.service';
+export { SetMemberLimitsCommand } from './use-cases/set-member-limits/set-member-limits.command';
+export { CheckSpendQuery } from './use-cases/check-spend/check-spend.query';
+export { SpendChecker, MAX_CHECK_STALENESS_MS } from './use-cases/check-spend/spend-checker';

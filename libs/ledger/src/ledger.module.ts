@@ -51,6 +51,15 @@ import { ChangeScheduleHandler } from './use-cases/change-schedule/change-schedu
 import { RunScheduledResetsHandler } from './use-cases/run-scheduled-resets/run-scheduled-resets.handler';
 import { SetThresholdsController } from './use-cases/set-thresholds/set-thresholds.controller';
 import { SetThresholdsHandler } from './use-cases/set-thresholds/set-thresholds.handler';
+import { CheckSpendController } from './use-cases/check-spend/check-spend.controller';
+import { CheckSpendHandler } from './use-cases/check-spend/check-spend.handler';
+import { SpendChecker } from './use-cases/check-spend/spend-checker';
+import { SetMemberLimitsController } from './use-cases/set-member-limits/set-member-limits.controller';
+import { SetMemberLimitsHandler } from './use-cases/set-member-limits/set-member-limits.handler';
+import { GetMembersController } from './queries/get-members/get-members.controller';
+import { GetMemberHandler, GetMembersHandler } from './queries/get-members/get-members.handler';
+import { GetRatesController } from './queries/get-rates/get-rates.controller';
+import { GetRatesHandler } from './queries/get-rates/get-rates.handler';
 
 export interface LedgerModuleOptions {
   readonly config: LedgerConfig;
@@ -81,6 +90,11 @@ const HANDLERS = [
   GetAlertsHandler,
   GetBalancesHandler,
   GetAccountEventsHandler,
+  SetMemberLimitsHandler,
+  GetMembersHandler,
+  GetMemberHandler,
+  GetRatesHandler,
+  CheckSpendHandler,
 ];
 
 const CONTROLLERS = [
@@ -98,6 +112,10 @@ const CONTROLLERS = [
   GetBalancesController,
   GetAccountEventsController,
   AuditController,
+  SetMemberLimitsController,
+  GetMembersController,
+  GetRatesController,
+  CheckSpendController,
 ];
 
 /** Closes the store (flushing queued appends), then the key store, the due index and the shared-state database when the app stops. */
@@ -153,6 +171,11 @@ export class LedgerModule {
         provide: CommandExecutor,
         useFactory: (repo: AccountRepository, clock: Clock, metrics: LedgerMetrics) => new CommandExecutor(repo, clock, metrics),
         inject: [AccountRepository, LEDGER_CLOCK, LedgerMetrics],
+      },
+      {
+        provide: SpendChecker,
+        useFactory: (repo: AccountRepository, executor: CommandExecutor, clock: Clock) => new SpendChecker(repo, executor, clock),
+        inject: [AccountRepository, CommandExecutor, LEDGER_CLOCK],
       },
       { provide: DueIndex, useFactory: (state: StateDatabase) => openDueIndex(state), inject: [STATE_DATABASE] },
       CyclesJob,

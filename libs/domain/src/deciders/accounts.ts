@@ -2,7 +2,8 @@ import { OpenAccount } from '../commands';
 import { DomainErrorCode, refuse } from '../errors';
 import { cycleIdAt, cycleStartAtOrBefore, nextCycleBoundaryAfter, scheduleProblem } from '../schedule';
 import { AccountState, openAccountFingerprint } from '../state';
-import { accepted, Decision, DUPLICATE } from './decision';
+import { ratesOf } from '../plan';
+import { accepted, Decision, DUPLICATE, requireValidRates } from './decision';
 
 export function openAccount(command: OpenAccount, state: AccountState): Decision {
   const { accountId, name, plan } = command.data;
@@ -14,6 +15,7 @@ export function openAccount(command: OpenAccount, state: AccountState): Decision
   }
   const problem = scheduleProblem(plan.cycle);
   if (problem) refuse(DomainErrorCode.InvalidSchedule, problem, { field: 'plan.cycle' });
+  requireValidRates(ratesOf(plan), plan.creditTypes);
   const at = new Date(command.at);
   const cycleStartedAt = cycleStartAtOrBefore(plan.cycle, at);
   return accepted([

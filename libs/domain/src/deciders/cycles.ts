@@ -258,3 +258,13 @@ export function resetCycle(command: ResetCycle, state: OpenAccountState): Decisi
   const endsAt = nextCycleBoundaryAfter(schedule, new Date(command.at)).toISOString();
   return accepted(closeCycle(state, { at: command.at, cycleId, endsAt, trigger: 'manual', requested }));
 }
+
+/** The account as it stands at `at` for reads: the scheduled resets due are applied (nothing is decided), or the state as is when too far behind. */
+export function stateAt(state: OpenAccountState, at: string): OpenAccountState {
+  if (state.cycleEndsAt > at) return state;
+  try {
+    return advance(state, at).state;
+  } catch {
+    return state; // CYCLES_BEHIND: the billing job catches it up
+  }
+}

@@ -1,6 +1,6 @@
 import { DomainErrorCode, refuse } from '../errors';
 import { LedgerEvent } from '../events';
-import { creditTypesOf } from '../plan';
+import { creditTypesOf, RateEntry, ratesProblem } from '../plan';
 import { AccountState, CreditTypeState, OpenAccountState } from '../state';
 
 /**
@@ -34,4 +34,10 @@ export function requireCreditType(state: OpenAccountState, creditType: string): 
 
 export function iso(value: string): string {
   return new Date(value).toISOString();
+}
+
+/** Refuses a rate card naming a credit type outside the plan, or pricing one action twice (transports check it first: 400). */
+export function requireValidRates(rates: readonly RateEntry[], creditTypes: Readonly<Record<string, unknown>>): void {
+  const problem = ratesProblem(rates, creditTypes);
+  if (problem) refuse(DomainErrorCode.InvalidRates, `rates.${problem.index}: ${problem.reason}`, { field: `rates.${problem.index}`, reason: problem.reason });
 }

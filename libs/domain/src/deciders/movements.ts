@@ -1,56 +1,26 @@
 import { ConsumeCredits, ConsumeCreditsData, GrantCredits, RefundCredits } from '../commands';
 import { DomainErrorCode, refuse } from '../errors';
 import { BalanceFigures, BucketMovement, CreditConsumed, CreditRefunded } from '../events';
-import { DENY_OVERDRAFT } from '../plan';
-import {
-  Bucket,
-  bucketOrder,
-  ConsumptionRecord,
-  ConsumptionRequest,
-  cycleBucketId,
-  grantFingerprint,
-  OpenAccountState,
-  purchaseKey,
-  refundFingerprint,
-  sameConsumptionRequest,
-} from '../state';
+import { ConsumptionRecord, ConsumptionRequest, cycleBucketId, grantFingerprint, OpenAccountState, refundFingerprint, sameConsumptionRequest } from '../state';
 import { advance, applyAll, expireBuckets } from './cycles';
 import { accepted, Decision, DUPLICATE, iso, requireCreditType } from './decision';
+import { Price } from './pricing';
+import { assessSpend, SpendAssessment } from './spending';
 import { alertsFor } from './thresholds';
 
-/** Plans the draws of `credits` from the live buckets; null when the overdraft policy refuses. */
-export function planDraws(
-  buckets: readonly Bucket[],
-  remaining: number,
-  credits: number,
-  overdraft: { policy: 'deny' | 'allow'; limit?: number },
-  cycleBucket: string,
-): BucketMovement[] | null {
-  const draws = new Map<string, number>();
-  let need = credits;
-  const ordered = buckets.length === 1 ? buckets : [...buckets].sort(bucketOrder);
-  for (const bucket of ordered) {
-    if (need === 0) break;
-    if (bucket.remaining <= 0) continue;
-    const take = Math.min(bucket.remaining, need);
-    draws.set(bucket.id, take);
-    need -= take;
-  }
-  if (need > 0) {
-    if (overdraft.policy === 'deny') return null;
-    if (overdraft.limit !== undefined && remaining - credits < -overdraft.limit) return null;
-    draws.set(cycleBucket, (draws.get(cycleBucket) ?? 0) + need);
-  }
-  return [...draws.entries()].map(([bucketId, drawn]) => ({ bucketId, credits: drawn }));
-}
+export { planDraws } from './draws';
+
+/** An assessment without refusal: priced, on a known credit type. */
+type AcceptedSpend = SpendAssessment & { readonly price: Price; readonly figures: BalanceFigures; readonly paidBy: string | null };
 
 function consumptionRequest(data: ConsumeCreditsData): ConsumptionRequest {
   return {
     userId: data.userId,
-    creditType: data.creditType,
+    creditType: data.creditType ?? null,
     feature: data.feature,
     action: data.action,
-    creditsRequested: data.credits,
+    creditsRequested: data.credits ?? null,
+    units: data.units ?? 1,
     description: data.description ?? null,
     dataRequested: data.dataRequested ?? null,
     dataKey: data.dataKey ?? null,
@@ -66,36 +36,23 @@ function retriedConsumption(data: ConsumeCreditsData, earlier: ConsumptionRecord
   });
 }
 
-/** The draws of a consumption, or none when its data was already paid for in this account. */
-function chargeOf(state: OpenAccountState, data: ConsumeCreditsData, paidBy: string | undefined): { drawnFrom: BucketMovement[]; charged: number } {
-  if (paidBy !== undefined) return { drawnFrom: [], charged: 0 };
-  const creditTypeState = state.creditTypes[data.creditType];
-  const overdraft = state.plan.creditTypes[data.creditType].overdraft ?? DENY_OVERDRAFT;
-  const draws = planDraws(creditTypeState.buckets, creditTypeState.figures.remaining, data.credits, overdraft, cycleBucketId(state.cycleId));
-  if (draws === null) {
-    refuse(DomainErrorCode.InsufficientCredits, `not enough ${data.creditType} credits`, {
-      creditType: data.creditType,
-      requested: data.credits,
-      remaining: creditTypeState.figures.remaining,
-    });
-  }
-  return { drawnFrom: draws, charged: data.credits };
-}
-
+/**
+ * Charges a consumption: priced (the client's credits or the rate card's), drawn from the live
+ * buckets, within the member's budget, in one decision with the balance (see `assessSpend`, which
+ * a check runs too).
+ */
 export function consumeCredits(command: ConsumeCredits, state: OpenAccountState): Decision {
   const data = command.data;
   const earlier = state.index.consumptions.get(data.consumptionId);
   if (earlier) return retriedConsumption(data, earlier);
   const { state: advanced, events: resets } = advance(state, command.at);
-  requireCreditType(advanced, data.creditType);
-  const expiries = expireBuckets(advanced, data.creditType, command.at);
-  const current = applyAll(advanced, expiries);
-  const figures = current.creditTypes[data.creditType].figures;
+  const assessed = assessSpend(advanced, data, command.at);
+  if (assessed.refusal) throw assessed.refusal;
+  const { state: current, expiries, price, figures, paidBy } = assessed as AcceptedSpend;
+  const charged = assessed.charged as number;
   // Backdated consumptions (occurredAt in a closed cycle) are charged to the open cycle: closed cycles never change.
   const occurredAt = data.occurredAt === undefined ? command.at : iso(data.occurredAt);
   const request = consumptionRequest(data);
-  const paidBy = request.dataKey === null ? undefined : current.index.purchases.get(purchaseKey(data.creditType, request.dataKey));
-  const { drawnFrom, charged } = chargeOf(current, data, paidBy);
   const balanceAfter: BalanceFigures = { ...figures, used: figures.used + charged, remaining: figures.remaining - charged };
   const consumed: CreditConsumed = {
     type: 'CreditConsumed',
@@ -103,22 +60,25 @@ export function consumeCredits(command: ConsumeCredits, state: OpenAccountState)
     data: {
       consumptionId: data.consumptionId,
       userId: data.userId,
-      creditType: data.creditType,
+      creditType: price.creditType,
       feature: data.feature,
       action: data.action,
       description: request.description,
       dataRequested: request.dataRequested,
       dataKey: request.dataKey,
-      creditsRequested: data.credits,
+      creditsRequested: request.creditsRequested,
+      units: price.units,
+      pricedBy: price.pricedBy,
+      rate: price.rate,
       creditsCharged: charged,
-      alreadyPurchased: paidBy !== undefined,
-      paidByConsumptionId: paidBy ?? null,
+      alreadyPurchased: paidBy !== null,
+      paidByConsumptionId: paidBy,
       cycleId: current.cycleId,
-      drawnFrom,
+      drawnFrom: assessed.drawnFrom,
       balanceAfter,
     },
   };
-  const alerts = charged > 0 || expiries.length > 0 ? alertsFor(current, data.creditType, balanceAfter, occurredAt) : [];
+  const alerts = charged > 0 || expiries.length > 0 ? alertsFor(current, price.creditType, balanceAfter, occurredAt) : [];
   if (resets.length === 0 && expiries.length === 0 && alerts.length === 0) return accepted([consumed]);
   return accepted([...resets, ...expiries, consumed, ...alerts]);
 }

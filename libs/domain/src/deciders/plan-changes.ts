@@ -2,11 +2,11 @@ import { canonicalJson } from '../canonical';
 import { ChangePlan, ChangeSchedule } from '../commands';
 import { DomainErrorCode, refuse } from '../errors';
 import { CreditThresholdCrossed, PlanAdjustment, PlanChanged } from '../events';
-import { CreditTypePlan, creditTypesOf } from '../plan';
+import { canonicalPricing, CreditTypePlan, creditTypesOf, normalizeRates, PlanPricing, ratesOf, clientPricesOf } from '../plan';
 import { CycleSchedule, sameSchedule, scheduleProblem } from '../schedule';
 import { cycleBucketId, OpenAccountState } from '../state';
 import { advance } from './cycles';
-import { accepted, Decision, DUPLICATE } from './decision';
+import { accepted, Decision, DUPLICATE, requireValidRates } from './decision';
 import { alertsFor } from './thresholds';
 
 /** delta * numerator / denominator rounded `up` or `down`, exact on integers of any size (BigInt). */
@@ -18,8 +18,8 @@ export function prorate(delta: number, numerator: number, denominator: number, r
   return Number(round === 'up' && product % divisor !== BigInt(0) ? quotient + BigInt(1) : quotient);
 }
 
-function planFingerprint(planId: string | null | undefined, creditTypes: Readonly<Record<string, CreditTypePlan>>): string {
-  return canonicalJson({ planId: planId ?? null, creditTypes });
+function planFingerprint(planId: string | null | undefined, creditTypes: Readonly<Record<string, CreditTypePlan>>, pricing: PlanPricing): string {
+  return canonicalJson({ planId: planId ?? null, creditTypes, ...canonicalPricing(pricing) });
 }
 
 /** The part of the open cycle left at `at`, and the cycle's length. */
@@ -72,6 +72,8 @@ function planChanged(state: OpenAccountState, command: ChangePlan, effective: 'n
       effectiveAt,
       cycleId: state.cycleId,
       creditTypes: data.creditTypes,
+      rates: normalizeRates(ratesOf(data)),
+      clientPrices: clientPricesOf(data),
       adjustments,
     },
   };
@@ -86,13 +88,14 @@ export function changePlan(command: ChangePlan, state: OpenAccountState): Decisi
       creditTypes: removed,
     });
   }
+  requireValidRates(ratesOf(data), data.creditTypes);
   const decreases = Object.entries(data.creditTypes).some(([creditType, plan]) => plan.allocation < (advanced.plan.creditTypes[creditType]?.allocation ?? 0));
   const effective = data.effective ?? (decreases ? 'next_cycle' : 'now');
-  const target = planFingerprint(data.planId, data.creditTypes);
-  const current = planFingerprint(advanced.plan.planId, advanced.plan.creditTypes);
+  const target = planFingerprint(data.planId, data.creditTypes, data);
+  const current = planFingerprint(advanced.plan.planId, advanced.plan.creditTypes, advanced.plan);
   if (effective === 'next_cycle') {
     const pending = advanced.pendingPlan;
-    if (pending ? planFingerprint(pending.planId, pending.creditTypes) === target : current === target) return DUPLICATE;
+    if (pending ? planFingerprint(pending.planId, pending.creditTypes, pending) === target : current === target) return DUPLICATE;
     return accepted([...resets, planChanged(advanced, command, effective, [])]);
   }
   if (!advanced.pendingPlan && current === target) return DUPLICATE;

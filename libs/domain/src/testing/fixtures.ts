@@ -8,10 +8,11 @@ import {
   RefundCredits,
   ResetCycle,
   ScheduledReset,
+  SetMemberLimits,
   SetThresholds,
 } from '../commands';
 import { LedgerEvent } from '../events';
-import { CreditTypePlan, DENY_OVERDRAFT, OverdraftPolicy, Plan } from '../plan';
+import { CreditTypePlan, DENY_OVERDRAFT, OverdraftPolicy, Plan, RateEntry } from '../plan';
 import { CycleSchedule } from '../schedule';
 import { Threshold } from '../thresholds';
 import { LedgerDecider, ledgerDecider } from '../decider';
@@ -75,6 +76,29 @@ export const changePlan = (
 export const changeSchedule = (schedule: CycleSchedule, at = T0): ChangeSchedule => ({ type: 'ChangeSchedule', at, data: { schedule } });
 
 export const setThresholds = (creditTypes: Record<string, Threshold[]>, at = T0): SetThresholds => ({ type: 'SetThresholds', at, data: { creditTypes } });
+
+/** The fixture plan with a rate card: email reveals 1, mobile reveals 2 (the people_search feature's default: 1 email), exports free. */
+export const RATES: readonly RateEntry[] = [
+  { feature: 'people_search', creditType: 'email', credits: 1 },
+  { feature: 'people_search', action: 'mobile_reveal', creditType: 'mobile', credits: 2 },
+  { feature: 'exports', action: 'csv_export', creditType: 'export', credits: 0 },
+];
+export const PRICED_PLAN: Plan = { ...PLAN, rates: RATES };
+
+/** A consumption priced by the rate card: no credits, `units` (default 1). */
+export const consumeUnits = (
+  consumptionId: string,
+  action: string,
+  extra: Partial<ConsumeCredits['data']> = {},
+  at = T0,
+  feature = action === 'csv_export' ? 'exports' : 'people_search',
+): ConsumeCredits => ({ type: 'ConsumeCredits', at, data: { consumptionId, userId: 'ana', feature, action, ...extra } });
+
+export const setMemberLimits = (userId: string | null, creditTypes: Record<string, number | null>, at = T0): SetMemberLimits => ({
+  type: 'SetMemberLimits',
+  at,
+  data: { userId, creditTypes },
+});
 
 /** Runs commands through the decider, collecting the events (refusals are skipped). */
 export function run(commands: LedgerCommand[], decider: LedgerDecider = ledgerDecider): { state: AccountState; events: LedgerEvent[] } {

@@ -43,6 +43,8 @@ export class AccountSession implements AccountView {
   private pendingEventCount = 0;
   /** The state as stored, at `revision`; `state` differs from it only while decisions are pending. */
   private storedState: AccountState;
+  /** When this process last knew the session to be in step with the store (a catch-up or an append of its own), epoch ms. */
+  syncedAtMs = 0;
 
   constructor(
     readonly accountId: string,
@@ -57,6 +59,11 @@ export class AccountSession implements AccountView {
 
   /** The state with the pending decisions applied. */
   state: AccountState;
+
+  /** The state as stored (without pending decisions): what is durable. */
+  get stored(): AccountState {
+    return this.storedState;
+  }
 
   /** decide, then evolve this session's state; the events are appended by the repository. */
   decide(commandKey: string, command: LedgerCommand): 'created' | 'duplicate' {
@@ -178,10 +185,22 @@ export class AccountRepository {
     if (cached && !fresh) return cached;
     const session = cached ?? new AccountSession(accountId, this.decider.initialState(), NO_STREAM, new Map(), this.decider);
     session.rollback(); // a load starts from what is stored
+    const startedAtMs = Date.now();
     await this.catchUp(session);
+    session.syncedAtMs = startedAtMs;
     if (session.revision === NO_STREAM) return session; // never cache accounts that do not exist
     this.remember(session);
     return session;
+  }
+
+  /**
+   * The stored state of a cached account known to be in step with the store within `maxAgeMs`,
+   * without I/O; undefined when the account is not cached or may have moved since (another process).
+   */
+  recentStored(accountId: string, maxAgeMs: number, nowMs = Date.now()): AccountState | undefined {
+    const session = this.cache.get(accountId);
+    if (!session || nowMs - session.syncedAtMs > maxAgeMs) return undefined;
+    return session.stored;
   }
 
   private async catchUp(session: AccountSession): Promise<void> {
@@ -213,6 +232,7 @@ export class AccountRepository {
   async commit(session: AccountSession, ctx?: CommandContext): Promise<void> {
     const pending = session.pendingCommands;
     if (pending.length === 0) return;
+    const startedAtMs = Date.now();
     let result: AppendResult;
     try {
       const toAppend = pending.flatMap((command) => {
@@ -226,6 +246,8 @@ export class AccountRepository {
       throw error;
     }
     session.committed(result.nextExpectedRevision, result.positions);
+    // The append matched the expected revision: the stream was exactly this session when it was sent.
+    session.syncedAtMs = startedAtMs;
     this.remember(session);
   }
 }

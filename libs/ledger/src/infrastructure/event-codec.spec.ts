@@ -51,6 +51,23 @@ function scenario(): LedgerEvent[] {
       },
     },
     consume('c3', 200, {}, '2026-12-12T00:00:00.000Z'),
+    { type: 'SetMemberLimits', at: '2026-12-12T00:00:00.000Z', data: { userId: 'ana', creditTypes: { email: 300, mobile: null } } },
+    {
+      type: 'ChangePlan',
+      at: '2026-12-13T00:00:00.000Z',
+      data: {
+        planId: 'pro-priced',
+        effective: 'now',
+        creditTypes: {
+          email: { allocation: 400, overdraft: { policy: 'deny' } },
+          mobile: { allocation: 10, overdraft: { policy: 'allow', limit: 5 } },
+          export: { allocation: 50, overdraft: { policy: 'allow' } },
+        },
+        rates: [{ feature: 'email', action: 'reveal', creditType: 'email', credits: 2 }],
+        clientPrices: false,
+      },
+    },
+    { type: 'ConsumeCredits', at: '2026-12-14T00:00:00.000Z', data: { consumptionId: 'c4', userId: 'ana', feature: 'email', action: 'reveal', units: 3 } },
   ]).events;
 }
 
@@ -102,18 +119,39 @@ describe('event codec and golden fixtures', () => {
     }
   });
 
+  it('upcasts every stored v2 fixture of a type that moved on to exactly what the current decider records', () => {
+    const current = run(V1_COMMANDS).events;
+    for (const type of ['AccountOpened', 'CreditConsumed', 'CycleReset'] as const) {
+      expect(CURRENT_SCHEMA_VERSION[type]).toBeGreaterThan(2);
+      const stored = JSON.parse(readFileSync(fixture(2, type), 'utf8')) as RecordedEvent;
+      expect(stored.metadata.schemaVersion).toBe(2);
+      expect(decodeEvent(stored)).toEqual(current.find((e) => e.type === type));
+    }
+  });
+
+  it('upcasts the v1 plan change (no rate card) to what the current decider records for it', () => {
+    const stored = JSON.parse(readFileSync(fixture(1, 'PlanChanged'), 'utf8')) as RecordedEvent;
+    expect(decodeEvent(stored)).toEqual(events.find((e) => e.type === 'PlanChanged'));
+  });
+
+  it('records a rate-card consumption with its units, rate and pricing', () => {
+    const consumed = events.filter((e) => e.type === 'CreditConsumed').pop()!;
+    expect(consumed.data).toMatchObject({ creditsRequested: null, units: 3, pricedBy: 'rate_card', rate: { credits: 2, action: 'reveal' }, creditsCharged: 6 });
+  });
+
   it('decodes the stored events and folds them into the same state as the scenario', () => {
     const stored = recorded(events).map((r) => JSON.parse(JSON.stringify(r)) as RecordedEvent);
     const state = fold(stored.map(decodeEvent)) as OpenAccountState;
     const expected = fold(events) as OpenAccountState;
     expect(state.creditTypes).toEqual(expected.creditTypes);
     expect(state.plan).toEqual(expected.plan);
+    expect([...state.index.members.values()]).toEqual([...expected.index.members.values()]);
   });
 
   it('refuses an unknown type and a schemaVersion from the future, naming the position', () => {
     const [r] = recorded(events);
     expect(() => decodeEvent({ ...r, type: 'CreditTeleported' })).toThrow(UnknownEventTypeError);
-    expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 3 } })).toThrow(UnsupportedSchemaVersionError);
+    expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 9 } })).toThrow(UnsupportedSchemaVersionError);
     expect(() => decodeEvent({ ...r, metadata: { ...r.metadata, schemaVersion: 0 } })).toThrow(/position 1/);
   });
 

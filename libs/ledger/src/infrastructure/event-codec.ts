@@ -19,14 +19,19 @@ function figuresV2(f: unknown): Json {
 
 const withBalanceV2: Upcaster = (d) => ({ ...d, balanceAfter: figuresV2(d.balanceAfter) });
 
+/** Before rate cards every plan let clients price their consumptions and had no rates. */
+const NO_RATE_CARD = { rates: [], clientPrices: true };
+
 /**
  * v1 -> v2 (billing cycles: rollovers and grant priorities). Every v1 event was written before rollovers, grant priorities, scheduled
  * resets and plan changes existed, so the new fields take the values that meant exactly that.
+ * Rate cards (AccountOpened and CreditConsumed v2 -> v3, CycleReset v2 -> v3, PlanChanged v1 -> v2): every earlier consumption was
+ * priced by its client, for one unit, and every earlier plan had no rate card.
  */
 export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record<number, Upcaster>>>>> = {
-  // v1 plans are v2 plans (new plan and schedule fields are optional): the version marks that v2 payloads may carry them.
-  AccountOpened: { 1: (d) => d },
-  CreditConsumed: { 1: withBalanceV2 },
+  // v1 plans are v2 plans, v2 plans v3 plans (new plan and schedule fields are optional): the version marks that newer payloads may carry them.
+  AccountOpened: { 1: (d) => d, 2: (d) => d },
+  CreditConsumed: { 1: withBalanceV2, 2: (d) => ({ ...d, units: 1, pricedBy: 'client', rate: null }) },
   CreditRefunded: { 1: withBalanceV2 },
   CreditsGranted: { 1: (d) => ({ ...withBalanceV2(d), priority: 0 }) },
   CreditsExpired: { 1: (d) => ({ ...withBalanceV2(d), bucketId: `grant:${String(d.grantId)}` }) },
@@ -50,7 +55,9 @@ export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record
         scheduleApplied: null,
       };
     },
+    2: (d) => ({ ...d, planApplied: d.planApplied === null ? null : { ...(d.planApplied as Json), ...NO_RATE_CARD } }),
   },
+  PlanChanged: { 1: (d) => ({ ...d, ...NO_RATE_CARD }) },
 };
 
 export class UnknownEventTypeError extends UnreadableEventError {

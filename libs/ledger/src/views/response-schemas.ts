@@ -47,7 +47,11 @@ export const SCHEDULE_SCHEMA = objectOf(
   { period: { type: 'string', enum: ['month', 'week', 'day'] }, timezone: str() },
   { every: int(), anchorDay: { oneOf: [int(), { type: 'string', enum: ['last'] }] }, anchorDate: str() },
 );
-export const PLAN_SCHEMA = objectOf({ creditTypes: mapOf(PLAN_CREDIT_TYPE_SCHEMA), cycle: SCHEDULE_SCHEMA }, { planId: str() });
+const RATE_CARD_SCHEMA = objectOf({ feature: str(), creditType: str(), credits: int('Credits per unit') }, { action: str("Absent: the feature's default") });
+export const PLAN_SCHEMA = objectOf(
+  { creditTypes: mapOf(PLAN_CREDIT_TYPE_SCHEMA), cycle: SCHEDULE_SCHEMA },
+  { planId: str(), rates: arrayOf(RATE_CARD_SCHEMA), clientPrices: { type: 'boolean' } },
+);
 const CYCLE_REF_SCHEMA = objectOf({ cycleId: str(), startedAt: instant(), endsAt: instant() });
 const position = int('Global position of the last event written (pass it as minPosition to read your own write)');
 
@@ -61,24 +65,30 @@ export const OPEN_ACCOUNT_RESPONSE = objectOf({
   position,
 });
 
-export const CONSUMPTION_RESPONSE = objectOf({
+export const RATE_SCHEMA = RATE_CARD_SCHEMA;
+export const APPLIED_RATE_SCHEMA = nullable(
+  objectOf({ feature: str(), action: nullable(str("null: the feature's default")), creditType: str(), credits: int('Credits per unit') }),
+);
+const PRICED_BY_SCHEMA = { type: 'string', enum: ['client', 'rate_card'], description: 'client: the client sent the credits; rate_card: rate x units' };
+const CONSUMPTION_PROPERTIES = {
   consumptionId: str(),
   creditsCharged: int(),
+  units: int(),
+  pricedBy: PRICED_BY_SCHEMA,
+  rate: { ...APPLIED_RATE_SCHEMA, description: 'The rate card entry it was priced at (null when client-priced)' },
   alreadyPurchased: { type: 'boolean' },
   balance: BALANCE_SCHEMA,
   position,
-});
+};
+
+export const CONSUMPTION_RESPONSE = objectOf(CONSUMPTION_PROPERTIES);
 
 export const BATCH_RESPONSE = objectOf({
   results: arrayOf(
     objectOf(
       { index: int(), status: { type: 'integer', enum: [200, 201, 400, 409] } },
       {
-        consumptionId: str(),
-        creditsCharged: int(),
-        alreadyPurchased: { type: 'boolean' },
-        balance: BALANCE_SCHEMA,
-        position,
+        ...CONSUMPTION_PROPERTIES,
         error: str('The code of a refused item'),
         message: str(),
         details: {},
@@ -118,7 +128,15 @@ const BALANCES_PROPERTIES = {
 };
 
 export const CHANGE_PLAN_RESPONSE = objectOf(
-  { planId: nullable(str()), creditTypes: mapOf(PLAN_CREDIT_TYPE_SCHEMA), pending: nullable({ type: 'object' }), ...BALANCES_PROPERTIES, position },
+  {
+    planId: nullable(str()),
+    creditTypes: mapOf(PLAN_CREDIT_TYPE_SCHEMA),
+    rates: arrayOf(RATE_CARD_SCHEMA),
+    clientPrices: { type: 'boolean' },
+    pending: nullable({ type: 'object' }),
+    ...BALANCES_PROPERTIES,
+    position,
+  },
   { lastChange: nullable({ type: 'object', description: 'The plan change applied now: per credit type, the prorated adjustment' }) },
 );
 
@@ -208,3 +226,56 @@ export const EVENTS_RESPONSE = objectOf({
   nextAfter: nullable(int('Pass as after= for the next page; null on the last page')),
   streamRevision: int('Revision of the last event of this page (-1 when the page is empty)'),
 });
+
+const MEMBER_BUDGET_SCHEMA = objectOf({
+  used: int('Net credits charged to the member in the open cycle (refunds of this cycle given back)'),
+  limit: nullable(int('Credits per cycle; null: no limit')),
+  limitSource: { type: 'string', enum: ['member', 'default', null], nullable: true, description: "member: their own; default: the account's; null: no limit" },
+  remaining: nullable(int('limit - used (never below 0); null: no limit')),
+});
+export const MEMBER_SCHEMA = objectOf({
+  userId: str(),
+  cycleId: str(),
+  creditTypes: mapOf(MEMBER_BUDGET_SCHEMA, 'Every credit type of the plan'),
+  limits: mapOf(int(), "The member's own limits (credits per cycle); a type not listed uses the account default"),
+});
+export const MEMBER_RESPONSE = objectOf({ accountId: str(), ...(MEMBER_SCHEMA.properties as Record<string, Schema>) });
+export const SET_MEMBER_LIMITS_RESPONSE = objectOf({ accountId: str(), ...(MEMBER_SCHEMA.properties as Record<string, Schema>), position });
+export const SET_DEFAULT_LIMITS_RESPONSE = objectOf({
+  accountId: str(),
+  cycleId: str(),
+  defaultLimits: mapOf(int(), 'Every member without a limit of their own for a credit type has this one'),
+  position,
+});
+export const MEMBERS_RESPONSE = objectOf({
+  accountId: str(),
+  cycleId: str(),
+  defaultLimits: mapOf(int()),
+  items: arrayOf(MEMBER_SCHEMA),
+  nextCursor: nullable(str('Pass back as cursor= for the next page; null on the last page')),
+});
+
+const RATE_CARD_PROPERTIES = { planId: nullable(str()), clientPrices: { type: 'boolean' }, rates: arrayOf(RATE_CARD_SCHEMA) };
+export const RATES_RESPONSE = objectOf({
+  accountId: str(),
+  ...RATE_CARD_PROPERTIES,
+  pending: nullable({ ...objectOf({ ...RATE_CARD_PROPERTIES, effectiveAt: instant() }), description: 'The rate card of a plan change at the next cycle' }),
+});
+
+export const CHECK_RESPONSE = objectOf(
+  {
+    allowed: { type: 'boolean' },
+    creditType: nullable(str('null when no rate prices the action')),
+    credits: nullable(int('What the consumption would charge (0 for a dataKey already bought); null when it cannot be priced')),
+    remaining: nullable(int("The credit type's remaining balance now; null for an unknown credit type")),
+    memberRemaining: nullable(int('What the member may still spend of it this cycle; null: no limit')),
+    alreadyPurchased: { type: 'boolean' },
+  },
+  {
+    reason: {
+      type: 'string',
+      enum: ['INSUFFICIENT_CREDITS', 'MEMBER_LIMIT_EXCEEDED', 'NO_RATE_FOR_ACTION', 'UNKNOWN_CREDIT_TYPE'],
+      description: 'Only when not allowed',
+    },
+  },
+);

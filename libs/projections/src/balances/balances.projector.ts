@@ -42,6 +42,7 @@ export function balanceRows(p: ProjectedEvent): BalanceRow[] {
       return e.data.adjustments.map((a) => row(a.creditType, e.data.cycleId, a.balanceAfter));
     case 'ScheduleChanged':
     case 'ThresholdsSet':
+    case 'MemberLimitsSet':
       return [];
     default: {
       const unknown: never = e;

@@ -31,7 +31,8 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
   }
 }
 
-export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type'];
+/** Columns of the CSV export; new columns only ever go at the end (spreadsheets and scripts read them by place). */
+export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type', 'Units'];
 
 @ApiTags('history')
 @ApiBearerAuth()
@@ -100,7 +101,17 @@ export class HistoryController {
     const gone = once(res, 'close').then(() => (clientGone = true));
     for await (const page of this.queries.all(filter)) {
       for (const r of page) {
-        const row = [r.occurredAt, r.feature ?? '', r.action ?? '', r.description ?? '', r.credits, r.dataRequested ?? '', r.userId ?? '', r.creditType ?? ''];
+        const row = [
+          r.occurredAt,
+          r.feature ?? '',
+          r.action ?? '',
+          r.description ?? '',
+          r.credits,
+          r.dataRequested ?? '',
+          r.userId ?? '',
+          r.creditType ?? '',
+          r.units ?? '',
+        ];
         // Backpressure: wait for the client before the next rows, so memory stays flat whatever the size.
         if (!csv.write(row)) await Promise.race([once(csv, 'drain'), gone]);
         if (clientGone) break;

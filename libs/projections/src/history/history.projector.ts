@@ -2,19 +2,21 @@ import { ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, PgColumn, text } from '../postgres/pg-sql';
 
 /** Kinds of history rows: every credit movement, plus the accesses charged 0 (already purchased). */
-export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset' | 'plan_change' | 'threshold_alert';
+export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset' | 'plan_change' | 'threshold_alert' | 'member_limit';
 
 /**
  * History ledger: one row per credit movement. `credits` is what the row did to the balance from
  * the user's point of view: a consumption's charge (0 for an already-purchased access), a refund
  * negative, a grant or a new cycle's allocation positive, an expiry the credits that lapsed, a
- * plan change effective now its prorated allocation change. Threshold alerts are non-credit rows
- * (credits 0); schedule and threshold settings are configuration, not movements, and stay in the
- * audit trail (/events) only.
+ * plan change effective now its prorated allocation change. Threshold alerts and member limit
+ * changes are non-credit rows (credits 0); schedule and threshold settings are configuration, not
+ * movements, and stay in the audit trail (/events) only. Consumptions carry their units, the rate
+ * they were priced at (credits per unit, null when client-priced) and how they were priced.
+ * v2: units, rate and priced_by; member limit rows.
  */
 export const historyProjector: Projector = {
   name: 'history',
-  version: 1,
+  version: 2,
   schema: (t) => `
     CREATE TABLE IF NOT EXISTS ${t('history')} (
       row_id            INTEGER PRIMARY KEY,
@@ -35,7 +37,10 @@ export const historyProjector: Projector = {
       grant_id          TEXT,
       cycle_id          TEXT,
       already_purchased INTEGER NOT NULL DEFAULT 0,
-      event_id          TEXT    NOT NULL
+      event_id          TEXT    NOT NULL,
+      units             INTEGER,
+      rate              INTEGER,
+      priced_by         TEXT
     );`,
   indexes: (t) => `
     CREATE INDEX IF NOT EXISTS ${t('history')}_time    ON ${t('history')} (account_id, occurred_at, row_id);
@@ -76,6 +81,9 @@ const HISTORY_COLUMNS: readonly PgColumn[] = [
   text('cycle_id'),
   bigint('already_purchased'),
   text('event_id'),
+  bigint('units'),
+  bigint('rate'),
+  text('priced_by'),
 ];
 
 /** A history row's values in HISTORY_COLUMNS order. */
@@ -100,6 +108,9 @@ function historyValues(r: HistoryRow): unknown[] {
     r.cycleId,
     r.alreadyPurchased,
     r.eventId,
+    r.units,
+    r.rate,
+    r.pricedBy,
   ];
 }
 
@@ -123,6 +134,10 @@ export interface HistoryRow {
   cycleId: string | null;
   alreadyPurchased: number;
   eventId: string;
+  /** Consumptions only: units of the action, the rate card's credits per unit (null when client-priced), how it was priced. */
+  units: number | null;
+  rate: number | null;
+  pricedBy: string | null;
 }
 
 const ROW_SLOTS_PER_EVENT = 64;
@@ -145,6 +160,9 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
     grantId: null,
     cycleId: null,
     alreadyPurchased: 0,
+    units: null,
+    rate: null,
+    pricedBy: null,
   };
   const key = (i: number) => p.position * ROW_SLOTS_PER_EVENT + i;
   const e = p.event;
@@ -167,6 +185,9 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
           consumptionId: e.data.consumptionId,
           cycleId: e.data.cycleId,
           alreadyPurchased: e.data.alreadyPurchased ? 1 : 0,
+          units: e.data.units,
+          rate: e.data.rate === null ? null : e.data.rate.credits,
+          pricedBy: e.data.pricedBy,
         },
       ];
     case 'CreditRefunded':
@@ -262,6 +283,21 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
           cycleId: e.data.cycleId,
         },
       ];
+    case 'MemberLimitsSet':
+      return Object.keys(e.data.creditTypes).map((creditType, i) => {
+        const limit = e.data.creditTypes[creditType];
+        const who = e.data.userId === null ? 'default member limit' : 'member limit';
+        return {
+          ...base,
+          rowId: key(i),
+          kind: 'member_limit' as const,
+          creditType,
+          description: limit === null ? `${who} removed` : `${who}: ${limit} credits per cycle`,
+          credits: 0,
+          userId: e.data.userId,
+          cycleId: e.data.cycleId,
+        };
+      });
     case 'ScheduleChanged':
     case 'ThresholdsSet':
       return [];

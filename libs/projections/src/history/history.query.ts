@@ -43,6 +43,9 @@ export interface HistoryItem {
   readonly cycleId: string | null;
   readonly alreadyPurchased: boolean;
   readonly eventId: string;
+  readonly units: number | null;
+  readonly rate: number | null;
+  readonly pricedBy: string | null;
 }
 
 interface HistoryDbRow {
@@ -64,6 +67,9 @@ interface HistoryDbRow {
   cycle_id: string | null;
   already_purchased: number;
   event_id: string;
+  units: number | string | null;
+  rate: number | string | null;
+  priced_by: string | null;
 }
 
 export class InvalidCursorError extends Error {}
@@ -114,6 +120,9 @@ function toItem(r: HistoryDbRow): HistoryItem {
     cycleId: r.cycle_id,
     alreadyPurchased: r.already_purchased === 1,
     eventId: r.event_id,
+    units: r.units === null ? null : Number(r.units),
+    rate: r.rate === null ? null : Number(r.rate),
+    pricedBy: r.priced_by,
   };
 }
 

@@ -10,7 +10,7 @@ export const HISTORY_ITEM_SCHEMA = objectOf({
   position: int(),
   occurredAt: instant(),
   recordedAt: instant(),
-  kind: str('consumption, refund, grant, cycle_reset, plan_change, expiry, ...'),
+  kind: str('consumption, refund, grant, cycle_reset, plan_change, expiry, threshold_alert, member_limit'),
   creditType: nullable(str()),
   feature: nullable(str()),
   action: nullable(str()),
@@ -24,6 +24,9 @@ export const HISTORY_ITEM_SCHEMA = objectOf({
   cycleId: nullable(str()),
   alreadyPurchased: { type: 'boolean' },
   eventId: str(),
+  units: nullable(int('Consumptions: units of the action')),
+  rate: nullable(int('Consumptions priced by the rate card: credits per unit')),
+  pricedBy: { type: 'string', enum: ['client', 'rate_card', null], nullable: true, description: 'Consumptions: who set the price' },
 });
 
 export const HISTORY_RESPONSE = objectOf({

@@ -134,6 +134,9 @@ export async function verifyReadModels(
     ['cycle_id', 'cycleId'],
     ['already_purchased', 'alreadyPurchased'],
     ['event_id', 'eventId'],
+    ['units', 'units'],
+    ['rate', 'rate'],
+    ['priced_by', 'pricedBy'],
   ];
   const table = (name: string, base = name) => readModels.activeTable(name, base);
   for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('history')}${accountFilter}`, accountParams)) {

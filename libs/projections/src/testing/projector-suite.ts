@@ -175,15 +175,17 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       await v1.applyBatch(records);
       await v1.promoteCaughtUp(records.length);
       const history = v1.projectors.find((p) => p.name === 'history')!;
-      const v2 = await ProjectionRunner.create(store, [{ ...history, version: 2 }]);
-      expect(await store.activeTable('history', 'history')).toBe('history_v1'); // queries stay on v1 while v2 builds
+      const live = `history_v${history.version}`;
+      const next = `history_v${history.version + 1}`;
+      const v2 = await ProjectionRunner.create(store, [{ ...history, version: history.version + 1 }]);
+      expect(await store.activeTable('history', 'history')).toBe(live); // queries stay on the live version while the next builds
       await v2.applyBatch(records.slice(0, 3));
       await v2.promoteCaughtUp(records.length);
-      expect(await store.activeTable('history', 'history')).toBe('history_v1');
+      expect(await store.activeTable('history', 'history')).toBe(live);
       await v2.applyBatch(records.slice(3));
       await v2.promoteCaughtUp(records.length);
-      expect(await store.activeTable('history', 'history')).toBe('history_v2');
-      expect(await tableExists(store, 'history_v1')).toBe(false);
+      expect(await store.activeTable('history', 'history')).toBe(next);
+      expect(await tableExists(store, live)).toBe(false);
       expect((await new HistoryQueries(store).page({ accountId: 'acme', includeRefunds: true }, 100)).items).toHaveLength(9);
     });
 

@@ -3,8 +3,8 @@ import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
-import { toCreditTypePlans } from '../shared/plan.dto';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
+import { toCreditTypePlans, toPlanPricing } from '../shared/plan.dto';
 import { Caller } from '@credit-ledger/domain';
 import { ChangePlanCommand } from './change-plan.command';
 import { ChangePlanDto } from './change-plan.dto';
@@ -27,13 +27,17 @@ export class ChangePlanController {
       'Change the plan (PlanChanged). effective now: upgrades prorated by the part of the cycle left (rounded up), downgrades prorated (rounded down) and capped at the unused allocation; next_cycle: at the next reset. The plan already in force (or pending): 200, nothing appended.',
   })
   @ApiResponse({ status: 409, description: 'PLAN_REMOVES_CREDIT_TYPE' })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: also a rate for a credit type outside the plan, or two rates for one action' })
   async change(
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ChangePlanDto,
     @Ctx() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const data = { planId: dto.planId, creditTypes: toCreditTypePlans(dto.creditTypes), effective: dto.effective };
+    const creditTypes = toCreditTypePlans(dto.creditTypes);
+    const priced = toPlanPricing(dto, creditTypes, '');
+    if ('problems' in priced) throw validationFailed(priced.problems);
+    const data = { planId: dto.planId, creditTypes, ...priced.pricing, effective: dto.effective };
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ChangePlanCommand(accountId, data, caller)));
   }
 }

@@ -3,9 +3,9 @@ import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN } from '@credit-ledger/domain';
 import { IsIdentifierKeyedMap, KeepEveryKey } from '@credit-ledger/http';
-import { CreditTypePlanDto } from '../shared/plan.dto';
+import { CreditTypePlanDto, PlanPricingDto } from '../shared/plan.dto';
 
-export class ChangePlanDto {
+export class ChangePlanDto extends PlanPricingDto {
   @ApiProperty({ description: 'Name of the new plan', example: 'pro' })
   @IsString()
   @Matches(CLIENT_ID_PATTERN)

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { OpenAccountState } from '@credit-ledger/domain';
+import { clientPricesOf, OpenAccountState, ratesOf } from '@credit-ledger/domain';
 import { AccountView } from '../../infrastructure/account-repository';
 import { CommandExecutor, Outcome } from '../../infrastructure/command-executor';
 import { balancesView } from '../../views/balances.view';
@@ -13,6 +13,8 @@ export function planView(session: AccountView) {
   return {
     planId: s.plan.planId ?? null,
     creditTypes: s.plan.creditTypes,
+    rates: ratesOf(s.plan),
+    clientPrices: clientPricesOf(s.plan),
     pending: s.pendingPlan ? { ...s.pendingPlan, effectiveAt: s.cycleEndsAt } : null,
     lastChange: last ? { planId: last.planId, effective: last.effective, effectiveAt: last.effectiveAt, adjustments: last.adjustments } : null,
     ...balancesView(s),

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import {
   CLIENT_ID_PATTERN,
   DATA_KEY_PATTERN,
   IDENTIFIER_PATTERN,
   MAX_CREDITS_PER_MOVEMENT,
   MAX_DESCRIPTION_LENGTH,
+  MAX_UNITS_PER_CONSUMPTION,
   USER_ID_PATTERN,
 } from '@credit-ledger/domain';
 import { IsInstant, MAX_CLIENT_CLOCK_SKEW_MS } from '@credit-ledger/http';
@@ -21,10 +22,14 @@ export class ConsumeCreditsDto {
   @Matches(USER_ID_PATTERN)
   userId!: string;
 
-  @ApiProperty({ example: 'email' })
-  @IsString()
+  @ApiPropertyOptional({
+    description: "Required with credits. Without credits: priced by the plan's rate card, whose credit type this must be when given",
+    example: 'email',
+  })
+  @ValidateIf((o: ConsumeCreditsDto) => o.creditType !== undefined || o.credits !== undefined)
+  @IsString({ message: 'creditType must be a string (it is required with credits)' })
   @Matches(IDENTIFIER_PATTERN)
-  creditType!: string;
+  creditType?: string;
 
   @ApiProperty({ example: 'people_search' })
   @IsString()
@@ -36,11 +41,24 @@ export class ConsumeCreditsDto {
   @Matches(IDENTIFIER_PATTERN)
   action!: string;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_CREDITS_PER_MOVEMENT, example: 1 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_CREDITS_PER_MOVEMENT,
+    example: 1,
+    description: "Client-priced: the credits to charge (the plan may forbid it: CLIENT_PRICE_NOT_ALLOWED). Absent: the plan's rate x units",
+  })
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS_PER_MOVEMENT)
-  credits!: number;
+  credits?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_UNITS_PER_CONSUMPTION, default: 1, description: 'Units of the action (priced: rate x units)', example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_UNITS_PER_CONSUMPTION)
+  units?: number;
 
   @ApiPropertyOptional({ example: 'Jane Doe, VP Sales at Initech' })
   @IsOptional()

@@ -11,6 +11,9 @@ export function consumptionView(session: AccountView, consumptionId: string) {
   return {
     consumptionId,
     creditsCharged: record.creditsCharged,
+    units: record.units,
+    pricedBy: record.pricedBy,
+    rate: record.rate,
     alreadyPurchased: record.alreadyPurchased,
     balance: balanceView(record.creditType, record.balanceAfter),
     position: session.positionOf(consumptionKey(consumptionId)),
@@ -20,10 +23,11 @@ export function consumptionView(session: AccountView, consumptionId: string) {
 export function toConsumeData(dto: {
   consumptionId: string;
   userId: string;
-  creditType: string;
+  creditType?: string | null;
   feature: string;
   action: string;
-  credits: number;
+  credits?: number | null;
+  units?: number | null;
   description?: string | null;
   dataRequested?: string | null;
   dataKey?: string | null;
@@ -33,10 +37,11 @@ export function toConsumeData(dto: {
     consumptionId: dto.consumptionId,
     // One user, one id: "José" typed composed or decomposed is the same member.
     userId: dto.userId.normalize('NFC'),
-    creditType: dto.creditType,
+    creditType: dto.creditType ?? undefined,
     feature: dto.feature.normalize('NFC'),
     action: dto.action.normalize('NFC'),
-    credits: dto.credits,
+    credits: dto.credits ?? undefined,
+    units: dto.units ?? undefined,
     description: dto.description ?? undefined,
     dataRequested: dto.dataRequested ?? undefined,
     dataKey: dto.dataKey ?? undefined,

@@ -4,10 +4,10 @@ import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { Caller, canAccessAccount, Plan } from '@credit-ledger/domain';
-import { AllowRoles, answer, ApiError, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AllowRoles, answer, ApiError, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
 import { OpenAccountCommand } from './open-account.command';
 import { OpenAccountDto } from './open-account.dto';
-import { toCreditTypePlans, toSchedule } from '../shared/plan.dto';
+import { toCreditTypePlans, toPlanPricing, toSchedule } from '../shared/plan.dto';
 
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -24,9 +24,13 @@ export class OpenAccountController {
   @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED: the id exists with another name or plan' })
   async open(@Body() dto: OpenAccountDto, @Ctx() caller: Caller, @Res({ passthrough: true }) res: Response) {
     if (!canAccessAccount(caller.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
+    const creditTypes = toCreditTypePlans(dto.plan.creditTypes);
+    const priced = toPlanPricing(dto.plan, creditTypes, 'plan.');
+    if ('problems' in priced) throw validationFailed(priced.problems);
     const plan: Plan = {
-      creditTypes: toCreditTypePlans(dto.plan.creditTypes),
+      creditTypes,
       cycle: dto.plan.cycle ? toSchedule(dto.plan.cycle) : { period: 'month', anchorDay: 1, timezone: 'UTC' },
+      ...priced.pricing,
     };
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new OpenAccountCommand(dto.accountId, dto.name, plan, caller)));
   }

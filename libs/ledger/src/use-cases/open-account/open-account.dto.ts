@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { CLIENT_ID_PATTERN, MAX_CREDIT_TYPES_PER_PLAN, MAX_NAME_LENGTH } from '@credit-ledger/domain';
 import { IsIdentifierKeyedMap, KeepEveryKey } from '@credit-ledger/http';
-import { CreditTypePlanDto, CycleScheduleDto } from '../shared/plan.dto';
+import { CreditTypePlanDto, CycleScheduleDto, PlanPricingDto } from '../shared/plan.dto';
 
 export { CreditTypePlanDto, CycleScheduleDto };
 
-export class PlanDto {
+export class PlanDto extends PlanPricingDto {
   @ApiProperty({
     description: 'One entry per credit type (identifiers like email, mobile, export, ai_research)',
     example: { email: { allocation: 1000 }, mobile: { allocation: 100, overdraft: { policy: 'allow', limit: 10 } } },
@@ -25,6 +25,7 @@ export class PlanDto {
     description: 'Default: monthly on day 1, UTC. Monthly on anchorDay 1..28 or "last", or every N months/weeks/days, in an IANA time zone',
   })
   @IsOptional()
+  @IsObject({ message: 'cycle must be an object' })
   @ValidateNested()
   @Type(() => CycleScheduleDto)
   cycle?: CycleScheduleDto;
@@ -41,6 +42,7 @@ export class OpenAccountDto {
   name!: string;
 
   @ApiProperty({ type: PlanDto })
+  @IsObject({ message: 'plan must be an object' })
   @ValidateNested()
   @Type(() => PlanDto)
   plan!: PlanDto;

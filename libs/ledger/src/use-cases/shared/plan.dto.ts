@@ -1,8 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import {
+  canonicalPricing,
   CreditTypePlan,
+  IDENTIFIER_PATTERN,
+  MAX_CREDITS_PER_MOVEMENT,
+  MAX_RATES_PER_PLAN,
+  PlanPricing,
+  RateEntry,
+  ratesProblem,
   CycleSchedule,
   isValidTimeZone,
   LAST_DAY_OF_MONTH,
@@ -15,7 +22,7 @@ import {
   parseLocalDate,
   SchedulePeriod,
 } from '@credit-ledger/domain';
-import { OnlyWhen, Satisfies } from '@credit-ledger/http';
+import { FieldProblem, OnlyWhen, Satisfies } from '@credit-ledger/http';
 
 export class OverdraftDto {
   @ApiProperty({ enum: ['deny', 'allow'], default: 'deny' })
@@ -144,4 +151,65 @@ export function toSchedule(dto: CycleScheduleDto): CycleSchedule {
     ...(dto.anchorDate !== undefined ? { anchorDate: dto.anchorDate } : {}),
     timezone: dto.timezone,
   };
+}
+
+export class RateDto {
+  @ApiProperty({ example: 'people_search' })
+  @IsString()
+  @Matches(IDENTIFIER_PATTERN)
+  feature!: string;
+
+  @ApiPropertyOptional({ description: "Absent: the feature's default rate (an action's own entry wins)", example: 'mobile_reveal' })
+  @IsOptional()
+  @IsString()
+  @Matches(IDENTIFIER_PATTERN)
+  action?: string;
+
+  @ApiProperty({ description: 'A credit type of the plan', example: 'mobile' })
+  @IsString()
+  @Matches(IDENTIFIER_PATTERN)
+  creditType!: string;
+
+  @ApiProperty({ description: 'Credits per unit (0: free, still recorded)', minimum: 0, maximum: MAX_CREDITS_PER_MOVEMENT, example: 2 })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CREDITS_PER_MOVEMENT)
+  credits!: number;
+}
+
+/** The rate card and client-price switch of a plan body (open an account, change the plan). */
+export class PlanPricingDto {
+  @ApiPropertyOptional({
+    type: [RateDto],
+    maxItems: MAX_RATES_PER_PLAN,
+    description: 'The rate card: credits per unit of an action, per plan. Absent or []: no rate card (every consumption sends its credits)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_RATES_PER_PLAN)
+  @ValidateNested({ each: true })
+  @Type(() => RateDto)
+  rates?: RateDto[];
+
+  @ApiPropertyOptional({ default: true, description: 'Whether a consumption may still send its own credits (false: 409 CLIENT_PRICE_NOT_ALLOWED)' })
+  @IsOptional()
+  @IsBoolean()
+  clientPrices?: boolean;
+}
+
+/** The pricing of a plan body in its canonical form (sorted rates, defaults left out), or the problems of its rate card. */
+export function toPlanPricing(
+  dto: PlanPricingDto,
+  creditTypes: Readonly<Record<string, unknown>>,
+  prefix: string,
+): { pricing: PlanPricing } | { problems: FieldProblem[] } {
+  const rates: RateEntry[] = (dto.rates ?? []).map((rate) => ({
+    feature: rate.feature.normalize('NFC'),
+    ...(rate.action === undefined ? {} : { action: rate.action.normalize('NFC') }),
+    creditType: rate.creditType,
+    credits: rate.credits,
+  }));
+  const problem = ratesProblem(rates, creditTypes);
+  if (problem) return { problems: [{ field: `${prefix}rates.${problem.index}`, reason: problem.reason }] };
+  return { pricing: canonicalPricing({ rates, clientPrices: dto.clientPrices }) };
 }

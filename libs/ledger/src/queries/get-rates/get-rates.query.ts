@@ -1,0 +1,3 @@
+export class GetRatesQuery {
+  constructor(readonly accountId: string) {}
+}
