@@ -83,6 +83,7 @@ export class WebhookDispatcher {
   private counters = { derived: 0, attempts: 0, succeeded: 0, failedAttempts: 0 };
   private checkpointPosition = 0;
   private lastSave = 0;
+  private renewedAt = 0;
 
   constructor(
     private readonly store: WebhookStore,
@@ -119,6 +120,7 @@ export class WebhookDispatcher {
     } catch (e) {
       this.logger.warn({ err: String(e) }, 'webhooks: could not renew the dispatcher lease');
     }
+    if (held) this.renewedAt = Date.now();
     if (held && !this.leading && !this.stopped) await this.lead();
     else if (!held && this.leading) await this.stepDown();
   }
@@ -219,6 +221,8 @@ export class WebhookDispatcher {
   }
 
   private async pump(): Promise<void> {
+    // A leader that could not renew its lease in time may have lost it: it starts nothing more.
+    if (Date.now() - this.renewedAt > WEBHOOK_LEASE_TTL_MS - WEBHOOK_LEASE_RENEW_MS) return;
     const now = this.now();
     if (Date.now() - this.lastTimerCheck >= TIMER_CHECK_MS) {
       this.lastTimerCheck = Date.now();

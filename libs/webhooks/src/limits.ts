@@ -50,8 +50,8 @@ export const MAX_IN_FLIGHT_PER_ENDPOINT = 32;
 /** How often the dispatcher looks for due retries and grant timers when nothing wakes it. */
 export const DISPATCH_POLL_MS = 500;
 /** The dispatcher lease in the shared store: held by one process, renewed well before it lapses. */
-export const WEBHOOK_LEASE_TTL_MS = 30 * SECOND;
-export const WEBHOOK_LEASE_RENEW_MS = 5 * SECOND;
+export const WEBHOOK_LEASE_TTL_MS = 10 * SECOND;
+export const WEBHOOK_LEASE_RENEW_MS = 2 * SECOND;
 
 export const DEFAULT_FORECAST_HORIZON_DAYS = 3;
 export const DEFAULT_GRANT_EXPIRING_DAYS = 7;

@@ -21,7 +21,7 @@ export class CreateWebhookDto {
   @IsString({ each: true })
   eventTypes!: string[];
 
-  @ApiPropertyOptional({ nullable: true, maxLength: MAX_WEBHOOK_DESCRIPTION_LENGTH, example: 'billing service' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: MAX_WEBHOOK_DESCRIPTION_LENGTH, example: 'billing service' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_WEBHOOK_DESCRIPTION_LENGTH)
@@ -48,7 +48,7 @@ export class UpdateWebhookDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: MAX_WEBHOOK_DESCRIPTION_LENGTH })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: MAX_WEBHOOK_DESCRIPTION_LENGTH })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
