@@ -354,3 +354,40 @@ describe('webhooks: target safety (private targets not allowed)', () => {
     }
   });
 });
+
+describe('webhooks on PostgreSQL (endpoints, deliveries, checkpoint and lease in the shared database)', () => {
+  let h: LedgerHarness;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    h = await LedgerHarness.start({ store: 'postgres', webhooks: { allowHttp: true, allowPrivate: true } });
+    receiver = await WebhookReceiver.start();
+    await h.as().post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }).expect(201);
+  });
+  afterAll(async () => {
+    await h.stop();
+    await receiver.stop();
+  });
+
+  it('delivers signed, retries in lane order, logs attempts, replays', async () => {
+    const { webhookId, secret } = (
+      await h
+        .as()
+        .post('/v1/accounts/acme/webhooks', { url: receiver.url, eventTypes: ['grant.created'] })
+        .expect(201)
+    ).body;
+    receiver.reply = (request, attempt) => ({ status: request.json.data.grantId === 'g1' && attempt === 1 ? 500 : 200 });
+    const first = (await h.as().post('/v1/accounts/acme/grants', { grantId: 'g1', creditType: 'email', credits: 1, reason: 'r' }).expect(201)).body;
+    await h.as().post('/v1/accounts/acme/grants', { grantId: 'g2', creditType: 'email', credits: 1, reason: 'r' }).expect(201);
+    await eventually(() => expect(receiver.received).toHaveLength(1));
+    h.clock.advance(5_000);
+    h.app.get(WebhookDispatcher).wake();
+    await eventually(() => expect(receiver.received.map((r) => r.json.data.grantId)).toEqual(['g1', 'g1', 'g2']));
+    for (const request of receiver.received) expect(WebhookReceiver.verify(secret, request)).toEqual(request.json);
+    await eventually(async () => {
+      const log = (await h.as().get(`/v1/accounts/acme/webhooks/${webhookId}/deliveries?status=succeeded`).expect(200)).body.items;
+      expect(log.map((d: { attemptCount: number }) => d.attemptCount)).toEqual([1, 2]); // newest first: g2 once, g1 twice
+    });
+    await h.as().post(`/v1/accounts/acme/webhooks/${webhookId}/replay?fromPosition=${first.position}`).expect(202);
+    await eventually(() => expect(receiver.received).toHaveLength(5));
+  });
+});
