@@ -18,6 +18,7 @@ import { printStoreBench, storeBenchmark } from './store';
 import { chainBenchmark, printChainBench } from './chain';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 import { instancesBenchmark, printInstances } from './instances';
+import { printWebhooksBench, webhooksBenchmark } from './webhooks';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -259,6 +260,7 @@ async function main(): Promise<void> {
   if (sections.includes('store')) printStoreBench(await storeBenchmark((line) => console.log(line)));
   if (sections.includes('chain')) printChainBench(await chainBenchmark((line) => console.log(line)));
   if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
+  if (sections.includes('webhooks')) printWebhooksBench(await webhooksBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {

@@ -17,7 +17,7 @@ import {
   WEBHOOK_LEASE_RENEW_MS,
   WEBHOOK_LEASE_TTL_MS,
 } from './limits';
-import { AttemptOutcome, AttemptRecord, DerivedItem, EndpointRecord, ReadyDelivery, WebhookStore } from './store/webhook-store';
+import { AttemptOutcome, AttemptRecord, DerivedItem, EndpointRecord, FinishedAttempt, ReadyDelivery, WebhookStore } from './store/webhook-store';
 import { WebhooksConfig } from './webhooks-config';
 
 export const DISPATCHER_NAME = 'webhooks';
@@ -27,6 +27,8 @@ const TIMERS_PER_TICK = 200;
 const TIMER_CHECK_MS = 1_000;
 /** A checkpoint that moved over events deriving nothing is saved at most this often. */
 const CHECKPOINT_IDLE_SAVE_MS = 1_000;
+/** Wakes this close together (attempts finishing, batches derived) share one query for due deliveries. */
+const PUMP_COALESCE_MS = 2;
 
 export interface WebhookLogger {
   info(details: object, message: string): void;
@@ -75,14 +77,17 @@ export class WebhookDispatcher {
   private leaseTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private pumping = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private pumpAgain = false;
   private lastTimerCheck = 0;
-  private readonly inFlight = new Map<string, string>(); // delivery id -> endpoint id
+  private readonly inFlight = new Map<string, number>(); // delivery id -> seq
   private readonly perEndpoint = new Map<string, number>();
   private settled: Promise<void>[] = [];
   private counters = { derived: 0, attempts: 0, succeeded: 0, failedAttempts: 0 };
   private checkpointPosition = 0;
   private lastSave = 0;
+  private readonly toRecord: { finished: FinishedAttempt; resolve: (reason: string | null) => void }[] = [];
+  private recording = false;
   private renewedAt = 0;
 
   constructor(
@@ -144,6 +149,8 @@ export class WebhookDispatcher {
   private async stepDown(): Promise<void> {
     this.leading = false;
     clearInterval(this.pollTimer);
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     await subscription?.stop().catch(() => undefined);
@@ -201,8 +208,16 @@ export class WebhookDispatcher {
     if (items.length > 0) this.wake();
   }
 
-  /** Looks for due deliveries (and grant timers) now. */
+  /** Looks for due deliveries (and grant timers) now: wakes within PUMP_COALESCE_MS share one look. */
   wake(): void {
+    if (!this.leading || this.stopped || this.wakeTimer !== undefined) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pumpNow();
+    }, PUMP_COALESCE_MS);
+  }
+
+  private pumpNow(): void {
     if (!this.leading || this.stopped) return;
     if (this.pumping) {
       this.pumpAgain = true;
@@ -231,11 +246,11 @@ export class WebhookDispatcher {
     const room = MAX_IN_FLIGHT - this.inFlight.size;
     if (room <= 0) return;
     const busy = [...this.perEndpoint].filter(([, count]) => count >= MAX_IN_FLIGHT_PER_ENDPOINT).map(([id]) => id);
-    const ready = await this.store.readyDeliveries(now, room, busy, new Set(this.inFlight.keys()));
+    const ready = await this.store.readyDeliveries(now, room, busy, [...this.inFlight.values()]);
     for (const delivery of ready) {
       if (!this.leading) return;
       if ((this.perEndpoint.get(delivery.endpointId) ?? 0) >= MAX_IN_FLIGHT_PER_ENDPOINT) continue;
-      this.inFlight.set(delivery.id, delivery.endpointId);
+      this.inFlight.set(delivery.id, delivery.seq);
       this.perEndpoint.set(delivery.endpointId, (this.perEndpoint.get(delivery.endpointId) ?? 0) + 1);
       const attempt = this.attempt(delivery).finally(() => {
         this.inFlight.delete(delivery.id);
@@ -272,12 +287,44 @@ export class WebhookDispatcher {
     }
     if (ok) this.counters.succeeded++;
     else this.counters.failedAttempts++;
+    const disabled = await this.record({ delivery, attempt: record, outcome });
+    if (disabled !== null)
+      await this.announceDisabled(delivery.endpointId, disabled).catch((e) => this.logger.error({ err: String(e) }, 'webhooks: endpoint.disabled'));
+  }
+
+  /**
+   * Attempts that finish while a write is in progress are written together by the next one (one
+   * transaction, one sync), so recording keeps up with many lanes. Resolves with the disabling
+   * reason, if the attempt disabled its endpoint. A write that fails leaves the deliveries due:
+   * they are attempted again (same webhook-id).
+   */
+  private record(finished: FinishedAttempt): Promise<string | null> {
+    return new Promise((resolve) => {
+      this.toRecord.push({ finished, resolve });
+      void this.flushRecords();
+    });
+  }
+
+  private async flushRecords(): Promise<void> {
+    if (this.recording) return;
+    this.recording = true;
     try {
-      const disabled = await this.store.finishAttempt(delivery, record, outcome, this.now(), WEBHOOK_DISABLE_AFTER_MS);
-      if (disabled !== null) await this.announceDisabled(delivery.endpointId, disabled);
-    } catch (e) {
-      // Not recorded: the delivery stays due and is attempted again (same webhook-id).
-      this.logger.error({ deliveryId: delivery.id, err: String(e) }, 'webhooks: could not record an attempt');
+      while (this.toRecord.length > 0) {
+        const batch = this.toRecord.splice(0, this.toRecord.length);
+        try {
+          const reasons = await this.store.finishAttempts(
+            batch.map((entry) => entry.finished),
+            this.now(),
+            WEBHOOK_DISABLE_AFTER_MS,
+          );
+          batch.forEach((entry, index) => entry.resolve(reasons[index]));
+        } catch (e) {
+          this.logger.error({ attempts: batch.length, err: String(e) }, 'webhooks: could not record attempts');
+          for (const entry of batch) entry.resolve(null);
+        }
+      }
+    } finally {
+      this.recording = false;
     }
   }
 

@@ -72,6 +72,12 @@ export interface AttemptOutcome {
   readonly gone: boolean;
 }
 
+export interface FinishedAttempt {
+  readonly delivery: DeliveryRecord;
+  readonly attempt: AttemptRecord;
+  readonly outcome: AttemptOutcome;
+}
+
 export interface DerivedItem {
   readonly payload: WebhookPayload;
   readonly onceKey?: string;
@@ -288,55 +294,59 @@ export class WebhookStore {
     );
   }
 
-  /** Lane heads due by `now` on enabled endpoints, oldest due first, skipping `busyEndpoints` and `inFlight` deliveries. */
-  async readyDeliveries(now: number, limit: number, busyEndpoints: readonly string[], inFlight: ReadonlySet<string>): Promise<ReadyDelivery[]> {
-    const exclude = busyEndpoints.length === 0 ? '' : `AND d.endpoint_id NOT IN (${busyEndpoints.map(() => '?').join(', ')})`;
+  /** Lane heads due by `now` on enabled endpoints, oldest due first, skipping `busyEndpoints` and the deliveries in flight (by seq). */
+  async readyDeliveries(now: number, limit: number, busyEndpoints: readonly string[], inFlight: readonly number[]): Promise<ReadyDelivery[]> {
+    const excludeEndpoints = busyEndpoints.length === 0 ? '' : `AND d.endpoint_id NOT IN (${busyEndpoints.map(() => '?').join(', ')})`;
+    const excludeSeqs = inFlight.length === 0 ? '' : `AND d.seq NOT IN (${inFlight.map(() => '?').join(', ')})`;
     const rows = await this.db.all(
       `SELECT ${DELIVERY_COLUMNS}, m.body, e.url, e.secret, e.previous_secret, e.previous_secret_until
        FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= ? AND d.status = 'pending' AND e.enabled = 1 ${exclude}
+       WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= ? AND d.status = 'pending' AND e.enabled = 1 ${excludeEndpoints} ${excludeSeqs}
        ORDER BY d.next_attempt_at, d.seq LIMIT ?`,
-      [now, ...busyEndpoints, limit + inFlight.size],
+      [now, ...busyEndpoints, ...inFlight, limit],
     );
-    const ready: ReadyDelivery[] = [];
-    for (const row of rows) {
-      if (inFlight.has(row.id as string)) continue;
+    return rows.map((row) => {
       const previousUntil = (row.previous_secret_until as number | null) ?? null;
       const secrets = [row.secret as string];
       if (row.previous_secret && previousUntil !== null && previousUntil > now) secrets.push(row.previous_secret as string);
-      ready.push({ ...deliveryOf(row), body: row.body as string, url: row.url as string, secrets });
-      if (ready.length === limit) break;
-    }
-    return ready;
+      return { ...deliveryOf(row), body: row.body as string, url: row.url as string, secrets };
+    });
   }
 
   /**
-   * Records an attempt; a finished delivery hands its lane to the next one. A failure starts (or
-   * extends) the endpoint's run of failures, a success ends it; the endpoint is disabled on a 410,
-   * or once the run lasts `disableAfterMs`. Returns the reason when this attempt disabled it.
+   * Records attempts, in one transaction (the dispatcher groups those that finish together); a
+   * finished delivery hands its lane to the next one. A failure starts (or extends) the endpoint's
+   * run of failures, a success ends it; the endpoint is disabled on a 410, or once the run lasts
+   * `disableAfterMs`. Returns, per attempt, the reason when it disabled its endpoint.
    */
-  async finishAttempt(delivery: DeliveryRecord, attempt: AttemptRecord, outcome: AttemptOutcome, now: number, disableAfterMs: number): Promise<string | null> {
-    const attempts = [...delivery.attempts, attempt].slice(-WEBHOOK_MAX_LOGGED_ATTEMPTS);
+  async finishAttempts(finished: readonly FinishedAttempt[], now: number, disableAfterMs: number): Promise<(string | null)[]> {
     return this.db.tx(async (db) => {
-      const changed = await db.run(
-        `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), attempt_count = attempt_count + 1,
-           attempts = ?, completed_at = ? WHERE id = ? AND status = 'pending'`,
-        [outcome.status, outcome.nextAttemptAt, Date.parse(attempt.at), JSON.stringify(attempts), outcome.status === 'pending' ? null : now, delivery.id],
-      );
-      if (changed === 0) return null; // deleted with its endpoint meanwhile
-      if (outcome.status !== 'pending') await this.promote(db, delivery.endpointId, delivery.accountId ?? ACCOUNT_KEY_NONE, now);
-      if (!outcome.failed) {
-        await db.run('UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [delivery.endpointId]);
-        return null;
-      }
-      await db.run('UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?', [now, delivery.endpointId]);
-      const reason = outcome.gone ? 'the receiver answered 410 Gone' : `every attempt failed for ${Math.round(disableAfterMs / 86_400_000)} days`;
-      const disabled = await db.run(
-        `UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1 AND (? = 1 OR failing_since <= ?)`,
-        [reason, now, now, delivery.endpointId, outcome.gone ? 1 : 0, now - disableAfterMs],
-      );
-      return disabled === 1 ? reason : null;
+      const disabled: (string | null)[] = [];
+      for (const item of finished) disabled.push(await this.finishOne(db, item, now, disableAfterMs));
+      return disabled;
     });
+  }
+
+  private async finishOne(db: SqlDb, { delivery, attempt, outcome }: FinishedAttempt, now: number, disableAfterMs: number): Promise<string | null> {
+    const attempts = [...delivery.attempts, attempt].slice(-WEBHOOK_MAX_LOGGED_ATTEMPTS);
+    const changed = await db.run(
+      `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), attempt_count = attempt_count + 1,
+         attempts = ?, completed_at = ? WHERE id = ? AND status = 'pending'`,
+      [outcome.status, outcome.nextAttemptAt, Date.parse(attempt.at), JSON.stringify(attempts), outcome.status === 'pending' ? null : now, delivery.id],
+    );
+    if (changed === 0) return null; // deleted with its endpoint meanwhile
+    if (outcome.status !== 'pending') await this.promote(db, delivery.endpointId, delivery.accountId ?? ACCOUNT_KEY_NONE, now);
+    if (!outcome.failed) {
+      await db.run('UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [delivery.endpointId]);
+      return null;
+    }
+    await db.run('UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?', [now, delivery.endpointId]);
+    const reason = outcome.gone ? 'the receiver answered 410 Gone' : `every attempt failed for ${Math.round(disableAfterMs / 86_400_000)} days`;
+    const disabled = await db.run(
+      `UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1 AND (? = 1 OR failing_since <= ?)`,
+      [reason, now, now, delivery.endpointId, outcome.gone ? 1 : 0, now - disableAfterMs],
+    );
+    return disabled === 1 ? reason : null;
   }
 
   /** The oldest waiting delivery of the lane becomes due, unless the lane already has a due head. */
