@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['domain', 'event-store', 'ledger', 'http', 'projections', 'messaging'];
+const LIBS = ['domain', 'event-store', 'ledger', 'http', 'projections', 'messaging', 'webhooks'];
 
 /** Libraries are imported only through their public index: `@credit-ledger/<lib>` (or `/testing`). */
 const deepImports = [
@@ -56,15 +56,20 @@ export default tseslint.config(
   {
     files: ['libs/event-store/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict(forbid(['ledger', 'http', 'projections', 'messaging'], 'the event store knows no use case, transport or read model'), [
-        { group: ['@nestjs/*', 'express'], message: 'the event store is framework-free' },
-      ]),
+      'no-restricted-imports': restrict(
+        forbid(['ledger', 'http', 'projections', 'messaging', 'webhooks'], 'the event store knows no use case, transport or read model'),
+        [{ group: ['@nestjs/*', 'express'], message: 'the event store is framework-free' }],
+      ),
     },
   },
   // The HTTP layer sits on the domain and the store port only (use cases import it, not the reverse).
   {
     files: ['libs/http/src/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict(forbid(['ledger', 'projections', 'messaging'], 'the HTTP layer does not know the use cases or read models')) },
+    rules: {
+      'no-restricted-imports': restrict(
+        forbid(['ledger', 'projections', 'messaging', 'webhooks'], 'the HTTP layer does not know the use cases or read models'),
+      ),
+    },
   },
   // Kafka is a transport of its own: it validates with the same DTOs and rules, never through HTTP.
   {
@@ -75,14 +80,33 @@ export default tseslint.config(
       ]),
     },
   },
+  // Webhooks follow the log like the read models and the relay: they know no read model and no Kafka.
+  {
+    files: ['libs/webhooks/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(forbid(['projections', 'messaging'], 'webhooks derive from the log, not from read models or Kafka')),
+    },
+  },
   // Use cases and read-model queries know no transport; only controllers and DTOs do.
   {
-    files: ['libs/ledger/src/**/*.ts', 'libs/projections/src/**/*.ts'],
+    files: ['libs/ledger/src/**/*.ts', 'libs/projections/src/**/*.ts', 'libs/webhooks/src/**/*.ts'],
     ignores: ['**/*.controller.ts', '**/*.dto.ts', '**/*.module.ts', '**/nest/**', '**/*.spec.ts'],
     rules: {
       'no-restricted-imports': restrict(forbid(['http'], 'only controllers and DTOs use the HTTP layer'), [
         { group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' },
       ]),
+    },
+  },
+  // ... and for the webhooks' use cases, both rules at once.
+  {
+    files: ['libs/webhooks/src/**/*.ts'],
+    ignores: ['**/*.controller.ts', '**/*.dto.ts', '**/*.module.ts', '**/nest/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        forbid(['http'], 'only controllers and DTOs use the HTTP layer'),
+        forbid(['projections', 'messaging'], 'webhooks derive from the log, not from read models or Kafka'),
+        [{ group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' }],
+      ),
     },
   },
   // Short functions and plain names where the money is decided and stored.

@@ -20,6 +20,7 @@ import { httpBenchmark, printHttpBench } from './http';
 import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 import { instancesBenchmark, printInstances } from './instances';
 import { printSpendingBench, spendingBenchmark } from './spending';
+import { printWebhooksBench, webhooksBenchmark } from './webhooks';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -263,6 +264,7 @@ async function main(): Promise<void> {
   if (sections.includes('http')) printHttpBench(await httpBenchmark((line) => console.log(line)));
   if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
   if (sections.includes('spending')) printSpendingBench(await spendingBenchmark((line) => console.log(line)));
+  if (sections.includes('webhooks')) printWebhooksBench(await webhooksBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {

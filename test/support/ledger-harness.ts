@@ -7,6 +7,7 @@ import { createLedgerApp } from '../../apps/ledger-api/src/app';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
 import { ApiKeyStore, Clock, LedgerConfig } from '@credit-ledger/ledger';
 import { Role } from '@credit-ledger/domain';
+import { DEFAULT_WEBHOOKS_CONFIG, WebhooksConfig } from '@credit-ledger/webhooks';
 import { planOf } from '@credit-ledger/domain/testing';
 import { conformsTo, OpenApiContract } from './openapi-contract';
 
@@ -74,11 +75,14 @@ export class LedgerHarness {
     readonly databaseUrl?: string,
   ) {}
 
-  static async start(options: { dataDir?: string; clock?: ManualClock; store?: HarnessStore; config?: Partial<LedgerConfig> } = {}): Promise<LedgerHarness> {
+  static async start(
+    options: { dataDir?: string; clock?: ManualClock; store?: HarnessStore; config?: Partial<LedgerConfig>; webhooks?: Partial<WebhooksConfig> } = {},
+  ): Promise<LedgerHarness> {
     const dataDir = options.dataDir ?? tempDataDir();
     const clock = options.clock ?? new ManualClock();
     const databaseUrl = options.store === 'postgres' ? await createTestDatabase(undefined, 'harness') : undefined;
-    const app = await createLedgerApp({ ...testConfig(dataDir, databaseUrl), ...options.config }, { clock });
+    const webhooks = { ...DEFAULT_WEBHOOKS_CONFIG, ...options.webhooks };
+    const app = await createLedgerApp({ ...testConfig(dataDir, databaseUrl), ...options.config }, { clock, webhooks });
     await app.init();
     const document = (await request(app.getHttpServer()).get('/docs/json').expect(200)).body;
     return new LedgerHarness(app, dataDir, clock, new OpenApiContract(document), databaseUrl);
@@ -96,6 +100,8 @@ export class LedgerHarness {
       get: (path: string) => requests.get(path),
       post: (path: string, body?: unknown) => requests.post(path).send(body as object),
       put: (path: string, body?: unknown) => requests.put(path).send(body as object),
+      patch: (path: string, body?: unknown) => requests.patch(path).send(body as object),
+      delete: (path: string) => requests.delete(path),
     };
   }
 

@@ -7,6 +7,7 @@ import { EventStore } from '@credit-ledger/event-store';
 import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
 import { Clock, createMetricsRegistry, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import { ProjectionsModule } from '@credit-ledger/projections';
+import { loadWebhooksConfig, WebhooksConfig, WebhooksModule } from '@credit-ledger/webhooks';
 import { HealthController } from './health.controller';
 
 export { MAX_BODY_BYTES } from '@credit-ledger/http';
@@ -17,6 +18,8 @@ export interface CreateAppOptions {
   readonly eventStore?: EventStore;
   /** Nest's immediate close on SIGTERM (default true); main drains instead. */
   readonly shutdownHooks?: boolean;
+  /** Webhooks (LEDGER_WEBHOOKS*); default: read from the environment. */
+  readonly webhooks?: WebhooksConfig;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
@@ -27,6 +30,7 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
       HttpTransportModule.forRoot({ logLevel: config.logLevel, rateLimitPerKeyPerMinute: config.rateLimitPerKeyPerMinute, metricsRegistry }),
       LedgerModule.forRoot({ config, clock: options.clock, eventStore: options.eventStore, metricsRegistry }),
       ProjectionsModule.forRoot(config),
+      WebhooksModule.forRoot({ ledger: config, webhooks: options.webhooks ?? loadWebhooksConfig() }),
       TerminusModule,
     ],
     controllers: [HealthController],

@@ -1,19 +1,22 @@
 import { ConfigError, loadConfig } from '@credit-ledger/ledger';
+import { loadWebhooksConfig, WebhooksConfigError } from '@credit-ledger/webhooks';
 import { createLedgerApp } from './app';
 import { drainOnSignals } from './graceful-shutdown';
 
 async function main(): Promise<void> {
   let config;
+  let webhooks;
   try {
     config = loadConfig();
+    webhooks = loadWebhooksConfig();
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof WebhooksConfigError) {
       process.stderr.write(`credit-ledger: ${e.message}\n`);
       process.exit(1);
     }
     throw e;
   }
-  const app = await createLedgerApp(config, { shutdownHooks: false });
+  const app = await createLedgerApp(config, { shutdownHooks: false, webhooks });
   await app.listen(config.port);
   drainOnSignals(app, config.shutdownGraceSeconds ?? 5, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write(

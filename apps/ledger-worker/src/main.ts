@@ -1,6 +1,9 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@credit-ledger/ledger';
-import { loadKafkaConfig } from '@credit-ledger/messaging';
+import { loadKafkaConfig, WORKER_ROLES } from '@credit-ledger/messaging';
+import { loadWebhooksConfig, WebhooksConfig, WebhooksConfigError } from '@credit-ledger/webhooks';
+import { LedgerConfig } from '@credit-ledger/ledger';
+import { rolesFromArgs, WebhooksWorker } from './webhooks-worker';
 import { LedgerWorker } from './worker';
 import { serveMetrics } from './worker-metrics';
 
@@ -14,18 +17,30 @@ export const WORKER_STATS_INTERVAL_MS = 10_000;
 export const WORKER_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
+  const cliRoles = rolesFromArgs(process.argv.slice(2));
+  const unknown = cliRoles?.filter((role) => role !== 'webhooks' && !(WORKER_ROLES as readonly string[]).includes(role)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(`credit-ledger worker: --role must be among webhooks, ${WORKER_ROLES.join(', ')}; got ${unknown.join(', ')}\n`);
+    process.exit(1);
+  }
+  const kafkaRoles = cliRoles?.filter((role) => role !== 'webhooks');
   let ledger;
   let kafka;
+  let webhooks;
   try {
     ledger = loadConfig();
-    kafka = loadKafkaConfig();
+    if (cliRoles?.includes('webhooks')) webhooks = loadWebhooksConfig();
+    if (kafkaRoles === undefined || kafkaRoles.length > 0)
+      kafka = loadKafkaConfig(kafkaRoles === undefined ? process.env : { ...process.env, WORKER_ROLES: kafkaRoles.join(',') });
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof WebhooksConfigError) {
       process.stderr.write(`credit-ledger worker: ${e.message}\n`);
       process.exit(1);
     }
     throw e;
   }
+  if (kafka === undefined) return runWebhooksOnly(ledger, webhooks!);
+  const webhooksWorker = webhooks === undefined ? undefined : await WebhooksWorker.start(ledger, webhooks);
   const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
   const metricsPortText = process.env.LEDGER_WORKER_METRICS_PORT ?? '';
   const metricsPort = metricsPortText === '' ? undefined : Number(metricsPortText);
@@ -61,11 +76,36 @@ async function main(): Promise<void> {
       process.exit(1);
     }, WORKER_SHUTDOWN_TIMEOUT_MS).unref();
     metricsServer?.close();
-    void worker.stop().then(
+    void Promise.all([worker.stop(), webhooksWorker?.stop()]).then(
       () => {
         logger.info(worker.stats(), 'ledger worker stopped');
         process.exit(0);
       },
+      (e) => {
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'ledger worker did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** `--role webhooks` alone: no Kafka. */
+async function runWebhooksOnly(ledger: LedgerConfig, webhooks: WebhooksConfig): Promise<void> {
+  const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
+  const worker = await WebhooksWorker.start(ledger, webhooks);
+  logger.info({ roles: ['webhooks'], store: ledger.store, dataDir: ledger.store === 'sqlite' ? ledger.dataDir : undefined }, 'ledger worker started');
+  const timer = setInterval(() => logger.info(worker.stats(), 'ledger worker stats'), WORKER_STATS_INTERVAL_MS);
+  timer.unref();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'ledger worker stopping');
+    setTimeout(() => process.exit(1), WORKER_SHUTDOWN_TIMEOUT_MS).unref();
+    void worker.stop().then(
+      () => process.exit(0),
       (e) => {
         logger.error({ err: e instanceof Error ? e.message : String(e) }, 'ledger worker did not stop cleanly');
         process.exit(1);

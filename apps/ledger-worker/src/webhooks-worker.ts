@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
+import { DispatcherStats, WebhookDispatcher, WebhooksConfig, WebhooksModule } from '@credit-ledger/webhooks';
+
+/**
+ * `ledger-worker --role webhooks`: the webhook dispatcher without HTTP (run the API with
+ * LEDGER_WEBHOOKS=off). Several may run: the lease in the shared store lets one dispatch at a
+ * time, the others take over when it stops or dies.
+ */
+export class WebhooksWorker {
+  private constructor(private readonly app: INestApplicationContext) {}
+
+  static async start(ledger: LedgerConfig, webhooks: WebhooksConfig): Promise<WebhooksWorker> {
+    @Module({
+      imports: [
+        LedgerModule.forRoot({ config: ledger, http: false, scheduler: false }),
+        WebhooksModule.forRoot({ ledger, webhooks: { ...webhooks, mode: 'inline' }, http: false }),
+      ],
+    })
+    class WebhooksWorkerModule {}
+    const app = await NestFactory.createApplicationContext(WebhooksWorkerModule, { logger: false, abortOnError: false });
+    await app.init();
+    return new WebhooksWorker(app);
+  }
+
+  stats(): DispatcherStats {
+    return this.app.get(WebhookDispatcher).stats();
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+/** `--role webhooks --role relay` or `--role webhooks,relay`: the roles named on the command line (undefined: none named). */
+export function rolesFromArgs(args: readonly string[]): string[] | undefined {
+  const roles: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    const value = arg === '--role' ? args[++index] : arg.startsWith('--role=') ? arg.slice('--role='.length) : undefined;
+    if (value === undefined) continue;
+    roles.push(
+      ...value
+        .split(',')
+        .map((role) => role.trim())
+        .filter((role) => role !== ''),
+    );
+  }
+  return roles.length === 0 ? undefined : [...new Set(roles)];
+}

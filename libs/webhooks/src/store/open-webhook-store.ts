@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { migrate, SQLITE_BUSY_TIMEOUT_MS } from '@credit-ledger/event-store';
+import { LedgerConfig, PostgresStateDatabase, stateDatabaseUrl } from '@credit-ledger/ledger';
+import { PostgresSqlDb, SqliteSqlDb } from './sql-db';
+import { WEBHOOK_MIGRATIONS, WEBHOOKS_COMPONENT } from './webhook-migrations';
+import { WebhookStore } from './webhook-store';
+
+/** The SQLite file of webhooks in LEDGER_DATA_DIR: its own file, so that deliveries never wait on the event writer. */
+export const WEBHOOKS_SQLITE_FILE = 'webhooks.sqlite';
+
+/**
+ * The webhook tables where the shared state lives: PostgreSQL (the DATABASE_URL of
+ * LEDGER_STORE=postgres or eventstoredb; every instance sees the same endpoints, deliveries and
+ * lease), or `webhooks.sqlite` in LEDGER_DATA_DIR (single host; the API and a worker on that host share it).
+ */
+export async function openWebhookStore(config: LedgerConfig): Promise<WebhookStore> {
+  const url = stateDatabaseUrl(config);
+  if (url !== undefined) {
+    const state = PostgresStateDatabase.connect(url, { migrate: config.migrateOnStart ?? true, applicationName: 'credit-ledger-webhooks' });
+    try {
+      await state.prepare(WEBHOOKS_COMPONENT, WEBHOOK_MIGRATIONS);
+    } catch (e) {
+      await state.close();
+      throw e;
+    }
+    return new WebhookStore(new PostgresSqlDb(state.pool), () => state.close());
+  }
+  if (config.store !== 'sqlite') throw new Error(`LEDGER_STORE=${config.store} needs DATABASE_URL (the PostgreSQL database of the shared state)`);
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = new Database(join(config.dataDir, WEBHOOKS_SQLITE_FILE));
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a power cut may lose the last transactions, never half of one. What derives
+  // from the log rolls back with the checkpoint (derived again), a lost attempt record means the
+  // delivery is made again (same webhook-id): at least once either way.
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  migrate(db, WEBHOOKS_COMPONENT, [...WEBHOOK_MIGRATIONS.sqlite]);
+  return new WebhookStore(new SqliteSqlDb(db), async () => {
+    if (db.open) db.close();
+  });
+}
