@@ -23,8 +23,8 @@ describe('webhooks: a dispatcher SIGKILLed mid-stream (processes, embedded store
   let env: NodeJS.ProcessEnv;
   let base: string;
 
-  const startWorker = () => {
-    const worker = spawn(process.execPath, [WORKER_ENTRY, '--role', 'webhooks'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const startWorker = (extraEnv: NodeJS.ProcessEnv = {}) => {
+    const worker = spawn(process.execPath, [WORKER_ENTRY, '--role', 'webhooks'], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
     workers.push(worker);
     return worker;
   };
@@ -111,5 +111,15 @@ describe('webhooks: a dispatcher SIGKILLed mid-stream (processes, embedded store
       expect(firstArrivals.map((payload) => payload.data.grantId)).toEqual(Array.from({ length: GRANTS_PER_ACCOUNT }, (_, round) => `g${round}`));
     }
     expect(kills).toBe(2);
+
+    // A webhooks worker serves the shared backlog and the dispatcher's lag on its metrics port, whichever process holds the lease.
+    const metricsPort = await freePort();
+    startWorker({ LEDGER_WORKER_METRICS_PORT: String(metricsPort) });
+    await eventually(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(text).toMatch(/^ledger_webhook_backlog_deliveries 0$/m);
+      expect(text).toMatch(/^ledger_webhook_dispatcher_lag_events 0$/m);
+      expect(text).toMatch(/^ledger_webhook_delivery_attempts_total\{outcome="succeeded"\} \d+$/m);
+    }, 30_000);
   }, 180_000);
 });

@@ -151,7 +151,20 @@ describe('webhooks (real HTTP receivers on loopback, embedded store, controllabl
     expect(receiver.ofType('credits.depletion_forecast')).toHaveLength(2); // at most once per credit type per cycle
   });
 
+  /** The webhook metrics of /metrics: attempts by outcome, and the backlog. */
+  async function webhookMetrics() {
+    const text = (await h.http().get('/metrics').expect(200)).text;
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    return {
+      succeeded: value(/^ledger_webhook_delivery_attempts_total\{outcome="succeeded"\} (\d+)$/m),
+      failed: value(/^ledger_webhook_delivery_attempts_total\{outcome="failed"\} (\d+)$/m),
+      backlog: value(/^ledger_webhook_backlog_deliveries (\d+)$/m),
+      lag: value(/^ledger_webhook_dispatcher_lag_events (\d+)$/m),
+    };
+  }
+
   it('500 three times, then 200: the delivery is made once more, and the next one of its lane waits for it', async () => {
+    const metricsBefore = await webhookMetrics();
     await register(['grant.created']);
     receiver.reply = (request, attempt) => ({ status: request.json.data.grantId === 'g1' && attempt <= 3 ? 500 : 200 });
     for (const grantId of ['g1', 'g2']) {
@@ -174,6 +187,16 @@ describe('webhooks (real HTTP receivers on loopback, embedded store, controllabl
     expect(new Set(receiver.received.slice(0, 4).map((r) => r.headers['webhook-id'])).size).toBe(1);
     const endpoint = (await h.as().get(`/v1/accounts/acme/webhooks/${webhookId}`).expect(200)).body;
     expect(endpoint.failingSince).toBeNull();
+    // /metrics counts exactly these attempts, and nothing is left in the backlog.
+    await eventually(async () => {
+      const metrics = await webhookMetrics();
+      expect({ succeeded: metrics.succeeded - metricsBefore.succeeded, failed: metrics.failed - metricsBefore.failed, backlog: metrics.backlog }).toEqual({
+        succeeded: 2,
+        failed: 3,
+        backlog: 0,
+      });
+      expect(metrics.lag).toBe(0);
+    });
   });
 
   it('a slow receiver does not delay another endpoint', async () => {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { ConfigError, loadConfig } from '@credit-ledger/ledger';
 import { loadKafkaConfig, WORKER_ROLES } from '@credit-ledger/messaging';
 import { loadWebhooksConfig, WebhooksConfig, WebhooksConfigError } from '@credit-ledger/webhooks';
@@ -39,18 +40,19 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  if (kafka === undefined) return runWebhooksOnly(ledger, webhooks!);
+  const metricsPort = metricsPortFromEnv();
+  if (kafka === undefined) return runWebhooksOnly(ledger, webhooks!, metricsPort);
   const webhooksWorker = webhooks === undefined ? undefined : await WebhooksWorker.start(ledger, webhooks);
   const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
-  const metricsPortText = process.env.LEDGER_WORKER_METRICS_PORT ?? '';
-  const metricsPort = metricsPortText === '' ? undefined : Number(metricsPortText);
-  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText) || metricsPort > 65_535)) {
-    process.stderr.write(`credit-ledger worker: LEDGER_WORKER_METRICS_PORT must be an integer 0..65535, got "${metricsPortText}"\n`);
-    process.exit(1);
-  }
   const worker = await LedgerWorker.start(ledger, kafka, logger);
-  // GET /metrics of the worker (Kafka lag, DLQ, commands, store, process) when LEDGER_WORKER_METRICS_PORT is set.
-  const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(worker.registry, metricsPort);
+  // GET /metrics of the worker (Kafka lag, DLQ, commands, store, process, webhooks) when LEDGER_WORKER_METRICS_PORT is set.
+  let registry = worker.registry;
+  if (webhooksWorker) {
+    const webhookMetrics = new Registry();
+    webhooksWorker.registerMetrics(webhookMetrics);
+    registry = Registry.merge([worker.registry, webhookMetrics]);
+  }
+  const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(registry, metricsPort);
   logger.info(
     {
       roles: kafka.roles,
@@ -91,11 +93,26 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** LEDGER_WORKER_METRICS_PORT: where the worker serves GET /metrics (unset: nowhere). Exits on a bad value. */
+function metricsPortFromEnv(): number | undefined {
+  const metricsPortText = process.env.LEDGER_WORKER_METRICS_PORT ?? '';
+  const metricsPort = metricsPortText === '' ? undefined : Number(metricsPortText);
+  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText) || metricsPort > 65_535)) {
+    process.stderr.write(`credit-ledger worker: LEDGER_WORKER_METRICS_PORT must be an integer 0..65535, got "${metricsPortText}"\n`);
+    process.exit(1);
+  }
+  return metricsPort;
+}
+
 /** `--role webhooks` alone: no Kafka. */
-async function runWebhooksOnly(ledger: LedgerConfig, webhooks: WebhooksConfig): Promise<void> {
+async function runWebhooksOnly(ledger: LedgerConfig, webhooks: WebhooksConfig, metricsPort: number | undefined): Promise<void> {
   const logger = pino({ level: ledger.logLevel, base: { pid: process.pid, worker: 'ledger-worker' } });
   const worker = await WebhooksWorker.start(ledger, webhooks);
-  logger.info({ roles: ['webhooks'], store: ledger.store, dataDir: ledger.store === 'sqlite' ? ledger.dataDir : undefined }, 'ledger worker started');
+  const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(worker.registry, metricsPort);
+  logger.info(
+    { roles: ['webhooks'], store: ledger.store, dataDir: ledger.store === 'sqlite' ? ledger.dataDir : undefined, metricsPort },
+    'ledger worker started',
+  );
   const timer = setInterval(() => logger.info(worker.stats(), 'ledger worker stats'), WORKER_STATS_INTERVAL_MS);
   timer.unref();
   let stopping = false;
@@ -104,6 +121,7 @@ async function runWebhooksOnly(ledger: LedgerConfig, webhooks: WebhooksConfig): 
     stopping = true;
     logger.info({ signal }, 'ledger worker stopping');
     setTimeout(() => process.exit(1), WORKER_SHUTDOWN_TIMEOUT_MS).unref();
+    metricsServer?.close();
     void worker.stop().then(
       () => process.exit(0),
       (e) => {

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
-import { DispatcherStats, WebhookDispatcher, WebhooksConfig, WebhooksModule } from '@credit-ledger/webhooks';
+import { Registry } from 'prom-client';
+import { EventStore } from '@credit-ledger/event-store';
+import { EVENT_STORE, LedgerConfig, LedgerModule, METRICS_REGISTRY } from '@credit-ledger/ledger';
+import { DispatcherStats, registerWebhookMetrics, WebhookDispatcher, WebhooksConfig, WebhooksModule, WebhookStore } from '@credit-ledger/webhooks';
 
 /**
  * `ledger-worker --role webhooks`: the webhook dispatcher without HTTP (run the API with
@@ -23,6 +25,16 @@ export class WebhooksWorker {
     const app = await NestFactory.createApplicationContext(WebhooksWorkerModule, { logger: false, abortOnError: false });
     await app.init();
     return new WebhooksWorker(app);
+  }
+
+  /** The registry of this worker: the ledger's metrics, the process's and the webhooks'. */
+  get registry(): Registry {
+    return this.app.get<Registry>(METRICS_REGISTRY);
+  }
+
+  /** The webhook metrics alone, on `registry` (a worker with Kafka roles serves them next to its own). */
+  registerMetrics(registry: Registry): void {
+    registerWebhookMetrics(registry, this.app.get(WebhookStore), this.app.get<EventStore>(EVENT_STORE), this.app.get(WebhookDispatcher));
   }
 
   stats(): DispatcherStats {

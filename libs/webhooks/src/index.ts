@@ -14,3 +14,4 @@ export * from './store/open-webhook-store';
 export * from './dispatcher';
 export * from './webhooks.service';
 export * from './nest/webhooks.module';
+export * from './webhook-metrics';

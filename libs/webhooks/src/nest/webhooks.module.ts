@@ -1,7 +1,9 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import pino from 'pino';
 import { EventStore } from '@credit-ledger/event-store';
-import { Clock, EVENT_STORE, LEDGER_CLOCK, LedgerConfig } from '@credit-ledger/ledger';
+import { Registry } from 'prom-client';
+import { Clock, EVENT_STORE, LEDGER_CLOCK, LedgerConfig, METRICS_REGISTRY } from '@credit-ledger/ledger';
+import { registerWebhookMetrics } from '../webhook-metrics';
 import { WebhookDispatcher } from '../dispatcher';
 import { openWebhookStore } from '../store/open-webhook-store';
 import { WebhookStore } from '../store/webhook-store';
@@ -10,6 +12,7 @@ import { WebhooksService } from '../webhooks.service';
 import { AccountWebhooksController, OperatorWebhooksController } from './webhooks.controller';
 
 export const WEBHOOKS_CONFIG = Symbol('WEBHOOKS_CONFIG');
+const WEBHOOK_METRICS = Symbol('WEBHOOK_METRICS');
 
 /** Starts the dispatcher with the app (LEDGER_WEBHOOKS=inline) and stops it before the event store closes, then closes its own store. */
 @Injectable()
@@ -75,6 +78,14 @@ export class WebhooksModule {
               () => dispatcher?.wake(),
             ),
           inject: [WebhookStore, EVENT_STORE, LEDGER_CLOCK, WebhookDispatcher],
+        },
+        {
+          provide: WEBHOOK_METRICS,
+          useFactory: (registry: Registry, store: WebhookStore, log: EventStore, dispatcher: WebhookDispatcher | null) => (
+            registerWebhookMetrics(registry, store, log, dispatcher),
+            true
+          ),
+          inject: [METRICS_REGISTRY, WebhookStore, EVENT_STORE, WebhookDispatcher],
         },
         WebhooksLifecycle,
       ],

@@ -220,6 +220,12 @@ export class WebhookStore {
 
   // The dispatcher's side
 
+  /** Deliveries not yet settled (waiting, retrying or held behind an earlier one of their lane). */
+  async pendingDeliveries(): Promise<number> {
+    const rows = await this.db.all<{ pending: number }>(`SELECT COUNT(*) AS pending FROM webhook_deliveries WHERE status = 'pending'`);
+    return Number(rows[0]?.pending ?? 0);
+  }
+
   async checkpoint(name: string): Promise<number> {
     const rows = await this.db.all<{ position: number }>('SELECT position FROM webhook_checkpoint WHERE name = ?', [name]);
     return rows.length === 0 ? 0 : Number(rows[0].position);
