@@ -151,6 +151,28 @@ describe('webhooks (real HTTP receivers on loopback, embedded store, controllabl
     expect(receiver.ofType('credits.depletion_forecast')).toHaveLength(2); // at most once per credit type per cycle
   });
 
+  it('credits.depletion_forecast with no movement: at the UTC midnight a quiet day leaves the burn window', async () => {
+    h.clock.set('2026-12-01T00:00:00.000Z');
+    const plan = { creditTypes: { email: { allocation: 92 } }, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } };
+    await h.as().post('/v1/accounts', { accountId: 'quiet', name: 'Quiet', plan }).expect(201);
+    const { secret } = await register(['credits.depletion_forecast'], receiver.url, 'quiet');
+    h.clock.set('2026-12-11T20:00:00.000Z');
+    // 63 used: 9.22 a day over the 6.83 days since 12-05, 29 left last 3.15 days: beyond the 3-day horizon.
+    await h
+      .as()
+      .post('/v1/accounts/quiet/consumptions', consumption('q1', { credits: 63 }))
+      .expect(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(receiver.ofType('credits.depletion_forecast')).toEqual([]);
+    // Midnight: 12-05, a quiet day, leaves the window; the same 63 over 6 days is 10.5 a day, 2.76 days left.
+    h.clock.set('2026-12-12T00:00:01.000Z');
+    dispatcher.wake();
+    await eventually(() => expect(receiver.ofType('credits.depletion_forecast')).toHaveLength(1), 15_000);
+    const [delivered] = receiver.ofType('credits.depletion_forecast');
+    expect(delivered.json).toMatchObject({ accountId: 'quiet', data: { creditType: 'email', dailyBurn: 10.5, remaining: 29, horizonDays: 3 } });
+    WebhookReceiver.verify(secret, delivered);
+  });
+
   /** The webhook metrics of /metrics: attempts by outcome, and the backlog. */
   async function webhookMetrics() {
     const text = (await h.http().get('/metrics').expect(200)).text;

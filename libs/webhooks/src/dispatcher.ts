@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { EventStore, RecordedEvent, Subscription } from '@credit-ledger/event-store';
 import { accountIdOfStream, decodeEvent } from '@credit-ledger/ledger';
 import { AccountStates } from './events/account-states';
-import { deriveNotifications, expiringNotification, GrantTimer } from './events/derive';
+import {
+  deriveNotifications,
+  expiringNotification,
+  forecastNotification,
+  ForecastWatch,
+  forecastWatchAfter,
+  forecastWatchKey,
+  GrantTimer,
+} from './events/derive';
 import { OPERATOR_EVENT_TYPES, WebhookPayload } from './events/event-types';
 import { nextAttemptAt } from './delivery/retry-schedule';
 import { WebhookSender } from './delivery/sender';
@@ -21,6 +29,8 @@ import { AttemptOutcome, AttemptRecord, DerivedItem, EndpointRecord, FinishedAtt
 import { WebhooksConfig } from './webhooks-config';
 
 export const DISPATCHER_NAME = 'webhooks';
+/** Forecast watches whose last written due instant a dispatcher remembers (oldest forgotten first; forgetting only costs a rewrite). */
+const MAX_ARMED_WATCHES_REMEMBERED = 100_000;
 const LOG_BATCH_SIZE = 1_000;
 const TIMERS_PER_TICK = 200;
 /** Grant timers are looked at this often. */
@@ -84,6 +94,8 @@ export class WebhookDispatcher {
   private readonly perEndpoint = new Map<string, number>();
   private settled: Promise<void>[] = [];
   private counters = { derived: 0, attempts: 0, succeeded: 0, failedAttempts: 0 };
+  /** The due instant of each forecast watch this process last wrote (so that it is written once a day, not per movement). */
+  private readonly armedWatches = new Map<string, number>();
   private checkpointPosition = 0;
   private lastSave = 0;
   private readonly toRecord: { finished: FinishedAttempt; resolve: (reason: string | null) => void }[] = [];
@@ -172,6 +184,7 @@ export class WebhookDispatcher {
     const items: DerivedItem[] = [];
     const added: GrantTimer[] = [];
     const done: string[] = [];
+    const watches: ForecastWatch[] = [];
     for (const recorded of events) {
       const accountId = accountIdOfStream(recorded.streamId);
       if (accountId === undefined) continue;
@@ -194,14 +207,22 @@ export class WebhookDispatcher {
       }
       added.push(...derivation.grantTimersAdded);
       done.push(...derivation.grantTimersDone);
+      // One watch row per account and credit type and day: a busy account does not rewrite it at every consumption.
+      for (const watch of derivation.forecastWatches) {
+        const key = forecastWatchKey(watch.accountId, watch.creditType);
+        if (this.armedWatches.get(key) === watch.dueAtMs) continue;
+        this.armedWatches.set(key, watch.dueAtMs);
+        if (this.armedWatches.size > MAX_ARMED_WATCHES_REMEMBERED) this.armedWatches.delete(this.armedWatches.keys().next().value as string);
+        watches.push(watch);
+      }
     }
     const last = events[events.length - 1].position;
     // A batch that derived nothing would derive nothing again: its checkpoint may wait (at most CHECKPOINT_IDLE_SAVE_MS).
-    if (items.length === 0 && added.length === 0 && done.length === 0 && Date.now() - this.lastSave < CHECKPOINT_IDLE_SAVE_MS) {
+    if (items.length === 0 && added.length === 0 && done.length === 0 && watches.length === 0 && Date.now() - this.lastSave < CHECKPOINT_IDLE_SAVE_MS) {
       this.checkpointPosition = last;
       return;
     }
-    await this.store.commitBatch(DISPATCHER_NAME, last, items, { added, done }, this.now());
+    await this.store.commitBatch(DISPATCHER_NAME, last, items, { added, done, forecastWatches: watches }, this.now());
     this.checkpointPosition = last;
     this.lastSave = Date.now();
     this.counters.derived += items.length;
@@ -242,6 +263,7 @@ export class WebhookDispatcher {
     if (Date.now() - this.lastTimerCheck >= TIMER_CHECK_MS) {
       this.lastTimerCheck = Date.now();
       await this.fireGrantTimers(now);
+      await this.fireForecastWatches(now);
     }
     const room = MAX_IN_FLIGHT - this.inFlight.size;
     if (room <= 0) return;
@@ -349,6 +371,38 @@ export class WebhookDispatcher {
     };
     const endpoints = await this.store.enabledEndpoints();
     await this.store.insertNotice({ payload, endpointIds: endpoints.filter((candidate) => matches(candidate, payload, false)).map((e) => e.id) }, now);
+  }
+
+  /** Due forecast watches: the forecast again at this instant, on the account's current state; armed again for the next midnight while it burns. */
+  private async fireForecastWatches(now: number): Promise<void> {
+    const due = await this.store.dueForecastWatches(now, TIMERS_PER_TICK);
+    if (due.length === 0) return;
+    const endpoints = await this.store.enabledEndpoints();
+    let stored = false;
+    for (const watch of due) {
+      const state = await this.states.current(watch.accountId);
+      if (state.status !== 'open' || !state.creditTypes[watch.creditType]) {
+        await this.store.settleForecastWatch(watch, null, null, now);
+        continue;
+      }
+      const notification = forecastNotification(
+        watch.accountId,
+        watch.position,
+        new Date(now).toISOString(),
+        state,
+        watch.creditType,
+        now,
+        this.config.forecastHorizonDays,
+      );
+      const item = notification && {
+        ...notification,
+        endpointIds: endpoints.filter((endpoint) => matches(endpoint, notification.payload, true)).map((e) => e.id),
+      };
+      const next = notification ? null : forecastWatchAfter(watch.accountId, watch.position, state, watch.creditType, now);
+      await this.store.settleForecastWatch(watch, item, next, now);
+      if (item) stored = true;
+    }
+    if (stored) this.wake();
   }
 
   private async fireGrantTimers(now: number): Promise<void> {

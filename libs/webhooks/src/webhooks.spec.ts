@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { AccountState, evolve, initialState, LedgerEvent, OpenAccountState } from '@credit-ledger/domain';
-import { consume, grant, open, refund, run, setMemberLimits, setThresholds, T0 } from '@credit-ledger/domain/testing';
-import { deriveNotifications, expiringNotification } from './events/derive';
+import { consume, grant, open, planOf, refund, run, setMemberLimits, setThresholds, T0 } from '@credit-ledger/domain/testing';
+import { deriveNotifications, expiringNotification, forecastNotification } from './events/derive';
 import { nextAttemptAt } from './delivery/retry-schedule';
 import { newSecret, signature, signedHeaders } from './delivery/signing';
 import { isBlockedAddress, resolveTarget } from './delivery/url-safety';
@@ -85,6 +85,25 @@ describe('deriving notifications from events (pure)', () => {
       type: 'credits.threshold_crossed',
       data: { threshold: { kind: 'remaining', value: 10 }, creditType: 'email' },
     });
+  });
+
+  it('depletion forecast with no movement: a watch for the next UTC midnight, when a quiet day leaves the burn window', () => {
+    // 92 credits from 2026-11-01; 63 used on 11-11. At 20:00 that day the window is 11-05 .. now (6.83 days):
+    // 9.22 a day, 29 left last 3.15 days, beyond the 3-day horizon. At midnight the quiet 11-05 leaves the
+    // window (6 days): 10.5 a day, 2.76 days: inside, with nothing having moved.
+    const { events } = run([open('2026-11-01T00:00:00.000Z', planOf({ email: 92 })), consume('c1', 63, {}, '2026-11-11T20:00:00.000Z')]);
+    const consumed = events.findIndex((event) => event.type === 'CreditConsumed');
+    const derivation = derive(events.slice(0, consumed), events[consumed], 7, '2026-11-11T20:00:00.000Z');
+    expect(derivation.notifications.map((n) => n.payload.type)).not.toContain('credits.depletion_forecast');
+    expect(derivation.forecastWatches).toEqual([{ accountId: 'acme', creditType: 'email', position: 7, dueAtMs: Date.parse('2026-11-12T00:00:00.000Z') }]);
+    const state = run([open('2026-11-01T00:00:00.000Z', planOf({ email: 92 })), consume('c1', 63, {}, '2026-11-11T20:00:00.000Z')]).state as OpenAccountState;
+    const atMidnight = forecastNotification('acme', 7, '2026-11-12T00:00:00.000Z', state, 'email', Date.parse('2026-11-12T00:00:00.000Z'), 3);
+    expect(atMidnight?.payload).toMatchObject({
+      id: 'evt_7_forecast:email',
+      type: 'credits.depletion_forecast',
+      data: { creditType: 'email', dailyBurn: 10.5, remaining: 29, projectedDepletionAt: '2026-11-14T18:17:08.000Z' },
+    });
+    expect(atMidnight?.onceKey).toBe(`forecast\u0000acme\u0000email\u0000${state.cycleId}`);
   });
 
   it('member.limit_reached: once when a consumption takes a member up to their limit, again only after a refund gives room back', () => {

@@ -44,6 +44,8 @@ export interface Derivation {
   readonly grantTimersAdded: GrantTimer[];
   /** `${accountId}\u0000${grantId}` of grants that expired (their timer is done). */
   readonly grantTimersDone: string[];
+  /** Credit types whose forecast is to be looked at again at the next UTC midnight. */
+  readonly forecastWatches: ForecastWatch[];
 }
 
 export function grantTimerKey(accountId: string, grantId: string): string {
@@ -115,30 +117,80 @@ function memberLimitsReached(input: DerivationInput, userId: string, creditType:
   ];
 }
 
-function forecasts(input: DerivationInput, after: OpenAccountState): DerivedNotification[] {
-  const atMs = Date.parse(input.recordedAt);
-  const horizonMs = input.forecastHorizonDays * DAY_MS;
-  const out: DerivedNotification[] = [];
-  for (const creditType of Object.keys(after.creditTypes).sort()) {
-    const figures = after.creditTypes[creditType].figures;
-    if (available(figures, after.plan.creditTypes[creditType]) <= 0) continue; // depleted already: credits.depleted says so
-    const forecast = forecastCreditType(after, creditType, atMs);
-    if (forecast.projectedDepletionAt === null || Date.parse(forecast.projectedDepletionAt) - atMs > horizonMs) continue;
-    out.push({
-      onceKey: `forecast\u0000${input.accountId}\u0000${creditType}\u0000${after.cycleId}`,
-      payload: payload(input, `forecast:${creditType}`, 'credits.depletion_forecast', {
+/**
+ * An account's credit type to look at again: its forecast can move inside the horizon with no
+ * movement at all, when a UTC day leaves the burn window (the burn is averaged over fewer days).
+ */
+export interface ForecastWatch {
+  readonly accountId: string;
+  readonly creditType: string;
+  /** The movement the state it is looked at with derives from. */
+  readonly position: number;
+  readonly dueAtMs: number;
+}
+
+export function forecastWatchKey(accountId: string, creditType: string): string {
+  return `${accountId}\u0000${creditType}`;
+}
+
+/** The start of the UTC day after `atMs`: when the burn window next drops a day. */
+export function nextUtcMidnightMs(atMs: number): number {
+  return (Math.floor(atMs / DAY_MS) + 1) * DAY_MS;
+}
+
+/** credits.depletion_forecast for one credit type at `atMs`, or null while the projection lies beyond the horizon. */
+export function forecastNotification(
+  accountId: string,
+  position: number,
+  occurredAt: string,
+  state: OpenAccountState,
+  creditType: string,
+  atMs: number,
+  horizonDays: number,
+): DerivedNotification | null {
+  const figures = state.creditTypes[creditType].figures;
+  if (available(figures, state.plan.creditTypes[creditType]) <= 0) return null; // depleted already: credits.depleted says so
+  const forecast = forecastCreditType(state, creditType, atMs);
+  if (forecast.projectedDepletionAt === null || Date.parse(forecast.projectedDepletionAt) - atMs > horizonDays * DAY_MS) return null;
+  return {
+    onceKey: `forecast\u0000${accountId}\u0000${creditType}\u0000${state.cycleId}`,
+    payload: {
+      id: notificationId(position, `forecast:${creditType}`),
+      type: 'credits.depletion_forecast',
+      accountId,
+      position,
+      occurredAt,
+      data: {
         creditType,
-        cycleId: after.cycleId,
+        cycleId: state.cycleId,
         projectedDepletionAt: forecast.projectedDepletionAt,
         dailyBurn: forecast.dailyBurn,
         remaining: figures.remaining,
-        horizonDays: input.forecastHorizonDays,
-        cycleEndsAt: after.cycleEndsAt,
+        horizonDays,
+        cycleEndsAt: state.cycleEndsAt,
         balance: figures,
-      }),
-    });
+      },
+    },
+  };
+}
+
+/** A watch for the next UTC midnight while the credit type burns and the cycle is still open then. */
+export function forecastWatchAfter(accountId: string, position: number, state: OpenAccountState, creditType: string, atMs: number): ForecastWatch | null {
+  const dueAtMs = nextUtcMidnightMs(atMs);
+  if (dueAtMs >= Date.parse(state.cycleEndsAt) || forecastCreditType(state, creditType, atMs).dailyBurn <= 0) return null;
+  return { accountId, creditType, position, dueAtMs };
+}
+
+function forecasts(input: DerivationInput, after: OpenAccountState, derivation: Derivation): void {
+  const atMs = Date.parse(input.recordedAt);
+  for (const creditType of Object.keys(after.creditTypes).sort()) {
+    const notification = forecastNotification(input.accountId, input.position, input.event.occurredAt, after, creditType, atMs, input.forecastHorizonDays);
+    if (notification) derivation.notifications.push(notification);
+    else {
+      const watch = forecastWatchAfter(input.accountId, input.position, after, creditType, atMs);
+      if (watch) derivation.forecastWatches.push(watch);
+    }
   }
-  return out;
 }
 
 /**
@@ -146,7 +198,7 @@ function forecasts(input: DerivationInput, after: OpenAccountState): DerivedNoti
  * and just after it. Pure: the same event and states always give the same notifications and ids.
  */
 export function deriveNotifications(input: DerivationInput): Derivation {
-  const derivation: Derivation = { notifications: [], grantTimersAdded: [], grantTimersDone: [] };
+  const derivation: Derivation = { notifications: [], grantTimersAdded: [], grantTimersDone: [], forecastWatches: [] };
   const { event } = input;
   switch (event.type) {
     case 'CreditThresholdCrossed': {
@@ -249,7 +301,8 @@ export function deriveNotifications(input: DerivationInput): Derivation {
     }
   }
   if (DRAINING.has(event.type) && input.before.status === 'open' && input.after.status === 'open') {
-    derivation.notifications.push(...depletions(input, input.before, input.after), ...forecasts(input, input.after));
+    derivation.notifications.push(...depletions(input, input.before, input.after));
+    forecasts(input, input.after, derivation);
   }
   return derivation;
 }

@@ -64,8 +64,20 @@ CREATE TABLE webhook_checkpoint (name ${text} PRIMARY KEY, position ${bigint} NO
 CREATE TABLE webhook_lease (name ${text} PRIMARY KEY, owner ${text} NOT NULL, expires_at ${bigint} NOT NULL);
 `;
 
+/** Credit types whose depletion forecast is looked at again at a UTC midnight (one row per account and credit type). */
+const forecastWatches = (text: string, bigint: string) => `
+CREATE TABLE webhook_forecast_watches (
+  key         ${text} PRIMARY KEY,
+  account_id  ${text} NOT NULL,
+  credit_type ${text} NOT NULL,
+  position    ${bigint} NOT NULL,
+  due_at_ms   ${bigint} NOT NULL
+);
+CREATE INDEX webhook_forecast_watches_due ON webhook_forecast_watches (due_at_ms);
+`;
+
 /** Frozen once released: a change is a new entry in both lists. */
 export const WEBHOOK_MIGRATIONS: StateMigrations = {
-  sqlite: [tables('TEXT', 'INTEGER', 'INTEGER PRIMARY KEY AUTOINCREMENT')],
-  postgres: [tables('text COLLATE "C"', 'bigint', 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY')],
+  sqlite: [tables('TEXT', 'INTEGER', 'INTEGER PRIMARY KEY AUTOINCREMENT'), forecastWatches('TEXT', 'INTEGER')],
+  postgres: [tables('text COLLATE "C"', 'bigint', 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY'), forecastWatches('text COLLATE "C"', 'bigint')],
 };

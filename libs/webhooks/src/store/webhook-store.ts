@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GrantTimer, grantTimerKey } from '../events/derive';
+import { ForecastWatch, forecastWatchKey, GrantTimer, grantTimerKey } from '../events/derive';
 import { WebhookEventType, WebhookPayload } from '../events/event-types';
 import { WEBHOOK_MAX_LOGGED_ATTEMPTS } from '../limits';
 import { Row, SqlDb, SqlValue } from './sql-db';
@@ -240,12 +240,13 @@ export class WebhookStore {
     name: string,
     position: number,
     items: readonly DerivedItem[],
-    timers: { added: readonly GrantTimer[]; done: readonly string[] },
+    timers: { added: readonly GrantTimer[]; done: readonly string[]; forecastWatches?: readonly ForecastWatch[] },
     now: number,
   ): Promise<number> {
     return this.db.tx(async (db) => {
       let created = 0;
       for (const item of items) created += await this.insertMessage(db, item, 'live', now);
+      for (const watch of timers.forecastWatches ?? []) await this.upsertForecastWatch(db, watch);
       for (const timer of timers.added) {
         await db.run(
           `INSERT INTO webhook_grant_timers (key, account_id, grant_id, credit_type, expires_at, expires_at_ms, position, done)
@@ -451,6 +452,39 @@ export class WebhookStore {
     await this.db.tx(async (db) => {
       const changed = await db.run('UPDATE webhook_grant_timers SET done = 1 WHERE key = ? AND done = 0', [grantTimerKey(timer.accountId, timer.grantId)]);
       if (changed === 1 && item !== null) await this.insertMessage(db, item, 'live', now);
+    });
+  }
+
+  // Forecast watches
+
+  private async upsertForecastWatch(db: SqlDb, watch: ForecastWatch): Promise<void> {
+    await db.run(
+      `INSERT INTO webhook_forecast_watches (key, account_id, credit_type, position, due_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET position = excluded.position, due_at_ms = excluded.due_at_ms`,
+      [forecastWatchKey(watch.accountId, watch.creditType), watch.accountId, watch.creditType, watch.position, watch.dueAtMs],
+    );
+  }
+
+  async dueForecastWatches(upToMs: number, limit: number): Promise<ForecastWatch[]> {
+    const rows = await this.db.all<{ account_id: string; credit_type: string; position: number; due_at_ms: number }>(
+      'SELECT account_id, credit_type, position, due_at_ms FROM webhook_forecast_watches WHERE due_at_ms <= ? ORDER BY due_at_ms LIMIT ?',
+      [upToMs, limit],
+    );
+    return rows.map((row) => ({ accountId: row.account_id, creditType: row.credit_type, position: Number(row.position), dueAtMs: Number(row.due_at_ms) }));
+  }
+
+  /**
+   * A due watch, looked at: its notification stored (once per credit type and cycle), and the watch
+   * moved to `next` or dropped, in one transaction. A movement that re-armed it meanwhile wins.
+   */
+  async settleForecastWatch(watch: ForecastWatch, item: DerivedItem | null, next: ForecastWatch | null, now: number): Promise<void> {
+    await this.db.tx(async (db) => {
+      const key = forecastWatchKey(watch.accountId, watch.creditType);
+      const current = await db.all<{ position: number }>('SELECT position FROM webhook_forecast_watches WHERE key = ? AND due_at_ms = ?', [key, watch.dueAtMs]);
+      if (current.length === 0) return;
+      if (item !== null) await this.insertMessage(db, item, 'live', now);
+      if (next === null) await db.run('DELETE FROM webhook_forecast_watches WHERE key = ? AND due_at_ms = ?', [key, watch.dueAtMs]);
+      else await this.upsertForecastWatch(db, next);
     });
   }
 
