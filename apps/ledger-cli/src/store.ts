@@ -16,6 +16,7 @@ import {
 } from '@credit-ledger/ledger';
 import { RELAY_CHECKPOINT_MIGRATIONS, RELAY_CHECKPOINTS_COMPONENT } from '@credit-ledger/messaging';
 import { PostgresReadModelStore } from '@credit-ledger/projections';
+import { WEBHOOK_MIGRATIONS, WEBHOOKS_COMPONENT } from '@credit-ledger/webhooks';
 
 const PROGRESS_EVERY_MS = 2_000;
 
@@ -161,7 +162,7 @@ export function migrateCommand(): Command {
     });
 }
 
-/** Applies the shared-state components' migrations (API keys, billing index and lease, relay checkpoints). */
+/** Applies the shared-state components' migrations (API keys, billing index and lease, relay checkpoints, webhooks). */
 async function migrateSharedState(databaseUrl: string): Promise<(MigrationReport | undefined)[]> {
   const state = PostgresStateDatabase.connect(databaseUrl, { migrate: true, applicationName: 'credit-ledger-migrate' });
   try {
@@ -169,6 +170,7 @@ async function migrateSharedState(databaseUrl: string): Promise<(MigrationReport
       await state.prepare(API_KEYS_COMPONENT, API_KEY_MIGRATIONS),
       await state.prepare(DUE_INDEX_COMPONENT, DUE_INDEX_MIGRATIONS),
       await state.prepare(RELAY_CHECKPOINTS_COMPONENT, RELAY_CHECKPOINT_MIGRATIONS),
+      await state.prepare(WEBHOOKS_COMPONENT, WEBHOOK_MIGRATIONS),
     ];
   } finally {
     await state.close();
