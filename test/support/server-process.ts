@@ -6,7 +6,7 @@ import { OpenApiContract } from './openapi-contract';
 /** The built server and CLI (npm test builds first). */
 export const SERVER_ENTRY = join(__dirname, '../../dist/apps/ledger-api/src/main.js');
 export const CLI_ENTRY = join(__dirname, '../../dist/apps/ledger-cli/src/main.js');
-export const SERVER_START_TIMEOUT_MS = 30_000;
+export const SERVER_START_TIMEOUT_MS = 60_000;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of every shape, read field by field by the assertions
 export type Json = any;
