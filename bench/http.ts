@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadFigures, LoadScenario } from './http-load';
-import { CLI_ENTRY, Instance, startInstance, stopInstance } from './processes';
+import { BARE_SERVER_ENTRY, CLI_ENTRY, Instance, startInstance, stopInstance } from './processes';
 import { fmt, percentile } from './stats';
 
 /**
@@ -19,7 +19,6 @@ const HEAVY_EVENTS = Number(process.env.BENCH_HTTP_HEAVY_EVENTS ?? 1_000_000);
 const HEAVY_SECONDS = Number(process.env.BENCH_HTTP_HEAVY_SECONDS ?? 20);
 const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
 const LOAD_ENTRY = join(__dirname, 'http-load.js');
-const BARE_ENTRY = join(__dirname, 'bare-server.js');
 /** When set, every API process of this section writes a V8 CPU profile (`--cpu-prof`) into this directory. */
 const CPU_PROFILE_DIR = process.env.BENCH_HTTP_CPU_PROFILE_DIR;
 const PROFILE_ARGS = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
@@ -199,7 +198,7 @@ async function interference(log: (line: string) => void): Promise<InterferenceFi
 
 export async function httpBenchmark(log: (line: string) => void): Promise<HttpBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
-  const bare = await startInstance({ ...process.env }, BARE_ENTRY, '/');
+  const bare = await startInstance({ ...process.env }, BARE_SERVER_ENTRY, '/');
   let rows: HttpRow[];
   try {
     const api = await startInstance(ledgerEnv(dataDir), undefined, undefined, PROFILE_ARGS);

@@ -2,13 +2,12 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { ConsumeCreditsData, internalCaller, Plan } from '@credit-ledger/domain';
+import { BARE_SERVER_ENTRY, Instance, SERVER_ENTRY, startInstance, stopInstance } from './processes';
 import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
 
 /**
@@ -18,7 +17,6 @@ import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
  * through the command bus, 64 in flight over 1,000 accounts, in interleaved rounds.
  */
 
-const SERVER = join(__dirname, '../apps/ledger-api/src/main.js');
 const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
 const CONNECTIONS = 64;
 const CHECK_SECONDS = Number(process.env.BENCH_CHECK_SECONDS ?? 10);
@@ -59,49 +57,17 @@ export interface SpendingBenchResult {
   readonly pricing: readonly { readonly clientPriced: Measured; readonly rateCard: Measured }[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+/** A bare Node HTTP server in its own process (bench/bare-server.ts): the floor of one JSON request/answer on this machine. */
+function startBareServer(): Promise<Instance> {
+  return startInstance({ ...process.env }, BARE_SERVER_ENTRY, '/');
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 1_200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
-    if (
-      await fetch(url).then(
-        (res) => res.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} did not become ready`);
-}
-
-/** A bare Node HTTP server in its own process: the floor of one JSON request/answer on this machine. */
-async function startBareServer(): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const script = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('Content-Type', 'application/json'); res.end('{"allowed":true}'); }); }).listen(${port}, '127.0.0.1');`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(base, child);
-  return { base, child };
-}
-
-async function startLedger(dataDir: string): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const env = { ...process.env, PORT: String(port), LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LEDGER_PROJECTIONS: 'off', LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', SERVER], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(`${base}/health`, child);
-  return { base, child };
+function startLedger(dataDir: string): Promise<Instance> {
+  return startInstance(
+    { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_ADMIN_KEY: ADMIN_KEY, LEDGER_PROJECTIONS: 'off', LOG_LEVEL: 'warn' },
+    SERVER_ENTRY,
+    '/health',
+  );
 }
 
 async function send(base: string, method: string, path: string, body: unknown): Promise<void> {
@@ -171,9 +137,7 @@ async function httpFigures(log: (line: string) => void): Promise<LoadFigures[]> 
     for (const row of figures) log(`  ${row.label}: ${fmt(row.perSecond)}/s, p50 ${row.latencyMsP50} ms, p99 ${row.latencyMsP99} ms, non-2xx ${row.non2xx}`);
     return figures;
   } finally {
-    bare.child.kill('SIGTERM');
-    ledger.child.kill('SIGTERM');
-    await new Promise((resolve) => ledger.child.once('exit', resolve));
+    await Promise.all([stopInstance(bare, true), stopInstance(ledger, true)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
