@@ -19,7 +19,20 @@ describe('concurrency', () => {
     expect(refused).toHaveLength(100);
     expect(refused.every((r) => r.body.error === 'INSUFFICIENT_CREDITS')).toBe(true);
     const balances = (await h.as().get('/v1/accounts/race/balances').expect(200)).body.balances;
-    expect(balances).toEqual([{ creditType: 'email', allocated: 100, rolledIn: 0, granted: 0, used: 100, refunded: 0, expired: 0, remaining: 0 }]);
+    expect(balances).toEqual([
+      {
+        creditType: 'email',
+        allocated: 100,
+        rolledIn: 0,
+        granted: 0,
+        used: 100,
+        refunded: 0,
+        expired: 0,
+        remaining: 0,
+        // All 100 used within the first day of the account: 100 a day, and nothing left, so depleted now.
+        forecast: { dailyBurn: 100, projectedDepletionAt: '2026-11-10T12:00:00.000Z', lastsCycle: false },
+      },
+    ]);
     // Every success saw a distinct remaining, from 99 down to 0.
     expect(created.map((r) => r.body.balance.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     const events = (await h.as().get('/v1/accounts/race/events?limit=1000').expect(200)).body.items;
