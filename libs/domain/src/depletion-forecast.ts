@@ -71,8 +71,8 @@ export function forecastDepletion(input: ForecastInput): DepletionForecast {
 /** The forecast of one credit type of an open account at `nowMs`. */
 export function forecastCreditType(state: OpenAccountState, creditType: string, nowMs: number): DepletionForecast {
   return forecastDepletion({
-    days: state.dailyNet[creditType] ?? [],
-    remaining: state.creditTypes[creditType]?.figures.remaining ?? 0,
+    days: Object.hasOwn(state.dailyNet, creditType) ? state.dailyNet[creditType] : [],
+    remaining: Object.hasOwn(state.creditTypes, creditType) ? state.creditTypes[creditType].figures.remaining : 0,
     cycleStartedAt: state.cycleStartedAt,
     cycleEndsAt: state.cycleEndsAt,
     openedAt: state.openedAt,

@@ -1,3 +1,4 @@
+import { emptyRecord, ownValue } from './limits';
 import { canonicalJson } from './canonical';
 import {
   AccountOpened,
@@ -84,8 +85,8 @@ function requireOpen(state: AccountState, type: string): OpenAccountState {
 
 export function evolveAccountOpened(event: AccountOpened): OpenAccountState {
   const data = event.data;
-  const creditTypes: Record<string, CreditTypeState> = {};
-  const allocations: Record<string, number> = {};
+  const creditTypes = emptyRecord<CreditTypeState>();
+  const allocations = emptyRecord<number>();
   for (const [creditType, plan] of Object.entries(data.plan.creditTypes)) {
     allocations[creditType] = plan.allocation;
     creditTypes[creditType] = {
@@ -273,10 +274,10 @@ export function evolveCreditsExpired(state: OpenAccountState, event: CreditsExpi
 
 export function evolveCycleReset(state: OpenAccountState, event: CycleReset): OpenAccountState {
   const data = event.data;
-  const creditTypes: Record<string, CreditTypeState> = {};
+  const creditTypes = emptyRecord<CreditTypeState>();
   for (const opening of data.opening) {
     const { creditType, ...figures } = opening;
-    const cycle = cycleBucket(data.cycleId, data.allocations[creditType] ?? 0, data.startedAt, data.endsAt);
+    const cycle = cycleBucket(data.cycleId, ownValue(data.allocations, creditType) ?? 0, data.startedAt, data.endsAt);
     creditTypes[creditType] = { figures, buckets: [cycle, ...carriedBuckets(state, event, creditType)], alerted: [] };
   }
   let cycles = state.index.cycles;
@@ -342,10 +343,10 @@ export function evolvePlanChanged(state: OpenAccountState, event: PlanChanged): 
   if (data.effective === 'next_cycle') {
     return { ...state, pendingPlan: { planId: data.planId, creditTypes: data.creditTypes, ...pricing }, lastPlanChange: data };
   }
-  const creditTypes: Record<string, CreditTypeState> = { ...state.creditTypes };
+  const creditTypes = Object.assign(emptyRecord<CreditTypeState>(), state.creditTypes);
   const cycleId = cycleBucketId(state.cycleId);
   for (const adjustment of data.adjustments) {
-    const creditType = creditTypes[adjustment.creditType];
+    const creditType = ownValue(creditTypes, adjustment.creditType);
     const newCycleBucket = () => cycleBucket(state.cycleId, adjustment.change, state.cycleStartedAt, state.cycleEndsAt);
     if (!creditType) {
       creditTypes[adjustment.creditType] = { figures: adjustment.balanceAfter, buckets: [newCycleBucket()], alerted: [] };
@@ -419,7 +420,8 @@ function withCreditType(
 
 /** A refund made in a later cycle than its consumption counts in the burn of the cycle it is made in. */
 function withDailyNet(state: OpenAccountState, creditType: string, occurredAt: string, credits: number): OpenAccountState {
-  return { ...state, dailyNet: { ...state.dailyNet, [creditType]: addDailyNet(state.dailyNet[creditType] ?? [], occurredAt, credits) } };
+  const days = Object.hasOwn(state.dailyNet, creditType) ? state.dailyNet[creditType] : [];
+  return { ...state, dailyNet: { ...state.dailyNet, [creditType]: addDailyNet(days, occurredAt, credits) } };
 }
 
 function moveBuckets(buckets: readonly Bucket[], movements: readonly BucketMovement[], sign: 1 | -1): Bucket[] {

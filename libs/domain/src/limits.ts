@@ -52,3 +52,16 @@ export const LONE_SURROGATE = /\p{Cs}/u;
 export function isCreditAmount(value: unknown, min = 1, max = MAX_CREDITS_PER_MOVEMENT): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
+
+/**
+ * A record keyed by names that come from clients (credit types, user ids, features): no
+ * prototype, so `__proto__` or `constructor` is a key like any other, on write and on read.
+ */
+export function emptyRecord<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+/** `record[key]` if the record has it as its own property (never a member of Object.prototype). */
+export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

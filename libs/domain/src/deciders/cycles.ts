@@ -1,3 +1,4 @@
+import { emptyRecord } from '../limits';
 import { canonicalJson } from '../canonical';
 import { ResetCycle, ScheduledReset } from '../commands';
 import { DomainErrorCode, refuse } from '../errors';
@@ -141,10 +142,10 @@ function closeCycle(state: OpenAccountState, params: CloseParams): LedgerEvent[]
 /** The next cycle's allocations: the plan in force from then, overridden by the requested ones. */
 function nextAllocations(state: OpenAccountState, requested: Readonly<Record<string, number>> | null): Record<string, number> {
   const nextPlan = state.pendingPlan?.creditTypes ?? state.plan.creditTypes;
-  const allocations: Record<string, number> = {};
+  const allocations = emptyRecord<number>();
   for (const creditType of creditTypesOf({ creditTypes: nextPlan })) allocations[creditType] = nextPlan[creditType].allocation;
   for (const [creditType, allocation] of Object.entries(requested ?? {})) {
-    if (!nextPlan[creditType]) requireCreditType(state, creditType);
+    if (!Object.hasOwn(nextPlan, creditType)) requireCreditType(state, creditType);
     allocations[creditType] = allocation;
   }
   return allocations;

@@ -1,3 +1,4 @@
+import { emptyRecord, ownValue } from '../limits';
 import { SetMemberLimits } from '../commands';
 import { MemberLimitsSet } from '../events';
 import { OpenAccountState } from '../state';
@@ -6,10 +7,10 @@ import { accepted, Decision, DUPLICATE, requireCreditType } from './decision';
 
 /** The limits at one level after applying `changes` (null removes), keys sorted. */
 function mergedLimits(current: Readonly<Record<string, number>>, changes: Readonly<Record<string, number | null>>): Record<string, number> {
-  const merged: Record<string, number> = {};
+  const merged = emptyRecord<number>();
   const creditTypes = new Set([...Object.keys(current), ...Object.keys(changes)]);
   for (const creditType of [...creditTypes].sort()) {
-    const value = Object.hasOwn(changes, creditType) ? changes[creditType] : current[creditType];
+    const value = Object.hasOwn(changes, creditType) ? changes[creditType] : ownValue(current, creditType);
     if (value !== null && value !== undefined) merged[creditType] = value;
   }
   return merged;

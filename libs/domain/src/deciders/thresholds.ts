@@ -1,3 +1,4 @@
+import { emptyRecord } from '../limits';
 import { canonicalJson } from '../canonical';
 import { SetThresholds } from '../commands';
 import { BalanceFigures, CreditThresholdCrossed } from '../events';
@@ -35,7 +36,7 @@ export function alertsFor(
 
 export function setThresholds(command: SetThresholds, state: OpenAccountState): Decision {
   const { state: advanced, events: resets } = advance(state, command.at);
-  const creditTypes: Record<string, Threshold[]> = {};
+  const creditTypes = emptyRecord<Threshold[]>();
   for (const creditType of Object.keys(command.data.creditTypes).sort()) {
     requireCreditType(advanced, creditType);
     creditTypes[creditType] = normalizeThresholds(command.data.creditTypes[creditType]);
