@@ -127,7 +127,13 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
       const consumed = await post(base, headers, '/v1/accounts/projected/consumptions', consumption('p1', { userId: 'ana' }));
       expect(consumed.status).toBe(201);
       // The server projects nothing itself: only the separate process can bring the read models there.
-      const history = await get(base, headers, `/v1/accounts/projected/history?minPosition=${consumed.body.position}`);
+      // A 503 READ_MODELS_BEHIND says "retry": a client does, for as long as the projector may take to start on a busy machine.
+      let history = await get(base, headers, `/v1/accounts/projected/history?minPosition=${consumed.body.position}`);
+      for (const deadline = Date.now() + 60_000; history.status === 503 && Date.now() < deadline;) {
+        expect(history.body.error).toBe('READ_MODELS_BEHIND');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        history = await get(base, headers, `/v1/accounts/projected/history?minPosition=${consumed.body.position}`);
+      }
       expect({ status: history.status, log: projectorLog }).toMatchObject({ status: 200 });
       expect(history.body.items.map((i: { consumptionId: string }) => i.consumptionId)).toEqual(['p1']);
     } finally {
