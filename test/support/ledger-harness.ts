@@ -96,6 +96,7 @@ export class LedgerHarness {
       get: (path: string) => requests.get(path),
       post: (path: string, body?: unknown) => requests.post(path).send(body as object),
       put: (path: string, body?: unknown) => requests.put(path).send(body as object),
+      delete: (path: string) => requests.delete(path),
     };
   }
 

@@ -51,6 +51,10 @@ import { ChangeScheduleHandler } from './use-cases/change-schedule/change-schedu
 import { RunScheduledResetsHandler } from './use-cases/run-scheduled-resets/run-scheduled-resets.handler';
 import { SetThresholdsController } from './use-cases/set-thresholds/set-thresholds.controller';
 import { SetThresholdsHandler } from './use-cases/set-thresholds/set-thresholds.handler';
+import { GetAccountController } from './queries/get-account/get-account.controller';
+import { GetAccountHandler } from './queries/get-account/get-account.handler';
+import { GetMeController } from './queries/get-me/get-me.controller';
+import { ManageKeysController } from './use-cases/manage-keys/manage-keys.controller';
 
 export interface LedgerModuleOptions {
   readonly config: LedgerConfig;
@@ -81,6 +85,7 @@ const HANDLERS = [
   GetAlertsHandler,
   GetBalancesHandler,
   GetAccountEventsHandler,
+  GetAccountHandler,
 ];
 
 const CONTROLLERS = [
@@ -98,6 +103,9 @@ const CONTROLLERS = [
   GetBalancesController,
   GetAccountEventsController,
   AuditController,
+  GetMeController,
+  GetAccountController,
+  ManageKeysController,
 ];
 
 /** Closes the store (flushing queued appends), then the key store, the due index and the shared-state database when the app stops. */

@@ -55,6 +55,8 @@ export class HistoryController {
       feature: p.feature,
       action: p.action,
       creditType: p.creditType,
+      consumptionId: p.consumptionId,
+      dataKey: p.dataKey,
       includeRefunds: p.includeRefunds !== 'false',
     };
   }

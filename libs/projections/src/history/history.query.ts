@@ -16,6 +16,10 @@ export interface HistoryFilter {
   readonly feature?: string;
   readonly action?: string;
   readonly creditType?: string;
+  /** A consumption and its refunds. */
+  readonly consumptionId?: string;
+  /** The consumptions that bought or accessed this datum. */
+  readonly dataKey?: string;
   readonly includeRefunds: boolean;
 }
 
@@ -70,7 +74,9 @@ export class InvalidCursorError extends Error {}
 
 /** Binds a cursor to the account and filters it was issued for: a digest of both travels inside it. */
 function filterDigest(filter: HistoryFilter): string {
-  const bound = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  const bound: unknown[] = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  // The newer filters join the digest only when given: cursors issued before them stay valid.
+  if (filter.consumptionId !== undefined || filter.dataKey !== undefined) bound.push(filter.consumptionId ?? null, filter.dataKey ?? null);
   return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 16);
 }
 
@@ -151,6 +157,16 @@ export class HistoryQueries {
     if (filter.creditType !== undefined) {
       where.push('credit_type = ?');
       params.push(filter.creditType);
+    }
+    if (filter.consumptionId !== undefined) {
+      where.push('consumption_id = ?');
+      params.push(filter.consumptionId);
+    }
+    if (filter.dataKey !== undefined) {
+      where.push(
+        `row_id IN (SELECT row_id FROM ${await this.store.activeTable('history_data_keys', 'history_data_keys')} WHERE account_id = ? AND data_key = ?)`,
+      );
+      params.push(filter.accountId, filter.dataKey);
     }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
     if (cursor) {
