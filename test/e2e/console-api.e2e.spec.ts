@@ -152,6 +152,26 @@ describe.each(['sqlite', 'postgres'] as const)('console API on %s', (store) => {
     expect(csv.trim().split('\r\n')).toHaveLength(3);
   });
 
+  it('usage totals and series narrow by feature and action like the history does', async () => {
+    const c9 = await h
+      .as()
+      .post('/v1/accounts/acme/consumptions', consumption('c9', { feature: 'exports', action: 'csv_export', credits: 7, occurredAt: '2026-11-05T10:30:00Z' }))
+      .expect(201);
+    // Up to just after the refund (recorded at 12:00:00).
+    const range = `minPosition=${c9.body.position}&from=2026-11-01T00:00:00Z&to=2026-11-10T12:00:01Z`;
+    const narrowed = `${range}&feature=exports&action=csv_export`;
+    const byUser = (await h.as().get(`/v1/accounts/acme/usage/by-user?${narrowed}`).expect(200)).body;
+    expect(byUser.totals).toEqual({ consumed: 7, refunded: 0, net: 7, count: 1 });
+    const byFeature = (await h.as().get(`/v1/accounts/acme/usage/by-feature?${narrowed}`).expect(200)).body;
+    expect(byFeature.items).toEqual([expect.objectContaining({ feature: 'exports', action: 'csv_export', net: 7 })]);
+    const series = (await h.as().get(`/v1/accounts/acme/usage/series?${narrowed}&groupBy=action&timezone=Asia/Kolkata`).expect(200)).body;
+    expect(series.series.map((s: { key: string }) => s.key)).toEqual(['csv_export']);
+    expect(series.totals.net).toBe(7);
+    const others = (await h.as().get(`/v1/accounts/acme/usage/by-user?${range}&feature=people_search`).expect(200)).body;
+    // c1 (1), c2 (already purchased: 0), c3 (4) and its refund of 1.
+    expect(others.totals).toEqual({ consumed: 5, refunded: 1, net: 4, count: 3 });
+  });
+
   it('keys over HTTP: an admin creates, lists and revokes; the key is shown once and works at once; the CLI sees the same store', async () => {
     const created = await h.as(keys.admin).post('/v1/accounts/acme/keys', { role: 'member', userId: 'cat@acme.test' }).expect(201);
     expect(created.body).toMatchObject({ role: 'member', accountId: 'acme', userId: 'cat@acme.test', revokedAt: null });

@@ -53,9 +53,7 @@ export class UserRangeParams extends RangeParams {
   @Matches(USER_ID_PATTERN)
   @Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFC') : value))
   userId?: string;
-}
 
-export class HistoryParams extends UserRangeParams {
   @ApiPropertyOptional({ example: 'people_search' })
   @IsOptional()
   @Matches(IDENTIFIER_PATTERN)
@@ -65,7 +63,9 @@ export class HistoryParams extends UserRangeParams {
   @IsOptional()
   @Matches(IDENTIFIER_PATTERN)
   action?: string;
+}
 
+export class HistoryParams extends UserRangeParams {
   @ApiPropertyOptional({ enum: ['true', 'false'], default: 'true' })
   @IsOptional()
   @IsIn(['true', 'false'])
