@@ -8,6 +8,7 @@ import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
 import { Clock, createMetricsRegistry, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import { ProjectionsModule } from '@credit-ledger/projections';
 import { HealthController } from './health.controller';
+import { CONSOLE_POLICIES, consoleDirectory, consoleHandler } from './console';
 
 export { MAX_BODY_BYTES } from '@credit-ledger/http';
 
@@ -17,6 +18,8 @@ export interface CreateAppOptions {
   readonly eventStore?: EventStore;
   /** Nest's immediate close on SIGTERM (default true); main drains instead. */
   readonly shutdownHooks?: boolean;
+  /** The built console to serve at `/` (default: dist/apps/ledger-web when it was built; false: none). */
+  readonly consoleDirectory?: string | false;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
@@ -38,6 +41,9 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
 /** Builds the HTTP application (not listening yet): used by main, the e2e tests and the benchmark. */
 export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule(config, options), { bodyParser: false, bufferLogs: true });
-  configureHttpApp(app, { shutdownHooks: options.shutdownHooks });
+  const directory = options.consoleDirectory === false ? undefined : (options.consoleDirectory ?? consoleDirectory());
+  configureHttpApp(app, { shutdownHooks: options.shutdownHooks, securityPolicies: directory ? CONSOLE_POLICIES : [] });
+  // The console's files, before the API's routes: only its own pages and assets are answered here.
+  if (directory) app.use(consoleHandler(directory));
   return app;
 }

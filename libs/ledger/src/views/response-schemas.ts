@@ -175,7 +175,11 @@ export const ALERTS_RESPONSE = objectOf({
 });
 
 export const FORECAST_SCHEMA = objectOf({
-  dailyBurn: { type: 'number', format: 'double', description: 'Average net credits used per day over the last 7 UTC days (or since the cycle started), two decimals' },
+  dailyBurn: {
+    type: 'number',
+    format: 'double',
+    description: 'Average net credits used per day over the last 7 UTC days (or since the cycle started), two decimals',
+  },
   projectedDepletionAt: nullable(instant('When the remaining credits run out at that pace; null when they last the cycle')),
   lastsCycle: { type: 'boolean' },
 });

@@ -34,6 +34,7 @@ export const dataKeysProjector: Projector = {
       row_id     INTEGER NOT NULL,
       PRIMARY KEY (account_id, data_key, row_id)
     ) WITHOUT ROWID;`,
+  indexes: (t) => `CREATE INDEX IF NOT EXISTS ${t('history_data_keys')}_row ON ${t('history_data_keys')} (account_id, row_id);`,
   tables: (t) => [t('history_data_keys')],
   prepare(db, t) {
     const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history_data_keys')} VALUES (?, ?, ?)`);

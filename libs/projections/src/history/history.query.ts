@@ -46,6 +46,8 @@ export interface HistoryItem {
   readonly grantId: string | null;
   readonly cycleId: string | null;
   readonly alreadyPurchased: boolean;
+  /** The consumption's dataKey (the datum bought), null for other rows. */
+  readonly dataKey: string | null;
   readonly eventId: string;
 }
 
@@ -67,6 +69,7 @@ interface HistoryDbRow {
   grant_id: string | null;
   cycle_id: string | null;
   already_purchased: number;
+  data_key?: string | null;
   event_id: string;
 }
 
@@ -119,6 +122,7 @@ function toItem(r: HistoryDbRow): HistoryItem {
     grantId: r.grant_id,
     cycleId: r.cycle_id,
     alreadyPurchased: r.already_purchased === 1,
+    dataKey: r.data_key ?? null,
     eventId: r.event_id,
   };
 }
@@ -174,7 +178,10 @@ export class HistoryQueries {
       params.push(cursor.occurredAt, cursor.rowId);
     }
     const table = await this.store.activeTable('history', 'history');
-    const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
+    const keys = await this.store.activeTable('history_data_keys', 'history_data_keys');
+    // The page first (by the history's indexes), then each row's dataKey by (account, row).
+    const sql = `SELECT page.*, k.data_key FROM (SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?) AS page
+      LEFT JOIN ${keys} AS k ON k.account_id = page.account_id AND k.row_id = page.row_id ORDER BY page.occurred_at DESC, page.row_id DESC`;
     return (await this.store.all<HistoryDbRow>(sql, [...params, limit])).map(toItem);
   }
 

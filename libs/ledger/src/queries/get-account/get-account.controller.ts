@@ -16,6 +16,7 @@ export const ACCOUNT_RESPONSE = objectOf({
   schedule: SCHEDULE_SCHEMA,
   pendingSchedule: nullable(SCHEDULE_SCHEMA),
   cycle: objectOf({ cycleId: str(), startedAt: instant(), endsAt: instant(), daysLeft: int('Whole days until the cycle ends, rounded up') }),
+  previousCycle: nullable(objectOf({ cycleId: str(), startedAt: instant(), endsAt: instant('When it closed') }, {})),
   thresholds: mapOf(
     objectOf({ thresholds: arrayOf(THRESHOLD_SCHEMA), default: { type: 'boolean' }, alerted: arrayOf(str('Threshold ids alerted in this cycle')) }),
     'Per credit type',

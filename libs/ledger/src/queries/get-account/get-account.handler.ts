@@ -44,6 +44,7 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
       const now = this.clock.now().getTime();
       const endsAt = Date.parse(s.cycleEndsAt);
       const { creditTypes } = thresholdsView(session);
+      const previous = s.index.cycles.get(s.index.cycles.get(s.cycleId)?.previousCycleId ?? '');
       return {
         accountId: s.accountId,
         name: s.name,
@@ -53,6 +54,7 @@ export class GetAccountHandler implements IQueryHandler<GetAccountQuery> {
         schedule: s.plan.cycle,
         pendingSchedule: s.pendingSchedule,
         cycle: { cycleId: s.cycleId, startedAt: s.cycleStartedAt, endsAt: s.cycleEndsAt, daysLeft: Math.max(0, Math.ceil((endsAt - now) / DAY_MS)) },
+        previousCycle: previous ? { cycleId: previous.cycleId, startedAt: previous.startedAt, endsAt: previous.closedAt ?? previous.endsAt } : null,
         thresholds: creditTypes,
         grants: liveGrants(s),
         revision: session.revision,
