@@ -61,10 +61,14 @@ function loadFile(path: string): StaticFile {
   };
 }
 
-/** Where the built console is: next to the compiled server, or dist/ under the working directory (tests from sources). */
+/**
+ * Where the built console is: next to the compiled server (dist/apps/ledger-web), or under the
+ * working directory's dist/ (tests run from the sources). A build has its hashed assets; the
+ * sources' own index.html (apps/ledger-web) does not count.
+ */
 export function consoleDirectory(): string | undefined {
   const candidates = [join(__dirname, '../../ledger-web'), join(process.cwd(), 'dist/apps/ledger-web')];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  return candidates.find((dir) => existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets')));
 }
 
 function send(req: Request, res: Response, file: StaticFile, cacheControl: string): void {
