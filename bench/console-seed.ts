@@ -17,7 +17,7 @@ const ACTIONS: readonly { feature: string; action: string; creditType: string; c
   { feature: 'waterfall', action: 'waterfall_mobile', creditType: 'mobile', credits: 8, data: 'phone', describe: (n) => `Waterfall run ${n}: mobile` },
   { feature: 'enrichment', action: 'csv_enrichment', creditType: 'email', credits: 1, data: 'email', describe: (n) => `CSV upload row ${n}` },
   { feature: 'enrichment', action: 'crm_field_enrichment', creditType: 'email', credits: 1, data: 'company', describe: (n) => `CRM record ${n}` },
-  { feature: 'job_change', action: 'contact_update', creditType: 'email', credits: 1, data: 'job change', describe: (n) => `Contact ${n} changed jobs` },
+  { feature: 'job_change', action: 'contact_update', creditType: 'email', credits: 1, data: 'job_change', describe: (n) => `Contact ${n} changed jobs` },
   { feature: 'ai_research', action: 'company_research', creditType: 'ai_research', credits: 3, data: 'research', describe: (n) => `Research on account ${n}` },
   { feature: 'exports', action: 'csv_export', creditType: 'export', credits: 10, data: 'records', describe: (n) => `Export of list ${n}` },
   { feature: 'website_visitors', action: 'visitor_identified', creditType: 'email', credits: 1, data: 'company', describe: (n) => `Visitor from company ${n}` },
@@ -25,10 +25,10 @@ const ACTIONS: readonly { feature: string; action: string; creditType: string; c
 
 export const CONSOLE_PLAN = {
   creditTypes: {
-    email: { allocation: 40_000 },
-    mobile: { allocation: 30_000 },
-    export: { allocation: 20_000 },
-    ai_research: { allocation: 6_000 },
+    email: { allocation: 60_000 },
+    mobile: { allocation: 80_000 },
+    export: { allocation: 60_000 },
+    ai_research: { allocation: 20_000 },
   },
   cycle: { period: 'month', anchorDay: 1, timezone: 'America/New_York' },
 };
@@ -78,7 +78,9 @@ async function consumeSpread(
       });
     }
     const answer = await client.post(`/v1/accounts/${accountId}/consumptions/batch`, { items });
-    const results = answer.results as { position?: number }[];
+    const results = answer.results as { status: number; position?: number }[];
+    const refused = results.filter((r) => r.status !== 201 && r.status !== 200);
+    if (refused.length > 0) throw new Error(`seed: ${refused.length} consumptions refused: ${JSON.stringify(refused[0])}`);
     for (const r of results) head = Math.max(head, r.position ?? 0);
   }
   return head;

@@ -23,7 +23,8 @@ export function HistoryPage({ account }: { account: AccountView }) {
   const { filters, problems } = useMemo(() => parseFilters(location.params), [location.params]);
   const timeZone = filters.tz === 'browser' ? browserZone() : account.schedule.timezone;
   const range = useMemo(() => resolveRange(filters, Date.now(), timeZone, account.cycle, account.previousCycle), [filters, timeZone, account]);
-  const userId = me.role === 'member' ? (me.userId ?? undefined) : filters.user;
+  // A member's own rows; a link naming someone else goes to the server as it is, which refuses it (403).
+  const userId = me.role === 'member' ? (filters.user ?? me.userId ?? undefined) : filters.user;
   const id = accountId!;
   const set = (next: Partial<HistoryFilters>) => navigate('/history', filtersToParams({ ...filters, ...next }, accountQuery.get('account') ?? undefined));
 
