@@ -32,15 +32,15 @@ export function Failure({ error, onRetry }: { error: unknown; onRetry?: () => vo
 /** Renders a load: loading (keeping the last data visible when there is some), failure, or the data. */
 export function Loaded<T>({ state, what, children }: { state: LoadState<T> & { reload: () => void }; what: string; children: (data: T) => ReactNode }) {
   if (state.status === 'error') return <Failure error={state.error} onRetry={state.reload} />;
-  if (state.status === 'loading') {
-    if (state.data === undefined) return <Loading what={what} retrying={state.retrying} />;
-    return (
-      <div aria-busy="true" className="stale">
-        {children(state.data)}
-      </div>
-    );
-  }
-  return <>{children(state.data)}</>;
+  if (state.status === 'loading' && state.data === undefined) return <Loading what={what} retrying={state.retrying} />;
+  // The same element whether reloading or loaded: the content (a chart, a virtual table) stays
+  // mounted across a filter change and only updates.
+  const reloading = state.status === 'loading';
+  return (
+    <div aria-busy={reloading ? 'true' : undefined} className={reloading ? 'stale' : undefined}>
+      {children(state.data as T)}
+    </div>
+  );
 }
 
 export function Problems({ problems }: { problems: readonly string[] }) {

@@ -10,7 +10,9 @@ import { downloadCsv, historyQuery, seriesQuery } from '../history-data';
 import { navigate, useLocation } from '../router';
 import { useLoad } from '../use-load';
 
-export const HISTORY_PAGE_ROWS = 200;
+/** The first page is what the screen shows (50 rows: quick to fetch and draw); later pages are larger. */
+export const FIRST_PAGE_ROWS = 50;
+export const NEXT_PAGE_ROWS = 500;
 
 function browserZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -44,7 +46,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
   const [exportError, setExportError] = useState<unknown>(null);
   const first = useLoad(
     (retry) =>
-      load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: HISTORY_PAGE_ROWS } } }), retry),
+      load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: FIRST_PAGE_ROWS } } }), retry),
     [id, queryKey],
   );
   const firstPage = first.status === 'ok' ? first.data : undefined;
@@ -53,7 +55,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
   const loadMore = useCallback(() => {
     if (!cursor || loadingMore) return;
     setLoadingMore(true);
-    load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: HISTORY_PAGE_ROWS, cursor } } }))
+    load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: NEXT_PAGE_ROWS, cursor } } }))
       .then((page) => setExtra((prev) => ({ key: queryKey, rows: [...(prev.key === queryKey ? prev.rows : []), ...page.items], cursor: page.nextCursor })))
       .catch(setExportError)
       .finally(() => setLoadingMore(false));
