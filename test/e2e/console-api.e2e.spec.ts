@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
+import { ApiKeyStore, MAX_ACTIVE_KEYS_PER_ACCOUNT } from '@credit-ledger/ledger';
 import { ADMIN_KEY, consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
 const run = promisify(execFile);
@@ -213,6 +214,16 @@ describe.each(['sqlite', 'postgres'] as const)('console API on %s', (store) => {
       const { stdout } = await run('node', [cli, 'keys', 'list', '--account', 'acme'], { env });
       expect(stdout).toContain(`${created.body.keyId}\tacme\tmember\tcat@acme.test`);
     }
+  });
+
+  it('refuses a key past MAX_ACTIVE_KEYS_PER_ACCOUNT active keys with 409 TOO_MANY_KEYS, and accepts one again after a revocation', async () => {
+    if (store !== 'sqlite') return; // the limit is the controller's, whatever the key store
+    const keys = h.app.get(ApiKeyStore);
+    const created = [];
+    for (let i = 0; i < MAX_ACTIVE_KEYS_PER_ACCOUNT; i++) created.push((await keys.create({ accountId: 'init_ech', role: 'service' })).record.keyId);
+    expect((await h.as().post('/v1/accounts/init_ech/keys', { role: 'service' }).expect(409)).body.error).toBe('TOO_MANY_KEYS');
+    await h.as().delete(`/v1/accounts/init_ech/keys/${created[0]}`).expect(200);
+    await h.as().post('/v1/accounts/init_ech/keys', { role: 'service' }).expect(201);
   });
 
   it('POST /v1/accounts/{id}/verify re-derives the account and names a tampered row', async () => {

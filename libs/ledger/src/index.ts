@@ -46,3 +46,4 @@ export * from './views/response-schemas';
 export * from './audit/audit-keys';
 export * from './audit/audit-heads';
 export * from './audit/audit.service';
+export { MAX_ACTIVE_KEYS_PER_ACCOUNT } from './use-cases/manage-keys/manage-keys.controller';
