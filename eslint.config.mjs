@@ -21,7 +21,19 @@ const forbid = (libs, message) => libs.map((lib) => ({ group: [`@credit-ledger/$
 const restrict = (...patterns) => ['error', { patterns: [...deepImports, ...patterns.flat()] }];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'packages/*/dist/**',
+      'packages/client/src/schema.ts',
+      'test-artifacts/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -230,11 +230,13 @@ describe('store copy sqlite → postgres', () => {
           'usage_hourly_v1',
           'balances_v1',
           'filter_catalog_v1',
+          'accounts_v1',
+          'history_data_keys_v1',
         ]),
       );
       const registry = (await client.query<{ name: string; status: string; checkpoint: string }>('SELECT name, status, checkpoint FROM projection_registry'))
         .rows;
-      expect(registry).toHaveLength(6);
+      expect(registry).toHaveLength(8);
       expect(registry.every((r) => r.status === 'live' && Number(r.checkpoint) === head)).toBe(true);
     } finally {
       await client.end();

@@ -9,6 +9,7 @@ import { Clock, createMetricsRegistry, LedgerConfig, LedgerModule } from '@credi
 import { ProjectionsModule } from '@credit-ledger/projections';
 import { loadWebhooksConfig, WebhooksConfig, WebhooksModule } from '@credit-ledger/webhooks';
 import { HealthController } from './health.controller';
+import { CONSOLE_POLICIES, consoleDirectory, consoleHandler } from './console';
 
 export { MAX_BODY_BYTES } from '@credit-ledger/http';
 
@@ -20,6 +21,8 @@ export interface CreateAppOptions {
   readonly shutdownHooks?: boolean;
   /** Webhooks (LEDGER_WEBHOOKS*); default: read from the environment. */
   readonly webhooks?: WebhooksConfig;
+  /** The built console to serve at `/` (default: dist/apps/ledger-web when it was built; false: none). */
+  readonly consoleDirectory?: string | false;
 }
 
 function appModule(config: LedgerConfig, options: CreateAppOptions) {
@@ -42,6 +45,9 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
 /** Builds the HTTP application (not listening yet): used by main, the e2e tests and the benchmark. */
 export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule(config, options), { bodyParser: false, bufferLogs: true });
-  configureHttpApp(app, { shutdownHooks: options.shutdownHooks });
+  const directory = options.consoleDirectory === false ? undefined : (options.consoleDirectory ?? consoleDirectory());
+  configureHttpApp(app, { shutdownHooks: options.shutdownHooks, securityPolicies: directory ? CONSOLE_POLICIES : [] });
+  // The console's files, before the API's routes: only its own pages and assets are answered here.
+  if (directory) app.use(consoleHandler(directory));
   return app;
 }

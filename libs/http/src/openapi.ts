@@ -79,6 +79,7 @@ function integersEverywhere(node: unknown): void {
   }
   if (node === null || typeof node !== 'object') return;
   const record = node as Json;
+  // Amounts are integers; a figure documented as `format: double` (a rate) stays a number.
   if (record.type === 'number' && record.format !== 'double') record.type = 'integer';
   for (const value of Object.values(record)) integersEverywhere(value);
 }

@@ -8,6 +8,8 @@ export type CspDirectives = Readonly<Record<string, readonly string[]>>;
 export interface PathSecurityPolicy {
   readonly prefix: string;
   readonly directives: CspDirectives;
+  /** Only the path itself (`/` for a console's home page), not every path that starts with it. */
+  readonly exact?: boolean;
 }
 
 /** The JSON API and CSV: nothing may load, nothing may frame it. */
@@ -55,7 +57,7 @@ export function securityHeaders(policies: readonly PathSecurityPolicy[] = [DOCS_
     .map((policy) => ({ policy, handler: helmetFor(policy.directives) }));
   const apiHandler = helmetFor(API_CSP);
   return (req: Request, res: Response, next: NextFunction) => {
-    const chosen = byPrefix.find(({ policy }) => req.path.startsWith(policy.prefix));
+    const chosen = byPrefix.find(({ policy }) => (policy.exact ? req.path === policy.prefix : req.path.startsWith(policy.prefix)));
     (chosen?.handler ?? apiHandler)(req, res, next);
   };
 }

@@ -49,3 +49,4 @@ export * from './audit/audit.service';
 export { SetMemberLimitsCommand } from './use-cases/set-member-limits/set-member-limits.command';
 export { CheckSpendQuery } from './use-cases/check-spend/check-spend.query';
 export { SpendChecker, MAX_CHECK_STALENESS_MS } from './use-cases/check-spend/spend-checker';
+export { MAX_ACTIVE_KEYS_PER_ACCOUNT } from './use-cases/manage-keys/manage-keys.controller';

@@ -60,6 +60,10 @@ import { GetMembersController } from './queries/get-members/get-members.controll
 import { GetMemberHandler, GetMembersHandler } from './queries/get-members/get-members.handler';
 import { GetRatesController } from './queries/get-rates/get-rates.controller';
 import { GetRatesHandler } from './queries/get-rates/get-rates.handler';
+import { GetAccountController } from './queries/get-account/get-account.controller';
+import { GetAccountHandler } from './queries/get-account/get-account.handler';
+import { GetMeController } from './queries/get-me/get-me.controller';
+import { ManageKeysController } from './use-cases/manage-keys/manage-keys.controller';
 
 export interface LedgerModuleOptions {
   readonly config: LedgerConfig;
@@ -95,6 +99,7 @@ const HANDLERS = [
   GetMemberHandler,
   GetRatesHandler,
   CheckSpendHandler,
+  GetAccountHandler,
 ];
 
 const CONTROLLERS = [
@@ -116,6 +121,9 @@ const CONTROLLERS = [
   GetMembersController,
   GetRatesController,
   CheckSpendController,
+  GetMeController,
+  GetAccountController,
+  ManageKeysController,
 ];
 
 /** Closes the store (flushing queued appends), then the key store, the due index and the shared-state database when the app stops. */

@@ -11,8 +11,10 @@ import {
   sleep,
 } from '@credit-ledger/event-store';
 import { accountIdOfStream, decodeEvent } from '@credit-ledger/ledger';
+import { accountsProjector } from './accounts/accounts.projector';
 import { balancesProjector } from './balances/balances.projector';
 import { filterCatalogProjector } from './filters/filter-catalog.projector';
+import { dataKeysProjector } from './history/data-keys.projector';
 import { historyProjector } from './history/history.projector';
 import { ProjectedEvent, Projector } from './projector';
 import { ReadModelStore } from './read-model-store';
@@ -30,6 +32,8 @@ export const ALL_PROJECTORS: readonly Projector[] = [
   usageHourlyProjector,
   balancesProjector,
   filterCatalogProjector,
+  accountsProjector,
+  dataKeysProjector,
 ];
 
 export type { ProjectionState, ProjectionStatus } from './read-model-store';

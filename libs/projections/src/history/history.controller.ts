@@ -56,6 +56,8 @@ export class HistoryController {
       feature: p.feature,
       action: p.action,
       creditType: p.creditType,
+      consumptionId: p.consumptionId,
+      dataKey: p.dataKey,
       includeRefunds: p.includeRefunds !== 'false',
     };
   }

@@ -45,7 +45,8 @@ export const historyProjector: Projector = {
   indexes: (t) => `
     CREATE INDEX IF NOT EXISTS ${t('history')}_time    ON ${t('history')} (account_id, occurred_at, row_id);
     CREATE INDEX IF NOT EXISTS ${t('history')}_user    ON ${t('history')} (account_id, user_id, occurred_at, row_id);
-    CREATE INDEX IF NOT EXISTS ${t('history')}_feature ON ${t('history')} (account_id, feature, action, occurred_at, row_id);`,
+    CREATE INDEX IF NOT EXISTS ${t('history')}_feature ON ${t('history')} (account_id, feature, action, occurred_at, row_id);
+    CREATE INDEX IF NOT EXISTS ${t('history')}_consumption ON ${t('history')} (account_id, consumption_id);`,
   tables: (t) => [t('history')],
   prepare(db, t) {
     // A cycle reset yields one row per credit type: rows are keyed by position * 64 + index

@@ -16,6 +16,10 @@ export interface HistoryFilter {
   readonly feature?: string;
   readonly action?: string;
   readonly creditType?: string;
+  /** A consumption and its refunds. */
+  readonly consumptionId?: string;
+  /** The consumptions that bought or accessed this datum. */
+  readonly dataKey?: string;
   readonly includeRefunds: boolean;
 }
 
@@ -42,6 +46,8 @@ export interface HistoryItem {
   readonly grantId: string | null;
   readonly cycleId: string | null;
   readonly alreadyPurchased: boolean;
+  /** The consumption's dataKey (the datum bought), null for other rows. */
+  readonly dataKey: string | null;
   readonly eventId: string;
   readonly units: number | null;
   readonly rate: number | null;
@@ -66,6 +72,7 @@ interface HistoryDbRow {
   grant_id: string | null;
   cycle_id: string | null;
   already_purchased: number;
+  data_key?: string | null;
   event_id: string;
   units: number | string | null;
   rate: number | string | null;
@@ -76,7 +83,9 @@ export class InvalidCursorError extends Error {}
 
 /** Binds a cursor to the account and filters it was issued for: a digest of both travels inside it. */
 function filterDigest(filter: HistoryFilter): string {
-  const bound = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  const bound: unknown[] = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  // The newer filters join the digest only when given: cursors issued before them stay valid.
+  if (filter.consumptionId !== undefined || filter.dataKey !== undefined) bound.push(filter.consumptionId ?? null, filter.dataKey ?? null);
   return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 16);
 }
 
@@ -119,6 +128,7 @@ function toItem(r: HistoryDbRow): HistoryItem {
     grantId: r.grant_id,
     cycleId: r.cycle_id,
     alreadyPurchased: r.already_purchased === 1,
+    dataKey: r.data_key ?? null,
     eventId: r.event_id,
     units: r.units === null ? null : Number(r.units),
     rate: r.rate === null ? null : Number(r.rate),
@@ -161,13 +171,26 @@ export class HistoryQueries {
       where.push('credit_type = ?');
       params.push(filter.creditType);
     }
+    if (filter.consumptionId !== undefined) {
+      where.push('consumption_id = ?');
+      params.push(filter.consumptionId);
+    }
+    if (filter.dataKey !== undefined) {
+      where.push(
+        `row_id IN (SELECT row_id FROM ${await this.store.activeTable('history_data_keys', 'history_data_keys')} WHERE account_id = ? AND data_key = ?)`,
+      );
+      params.push(filter.accountId, filter.dataKey);
+    }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
     if (cursor) {
       where.push('(occurred_at, row_id) < (?, ?)');
       params.push(cursor.occurredAt, cursor.rowId);
     }
     const table = await this.store.activeTable('history', 'history');
-    const sql = `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
+    const keys = await this.store.activeTable('history_data_keys', 'history_data_keys');
+    // The page first (by the history's indexes), then each row's dataKey by (account, row).
+    const sql = `SELECT page.*, k.data_key FROM (SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, row_id DESC LIMIT ?) AS page
+      LEFT JOIN ${keys} AS k ON k.account_id = page.account_id AND k.row_id = page.row_id ORDER BY page.occurred_at DESC, page.row_id DESC`;
     return (await this.store.all<HistoryDbRow>(sql, [...params, limit])).map(toItem);
   }
 

@@ -10,6 +10,9 @@ import { GetFiltersHandler, GetUsageHandler, GetUsageSeriesHandler, UsageControl
 import { ProjectionService, READ_MODEL_STORE } from './projection.service';
 import { HistoryQueries } from '../history/history.query';
 import { UsageQueries } from '../usage/usage.query';
+import { AccountsController } from '../accounts/accounts.controller';
+import { AccountQueries } from '../accounts/accounts.query';
+import { VerifyAccountController } from '../verify/verify-account.controller';
 
 /** Health of the read models: down when a projection stopped on an event; lag always reported. */
 @Injectable()
@@ -101,7 +104,7 @@ export class ProjectionsModule {
     return {
       module: ProjectionsModule,
       imports: [TerminusModule], // the buses come from LedgerModule's CqrsModule.forRoot() (global)
-      controllers: [HistoryController, UsageController, MetricsController],
+      controllers: [HistoryController, UsageController, MetricsController, AccountsController, VerifyAccountController],
       providers: [
         // SQLite next to the embedded store, or the PostgreSQL database of the event store (LEDGER_STORE).
         { provide: READ_MODEL_STORE, useFactory: () => openReadModelStore(config, { purpose: 'credit-ledger-read-models', serving: true }) },
@@ -109,6 +112,7 @@ export class ProjectionsModule {
         // One instance each: the query classes are stateless over the read-model store.
         { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.readModels), inject: [ProjectionService] },
         { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.readModels), inject: [ProjectionService] },
+        { provide: AccountQueries, useFactory: (p: ProjectionService) => new AccountQueries(p.readModels), inject: [ProjectionService] },
         ProjectionsHealthIndicator,
         GetHistoryHandler,
         GetUsageHandler,

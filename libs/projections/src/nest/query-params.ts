@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationArguments } from 'class-validator';
-import { IDENTIFIER_PATTERN, parseInstant, USER_ID_PATTERN } from '@credit-ledger/domain';
+import { CLIENT_ID_PATTERN, DATA_KEY_PATTERN, IDENTIFIER_PATTERN, parseInstant, USER_ID_PATTERN } from '@credit-ledger/domain';
 import { IsInstant, validationFailed } from '@credit-ledger/http';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from '../history/history.query';
 import { Bucket, BUCKETS, isTimeZone } from '../usage/time-buckets';
@@ -53,9 +53,7 @@ export class UserRangeParams extends RangeParams {
   @Matches(USER_ID_PATTERN)
   @Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFC') : value))
   userId?: string;
-}
 
-export class HistoryParams extends UserRangeParams {
   @ApiPropertyOptional({ example: 'people_search' })
   @IsOptional()
   @Matches(IDENTIFIER_PATTERN)
@@ -65,11 +63,23 @@ export class HistoryParams extends UserRangeParams {
   @IsOptional()
   @Matches(IDENTIFIER_PATTERN)
   action?: string;
+}
 
+export class HistoryParams extends UserRangeParams {
   @ApiPropertyOptional({ enum: ['true', 'false'], default: 'true' })
   @IsOptional()
   @IsIn(['true', 'false'])
   includeRefunds?: 'true' | 'false';
+
+  @ApiPropertyOptional({ description: 'One consumption and its refunds', example: '5d1b0c2a-0001' })
+  @IsOptional()
+  @Matches(CLIENT_ID_PATTERN)
+  consumptionId?: string;
+
+  @ApiPropertyOptional({ description: 'The consumptions that bought or accessed this datum (dataKey of the consumption)', example: 'contact_8812' })
+  @IsOptional()
+  @Matches(DATA_KEY_PATTERN)
+  dataKey?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()

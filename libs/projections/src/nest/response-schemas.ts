@@ -23,6 +23,7 @@ export const HISTORY_ITEM_SCHEMA = objectOf({
   grantId: nullable(str()),
   cycleId: nullable(str()),
   alreadyPurchased: { type: 'boolean' },
+  dataKey: nullable(str('The datum a consumption bought or accessed (its dataKey); null for other rows')),
   eventId: str(),
   units: nullable(int('Consumptions: units of the action')),
   rate: nullable(int('Consumptions priced by the rate card: credits per unit')),

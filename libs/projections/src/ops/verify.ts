@@ -1,7 +1,9 @@
 import { AccountState, evolve, initialState, OpenAccountState } from '@credit-ledger/domain';
 import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream } from '@credit-ledger/ledger';
+import { accountRows } from '../accounts/accounts.projector';
 import { balanceRows } from '../balances/balances.projector';
+import { dataKeyRows } from '../history/data-keys.projector';
 import { historyRows } from '../history/history.projector';
 import { toProjected } from '../projection-runner';
 import { ReadModelStore } from '../read-model-store';
@@ -53,6 +55,8 @@ export async function verifyReadModels(
   const hourly = new Map<string, Sums>();
   const balances = new Map<string, Record<string, unknown>>();
   const catalog = new Set<string>();
+  const accounts = new Map<string, { name: string; openedAt: string }>();
+  const dataKeys = new Set<string>();
   const folded = new Map<string, AccountState>();
   let events = 0;
   let lastPosition = 0;
@@ -88,6 +92,8 @@ export async function verifyReadModels(
     }
     if (r.position <= upTo('balances'))
       for (const b of balanceRows(p)) balances.set([b.accountId, b.creditType, b.cycleId].join('|'), b as unknown as Record<string, unknown>);
+    if (r.position <= upTo('accounts')) for (const a of accountRows([p])) accounts.set(a.accountId, { name: a.name, openedAt: a.openedAt });
+    if (r.position <= upTo('history_data_keys')) for (const k of dataKeyRows([p])) dataKeys.add([k.accountId, k.dataKey, k.rowId].join('|'));
     if (r.position <= upTo('filter_catalog') && p.event.type === 'CreditConsumed') {
       const e = p.event.data;
       catalog.add([p.accountId, 'feature', e.feature, ''].join('|'));
@@ -205,6 +211,21 @@ export async function verifyReadModels(
     if (!catalog.delete(key)) differ('filter_catalog', key, undefined, row);
   }
   for (const key of catalog) differ('filter_catalog', key, 'present', undefined);
+
+  for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('accounts')}${accountFilter}`, accountParams)) {
+    const key = String(row.account_id);
+    const want = accounts.get(key);
+    accounts.delete(key);
+    const got = { name: row.name, openedAt: row.opened_at };
+    if (JSON.stringify(got) !== JSON.stringify(want)) differ('accounts', key, want, got);
+  }
+  for (const [key, want] of accounts) differ('accounts', key, want, undefined);
+
+  for await (const row of readModels.iterate<Record<string, unknown>>(`SELECT * FROM ${await table('history_data_keys')}${accountFilter}`, accountParams)) {
+    const key = [row.account_id, row.data_key, row.row_id].join('|');
+    if (!dataKeys.delete(key)) differ('history_data_keys', key, undefined, row);
+  }
+  for (const key of dataKeys) differ('history_data_keys', key, 'present', undefined);
 
   return { eventsChecked: events, accountsChecked: folded.size, differences, differenceCount };
 }

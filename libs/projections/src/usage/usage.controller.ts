@@ -86,7 +86,15 @@ export class UsageController {
 
   private range(accountId: string, p: UserRangeParams, caller: Caller): UsageRange {
     const { from, to } = rangeOf(p, true, this.clock.now());
-    return { accountId, from: from!, to: to!, creditType: p.creditType, userId: scopedUserId(caller.principal, p.userId) };
+    return {
+      accountId,
+      from: from!,
+      to: to!,
+      creditType: p.creditType,
+      userId: scopedUserId(caller.principal, p.userId),
+      feature: p.feature,
+      action: p.action,
+    };
   }
 
   @Get('usage/by-user')

@@ -17,6 +17,30 @@ export interface UsageRange {
   readonly creditType?: string;
   /** Members see only their own usage. */
   readonly userId?: string;
+  readonly feature?: string;
+  readonly action?: string;
+}
+
+/** The range's credit type, feature and action as SQL conditions on a usage table. */
+function dimensionWhere(r: UsageRange, where: string[], params: unknown[]): void {
+  for (const [column, value] of [
+    ['credit_type', r.creditType],
+    ['feature', r.feature],
+    ['action', r.action],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+}
+
+/** Whether a history row is within the range's credit type, feature and action. */
+function inDimensions(r: UsageRange, m: { creditType: string | null; feature: string | null; action: string | null }): boolean {
+  return (
+    (r.creditType === undefined || m.creditType === r.creditType) &&
+    (r.feature === undefined || m.feature === r.feature) &&
+    (r.action === undefined || m.action === r.action)
+  );
 }
 
 export interface Totals {
@@ -66,7 +90,7 @@ export class UsageQueries {
     for (const [a, b] of spans) {
       if (a >= b) continue;
       for (const m of await this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
-        if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
+        if (!inDimensions(r, m)) continue;
         movements.push({
           userId: m.userId ?? '',
           creditType: m.creditType ?? '',
@@ -90,10 +114,7 @@ export class UsageQueries {
       const table = await this.store.activeTable('usage_by_user', 'usage_by_user');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
-      if (r.creditType !== undefined) {
-        where.push('credit_type = ?');
-        params.push(r.creditType);
-      }
+      dimensionWhere(r, where, params);
       if (r.userId !== undefined) {
         where.push('user_id = ?');
         params.push(r.userId);
@@ -127,10 +148,7 @@ export class UsageQueries {
       const usersTable = await this.store.activeTable('usage_by_feature', 'usage_feature_users');
       const where = ['account_id = ?', 'day >= ?', 'day < ?'];
       const params: unknown[] = [r.accountId, dayText(fullFrom), dayText(fullTo)];
-      if (r.creditType !== undefined) {
-        where.push('credit_type = ?');
-        params.push(r.creditType);
-      }
+      dimensionWhere(r, where, params);
       if (r.userId !== undefined) {
         const rows = await this.store.all<FeatureSums>(
           `SELECT feature, action, SUM(consumed) AS consumed, SUM(refunded) AS refunded, SUM(count) AS count FROM ${byUserTable} WHERE ${where.join(' AND ')} AND user_id = ? GROUP BY feature, action`,
@@ -186,10 +204,7 @@ export class UsageQueries {
     const table = await this.store.activeTable('usage_hourly', 'usage_hourly');
     const where = ['account_id = ?', 'hour >= ?', 'hour < ?'];
     const params: unknown[] = [r.accountId, Math.floor(r.from / HOUR_MS), Math.ceil(r.to / HOUR_MS)];
-    if (r.creditType !== undefined) {
-      where.push('credit_type = ?');
-      params.push(r.creditType);
-    }
+    dimensionWhere(r, where, params);
     if (r.userId !== undefined) {
       where.push('user_id = ?');
       params.push(r.userId);
@@ -221,7 +236,7 @@ export class UsageQueries {
       const b = Math.min((hour + 1) * HOUR_MS, r.to);
       if (a >= b) continue;
       for (const m of await this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
-        if (r.creditType !== undefined && m.creditType !== r.creditType) continue;
+        if (!inDimensions(r, m)) continue;
         const i = bucketIndex(boundaries, Date.parse(m.occurredAt));
         const key = keyOf({ userId: m.userId ?? '', creditType: m.creditType ?? '', feature: m.feature ?? '', action: m.action ?? '' });
         add(pointsOf(key)[i], m.kind === 'consumption' ? m.credits : 0, m.kind === 'refund' ? -m.credits : 0, m.kind === 'consumption' ? 1 : 0);

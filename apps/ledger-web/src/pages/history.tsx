@@ -1,0 +1,272 @@
+import { useCallback, useMemo, useState } from 'react';
+import { load } from '../api';
+import { HistoryTable, type HistoryRow, type RowActions } from '../components/history-table';
+import { Loaded, Problems, Failure } from '../components/states';
+import { UsageChart } from '../components/usage-chart';
+import { type AccountView, can, useSession } from '../context';
+import { DEFAULT_FILTERS, filtersToParams, GROUP_LABELS, GROUPS, type HistoryFilters, parseFilters, PRESET_LABELS, PRESETS, resolveRange } from '../filters';
+import { formatCredits, humanize } from '../format';
+import { downloadCsv, historyQuery, seriesQuery } from '../history-data';
+import { navigate, useLocation } from '../router';
+import { useLoad } from '../use-load';
+
+/** The first page is what the screen shows (50 rows: quick to fetch and draw); later pages are larger. */
+export const FIRST_PAGE_ROWS = 50;
+export const NEXT_PAGE_ROWS = 500;
+
+function browserZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** Credit usage history: filters in the URL, graph, totals, the movements table, CSV export. */
+export function HistoryPage({ account }: { account: AccountView }) {
+  const { api, me, accountId, accountQuery } = useSession();
+  const location = useLocation();
+  const { filters, problems } = useMemo(() => parseFilters(location.params), [location.params]);
+  const timeZone = filters.tz === 'browser' ? browserZone() : account.schedule.timezone;
+  const range = useMemo(() => resolveRange(filters, Date.now(), timeZone, account.cycle, account.previousCycle), [filters, timeZone, account]);
+  // A member's own rows; a link naming someone else goes to the server as it is, which refuses it (403).
+  const userId = me.role === 'member' ? (filters.user ?? me.userId ?? undefined) : filters.user;
+  const id = accountId!;
+  const set = (next: Partial<HistoryFilters>) => navigate('/history', filtersToParams({ ...filters, ...next }, accountQuery.get('account') ?? undefined));
+
+  const catalog = useLoad((retry) => load(() => api.GET('/v1/accounts/{accountId}/filters', { params: { path: { accountId: id } } }), retry), [id]);
+  const series = useLoad(
+    (retry) =>
+      load(
+        () => api.GET('/v1/accounts/{accountId}/usage/series', { params: { path: { accountId: id }, query: seriesQuery(filters, range, userId, timeZone) } }),
+        retry,
+      ),
+    [id, JSON.stringify(seriesQuery(filters, range, userId, timeZone))],
+  );
+  const query = historyQuery(filters, range, userId);
+  const queryKey = JSON.stringify(query);
+  const [extra, setExtra] = useState<{ key: string; rows: HistoryRow[]; cursor: string | null }>({ key: '', rows: [], cursor: null });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [exportError, setExportError] = useState<unknown>(null);
+  const first = useLoad(
+    (retry) =>
+      load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: FIRST_PAGE_ROWS } } }), retry),
+    [id, queryKey],
+  );
+  const firstPage = first.status === 'ok' ? first.data : undefined;
+  const rows = useMemo(() => (firstPage ? [...firstPage.items, ...(extra.key === queryKey ? extra.rows : [])] : []), [firstPage, extra, queryKey]);
+  const cursor = extra.key === queryKey && extra.rows.length > 0 ? extra.cursor : (firstPage?.nextCursor ?? null);
+  const loadMore = useCallback(() => {
+    if (!cursor || loadingMore) return;
+    setLoadingMore(true);
+    load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: NEXT_PAGE_ROWS, cursor } } }))
+      .then((page) => setExtra((prev) => ({ key: queryKey, rows: [...(prev.key === queryKey ? prev.rows : []), ...page.items], cursor: page.nextCursor })))
+      .catch(setExportError)
+      .finally(() => setLoadingMore(false));
+  }, [cursor, loadingMore, api, id, queryKey]);
+
+  const actions: RowActions = useMemo(
+    () => ({
+      exportRow: (row) =>
+        void downloadCsv(
+          api,
+          id,
+          { consumptionId: row.consumptionId ?? undefined, includeRefunds: row.kind === 'refund' ? 'true' : 'false' },
+          `credit-usage-${id}-${row.consumptionId}.csv`,
+        ).catch(setExportError),
+      showRelated: (row) => set({ consumptionId: row.consumptionId ?? undefined, dataKey: undefined }),
+      showDataKey: (row) => set({ dataKey: row.dataKey ?? undefined, consumptionId: undefined }),
+      showEvent: can(me.role, 'audit')
+        ? (row) => navigate('/audit', new URLSearchParams({ ...Object.fromEntries(accountQuery), position: String(row.position) }))
+        : undefined,
+    }),
+    [api, id, me.role, accountQuery, filters],
+  );
+
+  const related = filters.consumptionId ?? filters.dataKey;
+  const catalogData = catalog.status === 'ok' ? catalog.data : undefined;
+  const unknownValues = catalogData
+    ? [
+        filters.feature && !catalogData.features.some((f) => f.feature === filters.feature)
+          ? `No usage of the feature “${filters.feature}” in this account.`
+          : null,
+        filters.user && !catalogData.users.includes(filters.user) ? `No usage by the team member “${filters.user}” in this account.` : null,
+        filters.creditType && !catalogData.creditTypes.includes(filters.creditType)
+          ? `No usage of the credit type “${filters.creditType}” in this account.`
+          : null,
+      ].filter((x): x is string => x !== null)
+    : [];
+
+  return (
+    <section aria-labelledby="history-title">
+      <div className="page-head">
+        <h1 id="history-title">Credit usage history</h1>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void downloadCsv(api, id, query, `credit-usage-${id}.csv`).catch(setExportError)}
+          data-testid="export-csv"
+        >
+          Export CSV
+        </button>
+      </div>
+      <Problems problems={[...problems, ...unknownValues]} />
+      {exportError !== null && <Failure error={exportError} onRetry={() => setExportError(null)} />}
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <label>
+          Date
+          <select
+            value={filters.preset}
+            onChange={(e) =>
+              set({
+                preset: e.target.value as HistoryFilters['preset'],
+                ...(e.target.value === 'custom' ? { from: range.from.slice(0, 10), to: new Date(Date.parse(range.to) - 1).toISOString().slice(0, 10) } : {}),
+              })
+            }
+          >
+            {PRESETS.filter((p) => p !== 'previous-cycle' || account.previousCycle).map((p) => (
+              <option key={p} value={p}>
+                {PRESET_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        </label>
+        {filters.preset === 'custom' && (
+          <>
+            <label>
+              From
+              <input type="date" value={filters.from ?? ''} onChange={(e) => e.target.value && set({ from: e.target.value })} />
+            </label>
+            <label>
+              To
+              <input type="date" value={filters.to ?? ''} onChange={(e) => e.target.value && set({ to: e.target.value })} />
+            </label>
+          </>
+        )}
+        {can(me.role, 'teamFilter') && (
+          <label>
+            Team member
+            <select value={filters.user ?? ''} onChange={(e) => set({ user: e.target.value || undefined })} data-testid="filter-user">
+              <option value="">Everyone</option>
+              {catalogData?.users.map((u) => (
+                <option key={u} value={u}>
+                  {u}
+                </option>
+              ))}
+              {filters.user && !catalogData?.users.includes(filters.user) && <option value={filters.user}>{filters.user}</option>}
+            </select>
+          </label>
+        )}
+        <label>
+          Feature
+          <select
+            value={filters.feature ? `${filters.feature}\u0000${filters.action ?? ''}` : ''}
+            onChange={(e) => {
+              const [feature, action] = e.target.value.split('\u0000');
+              set({ feature: feature || undefined, action: action || undefined });
+            }}
+            data-testid="filter-feature"
+          >
+            <option value="">All features</option>
+            {catalogData?.features.map((f) => (
+              <optgroup key={f.feature} label={humanize(f.feature)}>
+                <option value={`${f.feature}\u0000`}>All of {humanize(f.feature)}</option>
+                {f.actions.map((a) => (
+                  <option key={a} value={`${f.feature}\u0000${a}`}>
+                    {humanize(a)}
+                  </option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </label>
+        <label>
+          Credit type
+          <select value={filters.creditType ?? ''} onChange={(e) => set({ creditType: e.target.value || undefined })} data-testid="filter-credit-type">
+            <option value="">All credit types</option>
+            {catalogData?.creditTypes.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="toggle">
+          <input type="checkbox" checked={filters.refunds} onChange={(e) => set({ refunds: e.target.checked })} data-testid="filter-refunds" />
+          Show refunds
+        </label>
+      </form>
+      {related && (
+        <div className="state info" role="status">
+          Showing related movements of {filters.consumptionId ? `consumption “${filters.consumptionId}” (with its refunds)` : `the datum “${filters.dataKey}”`},
+          at any date.{' '}
+          <button type="button" onClick={() => set({ consumptionId: undefined, dataKey: undefined })}>
+            Show all movements
+          </button>
+        </div>
+      )}
+
+      <Loaded state={series} what="the usage graph">
+        {(s) => (
+          <>
+            <dl className="totals" data-testid="totals">
+              <div>
+                <dt>Consumed</dt>
+                <dd data-testid="total-consumed">{formatCredits(s.totals.consumed)}</dd>
+              </div>
+              <div>
+                <dt>Refunded</dt>
+                <dd data-testid="total-refunded">{formatCredits(s.totals.refunded)}</dd>
+              </div>
+              <div>
+                <dt>Net</dt>
+                <dd data-testid="total-net">{formatCredits(s.totals.net)}</dd>
+              </div>
+            </dl>
+            <div className="chart-head">
+              <h2>Usage by {s.bucket}</h2>
+              <label>
+                Group by
+                <select value={filters.groupBy} onChange={(e) => set({ groupBy: e.target.value as HistoryFilters['groupBy'] })} data-testid="group-by">
+                  {GROUPS.filter((g) => g !== 'user' || can(me.role, 'teamFilter')).map((g) => (
+                    <option key={g} value={g}>
+                      {GROUP_LABELS[g]}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Time zone
+                <select value={filters.tz} onChange={(e) => set({ tz: e.target.value as HistoryFilters['tz'] })}>
+                  <option value="account">Account ({account.schedule.timezone})</option>
+                  <option value="browser">This browser ({browserZone()})</option>
+                </select>
+              </label>
+            </div>
+            {s.series.length === 0 ? (
+              <p className="state empty">No usage in this range.</p>
+            ) : (
+              <UsageChart
+                labels={s.buckets.map((b) => b.label)}
+                series={s.series.map((x) => ({ key: x.key, values: x.points.map((p) => (filters.refunds ? p.net : p.consumed)) }))}
+                label={`Credits ${filters.refunds ? 'net of refunds' : 'consumed'} per ${s.bucket}, by ${GROUP_LABELS[filters.groupBy].toLowerCase()}`}
+              />
+            )}
+          </>
+        )}
+      </Loaded>
+
+      <h2 className="visually-hidden">Movements</h2>
+      <Loaded state={first} what="the movements">
+        {() =>
+          rows.length === 0 ? (
+            <p className="state empty">No movement matches these filters.{filters !== DEFAULT_FILTERS ? ' Try a longer range or fewer filters.' : ''}</p>
+          ) : (
+            <>
+              <p className="count" data-testid="row-count">
+                {rows.length} row{rows.length === 1 ? '' : 's'} loaded{cursor ? ', more as you scroll' : ''}
+              </p>
+              <HistoryTable rows={rows} timeZone={timeZone} hasMore={cursor !== null} loadingMore={loadingMore} onLoadMore={loadMore} actions={actions} />
+            </>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}

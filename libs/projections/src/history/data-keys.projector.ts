@@ -1,0 +1,53 @@
+import { ProjectedEvent, Projector } from '../projector';
+import { bigint, insertRows, text } from '../postgres/pg-sql';
+import { historyRows } from './history.projector';
+
+/** A history row of a consumption that names a dataKey (the datum bought: a contact id, for example). */
+export interface DataKeyRow {
+  readonly accountId: string;
+  readonly dataKey: string;
+  readonly rowId: number;
+}
+
+/** The data-key rows of a batch (pure: also used by `verify`). */
+export function dataKeyRows(batch: readonly ProjectedEvent[]): DataKeyRow[] {
+  const rows: DataKeyRow[] = [];
+  for (const p of batch) {
+    if (p.event.type !== 'CreditConsumed' || p.event.data.dataKey === null) continue;
+    const [row] = historyRows(p);
+    rows.push({ accountId: p.accountId, dataKey: p.event.data.dataKey, rowId: row.rowId });
+  }
+  return rows;
+}
+
+/**
+ * Which history rows bought or accessed a dataKey: the history's `?dataKey=` filter ("other
+ * accesses to the same datum"). A table of its own, so the history table keeps its version.
+ */
+export const dataKeysProjector: Projector = {
+  name: 'history_data_keys',
+  version: 1,
+  schema: (t) => `
+    CREATE TABLE IF NOT EXISTS ${t('history_data_keys')} (
+      account_id TEXT    NOT NULL,
+      data_key   TEXT    NOT NULL,
+      row_id     INTEGER NOT NULL,
+      PRIMARY KEY (account_id, data_key, row_id)
+    ) WITHOUT ROWID;`,
+  indexes: (t) => `CREATE INDEX IF NOT EXISTS ${t('history_data_keys')}_row ON ${t('history_data_keys')} (account_id, row_id);`,
+  tables: (t) => [t('history_data_keys')],
+  prepare(db, t) {
+    const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history_data_keys')} VALUES (?, ?, ?)`);
+    return (batch) => {
+      for (const r of dataKeyRows(batch)) insert.run(r.accountId, r.dataKey, r.rowId);
+    };
+  },
+  applyPostgres: (client, t, batch) =>
+    insertRows(
+      client,
+      t('history_data_keys'),
+      [text('account_id'), text('data_key'), bigint('row_id')],
+      dataKeyRows(batch).map((r) => [r.accountId, r.dataKey, r.rowId]),
+      'ON CONFLICT DO NOTHING',
+    ),
+};
