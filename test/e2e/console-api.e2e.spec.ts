@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
+import { sqliteTamperer } from '@credit-ledger/event-store/testing';
 import { ApiKeyStore, MAX_ACTIVE_KEYS_PER_ACCOUNT } from '@credit-ledger/ledger';
 import { ADMIN_KEY, consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
@@ -236,14 +237,23 @@ describe.each(['sqlite', 'postgres'] as const)('console API on %s', (store) => {
     if (store !== 'sqlite') return;
     const db = new Database(join(h.dataDir, READ_MODEL_FILE_NAME));
     try {
-      db.prepare("UPDATE history_v1 SET credits = credits + 5 WHERE account_id = 'acme' AND consumption_id = 'c1' AND kind = 'consumption'").run();
+      const { version } = db.prepare("SELECT version FROM projection_registry WHERE name = 'history' AND status = 'live'").get() as { version: number };
+      db.prepare(`UPDATE history_v${version} SET credits = credits + 5 WHERE account_id = 'acme' AND consumption_id = 'c1' AND kind = 'consumption'`).run();
     } finally {
       db.close();
     }
     const tampered = (await h.as(keys.admin).post('/v1/accounts/acme/verify').expect(200)).body;
-    expect(tampered.ok).toBe(false);
+    expect(tampered).toMatchObject({ ok: false, chain: { ok: true, firstBreak: null } });
     expect(tampered.differences).toEqual([expect.objectContaining({ readModel: 'history', expected: 1, actual: 6 })]);
     // Another account is not affected.
     expect((await h.as(keys.otherAdmin).post('/v1/accounts/globex/verify').expect(200)).body.ok).toBe(true);
+    // An event edited in the store itself: the account's hash chain names it.
+    const events = (await h.as().get('/v1/accounts/acme/events?limit=100').expect(200)).body.items as { position: number; type: string }[];
+    const edited = events.find((event) => event.type === 'CreditConsumed')!.position;
+    const tamperer = sqliteTamperer(h.dataDir);
+    await tamperer.setCredits(edited, 7);
+    await tamperer.close();
+    const forged = (await h.as(keys.admin).post('/v1/accounts/acme/verify').expect(200)).body;
+    expect(forged).toMatchObject({ ok: false, chain: { ok: false, firstBreak: { position: edited, problem: 'changed' } } });
   });
 });

@@ -10,6 +10,7 @@ import { useLoad } from '../use-load';
 export const AUDIT_PAGE_EVENTS = 100;
 type VerifyAnswer = {
   ok: boolean;
+  chain: { ok: boolean; eventsChecked: number; firstBreak: { position: number; revision?: number; problem: string; detail: string } | null };
   eventsChecked: number;
   differenceCount: number;
   differences: { readModel: string; key: string; expected?: unknown; actual?: unknown }[];
@@ -61,36 +62,55 @@ export function AuditPage({ account }: { account: AccountView }) {
       {verify.status === 'done' && (
         <div className={`state ${verify.result.ok ? 'ok' : 'error'}`} role="status" data-testid="verify-result">
           {verify.result.ok ? (
-            <strong>Verified: {verify.result.eventsChecked} events re-derived; every balance and read-model row matches.</strong>
+            <strong>
+              Verified: the hash chain holds over {verify.result.chain.eventsChecked} events; {verify.result.eventsChecked} events re-derived, every balance and
+              read-model row matches.
+            </strong>
           ) : (
             <>
-              <strong>
-                {verify.result.differenceCount} difference{verify.result.differenceCount === 1 ? '' : 's'} between the events and the read models
-              </strong>
-              <table className="simple">
-                <thead>
-                  <tr>
-                    <th scope="col">Read model</th>
-                    <th scope="col">Row</th>
-                    <th scope="col">From the events</th>
-                    <th scope="col">Held</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {verify.result.differences.map((d) => (
-                    <tr key={`${d.readModel} ${d.key}`}>
-                      <td>{d.readModel}</td>
-                      <td>{d.key}</td>
-                      <td>
-                        <code>{JSON.stringify(d.expected) ?? 'none'}</code>
-                      </td>
-                      <td>
-                        <code>{JSON.stringify(d.actual) ?? 'none'}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              {verify.result.chain.firstBreak ? (
+                <p data-testid="verify-chain-break">
+                  <strong>
+                    Hash chain broken at position {verify.result.chain.firstBreak.position}
+                    {verify.result.chain.firstBreak.revision === undefined ? '' : ` (revision ${verify.result.chain.firstBreak.revision})`}:{' '}
+                    {verify.result.chain.firstBreak.problem}
+                  </strong>{' '}
+                  — {verify.result.chain.firstBreak.detail}
+                </p>
+              ) : (
+                <p>The hash chain holds over {verify.result.chain.eventsChecked} events.</p>
+              )}
+              {verify.result.differenceCount > 0 && (
+                <>
+                  <strong>
+                    {verify.result.differenceCount} difference{verify.result.differenceCount === 1 ? '' : 's'} between the events and the read models
+                  </strong>
+                  <table className="simple">
+                    <thead>
+                      <tr>
+                        <th scope="col">Read model</th>
+                        <th scope="col">Row</th>
+                        <th scope="col">From the events</th>
+                        <th scope="col">Held</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {verify.result.differences.map((d) => (
+                        <tr key={`${d.readModel} ${d.key}`}>
+                          <td>{d.readModel}</td>
+                          <td>{d.key}</td>
+                          <td>
+                            <code>{JSON.stringify(d.expected) ?? 'none'}</code>
+                          </td>
+                          <td>
+                            <code>{JSON.stringify(d.actual) ?? 'none'}</code>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </>
+              )}
             </>
           )}
         </div>
