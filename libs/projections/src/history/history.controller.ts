@@ -57,6 +57,7 @@ export class HistoryController {
       action: p.action,
       creditType: p.creditType,
       includeRefunds: p.includeRefunds !== 'false',
+      includeHolds: p.includeHolds === 'true',
     };
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ReadModelStore } from '../read-model-store';
+import { HOLD_KINDS } from './history.projector';
 
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_HISTORY_PAGE = 500;
@@ -17,6 +18,8 @@ export interface HistoryFilter {
   readonly action?: string;
   readonly creditType?: string;
   readonly includeRefunds: boolean;
+  /** Rows of reservations' holds, releases and expiries (default false: the charge row is the captured consumption). */
+  readonly includeHolds?: boolean;
 }
 
 export interface HistoryCursor {
@@ -46,6 +49,7 @@ export interface HistoryItem {
   readonly units: number | null;
   readonly rate: number | null;
   readonly pricedBy: string | null;
+  readonly reservationId: string | null;
 }
 
 interface HistoryDbRow {
@@ -70,13 +74,24 @@ interface HistoryDbRow {
   units: number | string | null;
   rate: number | string | null;
   priced_by: string | null;
+  reservation_id: string | null;
 }
 
 export class InvalidCursorError extends Error {}
 
 /** Binds a cursor to the account and filters it was issued for: a digest of both travels inside it. */
 function filterDigest(filter: HistoryFilter): string {
-  const bound = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
+  const bound = [
+    filter.accountId,
+    filter.from,
+    filter.to,
+    filter.userId,
+    filter.feature,
+    filter.action,
+    filter.creditType,
+    filter.includeRefunds,
+    filter.includeHolds === true,
+  ];
   return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 16);
 }
 
@@ -123,6 +138,7 @@ function toItem(r: HistoryDbRow): HistoryItem {
     units: r.units === null ? null : Number(r.units),
     rate: r.rate === null ? null : Number(r.rate),
     pricedBy: r.priced_by,
+    reservationId: r.reservation_id,
   };
 }
 
@@ -162,6 +178,7 @@ export class HistoryQueries {
       params.push(filter.creditType);
     }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
+    if (filter.includeHolds !== true) where.push(`kind NOT IN (${HOLD_KINDS.map((kind) => `'${kind}'`).join(', ')})`);
     if (cursor) {
       where.push('(occurred_at, row_id) < (?, ?)');
       params.push(cursor.occurredAt, cursor.rowId);

@@ -71,6 +71,11 @@ export class HistoryParams extends UserRangeParams {
   @IsIn(['true', 'false'])
   includeRefunds?: 'true' | 'false';
 
+  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false', description: "Also list reservations' holds, releases and expiries" })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  includeHolds?: 'true' | 'false';
+
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
