@@ -57,6 +57,9 @@ describe('ReserveCredits', () => {
     expect(check).toMatchObject({ allowed: false, reason: 'INSUFFICIENT_CREDITS', remaining: 100, reserved: 60, available: 40 });
   });
 
+});
+
+describe('ReserveCredits: limits', () => {
   it('counts holds against the member budget, for the member only', () => {
     const held = history(open(), setMemberLimits('ana', { email: 10 }), reserve('h1', 7));
     expect(memberBudget(stateOf(held), 'ana', 'email')).toEqual({ used: 0, reserved: 7, limit: 10, limitSource: 'member', remaining: 3 });
@@ -131,6 +134,11 @@ describe('CaptureReservation', () => {
     expect(availableOf(state, 'email')).toBe(100);
     expect(state.index.purchases.has('email\u0000contact_1')).toBe(false);
   });
+
+});
+
+describe('CaptureReservation: retries and refusals', () => {
+  const held = history(open(), reserve('h1', 30, { dataKey: 'contact_1' }));
 
   it('answers a retry with the same consumptionId with the first outcome, then refuses another capture', () => {
     const captured = [
