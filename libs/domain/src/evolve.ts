@@ -269,6 +269,7 @@ export function evolveCreditsReserved(state: OpenAccountState, event: CreditsRes
     released: null,
     reason: null,
     balanceAfter: data.balanceAfter,
+    reservedAfter: data.reservedAfter,
   };
   const hold = {
     reservationId: data.reservationId,

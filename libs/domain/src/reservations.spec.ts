@@ -1,6 +1,6 @@
 import { checkSpend } from './decide';
 import { DomainErrorCode } from './errors';
-import { CreditConsumed, CycleReset, LedgerEvent, ReservationCaptured, ReservationExpired, ReservationReleased } from './events';
+import { CreditConsumed, CreditsReserved, CycleReset, LedgerEvent, ReservationCaptured, ReservationExpired, ReservationReleased } from './events';
 import { memberBudget } from './members';
 import { MAX_OPEN_RESERVATIONS_PER_ACCOUNT } from './limits';
 import { availableOf, OpenAccountState, reservedOf } from './state';
@@ -56,7 +56,6 @@ describe('ReserveCredits', () => {
     const check = checkSpend(stateOf(held), { userId: 'ana', feature: 'email', action: 'reveal', creditType: 'email', credits: 41 }, T0);
     expect(check).toMatchObject({ allowed: false, reason: 'INSUFFICIENT_CREDITS', remaining: 100, reserved: 60, available: 40 });
   });
-
 });
 
 describe('ReserveCredits: limits', () => {
@@ -134,7 +133,6 @@ describe('CaptureReservation', () => {
     expect(availableOf(state, 'email')).toBe(100);
     expect(state.index.purchases.has('email\u0000contact_1')).toBe(false);
   });
-
 });
 
 describe('CaptureReservation: retries and refusals', () => {
@@ -185,7 +183,7 @@ describe('CaptureReservation: retries and refusals', () => {
 
   it('keeps held credits of a grant that lapses while held; the part given back lapses with it', () => {
     const grantHeld = history(open(), grant('g1', 10, { expiresAt: later(120), priority: 5 }), reserve('h1', 10));
-    expect(ofType(grantHeld, 'CreditsReserved')[0].data.heldFrom).toEqual([{ bucketId: 'grant:g1', credits: 10 }]);
+    expect(ofType<CreditsReserved>(grantHeld, 'CreditsReserved')[0].data.heldFrom).toEqual([{ bucketId: 'grant:g1', credits: 10 }]);
     const events = given(...grantHeld)
       .when(capture('h1', 'c1', 4, later(300)))
       .thenEvents();

@@ -155,8 +155,9 @@ export interface ReservationRecord {
   readonly released: number | null;
   /** The release reason (`cycle_reset` for a reset), null otherwise. */
   readonly reason: string | null;
-  /** The figures right after the hold. */
+  /** The figures right after the hold, and what was held of the credit type then. */
   readonly balanceAfter: BalanceFigures;
+  readonly reservedAfter: number;
 }
 
 /** A reservation still holding credits. */
