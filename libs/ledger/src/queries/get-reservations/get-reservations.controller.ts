@@ -6,7 +6,7 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 
 import { AccountIdPipe, AllowRoles, ApiError, Ctx, ReservationIdPipe, validationFailed } from '@credit-ledger/http';
 import { Caller, CLIENT_ID_PATTERN, ReservationStatus, USER_ID_PATTERN } from '@credit-ledger/domain';
 import { RESERVATION_READ_RESPONSE, RESERVATIONS_RESPONSE } from '../../views/response-schemas';
-import { GetReservationQuery, GetReservationsQuery } from './get-reservations.query';
+import { GetReservationQuery, GetReservationsQuery, UnknownCursorError } from './get-reservations.query';
 
 export const DEFAULT_RESERVATIONS_PAGE = 100;
 export const MAX_RESERVATIONS_PAGE = 1_000;
@@ -69,9 +69,16 @@ export class GetReservationsController {
   @ApiResponse({ status: 200, description: 'a page of reservations, newest first', schema: RESERVATIONS_RESPONSE })
   @AllowRoles('admin', 'analyst', 'service', 'member')
   @ApiOperation({ summary: 'Reservations, newest first, by status and member; one past its expiry reads as expired. A member key: its own only' })
-  list(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: ReservationsParams, @Ctx() caller: Caller) {
+  async list(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: ReservationsParams, @Ctx() caller: Caller) {
     const userId = memberScope(caller, p.userId?.normalize('NFC'));
-    return this.queries.execute(new GetReservationsQuery(accountId, p.limit ?? DEFAULT_RESERVATIONS_PAGE, p.status, userId, cursorReservationId(p.cursor)));
+    try {
+      return await this.queries.execute(
+        new GetReservationsQuery(accountId, p.limit ?? DEFAULT_RESERVATIONS_PAGE, p.status, userId, cursorReservationId(p.cursor)),
+      );
+    } catch (error) {
+      if (error instanceof UnknownCursorError) throw validationFailed([{ field: 'cursor', reason: error.message }]);
+      throw error;
+    }
   }
 
   @Get(':reservationId')

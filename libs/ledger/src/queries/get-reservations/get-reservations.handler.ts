@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AccountState, DomainErrorCode, OpenAccountState, refuse, ReservationRecord, stateAt } from '@credit-ledger/domain';
-import { validationFailed } from '@credit-ledger/http';
 import { CommandExecutor } from '../../infrastructure/command-executor';
 import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
 import { reservationView } from '../../views/reservations.view';
-import { GetReservationQuery, GetReservationsQuery } from './get-reservations.query';
+import { GetReservationQuery, GetReservationsQuery, UnknownCursorError } from './get-reservations.query';
 
 /** The account as of now: a reservation past its expiry reads as expired (it holds nothing), even before its expiry is written. */
 function currentState(state: AccountState, at: string): OpenAccountState {
@@ -36,7 +35,7 @@ export class GetReservationsHandler implements IQueryHandler<GetReservationsQuer
       let start = 0;
       if (q.after !== undefined) {
         start = matching.findIndex((record) => record.reservationId === q.after) + 1;
-        if (start === 0) throw validationFailed([{ field: 'cursor', reason: 'is not a cursor this endpoint gave for these filters' }]);
+        if (start === 0) throw new UnknownCursorError();
       }
       const page = matching.slice(start, start + q.limit);
       const more = matching.length > start + q.limit;

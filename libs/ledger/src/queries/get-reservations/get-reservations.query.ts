@@ -19,3 +19,10 @@ export class GetReservationQuery {
     readonly userId?: string,
   ) {}
 }
+
+/** A cursor naming no reservation of this listing (another account or other filters): the controller answers 400. */
+export class UnknownCursorError extends Error {
+  constructor() {
+    super('is not a cursor this endpoint gave for these filters');
+  }
+}
