@@ -276,9 +276,9 @@ export function resetCycle(command: ResetCycle, state: OpenAccountState): Decisi
   return accepted(closeCycle(state, { at: command.at, cycleId, endsAt, trigger: 'manual', requested }));
 }
 
-/** The account as it stands at `at` for reads: the scheduled resets due are applied (nothing is decided), or the state as is when too far behind. */
+/** The account as it stands at `at` for reads: the scheduled resets and reservation expiries due are applied (nothing is decided), or the state as is when too far behind. */
 export function stateAt(state: OpenAccountState, at: string): OpenAccountState {
-  if (state.cycleEndsAt > at) return state;
+  if (state.cycleEndsAt > at && !holdsDue(state, at)) return state;
   try {
     return advance(state, at).state;
   } catch {
