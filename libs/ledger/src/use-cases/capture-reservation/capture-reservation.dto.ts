@@ -31,3 +31,11 @@ export class CaptureReservationDto {
   @Matches(IDENTIFIER_PATTERN)
   dataRequested?: string;
 }
+
+/** The capture as a usage message carries it (Kafka): the reservation is in the body, not the path. */
+export class CaptureReservationMessageDto extends CaptureReservationDto {
+  @ApiProperty({ example: 'res_5d1b4c3e' })
+  @IsString()
+  @Matches(CLIENT_ID_PATTERN)
+  reservationId!: string;
+}

@@ -16,6 +16,7 @@ export class ReleaseReservationHandler implements ICommandHandler<ReleaseReserva
       (at) => ({ type: 'ReleaseReservation', at, data: { reservationId: command.reservationId, reason: command.reason } }),
       (session) => ({ ...reservationView(reservationRecord(session, command.reservationId)), position: session.positionOf(releaseKey(command.reservationId)) }),
     );
-    return { status: 200 as const, body: outcome.body };
+    // 200 each time over HTTP; `created` tells the Kafka path whether this release wrote anything.
+    return { status: 200 as const, body: outcome.body, created: outcome.status === 201 };
   }
 }
