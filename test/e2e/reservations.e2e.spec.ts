@@ -174,3 +174,34 @@ describe('reservations over HTTP', () => {
     expect(after.remaining - after.reserved).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('the sweeper on PostgreSQL (due index in the shared-state database), under a controllable clock', () => {
+  let h: LedgerHarness;
+  beforeAll(async () => {
+    h = await LedgerHarness.start({ store: 'postgres' });
+    await h.as().post('/v1/accounts', { accountId: 'pg', name: 'Pg', plan: PLAN }).expect(201);
+  });
+  afterAll(() => h.stop());
+
+  it('brings the account forward to its reservation expiry, writes ReservationExpired once, then nothing is due', async () => {
+    const job = h.app.get(CyclesJob);
+    expect((await job.run()).due).toBe(0);
+    await h
+      .as()
+      .post('/v1/accounts/pg/reservations', hold('p1', { expiresInSeconds: 120 }))
+      .expect(201);
+    await h
+      .as()
+      .post('/v1/accounts/pg/reservations', hold('p2', { expiresInSeconds: 600 }))
+      .expect(201);
+    expect(await job.run()).toMatchObject({ due: 0, reservationsExpired: 0 });
+    h.clock.advance(121_000);
+    expect(await job.run()).toMatchObject({ due: 1, reservationsExpired: 1, failed: 0 });
+    // The account is due again at the next expiry, not before.
+    expect(await job.run()).toMatchObject({ due: 0, reservationsExpired: 0 });
+    h.clock.advance(480_000);
+    expect(await job.run()).toMatchObject({ due: 1, reservationsExpired: 1 });
+    const statuses = (await h.as().get('/v1/accounts/pg/reservations').expect(200)).body.items.map((r: { status: string }) => r.status);
+    expect(statuses).toEqual(['expired', 'expired']);
+  });
+});
