@@ -63,8 +63,11 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
           if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
         }
         // The sweeper: reservations past their expiry end as expired now (a reset above released the others).
-        const before = requireOpen(session).holds.open.length;
-        if (cycles.length < MAX_RESETS_PER_APPEND) session.decide(`sweep:${at}`, { type: 'ExpireReservations', at, data: {} });
+        // Decided at upTo (never beyond it: no reset past the run's instant), once the resets above brought the cycle past upTo.
+        const current = requireOpen(session);
+        const before = current.holds.open.length;
+        const sweepDue = current.cycleEndsAt > upTo && current.holds.nextExpiry !== null && current.holds.nextExpiry <= upTo;
+        if (sweepDue) session.decide(`sweep:${upTo}`, { type: 'ExpireReservations', at: upTo, data: {} });
         const reservationsExpired = before - requireOpen(session).holds.open.length;
         return (after) => {
           const s = after.state as OpenAccountState;
