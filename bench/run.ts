@@ -21,6 +21,7 @@ import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from 
 import { instancesBenchmark, printInstances } from './instances';
 import { printSpendingBench, spendingBenchmark } from './spending';
 import { printWebhooksBench, webhooksBenchmark } from './webhooks';
+import { printReservationsBench, reservationsBenchmark } from './reservations';
 
 const ACCOUNTS = 1_000;
 const ONE_AT_A_TIME = Number(process.env.BENCH_SEQUENTIAL ?? 3_000);
@@ -265,6 +266,7 @@ async function main(): Promise<void> {
   if (sections.includes('instances')) printInstances(await instancesBenchmark((line) => console.log(line)), fmt);
   if (sections.includes('spending')) printSpendingBench(await spendingBenchmark((line) => console.log(line)));
   if (sections.includes('webhooks')) printWebhooksBench(await webhooksBenchmark((line) => console.log(line)));
+  if (sections.includes('reservations')) printReservationsBench(await reservationsBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {

@@ -67,6 +67,7 @@ describe('billing cycles (HTTP, billing job, embedded store, controllable clock)
       carriedOver: 0,
       rolledOver: 0,
       overdrawn: 0,
+      reservedAtReset: 0,
     });
     // Forcing the job on an account already reset: a duplicate, nothing appended.
     expect(await job.run({ accountId: 'a0' })).toMatchObject({ due: 1, reset: 0, skipped: 1 });

@@ -79,7 +79,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(res.body).toEqual({
         error: 'INSUFFICIENT_CREDITS',
         message: expect.any(String),
-        details: { creditType: 'email', requested: 1000, remaining: 96 },
+        details: { creditType: 'email', requested: 1000, remaining: 96, reserved: 0, available: 96 },
       });
       expect(await eventCount('acct_c')).toBe(before);
     });
@@ -152,7 +152,7 @@ describe('command endpoints (HTTP, embedded store)', () => {
       expect(events.find((e: { data: { consumptionId?: string } }) => e.data.consumptionId === 't1').metadata).toMatchObject({
         occurredAt: '2026-11-09T07:30:00.000Z',
         recordedAt: '2026-11-10T12:00:00.000Z',
-        schemaVersion: 3,
+        schemaVersion: 4,
         actor: 'superuser',
         causationId: 'consume:t1',
       });

@@ -90,7 +90,9 @@ describe('credit-ledger cycles run (separate processes, real store)', () => {
 
     const run = cli(d, 'cycles', 'run', '--at', RUN_AT);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`30 accounts due, 30 reset \\(${30 * lastDue().length} cycles\\), 0 skipped \\(nothing due\\), 0 failed`));
+    expect(run.stdout).toMatch(
+      new RegExp(`30 accounts due, 30 reset \\(${30 * lastDue().length} cycles\\), 0 reservations expired, 0 skipped \\(nothing due\\), 0 failed`),
+    );
     for (const ids of (await resets(d)).values()) expect(ids).toEqual(lastDue());
 
     const again = cli(d, 'cycles', 'run', '--at', RUN_AT, '--json');

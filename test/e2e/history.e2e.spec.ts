@@ -281,7 +281,7 @@ describe.each(['sqlite', 'postgres'] as const)('credit-usage history, usage, ser
     expect(health.info.projections).toMatchObject({ status: 'up', lag: 0 });
     const metrics = (await h.http().get('/metrics').expect(200)).text;
     expect(metrics).toMatch(/ledger_projection_lag_events 0/);
-    expect(metrics).toMatch(/ledger_projection_checkpoint\{projection="history",version="2",status="live"\} \d+/);
+    expect(metrics).toMatch(/ledger_projection_checkpoint\{projection="history",version="3",status="live"\} \d+/);
   });
 
   it('keeps the read models in the store it runs on', () => {

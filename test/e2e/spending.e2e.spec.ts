@@ -202,9 +202,9 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         userId: 'ana',
         limits: { email: 5 },
         creditTypes: {
-          email: { used: 0, limit: 5, limitSource: 'member', remaining: 5 },
-          mobile: { used: 0, limit: 4, limitSource: 'default', remaining: 4 },
-          export: { used: 0, limit: null, limitSource: null, remaining: null },
+          email: { used: 0, reserved: 0, limit: 5, limitSource: 'member', remaining: 5 },
+          mobile: { used: 0, reserved: 0, limit: 4, limitSource: 'default', remaining: 4 },
+          export: { used: 0, reserved: 0, limit: null, limitSource: null, remaining: null },
         },
       });
       const bad = await h
@@ -238,7 +238,7 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
       expect(over.body).toEqual({
         error: 'MEMBER_LIMIT_EXCEEDED',
         message: expect.any(String),
-        details: { creditType: 'email', limit: 5, used: 5, requested: 1 },
+        details: { creditType: 'email', limit: 5, used: 5, reserved: 0, requested: 1 },
       });
       await h.as().post('/v1/accounts/mb/refunds', { refundId: 'r1', consumptionId: 'm0', reason: 'bounced' }).expect(201);
       await h.as().post('/v1/accounts/mb/consumptions', consumption('m6')).expect(201);
@@ -251,7 +251,7 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         .as()
         .post('/v1/accounts/mb/consumptions', consumption('b2', { userId: 'ben', credits: 3 }))
         .expect(409);
-      expect(ben.body.details).toEqual({ creditType: 'email', limit: 3, used: 1, requested: 3 });
+      expect(ben.body.details).toEqual({ creditType: 'email', limit: 3, used: 1, reserved: 0, requested: 3 });
     });
 
     it('removes a limit explicitly with null (the default applies again)', async () => {
@@ -263,7 +263,7 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         .as()
         .put('/v1/accounts/mb/members/cy/limits', { creditTypes: { email: null } })
         .expect(201);
-      expect(removed.body.creditTypes.email).toEqual({ used: 0, limit: 3, limitSource: 'default', remaining: 3 });
+      expect(removed.body.creditTypes.email).toEqual({ used: 0, reserved: 0, limit: 3, limitSource: 'default', remaining: 3 });
       await h
         .as()
         .put('/v1/accounts/mb/members/cy/limits', { creditTypes: { email: null } })
@@ -274,7 +274,7 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
       const first = await h.as().get('/v1/accounts/mb/members?limit=2').expect(200);
       expect(first.body).toMatchObject({ accountId: 'mb', cycleId: '2026-11', defaultLimits: { email: 3, mobile: 4 } });
       expect(first.body.items.map((m: { userId: string }) => m.userId)).toEqual(['ana', 'ben']);
-      expect(first.body.items[0].creditTypes.email).toEqual({ used: 5, limit: 5, limitSource: 'member', remaining: 0 });
+      expect(first.body.items[0].creditTypes.email).toEqual({ used: 5, reserved: 0, limit: 5, limitSource: 'member', remaining: 0 });
       const second = await h.as().get(`/v1/accounts/mb/members?limit=2&cursor=${first.body.nextCursor}`).expect(200);
       expect(second.body.items.map((m: { userId: string }) => m.userId)).toEqual(['cy']);
       expect(second.body.nextCursor).toBeNull();
@@ -283,7 +283,7 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
       const one = await h.as().get('/v1/accounts/mb/members/ana').expect(200);
       expect(one.body).toEqual({ accountId: 'mb', ...first.body.items[0] });
       const never = await h.as().get('/v1/accounts/mb/members/zoe').expect(200);
-      expect(never.body.creditTypes.email).toEqual({ used: 0, limit: 3, limitSource: 'default', remaining: 3 });
+      expect(never.body.creditTypes.email).toEqual({ used: 0, reserved: 0, limit: 3, limitSource: 'default', remaining: 3 });
       await h.as().get('/v1/accounts/nope/members').expect(404);
     });
 
@@ -340,6 +340,8 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         creditType: 'mobile',
         credits: 2,
         remaining: 8,
+        reserved: 0,
+        available: 8,
         memberRemaining: 2,
         alreadyPurchased: false,
       });
@@ -349,6 +351,8 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         creditType: 'email',
         credits: 3,
         remaining: 100,
+        reserved: 0,
+        available: 100,
         memberRemaining: null,
         alreadyPurchased: false,
       });
@@ -364,6 +368,8 @@ describe('spending controls over HTTP: rate cards, member budgets, checks', () =
         creditType: null,
         credits: null,
         remaining: null,
+        reserved: null,
+        available: null,
         memberRemaining: null,
         alreadyPurchased: false,
       });

@@ -29,7 +29,8 @@ export class OpenApiContract {
     this.routes = Object.keys(document.paths)
       .map((template) => ({
         template,
-        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]*')}$`),
+        // As the router matches: a parameter is at least one character, and a trailing slash is the same path.
+        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
       }))
       .sort((left, right) => parameters(left.template) - parameters(right.template));
   }

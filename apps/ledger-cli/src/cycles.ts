@@ -25,7 +25,7 @@ function concurrency(value: string): number {
 export function printSummary(s: CyclesRunSummary, write: (line: string) => void): void {
   const verb = s.dryRun ? 'would reset' : 'reset';
   write(
-    `cycles run${s.dryRun ? ' (dry run)' : ''} up to ${s.upTo}: ${s.due} accounts due, ${s.reset} ${verb} (${s.cyclesReset} cycles), ${s.skipped} skipped (nothing due), ${s.failed} failed${s.aborted ? ', aborted' : ''} in ${s.seconds.toFixed(1)}s`,
+    `cycles run${s.dryRun ? ' (dry run)' : ''} up to ${s.upTo}: ${s.due} accounts due, ${s.reset} ${verb} (${s.cyclesReset} cycles), ${s.reservationsExpired} reservations expired, ${s.skipped} skipped (nothing due), ${s.failed} failed${s.aborted ? ', aborted' : ''} in ${s.seconds.toFixed(1)}s`,
   );
   for (const f of s.failures) write(`failed ${f.accountId}: ${f.error} ${f.message}`);
   if (s.failed > s.failures.length) write(`… and ${s.failed - s.failures.length} more failures`);

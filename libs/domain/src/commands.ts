@@ -81,5 +81,51 @@ export type SetThresholds = CommandOf<'SetThresholds', { readonly creditTypes: R
  */
 export type SetMemberLimits = CommandOf<'SetMemberLimits', { readonly userId: string | null; readonly creditTypes: Readonly<Record<string, number | null>> }>;
 
+export interface ReserveCreditsData {
+  readonly reservationId: string;
+  readonly userId: string;
+  /** As for a consumption: required with `credits`, else the rate card's credit type. */
+  readonly creditType?: string;
+  readonly feature: string;
+  readonly action: string;
+  /** Client-priced: the credits to hold. Absent: the rate card's rate x units. */
+  readonly credits?: number;
+  readonly units?: number;
+  /** 1..MAX_RESERVATION_SECONDS; default DEFAULT_RESERVATION_SECONDS. */
+  readonly expiresInSeconds?: number;
+  readonly description?: string;
+  readonly dataKey?: string;
+}
+export type ReserveCredits = CommandOf<'ReserveCredits', ReserveCreditsData>;
+
+export interface CaptureReservationData {
+  readonly reservationId: string;
+  /** The consumption the capture records (its idempotency key). */
+  readonly consumptionId: string;
+  /** At most what is held; default all of it. 0 records a free consumption ("no data found"). */
+  readonly credits?: number;
+  readonly description?: string;
+  readonly dataRequested?: string;
+}
+export type CaptureReservation = CommandOf<'CaptureReservation', CaptureReservationData>;
+
+export type ReleaseReservation = CommandOf<'ReleaseReservation', { readonly reservationId: string; readonly reason?: string }>;
+
+/** The sweeper: writes the expiries (and scheduled resets) due at `at`; nothing due is a duplicate. */
+export type ExpireReservations = CommandOf<'ExpireReservations', Readonly<Record<string, never>>>;
+
 export type LedgerCommand =
-  OpenAccount | ConsumeCredits | RefundCredits | GrantCredits | ResetCycle | ScheduledReset | ChangePlan | ChangeSchedule | SetThresholds | SetMemberLimits;
+  | OpenAccount
+  | ConsumeCredits
+  | RefundCredits
+  | GrantCredits
+  | ResetCycle
+  | ScheduledReset
+  | ChangePlan
+  | ChangeSchedule
+  | SetThresholds
+  | SetMemberLimits
+  | ReserveCredits
+  | CaptureReservation
+  | ReleaseReservation
+  | ExpireReservations;

@@ -5,6 +5,7 @@ import { Decision, requireAccount } from './deciders/decision';
 import { setMemberLimits } from './deciders/member-budgets';
 import { consumeCredits, grantCredits, refundCredits } from './deciders/movements';
 import { changePlan, changeSchedule } from './deciders/plan-changes';
+import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './deciders/reservations';
 import { setThresholds } from './deciders/thresholds';
 import { AccountState } from './state';
 
@@ -17,6 +18,7 @@ export type { Price, SpendRequest } from './deciders/pricing';
 export { assessSpend, CHECK_REASONS, checkSpend } from './deciders/spending';
 export type { CheckReason, SpendAssessment, SpendCheck } from './deciders/spending';
 export { prorate } from './deciders/plan-changes';
+export { CYCLE_RESET_REASON } from './deciders/holds';
 
 /** What `command` decides on `state`: one decider per area, each in deciders/. */
 export function decide(command: LedgerCommand, state: AccountState): Decision {
@@ -41,6 +43,14 @@ export function decide(command: LedgerCommand, state: AccountState): Decision {
       return setThresholds(command, requireAccount(state));
     case 'SetMemberLimits':
       return setMemberLimits(command, requireAccount(state));
+    case 'ReserveCredits':
+      return reserveCredits(command, requireAccount(state));
+    case 'CaptureReservation':
+      return captureReservation(command, requireAccount(state));
+    case 'ReleaseReservation':
+      return releaseReservation(command, requireAccount(state));
+    case 'ExpireReservations':
+      return expireReservations(command, requireAccount(state));
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${(unknown as { type: string }).type}`);

@@ -68,11 +68,16 @@ export function forecastDepletion(input: ForecastInput): DepletionForecast {
   return { dailyBurn, projectedDepletionAt: new Date(Math.floor(depletionMs / 1000) * 1000).toISOString(), lastsCycle: false };
 }
 
-/** The forecast of one credit type of an open account at `nowMs`. */
+/**
+ * The forecast of one credit type of an open account at `nowMs`, on what is available (remaining
+ * minus what open reservations hold): held credits are spoken for, and new work is already
+ * decided without them.
+ */
 export function forecastCreditType(state: OpenAccountState, creditType: string, nowMs: number): DepletionForecast {
+  const held = Object.hasOwn(state.holds.reserved, creditType) ? state.holds.reserved[creditType] : 0;
   return forecastDepletion({
     days: Object.hasOwn(state.dailyNet, creditType) ? state.dailyNet[creditType] : [],
-    remaining: Object.hasOwn(state.creditTypes, creditType) ? state.creditTypes[creditType].figures.remaining : 0,
+    remaining: (Object.hasOwn(state.creditTypes, creditType) ? state.creditTypes[creditType].figures.remaining : 0) - held,
     cycleStartedAt: state.cycleStartedAt,
     cycleEndsAt: state.cycleEndsAt,
     openedAt: state.openedAt,

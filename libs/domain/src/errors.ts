@@ -17,6 +17,11 @@ export const DomainErrorCode = {
   MemberLimitExceeded: 'MEMBER_LIMIT_EXCEEDED',
   ChargeTooLarge: 'CHARGE_TOO_LARGE',
   InvalidRates: 'INVALID_RATES',
+  ReservationNotFound: 'RESERVATION_NOT_FOUND',
+  ReservationNotOpen: 'RESERVATION_NOT_OPEN',
+  ReservationExpired: 'RESERVATION_EXPIRED',
+  CaptureExceedsReservation: 'CAPTURE_EXCEEDS_RESERVATION',
+  TooManyOpenReservations: 'TOO_MANY_OPEN_RESERVATIONS',
 } as const;
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
 

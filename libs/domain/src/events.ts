@@ -55,7 +55,10 @@ export interface CreditConsumedData {
   /** With alreadyPurchased: the consumption that paid for this dataKey. */
   readonly paidByConsumptionId: string | null;
   readonly cycleId: string;
+  /** With a reservation: the held draws it took (the buckets were drawn when the credits were reserved). */
   readonly drawnFrom: readonly BucketMovement[];
+  /** The reservation this consumption captured; null for a plain consumption. */
+  readonly reservationId: string | null;
   readonly balanceAfter: BalanceFigures;
 }
 
@@ -125,6 +128,12 @@ export interface ClosingFigures extends BalanceFigures {
   readonly rolledOver: number;
   /** How far below zero the cycle ended (overdraft `allow`); the next cycle starts from its allocation. */
   readonly overdrawn: number;
+  /**
+   * Credits still held by open reservations at the boundary. They were released (`cycle_reset`)
+   * just before the close, so they are counted in `remaining` (and from there in `expiredAtReset`,
+   * `carriedOver` or `rolledOver`), never twice.
+   */
+  readonly reservedAtReset: number;
 }
 
 export interface OpeningFigures extends BalanceFigures {
@@ -228,6 +237,69 @@ export interface MemberLimitsSetData {
   readonly cycleId: string;
 }
 
+/** Credits held for work whose cost is not known yet: drawn from the buckets, not yet used. */
+export interface CreditsReservedData {
+  readonly reservationId: string;
+  readonly userId: string;
+  readonly creditType: string;
+  readonly feature: string;
+  readonly action: string;
+  readonly description: string | null;
+  readonly dataKey: string | null;
+  /** The price the client asked to hold; null when priced by the rate card. */
+  readonly creditsRequested: number | null;
+  readonly units: number;
+  readonly pricedBy: PricedBy;
+  readonly rate: AppliedRate | null;
+  /** Credits held (0 when the dataKey was already paid for). */
+  readonly credits: number;
+  readonly alreadyPurchased: boolean;
+  readonly expiresInSeconds: number;
+  readonly expiresAt: string;
+  readonly cycleId: string;
+  /** The buckets the held credits were taken from (given back, or kept by the capture, when the hold ends). */
+  readonly heldFrom: readonly BucketMovement[];
+  /** The credit type's figures (a hold changes none of them) and what is held and available after it. */
+  readonly balanceAfter: BalanceFigures;
+  readonly reservedAfter: number;
+}
+
+/** How a reservation ended without a capture (or the part of a capture's hold it did not use): the held credits go back. */
+export interface HoldReturn {
+  readonly reservationId: string;
+  readonly userId: string;
+  readonly creditType: string;
+  /** Credits held. */
+  readonly held: number;
+  /** Given back to the buckets they were held from. */
+  readonly returnedTo: readonly BucketMovement[];
+  /** Of those, credits whose bucket lapsed while they were held: they expire now instead. */
+  readonly lapsed: number;
+  readonly cycleId: string;
+  readonly balanceAfter: BalanceFigures;
+  readonly reservedAfter: number;
+}
+
+/** A capture: the consumption (CreditConsumed with this reservationId) is in the same append, just before. */
+export interface ReservationCapturedData extends HoldReturn {
+  readonly consumptionId: string;
+  readonly captured: number;
+  /** held - captured: what went back. */
+  readonly released: number;
+}
+
+/** The client's reason (null when none was given), or `cycle_reset`. */
+export type ReleaseReason = string | null;
+
+export interface ReservationReleasedData extends HoldReturn {
+  /** Why it was released. */
+  readonly reason: ReleaseReason;
+}
+
+export interface ReservationExpiredData extends HoldReturn {
+  readonly expiresAt: string;
+}
+
 interface EventOf<T extends string, D> {
   readonly type: T;
   readonly data: D;
@@ -246,6 +318,10 @@ export type ScheduleChanged = EventOf<'ScheduleChanged', ScheduleChangedData>;
 export type ThresholdsSet = EventOf<'ThresholdsSet', ThresholdsSetData>;
 export type CreditThresholdCrossed = EventOf<'CreditThresholdCrossed', CreditThresholdCrossedData>;
 export type MemberLimitsSet = EventOf<'MemberLimitsSet', MemberLimitsSetData>;
+export type CreditsReserved = EventOf<'CreditsReserved', CreditsReservedData>;
+export type ReservationCaptured = EventOf<'ReservationCaptured', ReservationCapturedData>;
+export type ReservationReleased = EventOf<'ReservationReleased', ReservationReleasedData>;
+export type ReservationExpired = EventOf<'ReservationExpired', ReservationExpiredData>;
 
 export type LedgerEvent =
   | AccountOpened
@@ -258,7 +334,11 @@ export type LedgerEvent =
   | ScheduleChanged
   | ThresholdsSet
   | CreditThresholdCrossed
-  | MemberLimitsSet;
+  | MemberLimitsSet
+  | CreditsReserved
+  | ReservationCaptured
+  | ReservationReleased
+  | ReservationExpired;
 export type LedgerEventType = LedgerEvent['type'];
 
 export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
@@ -273,6 +353,10 @@ export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
   'ThresholdsSet',
   'CreditThresholdCrossed',
   'MemberLimitsSet',
+  'CreditsReserved',
+  'ReservationCaptured',
+  'ReservationReleased',
+  'ReservationExpired',
 ];
 
 export function isLedgerEventType(type: string): type is LedgerEventType {
@@ -287,17 +371,22 @@ export function isLedgerEventType(type: string): type is LedgerEventType {
  * Rate cards: AccountOpened v3 (plans may carry `rates`, `clientPrices`), CreditConsumed v3
  * (`units`, `pricedBy`, `rate`; `creditsRequested` null when priced by the rate card), CycleReset
  * v3 (`planApplied` carries `rates`, `clientPrices`), PlanChanged v2 (`rates`, `clientPrices`).
+ * Reservations: CreditConsumed v4 (`reservationId`), CycleReset v4 (closing `reservedAtReset`).
  */
 export const CURRENT_SCHEMA_VERSION: Readonly<Record<LedgerEventType, number>> = {
   AccountOpened: 3,
-  CreditConsumed: 3,
+  CreditConsumed: 4,
   CreditRefunded: 2,
   CreditsGranted: 2,
   CreditsExpired: 2,
-  CycleReset: 3,
+  CycleReset: 4,
   PlanChanged: 2,
   ScheduleChanged: 1,
   ThresholdsSet: 1,
   CreditThresholdCrossed: 1,
   MemberLimitsSet: 1,
+  CreditsReserved: 1,
+  ReservationCaptured: 1,
+  ReservationReleased: 1,
+  ReservationExpired: 1,
 };

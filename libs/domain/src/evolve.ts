@@ -8,9 +8,14 @@ import {
   CreditsExpired,
   CreditsGranted,
   CreditThresholdCrossed,
+  CreditsReserved,
   CycleReset,
+  HoldReturn,
   LedgerEvent,
   MemberLimitsSet,
+  ReservationCaptured,
+  ReservationExpired,
+  ReservationReleased,
   PlanChanged,
   ScheduleChanged,
   ThresholdsSet,
@@ -28,8 +33,11 @@ import {
   grantBucketId,
   grantFingerprint,
   initialState,
+  Holds,
   LedgerIndex,
+  NO_HOLDS,
   OpenAccountState,
+  ReservationRecord,
   openAccountFingerprint,
   purchaseKey,
   refundFingerprint,
@@ -64,6 +72,14 @@ export function evolve(state: AccountState, event: LedgerEvent): AccountState {
       return evolveCreditThresholdCrossed(requireOpen(state, event.type), event);
     case 'MemberLimitsSet':
       return evolveMemberLimitsSet(requireOpen(state, event.type), event);
+    case 'CreditsReserved':
+      return evolveCreditsReserved(requireOpen(state, event.type), event);
+    case 'ReservationCaptured':
+      return evolveReservationCaptured(requireOpen(state, event.type), event);
+    case 'ReservationReleased':
+      return evolveReservationReleased(requireOpen(state, event.type), event);
+    case 'ReservationExpired':
+      return evolveReservationExpired(requireOpen(state, event.type), event);
     default: {
       const unknown: never = event;
       throw new Error(`unknown event type ${(unknown as { type: string }).type}`);
@@ -125,7 +141,9 @@ export function evolveAccountOpened(event: AccountOpened): OpenAccountState {
     lastPlanChange: null,
     lastScheduleChange: null,
     dailyNet: {},
+    holds: NO_HOLDS,
     index: {
+      reservations: PersistentMap.empty(),
       consumptions: PersistentMap.empty(),
       refunds: PersistentMap.empty(),
       grants: PersistentMap.empty(),
@@ -165,12 +183,14 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
   const index = { ...state.index, consumptions, purchases, members: state.index.members.set(data.userId, member) };
   if (data.creditsCharged === 0) return { ...state, index };
   const creditType = state.creditTypes[data.creditType];
+  // A capture's credits left the buckets when they were reserved: only the figures move now.
+  const buckets = data.reservationId === null ? moveBuckets(creditType.buckets, data.drawnFrom, -1) : creditType.buckets;
   return withCreditType(
     withDailyNet(state, data.creditType, event.occurredAt, data.creditsCharged),
     data.creditType,
     {
       figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
-      buckets: moveBuckets(creditType.buckets, data.drawnFrom, -1),
+      buckets,
     },
     index,
   );
@@ -214,6 +234,109 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
     },
     { ...state.index, consumptions, purchases, refunds, members },
   );
+}
+
+export function evolveCreditsReserved(state: OpenAccountState, event: CreditsReserved): OpenAccountState {
+  const data = event.data;
+  const record: ReservationRecord = {
+    reservationId: data.reservationId,
+    request: {
+      userId: data.userId,
+      creditType: data.creditsRequested === null ? null : data.creditType,
+      feature: data.feature,
+      action: data.action,
+      creditsRequested: data.creditsRequested,
+      units: data.units,
+      expiresInSeconds: data.expiresInSeconds,
+      description: data.description,
+      dataKey: data.dataKey,
+    },
+    userId: data.userId,
+    creditType: data.creditType,
+    feature: data.feature,
+    action: data.action,
+    units: data.units,
+    pricedBy: data.pricedBy,
+    rate: data.rate,
+    credits: data.credits,
+    alreadyPurchased: data.alreadyPurchased,
+    reservedAt: event.occurredAt,
+    expiresAt: data.expiresAt,
+    cycleId: data.cycleId,
+    status: 'open',
+    closedAt: null,
+    capture: null,
+    captured: null,
+    released: null,
+    reason: null,
+    balanceAfter: data.balanceAfter,
+    reservedAfter: data.reservedAfter,
+  };
+  const hold = {
+    reservationId: data.reservationId,
+    userId: data.userId,
+    creditType: data.creditType,
+    credits: data.credits,
+    expiresAt: data.expiresAt,
+    heldFrom: data.heldFrom,
+  };
+  const holds: Holds = {
+    open: [...state.holds.open, hold],
+    reserved: { ...state.holds.reserved, [data.creditType]: data.reservedAfter },
+    nextExpiry: state.holds.nextExpiry === null || data.expiresAt < state.holds.nextExpiry ? data.expiresAt : state.holds.nextExpiry,
+  };
+  const creditType = state.creditTypes[data.creditType];
+  const index = { ...state.index, reservations: state.index.reservations.set(data.reservationId, record) };
+  return {
+    ...withCreditType(state, data.creditType, { figures: creditType.figures, buckets: moveBuckets(creditType.buckets, data.heldFrom, -1) }, index),
+    holds,
+  };
+}
+
+/** A hold ends: its credits leave `reserved`, the unused ones go back to their buckets (or lapse with them), the record is closed. */
+function endHold(
+  state: OpenAccountState,
+  data: HoldReturn,
+  closed: Partial<ReservationRecord> & { status: ReservationRecord['status']; closedAt: string },
+): OpenAccountState {
+  const record = state.index.reservations.get(data.reservationId);
+  if (!record || record.status !== 'open') throw new Error(`reservation ${data.reservationId} is not open: the event contradicts the state`);
+  const open = state.holds.open.filter((hold) => hold.reservationId !== data.reservationId);
+  let nextExpiry = state.holds.nextExpiry;
+  if (nextExpiry === record.expiresAt)
+    nextExpiry = open.reduce<string | null>((soonest, hold) => (soonest === null || hold.expiresAt < soonest ? hold.expiresAt : soonest), null);
+  const holds: Holds = { open, reserved: { ...state.holds.reserved, [data.creditType]: data.reservedAfter }, nextExpiry };
+  const creditType = state.creditTypes[data.creditType];
+  const figures =
+    data.lapsed === 0
+      ? creditType.figures
+      : { ...creditType.figures, expired: creditType.figures.expired + data.lapsed, remaining: creditType.figures.remaining - data.lapsed };
+  const index = { ...state.index, reservations: state.index.reservations.set(data.reservationId, { ...record, ...closed }) };
+  return { ...withCreditType(state, data.creditType, { figures, buckets: moveBuckets(creditType.buckets, data.returnedTo, 1) }, index), holds };
+}
+
+export function evolveReservationCaptured(state: OpenAccountState, event: ReservationCaptured): OpenAccountState {
+  const data = event.data;
+  const consumption = state.index.consumptions.get(data.consumptionId);
+  const capture = consumption
+    ? {
+        consumptionId: data.consumptionId,
+        creditsRequested: consumption.request.creditsRequested,
+        description: consumption.request.description,
+        dataRequested: consumption.request.dataRequested,
+      }
+    : { consumptionId: data.consumptionId, creditsRequested: null, description: null, dataRequested: null };
+  return endHold(state, data, { status: 'captured', closedAt: event.occurredAt, capture, captured: data.captured, released: data.released });
+}
+
+export function evolveReservationReleased(state: OpenAccountState, event: ReservationReleased): OpenAccountState {
+  const data = event.data;
+  return endHold(state, data, { status: 'released', closedAt: event.occurredAt, captured: 0, released: data.held, reason: data.reason });
+}
+
+export function evolveReservationExpired(state: OpenAccountState, event: ReservationExpired): OpenAccountState {
+  const data = event.data;
+  return endHold(state, data, { status: 'expired', closedAt: event.occurredAt, captured: 0, released: data.held });
 }
 
 /** A grant used up and closed at a reset is reopened by a refund (same expiry, same priority). */

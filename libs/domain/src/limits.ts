@@ -15,6 +15,13 @@ export const MAX_RATES_PER_PLAN = 1_000;
 export const MAX_UNITS_PER_CONSUMPTION = 1_000_000;
 /** A member's budget per credit type and cycle at most. */
 export const MAX_MEMBER_LIMIT = 1_000_000_000_000;
+/** A reservation's lifetime: `expiresInSeconds` from 1 to a day, 15 minutes unless the client says. */
+export const MIN_RESERVATION_SECONDS = 1;
+export const MAX_RESERVATION_SECONDS = 86_400;
+export const DEFAULT_RESERVATION_SECONDS = 900;
+/** Reservations open at once on one account at most (each decision on the account looks at them). */
+export const MAX_OPEN_RESERVATIONS_PER_ACCOUNT = 1_000;
+
 /** Grant burn-down priorities (higher first; the cycle allocation and rollovers are 0). */
 export const MIN_GRANT_PRIORITY = -1_000;
 export const MAX_GRANT_PRIORITY = 1_000;

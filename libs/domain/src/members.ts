@@ -1,4 +1,4 @@
-import { MemberRecord, OpenAccountState } from './state';
+import { memberReservedOf, MemberRecord, OpenAccountState } from './state';
 
 /** Where a member's limit of a credit type comes from: their own, the account default, or none. */
 export type LimitSource = 'member' | 'default';
@@ -6,10 +6,12 @@ export type LimitSource = 'member' | 'default';
 /** A member's budget of one credit type in the open cycle. */
 export interface MemberBudget {
   readonly used: number;
+  /** Held for the member by open reservations: counted against the limit like used credits. */
+  readonly reserved: number;
   /** Credits per cycle; null: no limit. */
   readonly limit: number | null;
   readonly limitSource: LimitSource | null;
-  /** limit - used (never below 0); null: no limit. */
+  /** limit - used - reserved (never below 0); null: no limit. */
   readonly remaining: number | null;
 }
 
@@ -22,6 +24,7 @@ export function memberUsed(state: OpenAccountState, userId: string, creditType: 
 export function memberBudget(state: OpenAccountState, userId: string, creditType: string): MemberBudget {
   const member = state.index.members.get(userId);
   const used = memberUsed(state, userId, creditType, member);
+  const reserved = memberReservedOf(state, userId, creditType);
   let limit: number | null = null;
   let limitSource: LimitSource | null = null;
   if (member && Object.hasOwn(member.limits, creditType)) {
@@ -31,7 +34,7 @@ export function memberBudget(state: OpenAccountState, userId: string, creditType
     limit = state.defaultMemberLimits[creditType];
     limitSource = 'default';
   }
-  return { used, limit, limitSource, remaining: limit === null ? null : Math.max(limit - used, 0) };
+  return { used, reserved, limit, limitSource, remaining: limit === null ? null : Math.max(limit - used - reserved, 0) };
 }
 
 /** The member's record after `credits` more (or, negative, fewer) of `creditType` in cycle `cycleId`. */

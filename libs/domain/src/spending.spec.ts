@@ -231,12 +231,12 @@ describe('member budgets', () => {
     const atFive = given(...atFour)
       .when(consume('c2', 1))
       .stateAfter() as OpenAccountState;
-    expect(memberBudget(atFive, 'ana', 'email')).toEqual({ used: 5, limit: 5, limitSource: 'member', remaining: 0 });
+    expect(memberBudget(atFive, 'ana', 'email')).toEqual({ used: 5, reserved: 0, limit: 5, limitSource: 'member', remaining: 0 });
     const history = events(open(T0, PRICED_PLAN), setMemberLimits('ana', { email: 5 }), consume('c1', 4), consume('c2', 1));
     const err = given(...history)
       .when(consumeUnits('c3', 'email_reveal'))
       .thenRefused(DomainErrorCode.MemberLimitExceeded);
-    expect(err.details).toEqual({ creditType: 'email', limit: 5, used: 5, requested: 1 });
+    expect(err.details).toEqual({ creditType: 'email', limit: 5, used: 5, reserved: 0, requested: 1 });
     // Others, other credit types, free actions and repeated purchases are not held by it.
     given(...history)
       .when(consume('c4', 1, { userId: 'ben' }))
@@ -280,7 +280,7 @@ describe('member budgets over time', () => {
       .thenEvents();
     expect(december.map((event) => event.type)).toContain('CycleReset');
     const afterReset = events(...[open(T0, PRICED_PLAN), setMemberLimits('ana', { email: 5 }), consume('c1', 5), reset('2026-12', MID_DECEMBER)]);
-    expect(memberBudget(stateOf(afterReset), 'ana', 'email')).toEqual({ used: 0, limit: 5, limitSource: 'member', remaining: 5 });
+    expect(memberBudget(stateOf(afterReset), 'ana', 'email')).toEqual({ used: 0, reserved: 0, limit: 5, limitSource: 'member', remaining: 5 });
     const refunded = [
       ...afterReset,
       ...given(...afterReset)
@@ -295,7 +295,7 @@ describe('member budgets over time', () => {
 
   it("applies the account default to members without their own limit; removing a member's limit falls back to the default", () => {
     const history = events(open(T0, PRICED_PLAN), setMemberLimits(null, { email: 2 }), setMemberLimits('ana', { email: 10 }));
-    expect(memberBudget(stateOf(history), 'ben', 'email')).toEqual({ used: 0, limit: 2, limitSource: 'default', remaining: 2 });
+    expect(memberBudget(stateOf(history), 'ben', 'email')).toEqual({ used: 0, reserved: 0, limit: 2, limitSource: 'default', remaining: 2 });
     expect(memberBudget(stateOf(history), 'ana', 'email')).toMatchObject({ limit: 10, limitSource: 'member' });
     given(...history)
       .when(consume('c1', 3, { userId: 'ben' }))
@@ -305,7 +305,7 @@ describe('member budgets over time', () => {
     );
     expect(memberBudget(stateOf(removed), 'ana', 'email')).toMatchObject({ limit: 2, limitSource: 'default' });
     const none = events(...[open(T0, PRICED_PLAN), setMemberLimits(null, { email: 2 }), setMemberLimits(null, { email: null })]);
-    expect(memberBudget(stateOf(none), 'ben', 'email')).toEqual({ used: 0, limit: null, limitSource: null, remaining: null });
+    expect(memberBudget(stateOf(none), 'ben', 'email')).toEqual({ used: 0, reserved: 0, limit: null, limitSource: null, remaining: null });
   });
 });
 
@@ -316,13 +316,14 @@ describe('check', () => {
     checkSpend(state, { userId: 'ana', feature: 'people_search', action: 'mobile_reveal', ...request }, T0);
 
   it('answers allowed with the price, the balance and the member room, writing nothing', () => {
-    expect(ask({})).toEqual({ allowed: true, creditType: 'mobile', credits: 2, remaining: 8, memberRemaining: 2, alreadyPurchased: false });
-    expect(ask({ dataKey: 'k1' })).toEqual({ allowed: true, creditType: 'mobile', credits: 0, remaining: 8, memberRemaining: 2, alreadyPurchased: true });
+    const figures = { remaining: 8, reserved: 0, available: 8 };
+    expect(ask({})).toEqual({ allowed: true, creditType: 'mobile', credits: 2, ...figures, memberRemaining: 2, alreadyPurchased: false });
+    expect(ask({ dataKey: 'k1' })).toEqual({ allowed: true, creditType: 'mobile', credits: 0, ...figures, memberRemaining: 2, alreadyPurchased: true });
     expect(ask({ userId: 'ben', units: 4 })).toEqual({
       allowed: true,
       creditType: 'mobile',
       credits: 8,
-      remaining: 8,
+      ...figures,
       memberRemaining: null,
       alreadyPurchased: false,
     });
@@ -337,6 +338,8 @@ describe('check', () => {
       creditType: null,
       credits: null,
       remaining: null,
+      reserved: null,
+      available: null,
       memberRemaining: null,
       alreadyPurchased: false,
     });

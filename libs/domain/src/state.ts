@@ -104,6 +104,115 @@ export interface LedgerIndex {
   readonly alerts: readonly AlertRecord[];
   /** Every member seen in usage or given a limit: their own limits and this cycle's use. */
   readonly members: PersistentMap<string, MemberRecord>;
+  /** Every reservation of the account, open or ended (idempotency and reads). */
+  readonly reservations: PersistentMap<string, ReservationRecord>;
+}
+
+export type ReservationStatus = 'open' | 'captured' | 'released' | 'expired';
+
+/** What a client sent to reserve: a retry must send the same. */
+export interface ReservationRequest {
+  readonly userId: string;
+  readonly creditType: string | null;
+  readonly feature: string;
+  readonly action: string;
+  readonly creditsRequested: number | null;
+  readonly units: number;
+  readonly expiresInSeconds: number;
+  readonly description: string | null;
+  readonly dataKey: string | null;
+}
+
+/** What a client sent to capture: a retry with the same consumptionId must send the same. */
+export interface CaptureRequest {
+  readonly consumptionId: string;
+  readonly creditsRequested: number | null;
+  readonly description: string | null;
+  readonly dataRequested: string | null;
+}
+
+export interface ReservationRecord {
+  readonly reservationId: string;
+  readonly request: ReservationRequest;
+  readonly userId: string;
+  readonly creditType: string;
+  readonly feature: string;
+  readonly action: string;
+  readonly units: number;
+  readonly pricedBy: PricedBy;
+  readonly rate: AppliedRate | null;
+  readonly credits: number;
+  readonly alreadyPurchased: boolean;
+  readonly reservedAt: string;
+  readonly expiresAt: string;
+  readonly cycleId: string;
+  readonly status: ReservationStatus;
+  /** When it was captured, released or expired (null while open). */
+  readonly closedAt: string | null;
+  readonly capture: CaptureRequest | null;
+  readonly captured: number | null;
+  /** Credits given back when it ended (null while open). */
+  readonly released: number | null;
+  /** The release reason (`cycle_reset` for a reset), null otherwise. */
+  readonly reason: string | null;
+  /** The figures right after the hold, and what was held of the credit type then. */
+  readonly balanceAfter: BalanceFigures;
+  readonly reservedAfter: number;
+}
+
+/** A reservation still holding credits. */
+export interface OpenHold {
+  readonly reservationId: string;
+  readonly userId: string;
+  readonly creditType: string;
+  readonly credits: number;
+  readonly expiresAt: string;
+  readonly heldFrom: readonly BucketMovement[];
+}
+
+/**
+ * The credits held by open reservations. `available = remaining - reserved[creditType]` is what
+ * every spend is decided on. Bounded by MAX_OPEN_RESERVATIONS_PER_ACCOUNT, so a scan is cheap.
+ */
+export interface Holds {
+  /** Oldest first. */
+  readonly open: readonly OpenHold[];
+  readonly reserved: Readonly<Record<string, number>>;
+  /** The soonest expiry of an open hold (null: none open): decisions skip the scan before it. */
+  readonly nextExpiry: string | null;
+}
+
+export const NO_HOLDS: Holds = { open: [], reserved: {}, nextExpiry: null };
+
+/** Credits of `creditType` held by open reservations. */
+export function reservedOf(state: OpenAccountState, creditType: string): number {
+  return Object.hasOwn(state.holds.reserved, creditType) ? state.holds.reserved[creditType] : 0;
+}
+
+/** remaining - reserved: what a new spend of `creditType` may be decided on. */
+export function availableOf(state: OpenAccountState, creditType: string): number {
+  return (state.creditTypes[creditType]?.figures.remaining ?? 0) - reservedOf(state, creditType);
+}
+
+/** Credits of `creditType` held for `userId` (they count against the member's budget). */
+export function memberReservedOf(state: OpenAccountState, userId: string, creditType: string): number {
+  let held = 0;
+  for (const hold of state.holds.open) if (hold.userId === userId && hold.creditType === creditType) held += hold.credits;
+  return held;
+}
+
+export function sameReservationRequest(earlier: ReservationRequest, retry: ReservationRequest): boolean {
+  return (
+    earlier.userId === retry.userId &&
+    (earlier.creditType === retry.creditType || (retry.creditType === null && earlier.creditsRequested === null)) &&
+    earlier.feature === retry.feature &&
+    earlier.action === retry.action &&
+    earlier.creditsRequested === retry.creditsRequested &&
+    earlier.units === retry.units &&
+    earlier.expiresInSeconds === retry.expiresInSeconds &&
+    earlier.description === retry.description &&
+    earlier.dataKey === retry.dataKey
+  );
 }
 
 /**
@@ -150,6 +259,8 @@ export interface OpenAccountState {
   readonly lastScheduleChange: ScheduleChangedData | null;
   /** Per credit type, the open cycle's recent net credits per UTC day: the depletion forecast's burn. */
   readonly dailyNet: Readonly<Record<string, readonly DailyNetCredits[]>>;
+  /** Open reservations and what they hold. */
+  readonly holds: Holds;
   readonly index: LedgerIndex;
 }
 

@@ -26,7 +26,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toResponse(e: unknown): [number, Record<string, unknown>] {
     if (e instanceof DomainError) {
-      const status = e.code === DomainErrorCode.AccountNotFound ? 404 : 409;
+      const status = e.code === DomainErrorCode.AccountNotFound || e.code === DomainErrorCode.ReservationNotFound ? 404 : 409;
       return [status, { error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }];
     }
     if (e instanceof ConcurrencyRetriesExhaustedError) return [503, { error: 'CONCURRENCY_RETRY_EXHAUSTED', message: e.message }];

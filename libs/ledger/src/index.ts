@@ -50,3 +50,9 @@ export { SetMemberLimitsCommand } from './use-cases/set-member-limits/set-member
 export { CheckSpendQuery } from './use-cases/check-spend/check-spend.query';
 export { SpendChecker, MAX_CHECK_STALENESS_MS } from './use-cases/check-spend/spend-checker';
 export { MAX_ACTIVE_KEYS_PER_ACCOUNT } from './use-cases/manage-keys/manage-keys.controller';
+export { ReserveCreditsCommand, toReserveData } from './use-cases/reserve-credits/reserve-credits.command';
+export { ReserveCreditsDto } from './use-cases/reserve-credits/reserve-credits.dto';
+export { CaptureReservationCommand } from './use-cases/capture-reservation/capture-reservation.command';
+export { CaptureReservationMessageDto } from './use-cases/capture-reservation/capture-reservation.dto';
+export { ReleaseReservationCommand } from './use-cases/release-reservation/release-reservation.command';
+export { ReleaseReservationMessageDto } from './use-cases/release-reservation/release-reservation.dto';

@@ -59,6 +59,14 @@ import { SetMemberLimitsHandler } from './use-cases/set-member-limits/set-member
 import { GetMembersController } from './queries/get-members/get-members.controller';
 import { GetMemberHandler, GetMembersHandler } from './queries/get-members/get-members.handler';
 import { GetRatesController } from './queries/get-rates/get-rates.controller';
+import { ReserveCreditsController } from './use-cases/reserve-credits/reserve-credits.controller';
+import { ReserveCreditsHandler } from './use-cases/reserve-credits/reserve-credits.handler';
+import { CaptureReservationController } from './use-cases/capture-reservation/capture-reservation.controller';
+import { CaptureReservationHandler } from './use-cases/capture-reservation/capture-reservation.handler';
+import { ReleaseReservationController } from './use-cases/release-reservation/release-reservation.controller';
+import { ReleaseReservationHandler } from './use-cases/release-reservation/release-reservation.handler';
+import { GetReservationsController } from './queries/get-reservations/get-reservations.controller';
+import { GetReservationHandler, GetReservationsHandler } from './queries/get-reservations/get-reservations.handler';
 import { GetRatesHandler } from './queries/get-rates/get-rates.handler';
 import { GetAccountController } from './queries/get-account/get-account.controller';
 import { GetAccountHandler } from './queries/get-account/get-account.handler';
@@ -100,10 +108,19 @@ const HANDLERS = [
   GetRatesHandler,
   CheckSpendHandler,
   GetAccountHandler,
+  ReserveCreditsHandler,
+  CaptureReservationHandler,
+  ReleaseReservationHandler,
+  GetReservationsHandler,
+  GetReservationHandler,
 ];
 
 const CONTROLLERS = [
   OpenAccountController,
+  ReserveCreditsController,
+  CaptureReservationController,
+  ReleaseReservationController,
+  GetReservationsController,
   ConsumeCreditsController,
   ConsumeCreditsBatchController,
   RefundCreditsController,

@@ -1,6 +1,15 @@
 import { ICommand } from '@nestjs/cqrs';
 import { Caller, ConsumeCreditsData, DomainError, internalCaller } from '@credit-ledger/domain';
-import { BatchOutcome, ConsumeCreditsBatchCommand, GrantCreditsCommand, MAX_BATCH_ITEMS, RefundCreditsCommand } from '@credit-ledger/ledger';
+import {
+  BatchOutcome,
+  CaptureReservationCommand,
+  ConsumeCreditsBatchCommand,
+  GrantCreditsCommand,
+  MAX_BATCH_ITEMS,
+  RefundCreditsCommand,
+  ReleaseReservationCommand,
+  ReserveCreditsCommand,
+} from '@credit-ledger/ledger';
 import { IncomingMessage, PartitionBatch } from './messaging.port';
 import { USAGE_CORRELATION_HEADER } from './topics';
 import { DeadLetterCode, parseUsageMessage, UsageCommand } from './usage-message';
@@ -113,16 +122,36 @@ export class UsageCommandApplier {
   private async applyOne(item: UsageItem): Promise<UsageOutcome> {
     const usage = item.command!;
     const caller = this.caller(item.correlationId);
-    let command: ICommand;
-    if (usage.type === 'refund') command = new RefundCreditsCommand(usage.accountId, usage.data, caller);
-    else if (usage.type === 'grant') command = new GrantCreditsCommand(usage.accountId, usage.data, caller);
-    else throw new Error('consumptions go through applyConsumptions');
+    const command = commandOf(usage, caller);
     try {
-      const { status } = await this.commands.execute<{ status: 200 | 201 }>(command);
-      return { kind: status === 201 ? 'applied' : 'duplicate' };
+      const { status, created } = await this.commands.execute<{ status: 200 | 201; created?: boolean }>(command);
+      // A release answers 200 each time; `created` says whether it wrote anything.
+      return { kind: status === 201 || created === true ? 'applied' : 'duplicate' };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       return { kind: 'refused', code: error.code, message: error.message, details: error.details };
+    }
+  }
+}
+
+/** The command HTTP would send for a usage message other than a consumption. */
+function commandOf(usage: UsageCommand, caller: Caller): ICommand {
+  switch (usage.type) {
+    case 'refund':
+      return new RefundCreditsCommand(usage.accountId, usage.data, caller);
+    case 'grant':
+      return new GrantCreditsCommand(usage.accountId, usage.data, caller);
+    case 'reserve':
+      return new ReserveCreditsCommand(usage.accountId, usage.data, caller);
+    case 'capture':
+      return new CaptureReservationCommand(usage.accountId, usage.data, caller);
+    case 'release':
+      return new ReleaseReservationCommand(usage.accountId, usage.data.reservationId, usage.data.reason, caller);
+    case 'consume':
+      throw new Error('consumptions go through applyConsumptions');
+    default: {
+      const unknown: never = usage;
+      throw new Error(`unknown usage command ${JSON.stringify(unknown)}`);
     }
   }
 }

@@ -1,5 +1,16 @@
-import { CLIENT_ID_PATTERN, ConsumeCreditsData } from '@credit-ledger/domain';
-import { ConsumeCreditsDto, GrantCreditsDto, RefundCreditsDto, toConsumeData, toGrantData, toRefundData } from '@credit-ledger/ledger';
+import { CaptureReservationData, CLIENT_ID_PATTERN, ConsumeCreditsData, ReserveCreditsData } from '@credit-ledger/domain';
+import {
+  CaptureReservationMessageDto,
+  ConsumeCreditsDto,
+  GrantCreditsDto,
+  RefundCreditsDto,
+  ReleaseReservationMessageDto,
+  ReserveCreditsDto,
+  toConsumeData,
+  toGrantData,
+  toRefundData,
+  toReserveData,
+} from '@credit-ledger/ledger';
 import { validatePlain } from '@credit-ledger/http';
 import { isCertainlyValidConsumption } from './consumption-fast-path';
 
@@ -7,13 +18,15 @@ import { isCertainlyValidConsumption } from './consumption-fast-path';
  * The usage topic's message contract (`credit.usage.v1`): one JSON object per message,
  *
  *   key:   the accountId (one account's commands stay ordered on one partition)
- *   value: {"type": "consume" | "refund" | "grant", "accountId": "...", "data": <the HTTP body>}
+ *   value: {"type": "consume" | "refund" | "grant" | "reserve" | "capture" | "release", "accountId": "...", "data": <the HTTP body>}
  *
- * `data` is exactly the body of `POST /v1/accounts/{id}/consumptions` (or `/refunds`, `/grants`),
- * validated by the same DTO classes, so a client id (consumptionId, refundId, grantId) is the
- * idempotency key on both paths. Parsing is pure: no I/O, no clock.
+ * `data` is exactly the body of `POST /v1/accounts/{id}/consumptions` (or `/refunds`, `/grants`,
+ * `/reservations`), validated by the same DTO classes, so a client id (consumptionId, refundId,
+ * grantId, reservationId) is the idempotency key on both paths. `capture` and `release` carry the
+ * body of `…/reservations/{reservationId}/capture` (`/release`) plus that `reservationId`.
+ * Parsing is pure: no I/O, no clock.
  */
-export const USAGE_COMMAND_TYPES = ['consume', 'refund', 'grant'] as const;
+export const USAGE_COMMAND_TYPES = ['consume', 'refund', 'grant', 'reserve', 'capture', 'release'] as const;
 export type UsageCommandType = (typeof USAGE_COMMAND_TYPES)[number];
 
 /** Largest usage message accepted (a consumption with a 500-character description is ~1 KiB). */
@@ -27,7 +40,15 @@ export type GrantData = ReturnType<typeof toGrantData>;
 export type UsageCommand =
   | { readonly type: 'consume'; readonly accountId: string; readonly commandId: string; readonly data: ConsumeCreditsData }
   | { readonly type: 'refund'; readonly accountId: string; readonly commandId: string; readonly data: RefundData }
-  | { readonly type: 'grant'; readonly accountId: string; readonly commandId: string; readonly data: GrantData };
+  | { readonly type: 'grant'; readonly accountId: string; readonly commandId: string; readonly data: GrantData }
+  | { readonly type: 'reserve'; readonly accountId: string; readonly commandId: string; readonly data: ReserveCreditsData }
+  | { readonly type: 'capture'; readonly accountId: string; readonly commandId: string; readonly data: CaptureReservationData }
+  | {
+      readonly type: 'release';
+      readonly accountId: string;
+      readonly commandId: string;
+      readonly data: { readonly reservationId: string; readonly reason?: string };
+    };
 
 /** Why a message is dead-lettered: codes are stable (the DLQ's `error.code` header). */
 export const DeadLetterCode = {
@@ -110,10 +131,52 @@ export function parseUsageMessage(key: Buffer | null, value: Buffer | null): Par
       if ('problems' in v) return invalid(prefixed(v.problems));
       return { command: { type: 'grant', accountId, commandId: v.value.grantId, data: toGrantData(v.value) } };
     }
+    default:
+      return parseReservationMessage(e.type as 'reserve' | 'capture' | 'release', accountId, body, (ps) => invalid(prefixed(ps)));
   }
 }
 
 /** Builds a usage message's value (producers in tests, the benchmark and the README use it). */
 export function usageMessageValue(type: UsageCommandType, accountId: string, data: object): string {
   return JSON.stringify({ type, accountId, data });
+}
+
+type Problems = readonly { field: string; reason: string }[];
+
+/** The reservation messages: reserve (the HTTP body), capture and release (their body plus reservationId). */
+function parseReservationMessage(
+  type: 'reserve' | 'capture' | 'release',
+  accountId: string,
+  body: object,
+  invalid: (ps: Problems) => ParsedUsageMessage,
+): ParsedUsageMessage {
+  switch (type) {
+    case 'reserve': {
+      const v = validatePlain(ReserveCreditsDto, body);
+      if ('problems' in v) return invalid(v.problems);
+      return { command: { type, accountId, commandId: v.value.reservationId, data: toReserveData(v.value) } };
+    }
+    case 'capture': {
+      const v = validatePlain(CaptureReservationMessageDto, body);
+      if ('problems' in v) return invalid(v.problems);
+      const { reservationId, consumptionId, credits, description, dataRequested } = v.value;
+      return {
+        command: {
+          type,
+          accountId,
+          commandId: `${reservationId}/${consumptionId}`,
+          data: { reservationId, consumptionId, credits, description, dataRequested },
+        },
+      };
+    }
+    case 'release': {
+      const v = validatePlain(ReleaseReservationMessageDto, body);
+      if ('problems' in v) return invalid(v.problems);
+      return { command: { type, accountId, commandId: v.value.reservationId, data: { reservationId: v.value.reservationId, reason: v.value.reason } } };
+    }
+    default: {
+      const unknown: never = type;
+      throw new Error(`unknown reservation message ${String(unknown)}`);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { AccountState, evolve, initialState, LedgerEvent, OpenAccountState } from '@credit-ledger/domain';
-import { consume, grant, open, planOf, refund, run, setMemberLimits, setThresholds, T0 } from '@credit-ledger/domain/testing';
+import { capture, consume, grant, open, planOf, refund, release, reserve, run, setMemberLimits, setThresholds, sweep, T0 } from '@credit-ledger/domain/testing';
 import { deriveNotifications, expiringNotification, forecastNotification } from './events/derive';
 import { nextAttemptAt } from './delivery/retry-schedule';
 import { newSecret, signature, signedHeaders } from './delivery/signing';
@@ -75,6 +75,40 @@ describe('deriving notifications from events (pure)', () => {
     for (const earlier of history) before = evolve(before, earlier);
     return deriveNotifications({ accountId: 'acme', position, recordedAt, event, before, after: evolve(before, event), forecastHorizonDays: 3 });
   }
+
+  it('reservation.expired: from each ReservationExpired (sweeper or a decision), with what it held and the figures after; captures and releases send nothing', () => {
+    const { events } = run([
+      open(),
+      reserve('h1', 30, { expiresInSeconds: 60 }),
+      reserve('h2', 5),
+      capture('h2', 'c1', 2),
+      reserve('h3', 4),
+      release('h3'),
+      sweep('2026-11-10T12:05:00.000Z'),
+    ]);
+    const derived = events.flatMap((event, index) => derive(events.slice(0, index), event, index).notifications.map((n) => n.payload));
+    const expired = derived.filter((payload) => payload.type === 'reservation.expired');
+    expect(expired).toEqual([
+      {
+        id: `evt_${events.findIndex((event) => event.type === 'ReservationExpired')}_reservation-expired`,
+        type: 'reservation.expired',
+        accountId: 'acme',
+        position: events.findIndex((event) => event.type === 'ReservationExpired'),
+        occurredAt: '2026-11-10T12:01:00.000Z',
+        data: {
+          reservationId: 'h1',
+          userId: 'ana',
+          creditType: 'email',
+          credits: 30,
+          expiresAt: '2026-11-10T12:01:00.000Z',
+          cycleId: '2026-11',
+          balance: expect.objectContaining({ used: 2, remaining: 98 }),
+          reserved: 0,
+          available: 98,
+        },
+      },
+    ]);
+  });
 
   it('absolute (remaining) thresholds fire like percent ones, from the domain crossing', () => {
     const { events } = run([open(), setThresholds({ email: [{ kind: 'remaining', value: 10 }] }), consume('c1', 95)]);

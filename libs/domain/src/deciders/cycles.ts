@@ -8,6 +8,7 @@ import { creditTypesOf, DEFAULT_ROLLOVER_EXPIRES_AFTER_CYCLES, rolloverCap } fro
 import { CycleSchedule, cycleLabel, nextCycleBoundaryAfter, nthBoundaryAfter } from '../schedule';
 import { OpenAccountState, rolloverBucketId } from '../state';
 import { accepted, Decision, DUPLICATE, requireCreditType } from './decision';
+import { CYCLE_RESET_REASON, expireHolds, holdsDue, releaseAllHolds } from './holds';
 
 /** Scheduled resets one command may catch up on before its own movement (the billing job has no limit: it loops). */
 export const MAX_CATCH_UP_RESETS = 1_000;
@@ -107,16 +108,26 @@ interface CreditTypeClosing {
   readonly rolledOver: RolledOverBucket[];
 }
 
-/** Closes the open cycle at `at` and opens `cycleId`: lapsed buckets expire (events), then CycleReset. */
+/**
+ * Closes the open cycle at `at` and opens `cycleId`: holds past their expiry expire, the other open
+ * holds are released (`cycle_reset`: the credits go back before the close, so the closing counts
+ * them once), lapsed buckets expire (events), then CycleReset.
+ */
 function closeCycle(state: OpenAccountState, params: CloseParams): LedgerEvent[] {
+  const holdsExpired = expireHolds(state, params.at);
+  const afterExpiry = applyAll(state, holdsExpired);
+  const released = releaseAllHolds(afterExpiry, params.at, CYCLE_RESET_REASON);
+  const unheld = applyAll(afterExpiry, released);
   const expiries: CreditsExpired[] = [];
-  for (const creditType of Object.keys(state.creditTypes).sort()) expiries.push(...expireBuckets(state, creditType, params.at, false));
-  const expired = applyAll(state, expiries);
+  for (const creditType of Object.keys(unheld.creditTypes).sort()) expiries.push(...expireBuckets(unheld, creditType, params.at, false));
+  const expired = applyAll(unheld, expiries);
+  const reservedAtReset = new Map<string, number>();
+  for (const { data } of released) reservedAtReset.set(data.creditType, (reservedAtReset.get(data.creditType) ?? 0) + data.held);
   const allocations = nextAllocations(expired, params.requested);
   const nextSchedule = expired.pendingSchedule ?? expired.plan.cycle;
   const closings = Object.keys(expired.creditTypes)
     .sort()
-    .map((creditType) => closeCreditType(expired, creditType, params.at, allocations, nextSchedule));
+    .map((creditType) => closeCreditType(expired, creditType, params.at, allocations, nextSchedule, reservedAtReset.get(creditType) ?? 0));
   const reset: CycleReset = {
     type: 'CycleReset',
     occurredAt: params.at,
@@ -136,7 +147,7 @@ function closeCycle(state: OpenAccountState, params: CloseParams): LedgerEvent[]
       scheduleApplied: expired.pendingSchedule,
     },
   };
-  return [...expiries, reset];
+  return [...holdsExpired, ...released, ...expiries, reset];
 }
 
 /** The next cycle's allocations: the plan in force from then, overridden by the requested ones. */
@@ -157,6 +168,7 @@ function closeCreditType(
   at: string,
   allocations: Readonly<Record<string, number>>,
   nextSchedule: CycleSchedule,
+  reservedAtReset: number,
 ): CreditTypeClosing {
   const creditTypeState = state.creditTypes[creditType];
   const carriedOverGrants: CreditTypeClosing['carriedOverGrants'] = [];
@@ -181,7 +193,7 @@ function closeCreditType(
   }
   const carriedOver = sumCredits(carriedOverGrants);
   const rolledTotal = sumCredits(rolledOver);
-  const closing = { creditType, ...creditTypeState.figures, expiredAtReset: unused - rolled, carriedOver, rolledOver: rolledTotal, overdrawn };
+  const closing = { creditType, ...creditTypeState.figures, expiredAtReset: unused - rolled, carriedOver, rolledOver: rolledTotal, overdrawn, reservedAtReset };
   return { closing, carriedOverGrants, rolledOver };
 }
 
@@ -204,10 +216,15 @@ function openingFigures(allocations: Readonly<Record<string, number>>, closings:
 /**
  * Brings the open cycle up to `at`: every boundary passed closes the cycle with a scheduled reset
  * (the same events the billing job would append), so a movement after a boundary is never
- * charged to the cycle that ended. Returns the state after those resets, and the resets.
+ * charged to the cycle that ended, and every hold past its expiry expires, so that no decision
+ * counts it. Returns the state after those events, and the events.
  */
 export function advance(state: OpenAccountState, at: string): { state: OpenAccountState; events: LedgerEvent[] } {
-  if (state.cycleEndsAt > at) return { state, events: [] };
+  if (state.cycleEndsAt > at) {
+    if (!holdsDue(state, at)) return { state, events: [] };
+    const expired = expireHolds(state, at);
+    return { state: applyAll(state, expired), events: expired };
+  }
   let advanced = state;
   const events: LedgerEvent[] = [];
   for (let resets = 0; advanced.cycleEndsAt <= at; resets++) {
@@ -226,7 +243,7 @@ export function advance(state: OpenAccountState, at: string): { state: OpenAccou
     events.push(...step);
     advanced = applyAll(advanced, step);
   }
-  return { state: advanced, events };
+  return { state: advanced, events }; // a reset leaves no hold open
 }
 
 export function scheduledReset(command: ScheduledReset, state: OpenAccountState): Decision {
@@ -260,9 +277,9 @@ export function resetCycle(command: ResetCycle, state: OpenAccountState): Decisi
   return accepted(closeCycle(state, { at: command.at, cycleId, endsAt, trigger: 'manual', requested }));
 }
 
-/** The account as it stands at `at` for reads: the scheduled resets due are applied (nothing is decided), or the state as is when too far behind. */
+/** The account as it stands at `at` for reads: the scheduled resets and reservation expiries due are applied (nothing is decided), or the state as is when too far behind. */
 export function stateAt(state: OpenAccountState, at: string): OpenAccountState {
-  if (state.cycleEndsAt > at) return state;
+  if (state.cycleEndsAt > at && !holdsDue(state, at)) return state;
   try {
     return advance(state, at).state;
   } catch {

@@ -75,6 +75,7 @@ export function consumeCredits(command: ConsumeCredits, state: OpenAccountState)
       paidByConsumptionId: paidBy,
       cycleId: current.cycleId,
       drawnFrom: assessed.drawnFrom,
+      reservationId: null,
       balanceAfter,
     },
   };

@@ -1,7 +1,7 @@
 import { DomainError, DomainErrorCode } from '../errors';
 import { BalanceFigures, BucketMovement, CreditsExpired } from '../events';
 import { DENY_OVERDRAFT } from '../plan';
-import { AccountState, cycleBucketId, OpenAccountState, purchaseKey } from '../state';
+import { AccountState, cycleBucketId, OpenAccountState, purchaseKey, reservedOf } from '../state';
 import { advance, applyAll, expireBuckets } from './cycles';
 import { requireAccount } from './decision';
 import { MemberBudget, memberBudget } from '../members';
@@ -24,6 +24,9 @@ export interface SpendAssessment {
   readonly creditType: string | null;
   /** The credit type's figures before the charge (null for an unknown credit type). */
   readonly figures: BalanceFigures | null;
+  /** Credits held by open reservations, and remaining - reserved: what the spend is decided on (null for an unknown credit type). */
+  readonly reserved: number | null;
+  readonly available: number | null;
   /** The consumption that already paid for the request's dataKey. */
   readonly paidBy: string | null;
   /** What would be charged (0 for a repeated purchase); null when no price could be set. */
@@ -35,7 +38,7 @@ export interface SpendAssessment {
 
 /** Assesses `request` on an account already brought up to `at` (see `advance`). Pure; refusals are returned. */
 export function assessSpend(state: OpenAccountState, request: SpendRequest, at: string): SpendAssessment {
-  const blank = { state, expiries: [], price: null, figures: null, paidBy: null, charged: null, drawnFrom: [], member: null };
+  const blank = { state, expiries: [], price: null, figures: null, reserved: null, available: null, paidBy: null, charged: null, drawnFrom: [], member: null };
   const price = priceOf(state.plan, request);
   if (price instanceof DomainError) return { ...blank, creditType: request.creditType ?? null, refusal: price };
   const creditType = price.creditType;
@@ -53,18 +56,23 @@ export function assessSpend(state: OpenAccountState, request: SpendRequest, at: 
   const paidBy = request.dataKey === undefined ? null : (current.index.purchases.get(purchaseKey(creditType, request.dataKey)) ?? null);
   const charged = paidBy === null ? price.credits : 0;
   const member = memberBudget(current, request.userId, creditType);
-  const assessed = { state: current, expiries, price, creditType, figures, paidBy, charged, member };
+  // Open reservations hold credits: the buckets no longer have them, and the spend is decided on what is available.
+  const reserved = reservedOf(current, creditType);
+  const available = figures.remaining - reserved;
+  const assessed = { state: current, expiries, price, creditType, figures, reserved, available, paidBy, charged, member };
   const overdraft = current.plan.creditTypes[creditType].overdraft ?? DENY_OVERDRAFT;
-  const draws = charged === 0 ? [] : planDraws(creditTypeState.buckets, figures.remaining, charged, overdraft, cycleBucketId(current.cycleId));
+  const draws = charged === 0 ? [] : planDraws(creditTypeState.buckets, available, charged, overdraft, cycleBucketId(current.cycleId));
   if (draws === null) {
     const refusal = new DomainError(DomainErrorCode.InsufficientCredits, `not enough ${creditType} credits`, {
       creditType,
       requested: charged,
       remaining: figures.remaining,
+      reserved,
+      available,
     });
     return { ...assessed, drawnFrom: [], refusal };
   }
-  if (charged > 0 && member.limit !== null && member.used + charged > member.limit) {
+  if (charged > 0 && member.limit !== null && member.used + member.reserved + charged > member.limit) {
     const refusal = new DomainError(
       DomainErrorCode.MemberLimitExceeded,
       `${request.userId} would spend more than their ${member.limit} ${creditType} credits this cycle`,
@@ -72,6 +80,7 @@ export function assessSpend(state: OpenAccountState, request: SpendRequest, at: 
         creditType,
         limit: member.limit,
         used: member.used,
+        reserved: member.reserved,
         requested: charged,
       },
     );
@@ -97,6 +106,9 @@ export interface SpendCheck {
   readonly credits: number | null;
   /** The credit type's remaining balance now (null for an unknown credit type). */
   readonly remaining: number | null;
+  /** Held by open reservations, and remaining - reserved: what the spend is decided on (null for an unknown credit type). */
+  readonly reserved: number | null;
+  readonly available: number | null;
   /** What the member may still spend of it this cycle; null: no limit. */
   readonly memberRemaining: number | null;
   readonly alreadyPurchased: boolean;
@@ -122,6 +134,8 @@ export function checkSpend(state: AccountState, request: SpendRequest, at: strin
     creditType: assessed.creditType,
     credits: assessed.charged,
     remaining: assessed.figures?.remaining ?? null,
+    reserved: assessed.reserved,
+    available: assessed.available,
     memberRemaining: assessed.member?.remaining ?? null,
     alreadyPurchased: assessed.paidBy !== null,
     ...(refusal ? { reason: refusal.code as CheckReason } : {}),

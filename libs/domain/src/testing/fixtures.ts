@@ -1,11 +1,15 @@
 import {
   ChangePlan,
   ChangeSchedule,
+  CaptureReservation,
   ConsumeCredits,
+  ExpireReservations,
   GrantCredits,
   LedgerCommand,
   OpenAccount,
   RefundCredits,
+  ReleaseReservation,
+  ReserveCredits,
   ResetCycle,
   ScheduledReset,
   SetMemberLimits,
@@ -99,6 +103,32 @@ export const setMemberLimits = (userId: string | null, creditTypes: Record<strin
   at,
   data: { userId, creditTypes },
 });
+
+export const reserve = (reservationId: string, credits: number, extra: Partial<ReserveCredits['data']> = {}, at = T0): ReserveCredits => ({
+  type: 'ReserveCredits',
+  at,
+  data: { reservationId, userId: 'ana', creditType: 'email', feature: 'enrichment', action: 'waterfall', credits, ...extra },
+});
+
+export const capture = (
+  reservationId: string,
+  consumptionId: string,
+  credits?: number,
+  at = T0,
+  extra: Partial<CaptureReservation['data']> = {},
+): CaptureReservation => ({
+  type: 'CaptureReservation',
+  at,
+  data: { reservationId, consumptionId, credits, ...extra },
+});
+
+export const release = (reservationId: string, reason?: string, at = T0): ReleaseReservation => ({
+  type: 'ReleaseReservation',
+  at,
+  data: { reservationId, reason },
+});
+
+export const sweep = (at: string): ExpireReservations => ({ type: 'ExpireReservations', at, data: {} });
 
 /** Runs commands through the decider, collecting the events (refusals are skipped). */
 export function run(commands: LedgerCommand[], decider: LedgerDecider = ledgerDecider): { state: AccountState; events: LedgerEvent[] } {

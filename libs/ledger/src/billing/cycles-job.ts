@@ -45,6 +45,8 @@ export interface CyclesRunSummary {
   readonly reset: number;
   /** Cycles reset in all (catch-ups count each cycle). */
   readonly cyclesReset: number;
+  /** Reservations past their expiry that this run wrote ReservationExpired for (the sweeper). */
+  readonly reservationsExpired: number;
   /** Accounts with nothing to do after all (another runner, or a movement, closed the cycle first). */
   readonly skipped: number;
   readonly failed: number;
@@ -55,7 +57,7 @@ export interface CyclesRunSummary {
 
 /**
  * The billing job: every account whose cycle ended at or before `upTo` gets its scheduled resets,
- * in order (catch-up), through the command bus, `concurrency` accounts at a time. One account's
+ * in order (catch-up), and its reservations past their expiry end as expired (the sweeper), through the command bus, `concurrency` accounts at a time. One account's
  * failure is counted and reported, never stops the others. Safe to run twice, concurrently, or
  * again after a crash: a reset's cycleId is derived from the schedule, so an account already reset
  * decides "duplicate" and nothing is appended (see RunScheduledResetsHandler).
@@ -103,6 +105,7 @@ export class CyclesJob {
     let done = 0;
     let reset = 0;
     let cyclesReset = 0;
+    let reservationsExpired = 0;
     let skipped = 0;
     let failed = 0;
     const failures: { accountId: string; error: string; message: string }[] = [];
@@ -119,6 +122,7 @@ export class CyclesJob {
       do {
         outcome = await this.commands.execute(new RunScheduledResetsCommand(accountId, upTo, dryRun, caller));
         cycles.push(...outcome.cycles);
+        reservationsExpired += outcome.reservationsExpired;
       } while (outcome.more);
       if (!dryRun) updates.push([accountId, outcome.cycleEndsAt]);
       return cycles.length;
@@ -161,6 +165,7 @@ export class CyclesJob {
       due: accounts.length,
       reset,
       cyclesReset,
+      reservationsExpired,
       skipped,
       failed,
       failures,

@@ -42,13 +42,17 @@ export class SqliteDueIndex extends DueIndex {
     return (this.db.prepare('SELECT position FROM billing_checkpoint WHERE name = ?').pluck().get(DUE_INDEX_CHECKPOINT) as number | undefined) ?? 0;
   }
 
-  protected async applyPage(ends: ReadonlyMap<string, string>, position: number): Promise<void> {
+  protected async applyPage(ends: ReadonlyMap<string, string>, position: number, earliest: ReadonlyMap<string, string>): Promise<void> {
     const upsert = this.db.prepare(UPSERT_SQLITE);
+    const sooner = this.db.prepare(
+      'INSERT INTO billing_due (account_id, cycle_ends_at) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = MIN(cycle_ends_at, excluded.cycle_ends_at)',
+    );
     const save = this.db.prepare(
       'INSERT INTO billing_checkpoint (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)',
     );
     this.db.transaction(() => {
       for (const [accountId, endsAt] of ends) upsert.run(accountId, endsAt);
+      for (const [accountId, expiresAt] of earliest) sooner.run(accountId, expiresAt);
       save.run(DUE_INDEX_CHECKPOINT, position);
     })();
   }
@@ -101,7 +105,7 @@ export class PostgresDueIndex extends DueIndex {
     return rows.length === 0 ? 0 : Number(rows[0].position);
   }
 
-  protected async applyPage(ends: ReadonlyMap<string, string>, position: number): Promise<void> {
+  protected async applyPage(ends: ReadonlyMap<string, string>, position: number, earliest: ReadonlyMap<string, string>): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -109,6 +113,11 @@ export class PostgresDueIndex extends DueIndex {
         `INSERT INTO billing_due (account_id, cycle_ends_at) SELECT * FROM unnest($1::text[], $2::text[])
          ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = excluded.cycle_ends_at`,
         [[...ends.keys()], [...ends.values()]],
+      );
+      await client.query(
+        `INSERT INTO billing_due (account_id, cycle_ends_at) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (account_id) DO UPDATE SET cycle_ends_at = LEAST(billing_due.cycle_ends_at, excluded.cycle_ends_at)`,
+        [[...earliest.keys()], [...earliest.values()]],
       );
       await client.query(
         `INSERT INTO billing_checkpoint (name, position) VALUES ($1, $2)

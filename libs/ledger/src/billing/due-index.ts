@@ -5,7 +5,7 @@ export const DUE_INDEX_COMPONENT = 'billing';
 export const DUE_INDEX_CHECKPOINT = 'due-index';
 
 /**
- * Which accounts have a cycle that ends when: a small table next to the other shared state, kept
+ * Which accounts have a cycle that ends (or a reservation that expires) when: a small table next to the other shared state, kept
  * up to date from the global log (AccountOpened and CycleReset carry the open cycle's end) from a
  * checkpoint, so that a billing run reads only what was appended since the last one instead of
  * folding every account. It is a hint: the job decides on each account's real state, so a stale
@@ -19,8 +19,11 @@ export abstract class DueIndex {
   /** Accounts whose open cycle ends at or before `upTo`, soonest first. */
   abstract due(upTo: string): Promise<string[]>;
   abstract updateMany(rows: readonly (readonly [string, string])[]): Promise<void>;
-  /** Writes a page of catch-up results and the checkpoint after it, atomically. */
-  protected abstract applyPage(ends: ReadonlyMap<string, string>, position: number): Promise<void>;
+  /**
+   * Writes a page of catch-up results and the checkpoint after it, atomically: `ends` replace an
+   * account's due time, `earliest` (a reservation's expiry) only bring it forward.
+   */
+  protected abstract applyPage(ends: ReadonlyMap<string, string>, position: number, earliest: ReadonlyMap<string, string>): Promise<void>;
   /**
    * A lease so that, of several API instances, one runs the scheduled job at a time: taken when
    * free or expired (or already ours), renewed by the holder while it runs. `now` (epoch ms)
@@ -42,7 +45,16 @@ export abstract class DueIndex {
       const page = await store.readAll({ after, limit: MAX_READ_PAGE_SIZE });
       if (page.length === 0) return read;
       const ends = new Map<string, string>();
+      const earliest = new Map<string, string>();
       for (const event of page) {
+        if (event.type === 'CreditsReserved') {
+          // A reservation is due at its expiry (the sweeper writes ReservationExpired then).
+          const accountId = accountIdOfStream(event.streamId);
+          const expiresAt = (event.data as { expiresAt: string }).expiresAt;
+          const known = accountId === undefined ? undefined : earliest.get(accountId);
+          if (accountId !== undefined && (known === undefined || expiresAt < known)) earliest.set(accountId, expiresAt);
+          continue;
+        }
         const endsAt =
           event.type === 'AccountOpened'
             ? (event.data as { cycleEndsAt: string }).cycleEndsAt
@@ -50,11 +62,14 @@ export abstract class DueIndex {
               ? (event.data as { endsAt: string }).endsAt
               : undefined;
         const accountId = endsAt === undefined ? undefined : accountIdOfStream(event.streamId);
-        if (accountId !== undefined) ends.set(accountId, endsAt!);
+        if (accountId !== undefined) {
+          ends.set(accountId, endsAt!);
+          earliest.delete(accountId); // a reset leaves no reservation open
+        }
       }
       after = page[page.length - 1].position;
       read += page.length;
-      await this.applyPage(ends, after);
+      await this.applyPage(ends, after, earliest);
       if (page.length < MAX_READ_PAGE_SIZE) return read;
     }
   }

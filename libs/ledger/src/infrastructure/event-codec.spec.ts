@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CURRENT_SCHEMA_VERSION, fold, LEDGER_EVENT_TYPES, LedgerEvent, OpenAccountState } from '@credit-ledger/domain';
-import { consume, grant, open, refund, reset, run } from '@credit-ledger/domain/testing';
+import { capture, consume, grant, open, refund, release, reserve, reset, run, sweep } from '@credit-ledger/domain/testing';
 import { RecordedEvent } from '@credit-ledger/event-store';
 import { decodeEvent, encodeEvents, UnknownEventTypeError, UnsupportedSchemaVersionError } from './event-codec';
 import { accountIdOfStream, accountStream } from './stream-names';
@@ -52,6 +52,12 @@ function scenario(): LedgerEvent[] {
     },
     consume('c3', 200, {}, '2026-12-12T00:00:00.000Z'),
     { type: 'SetMemberLimits', at: '2026-12-12T00:00:00.000Z', data: { userId: 'ana', creditTypes: { email: 300, mobile: null } } },
+    reserve('h1', 10, { creditType: 'mobile', description: 'waterfall for contact_9', expiresInSeconds: 600 }, '2026-12-12T01:00:00.000Z'),
+    capture('h1', 'c5', 4, '2026-12-12T01:01:00.000Z', { dataRequested: 'mobile' }),
+    reserve('h2', 3, { creditType: 'mobile' }, '2026-12-12T01:02:00.000Z'),
+    release('h2', 'provider down', '2026-12-12T01:03:00.000Z'),
+    reserve('h3', 2, { creditType: 'mobile', expiresInSeconds: 60 }, '2026-12-12T01:04:00.000Z'),
+    sweep('2026-12-12T01:06:00.000Z'),
     {
       type: 'ChangePlan',
       at: '2026-12-13T00:00:00.000Z',
@@ -68,6 +74,12 @@ function scenario(): LedgerEvent[] {
       },
     },
     { type: 'ConsumeCredits', at: '2026-12-14T00:00:00.000Z', data: { consumptionId: 'c4', userId: 'ana', feature: 'email', action: 'reveal', units: 3 } },
+    {
+      type: 'ReserveCredits',
+      at: '2026-12-20T00:00:00.000Z',
+      data: { reservationId: 'h4', userId: 'ana', feature: 'email', action: 'reveal', units: 1 },
+    },
+    reset('2027-01', '2026-12-20T00:01:00.000Z'),
   ]).events;
 }
 
@@ -129,6 +141,25 @@ describe('event codec and golden fixtures', () => {
     }
   });
 
+  it('upcasts every stored v3 fixture of a type that moved on (reservations) to exactly what the current decider records', () => {
+    const current = run(V1_COMMANDS).events;
+    for (const type of ['CreditConsumed', 'CycleReset'] as const) {
+      expect(CURRENT_SCHEMA_VERSION[type]).toBe(4);
+      const stored = JSON.parse(readFileSync(fixture(3, type), 'utf8')) as RecordedEvent;
+      expect(stored.metadata.schemaVersion).toBe(3);
+      expect(decodeEvent(stored)).toEqual(current.find((e) => e.type === type));
+    }
+  });
+
+  it('records a capture as its consumption, linked to the reservation, then the hold ended, in one decision', () => {
+    const captured = events.findIndex((e) => e.type === 'ReservationCaptured');
+    const consumed = events[captured - 1];
+    expect(consumed).toMatchObject({ type: 'CreditConsumed', data: { consumptionId: 'c5', reservationId: 'h1', creditsCharged: 4 } });
+    expect(events[captured].data).toMatchObject({ reservationId: 'h1', consumptionId: 'c5', held: 10, captured: 4, released: 6 });
+    const reset = events.filter((e) => e.type === 'CycleReset').pop()!;
+    expect(reset.data.closing.find((c) => c.creditType === 'email')?.reservedAtReset).toBe(2);
+  });
+
   it('upcasts the v1 plan change (no rate card) to what the current decider records for it', () => {
     const stored = JSON.parse(readFileSync(fixture(1, 'PlanChanged'), 'utf8')) as RecordedEvent;
     expect(decodeEvent(stored)).toEqual(events.find((e) => e.type === 'PlanChanged'));
@@ -146,6 +177,8 @@ describe('event codec and golden fixtures', () => {
     expect(state.creditTypes).toEqual(expected.creditTypes);
     expect(state.plan).toEqual(expected.plan);
     expect([...state.index.members.values()]).toEqual([...expected.index.members.values()]);
+    expect([...state.index.reservations.values()]).toEqual([...expected.index.reservations.values()]);
+    expect(state.holds).toEqual(expected.holds);
   });
 
   it('refuses an unknown type and a schemaVersion from the future, naming the position', () => {

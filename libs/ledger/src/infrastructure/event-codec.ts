@@ -27,11 +27,13 @@ const NO_RATE_CARD = { rates: [], clientPrices: true };
  * resets and plan changes existed, so the new fields take the values that meant exactly that.
  * Rate cards (AccountOpened and CreditConsumed v2 -> v3, CycleReset v2 -> v3, PlanChanged v1 -> v2): every earlier consumption was
  * priced by its client, for one unit, and every earlier plan had no rate card.
+ * Reservations (CreditConsumed v3 -> v4, CycleReset v3 -> v4): no earlier consumption captured a reservation, and no
+ * earlier reset found credits held.
  */
 export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record<number, Upcaster>>>>> = {
   // v1 plans are v2 plans, v2 plans v3 plans (new plan and schedule fields are optional): the version marks that newer payloads may carry them.
   AccountOpened: { 1: (d) => d, 2: (d) => d },
-  CreditConsumed: { 1: withBalanceV2, 2: (d) => ({ ...d, units: 1, pricedBy: 'client', rate: null }) },
+  CreditConsumed: { 1: withBalanceV2, 2: (d) => ({ ...d, units: 1, pricedBy: 'client', rate: null }), 3: (d) => ({ ...d, reservationId: null }) },
   CreditRefunded: { 1: withBalanceV2 },
   CreditsGranted: { 1: (d) => ({ ...withBalanceV2(d), priority: 0 }) },
   CreditsExpired: { 1: (d) => ({ ...withBalanceV2(d), bucketId: `grant:${String(d.grantId)}` }) },
@@ -56,6 +58,7 @@ export const UPCASTERS: Readonly<Partial<Record<LedgerEventType, Readonly<Record
       };
     },
     2: (d) => ({ ...d, planApplied: d.planApplied === null ? null : { ...(d.planApplied as Json), ...NO_RATE_CARD } }),
+    3: (d) => ({ ...d, closing: (d.closing as Json[]).map((c) => ({ ...c, reservedAtReset: 0 })) }),
   },
   PlanChanged: { 1: (d) => ({ ...d, ...NO_RATE_CARD }) },
 };

@@ -29,14 +29,25 @@ export function balancesView(s: OpenAccountState) {
   };
 }
 
-/** The balances with each credit type's depletion forecast at `nowMs` (GET …/balances). */
+/**
+ * Credits of `creditType` held at `nowMs`: open reservations not yet past their expiry (one past it
+ * holds nothing for any decision, even before its ReservationExpired is written).
+ */
+export function reservedAt(s: OpenAccountState, creditType: string, nowMs: number): number {
+  const now = new Date(nowMs).toISOString();
+  let held = 0;
+  for (const hold of s.holds.open) if (hold.creditType === creditType && hold.expiresAt > now) held += hold.credits;
+  return held;
+}
+
+/** The balances with what is held, what is available and each credit type's depletion forecast at `nowMs` (GET …/balances). */
 export function balancesWithForecastView(s: OpenAccountState, nowMs: number) {
   const view = balancesView(s);
   return {
     ...view,
-    balances: view.balances.map((balance): BalanceView & { forecast: DepletionForecast } => ({
-      ...balance,
-      forecast: forecastCreditType(s, balance.creditType, nowMs),
-    })),
+    balances: view.balances.map((balance): BalanceView & { reserved: number; available: number; forecast: DepletionForecast } => {
+      const reserved = reservedAt(s, balance.creditType, nowMs);
+      return { ...balance, reserved, available: balance.remaining - reserved, forecast: forecastCreditType(s, balance.creditType, nowMs) };
+    }),
   };
 }

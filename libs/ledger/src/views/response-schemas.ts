@@ -34,7 +34,13 @@ export const BALANCE_FIGURES_SCHEMA = objectOf(BALANCE_FIGURES_PROPERTIES);
 export const BALANCE_SCHEMA = objectOf({ creditType: str(), ...BALANCE_FIGURES_PROPERTIES });
 export const CLOSING_SCHEMA = objectOf(
   { creditType: str(), ...BALANCE_FIGURES_PROPERTIES },
-  { expiredAtReset: int(), carriedOver: int(), rolledOver: int(), overdrawn: int() },
+  {
+    expiredAtReset: int(),
+    carriedOver: int(),
+    rolledOver: int(),
+    overdrawn: int(),
+    reservedAtReset: int('Held by open reservations at the boundary, released (cycle_reset) just before the close: counted in remaining, once'),
+  },
 );
 export const PLAN_CREDIT_TYPE_SCHEMA = objectOf(
   { allocation: int() },
@@ -205,7 +211,15 @@ export const FORECAST_SCHEMA = objectOf({
 export const BALANCES_RESPONSE = objectOf(
   {
     ...BALANCES_PROPERTIES,
-    balances: arrayOf(objectOf({ creditType: str(), ...BALANCE_FIGURES_PROPERTIES, forecast: FORECAST_SCHEMA })),
+    balances: arrayOf(
+      objectOf({
+        creditType: str(),
+        ...BALANCE_FIGURES_PROPERTIES,
+        reserved: int('Held by open reservations (not yet used)'),
+        available: int('remaining - reserved: what consumptions, checks, member budgets and new reservations are decided on'),
+        forecast: FORECAST_SCHEMA,
+      }),
+    ),
     revision: int('Stream revision of the last event folded'),
   },
   { asOf: instant('Given with asOf: the instant asked for'), position: int('Given with asOf: global position of the last event folded') },
@@ -229,9 +243,10 @@ export const EVENTS_RESPONSE = objectOf({
 
 const MEMBER_BUDGET_SCHEMA = objectOf({
   used: int('Net credits charged to the member in the open cycle (refunds of this cycle given back)'),
+  reserved: int("Held by the member's open reservations: counted against the limit"),
   limit: nullable(int('Credits per cycle; null: no limit')),
   limitSource: { type: 'string', enum: ['member', 'default', null], nullable: true, description: "member: their own; default: the account's; null: no limit" },
-  remaining: nullable(int('limit - used (never below 0); null: no limit')),
+  remaining: nullable(int('limit - used - reserved (never below 0); null: no limit')),
 });
 export const MEMBER_SCHEMA = objectOf({
   userId: str(),
@@ -268,6 +283,8 @@ export const CHECK_RESPONSE = objectOf(
     creditType: nullable(str('null when no rate prices the action')),
     credits: nullable(int('What the consumption would charge (0 for a dataKey already bought); null when it cannot be priced')),
     remaining: nullable(int("The credit type's remaining balance now; null for an unknown credit type")),
+    reserved: nullable(int('Held by open reservations; null for an unknown credit type')),
+    available: nullable(int('remaining - reserved: what the spend is decided on; null for an unknown credit type')),
     memberRemaining: nullable(int('What the member may still spend of it this cycle; null: no limit')),
     alreadyPurchased: { type: 'boolean' },
   },
@@ -279,3 +296,50 @@ export const CHECK_RESPONSE = objectOf(
     },
   },
 );
+
+export const HELD_BALANCE_SCHEMA = objectOf({
+  creditType: str(),
+  ...BALANCE_FIGURES_PROPERTIES,
+  reserved: int('Held by open reservations'),
+  available: int('remaining - reserved'),
+});
+export const RESERVATION_SCHEMA = objectOf({
+  reservationId: str(),
+  status: { type: 'string', enum: ['open', 'captured', 'released', 'expired'] },
+  userId: str(),
+  creditType: str(),
+  feature: str(),
+  action: str(),
+  units: int(),
+  pricedBy: PRICED_BY_SCHEMA,
+  rate: { ...APPLIED_RATE_SCHEMA, description: 'The rate card entry it was priced at (null when client-priced)' },
+  credits: int('Credits held (0 when the dataKey was already bought)'),
+  alreadyPurchased: { type: 'boolean' },
+  description: nullable(str()),
+  dataKey: nullable(str()),
+  cycleId: str(),
+  reservedAt: instant(),
+  expiresAt: instant(),
+  closedAt: nullable(instant('When it was captured, released or expired')),
+  consumptionId: nullable(str('The consumption a capture recorded')),
+  captured: nullable(int('Credits captured (0 for a release or an expiry); null while open')),
+  released: nullable(int('Credits given back when it ended; null while open')),
+  reason: nullable(str('The release reason (cycle_reset: released by a cycle reset)')),
+});
+export const RESERVATION_RESPONSE = objectOf({
+  ...(RESERVATION_SCHEMA.properties as Record<string, Schema>),
+  balance: { ...HELD_BALANCE_SCHEMA, description: 'The figures right after the hold' },
+  position,
+});
+export const CAPTURE_RESPONSE = objectOf({
+  ...(RESERVATION_SCHEMA.properties as Record<string, Schema>),
+  consumption: objectOf(CONSUMPTION_PROPERTIES),
+  position,
+});
+export const RELEASE_RESPONSE = objectOf({ ...(RESERVATION_SCHEMA.properties as Record<string, Schema>), position });
+export const RESERVATION_READ_RESPONSE = objectOf({ accountId: str(), ...(RESERVATION_SCHEMA.properties as Record<string, Schema>) });
+export const RESERVATIONS_RESPONSE = objectOf({
+  accountId: str(),
+  items: arrayOf(RESERVATION_SCHEMA),
+  nextCursor: nullable(str('Pass back as cursor= (with the same filters) for the next page; null on the last page')),
+});

@@ -35,6 +35,10 @@ export function balanceRows(p: ProjectedEvent): BalanceRow[] {
     case 'CreditsGranted':
     case 'CreditsExpired':
     case 'CreditThresholdCrossed':
+    case 'CreditsReserved':
+    case 'ReservationCaptured':
+    case 'ReservationReleased':
+    case 'ReservationExpired':
       return [row(e.data.creditType, e.data.cycleId, e.data.balanceAfter)];
     case 'CycleReset':
       return [...e.data.closing.map((c) => row(c.creditType, e.data.previousCycleId, c)), ...e.data.opening.map((o) => row(o.creditType, e.data.cycleId, o))];

@@ -59,6 +59,7 @@ export class HistoryController {
       consumptionId: p.consumptionId,
       dataKey: p.dataKey,
       includeRefunds: p.includeRefunds !== 'false',
+      includeHolds: p.includeHolds === 'true',
     };
   }
 

@@ -2,7 +2,11 @@ import { ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, PgColumn, text } from '../postgres/pg-sql';
 
 /** Kinds of history rows: every credit movement, plus the accesses charged 0 (already purchased). */
-export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset' | 'plan_change' | 'threshold_alert' | 'member_limit';
+export type HistoryKind =
+  'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle_reset' | 'plan_change' | 'threshold_alert' | 'member_limit' | 'hold' | 'hold_release' | 'hold_expiry';
+
+/** Rows of reservations' holds, releases and expiries: listed only when a query asks for them (includeHolds). */
+export const HOLD_KINDS: readonly HistoryKind[] = ['hold', 'hold_release', 'hold_expiry'];
 
 /**
  * History ledger: one row per credit movement. `credits` is what the row did to the balance from
@@ -13,10 +17,13 @@ export type HistoryKind = 'consumption' | 'refund' | 'grant' | 'expiry' | 'cycle
  * movements, and stay in the audit trail (/events) only. Consumptions carry their units, the rate
  * they were priced at (credits per unit, null when client-priced) and how they were priced.
  * v2: units, rate and priced_by; member limit rows.
+ * v3: reservations: the captured consumption carries its reservation_id; hold, hold_release
+ * (the part a capture did not use, or a release) and hold_expiry rows (credits 0: a hold moves
+ * no credit in or out of the balance; the description says what was held or given back).
  */
 export const historyProjector: Projector = {
   name: 'history',
-  version: 2,
+  version: 3,
   schema: (t) => `
     CREATE TABLE IF NOT EXISTS ${t('history')} (
       row_id            INTEGER PRIMARY KEY,
@@ -40,7 +47,8 @@ export const historyProjector: Projector = {
       event_id          TEXT    NOT NULL,
       units             INTEGER,
       rate              INTEGER,
-      priced_by         TEXT
+      priced_by         TEXT,
+      reservation_id    TEXT
     );`,
   indexes: (t) => `
     CREATE INDEX IF NOT EXISTS ${t('history')}_time    ON ${t('history')} (account_id, occurred_at, row_id);
@@ -85,6 +93,7 @@ const HISTORY_COLUMNS: readonly PgColumn[] = [
   bigint('units'),
   bigint('rate'),
   text('priced_by'),
+  text('reservation_id'),
 ];
 
 /** A history row's values in HISTORY_COLUMNS order. */
@@ -112,6 +121,7 @@ function historyValues(r: HistoryRow): unknown[] {
     r.units,
     r.rate,
     r.pricedBy,
+    r.reservationId,
   ];
 }
 
@@ -139,6 +149,8 @@ export interface HistoryRow {
   units: number | null;
   rate: number | null;
   pricedBy: string | null;
+  /** The reservation a consumption captured, or the reservation of a hold row. */
+  reservationId: string | null;
 }
 
 const ROW_SLOTS_PER_EVENT = 64;
@@ -164,6 +176,7 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
     units: null,
     rate: null,
     pricedBy: null,
+    reservationId: null,
   };
   const key = (i: number) => p.position * ROW_SLOTS_PER_EVENT + i;
   const e = p.event;
@@ -189,6 +202,7 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
           units: e.data.units,
           rate: e.data.rate === null ? null : e.data.rate.credits,
           pricedBy: e.data.pricedBy,
+          reservationId: e.data.reservationId,
         },
       ];
     case 'CreditRefunded':
@@ -299,6 +313,30 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
           cycleId: e.data.cycleId,
         };
       });
+    case 'CreditsReserved':
+      return [
+        {
+          ...base,
+          rowId: key(0),
+          kind: 'hold',
+          creditType: e.data.creditType,
+          feature: e.data.feature,
+          action: e.data.action,
+          description: `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`,
+          credits: 0,
+          userId: e.data.userId,
+          cycleId: e.data.cycleId,
+          alreadyPurchased: e.data.alreadyPurchased ? 1 : 0,
+          units: e.data.units,
+          rate: e.data.rate === null ? null : e.data.rate.credits,
+          pricedBy: e.data.pricedBy,
+          reservationId: e.data.reservationId,
+        },
+      ];
+    case 'ReservationCaptured':
+    case 'ReservationReleased':
+    case 'ReservationExpired':
+      return [holdEndRow(e, base, key(0))];
     case 'ScheduleChanged':
     case 'ThresholdsSet':
       return [];
@@ -307,4 +345,37 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
       throw new Error(`history: unknown event ${(unknown as { type: string }).type}`);
     }
   }
+}
+
+type HoldEnd = Extract<ProjectedEvent['event'], { type: 'ReservationCaptured' | 'ReservationReleased' | 'ReservationExpired' }>;
+
+function holdEndDescription(e: HoldEnd): string {
+  const lapsed = e.data.lapsed > 0 ? ` (${e.data.lapsed} of them lapsed with their bucket)` : '';
+  switch (e.type) {
+    case 'ReservationCaptured':
+      return `captured ${e.data.captured} of ${e.data.held} held (consumption ${e.data.consumptionId}), ${e.data.released} released${lapsed}`;
+    case 'ReservationReleased':
+      return `${e.data.held} released${e.data.reason === null ? '' : `: ${e.data.reason}`}${lapsed}`;
+    case 'ReservationExpired':
+      return `${e.data.held} held expired at ${e.data.expiresAt}, released${lapsed}`;
+    default: {
+      const unknown: never = e;
+      throw new Error(`history: unknown hold event ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+function holdEndRow(e: HoldEnd, base: Omit<HistoryRow, 'rowId' | 'kind' | 'creditType' | 'credits'>, rowId: number): HistoryRow {
+  return {
+    ...base,
+    rowId,
+    kind: e.type === 'ReservationExpired' ? 'hold_expiry' : 'hold_release',
+    creditType: e.data.creditType,
+    description: holdEndDescription(e),
+    credits: 0,
+    userId: e.data.userId,
+    consumptionId: e.type === 'ReservationCaptured' ? e.data.consumptionId : null,
+    cycleId: e.data.cycleId,
+    reservationId: e.data.reservationId,
+  };
 }

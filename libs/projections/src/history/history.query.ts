@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ReadModelStore } from '../read-model-store';
+import { HOLD_KINDS } from './history.projector';
 
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_HISTORY_PAGE = 500;
@@ -21,6 +22,8 @@ export interface HistoryFilter {
   /** The consumptions that bought or accessed this datum. */
   readonly dataKey?: string;
   readonly includeRefunds: boolean;
+  /** Rows of reservations' holds, releases and expiries (default false: the charge row is the captured consumption). */
+  readonly includeHolds?: boolean;
 }
 
 export interface HistoryCursor {
@@ -52,6 +55,7 @@ export interface HistoryItem {
   readonly units: number | null;
   readonly rate: number | null;
   readonly pricedBy: string | null;
+  readonly reservationId: string | null;
 }
 
 interface HistoryDbRow {
@@ -77,6 +81,7 @@ interface HistoryDbRow {
   units: number | string | null;
   rate: number | string | null;
   priced_by: string | null;
+  reservation_id: string | null;
 }
 
 export class InvalidCursorError extends Error {}
@@ -85,6 +90,7 @@ export class InvalidCursorError extends Error {}
 function filterDigest(filter: HistoryFilter): string {
   const bound: unknown[] = [filter.accountId, filter.from, filter.to, filter.userId, filter.feature, filter.action, filter.creditType, filter.includeRefunds];
   // The newer filters join the digest only when given: cursors issued before them stay valid.
+  if (filter.includeHolds === true) bound.push('includeHolds');
   if (filter.consumptionId !== undefined || filter.dataKey !== undefined) bound.push(filter.consumptionId ?? null, filter.dataKey ?? null);
   return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 16);
 }
@@ -133,6 +139,7 @@ function toItem(r: HistoryDbRow): HistoryItem {
     units: r.units === null ? null : Number(r.units),
     rate: r.rate === null ? null : Number(r.rate),
     pricedBy: r.priced_by,
+    reservationId: r.reservation_id,
   };
 }
 
@@ -182,6 +189,7 @@ export class HistoryQueries {
       params.push(filter.accountId, filter.dataKey);
     }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
+    if (filter.includeHolds !== true) where.push(`kind NOT IN (${HOLD_KINDS.map((kind) => `'${kind}'`).join(', ')})`);
     if (cursor) {
       where.push('(occurred_at, row_id) < (?, ?)');
       params.push(cursor.occurredAt, cursor.rowId);

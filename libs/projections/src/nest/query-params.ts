@@ -80,6 +80,10 @@ export class HistoryParams extends UserRangeParams {
   @IsOptional()
   @Matches(DATA_KEY_PATTERN)
   dataKey?: string;
+  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false', description: "Also list reservations' holds, releases and expiries" })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  includeHolds?: 'true' | 'false';
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()

@@ -10,7 +10,7 @@ export const HISTORY_ITEM_SCHEMA = objectOf({
   position: int(),
   occurredAt: instant(),
   recordedAt: instant(),
-  kind: str('consumption, refund, grant, cycle_reset, plan_change, expiry, threshold_alert, member_limit'),
+  kind: str('consumption, refund, grant, cycle_reset, plan_change, expiry, threshold_alert, member_limit; with includeHolds: hold, hold_release, hold_expiry'),
   creditType: nullable(str()),
   feature: nullable(str()),
   action: nullable(str()),
@@ -28,6 +28,7 @@ export const HISTORY_ITEM_SCHEMA = objectOf({
   units: nullable(int('Consumptions: units of the action')),
   rate: nullable(int('Consumptions priced by the rate card: credits per unit')),
   pricedBy: { type: 'string', enum: ['client', 'rate_card', null], nullable: true, description: 'Consumptions: who set the price' },
+  reservationId: nullable(str('The reservation a consumption captured, or the reservation of a hold row')),
 });
 
 export const HISTORY_RESPONSE = objectOf({

@@ -289,9 +289,29 @@ export function deriveNotifications(input: DerivationInput): Derivation {
     case 'CreditConsumed':
       derivation.notifications.push(...memberLimitsReached(input, event.data.userId, event.data.creditType));
       break;
+    case 'ReservationExpired': {
+      const data = event.data;
+      derivation.notifications.push({
+        payload: payload(input, 'reservation-expired', 'reservation.expired', {
+          reservationId: data.reservationId,
+          userId: data.userId,
+          creditType: data.creditType,
+          credits: data.held,
+          expiresAt: data.expiresAt,
+          cycleId: data.cycleId,
+          balance: data.balanceAfter,
+          reserved: data.reservedAfter,
+          available: data.balanceAfter.remaining - data.reservedAfter,
+        }),
+      });
+      break;
+    }
     case 'AccountOpened':
     case 'CreditRefunded':
     case 'MemberLimitsSet':
+    case 'CreditsReserved':
+    case 'ReservationCaptured':
+    case 'ReservationReleased':
     case 'ScheduleChanged':
     case 'ThresholdsSet':
       break;

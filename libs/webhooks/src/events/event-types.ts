@@ -1,4 +1,4 @@
-/** What an endpoint can subscribe to. `reservation.expired` is not here: the ledger has no reservations yet. */
+/** What an endpoint can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = [
   'credits.threshold_crossed',
   'credits.depleted',
@@ -9,6 +9,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'grant.expired',
   'plan.changed',
   'member.limit_reached',
+  'reservation.expired',
   'endpoint.disabled',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

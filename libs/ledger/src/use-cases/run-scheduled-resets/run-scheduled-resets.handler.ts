@@ -11,8 +11,10 @@ export interface ScheduledResetsOutcome {
   readonly accountId: string;
   /** Cycles opened by this call (or, in a dry run, that would be), in order. */
   readonly cycles: readonly string[];
-  /** The open cycle's end after this call: the account's next due time. */
+  /** The account's next due time after this call: the open cycle's end, or an open reservation's expiry if sooner. */
   readonly cycleEndsAt: string;
+  /** Reservations this call wrote ReservationExpired for. */
+  readonly reservationsExpired: number;
   /** More cycles are due than one append carries: call again. */
   readonly more: boolean;
 }
@@ -24,7 +26,8 @@ function requireOpen(session: AccountSession): OpenAccountState {
 
 /**
  * The billing job's unit of work on one account: under the account's lock, with its state caught
- * up, decide `ScheduledReset` for each boundary passed, with the cycle id the schedule derives.
+ * up, decide `ScheduledReset` for each boundary passed, with the cycle id the schedule derives,
+ * then `ExpireReservations` (the sweeper: reservations past their expiry end as expired).
  * A second job (or a retry after a crash) finds those ids taken: a duplicate, nothing appended;
  * another process that wrote in between makes the append fail on its expected revision, and the
  * retry decides again on the new state.
@@ -42,6 +45,7 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
           accountId: command.accountId,
           cycles: due.map((d) => d.cycleId),
           cycleEndsAt: due.length ? due[due.length - 1].endsAt : s.cycleEndsAt,
+          reservationsExpired: s.holds.open.filter((hold) => hold.expiresAt <= command.upTo).length,
           more: false,
         };
       });
@@ -58,9 +62,17 @@ export class RunScheduledResetsHandler implements ICommandHandler<RunScheduledRe
           const { cycleId } = nextScheduledCycle(s);
           if (session.decide(`cycle:${cycleId}`, { type: 'ScheduledReset', at, data: { cycleId } }) === 'created') cycles.push(cycleId);
         }
+        // The sweeper: reservations past their expiry end as expired now (a reset above released the others).
+        // Decided at upTo (never beyond it: no reset past the run's instant), once the resets above brought the cycle past upTo.
+        const current = requireOpen(session);
+        const before = current.holds.open.length;
+        const sweepDue = current.cycleEndsAt > upTo && current.holds.nextExpiry !== null && current.holds.nextExpiry <= upTo;
+        if (sweepDue) session.decide(`sweep:${upTo}`, { type: 'ExpireReservations', at: upTo, data: {} });
+        const reservationsExpired = before - requireOpen(session).holds.open.length;
         return (after) => {
           const s = after.state as OpenAccountState;
-          return { accountId: command.accountId, cycles, cycleEndsAt: s.cycleEndsAt, more: s.cycleEndsAt <= upTo };
+          const next = s.holds.nextExpiry !== null && s.holds.nextExpiry < s.cycleEndsAt ? s.holds.nextExpiry : s.cycleEndsAt;
+          return { accountId: command.accountId, cycles, cycleEndsAt: next, reservationsExpired, more: s.cycleEndsAt <= upTo };
         };
       },
       'ScheduledReset',
