@@ -29,8 +29,8 @@ export class OpenApiContract {
     this.routes = Object.keys(document.paths)
       .map((template) => ({
         template,
-        // As the router matches: a parameter is at least one character, and a trailing slash is the same path.
-        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+        // As the router matches: a trailing slash is the same path (fewer parameters win: /v1/accounts/ is the list).
+        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]*')}/?$`),
       }))
       .sort((left, right) => parameters(left.template) - parameters(right.template));
   }
@@ -39,7 +39,9 @@ export class OpenApiContract {
   problemsOf(method: string, url: string, status: number, contentType: string | undefined, body: unknown): string[] {
     // The path as sent (no dot-segment or percent normalisation): the router matches it so.
     const path = url.split('?')[0];
-    const route = this.routes.find((candidate) => candidate.pattern.test(path));
+    // The first matching path that has this method (a trailing slash or an empty segment can match several).
+    const matching = this.routes.filter((candidate) => candidate.pattern.test(path));
+    const route = matching.find((candidate) => this.document.paths[candidate.template][method.toLowerCase()]) ?? matching[0];
     const where = `${method.toUpperCase()} ${path} → ${status}`;
     if (!route) {
       // A route the API does not have: 404 with the error body, nothing else.
