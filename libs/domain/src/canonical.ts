@@ -6,10 +6,13 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
-    const out = Object.create(null) as Record<string, unknown>; // a "__proto__" key stays an ordinary key
+    // Plain (fast to serialise); a "__proto__" key is defined, not assigned, so it stays an ordinary key.
+    const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const field = (value as Record<string, unknown>)[key];
-      if (field !== undefined) out[key] = sortKeys(field);
+      if (field === undefined) continue;
+      if (key === '__proto__') Object.defineProperty(out, key, { value: sortKeys(field), enumerable: true, writable: true, configurable: true });
+      else out[key] = sortKeys(field);
     }
     return out;
   }

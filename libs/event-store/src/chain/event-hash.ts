@@ -42,11 +42,16 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortKeys((value as { toJSON(): unknown }).toJSON());
-    // No prototype: a "__proto__" key stays an ordinary key.
-    const sorted: Record<string, unknown> = Object.create(null);
+    // A plain object, not a prototype-less one: V8 serialises objects of one shape several times
+    // faster than dictionary-mode ones, and this runs for every appended event. A "__proto__" key is
+    // defined, not assigned, so that it stays an ordinary key.
+    const sorted: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const field = (value as Record<string, unknown>)[key];
-      if (field !== undefined) sorted[key] = sortKeys(field);
+      if (field === undefined) continue;
+      const canonical = field !== null && typeof field === 'object' ? sortKeys(field) : field;
+      if (key === '__proto__') Object.defineProperty(sorted, key, { value: canonical, enumerable: true, writable: true, configurable: true });
+      else sorted[key] = canonical;
     }
     return sorted;
   }
