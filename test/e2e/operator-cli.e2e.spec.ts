@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { SqliteEventStore } from '@credit-ledger/event-store';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
-import { ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '@credit-ledger/projections';
+import { historyProjector, ProjectionRunner, READ_MODEL_FILE_NAME, seedHistory } from '@credit-ledger/projections';
 import { readModelStoreFactory, snapshotReadModels } from '@credit-ledger/projections/testing';
 import { ADMIN_KEY, consumption, PLAN, tempDataDir } from '../support/ledger-harness';
 import { exited, freePort, get, post, startServer } from '../support/server-process';
@@ -73,7 +73,7 @@ describe.each(['sqlite', 'postgres'] as const)('operator commands on %s: seed, r
     await tamper([
       `UPDATE usage_by_user_v1 SET consumed = consumed + 1 WHERE (account_id, day, user_id, credit_type, feature, action) =
          (SELECT account_id, day, user_id, credit_type, feature, action FROM usage_by_user_v1 ORDER BY account_id, day, user_id, credit_type, feature, action LIMIT 1)`,
-      "UPDATE history_v2 SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v2 WHERE kind = 'consumption')",
+      `UPDATE history_v${historyProjector.version} SET credits = credits + 5 WHERE row_id = (SELECT MAX(row_id) FROM history_v${historyProjector.version} WHERE kind = 'consumption')`,
       "UPDATE balances_v1 SET remaining = remaining - 1 WHERE account_id = 'seed_00001' AND credit_type = 'email' AND cycle_id = '2026-11'",
     ]);
     const verify = cli('verify');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { checksumOf, NO_STREAM, PostgresEventStore, SqliteEventStore, verifyGlobalChain } from '@credit-ledger/event-store';
 import { createTestDatabase, dropTestDatabase, sqliteTamperer } from '@credit-ledger/event-store/testing';
-import { READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
+import { historyProjector, READ_MODEL_FILE_NAME } from '@credit-ledger/projections';
 import { ADMIN_KEY, tempDataDir } from '../support/ledger-harness';
 import { CLI_ENTRY, SERVER_ENTRY, exited, freePort, get, startServer } from '../support/server-process';
 
@@ -223,7 +223,7 @@ describe('store copy sqlite → postgres', () => {
       expect(tables).toEqual(
         expect.arrayContaining([
           'projection_registry',
-          'history_v2',
+          `history_v${historyProjector.version}`,
           'usage_by_user_v1',
           'usage_by_feature_v1',
           'usage_feature_users_v1',
