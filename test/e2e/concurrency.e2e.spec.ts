@@ -29,6 +29,8 @@ describe('concurrency', () => {
         refunded: 0,
         expired: 0,
         remaining: 0,
+        reserved: 0,
+        available: 0,
         // All 100 used within the first day of the account: 100 a day, and nothing left, so depleted now.
         forecast: { dailyBurn: 100, projectedDepletionAt: '2026-11-10T12:00:00.000Z', lastsCycle: false },
       },
@@ -58,7 +60,7 @@ describe('concurrency', () => {
     expect(refused.every((r) => r.body.error === 'MEMBER_LIMIT_EXCEEDED' && r.body.details.used === 50 && r.body.details.limit === 50)).toBe(true);
     expect(created.map((r) => r.body.balance.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 950 + i));
     const member = (await h.as().get('/v1/accounts/budget/members/ana').expect(200)).body;
-    expect(member.creditTypes.email).toEqual({ used: 50, limit: 50, limitSource: 'member', remaining: 0 });
+    expect(member.creditTypes.email).toEqual({ used: 50, reserved: 0, limit: 50, limitSource: 'member', remaining: 0 });
     const balances = (await h.as().get('/v1/accounts/budget/balances').expect(200)).body.balances;
     expect(balances[0]).toMatchObject({ used: 50, remaining: 950 });
   });
