@@ -11,6 +11,7 @@ export * from './usage/usage.projectors';
 export * from './balances/balances.projector';
 export * from './filters/filter-catalog.projector';
 export * from './history/history.query';
+export * from './history/csv-cells';
 export * from './usage/usage.query';
 export * from './usage/time-buckets';
 export * from './nest/projections.module';

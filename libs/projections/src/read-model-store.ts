@@ -50,6 +50,8 @@ export interface ReadModelStore {
   activeTable(projector: string, base: string): Promise<string>;
   /** A read query written with `?` placeholders; integer columns come back as exact JS numbers. */
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Like `all`, with each row an array in the SELECT's column order: for bulk reads (CSV), no per-row objects. */
+  allArrays<T extends readonly unknown[]>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** The rows of a read query, fetched a bounded page at a time (for scans of whole tables). */
   iterate<T>(sql: string, params?: readonly unknown[]): AsyncIterable<T>;
   /** A failure of the connection or the server, not of the batch: applying the same batch again may work. */

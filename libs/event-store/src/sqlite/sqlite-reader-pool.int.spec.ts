@@ -77,3 +77,34 @@ describe('SQLite reader threads', () => {
     expect(run.stdout.trim()).toBe('closed');
   });
 });
+
+describe('SQLite reader threads: rows as arrays', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reader-pool-arrays-'));
+  const arraysFile = join(dir, 'arrays.sqlite');
+  beforeAll(() => {
+    const db = new Database(arraysFile);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, digest BLOB)');
+    const insert = db.prepare('INSERT INTO items (name, digest) VALUES (?, ?)');
+    for (let index = 1; index <= 10; index++) insert.run(`item ${index}`, index % 2 === 0 ? Buffer.from([index % 256, 0xab]) : null);
+    db.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers rows as arrays in column order for bulk reads, BLOBs as hex too', async () => {
+    const pool = new SqliteReaderPool(arraysFile, 1_000, 1);
+    try {
+      expect(await pool.allArrays('SELECT * FROM items WHERE id > ? ORDER BY id LIMIT ?', [2, 3])).toEqual([
+        [3, 'item 3', null],
+        [4, 'item 4', '04ab'],
+        [5, 'item 5', null],
+      ]);
+      // One SQL text read both ways keeps each form (raw mode belongs to a cached statement).
+      expect(await pool.all('SELECT id FROM items WHERE id = ?', [7])).toEqual([{ id: 7 }]);
+      expect(await pool.allArrays('SELECT id FROM items WHERE id = ?', [7])).toEqual([[7]]);
+      expect(await pool.all('SELECT id FROM items WHERE id = ?', [7])).toEqual([{ id: 7 }]);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -10,6 +10,8 @@ interface ReadRequest {
   readonly id: number;
   readonly sql: string;
   readonly params: readonly unknown[];
+  /** Rows as arrays in the SELECT's column order rather than objects: no per-row keys to build and copy. */
+  readonly arrays: boolean;
 }
 
 interface ReaderSlot {
@@ -31,22 +33,24 @@ function readerThreadMain(): void {
   const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
   db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
   const statements = new Map<string, import('better-sqlite3').Statement>();
-  const statementOf = (sql: string) => {
-    let statement = statements.get(sql);
-    if (statement) statements.delete(sql);
-    else statement = db.prepare(sql);
-    statements.set(sql, statement);
+  // One cached statement per SQL text and row shape (raw mode is a property of the statement).
+  const statementOf = (sql: string, arrays: boolean) => {
+    const key = arrays ? `arrays:${sql}` : sql;
+    let statement = statements.get(key);
+    if (statement) statements.delete(key);
+    else statement = db.prepare(sql).raw(arrays);
+    statements.set(key, statement);
     if (statements.size > workerData.statementCacheSize) statements.delete(statements.keys().next().value as string);
     return statement;
   };
-  parentPort!.on('message', (request: { id: number; sql: string; params: unknown[] } | 'close') => {
+  parentPort!.on('message', (request: { id: number; sql: string; params: unknown[]; arrays: boolean } | 'close') => {
     if (request === 'close') {
       db.close();
       parentPort!.close();
       return;
     }
     try {
-      const rows = statementOf(request.sql).all(...request.params) as Record<string, unknown>[];
+      const rows = statementOf(request.sql, request.arrays).all(...request.params) as Record<string, unknown>[];
       for (const row of rows) {
         for (const column in row) {
           const value = row[column];
@@ -95,10 +99,18 @@ export class SqliteReaderPool {
   }
 
   all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.read<T>({ id: this.nextId++, sql, params, arrays: false });
+  }
+
+  /** The rows as arrays, in the SELECT's column order. */
+  allArrays<T extends readonly unknown[]>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.read<T>({ id: this.nextId++, sql, params, arrays: true });
+  }
+
+  private read<T>(request: ReadRequest): Promise<T[]> {
     if (this.failure) return Promise.reject(this.failure);
     let slot = this.workers[0];
     for (const candidate of this.workers) if (candidate.inFlight < slot.inFlight) slot = candidate;
-    const request: ReadRequest = { id: this.nextId++, sql, params };
     return new Promise<T[]>((resolve, reject) => {
       this.pending.set(request.id, { resolve: resolve as (rows: unknown[]) => void, reject, slot });
       slot.inFlight++;

@@ -17,3 +17,9 @@ export const CSV_OPTIONS = {
   quoted_match: /[\r\n",]/,
   cast: { string: neutraliseFormula },
 } as const;
+
+/** Columns of the CSV export; new columns only ever go at the end (spreadsheets and scripts read them by place). */
+export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type', 'Units'];
+
+/** CSV rows buffered ahead of the client before the export waits for it (bounded memory: a few hundred KB). */
+export const CSV_WRITE_BUFFER_ROWS = 1_000;

@@ -12,7 +12,7 @@ import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, requireOpenAccount, scopedUserId } from '../nest/read-access';
 import { HISTORY_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
-import { CSV_OPTIONS } from './csv-cells';
+import { CSV_COLUMNS, CSV_OPTIONS, CSV_WRITE_BUFFER_ROWS } from './csv-cells';
 import { decodeCursor, DEFAULT_HISTORY_PAGE, HistoryCursor, HistoryFilter, HistoryQueries, InvalidCursorError } from './history.query';
 
 export class GetHistoryQuery {
@@ -30,9 +30,6 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
     return this.queries.page(q.filter, q.limit, q.cursor);
   }
 }
-
-/** Columns of the CSV export; new columns only ever go at the end (spreadsheets and scripts read them by place). */
-export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type', 'Units'];
 
 @ApiTags('history')
 @ApiBearerAuth()
@@ -98,32 +95,28 @@ export class HistoryController {
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="credit-usage-${accountId}.csv"`);
-    const csv = stringify({ ...CSV_OPTIONS, columns: CSV_COLUMNS });
+    // A row buffer of CSV_WRITE_BUFFER_ROWS: the writer waits for the client per buffer, not per 16 rows.
+    const csv = stringify({ ...CSV_OPTIONS, columns: CSV_COLUMNS, writableHighWaterMark: CSV_WRITE_BUFFER_ROWS });
     csv.pipe(res);
     let clientGone = false;
     const gone = once(res, 'close').then(() => (clientGone = true));
-    for await (const page of this.queries.all(filter)) {
-      for (const r of page) {
-        const row = [
-          r.occurredAt,
-          r.feature ?? '',
-          r.action ?? '',
-          r.description ?? '',
-          r.credits,
-          r.dataRequested ?? '',
-          r.userId ?? '',
-          r.creditType ?? '',
-          r.units ?? '',
-        ];
+    const pages = this.queries.csvRows(filter)[Symbol.asyncIterator]();
+    let nextPage = pages.next();
+    while (!clientGone) {
+      const { value: page, done } = await nextPage;
+      if (done) break;
+      // The next page is read (in a reader thread where there is one) while this one is written.
+      nextPage = pages.next();
+      for (const row of page) {
         // Backpressure: wait for the client before the next rows, so memory stays flat whatever the size.
         if (!csv.write(row)) await Promise.race([once(csv, 'drain'), gone]);
         if (clientGone) break;
       }
-      if (clientGone) break;
-      // The pages are read synchronously: between two, let the event loop serve other requests
-      // (awaiting a resolved promise would not: it only runs microtasks).
+      // Between two pages, let the event loop serve other requests (a page read without a reader
+      // thread is synchronous, and awaiting a resolved promise only runs microtasks).
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (clientGone) void nextPage.then(() => pages.return(undefined)).catch(() => undefined);
     csv.end();
   }
 }

@@ -264,6 +264,10 @@ export class PostgresReadModelStore implements ReadModelStore {
     return (await this.pool.query({ text: this.toPositional(sql), values: params as unknown[] })).rows as T[];
   }
 
+  async allArrays<T extends readonly unknown[]>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.pool.query({ text: this.toPositional(sql), values: params as unknown[], rowMode: 'array' })).rows as unknown as T[];
+  }
+
   async *iterate<T>(sql: string, params: readonly unknown[] = []): AsyncIterable<T> {
     // A cursor in a read-only transaction: bounded memory whatever the table's size.
     const { client, release } = await this.checkout();

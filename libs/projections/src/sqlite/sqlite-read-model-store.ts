@@ -145,6 +145,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     return cachedStatement(this.db, sql).all(...params) as T[];
   }
 
+  async allArrays<T extends readonly unknown[]>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.readers) return this.readers.allArrays<T>(sql, params);
+    return this.db
+      .prepare(sql)
+      .raw(true)
+      .all(...params) as T[];
+  }
+
   async *iterate<T>(sql: string, params: readonly unknown[] = []): AsyncIterable<T> {
     // Streams straight from SQLite; the connection is busy until the scan ends (verify owns its connection).
     yield* this.db.prepare(sql).iterate(...params) as Iterable<T>;
