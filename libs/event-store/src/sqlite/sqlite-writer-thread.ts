@@ -22,6 +22,8 @@ type WriterDatabase = import('better-sqlite3').Database;
 interface ChainCursor {
   position: number;
   hash: Buffer | null;
+  /** The same hash as lowercase hex (null: none yet, or hashing off). */
+  hashHex: string | null;
 }
 
 /** Opens the writer's connection: WAL, an fsync at every commit, the lock wait of the readers. */
@@ -38,24 +40,23 @@ function openWriterDatabase(workerData: { file: string; driverPath: string; busy
 
 /**
  * The event's hash (docs/audit.md): SHA-256 over its canonical JSON, assembled from the parts the
- * main thread serialized canonically. Must give exactly what `canonicalEventText` gives.
+ * main thread serialized canonically. Must give exactly what `canonicalEventText` gives. The
+ * previous hashes come and go as lowercase hex (what the text holds): no Buffer-to-hex per event.
  */
 function chainHash(
   streamId: string,
   revision: number,
   position: number,
   row: WriterRow,
-  previousAccountHash: Buffer | null,
-  previousGlobalHash: Buffer | null,
-): Buffer {
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
-  const genesis = '0'.repeat(64);
+  previousAccountHashHex: string,
+  previousGlobalHashHex: string,
+  hash: (algorithm: string, text: string) => string,
+): string {
   const text =
     `{"data":${row[2]},"eventId":${JSON.stringify(row[0])},"metadata":${row[3]},"position":${position},` +
-    `"previousAccountHash":"${previousAccountHash ? previousAccountHash.toString('hex') : genesis}",` +
-    `"previousGlobalHash":"${previousGlobalHash ? previousGlobalHash.toString('hex') : genesis}",` +
+    `"previousAccountHash":"${previousAccountHashHex}","previousGlobalHash":"${previousGlobalHashHex}",` +
     `"recordedAt":${row[4]},"revision":${revision},"schemaVersion":${row[5]},"streamId":${JSON.stringify(streamId)},"type":${JSON.stringify(row[1])}}`;
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text);
 }
 
 /** An append whose expected revision is behind: its first result if it is a retry, else a conflict. */
@@ -101,6 +102,10 @@ function createAppendOne(db: WriterDatabase, hashing: boolean): (append: AppendM
   );
   const lastEvent = db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
   const retryCheck = createRetryCheck(db);
+  // One-shot hashing (no Hash object per event), hex out; the BLOB columns get the same bytes.
+  const { hash } = require('node:crypto') as { hash: (algorithm: string, text: string) => string };
+  const genesisHex = '0'.repeat(64);
+  const genesis = Buffer.alloc(32);
   return (append, cursor) => {
     const last = lastEvent.get(append.streamId) as { revision: number; hash: Buffer | null } | undefined;
     const current = last?.revision ?? -1;
@@ -108,16 +113,22 @@ function createAppendOne(db: WriterDatabase, hashing: boolean): (append: AppendM
     const positions: number[] = [];
     let revision = current;
     let accountHash = last?.hash ?? null;
+    let accountHashHex = hashing && accountHash ? accountHash.toString('hex') : genesisHex;
     for (const row of append.rows) {
       revision++;
       const position = cursor.position + 1;
-      const hash = hashing ? chainHash(append.streamId, revision, position, row, accountHash, cursor.hash) : null;
-      const genesis = hashing ? Buffer.alloc(32) : null;
-      insert.run(position, append.streamId, revision, row[0], row[1], row[2], row[3], hash, accountHash ?? genesis, cursor.hash ?? genesis);
+      let stored: Buffer | null = null;
+      if (hashing) {
+        const hex = chainHash(append.streamId, revision, position, row, accountHashHex, cursor.hashHex ?? genesisHex, hash);
+        stored = Buffer.from(hex, 'hex');
+        accountHashHex = hex;
+        cursor.hashHex = hex;
+      }
+      insert.run(position, append.streamId, revision, row[0], row[1], row[2], row[3], stored, accountHash ?? genesis, cursor.hash ?? genesis);
       positions.push(position);
       cursor.position = position;
-      cursor.hash = hash;
-      accountHash = hash;
+      cursor.hash = stored;
+      accountHash = stored;
     }
     return { id: append.id, ok: true, nextExpectedRevision: revision, positions };
   };
@@ -131,7 +142,8 @@ function createChainCursor(db: WriterDatabase, hashing: boolean) {
     open(): ChainCursor {
       const last = lastEvent.get() as { position: number; hash: Buffer | null } | undefined;
       if (hashing && last && last.hash === null) throw new Error('the hash chain is not filled in yet (run `credit-ledger migrate`)');
-      return { position: last?.position ?? 0, hash: last?.hash ?? null };
+      const hash = last?.hash ?? null;
+      return { position: last?.position ?? 0, hash, hashHex: hash ? hash.toString('hex') : null };
     },
     close(cursor: ChainCursor, start: number): void {
       if (cursor.position !== start) moveHead.run(cursor.position, cursor.hash);
