@@ -53,10 +53,10 @@ function Budget({ creditType, budget }: { creditType: string; budget: MemberBudg
       <small>
         {budget.reserved > 0 && (
           <>
-            <span data-testid="reserved">{formatCredits(budget.reserved)}</span> held ·{' '}
+            <span data-testid="reserved">{formatCredits(budget.reserved)}</span> held{budget.limit === null ? '' : ' · '}
           </>
         )}
-        {budget.limit === null ? fig.source : `${fig.source}, ${formatCredits(budget.remaining ?? 0)} left`}
+        {budget.limit === null ? '' : `${fig.source}, ${formatCredits(budget.remaining ?? 0)} left`}
       </small>
     </div>
   );
