@@ -32,6 +32,18 @@ declare const document: any;
 declare const window: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
+/** An API answer as the tests read it (the assertions check its fields). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** What the page-side check reads of an element (the test's tsconfig has no DOM types). */
+interface Box {
+  tagName: string;
+  className: string;
+  parentElement: { closest(selector: string): unknown };
+  getBoundingClientRect(): { right: number };
+}
+
 interface Budget {
   used: number;
   reserved: number;
@@ -47,7 +59,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
   const account = `/v1/accounts/${CONSOLE_ACCOUNT}`;
 
   /** Any method with a key; the status and the parsed body (no throw: refusals are what some tests want). */
-  async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: any }> {
+  async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${server.url}${path}`, {
       method,
       headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
@@ -56,7 +68,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
-  async function ok(method: string, path: string, body?: unknown): Promise<any> {
+  async function ok(method: string, path: string, body?: unknown): Promise<Json> {
     const res = await call(method, path, server.keys.superuser, body);
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
@@ -345,7 +357,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent)).toBe('ai_research');
   });
 
-  it('saves screenshots of the Members page: light and dark, desktop and phone; usable at 390 px', async () => {
+  it('saves screenshots of the Members page (light and dark, desktop and phone; usable at 390 px), the overview and the history with holds', async () => {
     const saved: string[] = [];
     for (const [device, viewport] of [
       ['desktop', DESKTOP],
@@ -359,9 +371,9 @@ describe('web console: spending controls and reservations in Chromium', () => {
         const wide = await page.evaluate(
           (w) =>
             [...document.querySelectorAll('body *')]
-              .filter((e: any) => e.getBoundingClientRect().right > w + 1 && !e.parentElement.closest('.table-wrap'))
+              .filter((e: Box) => e.getBoundingClientRect().right > w + 1 && !e.parentElement.closest('.table-wrap'))
               .slice(0, 12)
-              .map((e: any) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+              .map((e: Box) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
           viewport.width,
         );
         expect(wide).toEqual([]);
@@ -371,7 +383,18 @@ describe('web console: spending controls and reservations in Chromium', () => {
         saved.push(file);
       }
     }
-    expect(saved).toHaveLength(4);
+    // The overview's rate card and reserved figures, and the history with holds (desktop, light).
+    const page = await signedIn(server.keys.admin);
+    await page.getByTestId('rates').waitFor();
+    await settled(page);
+    saved.push(join(ARTIFACTS, 'overview-spending-light-desktop.png'));
+    await page.screenshot({ path: saved[saved.length - 1], fullPage: true });
+    await page.goto(`${server.url}/history?preset=cycle&holds=1`);
+    await page.locator('tr.hold-row').first().waitFor();
+    await settled(page);
+    saved.push(join(ARTIFACTS, 'history-holds-light-desktop.png'));
+    await page.screenshot({ path: saved[saved.length - 1] });
+    expect(saved).toHaveLength(6);
     if (process.env.UPDATE_DOC_IMAGES === '1') {
       mkdirSync(DOC_IMAGES, { recursive: true });
       for (const file of saved) copyFileSync(file, join(DOC_IMAGES, `console-${file.split('/').pop()}`));

@@ -47,7 +47,22 @@ const VISIBLE = /^[^\s\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064
 /** The longest custom range the graph can bucket by day/week/month (the API's 800 buckets, by month). */
 export const MAX_CUSTOM_RANGE_DAYS = 3_660;
 
-const KNOWN = new Set(['preset', 'from', 'to', 'user', 'feature', 'action', 'creditType', 'refunds', 'holds', 'groupBy', 'tz', 'consumptionId', 'dataKey', 'account']);
+const KNOWN = new Set([
+  'preset',
+  'from',
+  'to',
+  'user',
+  'feature',
+  'action',
+  'creditType',
+  'refunds',
+  'holds',
+  'groupBy',
+  'tz',
+  'consumptionId',
+  'dataKey',
+  'account',
+]);
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[]): value is T {
   return value !== null && (allowed as readonly string[]).includes(value);

@@ -40,16 +40,21 @@ describe('the limits editor', () => {
   });
 
   it('shows the API’s 400 next to the field it names, and the message above the buttons', async () => {
-    const onSave = vi.fn().mockRejectedValue(
-      new LedgerApiError(400, 'VALIDATION_FAILED', 'request validation failed', undefined, [{ field: 'creditTypes.mobile', reason: 'must be an integer' }]),
-    );
+    const onSave = vi
+      .fn()
+      .mockRejectedValue(
+        new LedgerApiError(400, 'VALIDATION_FAILED', 'request validation failed', undefined, [{ field: 'creditTypes.mobile', reason: 'must be an integer' }]),
+      );
     editor(onSave);
     fireEvent.change(screen.getByLabelText('mobile'), { target: { value: '1.5' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
     await screen.findByRole('alert');
     const mobile = screen.getByLabelText('mobile');
     expect(mobile.getAttribute('aria-invalid')).toBe('true');
-    const described = mobile.getAttribute('aria-describedby')!.split(' ').map((id) => document.getElementById(id)?.textContent);
+    const described = mobile
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => document.getElementById(id)?.textContent);
     expect(described).toContain('must be an integer');
     expect(screen.getByRole('alert').textContent).toContain('Not valid: request validation failed');
   });

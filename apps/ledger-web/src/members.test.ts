@@ -10,7 +10,10 @@ describe('a member’s budget figures', () => {
       level: 'ok',
       source: 'own limit',
     });
-    expect(budgetFigures({ used: 75, reserved: 10, limit: 100, limitSource: 'default', remaining: 15 })).toMatchObject({ level: 'warning', source: 'account default' });
+    expect(budgetFigures({ used: 75, reserved: 10, limit: 100, limitSource: 'default', remaining: 15 })).toMatchObject({
+      level: 'warning',
+      source: 'account default',
+    });
     expect(budgetFigures({ used: 100, reserved: 0, limit: 100, limitSource: 'member', remaining: 0 })).toMatchObject({ ratio: 1, level: 'exhausted' });
     // Over the limit (the limit was lowered after use): the meter stays full.
     expect(budgetFigures({ used: 150, reserved: 0, limit: 100, limitSource: 'member', remaining: 0 }).ratio).toBe(1);

@@ -99,7 +99,8 @@ const USER_ID = /^[^\s\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064
 /** The Members page's URL: `user=` narrows it to one member (a member key: always itself). */
 export function parseMembersParams(params: URLSearchParams): { user?: string; problems: string[] } {
   const problems: string[] = [];
-  for (const name of new Set(params.keys())) if (name !== 'user' && name !== 'account') problems.push(`“${name}” is not a filter of this page; it was ignored.`);
+  for (const name of new Set(params.keys()))
+    if (name !== 'user' && name !== 'account') problems.push(`“${name}” is not a filter of this page; it was ignored.`);
   const user = params.get('user');
   if (user === null || user === '') return { problems };
   if (!USER_ID.test(user)) {

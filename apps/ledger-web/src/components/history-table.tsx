@@ -17,7 +17,7 @@ export interface RowActions {
 const column = createColumnHelper<HistoryRow>();
 
 /** Rows of reservations (with "Show holds"): no credits move, so they read as what happened to the hold. */
-const HOLD_LABELS: Record<string, string> = { hold: 'held', hold_release: 'hold ended', hold_expiry: 'hold expired' };
+const HOLD_LABELS: Record<string, string> = { hold: 'held', hold_release: 'ended', hold_expiry: 'expired' };
 export const isHoldRow = (row: HistoryRow) => Object.hasOwn(HOLD_LABELS, row.kind);
 
 function rowClass(row: HistoryRow): string | undefined {
@@ -117,18 +117,16 @@ export function HistoryTable({
       column.accessor('description', { header: 'Description', cell: (c) => c.getValue() ?? '' }),
       column.accessor('credits', {
         header: 'Credits',
-        cell: (c) => (
-          <span className={c.getValue() < 0 ? 'credits refund' : 'credits'}>
-            {formatSignedCredits(c.getValue())}
-            {c.row.original.kind === 'refund'
-              ? ' (refund)'
-              : isHoldRow(c.row.original)
-                ? ` (${HOLD_LABELS[c.row.original.kind]})`
-                : c.row.original.alreadyPurchased
-                  ? ' (already purchased)'
-                  : ''}
-          </span>
-        ),
+        cell: (c) =>
+          isHoldRow(c.row.original) ? (
+            // Nothing moves on a hold row (credits 0): what happened to the hold, its amount in the description.
+            <span className="credits hold">{HOLD_LABELS[c.row.original.kind]}</span>
+          ) : (
+            <span className={c.getValue() < 0 ? 'credits refund' : 'credits'}>
+              {formatSignedCredits(c.getValue())}
+              {c.row.original.kind === 'refund' ? ' (refund)' : c.row.original.alreadyPurchased ? ' (already purchased)' : ''}
+            </span>
+          ),
         meta: { numeric: true },
       }),
       column.accessor('dataRequested', { header: 'Data requested', cell: (c) => c.getValue() ?? '' }),

@@ -224,9 +224,7 @@ export function MembersPage({ account }: { account: AccountView }) {
               <h2>Default limits</h2>
               <p className="defaults" data-testid="default-limits">
                 Members without a limit of their own:{' '}
-                {creditTypes
-                  .map((t) => `${t} ${Object.hasOwn(page.defaultLimits, t) ? formatCredits(page.defaultLimits[t]) : 'no limit'}`)
-                  .join(' · ')}
+                {creditTypes.map((t) => `${t} ${Object.hasOwn(page.defaultLimits, t) ? formatCredits(page.defaultLimits[t]) : 'no limit'}`).join(' · ')}
                 {editable && (
                   <>
                     {' '}
