@@ -174,6 +174,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
     await editor.getByTestId('limit-remove-mobile').check();
     await editor.getByTestId('limits-save').click();
     await page.getByTestId('limits-saved').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('limits-saved');
     await settled(page);
     const after = await apiMember(ANA);
     expect(after.limits).toEqual({ email: 12_345 });
@@ -355,6 +356,11 @@ describe('web console: spending controls and reservations in Chromium', () => {
     await page.keyboard.press('Tab');
     // The plan's credit types in the API's order: ai_research first.
     expect(await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent)).toBe('ai_research');
+    // Cancel (by keyboard) gives the focus back to the page's title, not to nowhere.
+    await page.getByRole('button', { name: 'Cancel' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('limits-editor').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('members-title');
   });
 
   it('saves screenshots of the Members page (light and dark, desktop and phone; usable at 390 px), the overview and the history with holds', async () => {
@@ -392,6 +398,8 @@ describe('web console: spending controls and reservations in Chromium', () => {
     await page.goto(`${server.url}/history?preset=cycle&holds=1`);
     await page.locator('tr.hold-row').first().waitFor();
     await settled(page);
+    // The holds under the limit changes that the admin test wrote after them.
+    await page.locator('tr.hold-row').first().scrollIntoViewIfNeeded();
     saved.push(join(ARTIFACTS, 'history-holds-light-desktop.png'));
     await page.screenshot({ path: saved[saved.length - 1] });
     expect(saved).toHaveLength(6);

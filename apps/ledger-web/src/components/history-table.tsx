@@ -132,7 +132,7 @@ export function HistoryTable({
       column.accessor('dataRequested', { header: 'Data requested', cell: (c) => c.getValue() ?? '' }),
       column.accessor('userId', { header: 'User', cell: (c) => c.getValue() ?? '' }),
       column.accessor('creditType', { header: 'Credit type', cell: (c) => c.getValue() ?? '' }),
-      column.accessor('reservationId', { header: 'Reservation', cell: (c) => (c.getValue() ? <code>{c.getValue()}</code> : '') }),
+      column.accessor('reservationId', { header: 'Reservation', cell: (c) => (c.getValue() ? <code title={c.getValue()!}>{c.getValue()}</code> : '') }),
       column.display({
         id: 'menu',
         header: () => <span className="visually-hidden">Actions</span>,

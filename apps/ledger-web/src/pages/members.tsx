@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { createColumnHelper } from '@tanstack/react-table';
 import { load } from '../api';
 import { DataTable } from '../components/data-table';
@@ -93,6 +93,16 @@ export function MembersPage({ account }: { account: AccountView }) {
   const [saved, setSaved] = useState<string | null>(null);
   const [otherId, setOtherId] = useState('');
   const [otherError, setOtherError] = useState<unknown>(null);
+  // Where the keyboard goes when the editor closes: the saved message, or the page's title.
+  const savedRef = useRef<HTMLParagraphElement>(null);
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (saved) savedRef.current?.focus();
+  }, [saved]);
+  const closeEditor = () => {
+    setEditing(null);
+    titleRef.current?.focus();
+  };
 
   const firstPage = list.status === 'ok' ? list.data : undefined;
   const defaults = firstPage?.defaultLimits ?? {};
@@ -192,7 +202,9 @@ export function MembersPage({ account }: { account: AccountView }) {
   return (
     <section aria-labelledby="members-title">
       <div className="page-head">
-        <h1 id="members-title">{listAll ? 'Members' : me.role === 'member' && one === me.userId ? 'Your spending limits' : `Member ${one ?? ''}`}</h1>
+        <h1 id="members-title" ref={titleRef} tabIndex={-1}>
+          {listAll ? 'Members' : me.role === 'member' && one === me.userId ? 'Your spending limits' : `Member ${one ?? ''}`}
+        </h1>
         <p className="cycle">
           Cycle {account.cycle.cycleId}: used and held credits against each member’s limit per credit type.
           {!editable && can(me.role, 'listMembers') ? ' Read-only: only an admin changes limits.' : ''}
@@ -200,7 +212,7 @@ export function MembersPage({ account }: { account: AccountView }) {
       </div>
       <Problems problems={problems} />
       {saved && (
-        <p className="state ok" role="status" data-testid="limits-saved">
+        <p className="state ok" role="status" data-testid="limits-saved" ref={savedRef} tabIndex={-1}>
           {saved}
         </p>
       )}
@@ -214,7 +226,7 @@ export function MembersPage({ account }: { account: AccountView }) {
             editing.kind === 'default' ? 'no limit' : Object.hasOwn(defaults, t) ? `account default: ${formatCredits(defaults[t])}` : 'no limit'
           }
           onSave={editing.kind === 'member' ? saveMember(editing.userId) : saveDefaults}
-          onClose={() => setEditing(null)}
+          onClose={closeEditor}
         />
       )}
       {listAll ? (
