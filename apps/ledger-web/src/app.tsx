@@ -102,7 +102,8 @@ function Page({ path }: { path: string }) {
     case '/members':
       return (
         <Suspense fallback={<Loading what="the page" />}>
-          <MembersPage account={data} />
+          {/* A new account starts the page afresh: no member pages or editor of the previous one. */}
+          <MembersPage key={data.accountId} account={data} />
         </Suspense>
       );
     case '/cycles':
