@@ -75,7 +75,7 @@ describe('web console in Chromium', () => {
 
   it('signs in per role and shows only what the role allows; sign-out forgets the key', async () => {
     const member = await signedIn(server.keys.member);
-    expect(await navLabels(member)).toEqual(['Overview', 'History', 'Breakdown']);
+    expect(await navLabels(member)).toEqual(['Overview', 'History', 'Breakdown', 'Members']);
     await member.goto(`${server.url}/history`);
     await tableReady(member);
     expect(await member.getByTestId('filter-user').count()).toBe(0);
@@ -88,9 +88,9 @@ describe('web console in Chromium', () => {
     expect(await member.evaluate(() => window.sessionStorage.length)).toBe(0);
 
     const analyst = await signedIn(server.keys.analyst);
-    expect(await navLabels(analyst)).toEqual(['Overview', 'History', 'Breakdown', 'Cycles', 'Audit trail']);
+    expect(await navLabels(analyst)).toEqual(['Overview', 'History', 'Breakdown', 'Members', 'Cycles', 'Audit trail']);
     const admin = await signedIn(server.keys.admin);
-    expect(await navLabels(admin)).toEqual(['Overview', 'History', 'Breakdown', 'Cycles', 'Audit trail', 'Team keys']);
+    expect(await navLabels(admin)).toEqual(['Overview', 'History', 'Breakdown', 'Members', 'Cycles', 'Audit trail', 'Team keys']);
 
     const superuser = await signedIn(server.keys.superuser);
     await superuser.getByTestId(`pick-${CONSOLE_ACCOUNT}`).waitFor();

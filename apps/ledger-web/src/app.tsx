@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { apiFor, explain, LedgerApiError, load } from './api';
 import { Link } from './components/link';
 import { Failure, Loading } from './components/states';
@@ -14,10 +14,14 @@ import { navigate, useLocation } from './router';
 import { forgetKey, storedKey, storeKey } from './session';
 import { setUnauthorizedHandler, useLoad } from './use-load';
 
+// Loaded when first opened: the initial JavaScript carries only what every visit needs.
+const MembersPage = lazy(() => import('./pages/members').then((m) => ({ default: m.MembersPage })));
+
 const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/history', label: 'History' },
   { path: '/breakdown', label: 'Breakdown' },
+  { path: '/members', label: 'Members' },
   { path: '/cycles', label: 'Cycles', needs: 'cycles' as const },
   { path: '/audit', label: 'Audit trail', needs: 'audit' as const },
   { path: '/keys', label: 'Team keys', needs: 'keys' as const },
@@ -95,6 +99,13 @@ function Page({ path }: { path: string }) {
       return <HistoryPage account={data} />;
     case '/breakdown':
       return <BreakdownPage account={data} />;
+    case '/members':
+      return (
+        <Suspense fallback={<Loading what="the page" />}>
+          {/* A new account starts the page afresh: no member pages or editor of the previous one. */}
+          <MembersPage key={data.accountId} account={data} />
+        </Suspense>
+      );
     case '/cycles':
       return <CyclesPage account={data} />;
     case '/audit':

@@ -31,7 +31,10 @@ export function useSession(): Session {
 }
 
 /** What each role sees (the server enforces the same; the console only hides what would be refused). */
-export function can(role: Role, what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'alerts' | 'verify' | 'pickAccount' | 'byMember'): boolean {
+export function can(
+  role: Role,
+  what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'alerts' | 'verify' | 'pickAccount' | 'byMember' | 'listMembers' | 'editLimits',
+): boolean {
   switch (what) {
     case 'teamFilter':
     case 'byMember':
@@ -39,8 +42,10 @@ export function can(role: Role, what: 'teamFilter' | 'audit' | 'cycles' | 'keys'
     case 'cycles':
     case 'alerts':
     case 'verify':
+    case 'listMembers':
       return role === 'superuser' || role === 'admin' || role === 'analyst';
     case 'keys':
+    case 'editLimits':
       return role === 'superuser' || role === 'admin';
     case 'pickAccount':
       return role === 'superuser';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketFor, DEFAULT_FILTERS, filtersToParams, type HistoryFilters, parseFilters, resolveRange } from './filters';
+import { historyQuery } from './history-data';
 
 const parse = (query: string) => parseFilters(new URLSearchParams(query));
 
@@ -19,6 +20,7 @@ describe('filters ↔ URL', () => {
       action: 'waterfall_email',
       creditType: 'email',
       refunds: true,
+      holds: true,
       groupBy: 'action',
       tz: 'browser',
     };
@@ -35,6 +37,25 @@ describe('filters ↔ URL', () => {
     expect(problems).toHaveLength(6);
     expect(problems.join(' ')).toContain('“preset” must be one of today, 7d, 30d, cycle, previous-cycle, custom');
     expect(problems.join(' ')).toContain('“color” is not a filter of this page');
+  });
+
+  it('“Show holds” is holds=1 in the URL, absent by default, and asks the history API for holds', () => {
+    const withHolds = { ...DEFAULT_FILTERS, holds: true };
+    expect(filtersToParams(withHolds).toString()).toBe('holds=1');
+    expect(parse('holds=1')).toEqual({ filters: withHolds, problems: [] });
+    expect(parse('holds=0')).toEqual({ filters: DEFAULT_FILTERS, problems: [] });
+    expect(parse('holds=yes&refunds=1')).toEqual({
+      filters: { ...DEFAULT_FILTERS, refunds: true },
+      problems: ['“holds” must be 1 or 0; it was ignored.'],
+    });
+    // Toggling it on and off again comes back to the same link.
+    const start = new URLSearchParams('preset=cycle&feature=waterfall&refunds=1');
+    const on = filtersToParams({ ...parseFilters(start).filters, holds: true });
+    expect(on.get('holds')).toBe('1');
+    expect(filtersToParams({ ...parseFilters(on).filters, holds: false }).toString()).toBe(start.toString());
+    const range = { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', bucket: 'day' as const };
+    expect(historyQuery(withHolds, range, undefined)).toMatchObject({ includeHolds: 'true', includeRefunds: 'false' });
+    expect(historyQuery(DEFAULT_FILTERS, range, undefined)).not.toHaveProperty('includeHolds');
   });
 
   it('refuses impossible custom ranges with a message', () => {

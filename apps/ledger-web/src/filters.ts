@@ -18,6 +18,8 @@ export interface HistoryFilters {
   readonly action?: string;
   readonly creditType?: string;
   readonly refunds: boolean;
+  /** Reservations' holds, releases and expiries as rows of the table. */
+  readonly holds: boolean;
   readonly groupBy: Group;
   readonly tz: ZoneChoice;
   /** Related movements: one consumption and its refunds, or every access to a datum. */
@@ -25,7 +27,7 @@ export interface HistoryFilters {
   readonly dataKey?: string;
 }
 
-export const DEFAULT_FILTERS: HistoryFilters = { preset: '30d', refunds: false, groupBy: 'feature', tz: 'account' };
+export const DEFAULT_FILTERS: HistoryFilters = { preset: '30d', refunds: false, holds: false, groupBy: 'feature', tz: 'account' };
 
 export const PRESET_LABELS: Record<Preset, string> = {
   today: 'Today',
@@ -45,7 +47,22 @@ const VISIBLE = /^[^\s\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064
 /** The longest custom range the graph can bucket by day/week/month (the API's 800 buckets, by month). */
 export const MAX_CUSTOM_RANGE_DAYS = 3_660;
 
-const KNOWN = new Set(['preset', 'from', 'to', 'user', 'feature', 'action', 'creditType', 'refunds', 'groupBy', 'tz', 'consumptionId', 'dataKey', 'account']);
+const KNOWN = new Set([
+  'preset',
+  'from',
+  'to',
+  'user',
+  'feature',
+  'action',
+  'creditType',
+  'refunds',
+  'holds',
+  'groupBy',
+  'tz',
+  'consumptionId',
+  'dataKey',
+  'account',
+]);
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[]): value is T {
   return value !== null && (allowed as readonly string[]).includes(value);
@@ -106,6 +123,11 @@ export function parseFilters(params: URLSearchParams): { filters: HistoryFilters
     if (refunds === '1' || refunds === '0') f.refunds = refunds === '1';
     else problems.push('“refunds” must be 1 or 0; it was ignored.');
   }
+  const holds = params.get('holds');
+  if (holds !== null) {
+    if (holds === '1' || holds === '0') f.holds = holds === '1';
+    else problems.push('“holds” must be 1 or 0; it was ignored.');
+  }
   const groupBy = params.get('groupBy');
   if (groupBy !== null) {
     if (oneOf(groupBy, GROUPS)) f.groupBy = groupBy;
@@ -135,6 +157,7 @@ export function filtersToParams(f: HistoryFilters, account?: string): URLSearchP
   if (f.consumptionId) p.set('consumptionId', f.consumptionId);
   if (f.dataKey) p.set('dataKey', f.dataKey);
   if (f.refunds !== DEFAULT_FILTERS.refunds) p.set('refunds', f.refunds ? '1' : '0');
+  if (f.holds !== DEFAULT_FILTERS.holds) p.set('holds', f.holds ? '1' : '0');
   if (f.groupBy !== DEFAULT_FILTERS.groupBy) p.set('groupBy', f.groupBy);
   if (f.tz !== DEFAULT_FILTERS.tz) p.set('tz', f.tz);
   return p;

@@ -13,6 +13,7 @@ export function historyQuery(f: HistoryFilters, range: ResolvedRange, userId: st
     consumptionId: f.consumptionId,
     dataKey: f.dataKey,
     includeRefunds: (related || f.refunds ? 'true' : 'false') as 'true' | 'false',
+    ...(f.holds ? { includeHolds: 'true' as const } : {}),
   };
 }
 

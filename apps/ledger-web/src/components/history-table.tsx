@@ -15,6 +15,14 @@ export interface RowActions {
 }
 
 const column = createColumnHelper<HistoryRow>();
+
+/** Rows of reservations (with "Show holds"): no credits move, so they read as what happened to the hold. */
+const HOLD_LABELS: Record<string, string> = { hold: 'held', hold_release: 'ended', hold_expiry: 'expired' };
+export const isHoldRow = (row: HistoryRow) => Object.hasOwn(HOLD_LABELS, row.kind);
+
+function rowClass(row: HistoryRow): string | undefined {
+  return row.kind === 'refund' ? 'refund-row' : isHoldRow(row) ? 'hold-row' : undefined;
+}
 const ROW_HEIGHT = 40;
 
 function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
@@ -92,24 +100,39 @@ export function HistoryTable({
       column.accessor('occurredAt', { header: 'Date', cell: (c) => formatDateTime(c.getValue(), timeZone), meta: { frozen: 'first' } }),
       column.accessor('feature', {
         header: 'Feature',
-        cell: (c) => (c.row.original.kind === 'consumption' || c.row.original.kind === 'refund' ? humanize(c.getValue()) : humanize(c.row.original.kind)),
+        cell: (c) => {
+          const row = c.row.original;
+          if (row.kind === 'consumption' || row.kind === 'refund') return humanize(c.getValue());
+          if (isHoldRow(row))
+            return (
+              <>
+                <span className="hold-badge">{humanize(row.kind)}</span> {row.feature ? humanize(row.feature) : ''}
+              </>
+            );
+          return humanize(row.kind);
+        },
         meta: { frozen: 'second' },
       }),
       column.accessor('action', { header: 'Action', cell: (c) => humanize(c.getValue()) }),
       column.accessor('description', { header: 'Description', cell: (c) => c.getValue() ?? '' }),
       column.accessor('credits', {
         header: 'Credits',
-        cell: (c) => (
-          <span className={c.getValue() < 0 ? 'credits refund' : 'credits'}>
-            {formatSignedCredits(c.getValue())}
-            {c.row.original.kind === 'refund' ? ' (refund)' : c.row.original.alreadyPurchased ? ' (already purchased)' : ''}
-          </span>
-        ),
+        cell: (c) =>
+          isHoldRow(c.row.original) ? (
+            // Nothing moves on a hold row (credits 0): what happened to the hold, its amount in the description.
+            <span className="credits hold">{HOLD_LABELS[c.row.original.kind]}</span>
+          ) : (
+            <span className={c.getValue() < 0 ? 'credits refund' : 'credits'}>
+              {formatSignedCredits(c.getValue())}
+              {c.row.original.kind === 'refund' ? ' (refund)' : c.row.original.alreadyPurchased ? ' (already purchased)' : ''}
+            </span>
+          ),
         meta: { numeric: true },
       }),
       column.accessor('dataRequested', { header: 'Data requested', cell: (c) => c.getValue() ?? '' }),
       column.accessor('userId', { header: 'User', cell: (c) => c.getValue() ?? '' }),
       column.accessor('creditType', { header: 'Credit type', cell: (c) => c.getValue() ?? '' }),
+      column.accessor('reservationId', { header: 'Reservation', cell: (c) => (c.getValue() ? <code title={c.getValue()!}>{c.getValue()}</code> : '') }),
       column.display({
         id: 'menu',
         header: () => <span className="visually-hidden">Actions</span>,
@@ -165,7 +188,8 @@ export function HistoryTable({
                 key={row.id}
                 data-index={v.index}
                 aria-rowindex={v.index + 2}
-                className={row.original.kind === 'refund' ? 'refund-row' : undefined}
+                className={rowClass(row.original)}
+                data-kind={row.original.kind}
                 data-row-id={row.original.rowId}
               >
                 {row.getVisibleCells().map((cell) => {

@@ -191,6 +191,10 @@ export function HistoryPage({ account }: { account: AccountView }) {
           <input type="checkbox" checked={filters.refunds} onChange={(e) => set({ refunds: e.target.checked })} data-testid="filter-refunds" />
           Show refunds
         </label>
+        <label className="toggle">
+          <input type="checkbox" checked={filters.holds} onChange={(e) => set({ holds: e.target.checked })} data-testid="filter-holds" />
+          Show holds
+        </label>
       </form>
       {related && (
         <div className="state info" role="status">

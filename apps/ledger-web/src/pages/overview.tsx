@@ -2,6 +2,7 @@ import { load } from '../api';
 import { Loaded } from '../components/states';
 import { type AccountView, can, useSession } from '../context';
 import { daysUntil } from '../dates';
+import { RateCard } from '../components/rate-card';
 import { formatCredits, formatDate, formatDateTime, formatDaysLeft, formatPercent, formatRate } from '../format';
 import { cardFigures, depletionOutlook } from '../projection';
 import { useLoad } from '../use-load';
@@ -53,6 +54,18 @@ export function OverviewPage({ account }: { account: AccountView }) {
                       <dd data-testid="remaining">{formatCredits(bal.remaining)}</dd>
                     </div>
                     <div>
+                      <dt>Reserved</dt>
+                      <dd data-testid="reserved" title="held by open reservations, not yet used">
+                        {formatCredits(bal.reserved)}
+                      </dd>
+                    </div>
+                    <div>
+                      <dt>Available</dt>
+                      <dd data-testid="available" title="remaining − reserved: what new consumptions and reservations may use">
+                        {formatCredits(bal.available)}
+                      </dd>
+                    </div>
+                    <div>
                       <dt>Refunded</dt>
                       <dd>{formatCredits(bal.refunded)}</dd>
                     </div>
@@ -87,6 +100,7 @@ export function OverviewPage({ account }: { account: AccountView }) {
           </div>
         )}
       </Loaded>
+      <RateCard accountId={id} timeZone={tz} />
       <h2>Grants</h2>
       {account.grants.length === 0 ? (
         <p className="state empty">No grant holds credits now.</p>
