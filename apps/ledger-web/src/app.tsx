@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { apiFor, explain, LedgerApiError, load } from './api';
 import { Link } from './components/link';
 import { Failure, Loading } from './components/states';
@@ -14,6 +14,9 @@ import { navigate, useLocation } from './router';
 import { forgetKey, storedKey, storeKey } from './session';
 import { setUnauthorizedHandler, useLoad } from './use-load';
 
+// Admins only, and rarely opened: its code loads when the page is opened, not with the console.
+const WebhooksPage = lazy(() => import('./pages/webhooks'));
+
 const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/history', label: 'History' },
@@ -21,6 +24,7 @@ const NAV = [
   { path: '/cycles', label: 'Cycles', needs: 'cycles' as const },
   { path: '/audit', label: 'Audit trail', needs: 'audit' as const },
   { path: '/keys', label: 'Team keys', needs: 'keys' as const },
+  { path: '/webhooks', label: 'Webhooks', needs: 'webhooks' as const },
 ];
 
 function AccountPicker() {
@@ -99,6 +103,12 @@ function Page({ path }: { path: string }) {
       return <CyclesPage account={data} />;
     case '/audit':
       return <AuditPage account={data} />;
+    case '/webhooks':
+      return (
+        <Suspense fallback={<Loading what="the webhooks page" />}>
+          <WebhooksPage />
+        </Suspense>
+      );
     default:
       return <KeysPage />;
   }

@@ -31,7 +31,7 @@ export function useSession(): Session {
 }
 
 /** What each role sees (the server enforces the same; the console only hides what would be refused). */
-export function can(role: Role, what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'alerts' | 'verify' | 'pickAccount' | 'byMember'): boolean {
+export function can(role: Role, what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'webhooks' | 'alerts' | 'verify' | 'pickAccount' | 'byMember'): boolean {
   switch (what) {
     case 'teamFilter':
     case 'byMember':
@@ -41,6 +41,7 @@ export function can(role: Role, what: 'teamFilter' | 'audit' | 'cycles' | 'keys'
     case 'verify':
       return role === 'superuser' || role === 'admin' || role === 'analyst';
     case 'keys':
+    case 'webhooks':
       return role === 'superuser' || role === 'admin';
     case 'pickAccount':
       return role === 'superuser';
