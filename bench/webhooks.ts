@@ -208,7 +208,9 @@ async function steadyLoad(bus: CommandBus, prefix: string, arrivals: Arrivals): 
  * (the in-process scenario runs after the backlog, warm too).
  */
 async function startWorker(dataDir: string, bus: CommandBus, arrivals: Arrivals): Promise<ChildProcess> {
-  const worker = spawn(process.execPath, ['--max-semi-space-size=32', WORKER_ENTRY, '--role', 'webhooks'], {
+  const profile = process.env.BENCH_WEBHOOK_WORKER_PROFILE_DIR;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const worker = spawn(process.execPath, ['--max-semi-space-size=32', ...nodeArgs, WORKER_ENTRY, '--role', 'webhooks'], {
     env: {
       ...process.env,
       LEDGER_DATA_DIR: dataDir,
