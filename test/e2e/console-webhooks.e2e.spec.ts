@@ -160,7 +160,10 @@ describe('console: the webhooks page in Chromium', () => {
 
     // Replay from its position: sent again with the same webhook-id, a new row marked as a replay.
     await page.getByTestId(`replay-${delivery.deliveryId}`).click();
-    await page.getByTestId('deliveries-message').getByText(/1 delivery queued/).waitFor();
+    await page
+      .getByTestId('deliveries-message')
+      .getByText(/1 delivery queued/)
+      .waitFor();
     await eventually(() => expect(receiver.received).toHaveLength(3));
     expect(receiver.ids()).toEqual([delivery.eventId]);
     const replayed = (await eventually(async () => {
@@ -187,9 +190,10 @@ describe('console: the webhooks page in Chromium', () => {
       url: `${receiver.url}/extra`,
       eventTypes: ['cycle.reset'],
     });
-    const endpoint = () => server.api<{ url: string; eventTypes: string[]; enabled: boolean; disabledReason: string | null; description: string | null }>(
-      `/v1/accounts/${CONSOLE_ACCOUNT}/webhooks/${extra.webhookId}`,
-    );
+    const endpoint = () =>
+      server.api<{ url: string; eventTypes: string[]; enabled: boolean; disabledReason: string | null; description: string | null }>(
+        `/v1/accounts/${CONSOLE_ACCOUNT}/webhooks/${extra.webhookId}`,
+      );
     await page.goto(`${server.url}/webhooks`);
     const row = page.locator(`tr[data-webhook-id="${extra.webhookId}"]`);
     await row.waitFor();

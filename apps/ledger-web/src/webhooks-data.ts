@@ -31,7 +31,10 @@ export const ACCOUNT_EVENT_TYPES: readonly { type: WebhookEventType; help: strin
   .map((type) => ({ type, help: EVENT_TYPE_HELP[type] }));
 
 /** The endpoint's state in words: enabled, disabled by request, or disabled by the dispatcher (410, failing), and failing since when. */
-export function endpointState(endpoint: Pick<WebhookEndpoint, 'enabled' | 'disabledReason' | 'failingSince'>): { label: string; tone: 'ok' | 'warning' | 'bad' } {
+export function endpointState(endpoint: Pick<WebhookEndpoint, 'enabled' | 'disabledReason' | 'failingSince'>): {
+  label: string;
+  tone: 'ok' | 'warning' | 'bad';
+} {
   if (!endpoint.enabled) return { label: `Disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`, tone: 'bad' };
   if (endpoint.failingSince) return { label: `Enabled, failing since ${endpoint.failingSince.slice(0, 16).replace('T', ' ')} UTC`, tone: 'warning' };
   return { label: 'Enabled', tone: 'ok' };

@@ -94,13 +94,23 @@ function EndpointForm({
       </label>
       <label>
         Description (optional)
-        <input value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} maxLength={500} data-testid={`${testId}-description`} />
+        <input
+          value={draft.description}
+          onChange={(e) => setDraft({ ...draft, description: e.target.value })}
+          maxLength={500}
+          data-testid={`${testId}-description`}
+        />
       </label>
       <fieldset className="event-types">
         <legend>Event types</legend>
         {ACCOUNT_EVENT_TYPES.map(({ type, help }) => (
           <label key={type} className="toggle">
-            <input type="checkbox" checked={draft.eventTypes.includes(type)} onChange={(e) => toggle(type, e.target.checked)} data-testid={`${testId}-type-${type}`} />
+            <input
+              type="checkbox"
+              checked={draft.eventTypes.includes(type)}
+              onChange={(e) => toggle(type, e.target.checked)}
+              data-testid={`${testId}-type-${type}`}
+            />
             <span>
               <code>{type}</code> <small>{help}</small>
             </span>
@@ -136,7 +146,10 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
   const first = useLoad(
     (retry) =>
       load(
-        () => api.GET('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries', { params: { path, query: { status: status ?? undefined, limit: DELIVERIES_PAGE } } }),
+        () =>
+          api.GET('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries', {
+            params: { path, query: { status: status ?? undefined, limit: DELIVERIES_PAGE } },
+          }),
         retry,
       ),
     [id, endpoint.webhookId, status],
@@ -160,20 +173,20 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
   };
   const loadOlder = (before: number) =>
     load(() =>
-      api.GET('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries', { params: { path, query: { status: status ?? undefined, limit: DELIVERIES_PAGE, before } } }),
-    ).then(
-      (page) => setOlder((o) => ({ items: [...(o?.items ?? []), ...page.items], nextCursor: page.nextCursor })),
-      setFailure,
-    );
+      api.GET('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries', {
+        params: { path, query: { status: status ?? undefined, limit: DELIVERIES_PAGE, before } },
+      }),
+    ).then((page) => setOlder((o) => ({ items: [...(o?.items ?? []), ...page.items], nextCursor: page.nextCursor })), setFailure);
   const retry = (delivery: WebhookDelivery) => {
     setFailure(null);
-    load(() => api.POST('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries/{deliveryId}/retry', { params: { path: { ...path, deliveryId: delivery.deliveryId } } })).then(
-      () => {
-        setMessage(`Delivery ${delivery.deliveryId} (${delivery.type}) is due again now, in its lane’s order.`);
-        refresh();
-      },
-      setFailure,
-    );
+    load(() =>
+      api.POST('/v1/accounts/{accountId}/webhooks/{webhookId}/deliveries/{deliveryId}/retry', {
+        params: { path: { ...path, deliveryId: delivery.deliveryId } },
+      }),
+    ).then(() => {
+      setMessage(`Delivery ${delivery.deliveryId} (${delivery.type}) is due again now, in its lane’s order.`);
+      refresh();
+    }, setFailure);
   };
   const replay = (position: number) => {
     setFailure(null);
@@ -272,10 +285,20 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
                           </td>
                           <td className={`status ${d.status}`}>{d.status}</td>
                           <td className="numeric">{d.attemptCount}</td>
-                          <td data-testid="last-response">{last === null ? '—' : last.statusCode !== null ? String(last.statusCode) : `no answer: ${last.error ?? ''}`}</td>
+                          <td data-testid="last-response">
+                            {last === null ? '—' : last.statusCode !== null ? String(last.statusCode) : `no answer: ${last.error ?? ''}`}
+                          </td>
                           <td>{utc(d.createdAt)}</td>
                           <td>{utc(lastAttemptAt(d))}</td>
-                          <td>{d.completedAt ? utc(d.completedAt) : d.nextAttemptAt ? `next ${utc(d.nextAttemptAt)}` : d.status === 'pending' ? 'waiting in its lane' : '—'}</td>
+                          <td>
+                            {d.completedAt
+                              ? utc(d.completedAt)
+                              : d.nextAttemptAt
+                                ? `next ${utc(d.nextAttemptAt)}`
+                                : d.status === 'pending'
+                                  ? 'waiting in its lane'
+                                  : '—'}
+                          </td>
                           <td className="numeric">{d.position}</td>
                           <td>
                             {deliveryAction(d) === 'retry' ? (
@@ -302,8 +325,12 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
                 </div>
               )}
               <p className="hint">
-                Times in UTC. A failed delivery is retried on its schedule for 3 days; “Retry now” makes it due at once. Replay sends again what derives from ledger events
-                at or after a position, with the same webhook-ids. <Link to="/audit" params={accountQuery}>The audit trail</Link> shows the positions.
+                Times in UTC. A failed delivery is retried on its schedule for 3 days; “Retry now” makes it due at once. Replay sends again what derives from
+                ledger events at or after a position, with the same webhook-ids.{' '}
+                <Link to="/audit" params={accountQuery}>
+                  The audit trail
+                </Link>{' '}
+                shows the positions.
               </p>
             </>
           );
@@ -368,9 +395,12 @@ export default function WebhooksPage() {
     void act(() => load(() => api.PATCH('/v1/accounts/{accountId}/webhooks/{webhookId}', { params: { path: path(webhookId) }, body: { enabled } })));
   const rotate = (webhookId: string) => {
     if (!window.confirm(`Rotate the signing secret of ${webhookId}? The old secret keeps signing alongside the new one for 24 hours.`)) return;
-    void act(() => load(() => api.POST('/v1/accounts/{accountId}/webhooks/{webhookId}/rotate-secret', { params: { path: path(webhookId) } }))).then((answer) => {
-      if (answer) setSecret({ what: `New secret for ${webhookId} (the previous one also signs until ${utc(answer.previousSecretExpiresAt)})`, secret: answer.secret });
-    });
+    void act(() => load(() => api.POST('/v1/accounts/{accountId}/webhooks/{webhookId}/rotate-secret', { params: { path: path(webhookId) } }))).then(
+      (answer) => {
+        if (answer)
+          setSecret({ what: `New secret for ${webhookId} (the previous one also signs until ${utc(answer.previousSecretExpiresAt)})`, secret: answer.secret });
+      },
+    );
   };
   const remove = (webhookId: string) => {
     if (!window.confirm(`Delete endpoint ${webhookId} and its delivery log? Nothing more is sent to it.`)) return;
@@ -450,7 +480,12 @@ export default function WebhooksPage() {
                               <button type="button" onClick={() => setEditing(endpoint.webhookId)} data-testid={`edit-${endpoint.webhookId}`}>
                                 Edit
                               </button>
-                              <button type="button" onClick={() => setEnabled(endpoint.webhookId, !endpoint.enabled)} disabled={busy} data-testid={`toggle-${endpoint.webhookId}`}>
+                              <button
+                                type="button"
+                                onClick={() => setEnabled(endpoint.webhookId, !endpoint.enabled)}
+                                disabled={busy}
+                                data-testid={`toggle-${endpoint.webhookId}`}
+                              >
                                 {endpoint.enabled ? 'Disable' : 'Enable'}
                               </button>
                               <button type="button" onClick={() => rotate(endpoint.webhookId)} disabled={busy} data-testid={`rotate-${endpoint.webhookId}`}>
@@ -476,7 +511,11 @@ export default function WebhooksPage() {
                       <h2 id="edit-title">Edit {endpoint.webhookId}</h2>
                       <EndpointForm
                         key={endpoint.webhookId}
-                        initial={{ url: endpoint.url, description: endpoint.description ?? '', eventTypes: endpoint.eventTypes.filter((t) => t !== 'endpoint.disabled') }}
+                        initial={{
+                          url: endpoint.url,
+                          description: endpoint.description ?? '',
+                          eventTypes: endpoint.eventTypes.filter((t) => t !== 'endpoint.disabled'),
+                        }}
                         label={`Edit ${endpoint.webhookId}`}
                         submitLabel="Save"
                         busy={busy}
