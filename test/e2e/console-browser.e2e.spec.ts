@@ -90,7 +90,7 @@ describe('web console in Chromium', () => {
     const analyst = await signedIn(server.keys.analyst);
     expect(await navLabels(analyst)).toEqual(['Overview', 'History', 'Breakdown', 'Members', 'Cycles', 'Audit trail']);
     const admin = await signedIn(server.keys.admin);
-    expect(await navLabels(admin)).toEqual(['Overview', 'History', 'Breakdown', 'Members', 'Cycles', 'Audit trail', 'Team keys']);
+    expect(await navLabels(admin)).toEqual(['Overview', 'History', 'Breakdown', 'Members', 'Cycles', 'Audit trail', 'Team keys', 'Webhooks']);
 
     const superuser = await signedIn(server.keys.superuser);
     await superuser.getByTestId(`pick-${CONSOLE_ACCOUNT}`).waitFor();

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CONSOLE_ACCOUNT, CONSOLE_USERS, seedConsole, SeedResult } from '../../bench/console-seed';
+import type { WebhooksConfig } from '@credit-ledger/webhooks';
 import { ADMIN_KEY, LedgerHarness } from './ledger-harness';
 
 export interface ConsoleServer {
@@ -10,6 +11,8 @@ export interface ConsoleServer {
   readonly keys: { superuser: string; admin: string; analyst: string; member: string; otherMember: string; otherAdmin: string };
   /** GET with a key, JSON. */
   api<T = unknown>(path: string, key?: string): Promise<T>;
+  /** Any method with a key (the superuser's by default), JSON. */
+  request<T = unknown>(method: string, path: string, body?: unknown, key?: string): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -17,8 +20,8 @@ export interface ConsoleServer {
  * A real HTTP server (the API with the built console) on a free port, with a manual clock and
  * seeded usage: what the browser tests drive with Chromium.
  */
-export async function startConsoleServer(rows: number): Promise<ConsoleServer> {
-  const harness = await LedgerHarness.start();
+export async function startConsoleServer(rows: number, options: { webhooks?: Partial<WebhooksConfig> } = {}): Promise<ConsoleServer> {
+  const harness = await LedgerHarness.start({ webhooks: options.webhooks });
   await harness.app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${((harness.app.getHttpServer() as Server).address() as AddressInfo).port}`;
   const request = async (method: string, path: string, key: string, body?: unknown) => {
@@ -61,6 +64,7 @@ export async function startConsoleServer(rows: number): Promise<ConsoleServer> {
     seed,
     keys,
     api: (path, key = ADMIN_KEY) => request('GET', path, key),
+    request: (method, path, body, key = ADMIN_KEY) => request(method, path, key, body),
     stop: () => harness.stop(),
   };
 }

@@ -6,7 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { CspDirectives, PathSecurityPolicy } from '@credit-ledger/http';
 
 /** The console's pages: each answers the app's index.html (the app routes on the client). */
-export const CONSOLE_PAGES = ['/', '/history', '/breakdown', '/members', '/cycles', '/audit', '/keys'] as const;
+export const CONSOLE_PAGES = ['/', '/history', '/breakdown', '/members', '/cycles', '/audit', '/keys', '/webhooks'] as const;
 export const CONSOLE_ASSETS_PREFIX = '/assets/';
 /** Hashed assets never change under their name: cached for a year. */
 export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -16,6 +16,8 @@ import { setUnauthorizedHandler, useLoad } from './use-load';
 
 // Loaded when first opened: the initial JavaScript carries only what every visit needs.
 const MembersPage = lazy(() => import('./pages/members').then((m) => ({ default: m.MembersPage })));
+// Admins only, and rarely opened: its code loads when the page is opened, not with the console.
+const WebhooksPage = lazy(() => import('./pages/webhooks'));
 
 const NAV = [
   { path: '/', label: 'Overview' },
@@ -25,6 +27,7 @@ const NAV = [
   { path: '/cycles', label: 'Cycles', needs: 'cycles' as const },
   { path: '/audit', label: 'Audit trail', needs: 'audit' as const },
   { path: '/keys', label: 'Team keys', needs: 'keys' as const },
+  { path: '/webhooks', label: 'Webhooks', needs: 'webhooks' as const },
 ];
 
 function AccountPicker() {
@@ -110,6 +113,12 @@ function Page({ path }: { path: string }) {
       return <CyclesPage account={data} />;
     case '/audit':
       return <AuditPage account={data} />;
+    case '/webhooks':
+      return (
+        <Suspense fallback={<Loading what="the webhooks page" />}>
+          <WebhooksPage />
+        </Suspense>
+      );
     default:
       return <KeysPage />;
   }

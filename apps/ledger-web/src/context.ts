@@ -33,7 +33,7 @@ export function useSession(): Session {
 /** What each role sees (the server enforces the same; the console only hides what would be refused). */
 export function can(
   role: Role,
-  what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'alerts' | 'verify' | 'pickAccount' | 'byMember' | 'listMembers' | 'editLimits',
+  what: 'teamFilter' | 'audit' | 'cycles' | 'keys' | 'alerts' | 'verify' | 'pickAccount' | 'byMember' | 'listMembers' | 'editLimits' | 'webhooks',
 ): boolean {
   switch (what) {
     case 'teamFilter':
@@ -46,6 +46,7 @@ export function can(
       return role === 'superuser' || role === 'admin' || role === 'analyst';
     case 'keys':
     case 'editLimits':
+    case 'webhooks':
       return role === 'superuser' || role === 'admin';
     case 'pickAccount':
       return role === 'superuser';

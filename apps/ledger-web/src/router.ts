@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 /** The console's pages: paths the server answers with the console (see apps/ledger-api/src/console.ts). */
-export const PAGES = ['/', '/history', '/breakdown', '/members', '/cycles', '/audit', '/keys'] as const;
+export const PAGES = ['/', '/history', '/breakdown', '/members', '/cycles', '/audit', '/keys', '/webhooks'] as const;
 export type PagePath = (typeof PAGES)[number];
 
 export interface Location {

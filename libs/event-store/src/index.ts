@@ -6,6 +6,7 @@ export * from './catch-up-subscription';
 export * from './retry';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-reader-pool';
+export * from './sqlite/sqlite-checkpointer';
 export * from './postgres';
 export * from './copy';
 export * from './chain';

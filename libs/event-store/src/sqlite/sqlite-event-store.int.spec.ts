@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeEventStoreContract } from '../testing/event-store-contract';
 import { NO_STREAM } from '../event-store.port';
-import { SqliteEventStore } from './sqlite-event-store';
+import { SQLITE_FILE_NAME, SqliteEventStore } from './sqlite-event-store';
+import { commitAfter, FileChangeSignal } from './file-change-signal';
 import { anEvent } from '../testing/fixtures';
 
 const dirs: string[] = [];
@@ -59,6 +60,27 @@ describe('sqlite adapter specifics', () => {
     while (seen.length < 1 && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
     await sub.stop();
     expect(seen).toEqual([1]);
+    await other.close();
+    await store.close();
+  });
+
+  it('hears another process commit: its WAL changes, and the commit is found once visible (the wake-up before the poll)', async () => {
+    const dir = tempDir();
+    const store = SqliteEventStore.open(dir);
+    await store.append('s_first', NO_STREAM, [ev(1)]); // the WAL exists
+    const signal = new FileChangeSignal(join(dir, SQLITE_FILE_NAME));
+    let changes = 0;
+    const stop = signal.listen(() => changes++);
+    const other = SqliteEventStore.open(dir);
+    await other.append('s_other', NO_STREAM, [ev(2)]);
+    const start = Date.now();
+    while (changes === 0 && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(changes).toBeGreaterThan(0);
+    const head = () => store.headPosition();
+    expect(await commitAfter(1, head, () => false)).toBe(true);
+    expect(await commitAfter(2, head, () => false)).toBe(false); // nothing past the head: it gives up
+    stop();
+    signal.close();
     await other.close();
     await store.close();
   });

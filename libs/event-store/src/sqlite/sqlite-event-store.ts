@@ -25,12 +25,13 @@ import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-th
 import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 import { EventStoreObserver, observedAppend } from '../store-observer';
 import { SqliteReaderPool } from './sqlite-reader-pool';
+import { commitAfter, FileChangeSignal } from './file-change-signal';
 
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
 /** Events per group commit at most (a single larger append still commits alone). */
 export const MAX_EVENTS_PER_GROUP_COMMIT = 20_000;
-/** Fallback poll for subscribers when another process writes the file. */
+/** Safety-net poll for subscribers when another process writes the file (a change of its WAL wakes them first). */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** WAL pages before the writer checkpoints by itself (4 KiB pages: ~200 MiB): a backstop only. */
@@ -123,6 +124,8 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   private writerFailure: Error | undefined;
   private writerClosed: (() => void) | undefined;
   private readonly committed = new EventEmitter();
+  /** Commits of other processes (a dispatcher or relay in its own process): the WAL changed. */
+  private readonly fileChanged: FileChangeSignal;
   private observer: EventStoreObserver | undefined;
   private counters = { appends: 0, commits: 0, events: 0 };
   /** Events whose hashes this open filled in (a store written before the chains). */
@@ -145,6 +148,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   private constructor(file: string, options: SqliteEventStoreOptions) {
     this.faultInjection = options.faultInjection === true;
+    this.fileChanged = new FileChangeSignal(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -322,14 +326,37 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       {
         waitForEventsAfter: (position, stopped) =>
           new Promise<void>((resolve) => {
+            let done = false;
+            let looking = false;
             const finish = () => {
+              if (done) return;
+              done = true;
               clearTimeout(timer);
               this.committed.off('committed', onCommit);
+              stopListening();
               resolve();
             };
+            // This process's writer says what it committed.
             const onCommit = (head: number) => head > position && finish();
+            // Another process's commit: its WAL changed; the commit is visible about one fsync later.
+            const onFileChange = () => {
+              if (looking || done) return;
+              looking = true;
+              commitAfter(
+                position,
+                () => this.stmt.head.get() as number,
+                () => done || this.closed,
+              ).then(
+                (found) => {
+                  looking = false;
+                  if (found) finish();
+                },
+                () => (looking = false),
+              );
+            };
             const timer = setTimeout(finish, SUBSCRIPTION_POLL_INTERVAL_MS);
             this.committed.on('committed', onCommit);
+            const stopListening = this.fileChanged.listen(onFileChange);
             void stopped.then(finish);
           }),
       },
@@ -352,6 +379,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.fileChanged.close();
     await Promise.allSettled(
       [...this.pending.values()].map(
         (waiting) =>

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, SQLITE_BUSY_TIMEOUT_MS } from '@credit-ledger/event-store';
+import { CHECKPOINT_INTERVAL_MS, migrate, SQLITE_BUSY_TIMEOUT_MS, SqliteCheckpointer, WAL_AUTOCHECKPOINT_PAGES } from '@credit-ledger/event-store';
 import { LedgerConfig, PostgresStateDatabase, stateDatabaseUrl } from '@credit-ledger/ledger';
 import { PostgresSqlDb, SqliteSqlDb } from './sql-db';
 import { WEBHOOK_MIGRATIONS, WEBHOOKS_COMPONENT } from './webhook-migrations';
@@ -29,7 +29,8 @@ export async function openWebhookStore(config: LedgerConfig): Promise<WebhookSto
   }
   if (config.store !== 'sqlite') throw new Error(`LEDGER_STORE=${config.store} needs DATABASE_URL (the PostgreSQL database of the shared state)`);
   mkdirSync(config.dataDir, { recursive: true });
-  const db = new Database(join(config.dataDir, WEBHOOKS_SQLITE_FILE));
+  const file = join(config.dataDir, WEBHOOKS_SQLITE_FILE);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a power cut may lose the last transactions, never half of one. What derives
   // from the log rolls back with the checkpoint (derived again), a lost attempt record means the
@@ -37,7 +38,12 @@ export async function openWebhookStore(config: LedgerConfig): Promise<WebhookSto
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   migrate(db, WEBHOOKS_COMPONENT, [...WEBHOOK_MIGRATIONS.sqlite]);
+  // Checkpoints off the event loop (as the event store does): SQLite's own, every 1,000 pages, would
+  // run inside a dispatcher's COMMIT and sync the files while deliveries wait. Kept as a backstop.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = SqliteCheckpointer.start(file, CHECKPOINT_INTERVAL_MS, SQLITE_BUSY_TIMEOUT_MS);
   return new WebhookStore(new SqliteSqlDb(db), async () => {
+    await checkpointer.close();
     if (db.open) db.close();
   });
 }
