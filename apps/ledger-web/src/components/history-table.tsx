@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GetAnswer } from '../context';
@@ -70,15 +70,19 @@ function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
 /**
  * The movements table: TanStack Table for the columns, TanStack Virtual for the rows (only the
  * visible ones are in the DOM, so 10,000+ loaded rows scroll smoothly). Date and Feature stay
- * frozen while the table scrolls sideways; the next keyset page loads near the bottom.
+ * frozen while the table scrolls sideways; the next keyset page loads near the bottom. Memoised:
+ * a filter change does not redraw it until its new rows arrive.
  */
-export function HistoryTable({
+export const HistoryTable = memo(function HistoryTable({
   rows,
   timeZone,
   hasMore,
   loadingMore,
   onLoadMore,
   actions,
+  label = 'Credit movements',
+  compact = false,
+  testId = 'history-scroll',
 }: {
   rows: readonly HistoryRow[];
   timeZone: string;
@@ -86,6 +90,11 @@ export function HistoryTable({
   loadingMore: boolean;
   onLoadMore: () => void;
   actions: RowActions;
+  /** The region's accessible name (several tables can share a page). */
+  label?: string;
+  /** As tall as its rows, up to a cap (a short list of related movements). */
+  compact?: boolean;
+  testId?: string;
 }) {
   const columns = useMemo(
     () => [
@@ -131,7 +140,7 @@ export function HistoryTable({
   const padTop = items.length ? items[0].start : 0;
   const padBottom = items.length ? virtual.getTotalSize() - items[items.length - 1].end : 0;
   return (
-    <div className="table-scroll" ref={scroller} tabIndex={0} role="region" aria-label="Credit movements" data-testid="history-scroll">
+    <div className={compact ? 'table-scroll compact' : 'table-scroll'} ref={scroller} tabIndex={0} role="region" aria-label={label} data-testid={testId}>
       <table className="history" aria-rowcount={data.length + 1}>
         <thead>
           {table.getHeaderGroups().map((group) => (
@@ -189,4 +198,4 @@ export function HistoryTable({
       {loadingMore && <p className="state loading">Loading more rows…</p>}
     </div>
   );
-}
+});
