@@ -16,20 +16,44 @@ export interface RowActions {
 
 const column = createColumnHelper<HistoryRow>();
 const ROW_HEIGHT = 40;
+/** Room the row menu needs below its button (four items). */
+const MENU_HEIGHT = 180;
+
+/** The fixed menu's place: under its button, or above it when the window has no room below. */
+function placeBelowOrAbove(button: HTMLElement): { top?: number; bottom?: number; right: number } {
+  const r = button.getBoundingClientRect();
+  const right = Math.max(4, window.innerWidth - r.right);
+  return r.bottom + MENU_HEIGHT > window.innerHeight ? { bottom: window.innerHeight - r.top + 4, right } : { top: r.bottom + 4, right };
+}
 
 function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
   const [open, setOpen] = useState(false);
+  // Where the menu goes, from its button's place on screen (the menu is fixed, so that the table's
+  // overflow does not clip it).
+  const [place, setPlace] = useState<{ top?: number; bottom?: number; right: number }>({ right: 0 });
   const ref = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return;
     const close = (e: MouseEvent | KeyboardEvent) => {
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)) setOpen(false);
+      if (e instanceof KeyboardEvent) {
+        if (e.key !== 'Escape') return;
+        // Back to the button that opened it, so the keyboard goes on from there.
+        setOpen(false);
+        trigger.current?.focus();
+      } else if (!ref.current?.contains(e.target as Node)) setOpen(false);
     };
+    // The menu is fixed: it follows its button when the page or the table scrolls.
+    const follow = () => trigger.current && setPlace(placeBelowOrAbove(trigger.current));
     document.addEventListener('mousedown', close);
     document.addEventListener('keydown', close);
+    document.addEventListener('scroll', follow, true);
+    window.addEventListener('resize', follow);
     return () => {
       document.removeEventListener('mousedown', close);
       document.removeEventListener('keydown', close);
+      document.removeEventListener('scroll', follow, true);
+      window.removeEventListener('resize', follow);
     };
   }, [open]);
   const item = (label: string, run: () => void) => (
@@ -47,16 +71,20 @@ function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
   return (
     <div className="row-menu" ref={ref}>
       <button
+        ref={trigger}
         type="button"
         aria-haspopup="menu"
         aria-expanded={open}
         aria-label={`More actions for the row of ${row.occurredAt}`}
-        onClick={() => setOpen((o) => !o)}
+        onClick={() => {
+          setPlace(placeBelowOrAbove(trigger.current!));
+          setOpen((o) => !o);
+        }}
       >
         ⋯
       </button>
       {open && (
-        <div role="menu" className="menu">
+        <div role="menu" className="menu" style={place}>
           {row.consumptionId && item('Export this row as CSV', () => actions.exportRow(row))}
           {row.consumptionId && item('Show related movements (the consumption and its refunds)', () => actions.showRelated(row))}
           {row.dataKey && item(`Show every access to ${row.dataKey}`, () => actions.showDataKey(row))}
