@@ -403,6 +403,7 @@ describe('web console in Chromium', () => {
     await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
     expect(await rowIds('related-datakey-scroll')).toEqual(accesses.items.map((r) => r.rowId).sort());
     expect(await page.getByTestId('related-datakey-count').innerText()).toBe(`${accesses.items.length} rows`);
+    await page.getByTestId('related').screenshot({ path: join(ARTIFACTS, 'history-related-light-desktop.png') });
     // Back to the whole table.
     await page.getByTestId('related-close').click();
     await page.waitForURL((u) => !u.searchParams.has('consumptionId'));
