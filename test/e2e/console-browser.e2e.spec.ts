@@ -216,6 +216,201 @@ describe('web console in Chromium', () => {
     expect(buckets.length).toBeLessThanOrEqual(26);
   });
 
+  it('the graph: hovering a bucket shows each series’ value, equal to the API’s; the legend hides a series and shows it again', async () => {
+    const page = await signedIn(server.keys.admin);
+    await page.goto(`${server.url}${historyUrl({ preset: 'cycle', groupBy: 'creditType' })}`);
+    await tableReady(page);
+    const api = await server.api<{ buckets: { label: string; start: string }[]; series: { key: string; points: { bucket: string; consumed: number }[] }[] }>(
+      `/v1/accounts/${CONSOLE_ACCOUNT}/usage/series?from=2026-11-01T04:00:00.000Z&to=2026-12-01T05:00:00.000Z&bucket=day&groupBy=creditType&timezone=America/New_York`,
+    );
+    const consumedIn = (key: string, label: string) => {
+      const index = api.buckets.findIndex((b) => b.label === label);
+      const points = api.series.find((s) => s.key === key)!.points;
+      const point =
+        points.find((p) => p.bucket === label || p.bucket === api.buckets[index].start) ?? (points.length === api.buckets.length ? points[index] : undefined);
+      return point?.consumed ?? 0;
+    };
+    const canvas = page.getByTestId('usage-chart').locator('canvas');
+    const box = (await canvas.boundingBox())!;
+    const tooltip = page.getByTestId('chart-tooltip');
+    /** Hovers a point of the plot (a share of its width) and reads the tooltip: its bucket and each series' credits. */
+    const hover = async (share: number) => {
+      await page.mouse.move(box.x + 5, box.y + 5);
+      await page.mouse.move(box.x + box.width * share, box.y + box.height / 2);
+      await tooltip.waitFor();
+      const bucket = await page.getByTestId('chart-tooltip-bucket').innerText();
+      const values = await tooltip
+        .locator('li')
+        .evaluateAll((items) => items.map((li) => [li.getAttribute('data-series'), Number(li.getAttribute('data-credits')), li.textContent]));
+      return { bucket, values: values as [string, number, string][] };
+    };
+    const shown = await hover(0.4);
+    expect(api.buckets.map((b) => b.label)).toContain(shown.bucket);
+    expect(shown.values.map(([key]) => key)).toEqual(api.series.map((s) => s.key));
+    for (const [key, credits, text] of shown.values) {
+      expect(credits).toBe(consumedIn(key, shown.bucket));
+      expect(text).toBe(`${key}: ${credits.toLocaleString('en-US')}`);
+    }
+    expect(shown.values.some(([, credits]) => credits > 0)).toBe(true);
+
+    // The legend is buttons: pressing one hides its series (from the bars and the tooltip), pressing it again shows it.
+    const key = api.series[0].key;
+    const legend = page.getByTestId(`legend-${key}`);
+    expect(await legend.getAttribute('aria-pressed')).toBe('true');
+    await legend.click();
+    expect(await legend.getAttribute('aria-pressed')).toBe('false');
+    expect(await page.getByTestId('usage-chart').getAttribute('data-hidden')).toBe(key);
+    const without = await hover(0.4);
+    expect(without.bucket).toBe(shown.bucket);
+    expect(without.values.map(([k]) => k)).toEqual(api.series.map((s) => s.key).filter((k) => k !== key));
+    await legend.click();
+    expect(await legend.getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByTestId('usage-chart').getAttribute('data-hidden')).toBe('');
+    expect((await hover(0.4)).values).toEqual(shown.values);
+  });
+
+  it('keyboard: Tab reaches the filters, the toggles and a row’s menu; Enter and Space operate them; focus is visible', async () => {
+    const page = await signedIn(server.keys.admin);
+    await page.goto(`${server.url}${historyUrl({ preset: 'cycle' })}`);
+    await tableReady(page);
+    await page.evaluate(() => document.activeElement?.blur());
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        const style = window.getComputedStyle(el);
+        return {
+          testId: el.getAttribute('data-testid') as string | null,
+          popup: el.getAttribute('aria-haspopup') as string | null,
+          role: el.getAttribute('role') as string | null,
+          text: (el.textContent ?? '').trim() as string,
+          visible: el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+        };
+      });
+    type Focused = Awaited<ReturnType<typeof focused>>;
+    const tabTo = async (what: string, match: (f: Focused) => boolean) => {
+      for (let i = 0; i < 120; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focused();
+        if (match(f)) {
+          expect({ what, visible: f.visible }).toEqual({ what, visible: true });
+          return f;
+        }
+      }
+      throw new Error(`Tab never reached ${what}`);
+    };
+
+    // A filter: the arrow keys choose another value, as in any select.
+    await page.locator('[data-testid="filter-feature"] option').nth(1).waitFor({ state: 'attached' });
+    await tabTo('the feature filter', (f) => f.testId === 'filter-feature');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForURL(/feature=/);
+    await tableReady(page);
+    await page.keyboard.press('ArrowUp');
+    await page.waitForURL((u) => !u.searchParams.has('feature'));
+    await tableReady(page);
+    // The refunds toggle: Space.
+    await tabTo('the refunds toggle', (f) => f.testId === 'filter-refunds');
+    await page.keyboard.press('Space');
+    await page.waitForURL(/refunds=1/);
+    await tableReady(page);
+    // A legend toggle: Enter hides the series, Space shows it again.
+    const legend = await tabTo('a legend toggle', (f) => f.testId?.startsWith('legend-') ?? false);
+    const button = page.getByTestId(legend.testId!);
+    await page.keyboard.press('Enter');
+    expect(await button.getAttribute('aria-pressed')).toBe('false');
+    await page.keyboard.press('Space');
+    expect(await button.getAttribute('aria-pressed')).toBe('true');
+    // A row's menu: Enter opens it, Tab reaches its items, Escape closes it, Space opens it again, Enter runs an item.
+    await tabTo('a row’s menu', (f) => f.popup === 'menu');
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu').waitFor();
+    await tabTo('the menu’s first item', (f) => f.role === 'menuitem');
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ popup: 'menu', visible: true });
+    await page.keyboard.press('Space');
+    await page.getByRole('menu').waitFor();
+    await tabTo('“Show related movements”', (f) => f.role === 'menuitem' && f.text.startsWith('Show related movements'));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/consumptionId=/);
+    await page.getByTestId('related-consumption').waitFor();
+  });
+
+  it('a key revoked mid-session: the next request’s 401 returns the console to sign-in with an explanation', async () => {
+    const key = await server.harness.createKey(CONSOLE_ACCOUNT, 'analyst');
+    const page = await signedIn(key);
+    await page.goto(`${server.url}${historyUrl({ preset: 'cycle' })}`);
+    await tableReady(page);
+    const revoked = await fetch(`${server.url}/v1/accounts/${CONSOLE_ACCOUNT}/keys/${key.split('_')[1]}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${server.keys.admin}` },
+    });
+    expect(revoked.ok).toBe(true);
+    // The page does not know yet; its next request (a filter change) is refused.
+    await page.getByTestId('filter-credit-type').selectOption('email');
+    await page.getByTestId('api-key').waitFor();
+    expect(await page.getByRole('alert').innerText()).toBe('Your key was refused (unknown or revoked). Sign in again.');
+    expect(await page.evaluate(() => window.sessionStorage.length)).toBe(0);
+    expect(await page.getByTestId('sign-out').count()).toBe(0);
+  });
+
+  it('a row’s related movements: the consumption with its refunds, and every access to the same dataKey, in two labelled views', async () => {
+    type Rows = { items: { rowId: number; kind: string; consumptionId: string | null; dataKey: string | null }[] };
+    const history = (query: Record<string, string>) => server.api<Rows>(`/v1/accounts/${CONSOLE_ACCOUNT}/history?${new URLSearchParams(query)}`);
+    // The table's first rows (the cycle, with refunds; the refunds are the newest): a refund whose consumption bought a datum accessed more than once.
+    const cycle = { from: '2026-11-01T04:00:00.000Z', to: '2026-12-01T05:00:00.000Z', includeRefunds: 'true', limit: '100' };
+    let found: { refund: Rows['items'][number]; consumption: Rows; accesses: Rows; dataKey: string } | undefined;
+    for (const refund of (await history(cycle)).items.filter((r) => r.kind === 'refund')) {
+      const consumption = await history({ consumptionId: refund.consumptionId!, includeRefunds: 'true' });
+      const dataKey = consumption.items.find((r) => r.kind === 'consumption')?.dataKey;
+      if (!dataKey) continue;
+      const accesses = await history({ dataKey, includeRefunds: 'true' });
+      if (accesses.items.length >= 2) {
+        found = { refund, consumption, accesses, dataKey };
+        break;
+      }
+    }
+    expect(found).toBeDefined();
+    const { refund, consumption, accesses, dataKey } = found!;
+    expect(consumption.items.map((r) => r.kind).sort()).toEqual(['consumption', 'refund']);
+
+    const page = await signedIn(server.keys.admin);
+    await page.goto(`${server.url}${historyUrl({ preset: 'cycle', refunds: '1' })}`);
+    await tableReady(page);
+    const row = page.locator(`table.history tbody tr[data-row-id="${refund.rowId}"]`);
+    for (let i = 0; i < 100 && (await row.count()) === 0; i++) await page.getByTestId('history-scroll').evaluate((el) => (el.scrollTop += 200));
+    await row.getByRole('button').click();
+    await page.getByRole('menuitem', { name: 'Show related movements (the consumption and its refunds)' }).click();
+    await page.waitForURL(new RegExp(`consumptionId=${refund.consumptionId}`));
+
+    const rowIds = async (testId: string) =>
+      (
+        await page
+          .getByTestId(testId)
+          .locator('tbody tr[data-row-id]')
+          .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-row-id'))))
+      ).sort();
+    // The first view: the consumption and its refund, with their headings.
+    const ofConsumption = page.getByRole('region', { name: 'The consumption and its refunds' });
+    await ofConsumption.waitFor();
+    expect(await page.locator('#related-consumption-title').innerText()).toBe(`Consumption “${refund.consumptionId}” and its refunds`);
+    expect(await rowIds('related-consumption-scroll')).toEqual(consumption.items.map((r) => r.rowId).sort());
+    expect(await ofConsumption.locator('tr.refund-row').count()).toBe(1);
+    // The second view: every access to the consumption's dataKey (a refund row names none: its consumption's is used).
+    const ofDatum = page.getByRole('region', { name: `Every access to ${dataKey}` });
+    await ofDatum.waitFor();
+    expect(await page.locator('#related-datakey-title').innerText()).toBe(`Every access to “${dataKey}”`);
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    expect(await rowIds('related-datakey-scroll')).toEqual(accesses.items.map((r) => r.rowId).sort());
+    expect(await page.getByTestId('related-datakey-count').innerText()).toBe(`${accesses.items.length} rows`);
+    await page.getByTestId('related').screenshot({ path: join(ARTIFACTS, 'history-related-light-desktop.png') });
+    // Back to the whole table.
+    await page.getByTestId('related-close').click();
+    await page.waitForURL((u) => !u.searchParams.has('consumptionId'));
+    await tableReady(page);
+    expect(await page.getByTestId('related').count()).toBe(0);
+  });
+
   it('CSV export is the server’s CSV of the same filters', async () => {
     const page = await signedIn(server.keys.admin);
     await page.goto(`${server.url}${historyUrl({ preset: 'cycle', feature: 'exports' })}`);

@@ -207,10 +207,10 @@ export function App() {
     // Only on start: a stored key is checked once.
   }, []);
 
-  const accountQuery = useMemo(() => {
-    const picked = location.params.get('account');
-    return me?.role === 'superuser' && picked ? new URLSearchParams({ account: picked }) : new URLSearchParams();
-  }, [location.params, me]);
+  // Keyed on the picked account, not on the whole query: a filter change keeps the same session
+  // (and client), so the pages' memoised parts are not redrawn for it.
+  const picked = location.params.get('account');
+  const accountQuery = useMemo(() => (me?.role === 'superuser' && picked ? new URLSearchParams({ account: picked }) : new URLSearchParams()), [picked, me]);
   const session: Session | null = useMemo(
     () =>
       key && me

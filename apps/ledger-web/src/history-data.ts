@@ -1,7 +1,11 @@
 import type { Api } from './api';
 import type { HistoryFilters, ResolvedRange } from './filters';
 
-/** The history request of some filters: related-movement filters look at all time, with refunds. */
+/**
+ * The history request of some filters (the table and Export CSV). Related movements look at all
+ * time, with refunds: one consumption and its refunds when a consumption is named, else every
+ * access to the dataKey.
+ */
 export function historyQuery(f: HistoryFilters, range: ResolvedRange, userId: string | undefined) {
   const related = f.consumptionId !== undefined || f.dataKey !== undefined;
   return {
@@ -11,10 +15,18 @@ export function historyQuery(f: HistoryFilters, range: ResolvedRange, userId: st
     action: f.action,
     creditType: f.creditType,
     consumptionId: f.consumptionId,
-    dataKey: f.dataKey,
+    dataKey: f.consumptionId === undefined ? f.dataKey : undefined,
     includeRefunds: (related || f.refunds ? 'true' : 'false') as 'true' | 'false',
     ...(f.holds ? { includeHolds: 'true' as const } : {}),
   };
+}
+
+/**
+ * One view of the related movements: a consumption with its refunds, or every access to a
+ * dataKey; at any date, whatever the other filters (a member's own rows only).
+ */
+export function relatedQuery(of: { consumptionId: string } | { dataKey: string }, userId: string | undefined) {
+  return { ...of, userId, includeRefunds: 'true' as const };
 }
 
 /** The series request (graph and totals) of some filters, in a zone. */

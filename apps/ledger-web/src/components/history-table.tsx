@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GetAnswer } from '../context';
@@ -24,20 +24,44 @@ function rowClass(row: HistoryRow): string | undefined {
   return row.kind === 'refund' ? 'refund-row' : isHoldRow(row) ? 'hold-row' : undefined;
 }
 const ROW_HEIGHT = 40;
+/** Room the row menu needs below its button (four items). */
+const MENU_HEIGHT = 180;
+
+/** The fixed menu's place: under its button, or above it when the window has no room below. */
+function placeBelowOrAbove(button: HTMLElement): { top?: number; bottom?: number; right: number } {
+  const r = button.getBoundingClientRect();
+  const right = Math.max(4, window.innerWidth - r.right);
+  return r.bottom + MENU_HEIGHT > window.innerHeight ? { bottom: window.innerHeight - r.top + 4, right } : { top: r.bottom + 4, right };
+}
 
 function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
   const [open, setOpen] = useState(false);
+  // Where the menu goes, from its button's place on screen (the menu is fixed, so that the table's
+  // overflow does not clip it).
+  const [place, setPlace] = useState<{ top?: number; bottom?: number; right: number }>({ right: 0 });
   const ref = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return;
     const close = (e: MouseEvent | KeyboardEvent) => {
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)) setOpen(false);
+      if (e instanceof KeyboardEvent) {
+        if (e.key !== 'Escape') return;
+        // Back to the button that opened it, so the keyboard goes on from there.
+        setOpen(false);
+        trigger.current?.focus();
+      } else if (!ref.current?.contains(e.target as Node)) setOpen(false);
     };
+    // The menu is fixed: it follows its button when the page or the table scrolls.
+    const follow = () => trigger.current && setPlace(placeBelowOrAbove(trigger.current));
     document.addEventListener('mousedown', close);
     document.addEventListener('keydown', close);
+    document.addEventListener('scroll', follow, true);
+    window.addEventListener('resize', follow);
     return () => {
       document.removeEventListener('mousedown', close);
       document.removeEventListener('keydown', close);
+      document.removeEventListener('scroll', follow, true);
+      window.removeEventListener('resize', follow);
     };
   }, [open]);
   const item = (label: string, run: () => void) => (
@@ -55,16 +79,20 @@ function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
   return (
     <div className="row-menu" ref={ref}>
       <button
+        ref={trigger}
         type="button"
         aria-haspopup="menu"
         aria-expanded={open}
         aria-label={`More actions for the row of ${row.occurredAt}`}
-        onClick={() => setOpen((o) => !o)}
+        onClick={() => {
+          setPlace(placeBelowOrAbove(trigger.current!));
+          setOpen((o) => !o);
+        }}
       >
         ⋯
       </button>
       {open && (
-        <div role="menu" className="menu">
+        <div role="menu" className="menu" style={place}>
           {row.consumptionId && item('Export this row as CSV', () => actions.exportRow(row))}
           {row.consumptionId && item('Show related movements (the consumption and its refunds)', () => actions.showRelated(row))}
           {row.dataKey && item(`Show every access to ${row.dataKey}`, () => actions.showDataKey(row))}
@@ -78,15 +106,19 @@ function RowMenu({ row, actions }: { row: HistoryRow; actions: RowActions }) {
 /**
  * The movements table: TanStack Table for the columns, TanStack Virtual for the rows (only the
  * visible ones are in the DOM, so 10,000+ loaded rows scroll smoothly). Date and Feature stay
- * frozen while the table scrolls sideways; the next keyset page loads near the bottom.
+ * frozen while the table scrolls sideways; the next keyset page loads near the bottom. Memoised:
+ * a filter change does not redraw it until its new rows arrive.
  */
-export function HistoryTable({
+export const HistoryTable = memo(function HistoryTable({
   rows,
   timeZone,
   hasMore,
   loadingMore,
   onLoadMore,
   actions,
+  label = 'Credit movements',
+  compact = false,
+  testId = 'history-scroll',
 }: {
   rows: readonly HistoryRow[];
   timeZone: string;
@@ -94,6 +126,11 @@ export function HistoryTable({
   loadingMore: boolean;
   onLoadMore: () => void;
   actions: RowActions;
+  /** The region's accessible name (several tables can share a page). */
+  label?: string;
+  /** As tall as its rows, up to a cap (a short list of related movements). */
+  compact?: boolean;
+  testId?: string;
 }) {
   const columns = useMemo(
     () => [
@@ -154,7 +191,7 @@ export function HistoryTable({
   const padTop = items.length ? items[0].start : 0;
   const padBottom = items.length ? virtual.getTotalSize() - items[items.length - 1].end : 0;
   return (
-    <div className="table-scroll" ref={scroller} tabIndex={0} role="region" aria-label="Credit movements" data-testid="history-scroll">
+    <div className={compact ? 'table-scroll compact' : 'table-scroll'} ref={scroller} tabIndex={0} role="region" aria-label={label} data-testid={testId}>
       <table className="history" aria-rowcount={data.length + 1}>
         <thead>
           {table.getHeaderGroups().map((group) => (
@@ -213,4 +250,4 @@ export function HistoryTable({
       {loadingMore && <p className="state loading">Loading more rows…</p>}
     </div>
   );
-}
+});

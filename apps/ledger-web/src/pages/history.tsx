@@ -1,21 +1,32 @@
-import { useCallback, useMemo, useState } from 'react';
-import { load } from '../api';
-import { HistoryTable, type HistoryRow, type RowActions } from '../components/history-table';
+import { useMemo, useState } from 'react';
+import { HistoryTable, type RowActions } from '../components/history-table';
+import { RelatedMovements } from '../components/related-movements';
 import { Loaded, Problems, Failure } from '../components/states';
 import { UsageChart } from '../components/usage-chart';
+import { load } from '../api';
 import { type AccountView, can, useSession } from '../context';
 import { DEFAULT_FILTERS, filtersToParams, GROUP_LABELS, GROUPS, type HistoryFilters, parseFilters, PRESET_LABELS, PRESETS, resolveRange } from '../filters';
 import { formatCredits, humanize } from '../format';
 import { downloadCsv, historyQuery, seriesQuery } from '../history-data';
 import { navigate, useLocation } from '../router';
+import { useHistoryRows } from '../use-history-rows';
 import { useLoad } from '../use-load';
 
-/** The first page is what the screen shows (50 rows: quick to fetch and draw); later pages are larger. */
-export const FIRST_PAGE_ROWS = 50;
-export const NEXT_PAGE_ROWS = 500;
-
+let zoneOfBrowser: string | undefined;
+/** The browser's time zone, looked up once: resolvedOptions() builds a formatter, which costs milliseconds on every render. */
 function browserZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  zoneOfBrowser ??= Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return zoneOfBrowser;
+}
+
+/**
+ * Changes some filters of the page's URL (the URL is the state). It reads the current URL rather
+ * than a render's filters, so the callbacks built on it stay the same across filter changes and
+ * the memoised table and chart are not redrawn for them.
+ */
+function setFilters(next: Partial<HistoryFilters>): void {
+  const params = new URLSearchParams(window.location.search);
+  navigate('/history', filtersToParams({ ...parseFilters(params).filters, ...next }, params.get('account') ?? undefined));
 }
 
 /** Credit usage history: filters in the URL, graph, totals, the movements table, CSV export. */
@@ -28,9 +39,10 @@ export function HistoryPage({ account }: { account: AccountView }) {
   // A member's own rows; a link naming someone else goes to the server as it is, which refuses it (403).
   const userId = me.role === 'member' ? (filters.user ?? me.userId ?? undefined) : filters.user;
   const id = accountId!;
-  const set = (next: Partial<HistoryFilters>) => navigate('/history', filtersToParams({ ...filters, ...next }, accountQuery.get('account') ?? undefined));
+  const related = filters.consumptionId !== undefined || filters.dataKey !== undefined;
 
   const catalog = useLoad((retry) => load(() => api.GET('/v1/accounts/{accountId}/filters', { params: { path: { accountId: id } } }), retry), [id]);
+  // The series and the first page of rows are requested together, and each is drawn when it arrives.
   const series = useLoad(
     (retry) =>
       load(
@@ -40,26 +52,14 @@ export function HistoryPage({ account }: { account: AccountView }) {
     [id, JSON.stringify(seriesQuery(filters, range, userId, timeZone))],
   );
   const query = historyQuery(filters, range, userId);
-  const queryKey = JSON.stringify(query);
-  const [extra, setExtra] = useState<{ key: string; rows: HistoryRow[]; cursor: string | null }>({ key: '', rows: [], cursor: null });
-  const [loadingMore, setLoadingMore] = useState(false);
   const [exportError, setExportError] = useState<unknown>(null);
-  const first = useLoad(
-    (retry) =>
-      load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: FIRST_PAGE_ROWS } } }), retry),
-    [id, queryKey],
+  const movements = useHistoryRows(api, id, query, !related, setExportError);
+  const seriesData = series.status === 'error' ? undefined : series.data;
+  const chartLabels = useMemo(() => seriesData?.buckets.map((b) => b.label) ?? [], [seriesData]);
+  const chartSeries = useMemo(
+    () => seriesData?.series.map((x) => ({ key: x.key, values: x.points.map((p) => (filters.refunds ? p.net : p.consumed)) })) ?? [],
+    [seriesData, filters.refunds],
   );
-  const firstPage = first.status === 'ok' ? first.data : undefined;
-  const rows = useMemo(() => (firstPage ? [...firstPage.items, ...(extra.key === queryKey ? extra.rows : [])] : []), [firstPage, extra, queryKey]);
-  const cursor = extra.key === queryKey && extra.rows.length > 0 ? extra.cursor : (firstPage?.nextCursor ?? null);
-  const loadMore = useCallback(() => {
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    load(() => api.GET('/v1/accounts/{accountId}/history', { params: { path: { accountId: id }, query: { ...query, limit: NEXT_PAGE_ROWS, cursor } } }))
-      .then((page) => setExtra((prev) => ({ key: queryKey, rows: [...(prev.key === queryKey ? prev.rows : []), ...page.items], cursor: page.nextCursor })))
-      .catch(setExportError)
-      .finally(() => setLoadingMore(false));
-  }, [cursor, loadingMore, api, id, queryKey]);
 
   const actions: RowActions = useMemo(
     () => ({
@@ -70,16 +70,15 @@ export function HistoryPage({ account }: { account: AccountView }) {
           { consumptionId: row.consumptionId ?? undefined, includeRefunds: row.kind === 'refund' ? 'true' : 'false' },
           `credit-usage-${id}-${row.consumptionId}.csv`,
         ).catch(setExportError),
-      showRelated: (row) => set({ consumptionId: row.consumptionId ?? undefined, dataKey: undefined }),
-      showDataKey: (row) => set({ dataKey: row.dataKey ?? undefined, consumptionId: undefined }),
+      showRelated: (row) => setFilters({ consumptionId: row.consumptionId ?? undefined, dataKey: row.dataKey ?? undefined }),
+      showDataKey: (row) => setFilters({ dataKey: row.dataKey ?? undefined, consumptionId: undefined }),
       showEvent: can(me.role, 'audit')
         ? (row) => navigate('/audit', new URLSearchParams({ ...Object.fromEntries(accountQuery), position: String(row.position) }))
         : undefined,
     }),
-    [api, id, me.role, accountQuery, filters],
+    [api, id, me.role, accountQuery],
   );
 
-  const related = filters.consumptionId ?? filters.dataKey;
   const catalogData = catalog.status === 'ok' ? catalog.data : undefined;
   const unknownValues = catalogData
     ? [
@@ -114,7 +113,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
           <select
             value={filters.preset}
             onChange={(e) =>
-              set({
+              setFilters({
                 preset: e.target.value as HistoryFilters['preset'],
                 ...(e.target.value === 'custom' ? { from: range.from.slice(0, 10), to: new Date(Date.parse(range.to) - 1).toISOString().slice(0, 10) } : {}),
               })
@@ -131,18 +130,18 @@ export function HistoryPage({ account }: { account: AccountView }) {
           <>
             <label>
               From
-              <input type="date" value={filters.from ?? ''} onChange={(e) => e.target.value && set({ from: e.target.value })} />
+              <input type="date" value={filters.from ?? ''} onChange={(e) => e.target.value && setFilters({ from: e.target.value })} />
             </label>
             <label>
               To
-              <input type="date" value={filters.to ?? ''} onChange={(e) => e.target.value && set({ to: e.target.value })} />
+              <input type="date" value={filters.to ?? ''} onChange={(e) => e.target.value && setFilters({ to: e.target.value })} />
             </label>
           </>
         )}
         {can(me.role, 'teamFilter') && (
           <label>
             Team member
-            <select value={filters.user ?? ''} onChange={(e) => set({ user: e.target.value || undefined })} data-testid="filter-user">
+            <select value={filters.user ?? ''} onChange={(e) => setFilters({ user: e.target.value || undefined })} data-testid="filter-user">
               <option value="">Everyone</option>
               {catalogData?.users.map((u) => (
                 <option key={u} value={u}>
@@ -159,7 +158,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
             value={filters.feature ? `${filters.feature}\u0000${filters.action ?? ''}` : ''}
             onChange={(e) => {
               const [feature, action] = e.target.value.split('\u0000');
-              set({ feature: feature || undefined, action: action || undefined });
+              setFilters({ feature: feature || undefined, action: action || undefined });
             }}
             data-testid="filter-feature"
           >
@@ -178,7 +177,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
         </label>
         <label>
           Credit type
-          <select value={filters.creditType ?? ''} onChange={(e) => set({ creditType: e.target.value || undefined })} data-testid="filter-credit-type">
+          <select value={filters.creditType ?? ''} onChange={(e) => setFilters({ creditType: e.target.value || undefined })} data-testid="filter-credit-type">
             <option value="">All credit types</option>
             {catalogData?.creditTypes.map((c) => (
               <option key={c} value={c}>
@@ -188,7 +187,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
           </select>
         </label>
         <label className="toggle">
-          <input type="checkbox" checked={filters.refunds} onChange={(e) => set({ refunds: e.target.checked })} data-testid="filter-refunds" />
+          <input type="checkbox" checked={filters.refunds} onChange={(e) => setFilters({ refunds: e.target.checked })} data-testid="filter-refunds" />
           Show refunds
         </label>
         <label className="toggle">
@@ -196,16 +195,6 @@ export function HistoryPage({ account }: { account: AccountView }) {
           Show holds
         </label>
       </form>
-      {related && (
-        <div className="state info" role="status">
-          Showing related movements of {filters.consumptionId ? `consumption “${filters.consumptionId}” (with its refunds)` : `the datum “${filters.dataKey}”`},
-          at any date.{' '}
-          <button type="button" onClick={() => set({ consumptionId: undefined, dataKey: undefined })}>
-            Show all movements
-          </button>
-        </div>
-      )}
-
       <Loaded state={series} what="the usage graph">
         {(s) => (
           <>
@@ -227,7 +216,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
               <h2>Usage by {s.bucket}</h2>
               <label>
                 Group by
-                <select value={filters.groupBy} onChange={(e) => set({ groupBy: e.target.value as HistoryFilters['groupBy'] })} data-testid="group-by">
+                <select value={filters.groupBy} onChange={(e) => setFilters({ groupBy: e.target.value as HistoryFilters['groupBy'] })} data-testid="group-by">
                   {GROUPS.filter((g) => g !== 'user' || can(me.role, 'teamFilter')).map((g) => (
                     <option key={g} value={g}>
                       {GROUP_LABELS[g]}
@@ -237,7 +226,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
               </label>
               <label>
                 Time zone
-                <select value={filters.tz} onChange={(e) => set({ tz: e.target.value as HistoryFilters['tz'] })}>
+                <select value={filters.tz} onChange={(e) => setFilters({ tz: e.target.value as HistoryFilters['tz'] })}>
                   <option value="account">Account ({account.schedule.timezone})</option>
                   <option value="browser">This browser ({browserZone()})</option>
                 </select>
@@ -247,8 +236,8 @@ export function HistoryPage({ account }: { account: AccountView }) {
               <p className="state empty">No usage in this range.</p>
             ) : (
               <UsageChart
-                labels={s.buckets.map((b) => b.label)}
-                series={s.series.map((x) => ({ key: x.key, values: x.points.map((p) => (filters.refunds ? p.net : p.consumed)) }))}
+                labels={chartLabels}
+                series={chartSeries}
                 label={`Credits ${filters.refunds ? 'net of refunds' : 'consumed'} per ${s.bucket}, by ${GROUP_LABELS[filters.groupBy].toLowerCase()}`}
               />
             )}
@@ -256,21 +245,42 @@ export function HistoryPage({ account }: { account: AccountView }) {
         )}
       </Loaded>
 
-      <h2 className="visually-hidden">Movements</h2>
-      <Loaded state={first} what="the movements">
-        {() =>
-          rows.length === 0 ? (
-            <p className="state empty">No movement matches these filters.{filters !== DEFAULT_FILTERS ? ' Try a longer range or fewer filters.' : ''}</p>
-          ) : (
-            <>
-              <p className="count" data-testid="row-count">
-                {rows.length} row{rows.length === 1 ? '' : 's'} loaded{cursor ? ', more as you scroll' : ''}
-              </p>
-              <HistoryTable rows={rows} timeZone={timeZone} hasMore={cursor !== null} loadingMore={loadingMore} onLoadMore={loadMore} actions={actions} />
-            </>
-          )
-        }
-      </Loaded>
+      {related ? (
+        <RelatedMovements
+          consumptionId={filters.consumptionId}
+          dataKey={filters.dataKey}
+          userId={me.role === 'member' ? userId : undefined}
+          timeZone={timeZone}
+          actions={actions}
+          onClose={() => setFilters({ consumptionId: undefined, dataKey: undefined })}
+          onError={setExportError}
+        />
+      ) : (
+        <>
+          <h2 className="visually-hidden">Movements</h2>
+          <Loaded state={movements.state} what="the movements">
+            {() =>
+              movements.rows.length === 0 ? (
+                <p className="state empty">No movement matches these filters.{filters !== DEFAULT_FILTERS ? ' Try a longer range or fewer filters.' : ''}</p>
+              ) : (
+                <>
+                  <p className="count" data-testid="row-count">
+                    {movements.rows.length} row{movements.rows.length === 1 ? '' : 's'} loaded{movements.hasMore ? ', more as you scroll' : ''}
+                  </p>
+                  <HistoryTable
+                    rows={movements.rows}
+                    timeZone={timeZone}
+                    hasMore={movements.hasMore}
+                    loadingMore={movements.loadingMore}
+                    onLoadMore={movements.loadMore}
+                    actions={actions}
+                  />
+                </>
+              )
+            }
+          </Loaded>
+        </>
+      )}
     </section>
   );
 }
