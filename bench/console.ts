@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, Page } from 'playwright-core';
+import { DEFAULT_WEBHOOKS_CONFIG } from '@credit-ledger/webhooks';
 import { createLedgerApp } from '../apps/ledger-api/src/app';
 import { SqliteEventStore } from '@credit-ledger/event-store';
 import { ApiKeyStore, Clock } from '@credit-ledger/ledger';
@@ -67,7 +68,8 @@ export async function consoleBenchmark(): Promise<string[]> {
     out.push(`seeded ${fmt(seeded.events)} events in ${fmt(seeded.accounts)} accounts in ${fmt((nowMs() - t) / 1000, 1)} s`);
     const app = await createLedgerApp(
       { port: 0, dataDir: dir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'inline' },
-      { clock: new FixedClock() },
+      // Webhooks off: an inline dispatcher would first walk the whole seeded log on the same event loop.
+      { clock: new FixedClock(), webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, mode: 'off' } },
     );
     await app.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;

@@ -191,7 +191,7 @@ export function HistoryPage({ account }: { account: AccountView }) {
           Show refunds
         </label>
         <label className="toggle">
-          <input type="checkbox" checked={filters.holds} onChange={(e) => set({ holds: e.target.checked })} data-testid="filter-holds" />
+          <input type="checkbox" checked={filters.holds} onChange={(e) => setFilters({ holds: e.target.checked })} data-testid="filter-holds" />
           Show holds
         </label>
       </form>
