@@ -158,10 +158,12 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     migrate(this.db, SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS);
     this.hashChainFill = fillSqliteHashChain(this.db);
     this.stmt = {
-      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+      readStream: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`),
       // Index-only filter: the (stream_id, revision) index entries carry the rowid, which is the position.
-      readStreamAfter: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY revision LIMIT ?'),
-      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      readStreamAfter: this.db.prepare(
+        `SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY revision LIMIT ?`,
+      ),
+      readAll: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
     };
     this.committed.setMaxListeners(0);
@@ -424,6 +426,22 @@ function toError(error: Record<string, unknown> & { name: string; message: strin
   // The writer thread's SQLite result code travels with the message, so callers can classify it.
   return typeof error.code === 'string' ? Object.assign(new Error(error.message), { code: error.code }) : new Error(error.message);
 }
+
+/** The hash columns as SQLite's own lowercase hex (NULL stays NULL): no Buffer per column per row. */
+const hexColumn = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELSE lower(hex(${column})) END AS ${column}`;
+/** An event row as reads return it. Reading the hashes as hex in SQL costs a third less than three Buffers per row converted in JS. */
+const STORED_EVENT_COLUMNS = [
+  'position',
+  'stream_id',
+  'revision',
+  'event_id',
+  'type',
+  'data',
+  'metadata',
+  hexColumn('hash'),
+  hexColumn('previous_account_hash'),
+  hexColumn('previous_hash'),
+].join(', ');
 
 function hexOf(value: Buffer | string | null): string | null {
   if (value === null || value === undefined) return null;
