@@ -1,7 +1,8 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT, CONSOLE_USERS } from '../../bench/console-seed';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 
 /**
@@ -10,13 +11,7 @@ import { ConsoleServer, startConsoleServer } from '../support/console-server';
  * graph, CSV export, frozen columns, member isolation, 10,000 rows, keys, verify, accessibility
  * (axe-core) and screenshots of every page (light and dark, desktop and phone).
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 const ROWS = 10_400;
-const ARTIFACTS = join(__dirname, '../../test-artifacts/console');
-const DOC_IMAGES = join(__dirname, '../../docs/images');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 jest.setTimeout(180_000);
 
@@ -28,42 +23,18 @@ declare const window: any;
 
 describe('web console in Chromium', () => {
   let server: ConsoleServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let consoleBrowser: ConsoleBrowser;
 
   beforeAll(async () => {
     server = await startConsoleServer(ROWS);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    consoleBrowser = await ConsoleBrowser.launch();
   }, 300_000);
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await consoleBrowser?.close();
     if (server) await server.stop();
   });
 
-  /** A new tab signed in with `key` (through the sign-in form), the browser's clock at the server's. */
-  async function signedIn(
-    key: string,
-    options: { viewport?: { width: number; height: number }; dark?: boolean; bypassCSP?: boolean; path?: string } = {},
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: options.viewport ?? DESKTOP,
-      colorScheme: options.dark ? 'dark' : 'light',
-      acceptDownloads: true,
-      bypassCSP: options.bypassCSP ?? false,
-      timezoneId: 'Europe/Paris',
-      locale: 'en-US',
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.clock.setFixedTime(new Date(server.seed.now));
-    await page.goto(`${server.url}${options.path ?? '/'}`);
-    await page.getByTestId('api-key').fill(key);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('sign-out').waitFor();
-    return page;
-  }
+  const signedIn = (key: string, options: SignInOptions = {}): Promise<Page> => consoleBrowser.signedIn(server, key, options);
 
   const navLabels = async (page: Page) => (await page.locator('header nav a').allTextContents()).map((t) => t.trim());
   const historyUrl = (params: Record<string, string>) => `/history?${new URLSearchParams(params).toString()}`;
@@ -102,7 +73,7 @@ describe('web console in Chromium', () => {
     expect(new URL(superuser.url()).searchParams.get('account')).toBe('globex');
 
     // A refused key returns to sign-in with a message.
-    const bad = await browser.newPage();
+    const bad = await consoleBrowser.browser.newPage();
     await bad.goto(server.url);
     await bad.getByTestId('api-key').fill('clk_000000000000_not-a-key');
     await bad.getByTestId('sign-in').click();
@@ -403,7 +374,7 @@ describe('web console in Chromium', () => {
     await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
     expect(await rowIds('related-datakey-scroll')).toEqual(accesses.items.map((r) => r.rowId).sort());
     expect(await page.getByTestId('related-datakey-count').innerText()).toBe(`${accesses.items.length} rows`);
-    await page.getByTestId('related').screenshot({ path: join(ARTIFACTS, 'history-related-light-desktop.png') });
+    await page.getByTestId('related').screenshot({ path: join(CONSOLE_ARTIFACTS, 'history-related-light-desktop.png') });
     // Back to the whole table.
     await page.getByTestId('related-close').click();
     await page.waitForURL((u) => !u.searchParams.has('consumptionId'));
@@ -603,12 +574,11 @@ describe('web console in Chromium', () => {
         const page = await signedIn(server.keys.superuser, { viewport, dark });
         for (const [name, path] of PAGES) {
           if (path === null) {
-            const context = await browser.newContext({ viewport, colorScheme: dark ? 'dark' : 'light' });
-            contexts.push(context);
+            const context = await consoleBrowser.newContext({ viewport, colorScheme: dark ? 'dark' : 'light' });
             const blank = await context.newPage();
             await blank.goto(server.url);
             await blank.getByTestId('api-key').waitFor();
-            const file = join(ARTIFACTS, `${name}-${theme}-${device}.png`);
+            const file = join(CONSOLE_ARTIFACTS, `${name}-${theme}-${device}.png`);
             await blank.screenshot({ path: file });
             saved.push(file);
             continue;
@@ -616,16 +586,13 @@ describe('web console in Chromium', () => {
           await page.goto(`${server.url}${path}${path.includes('?') ? '&' : '?'}account=${CONSOLE_ACCOUNT}`);
           await page.locator('main h1').first().waitFor();
           await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
-          const file = join(ARTIFACTS, `${name}-${theme}-${device}.png`);
+          const file = join(CONSOLE_ARTIFACTS, `${name}-${theme}-${device}.png`);
           await page.screenshot({ path: file, fullPage: device === 'desktop' && name !== 'history' && name !== 'audit' });
           saved.push(file);
         }
       }
     }
     expect(saved).toHaveLength(PAGES.length * 4);
-    if (process.env.UPDATE_DOC_IMAGES === '1') {
-      mkdirSync(DOC_IMAGES, { recursive: true });
-      for (const file of saved) copyFileSync(file, join(DOC_IMAGES, `console-${file.split('/').pop()}`));
-    }
+    updateDocImages(saved);
   });
 });

@@ -1,7 +1,8 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT, CONSOLE_PLAN, CONSOLE_USERS } from '../../bench/console-seed';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 
 /**
@@ -10,14 +11,7 @@ import { ConsoleServer, startConsoleServer } from '../support/console-server';
  * through a forged URL or API call; an analyst cannot edit), the rate card and reserved/available
  * on the overview after real reservations, the "Show holds" toggle, axe-core, and screenshots.
  */
-// As console-browser.e2e.spec.ts (not imported: a spec file imported would run its tests here too).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 const ROWS = 600;
-const ARTIFACTS = join(__dirname, '../../test-artifacts/console');
-const DOC_IMAGES = join(__dirname, '../../docs/images');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const [ANA, BEN] = CONSOLE_USERS;
 const RATES = [
   { feature: 'people_search', creditType: 'email', credits: 1 },
@@ -54,8 +48,7 @@ interface Budget {
 
 describe('web console: spending controls and reservations in Chromium', () => {
   let server: ConsoleServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let consoleBrowser: ConsoleBrowser;
   const account = `/v1/accounts/${CONSOLE_ACCOUNT}`;
 
   /** Any method with a key; the status and the parsed body (no throw: refusals are what some tests want). */
@@ -102,35 +95,14 @@ describe('web console: spending controls and reservations in Chromium', () => {
     await ok('POST', `${account}/reservations`, hold('res-released', 7));
     const last = await ok('POST', `${account}/reservations/res-released/release`, { reason: 'provider down' });
     await ok('GET', `${account}/history?limit=1&minPosition=${last.position ?? 0}`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    consoleBrowser = await ConsoleBrowser.launch();
   }, 300_000);
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await consoleBrowser?.close();
     if (server) await server.stop();
   });
 
-  async function signedIn(
-    key: string,
-    options: { viewport?: { width: number; height: number }; dark?: boolean; bypassCSP?: boolean; path?: string } = {},
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: options.viewport ?? DESKTOP,
-      colorScheme: options.dark ? 'dark' : 'light',
-      bypassCSP: options.bypassCSP ?? false,
-      timezoneId: 'Europe/Paris',
-      locale: 'en-US',
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.clock.setFixedTime(new Date(server.seed.now));
-    await page.goto(`${server.url}${options.path ?? '/'}`);
-    await page.getByTestId('api-key').fill(key);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('sign-out').waitFor();
-    return page;
-  }
+  const signedIn = (key: string, options: SignInOptions = {}): Promise<Page> => consoleBrowser.signedIn(server, key, options);
   const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
   const number = (s: string) => Number(s.replace(/[,−]/g, ''));
   const memberRow = (page: Page, userId: string) => page.locator(`[data-testid="members"] tr[data-row="${userId}"]`);
@@ -384,7 +356,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
         );
         expect(wide).toEqual([]);
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
-        const file = join(ARTIFACTS, `members-${dark ? 'dark' : 'light'}-${device}.png`);
+        const file = join(CONSOLE_ARTIFACTS, `members-${dark ? 'dark' : 'light'}-${device}.png`);
         await page.screenshot({ path: file, fullPage: device === 'desktop' });
         saved.push(file);
       }
@@ -393,19 +365,16 @@ describe('web console: spending controls and reservations in Chromium', () => {
     const page = await signedIn(server.keys.admin);
     await page.getByTestId('rates').waitFor();
     await settled(page);
-    saved.push(join(ARTIFACTS, 'overview-spending-light-desktop.png'));
+    saved.push(join(CONSOLE_ARTIFACTS, 'overview-spending-light-desktop.png'));
     await page.screenshot({ path: saved[saved.length - 1], fullPage: true });
     await page.goto(`${server.url}/history?preset=cycle&holds=1`);
     await page.locator('tr.hold-row').first().waitFor();
     await settled(page);
     // The holds under the limit changes that the admin test wrote after them.
     await page.locator('tr.hold-row').first().scrollIntoViewIfNeeded();
-    saved.push(join(ARTIFACTS, 'history-holds-light-desktop.png'));
+    saved.push(join(CONSOLE_ARTIFACTS, 'history-holds-light-desktop.png'));
     await page.screenshot({ path: saved[saved.length - 1] });
     expect(saved).toHaveLength(6);
-    if (process.env.UPDATE_DOC_IMAGES === '1') {
-      mkdirSync(DOC_IMAGES, { recursive: true });
-      for (const file of saved) copyFileSync(file, join(DOC_IMAGES, `console-${file.split('/').pop()}`));
-    }
+    updateDocImages(saved);
   });
 });

@@ -1,7 +1,8 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT } from '../../bench/console-seed';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -11,13 +12,7 @@ import { eventually, WebhookReceiver } from '../support/webhook-receiver';
  * HTTP receiver on loopback: create an endpoint, a grant's delivery in the log, retry, replay,
  * edit/disable/delete, role hiding, axe-core, screenshots.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 const ROWS = 300;
-const ARTIFACTS = join(__dirname, '../../test-artifacts/console');
-const DOC_IMAGES = join(__dirname, '../../docs/images');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 jest.setTimeout(180_000);
 
@@ -39,43 +34,23 @@ interface DeliveryView {
 
 describe('console: the webhooks page in Chromium', () => {
   let server: ConsoleServer;
-  let browser: Browser;
+  let consoleBrowser: ConsoleBrowser;
   let receiver: WebhookReceiver;
-  const contexts: BrowserContext[] = [];
   /** The endpoint the first test creates through the page; later tests look at it. */
   let webhookId = '';
 
   beforeAll(async () => {
     server = await startConsoleServer(ROWS, { webhooks: { allowHttp: true, allowPrivate: true } });
     receiver = await WebhookReceiver.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    consoleBrowser = await ConsoleBrowser.launch();
   }, 300_000);
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await consoleBrowser?.close();
     await receiver?.stop();
     if (server) await server.stop();
   });
 
-  async function signedIn(key: string, options: { viewport?: { width: number; height: number }; dark?: boolean; bypassCSP?: boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: options.viewport ?? DESKTOP,
-      colorScheme: options.dark ? 'dark' : 'light',
-      bypassCSP: options.bypassCSP ?? false,
-      timezoneId: 'Europe/Paris',
-      locale: 'en-US',
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
-    await page.clock.setFixedTime(new Date(server.seed.now));
-    await page.goto(server.url);
-    await page.getByTestId('api-key').fill(key);
-    await page.getByTestId('sign-in').click();
-    await page.getByTestId('sign-out').waitFor();
-    return page;
-  }
+  const signedIn = (key: string, options: SignInOptions = {}): Promise<Page> => consoleBrowser.signedIn(server, key, { ...options, acceptDialogs: true });
   const idle = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
   const deliveries = (id: string) => server.api<{ items: DeliveryView[] }>(`/v1/accounts/${CONSOLE_ACCOUNT}/webhooks/${id}/deliveries`);
   /** Clicks Refresh until the delivery's row shows `status` (the log is read when asked, not pushed). */
@@ -272,15 +247,12 @@ describe('console: the webhooks page in Chromium', () => {
         await page.goto(`${server.url}${LOG_PATH()}`);
         await page.getByTestId('deliveries-table').waitFor();
         await idle(page);
-        const file = join(ARTIFACTS, `webhooks-${dark ? 'dark' : 'light'}-${device}.png`);
+        const file = join(CONSOLE_ARTIFACTS, `webhooks-${dark ? 'dark' : 'light'}-${device}.png`);
         await page.screenshot({ path: file, fullPage: device === 'desktop' });
         saved.push(file);
       }
     }
     expect(saved).toHaveLength(4);
-    if (process.env.UPDATE_DOC_IMAGES === '1') {
-      mkdirSync(DOC_IMAGES, { recursive: true });
-      for (const file of saved) copyFileSync(file, join(DOC_IMAGES, `console-${file.split('/').pop()}`));
-    }
+    updateDocImages(saved);
   });
 });
