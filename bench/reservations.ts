@@ -6,7 +6,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureReservationCommand, ConsumeCreditsCommand, LedgerModule, OpenAccountCommand, ReserveCreditsCommand } from '@credit-ledger/ledger';
 import { internalCaller, Plan } from '@credit-ledger/domain';
-import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { fmt, Measured, runInFlight, seededRandom } from './stats';
 
 /**
  * Reservations: reserve + capture pairs through the command bus, 64 in flight over 1,000 accounts
@@ -50,23 +50,9 @@ const reserveAndCapture: Operation = async (bus, accountId, id, rnd) => {
   await bus.execute(new CaptureReservationCommand(accountId, { reservationId: id, consumptionId: `${id}-c`, credits: 3 }, CTX));
 };
 
-async function run(bus: CommandBus, label: string, prefix: string, operation: Operation): Promise<Measured> {
+function run(bus: CommandBus, label: string, prefix: string, operation: Operation): Promise<Measured> {
   const rnd = seededRandom(11);
-  const latencies: number[] = [];
-  let next = 0;
-  const start = nowMs();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      for (;;) {
-        const index = next++;
-        if (index >= OPERATIONS) return;
-        const began = nowMs();
-        await operation(bus, `holds-${Math.floor(rnd() * ACCOUNTS)}`, `${prefix}-${index}`, rnd);
-        latencies.push(nowMs() - began);
-      }
-    }),
-  );
-  return summarize(label, OPERATIONS, (nowMs() - start) / 1000, latencies);
+  return runInFlight(label, OPERATIONS, IN_FLIGHT, (index) => operation(bus, `holds-${Math.floor(rnd() * ACCOUNTS)}`, `${prefix}-${index}`, rnd));
 }
 
 const loadAverage = () =>

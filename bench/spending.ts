@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { ConsumeCreditsData, internalCaller, Plan } from '@credit-ledger/domain';
 import { BARE_SERVER_ENTRY, Instance, SERVER_ENTRY, startInstance, stopInstance } from './processes';
-import { fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { fmt, Measured, runInFlight, seededRandom } from './stats';
 
 /**
  * Spending controls: (1) `POST /v1/accounts/{id}/check` over HTTP, 64 connections (autocannon), next
@@ -159,24 +159,11 @@ function rateCardPriced(consumptionId: string, rnd: () => number): ConsumeCredit
   return rest;
 }
 
-async function runConsumptions(bus: CommandBus, label: string, prefix: string, make: (id: string, rnd: () => number) => ConsumeCreditsData): Promise<Measured> {
+function runConsumptions(bus: CommandBus, label: string, prefix: string, make: (id: string, rnd: () => number) => ConsumeCreditsData): Promise<Measured> {
   const rnd = seededRandom(7);
-  const latencies: number[] = [];
-  let next = 0;
-  const start = nowMs();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      for (;;) {
-        const index = next++;
-        if (index >= PRICING_CONSUMPTIONS) return;
-        const accountId = `priced-${Math.floor(rnd() * PRICING_ACCOUNTS)}`;
-        const began = nowMs();
-        await bus.execute(new ConsumeCreditsCommand(accountId, make(`${prefix}-${index}`, rnd), CTX));
-        latencies.push(nowMs() - began);
-      }
-    }),
+  return runInFlight(label, PRICING_CONSUMPTIONS, IN_FLIGHT, (index) =>
+    bus.execute(new ConsumeCreditsCommand(`priced-${Math.floor(rnd() * PRICING_ACCOUNTS)}`, make(`${prefix}-${index}`, rnd), CTX)),
   );
-  return summarize(label, PRICING_CONSUMPTIONS, (nowMs() - start) / 1000, latencies);
 }
 
 async function pricingFigures(log: (line: string) => void): Promise<{ clientPriced: Measured; rateCard: Measured }[]> {

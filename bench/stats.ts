@@ -26,6 +26,26 @@ export function summarize(label: string, operations: number, seconds: number, la
   };
 }
 
+/**
+ * Runs `total` operations, `inFlight` at a time (each slot takes the next index once its own
+ * operation is done), timing each: the closed loop of the command-bus benchmarks.
+ */
+export async function runInFlight(label: string, total: number, inFlight: number, operation: (index: number) => Promise<unknown>): Promise<Measured> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = nowMs();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let index = next++; index < total; index = next++) {
+        const began = nowMs();
+        await operation(index);
+        latencies.push(nowMs() - began);
+      }
+    }),
+  );
+  return summarize(label, total, (nowMs() - start) / 1000, latencies);
+}
+
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
