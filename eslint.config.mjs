@@ -135,7 +135,7 @@ export default tseslint.config(
   },
   // Jest's globalSetup runs outside the module mapper: it reaches the libraries' entries by path.
   {
-    files: ['test/support/kafka-broker.ts', 'test/support/postgres-global-setup.ts'],
+    files: ['test/support/kafka-broker.ts', 'test/support/postgres-global-setup.ts', 'test/support/kafka-global-setup.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -20,6 +20,7 @@ import {
 } from '@credit-ledger/messaging';
 import { KAFKA_VERSION, KafkaBroker } from '@credit-ledger/messaging/testing';
 import { UsageProducerJob, UsageProducerResult } from './kafka-usage-producer';
+import { freePort } from './processes';
 import { benchConsumption, fmt, Measured, nowMs, percentile, seededRandom, summarize } from './stats';
 
 const ACCOUNTS = 1_000;
@@ -128,7 +129,7 @@ export async function kafkaBenchmark(log: (line: string) => void): Promise<Kafka
   if (process.env.KAFKA_BROKERS) {
     brokers = process.env.KAFKA_BROKERS.split(',');
   } else {
-    broker = await KafkaBroker.start(log);
+    broker = await KafkaBroker.start(freePort, log);
     brokers = [broker.bootstrap];
     log(`Apache Kafka ${KAFKA_VERSION} (KRaft, single node, ${'-Xmx768m'}) started in ${broker.startMs} ms on ${broker.bootstrap}`);
   }

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '@credit-ledger/event-store/testing';
 import { join } from 'node:path';
 
 /** The built API server (npm run bench builds first). */
@@ -16,16 +16,7 @@ export interface Instance {
   stdout: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 /** Starts a Node entry (the API server by default) on a free port and waits until `readyPath` answers 2xx. */
 export async function startInstance(

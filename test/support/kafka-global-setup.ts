@@ -1,5 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+// globalSetup runs outside jest's module mapper: the public entry by its path, not the alias.
+import { freePort } from '../../libs/event-store/src/testing';
 import { KAFKA_VERSION, KafkaBroker } from './kafka-broker';
 
 /** Test files that need a broker live here. */
@@ -33,7 +35,7 @@ export default async function kafkaGlobalSetup(globalConfig: JestConfigs, projec
     return;
   }
   if (!kafkaSuitesSelected(globalConfig, projectConfig)) return;
-  const broker = await KafkaBroker.start((line) => process.stdout.write(`\nkafka: ${line}\n`));
+  const broker = await KafkaBroker.start(freePort, (line) => process.stdout.write(`\nkafka: ${line}\n`));
   (globalThis as { __KAFKA_BROKER__?: KafkaBroker }).__KAFKA_BROKER__ = broker;
   process.env.KAFKA_BROKERS = broker.bootstrap;
   process.stdout.write(`\nkafka: Apache Kafka ${KAFKA_VERSION} (KRaft) on ${broker.bootstrap}, started in ${broker.startMs} ms, RSS ${broker.rssMiB()} MiB\n`);

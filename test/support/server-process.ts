@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '@credit-ledger/event-store/testing';
 import { join } from 'node:path';
 import { OpenApiContract } from './openapi-contract';
 
@@ -16,16 +16,7 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort };
 
 /** Starts the built server as its own process and waits until it answers /health (any status). SERVER_STDOUT=1 shows its logs (debugging a test). */
 export async function startServer(env: NodeJS.ProcessEnv, port: number, options: { healthy?: boolean } = {}): Promise<ChildProcess> {

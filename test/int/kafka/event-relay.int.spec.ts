@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { ConsumeCreditsCommand, GrantCreditsCommand, RefundCreditsCommand, ResetCycleCommand } from '@credit-ledger/ledger';
 import { EVENT_HEADERS, EventRelay, KafkaJsMessaging, MessagingAdmin, SqliteRelayCheckpoints } from '@credit-ledger/messaging';
+import { freePort } from '@credit-ledger/event-store/testing';
 import { KafkaBroker } from '../../support/kafka-broker';
 import { expectRelayedInOrder, readTopic, readTopicUntil, SUPERUSER, TestLedger, testMessaging, uniqueName, waitFor } from '../../support/kafka-fixtures';
 import { consumption, tempDataDir } from '../../support/ledger-harness';
@@ -70,7 +71,7 @@ describe('committed events out: store -> credit.events.v1, against a real broker
 
   it('survives a broker outage: waits, retries and resumes with nothing lost and order kept', async () => {
     // Its own broker: stopping the shared one would disturb the other suites.
-    const broker = await KafkaBroker.start();
+    const broker = await KafkaBroker.start(freePort);
     const messaging = new KafkaJsMessaging({ brokers: [broker.bootstrap], clientId: uniqueName('outage') });
     const topic = uniqueName('events');
     const dataDir = tempDataDir();

@@ -4,6 +4,7 @@
  * and the fake EventStoreDB client need jest or stand in for a server: specs import them directly.)
  */
 export * from './throwaway-postgres-cluster';
+export * from './free-port';
 export * from './test-databases';
 export * from '../eventstoredb/testing/fake-eventstoredb-client';
 export * from './fixtures';

@@ -1,6 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KafkaJsMessaging } from '../kafkajs/kafkajs-messaging';
@@ -52,18 +51,6 @@ export function resolveKafkaJars(log: (line: string) => void = () => undefined):
   renameSync(staging, dir);
   log(`resolved Kafka ${KAFKA_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return dir;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function serverProperties(dir: string, port: number, controllerPort: number): string {
@@ -135,7 +122,8 @@ export class KafkaBroker {
     return this.process?.pid ? rssMiB(this.process.pid) : NaN;
   }
 
-  static async start(log: (line: string) => void = () => undefined): Promise<KafkaBroker> {
+  /** `freePort` picks the broker's two ports (the callers' port allocator: see `freePort` in the event store's testing entry). */
+  static async start(freePort: () => Promise<number>, log: (line: string) => void = () => undefined): Promise<KafkaBroker> {
     const jars = resolveKafkaJars(log);
     const dir = mkdtempSync(join(tmpdir(), 'ledger-kafka-'));
     const broker = new KafkaBroker(dir, await freePort(), await freePort(), jars);
