@@ -86,6 +86,11 @@ export interface SubscribeOptions {
   readonly onReadRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
+export interface StreamLength {
+  readonly streamId: string;
+  readonly events: number;
+}
+
 export interface Subscription {
   /** Stops after the batch in hand; resolves when stopped. */
   stop(): Promise<void>;
@@ -106,6 +111,12 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event in the global log (0 when empty). */
   headPosition(): Promise<number>;
+  /**
+   * Optional: the `limit` longest streams whose name starts with `prefix`, longest first, with
+   * their length in events (one pass over the stream index, off the event loop). For what is
+   * worth preparing after a start; adapters that cannot answer cheaply leave it out.
+   */
+  longestStreams?(prefix: string, limit: number): Promise<StreamLength[]>;
   /** Catch-up from `after`, then live, in batches; the handler's batches never overlap. */
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
   /** Liveness probe for health checks. */

@@ -11,6 +11,7 @@ export * from './state/state-database';
 export * from './metrics/ledger-metrics';
 export * from './infrastructure/command-observer';
 export * from './infrastructure/account-repository';
+export * from './infrastructure/account-warm-up';
 export * from './infrastructure/clock';
 export * from './infrastructure/command-executor';
 export * from './infrastructure/event-codec';

@@ -18,6 +18,7 @@ import { AuditController } from './audit/audit.controller';
 import { AuditService } from './audit/audit.service';
 import { StateDatabaseHealthIndicator } from './health/state-database.health';
 import { AccountRepository } from './infrastructure/account-repository';
+import { AccountWarmUp } from './infrastructure/account-warm-up';
 import { Clock, LEDGER_CLOCK, SystemClock } from './infrastructure/clock';
 import { CommandExecutor } from './infrastructure/command-executor';
 import { GetAccountEventsController } from './queries/get-account-events/get-account-events.controller';
@@ -212,6 +213,7 @@ export class LedgerModule {
       ...HANDLERS,
     ];
     if (options.scheduler ?? http) providers.push(CyclesScheduler);
+    if (http) providers.push(AccountWarmUp);
     return {
       module: LedgerModule,
       global: true, // the read-model and messaging modules share this store, config and clock

@@ -30,7 +30,10 @@ export const T0 = '2026-11-10T12:00:00.000Z';
  */
 export function planOf(allocations: Readonly<Record<string, number>>, overdrafts: Readonly<Record<string, OverdraftPolicy>> = {}): Plan {
   const creditTypes = Object.fromEntries(
-    Object.entries(allocations).map(([type, allocation]) => [type, { allocation, overdraft: Object.hasOwn(overdrafts, type) ? overdrafts[type] : DENY_OVERDRAFT }]),
+    Object.entries(allocations).map(([type, allocation]) => [
+      type,
+      { allocation, overdraft: Object.hasOwn(overdrafts, type) ? overdrafts[type] : DENY_OVERDRAFT },
+    ]),
   );
   return { creditTypes, cycle: { period: 'month', anchorDay: 1, timezone: 'UTC' } };
 }

@@ -12,6 +12,7 @@ import {
   SubscribeOptions,
   Subscription,
   clampPageSize,
+  StreamLength,
 } from '../event-store.port';
 import { ChainHeadRecord, HashChainedStore } from '../chain/verify-chain';
 import { EventStoreObserver, observedAppend } from '../store-observer';
@@ -180,6 +181,14 @@ export class PostgresEventStore implements EventStore, HashChainedStore {
   async headPosition(): Promise<number> {
     const { rows } = await this.reads.query<{ position: string }>(HEAD_STATEMENT);
     return Number(rows[0].position);
+  }
+
+  async longestStreams(prefix: string, limit: number): Promise<StreamLength[]> {
+    const { rows } = await this.reads.query<{ stream_id: string; events: string }>(
+      'SELECT stream_id, MAX(revision) + 1 AS events FROM ledger_events WHERE starts_with(stream_id, $1) GROUP BY stream_id ORDER BY events DESC LIMIT $2',
+      [prefix, limit],
+    );
+    return rows.map((row) => ({ streamId: row.stream_id, events: Number(row.events) }));
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {

@@ -17,6 +17,7 @@ import {
   WrongExpectedRevisionError,
   clampPageSize,
   validateAppend,
+  StreamLength,
 } from '../event-store.port';
 import { StoredRow, decodeRows } from '../decode-rows';
 import { canonicalJson, chainMetadataFields } from '../chain/event-hash';
@@ -135,6 +136,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     readStreamAfter: Database.Statement;
     readAll: Database.Statement;
     head: Database.Statement;
+    longestStreams: Database.Statement;
   };
 
   static open(dataDir: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
@@ -165,6 +167,10 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       ),
       readAll: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+      // The (stream_id, revision) index alone: one pass, no row read.
+      longestStreams: this.db.prepare(
+        'SELECT stream_id, MAX(revision) + 1 AS events FROM events WHERE stream_id >= ? AND stream_id < ? GROUP BY stream_id ORDER BY events DESC LIMIT ?',
+      ),
     };
     this.committed.setMaxListeners(0);
     this.readers = options.readerThreads === 0 ? undefined : new SqliteReaderPool(file, SQLITE_BUSY_TIMEOUT_MS, options.readerThreads);
@@ -320,6 +326,11 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   async headPosition(): Promise<number> {
     return this.stmt.head.get() as number;
+  }
+
+  async longestStreams(prefix: string, limit: number): Promise<StreamLength[]> {
+    const rows = await this.rowsOf(this.stmt.longestStreams, [prefix, prefix + '\uffff', limit], Number.MAX_SAFE_INTEGER);
+    return (rows as unknown as { stream_id: string; events: number }[]).map((row) => ({ streamId: row.stream_id, events: row.events }));
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {

@@ -46,6 +46,7 @@ export function describeEventStoreContract(adapterName: string, openStore: () =>
     describeAppendContract(openedStore);
     describeRetryAndValidationContract(openedStore);
     describeReadContract(openedStore);
+    describeStreamListingContract(openedStore);
     describeSubscriptionContract(openedStore);
   });
 }
@@ -240,5 +241,41 @@ function describeSubscriptionContract(openedStore: () => EventStore): void {
     });
     await expect(sub.done).rejects.toBeInstanceOf(SubscriptionFailedError);
     await expect(sub.done).rejects.toMatchObject({ position: result.positions[0] });
+  });
+}
+
+/** The optional listing of the longest streams (the warm-up after a start). */
+function describeStreamListingContract(openedStore: () => EventStore): void {
+  let store: EventStore;
+  beforeAll(() => {
+    store = openedStore();
+  });
+
+  it('lists the longest streams of a prefix, longest first (where the adapter offers it)', async () => {
+    if (!store.longestStreams) {
+      // Optional: EventStoreDB has no index to answer it in one pass, and its adapter leaves it out.
+      expect(store.constructor.name).toBe('EventStoreDbEventStore');
+      return;
+    }
+    const prefix = `longest${randomUUID().replace(/-/g, '')}_`;
+    for (const [name, length] of [
+      ['a', 3],
+      ['b', 7],
+      ['c', 1],
+    ] as const)
+      await store.append(
+        `${prefix}${name}`,
+        NO_STREAM,
+        Array.from({ length }, (_, index) => ev(index)),
+      );
+    await store.append(
+      `other${prefix}`,
+      NO_STREAM,
+      Array.from({ length: 9 }, (_, index) => ev(index)),
+    ); // not under the prefix
+    expect(await store.longestStreams(prefix, 2)).toEqual([
+      { streamId: `${prefix}b`, events: 7 },
+      { streamId: `${prefix}a`, events: 3 },
+    ]);
   });
 }

@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import { AuditKeyring, loadAuditKeyring } from '../audit/audit-keys';
 
+/** Events folded at most by the warm-up after a start (LEDGER_WARM_UP_EVENTS; 0 turns it off). */
+export const DEFAULT_WARM_UP_EVENTS = 1_000_000;
+export const MAX_WARM_UP_EVENTS = 100_000_000;
+
 export const LEDGER_STORES = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type LedgerStoreKind = (typeof LEDGER_STORES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -34,6 +38,8 @@ export interface LedgerConfig {
   readonly audit?: AuditKeyring;
   /** SIGTERM: seconds the server stays up, answering but not ready, before it stops accepting connections (LEDGER_SHUTDOWN_GRACE_SECONDS, default 5). */
   readonly shutdownGraceSeconds?: number;
+  /** Events the warm-up folds at most after a start (LEDGER_WARM_UP_EVENTS, 0 = off); absent = DEFAULT_WARM_UP_EVENTS. */
+  readonly warmUpEvents?: number;
 }
 
 export const MAX_RATE_LIMIT_PER_KEY_PER_MINUTE = 1_000_000;
@@ -131,6 +137,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     problems.push(`LEDGER_SHUTDOWN_GRACE_SECONDS must be an integer 0..${MAX_SHUTDOWN_GRACE_SECONDS}, got "${graceText}"`);
   }
 
+  const warmUpText = env.LEDGER_WARM_UP_EVENTS ?? '';
+  const warmUpEvents = warmUpText === '' ? undefined : Number(warmUpText);
+  if (warmUpEvents !== undefined && (!/^\d+$/.test(warmUpText) || warmUpEvents > MAX_WARM_UP_EVENTS)) {
+    problems.push(`LEDGER_WARM_UP_EVENTS must be 0 (off) or an integer 1..${MAX_WARM_UP_EVENTS}, got "${warmUpText}"`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -147,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(rateLimitPerKeyPerMinute !== undefined ? { rateLimitPerKeyPerMinute } : {}),
     audit,
     shutdownGraceSeconds,
+    ...(warmUpEvents !== undefined ? { warmUpEvents } : {}),
   };
 }
 

@@ -203,12 +203,27 @@ export class AccountRepository {
     return session.stored;
   }
 
+  /**
+   * Applies the stream's events after the session's revision. The next page is read while the
+   * current one is folded: the store reads it (a reader thread for SQLite, the server for
+   * PostgreSQL) while the event loop evolves, instead of each waiting for the other.
+   */
   private async catchUp(session: AccountSession): Promise<void> {
     const stream = accountStream(session.accountId);
+    const readFrom = (fromRevision: number) => this.store.readStream(stream, { fromRevision, limit: MAX_READ_PAGE_SIZE });
+    let next = readFrom(session.revision + 1);
     for (;;) {
-      const page = await this.store.readStream(stream, { fromRevision: session.revision + 1, limit: MAX_READ_PAGE_SIZE });
-      for (const recorded of page) session.applyStored(recorded);
-      if (page.length < MAX_READ_PAGE_SIZE) return;
+      const page = await next;
+      const full = page.length === MAX_READ_PAGE_SIZE;
+      // Revisions are contiguous and the stream only grows, so the next page starts right after this one.
+      if (full) next = readFrom(page[page.length - 1].revision + 1);
+      try {
+        for (const recorded of page) session.applyStored(recorded);
+      } catch (error) {
+        if (full) next.catch(() => undefined); // the read ahead is abandoned with the load
+        throw error;
+      }
+      if (!full) return;
     }
   }
 

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppendObservation, EventStoreObserver, GroupCommitObservation } from '@credit-ledger/event-store';
 import { CommandObserver, CommandOutcome } from '../infrastructure/command-observer';
 
@@ -33,6 +33,9 @@ export class LedgerMetrics implements CommandObserver {
   private readonly groupSize: Histogram<'store'>;
   private readonly billingRuns: Counter<'outcome'>;
   private readonly billingResets: Counter;
+  private readonly warmUp: Gauge;
+  private readonly warmUpEvents: Counter;
+  private readonly warmUpAccounts: Counter;
 
   constructor(
     readonly registry: Registry,
@@ -82,6 +85,22 @@ export class LedgerMetrics implements CommandObserver {
       help: 'Cycles reset by the billing job (catch-ups count each cycle)',
       registers,
     });
+    this.warmUp = new Gauge({
+      name: 'ledger_account_warm_up_running',
+      help: '1 while the warm-up after a start folds large accounts into the cache',
+      registers,
+    });
+    this.warmUpAccounts = new Counter({ name: 'ledger_account_warm_up_accounts_total', help: 'Accounts folded into the cache by the warm-up', registers });
+    this.warmUpEvents = new Counter({ name: 'ledger_account_warm_up_events_total', help: 'Events folded by the warm-up', registers });
+  }
+
+  warmUpRunning(running: boolean): void {
+    this.warmUp.set(running ? 1 : 0);
+  }
+
+  warmUpFolded(events: number): void {
+    this.warmUpAccounts.inc();
+    this.warmUpEvents.inc(events);
   }
 
   /** The observer an event store adapter reports to (see EventStore.observe). */
