@@ -1,5 +1,5 @@
 import { BalanceFigures } from '@credit-ledger/domain';
-import { ProjectedEvent, Projector } from '../projector';
+import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, text } from '../postgres/pg-sql';
 
 export interface BalanceRow extends BalanceFigures {
@@ -121,5 +121,5 @@ const BALANCE_COLUMNS = [
 function latestBalanceRows(batch: readonly ProjectedEvent[]): BalanceRow[] {
   const last = new Map<string, BalanceRow>();
   for (const p of batch) for (const r of balanceRows(p)) last.set(`${r.accountId}\u0000${r.creditType}\u0000${r.cycleId}`, r);
-  return [...last.values()];
+  return inKeyOrder(last);
 }

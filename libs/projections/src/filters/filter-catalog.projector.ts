@@ -1,4 +1,4 @@
-import { ProjectedEvent, Projector } from '../projector';
+import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { insertRows, text } from '../postgres/pg-sql';
 
 /** The features, actions, users and credit types that have usage in an account: the filter options. */
@@ -38,5 +38,5 @@ function catalogEntries(batch: readonly ProjectedEvent[]): [string, string, stri
     once(p.accountId, 'user', d.userId);
     once(p.accountId, 'creditType', d.creditType);
   }
-  return [...entries.values()];
+  return inKeyOrder(entries);
 }
