@@ -222,21 +222,8 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
     case 'ScheduleChanged':
     case 'ThresholdsSet':
       return [];
-    case 'CreditConsumed': {
-      const r = blankRow(p, 0, 'consumption', e.data.creditType, e.data.creditsCharged, e.data.description);
-      r.feature = e.data.feature;
-      r.action = e.data.action;
-      r.dataRequested = e.data.dataRequested;
-      r.userId = e.data.userId;
-      r.consumptionId = e.data.consumptionId;
-      r.cycleId = e.data.cycleId;
-      r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
-      r.units = e.data.units;
-      r.rate = e.data.rate === null ? null : e.data.rate.credits;
-      r.pricedBy = e.data.pricedBy;
-      r.reservationId = e.data.reservationId;
-      return [r];
-    }
+    case 'CreditConsumed':
+      return [consumptionRow(p, e)];
     case 'CreditRefunded': {
       const r = blankRow(p, 0, 'refund', e.data.creditType, -e.data.credits, e.data.reason);
       r.feature = e.data.feature;
@@ -279,20 +266,8 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
     }
     case 'MemberLimitsSet':
       return memberLimitRows(p, e);
-    case 'CreditsReserved': {
-      const held = `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`;
-      const r = blankRow(p, 0, 'hold', e.data.creditType, 0, held);
-      r.feature = e.data.feature;
-      r.action = e.data.action;
-      r.userId = e.data.userId;
-      r.cycleId = e.data.cycleId;
-      r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
-      r.units = e.data.units;
-      r.rate = e.data.rate === null ? null : e.data.rate.credits;
-      r.pricedBy = e.data.pricedBy;
-      r.reservationId = e.data.reservationId;
-      return [r];
-    }
+    case 'CreditsReserved':
+      return [holdRow(p, e)];
     case 'ReservationCaptured':
     case 'ReservationReleased':
     case 'ReservationExpired':
@@ -305,6 +280,38 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
 }
 
 type EventOf<T extends ProjectedEvent['event']['type']> = Extract<ProjectedEvent['event'], { type: T }>;
+
+function consumptionRow(p: ProjectedEvent, e: EventOf<'CreditConsumed'>): HistoryRow {
+  const r = blankRow(p, 0, 'consumption', e.data.creditType, e.data.creditsCharged, e.data.description);
+  r.feature = e.data.feature;
+  r.action = e.data.action;
+  r.dataRequested = e.data.dataRequested;
+  r.userId = e.data.userId;
+  r.consumptionId = e.data.consumptionId;
+  r.cycleId = e.data.cycleId;
+  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
+  r.units = e.data.units;
+  r.rate = e.data.rate === null ? null : e.data.rate.credits;
+  r.pricedBy = e.data.pricedBy;
+  r.reservationId = e.data.reservationId;
+  return r;
+}
+
+/** A reservation's hold: credits 0 (a hold moves nothing in or out of the balance), the amount in the description. */
+function holdRow(p: ProjectedEvent, e: EventOf<'CreditsReserved'>): HistoryRow {
+  const held = `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`;
+  const r = blankRow(p, 0, 'hold', e.data.creditType, 0, held);
+  r.feature = e.data.feature;
+  r.action = e.data.action;
+  r.userId = e.data.userId;
+  r.cycleId = e.data.cycleId;
+  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
+  r.units = e.data.units;
+  r.rate = e.data.rate === null ? null : e.data.rate.credits;
+  r.pricedBy = e.data.pricedBy;
+  r.reservationId = e.data.reservationId;
+  return r;
+}
 
 /** One row per credit type of the new cycle, with the previous cycle's closing figures in the description. */
 function cycleResetRows(p: ProjectedEvent, e: EventOf<'CycleReset'>): HistoryRow[] {
