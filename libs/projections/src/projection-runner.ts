@@ -141,34 +141,46 @@ export class ProjectionRunner {
 
   /**
    * Reads the log from the lowest checkpoint and applies it until `head` (or `shouldStop`).
-   * Returns the number of events applied.
+   * Returns the number of events applied. The next page is read while this one is applied (the
+   * SQLite store reads in a reader thread: the read and the apply use both cores).
    */
   async catchUp(
     store: Pick<EventStore, 'readAll' | 'headPosition'>,
     options: { batchSize?: number; shouldStop?: () => boolean; onBatch?: (position: number, head: number, events: number) => void } = {},
   ): Promise<number> {
     const head = await store.headPosition();
+    const limit = options.batchSize ?? REBUILD_BATCH_SIZE;
+    const read = (after: number) => {
+      const page = store.readAll({ after, limit, withoutChain: true });
+      page.catch(() => undefined); // awaited below, or dropped with the read-ahead when the catch-up stops
+      return page;
+    };
     let applied = 0;
     let after = await this.checkpoint();
-    while (after < head && !options.shouldStop?.()) {
-      let batch: RecordedEvent[];
-      try {
-        batch = await store.readAll({ after, limit: options.batchSize ?? REBUILD_BATCH_SIZE });
-      } catch (e) {
-        if (!(e instanceof CorruptEventError)) throw e;
-        // Apply what precedes the unreadable row, then stop exactly at it.
-        if (e.decodedBefore.length > 0) await this.applyBatch(e.decodedBefore);
-        await this.markFailed(e.position, e);
-        throw e;
-      }
+    let next = after < head ? read(after) : undefined;
+    while (next && !options.shouldStop?.()) {
+      const batch = await this.pageOrStop(next);
       if (batch.length === 0) break;
+      after = batch[batch.length - 1].position;
+      next = after < head ? read(after) : undefined;
       await this.applyBatch(batch);
       applied += batch.length;
-      after = batch[batch.length - 1].position;
       options.onBatch?.(after, head, batch.length);
     }
     if (after >= head) await this.promoteCaughtUp(head);
     return applied;
+  }
+
+  /** A page of the log; at an unreadable row, applies what precedes it, then stops exactly at it. */
+  private async pageOrStop(page: Promise<RecordedEvent[]>): Promise<RecordedEvent[]> {
+    try {
+      return await page;
+    } catch (e) {
+      if (!(e instanceof CorruptEventError)) throw e;
+      if (e.decodedBefore.length > 0) await this.applyBatch(e.decodedBefore);
+      await this.markFailed(e.position, e);
+      throw e;
+    }
   }
 
   /**

@@ -135,6 +135,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     readStream: Database.Statement;
     readStreamAfter: Database.Statement;
     readAll: Database.Statement;
+    readAllWithoutChain: Database.Statement;
     head: Database.Statement;
     longestStreams: Database.Statement;
   };
@@ -166,6 +167,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
         `SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY revision LIMIT ?`,
       ),
       readAll: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+      readAllWithoutChain: this.db.prepare(`SELECT ${UNCHAINED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
       // The (stream_id, revision) index alone: one pass, no row read.
       longestStreams: this.db.prepare(
@@ -309,7 +311,15 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const limit = clampPageSize(options.limit);
-    return decodeRows((await this.rowsOf(this.stmt.readAll, [options.after ?? 0, limit], limit)).map(toStored));
+    const params = [options.after ?? 0, limit];
+    if (options.withoutChain) return decodeRows((await this.arraysOf(this.stmt.readAllWithoutChain, params, limit)).map(unchainedToStored));
+    return decodeRows((await this.rowsOf(this.stmt.readAll, params, limit)).map(toStored));
+  }
+
+  /** Like `rowsOf`, each row an array in the SELECT's column order (`statement` is raw): no per-row keys to build and copy between threads. */
+  private arraysOf(statement: Database.Statement, params: unknown[], limit: number): Promise<UnchainedEventRow[]> | UnchainedEventRow[] {
+    if (!this.readers || limit <= SQLITE_ON_LOOP_READ_MAX_EVENTS || this.closed) return statement.all(...params) as UnchainedEventRow[];
+    return this.readers.allArrays<UnchainedEventRow>(statement.source, params);
   }
 
   /** A short read on the event loop's connection, a longer one in a reader thread (same SQL, same snapshot rules: whole commits only). */
@@ -453,6 +463,14 @@ const STORED_EVENT_COLUMNS = [
   hexColumn('previous_account_hash'),
   hexColumn('previous_hash'),
 ].join(', ');
+
+/** The columns of a read that leaves the hash chains out, in UnchainedEventRow's order. */
+const UNCHAINED_EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
+type UnchainedEventRow = readonly [position: number, streamId: string, revision: number, eventId: string, type: string, data: string, metadata: string];
+
+function unchainedToStored(row: UnchainedEventRow): StoredRow {
+  return { position: row[0], streamId: row[1], revision: row[2], eventId: row[3], type: row[4], data: row[5], metadata: row[6] };
+}
 
 function hexOf(value: Buffer | string | null): string | null {
   if (value === null || value === undefined) return null;

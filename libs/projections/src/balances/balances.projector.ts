@@ -1,5 +1,5 @@
 import { BalanceFigures } from '@credit-ledger/domain';
-import { ProjectedEvent, Projector } from '../projector';
+import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, text } from '../postgres/pg-sql';
 
 export interface BalanceRow extends BalanceFigures {
@@ -76,11 +76,11 @@ export const balancesProjector: Projector = {
     ) WITHOUT ROWID;`,
   tables: (t) => [t('balances')],
   prepare(db, t) {
-    const upsert = db.prepare(
-      `INSERT INTO ${t('balances')} AS cur VALUES (@accountId, @creditType, @cycleId, @allocated, @rolledIn, @granted, @used, @refunded, @expired, @remaining, @position) ${KEEP_LATEST_FIGURES}`,
-    );
+    const upsert = db.prepare(`INSERT INTO ${t('balances')} AS cur VALUES (${BALANCE_FIELDS.map(() => '?').join(', ')}) ${KEEP_LATEST_FIGURES}`);
     return (batch) => {
-      for (const r of latestBalanceRows(batch)) upsert.run(r);
+      // Positional binding: several times cheaper than named parameters in a replay.
+      for (const r of latestBalanceRows(batch))
+        upsert.run(r.accountId, r.creditType, r.cycleId, r.allocated, r.rolledIn, r.granted, r.used, r.refunded, r.expired, r.remaining, r.position);
     };
   },
   applyPostgres: (client, t, batch) =>
@@ -121,5 +121,5 @@ const BALANCE_COLUMNS = [
 function latestBalanceRows(batch: readonly ProjectedEvent[]): BalanceRow[] {
   const last = new Map<string, BalanceRow>();
   for (const p of batch) for (const r of balanceRows(p)) last.set(`${r.accountId}\u0000${r.creditType}\u0000${r.cycleId}`, r);
-  return [...last.values()];
+  return inKeyOrder(last);
 }

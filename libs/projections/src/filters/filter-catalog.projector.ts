@@ -1,4 +1,4 @@
-import { ProjectedEvent, Projector } from '../projector';
+import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { insertRows, text } from '../postgres/pg-sql';
 
 /** The features, actions, users and credit types that have usage in an account: the filter options. */
@@ -28,15 +28,20 @@ export const filterCatalogProjector: Projector = {
 function catalogEntries(batch: readonly ProjectedEvent[]): [string, string, string, string][] {
   const entries = new Map<string, [string, string, string, string]>();
   const once = (accountId: string, kind: string, value: string, parent = '') => {
-    entries.set(`${accountId}\u0000${kind}\u0000${value}\u0000${parent}`, [accountId, kind, value, parent]);
+    const key = `${accountId}\u0000${kind}\u0000${value}\u0000${parent}`;
+    if (!entries.has(key)) entries.set(key, [accountId, kind, value, parent]);
   };
+  const combinations = new Set<string>(); // most consumptions of a batch repeat one seen before: one key, not four
   for (const p of batch) {
     if (p.event.type !== 'CreditConsumed') continue;
     const d = p.event.data;
+    const combination = `${p.accountId}\u0000${d.feature}\u0000${d.action}\u0000${d.userId}\u0000${d.creditType}`;
+    if (combinations.has(combination)) continue;
+    combinations.add(combination);
     once(p.accountId, 'feature', d.feature);
     once(p.accountId, 'action', d.action, d.feature);
     once(p.accountId, 'user', d.userId);
     once(p.accountId, 'creditType', d.creditType);
   }
-  return [...entries.values()];
+  return inKeyOrder(entries);
 }

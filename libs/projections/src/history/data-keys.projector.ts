@@ -1,6 +1,6 @@
 import { ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, text } from '../postgres/pg-sql';
-import { historyRows } from './history.projector';
+import { historyRowId } from './history.projector';
 
 /** A history row of a consumption that names a dataKey (the datum bought: a contact id, for example). */
 export interface DataKeyRow {
@@ -14,10 +14,17 @@ export function dataKeyRows(batch: readonly ProjectedEvent[]): DataKeyRow[] {
   const rows: DataKeyRow[] = [];
   for (const p of batch) {
     if (p.event.type !== 'CreditConsumed' || p.event.data.dataKey === null) continue;
-    const [row] = historyRows(p);
-    rows.push({ accountId: p.accountId, dataKey: p.event.data.dataKey, rowId: row.rowId });
+    // A consumption's one history row is its first (historyRows): its id, without building the row.
+    rows.push({ accountId: p.accountId, dataKey: p.event.data.dataKey, rowId: historyRowId(p.position, 0) });
   }
   return rows;
+}
+
+/** The table's key order (see `inKeyOrder`: consecutive inserts on the same pages). */
+function byPrimaryKey(a: DataKeyRow, b: DataKeyRow): number {
+  if (a.accountId !== b.accountId) return a.accountId < b.accountId ? -1 : 1;
+  if (a.dataKey !== b.dataKey) return a.dataKey < b.dataKey ? -1 : 1;
+  return a.rowId - b.rowId;
 }
 
 /**
@@ -39,7 +46,7 @@ export const dataKeysProjector: Projector = {
   prepare(db, t) {
     const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history_data_keys')} VALUES (?, ?, ?)`);
     return (batch) => {
-      for (const r of dataKeyRows(batch)) insert.run(r.accountId, r.dataKey, r.rowId);
+      for (const r of dataKeyRows(batch).sort(byPrimaryKey)) insert.run(r.accountId, r.dataKey, r.rowId);
     };
   },
   applyPostgres: (client, t, batch) =>

@@ -59,11 +59,25 @@ export const historyProjector: Projector = {
   prepare(db, t) {
     // A cycle reset yields one row per credit type: rows are keyed by position * 64 + index
     // (a plan has at most 32 credit types), so replaying an event inserts nothing new.
-    const insert = db.prepare(`INSERT OR IGNORE INTO ${t('history')} (${HISTORY_COLUMNS.map((c) => c.name).join(', ')})
-      VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})`);
+    const insertOf = (rows: number) =>
+      db.prepare(`INSERT OR IGNORE INTO ${t('history')} (${HISTORY_COLUMNS.map((c) => c.name).join(', ')})
+        VALUES ${Array.from({ length: rows }, () => `(${HISTORY_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`);
+    const insertOne = insertOf(1);
+    const insertMany = insertOf(HISTORY_ROWS_PER_INSERT);
+    // Positional binding (several times cheaper than named parameters), HISTORY_ROWS_PER_INSERT
+    // rows per statement: a replay's cost per row is mostly the statement's, not the row's.
+    const values: unknown[] = new Array(HISTORY_ROWS_PER_INSERT * HISTORY_COLUMNS.length);
     return (batch) => {
-      // Positional binding: several times cheaper than named parameters on this hot path.
-      for (const p of batch) for (const r of historyRows(p)) insert.run(historyValues(r));
+      let pending = 0;
+      for (const p of batch) {
+        for (const r of historyRows(p)) {
+          historyValuesInto(r, values, pending * HISTORY_COLUMNS.length);
+          if (++pending < HISTORY_ROWS_PER_INSERT) continue;
+          insertMany.run(values);
+          pending = 0;
+        }
+      }
+      for (let i = 0; i < pending; i++) insertOne.run(values.slice(i * HISTORY_COLUMNS.length, (i + 1) * HISTORY_COLUMNS.length));
     };
   },
   applyPostgres: (client, t, batch) =>
@@ -96,33 +110,40 @@ const HISTORY_COLUMNS: readonly PgColumn[] = [
   text('reservation_id'),
 ];
 
+/** Rows per multi-row INSERT of the SQLite history table (23 parameters each, far below SQLite's limit). */
+const HISTORY_ROWS_PER_INSERT = 16;
+
 /** A history row's values in HISTORY_COLUMNS order. */
 function historyValues(r: HistoryRow): unknown[] {
-  return [
-    r.rowId,
-    r.position,
-    r.accountId,
-    r.occurredAt,
-    r.recordedAt,
-    r.kind,
-    r.creditType,
-    r.feature,
-    r.action,
-    r.description,
-    r.credits,
-    r.dataRequested,
-    r.userId,
-    r.consumptionId,
-    r.refundId,
-    r.grantId,
-    r.cycleId,
-    r.alreadyPurchased,
-    r.eventId,
-    r.units,
-    r.rate,
-    r.pricedBy,
-    r.reservationId,
-  ];
+  return historyValuesInto(r, new Array(HISTORY_COLUMNS.length), 0);
+}
+
+/** Writes a history row's values in HISTORY_COLUMNS order into `out` from `offset` (no array per row). */
+function historyValuesInto(r: HistoryRow, out: unknown[], offset: number): unknown[] {
+  out[offset] = r.rowId;
+  out[offset + 1] = r.position;
+  out[offset + 2] = r.accountId;
+  out[offset + 3] = r.occurredAt;
+  out[offset + 4] = r.recordedAt;
+  out[offset + 5] = r.kind;
+  out[offset + 6] = r.creditType;
+  out[offset + 7] = r.feature;
+  out[offset + 8] = r.action;
+  out[offset + 9] = r.description;
+  out[offset + 10] = r.credits;
+  out[offset + 11] = r.dataRequested;
+  out[offset + 12] = r.userId;
+  out[offset + 13] = r.consumptionId;
+  out[offset + 14] = r.refundId;
+  out[offset + 15] = r.grantId;
+  out[offset + 16] = r.cycleId;
+  out[offset + 17] = r.alreadyPurchased;
+  out[offset + 18] = r.eventId;
+  out[offset + 19] = r.units;
+  out[offset + 20] = r.rate;
+  out[offset + 21] = r.pricedBy;
+  out[offset + 22] = r.reservationId;
+  return out;
 }
 
 export interface HistoryRow {
@@ -155,17 +176,29 @@ export interface HistoryRow {
 
 const ROW_SLOTS_PER_EVENT = 64;
 
-/** The history rows of one event (pure: also used by `verify`). Row ids are position * 64 + index. */
-export function historyRows(p: ProjectedEvent): HistoryRow[] {
-  const base = {
+/** The id of an event's `index`th history row: position * 64 + index. */
+export function historyRowId(position: number, index: number): number {
+  return position * ROW_SLOTS_PER_EVENT + index;
+}
+
+/**
+ * A row with every field in one fixed order, the event's own fields set and the rest empty; the
+ * cases below fill in theirs. One object shape for every row keeps a replay's millions of rows
+ * cheap to build (spreading a shared base into each row cost more than inserting it).
+ */
+function blankRow(p: ProjectedEvent, index: number, kind: HistoryKind, creditType: string | null, credits: number, description: string | null): HistoryRow {
+  return {
+    rowId: historyRowId(p.position, index),
     position: p.position,
     accountId: p.accountId,
     occurredAt: p.event.occurredAt,
     recordedAt: p.recordedAt,
-    eventId: p.eventId,
+    kind,
+    creditType,
     feature: null,
     action: null,
-    description: null,
+    description,
+    credits,
     dataRequested: null,
     userId: null,
     consumptionId: null,
@@ -173,173 +206,72 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
     grantId: null,
     cycleId: null,
     alreadyPurchased: 0,
+    eventId: p.eventId,
     units: null,
     rate: null,
     pricedBy: null,
     reservationId: null,
   };
-  const key = (i: number) => p.position * ROW_SLOTS_PER_EVENT + i;
+}
+
+/** The history rows of one event (pure: also used by `verify`). Row ids are position * 64 + index. */
+export function historyRows(p: ProjectedEvent): HistoryRow[] {
   const e = p.event;
   switch (e.type) {
     case 'AccountOpened':
-      return [];
-    case 'CreditConsumed':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'consumption',
-          creditType: e.data.creditType,
-          feature: e.data.feature,
-          action: e.data.action,
-          description: e.data.description,
-          credits: e.data.creditsCharged,
-          dataRequested: e.data.dataRequested,
-          userId: e.data.userId,
-          consumptionId: e.data.consumptionId,
-          cycleId: e.data.cycleId,
-          alreadyPurchased: e.data.alreadyPurchased ? 1 : 0,
-          units: e.data.units,
-          rate: e.data.rate === null ? null : e.data.rate.credits,
-          pricedBy: e.data.pricedBy,
-          reservationId: e.data.reservationId,
-        },
-      ];
-    case 'CreditRefunded':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'refund',
-          creditType: e.data.creditType,
-          feature: e.data.feature,
-          action: e.data.action,
-          description: e.data.reason,
-          credits: -e.data.credits,
-          userId: e.data.userId,
-          consumptionId: e.data.consumptionId,
-          refundId: e.data.refundId,
-          cycleId: e.data.cycleId,
-        },
-      ];
-    case 'CreditsGranted':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'grant',
-          creditType: e.data.creditType,
-          description: e.data.reason,
-          credits: e.data.credits,
-          grantId: e.data.grantId,
-          cycleId: e.data.cycleId,
-        },
-      ];
-    case 'CreditsExpired':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'expiry',
-          creditType: e.data.creditType,
-          description: `${e.data.grantId === null ? e.data.bucketId : `grant ${e.data.grantId}`} expired`,
-          credits: e.data.credits,
-          grantId: e.data.grantId,
-          cycleId: e.data.cycleId,
-        },
-      ];
-    case 'CycleReset':
-      return Object.keys(e.data.allocations)
-        .sort()
-        .map((creditType, i) => {
-          const closing = e.data.closing.find((c) => c.creditType === creditType);
-          return {
-            ...base,
-            rowId: key(i),
-            kind: 'cycle_reset' as const,
-            creditType,
-            description: `cycle ${e.data.cycleId} opened (previous ${e.data.previousCycleId}: used ${closing?.used ?? 0}, expired ${closing?.expiredAtReset ?? 0}, rolled over ${closing?.rolledOver ?? 0}, carried over ${closing?.carriedOver ?? 0})`,
-            credits: e.data.allocations[creditType],
-            cycleId: e.data.cycleId,
-          };
-        });
-    case 'PlanChanged':
-      if (e.data.adjustments.length === 0) {
-        return [
-          {
-            ...base,
-            rowId: key(0),
-            kind: 'plan_change',
-            creditType: null,
-            description: `plan ${e.data.planId} from the next cycle`,
-            credits: 0,
-            cycleId: e.data.cycleId,
-          },
-        ];
-      }
-      return e.data.adjustments.map((a, i) => ({
-        ...base,
-        rowId: key(i),
-        kind: 'plan_change' as const,
-        creditType: a.creditType,
-        description: `plan ${e.data.planId}: allocation ${a.previousAllocation} → ${a.newAllocation}, ${a.change >= 0 ? '+' : ''}${a.change} this cycle (prorated)`,
-        credits: a.change,
-        cycleId: e.data.cycleId,
-      }));
-    case 'CreditThresholdCrossed':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'threshold_alert',
-          creditType: e.data.creditType,
-          description: `threshold ${e.data.thresholdId} crossed${e.data.percentUsed === null ? '' : ` (${e.data.percentUsed}% used)`}, ${e.data.balanceAfter.remaining} remaining`,
-          credits: 0,
-          cycleId: e.data.cycleId,
-        },
-      ];
-    case 'MemberLimitsSet':
-      return Object.keys(e.data.creditTypes).map((creditType, i) => {
-        const limit = e.data.creditTypes[creditType];
-        const who = e.data.userId === null ? 'default member limit' : 'member limit';
-        return {
-          ...base,
-          rowId: key(i),
-          kind: 'member_limit' as const,
-          creditType,
-          description: limit === null ? `${who} removed` : `${who}: ${limit} credits per cycle`,
-          credits: 0,
-          userId: e.data.userId,
-          cycleId: e.data.cycleId,
-        };
-      });
-    case 'CreditsReserved':
-      return [
-        {
-          ...base,
-          rowId: key(0),
-          kind: 'hold',
-          creditType: e.data.creditType,
-          feature: e.data.feature,
-          action: e.data.action,
-          description: `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`,
-          credits: 0,
-          userId: e.data.userId,
-          cycleId: e.data.cycleId,
-          alreadyPurchased: e.data.alreadyPurchased ? 1 : 0,
-          units: e.data.units,
-          rate: e.data.rate === null ? null : e.data.rate.credits,
-          pricedBy: e.data.pricedBy,
-          reservationId: e.data.reservationId,
-        },
-      ];
-    case 'ReservationCaptured':
-    case 'ReservationReleased':
-    case 'ReservationExpired':
-      return [holdEndRow(e, base, key(0))];
     case 'ScheduleChanged':
     case 'ThresholdsSet':
       return [];
+    case 'CreditConsumed':
+      return [consumptionRow(p, e)];
+    case 'CreditRefunded': {
+      const r = blankRow(p, 0, 'refund', e.data.creditType, -e.data.credits, e.data.reason);
+      r.feature = e.data.feature;
+      r.action = e.data.action;
+      r.userId = e.data.userId;
+      r.consumptionId = e.data.consumptionId;
+      r.refundId = e.data.refundId;
+      r.cycleId = e.data.cycleId;
+      return [r];
+    }
+    case 'CreditsGranted': {
+      const r = blankRow(p, 0, 'grant', e.data.creditType, e.data.credits, e.data.reason);
+      r.grantId = e.data.grantId;
+      r.cycleId = e.data.cycleId;
+      return [r];
+    }
+    case 'CreditsExpired': {
+      const what = e.data.grantId === null ? e.data.bucketId : `grant ${e.data.grantId}`;
+      const r = blankRow(p, 0, 'expiry', e.data.creditType, e.data.credits, `${what} expired`);
+      r.grantId = e.data.grantId;
+      r.cycleId = e.data.cycleId;
+      return [r];
+    }
+    case 'CycleReset':
+      return cycleResetRows(p, e);
+    case 'PlanChanged':
+      return planChangeRows(p, e);
+    case 'CreditThresholdCrossed': {
+      const used = e.data.percentUsed === null ? '' : ` (${e.data.percentUsed}% used)`;
+      const r = blankRow(
+        p,
+        0,
+        'threshold_alert',
+        e.data.creditType,
+        0,
+        `threshold ${e.data.thresholdId} crossed${used}, ${e.data.balanceAfter.remaining} remaining`,
+      );
+      r.cycleId = e.data.cycleId;
+      return [r];
+    }
+    case 'MemberLimitsSet':
+      return memberLimitRows(p, e);
+    case 'CreditsReserved':
+      return [holdRow(p, e)];
+    case 'ReservationCaptured':
+    case 'ReservationReleased':
+    case 'ReservationExpired':
+      return [holdEndRow(p, e)];
     default: {
       const unknown: never = e;
       throw new Error(`history: unknown event ${(unknown as { type: string }).type}`);
@@ -347,7 +279,92 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
   }
 }
 
-type HoldEnd = Extract<ProjectedEvent['event'], { type: 'ReservationCaptured' | 'ReservationReleased' | 'ReservationExpired' }>;
+type EventOf<T extends ProjectedEvent['event']['type']> = Extract<ProjectedEvent['event'], { type: T }>;
+
+function consumptionRow(p: ProjectedEvent, e: EventOf<'CreditConsumed'>): HistoryRow {
+  const r = blankRow(p, 0, 'consumption', e.data.creditType, e.data.creditsCharged, e.data.description);
+  r.feature = e.data.feature;
+  r.action = e.data.action;
+  r.dataRequested = e.data.dataRequested;
+  r.userId = e.data.userId;
+  r.consumptionId = e.data.consumptionId;
+  r.cycleId = e.data.cycleId;
+  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
+  r.units = e.data.units;
+  r.rate = e.data.rate === null ? null : e.data.rate.credits;
+  r.pricedBy = e.data.pricedBy;
+  r.reservationId = e.data.reservationId;
+  return r;
+}
+
+/** A reservation's hold: credits 0 (a hold moves nothing in or out of the balance), the amount in the description. */
+function holdRow(p: ProjectedEvent, e: EventOf<'CreditsReserved'>): HistoryRow {
+  const held = `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`;
+  const r = blankRow(p, 0, 'hold', e.data.creditType, 0, held);
+  r.feature = e.data.feature;
+  r.action = e.data.action;
+  r.userId = e.data.userId;
+  r.cycleId = e.data.cycleId;
+  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
+  r.units = e.data.units;
+  r.rate = e.data.rate === null ? null : e.data.rate.credits;
+  r.pricedBy = e.data.pricedBy;
+  r.reservationId = e.data.reservationId;
+  return r;
+}
+
+/** One row per credit type of the new cycle, with the previous cycle's closing figures in the description. */
+function cycleResetRows(p: ProjectedEvent, e: EventOf<'CycleReset'>): HistoryRow[] {
+  return Object.keys(e.data.allocations)
+    .sort()
+    .map((creditType, i) => {
+      const closing = e.data.closing.find((c) => c.creditType === creditType);
+      const r = blankRow(
+        p,
+        i,
+        'cycle_reset',
+        creditType,
+        e.data.allocations[creditType],
+        `cycle ${e.data.cycleId} opened (previous ${e.data.previousCycleId}: used ${closing?.used ?? 0}, expired ${closing?.expiredAtReset ?? 0}, rolled over ${closing?.rolledOver ?? 0}, carried over ${closing?.carriedOver ?? 0})`,
+      );
+      r.cycleId = e.data.cycleId;
+      return r;
+    });
+}
+
+/** A plan change from the next cycle is one row at 0; effective now, a prorated row per credit type. */
+function planChangeRows(p: ProjectedEvent, e: EventOf<'PlanChanged'>): HistoryRow[] {
+  if (e.data.adjustments.length === 0) {
+    const r = blankRow(p, 0, 'plan_change', null, 0, `plan ${e.data.planId} from the next cycle`);
+    r.cycleId = e.data.cycleId;
+    return [r];
+  }
+  return e.data.adjustments.map((a, i) => {
+    const r = blankRow(
+      p,
+      i,
+      'plan_change',
+      a.creditType,
+      a.change,
+      `plan ${e.data.planId}: allocation ${a.previousAllocation} → ${a.newAllocation}, ${a.change >= 0 ? '+' : ''}${a.change} this cycle (prorated)`,
+    );
+    r.cycleId = e.data.cycleId;
+    return r;
+  });
+}
+
+function memberLimitRows(p: ProjectedEvent, e: EventOf<'MemberLimitsSet'>): HistoryRow[] {
+  const who = e.data.userId === null ? 'default member limit' : 'member limit';
+  return Object.keys(e.data.creditTypes).map((creditType, i) => {
+    const limit = e.data.creditTypes[creditType];
+    const r = blankRow(p, i, 'member_limit', creditType, 0, limit === null ? `${who} removed` : `${who}: ${limit} credits per cycle`);
+    r.userId = e.data.userId;
+    r.cycleId = e.data.cycleId;
+    return r;
+  });
+}
+
+type HoldEnd = EventOf<'ReservationCaptured' | 'ReservationReleased' | 'ReservationExpired'>;
 
 function holdEndDescription(e: HoldEnd): string {
   const lapsed = e.data.lapsed > 0 ? ` (${e.data.lapsed} of them lapsed with their bucket)` : '';
@@ -365,17 +382,11 @@ function holdEndDescription(e: HoldEnd): string {
   }
 }
 
-function holdEndRow(e: HoldEnd, base: Omit<HistoryRow, 'rowId' | 'kind' | 'creditType' | 'credits'>, rowId: number): HistoryRow {
-  return {
-    ...base,
-    rowId,
-    kind: e.type === 'ReservationExpired' ? 'hold_expiry' : 'hold_release',
-    creditType: e.data.creditType,
-    description: holdEndDescription(e),
-    credits: 0,
-    userId: e.data.userId,
-    consumptionId: e.type === 'ReservationCaptured' ? e.data.consumptionId : null,
-    cycleId: e.data.cycleId,
-    reservationId: e.data.reservationId,
-  };
+function holdEndRow(p: ProjectedEvent, e: HoldEnd): HistoryRow {
+  const r = blankRow(p, 0, e.type === 'ReservationExpired' ? 'hold_expiry' : 'hold_release', e.data.creditType, 0, holdEndDescription(e));
+  r.userId = e.data.userId;
+  r.consumptionId = e.type === 'ReservationCaptured' ? e.data.consumptionId : null;
+  r.cycleId = e.data.cycleId;
+  r.reservationId = e.data.reservationId;
+  return r;
 }

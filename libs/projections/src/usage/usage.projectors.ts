@@ -1,4 +1,4 @@
-import { ProjectedEvent, Projector } from '../projector';
+import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { bigint, insertRows, positional, text } from '../postgres/pg-sql';
 import { aggregate, UsageDelta, usageDelta } from './usage-delta';
 
@@ -22,7 +22,7 @@ function sumsPerSlotProjector(name: string, slot: { column: string; sqlType: 'TE
   ];
   /** Sums of a batch by key, so that hot keys cost one upsert per batch instead of one per event. */
   const sumRows = (batch: readonly ProjectedEvent[]) =>
-    [...aggregate(deltasOf(batch), (d) => [d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action].join(SEP)).values()].map(
+    inKeyOrder(aggregate(deltasOf(batch), (d) => [d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action].join(SEP))).map(
       ({ sample: d, consumed, refunded, count }) => [d.accountId, slot.of(d), d.userId, d.creditType, d.feature, d.action, consumed, refunded, count],
     );
   return {
@@ -57,7 +57,7 @@ export const usageByUserProjector = sumsPerSlotProjector('usage_by_user', { colu
 
 const FEATURE_KEY = ['account_id', 'day', 'feature', 'action', 'credit_type'];
 const featureSums = (batch: readonly ProjectedEvent[]) =>
-  aggregate(deltasOf(batch), (d) => [d.accountId, d.day, d.feature, d.action, d.creditType].join(SEP)).values();
+  inKeyOrder(aggregate(deltasOf(batch), (d) => [d.accountId, d.day, d.feature, d.action, d.creditType].join(SEP)));
 
 /**
  * Per account, UTC day, feature, action and credit type: consumed, refunded, count, distinct users.
@@ -95,7 +95,7 @@ export const usageByFeatureProjector: Projector = {
     return (batch) => {
       for (const { sample: d, consumed, refunded, count, users } of featureSums(batch)) {
         let newUsers = 0;
-        for (const u of users) newUsers += addUser.run(d.accountId, d.day, d.feature, d.action, d.creditType, u).changes;
+        for (const u of [...users].sort()) newUsers += addUser.run(d.accountId, d.day, d.feature, d.action, d.creditType, u).changes;
         upsert.run(d.accountId, d.day, d.feature, d.action, d.creditType, consumed, refunded, count, newUsers);
       }
     };
