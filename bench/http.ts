@@ -46,7 +46,8 @@ export interface HttpBenchResult {
   readonly loadAverage: string;
 }
 
-async function load(scenario: LoadScenario): Promise<LoadFigures> {
+/** Runs one autocannon scenario in a process of its own and returns its figures. */
+export async function load(scenario: LoadScenario): Promise<LoadFigures> {
   const { stdout } = await promisify(execFile)(process.execPath, [LOAD_ENTRY, JSON.stringify(scenario)], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadFigures;
 }

@@ -1,3 +1,4 @@
+import { frameworkBenchmark, printFrameworkBench } from './framework';
 import 'reflect-metadata';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -267,6 +268,7 @@ async function main(): Promise<void> {
   if (sections.includes('spending')) printSpendingBench(await spendingBenchmark((line) => console.log(line)));
   if (sections.includes('webhooks')) printWebhooksBench(await webhooksBenchmark((line) => console.log(line)));
   if (sections.includes('reservations')) printReservationsBench(await reservationsBenchmark((line) => console.log(line)));
+  if (sections.includes('framework')) printFrameworkBench(await frameworkBenchmark((line) => console.log(line)));
 }
 
 function printKafka(k: KafkaBenchResult): void {
