@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenAccountState } from '@credit-ledger/domain';
-import { consume, open, T0 } from '@credit-ledger/domain/testing';
+import { AccountState, LedgerEvent, ledgerDecider, OpenAccountState } from '@credit-ledger/domain';
+import { consume, open, planOf, T0 } from '@credit-ledger/domain/testing';
 import { SqliteEventStore } from '@credit-ledger/event-store';
-import { AccountRepository } from './account-repository';
+import { AccountRepository, FOLD_CHUNK_EVENTS, MAX_CACHED_ACCOUNTS } from './account-repository';
 import { accountStream } from './stream-names';
 
 const ctx = { actor: 'test', correlationId: 'corr', recordedAt: T0 };
@@ -58,6 +58,34 @@ describe('AccountRepository', () => {
     expect(reads).toHaveBeenCalledWith(accountStream('acme'), expect.objectContaining({ fromRevision: 2 }));
     expect(fresh.revision).toBe(3);
     expect((fresh.state as OpenAccountState).creditTypes.email.figures.used).toBe(3);
+  });
+
+  it("folds a large account's stream in chunks, letting other work run between them, to the same state", async () => {
+    const writer = new AccountRepository(store);
+    const session = await writer.load('big', true);
+    session.decide('open-big', { ...openNamed('big'), data: { ...openNamed('big').data, plan: planOf({ email: 10_000 }) } });
+    for (let index = 0; index < 5 * FOLD_CHUNK_EVENTS; index++) session.decide(`c${index}`, consume(`c${index}`, 1));
+    await writer.commit(session, ctx);
+
+    // Events folded between two turns of the event loop, counted by a decider that counts evolve calls.
+    let evolved = 0;
+    const counting = { ...ledgerDecider, evolve: (state: AccountState, event: LedgerEvent) => (evolved++, ledgerDecider.evolve(state, event)) };
+    let loaded = false;
+    const load = new AccountRepository(store, MAX_CACHED_ACCOUNTS, counting).load('big', true).finally(() => (loaded = true));
+    let atLastTurn = 0;
+    let longestStretch = 0;
+    const turn = () => {
+      longestStretch = Math.max(longestStretch, evolved - atLastTurn);
+      atLastTurn = evolved;
+      if (!loaded) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const folded = await load;
+    turn();
+    expect(evolved).toBe(session.revision + 1);
+    expect(longestStretch).toBeLessThanOrEqual(FOLD_CHUNK_EVENTS);
+    expect(folded.revision).toBe(session.revision);
+    expect((folded.state as OpenAccountState).creditTypes.email.figures).toEqual((session.state as OpenAccountState).creditTypes.email.figures);
   });
 
   it('keeps at most maxCached sessions, dropping the least recently used', async () => {

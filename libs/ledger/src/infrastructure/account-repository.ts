@@ -1,11 +1,19 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AccountState, DomainError, LedgerCommand, LedgerDecider, ledgerDecider, LedgerEvent } from '@credit-ledger/domain';
-import { AppendResult, EventStore, MAX_READ_PAGE_SIZE, NO_STREAM, RecordedEvent } from '@credit-ledger/event-store';
+import { AppendResult, EventStore, NO_STREAM, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream } from './stream-names';
 import { CommandContext, decodeEvent, encodeEvents } from './event-codec';
 import { CommandOutcome } from './command-observer';
 
 /** Accounts kept folded in memory at most (least recently used are dropped and re-read on demand). */
 export const MAX_CACHED_ACCOUNTS = 50_000;
+/** Events a catch-up applies between two yields to the event loop. */
+export const FOLD_CHUNK_EVENTS = 1_000;
+/**
+ * Events per read of a catch-up. A page is decoded in one go when it arrives, so a smaller page
+ * holds the event loop for less; the next one is read meanwhile.
+ */
+export const CATCH_UP_PAGE_EVENTS = 2_000;
 
 interface PendingCommand {
   readonly commandKey: string;
@@ -210,20 +218,29 @@ export class AccountRepository {
    */
   private async catchUp(session: AccountSession): Promise<void> {
     const stream = accountStream(session.accountId);
-    const readFrom = (fromRevision: number) => this.store.readStream(stream, { fromRevision, limit: MAX_READ_PAGE_SIZE });
+    const readFrom = (fromRevision: number) => this.store.readStream(stream, { fromRevision, limit: CATCH_UP_PAGE_EVENTS });
     let next = readFrom(session.revision + 1);
-    for (;;) {
+    for (let afterAnotherPage = false; ; afterAnotherPage = true) {
       const page = await next;
-      const full = page.length === MAX_READ_PAGE_SIZE;
+      const full = page.length === CATCH_UP_PAGE_EVENTS;
       // Revisions are contiguous and the stream only grows, so the next page starts right after this one.
       if (full) next = readFrom(page[page.length - 1].revision + 1);
       try {
-        for (const recorded of page) session.applyStored(recorded);
+        await this.fold(session, page, afterAnotherPage);
       } catch (error) {
         if (full) next.catch(() => undefined); // the read ahead is abandoned with the load
         throw error;
       }
       if (!full) return;
+    }
+  }
+
+  /** Applies a page in chunks, yielding between them: a large account's first load must not hold every other request. */
+  private async fold(session: AccountSession, page: readonly RecordedEvent[], afterAnotherPage: boolean): Promise<void> {
+    for (let start = 0; start < page.length; start += FOLD_CHUNK_EVENTS) {
+      if (start > 0 || afterAnotherPage) await yieldToEventLoop();
+      const end = Math.min(page.length, start + FOLD_CHUNK_EVENTS);
+      for (let index = start; index < end; index++) session.applyStored(page[index]);
     }
   }
 
