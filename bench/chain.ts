@@ -16,6 +16,8 @@ import { benchConsumption, fmt, nowMs, seededRandom } from './stats';
  */
 const ROUNDS = Number(process.env.BENCH_CHAIN_ROUNDS ?? 4);
 const CONSUMPTIONS = Number(process.env.BENCH_CHAIN_CONSUMPTIONS ?? 60_000);
+/** Consumptions of the untimed first run of each build: the first runs of a process are slower (JIT, caches). */
+const WARM_UP_CONSUMPTIONS = Math.min(CONSUMPTIONS, 10_000);
 const IN_FLIGHT = 64;
 const ACCOUNTS = 1_000;
 const CTX = internalCaller('bench', 'bench');
@@ -61,7 +63,7 @@ interface CommandPathRun {
   dir: string;
 }
 
-async function commandPath(hashing: boolean): Promise<CommandPathRun> {
+async function commandPath(hashing: boolean, consumptions = CONSUMPTIONS): Promise<CommandPathRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-chain-'));
   const store = SqliteEventStore.open(dir, { disableHashChainForBenchmark: !hashing });
   const config = { port: 0, dataDir: dir, store: 'sqlite' as const, adminKey: undefined, logLevel: 'silent' as const, projections: 'off' as const };
@@ -78,7 +80,7 @@ async function commandPath(hashing: boolean): Promise<CommandPathRun> {
     const loopBefore = threadCpuUs();
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        for (let index = next++; index < CONSUMPTIONS; index = next++) {
+        for (let index = next++; index < consumptions; index = next++) {
           await bus.execute(new ConsumeCreditsCommand(`bench_${Math.floor(random() * ACCOUNTS)}`, benchConsumption(`c${index}`, random), CTX));
         }
       }),
@@ -86,9 +88,9 @@ async function commandPath(hashing: boolean): Promise<CommandPathRun> {
     const cpu = process.cpuUsage(cpuBefore);
     const loopAfter = threadCpuUs();
     return {
-      perSecond: CONSUMPTIONS / ((nowMs() - started) / 1000),
-      cpuUsPerConsumption: (cpu.user + cpu.system) / CONSUMPTIONS,
-      loopCpuUsPerConsumption: loopBefore === undefined || loopAfter === undefined ? undefined : (loopAfter - loopBefore) / CONSUMPTIONS,
+      perSecond: consumptions / ((nowMs() - started) / 1000),
+      cpuUsPerConsumption: (cpu.user + cpu.system) / consumptions,
+      loopCpuUsPerConsumption: loopBefore === undefined || loopAfter === undefined ? undefined : (loopAfter - loopBefore) / consumptions,
       dir,
     };
   } finally {
@@ -104,6 +106,8 @@ export async function chainBenchmark(log: (line: string) => void): Promise<Chain
   const hashedLoopCpuUs: number[] = [];
   const plainLoopCpuUs: number[] = [];
   let verifyDir: string | undefined;
+  // Untimed: otherwise the build that runs first in round 1 pays for the process's cold start.
+  for (const hashing of [true, false]) rmSync((await commandPath(hashing, WARM_UP_CONSUMPTIONS)).dir, { recursive: true, force: true });
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which goes first, so neither always runs on a warmer (or more crowded) machine.
     for (const hashing of round % 2 === 0 ? [true, false] : [false, true]) {
@@ -159,6 +163,13 @@ export function printChainBench(result: ChainBenchResult): void {
   const cpuWithout = median(result.plainCpuUs);
   console.log(
     `CPU per consumption (process, all threads), median: ${fmt(cpuWith, 1)} µs with chains, ${fmt(cpuWithout, 1)} µs hashing off: ${fmt((100 * (cpuWith - cpuWithout)) / cpuWithout, 1)}%`,
+  );
+  // Each round runs both builds back to back: their ratio within a round is less exposed to the
+  // neighbours' load, which drifts over minutes, than the medians of the two columns.
+  const pairedPercent = (withValues: readonly number[], withoutValues: readonly number[]) =>
+    fmt(median(withValues.map((value, round) => (100 * (value - withoutValues[round])) / withoutValues[round])), 1);
+  console.log(
+    `the same, round by round (median of the ${ROUNDS} rounds' differences): throughput ${pairedPercent(result.hashed, result.plain)}%, CPU per consumption ${pairedPercent(result.hashedCpuUs, result.plainCpuUs)}%`,
   );
   if (result.hashedLoopCpuUs.length > 0 && result.plainLoopCpuUs.length > 0) {
     const loopWith = median(result.hashedLoopCpuUs);
