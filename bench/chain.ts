@@ -1,7 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { internalCaller } from '@credit-ledger/domain';
@@ -16,9 +16,13 @@ import { benchConsumption, fmt, nowMs, seededRandom } from './stats';
  */
 const ROUNDS = Number(process.env.BENCH_CHAIN_ROUNDS ?? 4);
 const CONSUMPTIONS = Number(process.env.BENCH_CHAIN_CONSUMPTIONS ?? 60_000);
+/** Consumptions of the untimed first run of each build: the first runs of a process are slower (JIT, caches). */
+const WARM_UP_CONSUMPTIONS = Math.min(CONSUMPTIONS, 10_000);
 const IN_FLIGHT = 64;
 const ACCOUNTS = 1_000;
 const CTX = internalCaller('bench', 'bench');
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const PROC_TICKS_PER_SECOND = 100;
 const PLAN = {
   creditTypes: {
     email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
@@ -33,11 +37,33 @@ export interface ChainBenchResult {
   /** CPU time of the whole process (event loop and writer thread) per consumption, µs. */
   readonly hashedCpuUs: number[];
   readonly plainCpuUs: number[];
+  /** The event loop's share of it (its thread's CPU time from /proc; empty where there is no /proc). */
+  readonly hashedLoopCpuUs: number[];
+  readonly plainLoopCpuUs: number[];
   readonly verifyEvents: number;
   readonly verifyEventsPerSecond: number;
 }
 
-async function commandPath(hashing: boolean): Promise<{ perSecond: number; cpuUsPerConsumption: number; dir: string }> {
+/** This thread's CPU time (user + system) in µs, from /proc (Linux); undefined elsewhere. */
+function threadCpuUs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // Fields after the command name: utime and stime are the 14th and 15th of the whole line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CommandPathRun {
+  perSecond: number;
+  cpuUsPerConsumption: number;
+  loopCpuUsPerConsumption: number | undefined;
+  dir: string;
+}
+
+async function commandPath(hashing: boolean, consumptions = CONSUMPTIONS): Promise<CommandPathRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-chain-'));
   const store = SqliteEventStore.open(dir, { disableHashChainForBenchmark: !hashing });
   const config = { port: 0, dataDir: dir, store: 'sqlite' as const, adminKey: undefined, logLevel: 'silent' as const, projections: 'off' as const };
@@ -51,15 +77,22 @@ async function commandPath(hashing: boolean): Promise<{ perSecond: number; cpuUs
     let next = 0;
     const started = nowMs();
     const cpuBefore = process.cpuUsage();
+    const loopBefore = threadCpuUs();
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        for (let index = next++; index < CONSUMPTIONS; index = next++) {
+        for (let index = next++; index < consumptions; index = next++) {
           await bus.execute(new ConsumeCreditsCommand(`bench_${Math.floor(random() * ACCOUNTS)}`, benchConsumption(`c${index}`, random), CTX));
         }
       }),
     );
     const cpu = process.cpuUsage(cpuBefore);
-    return { perSecond: CONSUMPTIONS / ((nowMs() - started) / 1000), cpuUsPerConsumption: (cpu.user + cpu.system) / CONSUMPTIONS, dir };
+    const loopAfter = threadCpuUs();
+    return {
+      perSecond: consumptions / ((nowMs() - started) / 1000),
+      cpuUsPerConsumption: (cpu.user + cpu.system) / consumptions,
+      loopCpuUsPerConsumption: loopBefore === undefined || loopAfter === undefined ? undefined : (loopAfter - loopBefore) / consumptions,
+      dir,
+    };
   } finally {
     await ctx.close();
   }
@@ -70,15 +103,21 @@ export async function chainBenchmark(log: (line: string) => void): Promise<Chain
   const plain: number[] = [];
   const hashedCpuUs: number[] = [];
   const plainCpuUs: number[] = [];
+  const hashedLoopCpuUs: number[] = [];
+  const plainLoopCpuUs: number[] = [];
   let verifyDir: string | undefined;
+  // Untimed: otherwise the build that runs first in round 1 pays for the process's cold start.
+  for (const hashing of [true, false]) rmSync((await commandPath(hashing, WARM_UP_CONSUMPTIONS)).dir, { recursive: true, force: true });
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which goes first, so neither always runs on a warmer (or more crowded) machine.
     for (const hashing of round % 2 === 0 ? [true, false] : [false, true]) {
-      const { perSecond, cpuUsPerConsumption, dir } = await commandPath(hashing);
+      const { perSecond, cpuUsPerConsumption, loopCpuUsPerConsumption, dir } = await commandPath(hashing);
       (hashing ? hashed : plain).push(perSecond);
       (hashing ? hashedCpuUs : plainCpuUs).push(cpuUsPerConsumption);
+      if (loopCpuUsPerConsumption !== undefined) (hashing ? hashedLoopCpuUs : plainLoopCpuUs).push(loopCpuUsPerConsumption);
+      const loop = loopCpuUsPerConsumption === undefined ? '' : ` (event loop ${fmt(loopCpuUsPerConsumption, 1)})`;
       log(
-        `chain bench round ${round + 1}: ${hashing ? 'with chains' : 'hashing off'} ${fmt(perSecond)} consumptions/s, ${fmt(cpuUsPerConsumption, 1)} µs CPU each`,
+        `chain bench round ${round + 1}: ${hashing ? 'with chains' : 'hashing off'} ${fmt(perSecond)} consumptions/s, ${fmt(cpuUsPerConsumption, 1)} µs CPU each${loop}`,
       );
       if (hashing && verifyDir === undefined) verifyDir = dir;
       else rmSync(dir, { recursive: true, force: true });
@@ -94,6 +133,8 @@ export async function chainBenchmark(log: (line: string) => void): Promise<Chain
       plain,
       hashedCpuUs,
       plainCpuUs,
+      hashedLoopCpuUs,
+      plainLoopCpuUs,
       verifyEvents: report.eventsChecked,
       verifyEventsPerSecond: report.eventsChecked / ((nowMs() - started) / 1000),
     };
@@ -123,6 +164,20 @@ export function printChainBench(result: ChainBenchResult): void {
   console.log(
     `CPU per consumption (process, all threads), median: ${fmt(cpuWith, 1)} µs with chains, ${fmt(cpuWithout, 1)} µs hashing off: ${fmt((100 * (cpuWith - cpuWithout)) / cpuWithout, 1)}%`,
   );
+  // Each round runs both builds back to back: their ratio within a round is less exposed to the
+  // neighbours' load, which drifts over minutes, than the medians of the two columns.
+  const pairedPercent = (withValues: readonly number[], withoutValues: readonly number[]) =>
+    fmt(median(withValues.map((value, round) => (100 * (value - withoutValues[round])) / withoutValues[round])), 1);
+  console.log(
+    `the same, round by round (median of the ${ROUNDS} rounds' differences): throughput ${pairedPercent(result.hashed, result.plain)}%, CPU per consumption ${pairedPercent(result.hashedCpuUs, result.plainCpuUs)}%`,
+  );
+  if (result.hashedLoopCpuUs.length > 0 && result.plainLoopCpuUs.length > 0) {
+    const loopWith = median(result.hashedLoopCpuUs);
+    const loopWithout = median(result.plainLoopCpuUs);
+    console.log(
+      `of which the event loop, median: ${fmt(loopWith, 1)} µs with chains, ${fmt(loopWithout, 1)} µs hashing off; the other threads (SQLite writer, GC, checkpointer): ${fmt(cpuWith - loopWith, 1)} µs and ${fmt(cpuWithout - loopWithout, 1)} µs`,
+    );
+  }
   console.log(
     `load average at the end: ${loadavg()
       .map((value) => value.toFixed(1))

@@ -6,6 +6,8 @@ import { NO_STREAM } from '../event-store.port';
 import { SQLITE_FILE_NAME, SqliteEventStore } from './sqlite-event-store';
 import { commitAfter, FileChangeSignal } from './file-change-signal';
 import { anEvent } from '../testing/fixtures';
+import { verifyGlobalChain } from '../chain/verify-chain';
+import { eventHash } from '../chain/event-hash';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -82,6 +84,63 @@ describe('sqlite adapter specifics', () => {
     stop();
     signal.close();
     await other.close();
+    await store.close();
+  });
+});
+
+describe('the writer remembers the hash of each stream it appended to', () => {
+  /** The stream's events, each with the hash it links back to in its account. */
+  const linksOf = async (store: SqliteEventStore, streamId: string) =>
+    (await store.readStream(streamId)).map((event) => ({ revision: event.revision, hash: event.chain?.hash, previous: event.chain?.previousAccountHash }));
+
+  it('links to the stored event when another process appended to the stream since', async () => {
+    const dir = tempDir();
+    const store = SqliteEventStore.open(dir);
+    await store.append('s_shared', NO_STREAM, [ev(1)]);
+    const other = SqliteEventStore.open(dir);
+    await other.append('s_shared', 0, [ev(2)]);
+    await other.close();
+    await store.append('s_shared', 1, [ev(3)]);
+    const links = await linksOf(store, 's_shared');
+    expect(links[2].previous).toBe(links[1].hash);
+    expect(links[1].previous).toBe(links[0].hash);
+    expect((await verifyGlobalChain(store)).firstBreak).toBeUndefined();
+    await store.close();
+  });
+
+  it('forgets what a failed commit appended: the next append links to what another process stored at that revision', async () => {
+    const dir = tempDir();
+    const store = SqliteEventStore.open(dir, { faultInjection: true });
+    await store.append('s_failed', NO_STREAM, [ev(1)]);
+    store.injectCommitFailures(1);
+    await expect(store.append('s_failed', 0, [ev(2)])).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
+    // The same revision, other content: a different hash from the one of the rolled-back append.
+    const other = SqliteEventStore.open(dir);
+    await other.append('s_failed', 0, [ev(20)]);
+    await other.close();
+    await store.append('s_failed', 1, [ev(3)]);
+    const links = await linksOf(store, 's_failed');
+    expect(links.map((link) => link.revision)).toEqual([0, 1, 2]);
+    expect(links[2].previous).toBe(links[1].hash);
+    expect((await verifyGlobalChain(store)).firstBreak).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe('the writer quotes stream ids, event ids and types as canonical JSON does', () => {
+  it('hashes ids and types that need escaping (quotes, backslashes, control characters) and non-ASCII ones exactly as the verifier recomputes them', async () => {
+    const store = SqliteEventStore.open(tempDir());
+    const odd = ['plain', 'with "quotes"', 'back\\slash', 'line\nbreak\ttab', 'control\u0001char', 'accents é ü', 'emoji 😀'];
+    for (const [index, text] of odd.entries()) {
+      await store.append(`s-${text}`, NO_STREAM, [ev(index, { eventId: `id-${text}`, type: `Type ${text}` })]);
+    }
+    const log = await store.readAll();
+    expect(log.map((event) => event.streamId)).toEqual(odd.map((text) => `s-${text}`));
+    for (const event of log) {
+      const { chain, ...fields } = event;
+      expect(chain?.hash).toBe(eventHash({ ...fields, previousAccountHash: chain!.previousAccountHash, previousGlobalHash: chain!.previousGlobalHash! }));
+    }
+    expect((await verifyGlobalChain(store)).firstBreak).toBeUndefined();
     await store.close();
   });
 });

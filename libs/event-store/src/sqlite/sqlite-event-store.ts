@@ -32,6 +32,8 @@ import { commitAfter, FileChangeSignal } from './file-change-signal';
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
 /** Events per group commit at most (a single larger append still commits alone). */
 export const MAX_EVENTS_PER_GROUP_COMMIT = 20_000;
+/** Streams whose last revision and hash the writer remembers between commits (oldest dropped first). */
+export const MAX_CACHED_STREAM_HEADS = 50_000;
 /** Safety-net poll for subscribers when another process writes the file (a change of its WAL wakes them first). */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -186,6 +188,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
         walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
         maxAppendsPerCommit: MAX_APPENDS_PER_GROUP_COMMIT,
         maxEventsPerCommit: MAX_EVENTS_PER_GROUP_COMMIT,
+        maxCachedStreamHeads: MAX_CACHED_STREAM_HEADS,
         hashing: !options.disableHashChainForBenchmark,
         faultInjection: this.faultInjection,
       },

@@ -18,12 +18,26 @@ type Outcome =
   | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
   | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
 type WriterDatabase = import('better-sqlite3').Database;
-/** The global log's end inside a group: the last position and its hash (null with hashing off). */
+/** The global log's end inside a group: the last position and its hash as lowercase hex (null: none yet, or hashing off). */
 interface ChainCursor {
   position: number;
-  hash: Buffer | null;
-  /** The same hash as lowercase hex (null: none yet, or hashing off). */
   hashHex: string | null;
+}
+/** An event's hash from the parts the main thread serialized canonically (see `createChainHasher`). */
+type ChainHasher = (
+  streamIdJson: string,
+  revision: number,
+  position: number,
+  row: WriterRow,
+  previousAccountHashHex: string,
+  previousGlobalHashHex: string,
+) => string;
+/** What the writer remembers of a stream it appended to: its last revision and that event's hash (hex). */
+interface StreamHeads {
+  revisionOf(streamId: string): number;
+  hashOf(streamId: string, revision: number): string | null;
+  remember(streamId: string, revision: number, hashHex: string | null): void;
+  forget(): void;
 }
 
 /** Opens the writer's connection: WAL, an fsync at every commit, the lock wait of the readers. */
@@ -40,23 +54,57 @@ function openWriterDatabase(workerData: { file: string; driverPath: string; busy
 
 /**
  * The event's hash (docs/audit.md): SHA-256 over its canonical JSON, assembled from the parts the
- * main thread serialized canonically. Must give exactly what `canonicalEventText` gives. The
- * previous hashes come and go as lowercase hex (what the text holds): no Buffer-to-hex per event.
+ * main thread serialized canonically. Must give exactly what `canonicalEventText` gives. Hashes
+ * come and go as lowercase hex (what the text holds, and what SQLite's unhex() stores as bytes):
+ * no Buffer per event.
  */
-function chainHash(
-  streamId: string,
-  revision: number,
-  position: number,
-  row: WriterRow,
-  previousAccountHashHex: string,
-  previousGlobalHashHex: string,
-  hash: (algorithm: string, text: string) => string,
-): string {
-  const text =
-    `{"data":${row[2]},"eventId":${JSON.stringify(row[0])},"metadata":${row[3]},"position":${position},` +
-    `"previousAccountHash":"${previousAccountHashHex}","previousGlobalHash":"${previousGlobalHashHex}",` +
-    `"recordedAt":${row[4]},"revision":${revision},"schemaVersion":${row[5]},"streamId":${JSON.stringify(streamId)},"type":${JSON.stringify(row[1])}}`;
-  return hash('sha256', text);
+function createChainHasher(): { hashEvent: ChainHasher; jsonString: (text: string) => string } {
+  const { hash } = require('node:crypto') as { hash: (algorithm: string, text: string) => string };
+  // JSON.stringify escapes only these (and lone surrogates): a string without any of them is
+  // written as itself in quotes, which is cheaper than a call to JSON.stringify per field.
+  // eslint-disable-next-line no-control-regex
+  const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
+  const jsonString = (text: string) => (needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`);
+  const hashEvent: ChainHasher = (streamIdJson, revision, position, row, previousAccountHashHex, previousGlobalHashHex) =>
+    hash(
+      'sha256',
+      `{"data":${row[2]},"eventId":${jsonString(row[0])},"metadata":${row[3]},"position":${position},` +
+        `"previousAccountHash":"${previousAccountHashHex}","previousGlobalHash":"${previousGlobalHashHex}",` +
+        `"recordedAt":${row[4]},"revision":${revision},"schemaVersion":${row[5]},"streamId":${streamIdJson},"type":${jsonString(row[1])}}`,
+    );
+  return { hashEvent, jsonString };
+}
+
+/**
+ * Each stream's last revision, read from the (stream, revision) index alone, and the hash of the
+ * event there, remembered from the writer's own appends so that the table row is not read again.
+ * A remembered hash is used only at the revision it belongs to (another process may have appended
+ * since), and all are dropped when a commit fails (its rows were rolled back).
+ */
+function createStreamHeads(db: WriterDatabase, maxStreams: number): StreamHeads {
+  const lastRevision = db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
+  const hashAt = db.prepare('SELECT lower(hex(hash)) FROM events WHERE stream_id = ? AND revision = ?').pluck();
+  const heads = new Map<string, { revision: number; hashHex: string | null }>();
+  return {
+    revisionOf: (streamId) => (lastRevision.get(streamId) as number | undefined) ?? -1,
+    hashOf(streamId, revision) {
+      if (revision < 0) return null;
+      const head = heads.get(streamId);
+      if (head !== undefined && head.revision === revision) return head.hashHex;
+      return (hashAt.get(streamId, revision) as string | null | undefined) ?? null;
+    },
+    remember(streamId, revision, hashHex) {
+      const head = heads.get(streamId);
+      if (head !== undefined) {
+        head.revision = revision;
+        head.hashHex = hashHex;
+        return;
+      }
+      heads.set(streamId, { revision, hashHex });
+      if (heads.size > maxStreams) heads.delete(heads.keys().next().value as string);
+    },
+    forget: () => heads.clear(),
+  };
 }
 
 /** An append whose expected revision is behind: its first result if it is a retry, else a conflict. */
@@ -94,59 +142,50 @@ function createRetryCheck(db: WriterDatabase): (append: AppendMessage, current: 
 /**
  * Checks and writes one append inside the group's transaction: all of it or none. Positions are
  * numbered here (the cursor), so each event's hash can cover its position and link to the hash
- * before it, with no extra statement: the stream's last hash comes with its last revision.
+ * before it. The hash columns are bound as hex and stored as bytes by unhex().
  */
-function createAppendOne(db: WriterDatabase, hashing: boolean): (append: AppendMessage, cursor: ChainCursor) => Outcome {
+function createAppendOne(db: WriterDatabase, hashing: boolean, heads: StreamHeads): (append: AppendMessage, cursor: ChainCursor) => Outcome {
   const insert = db.prepare(
-    'INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, hash, previous_account_hash, previous_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, hash, previous_account_hash, previous_hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?), unhex(?))',
   );
-  const lastEvent = db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1');
   const retryCheck = createRetryCheck(db);
-  // One-shot hashing (no Hash object per event), hex out; the BLOB columns get the same bytes.
-  const { hash } = require('node:crypto') as { hash: (algorithm: string, text: string) => string };
+  const { hashEvent, jsonString } = createChainHasher();
   const genesisHex = '0'.repeat(64);
-  const genesis = Buffer.alloc(32);
   return (append, cursor) => {
-    const last = lastEvent.get(append.streamId) as { revision: number; hash: Buffer | null } | undefined;
-    const current = last?.revision ?? -1;
+    const current = heads.revisionOf(append.streamId);
     if (current !== append.expectedRevision) return retryCheck(append, current);
     const positions: number[] = [];
     let revision = current;
-    let accountHash = last?.hash ?? null;
-    let accountHashHex = hashing && accountHash ? accountHash.toString('hex') : genesisHex;
+    let accountHashHex = (hashing ? heads.hashOf(append.streamId, current) : null) ?? genesisHex;
+    const streamIdJson = hashing ? jsonString(append.streamId) : '';
     for (const row of append.rows) {
       revision++;
       const position = cursor.position + 1;
-      let stored: Buffer | null = null;
-      if (hashing) {
-        const hex = chainHash(append.streamId, revision, position, row, accountHashHex, cursor.hashHex ?? genesisHex, hash);
-        stored = Buffer.from(hex, 'hex');
-        accountHashHex = hex;
-        cursor.hashHex = hex;
-      }
-      insert.run(position, append.streamId, revision, row[0], row[1], row[2], row[3], stored, accountHash ?? genesis, cursor.hash ?? genesis);
+      const previousGlobalHex = cursor.hashHex ?? genesisHex;
+      const hashHex = hashing ? hashEvent(streamIdJson, revision, position, row, accountHashHex, previousGlobalHex) : null;
+      insert.run(position, append.streamId, revision, row[0], row[1], row[2], row[3], hashHex, accountHashHex, previousGlobalHex);
       positions.push(position);
       cursor.position = position;
-      cursor.hash = stored;
-      accountHash = stored;
+      cursor.hashHex = hashHex;
+      accountHashHex = hashHex ?? genesisHex;
     }
+    heads.remember(append.streamId, revision, cursor.hashHex);
     return { id: append.id, ok: true, nextExpectedRevision: revision, positions };
   };
 }
 
 /** Where the global log ends when a group starts, and the head record moved when it commits. */
 function createChainCursor(db: WriterDatabase, hashing: boolean) {
-  const lastEvent = db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
-  const moveHead = db.prepare('UPDATE event_chain_head SET position = ?, hash = ? WHERE id = 1');
+  const lastEvent = db.prepare('SELECT position, lower(hex(hash)) AS hashHex FROM events ORDER BY position DESC LIMIT 1');
+  const moveHead = db.prepare('UPDATE event_chain_head SET position = ?, hash = unhex(?) WHERE id = 1');
   return {
     open(): ChainCursor {
-      const last = lastEvent.get() as { position: number; hash: Buffer | null } | undefined;
-      if (hashing && last && last.hash === null) throw new Error('the hash chain is not filled in yet (run `credit-ledger migrate`)');
-      const hash = last?.hash ?? null;
-      return { position: last?.position ?? 0, hash, hashHex: hash ? hash.toString('hex') : null };
+      const last = lastEvent.get() as { position: number; hashHex: string | null } | undefined;
+      if (hashing && last && last.hashHex === null) throw new Error('the hash chain is not filled in yet (run `credit-ledger migrate`)');
+      return { position: last?.position ?? 0, hashHex: last?.hashHex ?? null };
     },
     close(cursor: ChainCursor, start: number): void {
-      if (cursor.position !== start) moveHead.run(cursor.position, cursor.hash);
+      if (cursor.position !== start) moveHead.run(cursor.position, cursor.hashHex);
     },
   };
 }
@@ -157,10 +196,11 @@ function createChainCursor(db: WriterDatabase, hashing: boolean) {
  */
 function createGroupCommitter(
   db: WriterDatabase,
-  limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number; hashing: boolean },
+  limits: { maxAppendsPerCommit: number; maxEventsPerCommit: number; maxCachedStreamHeads: number; hashing: boolean },
   post: (message: unknown) => void,
 ) {
-  const appendOne = createAppendOne(db, limits.hashing);
+  const heads = createStreamHeads(db, limits.maxCachedStreamHeads);
+  const appendOne = createAppendOne(db, limits.hashing, heads);
   const chain = createChainCursor(db, limits.hashing);
   /** Test-only: commits to fail after their rows are written (see SqliteEventStore.injectCommitFailures). */
   let injectedFailures = 0;
@@ -199,7 +239,9 @@ function createGroupCommitter(
       try {
         commitGroup.immediate(group, out);
       } catch (failure) {
-        // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored.
+        // The commit itself failed (disk full, I/O error, lock timeout): nothing of the group is stored,
+        // so neither is what the writer remembered of its streams.
+        heads.forget();
         const error = {
           name: 'Error',
           message: `commit failed: ${failure instanceof Error ? failure.message : String(failure)}`,
@@ -251,8 +293,8 @@ export function writerThreadMain(): void {
 
 /** The writer's source: its helpers first (declared in the same script), then the entry point, called. */
 export function writerThreadSource(): string {
-  const helpers = [openWriterDatabase, chainHash, createRetryCheck, createAppendOne, createChainCursor, createGroupCommitter].map((helper) =>
-    helper.toString(),
+  const helpers = [openWriterDatabase, createChainHasher, createStreamHeads, createRetryCheck, createAppendOne, createChainCursor, createGroupCommitter].map(
+    (helper) => helper.toString(),
   );
   return `${helpers.join('\n')}\n(${writerThreadMain.toString()})();`;
 }
