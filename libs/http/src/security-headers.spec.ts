@@ -33,7 +33,11 @@ describe('security headers', () => {
     expect(await headersOf(precomputed, '/v1/accounts')).toEqual(await headersOf(helmetOf(API_CSP), '/v1/accounts'));
     expect(await headersOf(precomputed, '/docs/index.html')).toEqual(await headersOf(helmetOf(DOCS_POLICY.directives), '/docs/index.html'));
     const api = await headersOf(precomputed, '/v1/accounts');
-    expect(api).toMatchObject({ 'content-security-policy': expect.stringContaining("default-src 'none'"), 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
+    expect(api).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'none'"),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
     expect(api['x-powered-by']).toBeUndefined();
   });
 
