@@ -68,7 +68,16 @@ export async function consoleBenchmark(): Promise<string[]> {
     out.push(`seeded ${fmt(seeded.events)} events in ${fmt(seeded.accounts)} accounts in ${fmt((nowMs() - t) / 1000, 1)} s`);
     t = nowMs();
     const app = await createLedgerApp(
-      { port: 0, dataDir: dir, store: 'sqlite', adminKey: ADMIN_KEY, logLevel: 'silent', projections: 'inline' },
+      {
+        port: 0,
+        dataDir: dir,
+        store: 'sqlite',
+        adminKey: ADMIN_KEY,
+        logLevel: 'silent',
+        projections: 'inline',
+        // BENCH_CONSOLE_WARM_UP=off: the first visits find the account cold, as with LEDGER_WARM_UP_EVENTS=0.
+        ...(process.env.BENCH_CONSOLE_WARM_UP === 'off' ? { warmUpEvents: 0 } : {}),
+      },
       // Webhooks off: an inline dispatcher would first walk the whole seeded log on the same event loop.
       { clock: new FixedClock(), webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, mode: 'off' } },
     );
