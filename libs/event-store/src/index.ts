@@ -4,6 +4,7 @@ export * from './errors';
 export * from './tokens';
 export * from './catch-up-subscription';
 export * from './retry';
+export * from './read-ahead';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-reader-pool';
 export * from './sqlite/sqlite-checkpointer';

@@ -2,6 +2,7 @@ import {
   backoffMs,
   CorruptEventError,
   EventStore,
+  readAhead,
   RecordedEvent,
   SubscribeOptions,
   Subscription,
@@ -150,37 +151,30 @@ export class ProjectionRunner {
   ): Promise<number> {
     const head = await store.headPosition();
     const limit = options.batchSize ?? REBUILD_BATCH_SIZE;
-    const read = (after: number) => {
-      const page = store.readAll({ after, limit, withoutChain: true });
-      page.catch(() => undefined); // awaited below, or dropped with the read-ahead when the catch-up stops
-      return page;
-    };
     let applied = 0;
     let after = await this.checkpoint();
-    let next = after < head ? read(after) : undefined;
-    while (next && !options.shouldStop?.()) {
-      const batch = await this.pageOrStop(next);
-      if (batch.length === 0) break;
-      after = batch[batch.length - 1].position;
-      next = after < head ? read(after) : undefined;
-      await this.applyBatch(batch);
-      applied += batch.length;
-      options.onBatch?.(after, head, batch.length);
-    }
-    if (after >= head) await this.promoteCaughtUp(head);
-    return applied;
-  }
-
-  /** A page of the log; at an unreadable row, applies what precedes it, then stops exactly at it. */
-  private async pageOrStop(page: Promise<RecordedEvent[]>): Promise<RecordedEvent[]> {
+    const pages = readAhead(
+      after < head ? after : undefined,
+      (from: number) => store.readAll({ after: from, limit, withoutChain: true }),
+      (batch) => (batch.length > 0 && batch[batch.length - 1].position < head ? batch[batch.length - 1].position : undefined),
+    );
     try {
-      return await page;
+      for await (const batch of pages) {
+        if (batch.length === 0 || options.shouldStop?.()) break;
+        after = batch[batch.length - 1].position;
+        await this.applyBatch(batch);
+        applied += batch.length;
+        options.onBatch?.(after, head, batch.length);
+      }
     } catch (e) {
       if (!(e instanceof CorruptEventError)) throw e;
+      // Apply what precedes the unreadable row, then stop exactly at it.
       if (e.decodedBefore.length > 0) await this.applyBatch(e.decodedBefore);
       await this.markFailed(e.position, e);
       throw e;
     }
+    if (after >= head) await this.promoteCaughtUp(head);
+    return applied;
   }
 
   /**

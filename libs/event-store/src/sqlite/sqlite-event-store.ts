@@ -326,9 +326,9 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   }
 
   /** A short read on the event loop's connection, a longer one in a reader thread (same SQL, same snapshot rules: whole commits only). */
-  private rowsOf(statement: Database.Statement, params: unknown[], limit: number): Promise<EventRow[]> | EventRow[] {
-    if (!this.readers || limit <= SQLITE_ON_LOOP_READ_MAX_EVENTS || this.closed) return statement.all(...params) as EventRow[];
-    return this.readers.all<EventRow>(statement.source, params);
+  private rowsOf<Row = EventRow>(statement: Database.Statement, params: unknown[], limit: number): Promise<Row[]> | Row[] {
+    if (!this.readers || limit <= SQLITE_ON_LOOP_READ_MAX_EVENTS || this.closed) return statement.all(...params) as Row[];
+    return this.readers.all<Row>(statement.source, params);
   }
 
   /** The head record the writer moves at every commit: the last position and its hash. */
@@ -342,8 +342,13 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   }
 
   async longestStreams(prefix: string, limit: number): Promise<StreamLength[]> {
-    const rows = await this.rowsOf(this.stmt.longestStreams, [prefix, prefix + '\uffff', limit], Number.MAX_SAFE_INTEGER);
-    return (rows as unknown as { stream_id: string; events: number }[]).map((row) => ({ streamId: row.stream_id, events: row.events }));
+    // However few streams are asked for, the query passes over the whole stream index: never on the event loop.
+    const rows = await this.rowsOf<{ stream_id: string; events: number }>(
+      this.stmt.longestStreams,
+      [prefix, prefix + '\uffff', limit],
+      Number.MAX_SAFE_INTEGER,
+    );
+    return rows.map((row) => ({ streamId: row.stream_id, events: row.events }));
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AccountState, DomainError, LedgerCommand, LedgerDecider, ledgerDecider, LedgerEvent } from '@credit-ledger/domain';
-import { AppendResult, EventStore, NO_STREAM, RecordedEvent } from '@credit-ledger/event-store';
+import { AppendResult, EventStore, NO_STREAM, readAhead, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream } from './stream-names';
 import { CommandContext, decodeEvent, encodeEvents } from './event-codec';
 import { CommandOutcome } from './command-observer';
@@ -212,26 +212,21 @@ export class AccountRepository {
   }
 
   /**
-   * Applies the stream's events after the session's revision. The next page is read while the
-   * current one is folded: the store reads it (a reader thread for SQLite, the server for
-   * PostgreSQL) while the event loop evolves, instead of each waiting for the other.
+   * Applies the stream's events after the session's revision, the next page read while the
+   * current one is folded (readAhead).
    */
   private async catchUp(session: AccountSession): Promise<void> {
     const stream = accountStream(session.accountId);
-    const readFrom = (fromRevision: number) => this.store.readStream(stream, { fromRevision, limit: CATCH_UP_PAGE_EVENTS });
-    let next = readFrom(session.revision + 1);
-    for (let afterAnotherPage = false; ; afterAnotherPage = true) {
-      const page = await next;
-      const full = page.length === CATCH_UP_PAGE_EVENTS;
-      // Revisions are contiguous and the stream only grows, so the next page starts right after this one.
-      if (full) next = readFrom(page[page.length - 1].revision + 1);
-      try {
-        await this.fold(session, page, afterAnotherPage);
-      } catch (error) {
-        if (full) next.catch(() => undefined); // the read ahead is abandoned with the load
-        throw error;
-      }
-      if (!full) return;
+    const pages = readAhead(
+      session.revision + 1,
+      (fromRevision: number) => this.store.readStream(stream, { fromRevision, limit: CATCH_UP_PAGE_EVENTS }),
+      // Revisions are contiguous and the stream only grows: the next page starts right after a full one.
+      (page) => (page.length === CATCH_UP_PAGE_EVENTS ? page[page.length - 1].revision + 1 : undefined),
+    );
+    let afterAnotherPage = false;
+    for await (const page of pages) {
+      await this.fold(session, page, afterAnotherPage);
+      afterAnotherPage = true;
     }
   }
 

@@ -7,14 +7,8 @@ import { loadConfig } from '../config/ledger-config';
 import { createMetricsRegistry, LedgerMetrics } from '../metrics/ledger-metrics';
 import { AccountRepository } from './account-repository';
 import { AccountWarmUp, WARM_UP_MIN_ACCOUNT_EVENTS } from './account-warm-up';
-import { Clock } from './clock';
+import { SystemClock } from './clock';
 import { CommandExecutor } from './command-executor';
-
-class FixedClock extends Clock {
-  now(): Date {
-    return new Date(T0);
-  }
-}
 
 const ctx = { actor: 'test', correlationId: 'corr', recordedAt: T0 };
 
@@ -46,7 +40,7 @@ describe('AccountWarmUp', () => {
     const repository = new AccountRepository(store);
     const registry = createMetricsRegistry();
     const metrics = new LedgerMetrics(registry, 'sqlite');
-    const warm = new AccountWarmUp({ ...loadConfig({}), warmUpEvents }, store, new CommandExecutor(repository, new FixedClock()), metrics);
+    const warm = new AccountWarmUp({ ...loadConfig({}), warmUpEvents }, store, new CommandExecutor(repository, new SystemClock()), metrics);
     warm.onApplicationBootstrap();
     await (stopAtOnce ? warm.beforeApplicationShutdown() : warm.done());
     const metricValue = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;

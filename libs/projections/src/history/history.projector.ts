@@ -281,36 +281,31 @@ export function historyRows(p: ProjectedEvent): HistoryRow[] {
 
 type EventOf<T extends ProjectedEvent['event']['type']> = Extract<ProjectedEvent['event'], { type: T }>;
 
+/** What a consumption and a hold both record: what it was for, who, in which cycle, and how it was priced. */
+function withSpendFields(r: HistoryRow, data: EventOf<'CreditConsumed'>['data'] | EventOf<'CreditsReserved'>['data']): HistoryRow {
+  r.feature = data.feature;
+  r.action = data.action;
+  r.userId = data.userId;
+  r.cycleId = data.cycleId;
+  r.alreadyPurchased = data.alreadyPurchased ? 1 : 0;
+  r.units = data.units;
+  r.rate = data.rate === null ? null : data.rate.credits;
+  r.pricedBy = data.pricedBy;
+  r.reservationId = data.reservationId;
+  return r;
+}
+
 function consumptionRow(p: ProjectedEvent, e: EventOf<'CreditConsumed'>): HistoryRow {
-  const r = blankRow(p, 0, 'consumption', e.data.creditType, e.data.creditsCharged, e.data.description);
-  r.feature = e.data.feature;
-  r.action = e.data.action;
+  const r = withSpendFields(blankRow(p, 0, 'consumption', e.data.creditType, e.data.creditsCharged, e.data.description), e.data);
   r.dataRequested = e.data.dataRequested;
-  r.userId = e.data.userId;
   r.consumptionId = e.data.consumptionId;
-  r.cycleId = e.data.cycleId;
-  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
-  r.units = e.data.units;
-  r.rate = e.data.rate === null ? null : e.data.rate.credits;
-  r.pricedBy = e.data.pricedBy;
-  r.reservationId = e.data.reservationId;
   return r;
 }
 
 /** A reservation's hold: credits 0 (a hold moves nothing in or out of the balance), the amount in the description. */
 function holdRow(p: ProjectedEvent, e: EventOf<'CreditsReserved'>): HistoryRow {
   const held = `${e.data.credits} held until ${e.data.expiresAt}${e.data.description === null ? '' : `: ${e.data.description}`}`;
-  const r = blankRow(p, 0, 'hold', e.data.creditType, 0, held);
-  r.feature = e.data.feature;
-  r.action = e.data.action;
-  r.userId = e.data.userId;
-  r.cycleId = e.data.cycleId;
-  r.alreadyPurchased = e.data.alreadyPurchased ? 1 : 0;
-  r.units = e.data.units;
-  r.rate = e.data.rate === null ? null : e.data.rate.credits;
-  r.pricedBy = e.data.pricedBy;
-  r.reservationId = e.data.reservationId;
-  return r;
+  return withSpendFields(blankRow(p, 0, 'hold', e.data.creditType, 0, held), e.data);
 }
 
 /** One row per credit type of the new cycle, with the previous cycle's closing figures in the description. */
