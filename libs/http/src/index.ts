@@ -7,6 +7,7 @@ export * from './dto-rules';
 export * from './error-filter';
 export * from './request-context';
 export * from './validation';
+export * from './compiled-validation';
 export * from './http-transport.module';
 export * from './limits';
 export * from './body-parsing';

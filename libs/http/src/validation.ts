@@ -1,6 +1,7 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { FieldProblem, validationFailed } from './api-error';
+import { CompiledValidationPipe, validateCompiled } from './compiled-validation';
 
 export const VALIDATOR_OPTIONS: ValidatorOptions = {
   whitelist: true,
@@ -32,12 +33,14 @@ export function toFieldProblems(errors: readonly ValidationError[], parent = '')
 }
 
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new CompiledValidationPipe({
     ...VALIDATOR_OPTIONS,
     transform: true,
     exceptionFactory: (errors) => validationFailed(toFieldProblems(errors)),
   });
 }
+
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
 
 /**
  * Validates one plain value against a flat DTO class (no nested DTOs, no transforms), for inputs
@@ -48,7 +51,13 @@ export function validatePlain<T extends object>(cls: new () => T, plain: unknown
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { problems: [{ field: '', reason: 'each item must be a JSON object' }] };
   }
-  const value = Object.assign(new cls(), plain);
+  const compiled = validateCompiled(cls, plain) as T | null;
+  if (compiled !== null) return { value: compiled };
+  const value = new cls() as Record<string, unknown>;
+  // The keys Nest's ValidationPipe strips from a body are dropped here too, so that an item of a
+  // batch or a Kafka message is judged like the same body sent alone (copied, `__proto__` would
+  // replace the instance's prototype).
+  for (const key of Object.keys(plain)) if (!PROTOTYPE_KEYS.has(key)) value[key] = (plain as Record<string, unknown>)[key];
   const errors = validateSync(value, VALIDATOR_OPTIONS);
-  return errors.length === 0 ? { value } : { problems: toFieldProblems(errors) };
+  return errors.length === 0 ? { value: value as T } : { problems: toFieldProblems(errors) };
 }

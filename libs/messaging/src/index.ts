@@ -9,4 +9,3 @@ export * from './event-relay';
 export * from './relay-checkpoints';
 export * from './kafka-config';
 export * from './in-flight-limit';
-export * from './consumption-fast-path';

@@ -12,7 +12,6 @@ import {
   toReserveData,
 } from '@credit-ledger/ledger';
 import { validatePlain } from '@credit-ledger/http';
-import { isCertainlyValidConsumption } from './consumption-fast-path';
 
 /**
  * The usage topic's message contract (`credit.usage.v1`): one JSON object per message,
@@ -113,10 +112,6 @@ export function parseUsageMessage(key: Buffer | null, value: Buffer | null): Par
   const body = e.data as object;
   switch (e.type as UsageCommandType) {
     case 'consume': {
-      if (isCertainlyValidConsumption(body)) {
-        const dto = body as ConsumeCreditsDto;
-        return { command: { type: 'consume', accountId, commandId: dto.consumptionId, data: toConsumeData(dto) } };
-      }
       const v = validatePlain(ConsumeCreditsDto, body);
       if ('problems' in v) return invalid(prefixed(v.problems));
       return { command: { type: 'consume', accountId, commandId: v.value.consumptionId, data: toConsumeData(v.value) } };
