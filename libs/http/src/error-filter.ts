@@ -1,8 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
-import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
 import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, isTransientPostgresError, UnreadableEventError } from '@credit-ledger/event-store';
 import { ApiError } from './api-error';
+import type { HttpReply } from './http-types';
+
+/** The reply the filter answers on: Fastify's (status, header, send). */
+interface ErrorReply extends HttpReply {
+  send(body: unknown): unknown;
+}
 
 /**
  * Maps every error to the contract: `{error, message, details?}`. Anything a client sent gets a
@@ -16,12 +21,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<ErrorReply>();
     const [status, body] = this.toResponse(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    else if (status === 503) res.setHeader('Retry-After', '1');
-    res.status(status).json(body);
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) res.header('Retry-After', String(exception.retryAfterSeconds));
+    else if (status === 503) res.header('Retry-After', '1');
+    res.status(status);
+    res.send(body);
   }
 
   private toResponse(e: unknown): [number, Record<string, unknown>] {
@@ -68,8 +74,18 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
       return [status, { error: codeForStatus(status), message: e.message }];
     }
+    const framework = frameworkClientError(e);
+    if (framework) return [framework.status, { error: codeForStatus(framework.status), message: framework.message }];
     return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
   }
+}
+
+/** A client error Fastify raises itself before any route runs (`FST_ERR_…` with a 4xx status): answered as the contract's 4xx. */
+function frameworkClientError(e: unknown): { status: number; message: string } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, statusCode, message } = e as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  return { status: statusCode, message: typeof message === 'string' ? message : code };
 }
 
 function codeForStatus(status: number): string {
