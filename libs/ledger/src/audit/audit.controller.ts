@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { AccountIdPipe, AllowRoles, ApiError, HeavyRead, Public, StreamingReply } from '@credit-ledger/http';
 import { AuditKeysDto, AuditExportParams, SignedHeadDto } from './audit.dto';
@@ -88,8 +89,11 @@ export class AuditController {
     res.header('Content-Type', 'application/x-ndjson');
     res.header('Content-Disposition', `attachment; filename="audit-${accountId}.jsonl"`);
     // Pulled line by line as the client reads (backpressure). A failure once the headers are gone
-    // cuts the response without its signed head, which the verifier rejects.
+    // cuts the response without its signed head, which the verifier rejects. The handler (and so
+    // its heavy-read slot) lasts until the response is closed.
+    const closed = once(res.raw, 'close');
     res.send(Readable.from(jsonLines(first, lines), { objectMode: false }));
+    await closed;
   }
 }
 
