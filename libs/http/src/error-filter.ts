@@ -68,14 +68,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
         // A failing health check: its report (which check failed and why) is the answer.
         return [status, response as Record<string, unknown>];
       }
-      if (status === 400) {
-        // Framework-level 400s (e.g. a body that is not JSON): name the body as the offending field.
-        return [status, { error: 'VALIDATION_FAILED', message: e.message, details: [{ field: 'body', reason: e.message }] }];
-      }
-      return [status, { error: codeForStatus(status), message: e.message }];
+      return clientError(status, e.message);
     }
     const framework = frameworkClientError(e);
-    if (framework) return [framework.status, { error: codeForStatus(framework.status), message: framework.message }];
+    if (framework) return clientError(framework.status, framework.message);
     return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
   }
 }
@@ -86,6 +82,13 @@ function frameworkClientError(e: unknown): { status: number; message: string } |
   const { code, statusCode, message } = e as { code?: unknown; statusCode?: unknown; message?: unknown };
   if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
   return { status: statusCode, message: typeof message === 'string' ? message : code };
+}
+
+/** The contract's answer to a client error raised by the framework (status and `{error, message, details?}`). */
+export function clientError(status: number, message: string): [number, Record<string, unknown>] {
+  // Framework-level 400s (a path that cannot be decoded, a body that is not JSON): the body is named as the offending field.
+  if (status === 400) return [status, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
+  return [status, { error: codeForStatus(status), message }];
 }
 
 function codeForStatus(status: number): string {

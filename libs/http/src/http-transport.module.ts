@@ -8,7 +8,7 @@ import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
 import { jsonBodyParser, nonJsonBodyError } from './body-parsing';
 import { HttpMetrics } from './http-metrics';
 import { ServingState } from './serving-state';
-import { ApiExceptionFilter } from './error-filter';
+import { ApiExceptionFilter, clientError } from './error-filter';
 import { HeavyReadSlots } from './heavy-reads';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_PATH_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
 import { publishOpenApi } from './openapi';
@@ -56,14 +56,22 @@ export class HttpTransportModule {
 /**
  * The Fastify options of the API: no logger of Fastify's own (HttpLogger writes the request
  * lines), Nest without its middleware layer (the app has none), the body limit, and a router that
- * accepts a trailing slash and long path parameters (a malformed id is the pipes' 400, not a 404).
+ * matches paths as Express did (any letter case, a trailing slash) with long path parameters (a
+ * malformed id is the pipes' 400, not a 404). A path the router cannot decode (`%E0%A4%A`) is
+ * answered 400 VALIDATION_FAILED, as the error filter answers, with the API's security headers.
  */
 export function fastifyOptions() {
+  const apiHeaders = securityHeaders([]);
   return {
     logger: false,
     skipMiddie: true,
     bodyLimit: MAX_BODY_BYTES,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
+      const [status, body] = clientError(error.statusCode ?? 400, error.message);
+      apiHeaders('/', reply);
+      reply.status(status).send(body);
+    },
   } as const;
 }
 
