@@ -57,7 +57,20 @@ export default tseslint.config(
         ),
         [
           {
-            group: ['@nestjs/*', 'express', 'node:fs', 'node:net', 'node:http', 'fs', 'pg', 'better-sqlite3', 'kafkajs', '@eventstore/*'],
+            group: [
+              '@nestjs/*',
+              'express',
+              'fastify',
+              '@fastify/*',
+              'node:fs',
+              'node:net',
+              'node:http',
+              'fs',
+              'pg',
+              'better-sqlite3',
+              'kafkajs',
+              '@eventstore/*',
+            ],
             message: 'no framework and no I/O in the domain',
           },
         ],
@@ -70,7 +83,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         forbid(['ledger', 'http', 'projections', 'messaging', 'webhooks'], 'the event store knows no use case, transport or read model'),
-        [{ group: ['@nestjs/*', 'express'], message: 'the event store is framework-free' }],
+        [{ group: ['@nestjs/*', 'express', 'fastify', '@fastify/*'], message: 'the event store is framework-free' }],
       ),
     },
   },
@@ -88,7 +101,7 @@ export default tseslint.config(
     files: ['libs/messaging/src/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict(forbid(['projections'], 'messaging does not use the read models'), [
-        { group: ['express', '@nestjs/platform-express'], message: 'no HTTP in messaging' },
+        { group: ['express', 'fastify', '@fastify/*', '@nestjs/platform-express', '@nestjs/platform-fastify'], message: 'no HTTP in messaging' },
       ]),
     },
   },
@@ -105,7 +118,10 @@ export default tseslint.config(
     ignores: ['**/*.controller.ts', '**/*.dto.ts', '**/*.module.ts', '**/nest/**', '**/*.spec.ts'],
     rules: {
       'no-restricted-imports': restrict(forbid(['http'], 'only controllers and DTOs use the HTTP layer'), [
-        { group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' },
+        {
+          group: ['express', 'fastify', '@fastify/*', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/swagger'],
+          message: 'only controllers and DTOs know HTTP',
+        },
       ]),
     },
   },
@@ -117,7 +133,12 @@ export default tseslint.config(
       'no-restricted-imports': restrict(
         forbid(['http'], 'only controllers and DTOs use the HTTP layer'),
         forbid(['projections', 'messaging'], 'webhooks derive from the log, not from read models or Kafka'),
-        [{ group: ['express', '@nestjs/platform-express', '@nestjs/swagger'], message: 'only controllers and DTOs know HTTP' }],
+        [
+          {
+            group: ['express', 'fastify', '@fastify/*', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/swagger'],
+            message: 'only controllers and DTOs know HTTP',
+          },
+        ],
       ),
     },
   },

@@ -32,6 +32,7 @@ describe('EventStoreDB outage over HTTP', () => {
     const eventStore = EventStoreDbEventStore.fromClient(fake as unknown as EventStoreDBClient);
     app = await createLedgerApp(config, { eventStore });
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
   });
   afterAll(async () => {
     fake.setUnavailable(false);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import request from 'supertest';
 import { MAX_BODY_BYTES } from '../../apps/ledger-api/src/app';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 
@@ -33,6 +34,24 @@ describe('HTTP contract: errors, limits, docs, health', () => {
     expect(refused.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
     await h.as().post('/v1/accounts/acme/consumptions').set('Content-Type', 'application/x-www-form-urlencoded').send('credits=1').expect(415);
     expect((await h.as().get('/v1/accounts/bad%20id/balances').expect(400)).body.details[0].field).toBe('accountId');
+  });
+
+  it('routes as before the move to Fastify: any letter case, a trailing slash, long ids reach the pipe; an undecodable path is 400', async () => {
+    const server = h.app.getHttpServer();
+    const auth = { Authorization: 'Bearer test-superuser-key-0123456789abcdef' };
+    await request(server).get('/V1/Accounts/acme/balances').set(auth).expect(200);
+    await request(server).get('/v1/accounts/acme/balances/').set(auth).expect(200);
+    expect(
+      (
+        await request(server)
+          .get(`/v1/accounts/${'a'.repeat(500)}/balances`)
+          .set(auth)
+          .expect(400)
+      ).body.details[0].field,
+    ).toBe('accountId');
+    const undecodable = await request(server).get('/v1/accounts/%E0%A4%A/balances').set(auth).expect(400);
+    expect(undecodable.body).toMatchObject({ error: 'VALIDATION_FAILED', details: [{ field: 'body' }] });
+    expect(undecodable.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('never answers 500 to whatever a client sends (property)', async () => {

@@ -63,6 +63,7 @@ describe('stateless API instances on one PostgreSQL database', () => {
     const opened = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15, 12));
     const seeding = await createLedgerApp(testConfig(join(root, 'seed'), databaseUrl), { clock: new ManualClock(opened) });
     await seeding.init();
+    await seeding.getHttpAdapter().getInstance().ready();
     for (const accountId of billingAccounts) {
       await request(seeding.getHttpServer()).post('/v1/accounts').set(admin).send({ accountId, name: accountId, plan }).expect(201);
     }

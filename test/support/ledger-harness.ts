@@ -84,6 +84,8 @@ export class LedgerHarness {
     const webhooks = { ...DEFAULT_WEBHOOKS_CONFIG, ...options.webhooks };
     const app = await createLedgerApp({ ...testConfig(dataDir, databaseUrl), ...options.config }, { clock, webhooks });
     await app.init();
+    // Fastify adds its routes when ready: supertest then talks to its server.
+    await app.getHttpAdapter().getInstance().ready();
     const document = (await request(app.getHttpServer()).get('/docs/json').expect(200)).body;
     return new LedgerHarness(app, dataDir, clock, new OpenApiContract(document), databaseUrl);
   }

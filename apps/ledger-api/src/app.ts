@@ -1,15 +1,15 @@
 import 'reflect-metadata';
-import { INestApplication, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventStore } from '@credit-ledger/event-store';
-import { configureHttpApp, HttpTransportModule } from '@credit-ledger/http';
+import { configureHttpApp, fastifyOptions, HttpTransportModule } from '@credit-ledger/http';
 import { Clock, createMetricsRegistry, LedgerConfig, LedgerModule } from '@credit-ledger/ledger';
 import { ProjectionsModule } from '@credit-ledger/projections';
 import { loadWebhooksConfig, WebhooksConfig, WebhooksModule } from '@credit-ledger/webhooks';
 import { HealthController } from './health.controller';
-import { CONSOLE_POLICIES, consoleDirectory, consoleHandler } from './console';
+import { CONSOLE_POLICIES, consoleDirectory, serveConsole } from './console';
 
 export { MAX_BODY_BYTES } from '@credit-ledger/http';
 
@@ -42,12 +42,19 @@ function appModule(config: LedgerConfig, options: CreateAppOptions) {
   return AppModule;
 }
 
-/** Builds the HTTP application (not listening yet): used by main, the e2e tests and the benchmark. */
-export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(appModule(config, options), { bodyParser: false, bufferLogs: true });
+/**
+ * Builds the HTTP application on Fastify (not listening yet): used by main, the e2e tests and the
+ * benchmark. After `app.init()`, `await app.getHttpAdapter().getInstance().ready()` (or `listen`)
+ * before sending requests to `app.getHttpServer()`: Fastify adds its routes when it is ready.
+ */
+export async function createLedgerApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(appModule(config, options), new FastifyAdapter(fastifyOptions()), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
   const directory = options.consoleDirectory === false ? undefined : (options.consoleDirectory ?? consoleDirectory());
   configureHttpApp(app, { shutdownHooks: options.shutdownHooks, securityPolicies: directory ? CONSOLE_POLICIES : [] });
-  // The console's files, before the API's routes: only its own pages and assets are answered here.
-  if (directory) app.use(consoleHandler(directory));
+  // The console's pages and assets: routes of their own, beside the API's.
+  if (directory) serveConsole(app.getHttpAdapter().getInstance(), directory);
   return app;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CspDirectives, PathSecurityPolicy } from '@credit-ledger/http';
 
 /** The console's pages: each answers the app's index.html (the app routes on the client). */
@@ -71,38 +71,32 @@ export function consoleDirectory(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets')));
 }
 
-function send(req: Request, res: Response, file: StaticFile, cacheControl: string): void {
-  res.setHeader('Content-Type', file.type);
-  res.setHeader('Cache-Control', cacheControl);
-  res.setHeader('ETag', file.etag);
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (req.headers['if-none-match'] === file.etag) {
-    res.status(304).end();
-    return;
-  }
+function send(req: FastifyRequest, reply: FastifyReply, file: StaticFile, cacheControl: string): FastifyReply {
+  reply.header('Content-Type', file.type);
+  reply.header('Cache-Control', cacheControl);
+  reply.header('ETag', file.etag);
+  reply.header('Vary', 'Accept-Encoding');
+  if (req.headers['if-none-match'] === file.etag) return reply.status(304).send();
   const accepted = String(req.headers['accept-encoding'] ?? '');
   const [body, encoding] = /\bbr\b/.test(accepted) ? [file.br, 'br'] : /\bgzip\b/.test(accepted) ? [file.gzip, 'gzip'] : [file.identity, undefined];
-  if (encoding) res.setHeader('Content-Encoding', encoding);
-  res.setHeader('Content-Length', body.length);
-  res.status(200).end(req.method === 'HEAD' ? undefined : body);
+  if (encoding) reply.header('Content-Encoding', encoding);
+  reply.header('Content-Length', String(body.length));
+  return reply.status(200).send(req.method === 'HEAD' ? undefined : body);
 }
 
 /**
  * Serves the built console (apps/ledger-web → dist/apps/ledger-web) from memory, compressed once
- * at start: the pages answer index.html, /assets/* the hashed files. Everything else (the JSON
- * API, /docs, /health, /metrics) goes on to the API unchanged; so does an unknown asset (404).
+ * at start: a GET (and HEAD) route per page answers index.html, one per hashed asset its file.
+ * Everything else (the JSON API, /docs, /health, /metrics) is the API's; so is an unknown asset
+ * (404). Registered on the app's Fastify instance before Nest adds the API's routes.
  */
-export function consoleHandler(directory: string): RequestHandler {
+export function serveConsole(fastify: FastifyInstance, directory: string): void {
   const index = loadFile(join(directory, 'index.html'));
   const assetsDir = join(directory, 'assets');
-  const assets = new Map<string, StaticFile>();
-  if (existsSync(assetsDir)) for (const name of readdirSync(assetsDir)) assets.set(`${CONSOLE_ASSETS_PREFIX}${name}`, loadFile(join(assetsDir, name)));
-  const pages = new Set<string>(CONSOLE_PAGES);
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (pages.has(req.path)) return send(req, res, index, PAGE_CACHE_CONTROL);
-    const asset = req.path.startsWith(CONSOLE_ASSETS_PREFIX) ? assets.get(req.path) : undefined;
-    if (asset) return send(req, res, asset, ASSET_CACHE_CONTROL);
-    next();
-  };
+  for (const page of CONSOLE_PAGES) fastify.get(page, (req, reply) => send(req, reply, index, PAGE_CACHE_CONTROL));
+  if (!existsSync(assetsDir)) return;
+  for (const name of readdirSync(assetsDir)) {
+    const asset = loadFile(join(assetsDir, name));
+    fastify.get(`${CONSOLE_ASSETS_PREFIX}${name}`, (req, reply) => send(req, reply, asset, ASSET_CACHE_CONTROL));
+  }
 }

@@ -1,4 +1,5 @@
-import { json, NextFunction, Request, RequestHandler, Response } from 'express';
+import { json } from 'body-parser';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './api-error';
 import { jsonErrorPosition } from './json-error-position';
 import { LONE_SURROGATE, RESERVED_NAMES } from '@credit-ledger/domain';
@@ -48,22 +49,16 @@ export function verifyJsonDepth(_req: unknown, _res: unknown, body: Buffer): voi
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 /** True when the request carries a body (a non-zero length or a chunked transfer). */
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined) return true;
+function hasBody(headers: IncomingMessage['headers']): boolean {
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] !== undefined) return true;
   return length !== undefined && length !== '0';
 }
 
-/** A request body that is not JSON is refused with 415 before anything reads it. */
-export function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
-  if (!hasBody(req) || JSON_MEDIA_TYPE.test(req.headers['content-type'] ?? '')) {
-    next();
-    return;
-  }
-  res.status(415).json({
-    error: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'request bodies must be JSON: send Content-Type: application/json',
-  });
+/** A request body that is not JSON is refused with 415 before anything reads it (checked as the request arrives). */
+export function nonJsonBodyError(headers: IncomingMessage['headers']): ApiError | undefined {
+  if (!hasBody(headers) || JSON_MEDIA_TYPE.test(headers['content-type'] ?? '')) return undefined;
+  return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request bodies must be JSON: send Content-Type: application/json');
 }
 
 /** A stable description of a JSON syntax error: where it is, never the parser's own words. */
@@ -100,13 +95,10 @@ export function bodyProblem(value: unknown, path = 'body'): BodyProblem | undefi
 }
 
 /** After parsing: 400 VALIDATION_FAILED naming the field of a lone surrogate or a reserved key. */
-export function refuseUnsafeBodies(req: Request, res: Response, next: NextFunction): void {
-  const problem = bodyProblem(req.body);
-  if (problem === undefined) {
-    next();
-    return;
-  }
-  res.status(400).json({ error: 'VALIDATION_FAILED', message: `request validation failed: ${problem.field}: ${problem.reason}`, details: [problem] });
+export function unsafeBodyError(body: unknown): ApiError | undefined {
+  const problem = bodyProblem(body);
+  if (problem === undefined) return undefined;
+  return new ApiError(400, 'VALIDATION_FAILED', `request validation failed: ${problem.field}: ${problem.reason}`, [problem]);
 }
 
 /** What the body parser reports: `type` and `status` (http-errors), the raw `body` of a syntax error. */
@@ -142,8 +134,24 @@ export function bodyReadError(failure: BodyReadFailure): ApiError {
   }
 }
 
-/** The JSON body parser (size and depth limits); every failure becomes the contract's error, never a 500. */
-export function jsonBodyParser(): RequestHandler {
+/** A body parser for Fastify's content-type parser hook: the raw request in, the parsed body or the contract's error out. */
+export type JsonBodyParser = (req: IncomingMessage, done: (error: ApiError | null, body?: unknown) => void) => void;
+
+/** body-parser hands the response only to `verify` (verifyJsonDepth), which does not use it. */
+const NO_RESPONSE = {} as ServerResponse;
+
+/**
+ * The JSON body parser (body-parser's: size and depth limits, gzip/deflate/br bodies, utf-8);
+ * every failure becomes the contract's error, never a 500; a parsed body with a lone surrogate
+ * or a reserved key is refused (400). Fastify calls it only after the request's Content-Type was
+ * found to be JSON (`nonJsonBodyError`), for methods that carry a body.
+ */
+export function jsonBodyParser(): JsonBodyParser {
   const parse = json({ limit: MAX_BODY_BYTES, verify: verifyJsonDepth });
-  return (req, res, next) => parse(req, res, (failure?: unknown) => next(failure === undefined ? undefined : bodyReadError(failure as BodyReadFailure)));
+  return (req, done) =>
+    parse(req, NO_RESPONSE, (failure?: unknown) => {
+      if (failure !== undefined) return done(bodyReadError(failure as BodyReadFailure));
+      const body = (req as IncomingMessage & { body?: unknown }).body;
+      done(unsafeBodyError(body) ?? null, body);
+    });
 }

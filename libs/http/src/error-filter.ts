@@ -1,8 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
-import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@credit-ledger/domain';
 import { ConcurrencyRetriesExhaustedError, EVENT_STORE, EventStore, isTransientPostgresError, UnreadableEventError } from '@credit-ledger/event-store';
 import { ApiError } from './api-error';
+import type { HttpReply } from './http-types';
+
+/** The reply the filter answers on: Fastify's (status, header, send). */
+interface ErrorReply extends HttpReply {
+  send(body: unknown): unknown;
+}
 
 /**
  * Maps every error to the contract: `{error, message, details?}`. Anything a client sent gets a
@@ -16,12 +21,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<ErrorReply>();
     const [status, body] = this.toResponse(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    else if (status === 503) res.setHeader('Retry-After', '1');
-    res.status(status).json(body);
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) res.header('Retry-After', String(exception.retryAfterSeconds));
+    else if (status === 503) res.header('Retry-After', '1');
+    res.status(status);
+    res.send(body);
   }
 
   private toResponse(e: unknown): [number, Record<string, unknown>] {
@@ -62,14 +68,27 @@ export class ApiExceptionFilter implements ExceptionFilter {
         // A failing health check: its report (which check failed and why) is the answer.
         return [status, response as Record<string, unknown>];
       }
-      if (status === 400) {
-        // Framework-level 400s (e.g. a body that is not JSON): name the body as the offending field.
-        return [status, { error: 'VALIDATION_FAILED', message: e.message, details: [{ field: 'body', reason: e.message }] }];
-      }
-      return [status, { error: codeForStatus(status), message: e.message }];
+      return clientError(status, e.message);
     }
+    const framework = frameworkClientError(e);
+    if (framework) return clientError(framework.status, framework.message);
     return [500, { error: 'INTERNAL_ERROR', message: 'internal error; it was logged' }];
   }
+}
+
+/** A client error Fastify raises itself before any route runs (`FST_ERR_…` with a 4xx status): answered as the contract's 4xx. */
+function frameworkClientError(e: unknown): { status: number; message: string } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, statusCode, message } = e as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  return { status: statusCode, message: typeof message === 'string' ? message : code };
+}
+
+/** The contract's answer to a client error raised by the framework (status and `{error, message, details?}`). */
+export function clientError(status: number, message: string): [number, Record<string, unknown>] {
+  // Framework-level 400s (a path that cannot be decoded, a body that is not JSON): the body is named as the offending field.
+  if (status === 400) return [status, { error: 'VALIDATION_FAILED', message, details: [{ field: 'body', reason: message }] }];
+  return [status, { error: codeForStatus(status), message }];
 }
 
 function codeForStatus(status: number): string {

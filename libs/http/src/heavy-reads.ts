@@ -1,14 +1,14 @@
 import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { Observable, finalize } from 'rxjs';
 import { ApiError } from './api-error';
+import type { HttpRequest } from './http-types';
 import { HEAVY_READ_RETRY_AFTER_SECONDS, MAX_CONCURRENT_HEAVY_READS } from './limits';
 
 const HEAVY_READ = 'ledger:heavyRead';
 
 /** Which requests of a route are heavy (default: all of them). */
-export type HeavyReadPredicate = (req: Request) => boolean;
+export type HeavyReadPredicate = (req: HttpRequest & { readonly query: Readonly<Record<string, unknown>> }) => boolean;
 
 /** A counting semaphore without a queue: a slot now, or a refusal. */
 export class HeavyReadSlots {
@@ -41,7 +41,7 @@ export class HeavyReadInterceptor implements NestInterceptor {
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const when = this.reflector.get<HeavyReadPredicate | undefined>(HEAVY_READ, ctx.getHandler());
-    if (!when || !when(ctx.switchToHttp().getRequest<Request>())) return next.handle();
+    if (!when || !when(ctx.switchToHttp().getRequest<HttpRequest & { readonly query: Readonly<Record<string, unknown>> }>())) return next.handle();
     if (!this.slots.tryAcquire()) {
       throw new ApiError(
         503,

@@ -1,4 +1,4 @@
-import { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Request latency buckets (seconds). */
@@ -8,8 +8,8 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * HTTP requests by method, route pattern (`/v1/accounts/:accountId/consumptions`, never the raw
- * path) and status, with a latency histogram, measured from the first byte read to the last byte
- * written.
+ * path) and status, with a latency histogram, measured from the request's arrival (Fastify's
+ * onRequest) to the last byte written.
  */
 export class HttpMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -31,19 +31,10 @@ export class HttpMetrics {
     });
   }
 
-  /** Express middleware: registered before every route by configureHttpApp. */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const started = performance.now();
-    res.once('finish', () => {
-      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
-      this.requests.inc(labels);
-      this.duration.observe(labels, (performance.now() - started) / 1000);
-    });
-    next();
-  };
-}
-
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` : UNMATCHED_ROUTE;
+  /** Called from Fastify's onResponse hook (registered by configureHttpApp): the response is written. */
+  record(request: FastifyRequest, reply: FastifyReply): void {
+    const labels = { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, reply.elapsedTime / 1000);
+  }
 }

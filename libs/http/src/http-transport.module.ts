@@ -1,76 +1,36 @@
-import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
-import { Logger, LoggerModule } from 'nestjs-pino';
-import type { Options as PinoHttpOptions } from 'pino-http';
-import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
-import { jsonBodyParser, refuseUnsafeBodies, requireJsonBodies } from './body-parsing';
 import { Registry } from 'prom-client';
+import { ApiKeyGuard, PER_KEY_RATE_LIMIT } from './auth/api-key.guard';
+import { jsonBodyParser, nonJsonBodyError } from './body-parsing';
 import { HttpMetrics } from './http-metrics';
 import { ServingState } from './serving-state';
-import { ApiExceptionFilter } from './error-filter';
+import { ApiExceptionFilter, clientError } from './error-filter';
 import { HeavyReadSlots } from './heavy-reads';
-import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_CORRELATION_ID_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_PATH_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './limits';
 import { publishOpenApi } from './openapi';
-import { CORRELATION_HEADER, correlationIdOf } from './request-context';
+import { HttpLogger, RequestLogOptions } from './request-log';
 import { DOCS_POLICY, PathSecurityPolicy, securityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
 
 export { MAX_BODY_BYTES } from './limits';
+export { QUIET_PATHS, REDACTED_HEADERS, requestLoggerOptions } from './request-log';
 
-export interface HttpTransportOptions {
-  readonly logLevel: string;
-  /** Paths answered without a request log line (probes). */
-  readonly quietPaths?: readonly string[];
+export interface HttpTransportOptions extends RequestLogOptions {
   /** Requests per API key per minute; absent or 0: no per-key limit. */
   readonly rateLimitPerKeyPerMinute?: number;
   /** Where the HTTP request metrics go (the app shares it with the ledger's); default: a registry of their own. */
   readonly metricsRegistry?: Registry;
 }
 
-/** Every header that carries a credential: never written to the logs. */
-export const REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie'] as const;
-
-/** The request logger's options: credentials redacted, the correlation id only when well formed. */
-export function requestLoggerOptions(options: HttpTransportOptions): PinoHttpOptions {
-  const quietPaths = new Set(options.quietPaths ?? QUIET_PATHS);
-  return {
-    level: options.logLevel,
-    redact: {
-      paths: [...REDACTED_HEADERS.map((name) => `req.headers["${name}"]`), ...REDACTED_HEADERS.map((name) => `res.headers["${name}"]`)],
-      censor: '[redacted]',
-    },
-    // One line per request at info; probes stay quiet.
-    autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
-    // The header is logged only through this property: capped and sanitised.
-    customProps: (req) => {
-      const header = req.headers[CORRELATION_HEADER];
-      const correlationId = correlationIdOf(header);
-      return correlationId !== undefined || header === undefined ? { correlationId } : { correlationId: undefined, correlationIdRefused: true };
-    },
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => {
-        const headers = { ...req.headers };
-        const correlation = headers[CORRELATION_HEADER];
-        if (typeof correlation === 'string' && correlationIdOf(correlation) === undefined) {
-          headers[CORRELATION_HEADER] =
-            `[refused: ${Math.min(correlation.length, 1_000_000)} characters, at most ${MAX_CORRELATION_ID_LENGTH} of A-Za-z0-9_.:-]`;
-        }
-        return { id: req.id, method: req.method, url: req.url.slice(0, 2_048), headers };
-      },
-    },
-  };
-}
-
-/** Probes and scrapes: answered without a request log line. */
-export const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metrics'];
-
 /**
  * The HTTP transport in one place: authentication and roles (guard), the error contract (filter),
- * DTO validation (pipe), the heavy-read bound (interceptor) and request logging register
- * themselves here; `configureHttpApp` adds the security headers, the body parser, the server's
- * timeouts and the OpenAPI document. Controllers live in their use-case folders.
+ * DTO validation (pipe), the heavy-read bound (interceptor) and the logger register themselves
+ * here; `configureHttpApp` adds the security headers, the body parser, request logs and metrics,
+ * the server's timeouts and the OpenAPI document. Controllers live in their use-case folders.
  */
 @Module({})
 export class HttpTransportModule {
@@ -78,7 +38,6 @@ export class HttpTransportModule {
     return {
       module: HttpTransportModule,
       global: true,
-      imports: [LoggerModule.forRoot({ pinoHttp: requestLoggerOptions(options) })],
       providers: [
         { provide: PER_KEY_RATE_LIMIT, useValue: options.rateLimitPerKeyPerMinute || null },
         { provide: HeavyReadSlots, useValue: new HeavyReadSlots() },
@@ -86,11 +45,34 @@ export class HttpTransportModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: HttpMetrics, useFactory: () => new HttpMetrics(options.metricsRegistry ?? new Registry()) },
+        { provide: HttpLogger, useFactory: () => new HttpLogger(options) },
         ServingState,
       ],
-      exports: [HeavyReadSlots, HttpMetrics, ServingState],
+      exports: [HeavyReadSlots, HttpMetrics, HttpLogger, ServingState],
     };
   }
+}
+
+/**
+ * The Fastify options of the API: no logger of Fastify's own (HttpLogger writes the request
+ * lines), Nest without its middleware layer (the app has none), the body limit, and a router that
+ * matches paths as Express did (any letter case, a trailing slash) with long path parameters (a
+ * malformed id is the pipes' 400, not a 404). A path the router cannot decode (`%E0%A4%A`) is
+ * answered 400 VALIDATION_FAILED, as the error filter answers, with the API's security headers.
+ */
+export function fastifyOptions() {
+  const apiHeaders = securityHeaders([]);
+  return {
+    logger: false,
+    skipMiddie: true,
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
+      const [status, body] = clientError(error.statusCode ?? 400, error.message);
+      apiHeaders('/', reply);
+      reply.status(status).send(body);
+    },
+  } as const;
 }
 
 /** Node's defaults (no request deadline worth the name, unlimited connections) replaced by the named limits. */
@@ -111,20 +93,40 @@ export interface ConfigureHttpOptions {
   readonly shutdownHooks?: boolean;
 }
 
-/** Request metrics, security headers, body parsing, timeouts, logging and the OpenAPI document (/docs, /docs/json) of an app that imports HttpTransportModule. */
-export function configureHttpApp(app: INestApplication, options: ConfigureHttpOptions = {}): void {
-  const expressApp = app as NestExpressApplication;
-  expressApp.disable('x-powered-by');
-  // No ETag: authenticated answers are `no-store`, so a validator is never used, and hashing every body costs each request.
-  expressApp.set('etag', false);
-  expressApp.use(expressApp.get(HttpMetrics).middleware);
-  expressApp.use(expressApp.get(ServingState).middleware);
-  expressApp.use(securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]));
-  expressApp.use(requireJsonBodies);
-  expressApp.useLogger(expressApp.get(Logger));
-  expressApp.use(jsonBodyParser());
-  expressApp.use(refuseUnsafeBodies);
-  if (options.shutdownHooks ?? true) expressApp.enableShutdownHooks();
-  applyServerLimits(expressApp.getHttpServer() as Server);
-  publishOpenApi(expressApp);
+const pathOf = (url: string) => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
+
+/**
+ * Security headers, draining, the JSON-only rule, body parsing, request logs, metrics, timeouts
+ * and the OpenAPI document (/docs, /docs/json) of a Fastify app that imports HttpTransportModule.
+ * Two hooks for every request: one as it arrives, one once it is answered.
+ */
+export function configureHttpApp(app: NestFastifyApplication, options: ConfigureHttpOptions = {}): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const headers = securityHeaders([DOCS_POLICY, ...(options.securityPolicies ?? [])]);
+  const serving = app.get(ServingState);
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    headers(pathOf(request.url), reply);
+    serving.markReply(reply);
+    done(nonJsonBodyError(request.headers));
+  });
+  const metrics = app.get(HttpMetrics);
+  const logger = app.get(HttpLogger);
+  const logs = logger.logsRequests;
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    metrics.record(request, reply);
+    if (logs) logger.logRequest(request, reply);
+    done();
+  });
+  const parse = jsonBodyParser();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request: FastifyRequest, _payload: unknown, done: (error: Error | null, body?: unknown) => void) =>
+    parse(request.raw, done),
+  );
+  app.useLogger(logger);
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  applyServerLimits(app.getHttpServer() as Server);
+  publishOpenApi(app);
 }

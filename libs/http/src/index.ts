@@ -18,3 +18,5 @@ export * from './auth/request-limits';
 export * from './http-metrics';
 export * from './serving-state';
 export * from './user-id.pipe';
+export * from './http-types';
+export * from './request-log';

@@ -8,6 +8,9 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Deepest nesting of arrays and objects in a JSON body (the deepest valid request needs 5). */
 export const MAX_JSON_DEPTH = 64;
 
+/** Longest path parameter the router matches (an id longer than its pattern allows is the pipe's 400, not a 404). */
+export const MAX_PATH_PARAM_LENGTH = 8_192;
+
 /** Time a client has to send the request headers. */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** Time a client has to send the whole request (headers and body). */

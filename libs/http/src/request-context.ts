@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Request } from 'express';
 import { actorOf, Caller, Principal } from '@credit-ledger/domain';
 
+import type { HttpRequest } from './http-types';
 import { MAX_CORRELATION_ID_LENGTH } from './limits';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -15,7 +15,7 @@ export function correlationIdOf(header: string | string[] | undefined): string |
 
 /** The transport-free caller of a command or query, built from the authenticated request. */
 export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): Caller => {
-  const req = ctx.switchToHttp().getRequest<Request & { principal: Principal }>();
+  const req = ctx.switchToHttp().getRequest<HttpRequest & { principal: Principal }>();
   const correlationId = correlationIdOf(req.headers[CORRELATION_HEADER]) ?? randomUUID();
   return { principal: req.principal, actor: actorOf(req.principal), correlationId };
 });

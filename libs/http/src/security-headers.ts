@@ -1,5 +1,9 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
+import type { HttpReply } from './http-types';
+
+/** A Connect-style middleware (helmet's shape), run once against a recording response. */
+export type HeaderMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 /** CSP directives by name (helmet's format): `{ 'script-src': ["'self'"] }`. */
 export type CspDirectives = Readonly<Record<string, readonly string[]>>;
@@ -36,8 +40,8 @@ export const DOCS_POLICY: PathSecurityPolicy = {
   },
 };
 
-function helmetFor(directives: CspDirectives): RequestHandler {
-  return precomputed(
+function helmetFor(directives: CspDirectives): HeaderEffects {
+  return recordHeaderEffects(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: directives as Record<string, string[]> },
       frameguard: { action: 'deny' },
@@ -60,15 +64,15 @@ export interface HeaderEffects {
  * are fixed by its options, so replaying them per request gives the same response headers
  * without its chain of a dozen middlewares on every request (a tenth of a trivial request's CPU).
  */
-export function recordHeaderEffects(middleware: RequestHandler): HeaderEffects {
+export function recordHeaderEffects(middleware: HeaderMiddleware): HeaderEffects {
   const set: [string, string][] = [];
   const removed: string[] = [];
   let nextCalled = false;
   const response = {
     setHeader: (name: string, value: string | number | readonly string[]) => set.push([name, String(value)]),
     removeHeader: (name: string) => removed.push(name),
-  } as unknown as Response;
-  middleware({ method: 'GET', url: '/', headers: {} } as Request, response, (error?: unknown) => {
+  } as unknown as ServerResponse;
+  middleware({ method: 'GET', url: '/', headers: {} } as IncomingMessage, response, (error?: unknown) => {
     if (error) throw error;
     nextCalled = true;
   });
@@ -76,27 +80,28 @@ export function recordHeaderEffects(middleware: RequestHandler): HeaderEffects {
   return { set, removed };
 }
 
-function precomputed(middleware: RequestHandler): RequestHandler {
-  const { set, removed } = recordHeaderEffects(middleware);
-  return (_req: Request, res: Response, next: NextFunction) => {
-    for (const name of removed) res.removeHeader(name);
-    for (const [name, value] of set) res.setHeader(name, value);
-    next();
-  };
+/** The response a header replay writes on: Fastify's reply (set a header, remove one). */
+export interface HeaderTarget extends HttpReply {
+  removeHeader(name: string): unknown;
+}
+
+function replay(effects: HeaderEffects, reply: HeaderTarget): void {
+  for (const name of effects.removed) reply.removeHeader(name);
+  for (const [name, value] of effects.set) reply.header(name, value);
 }
 
 /**
  * Security headers on every response (helmet): nosniff, no framing, a CSP per path (the API's
  * `default-src 'none'` unless a policy for a longer prefix applies: /docs, or what a caller adds
- * for its static pages). Express's X-Powered-By is removed by `configureHttpApp`.
+ * for its static pages). Returns what sets them on a reply for a request path (without its query).
  */
-export function securityHeaders(policies: readonly PathSecurityPolicy[] = [DOCS_POLICY]): RequestHandler {
+export function securityHeaders(policies: readonly PathSecurityPolicy[] = [DOCS_POLICY]): (path: string, reply: HeaderTarget) => void {
   const byPrefix = [...policies]
     .sort((left, right) => right.prefix.length - left.prefix.length)
-    .map((policy) => ({ policy, handler: helmetFor(policy.directives) }));
-  const apiHandler = helmetFor(API_CSP);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const chosen = byPrefix.find(({ policy }) => (policy.exact ? req.path === policy.prefix : req.path.startsWith(policy.prefix)));
-    (chosen?.handler ?? apiHandler)(req, res, next);
+    .map((policy) => ({ policy, effects: helmetFor(policy.directives) }));
+  const api = helmetFor(API_CSP);
+  return (path, reply) => {
+    const chosen = byPrefix.find(({ policy }) => (policy.exact ? path === policy.prefix : path.startsWith(policy.prefix)));
+    replay(chosen?.effects ?? api, reply);
   };
 }

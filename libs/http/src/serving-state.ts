@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { NextFunction, Request, Response } from 'express';
+import type { HttpReply } from './http-types';
 
 /**
  * Whether this instance is draining (SIGTERM received): /health/ready then answers 503 so that the
@@ -19,8 +19,8 @@ export class ServingState {
     this.drainingSince ??= Date.now();
   }
 
-  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
-    if (this.draining) res.setHeader('Connection', 'close');
-    next();
-  };
+  /** Called for every request (configureHttpApp's request hook). */
+  markReply(reply: HttpReply): void {
+    if (this.draining) reply.header('Connection', 'close');
+  }
 }

@@ -1,8 +1,8 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Request, Response } from 'express';
 import { canAccessAccount, Principal, Role } from '@credit-ledger/domain';
 import { ApiError } from '../api-error';
+import type { HttpReply, HttpRequest } from '../http-types';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './authenticator';
 import { FailedAuthLimiter, PerKeyRateLimiter } from './request-limits';
 
@@ -18,7 +18,7 @@ export const AllowRoles = (...roles: Role[]) => SetMetadata(ALLOWED_ROLES, roles
 export const Public = () => SetMetadata(PUBLIC, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  return (ctx.switchToHttp().getRequest<Request>() as Request & { principal: Principal }).principal;
+  return ctx.switchToHttp().getRequest<HttpRequest & { principal: Principal }>().principal;
 });
 
 /**
@@ -42,8 +42,8 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
-    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const req = ctx.switchToHttp().getRequest<HttpRequest & { principal?: Principal }>();
+    const address = req.ip ?? req.socket?.remoteAddress ?? 'unknown';
     await this.failedAuth.refuseIfBlocked(address);
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]{1,512})$/.exec(header) : null;
@@ -53,7 +53,7 @@ export class ApiKeyGuard implements CanActivate {
       throw match ? new ApiError(401, 'UNAUTHORIZED', 'unknown or revoked API key') : new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <apiKey>');
     }
     req.principal = principal;
-    ctx.switchToHttp().getResponse<Response>().setHeader('Cache-Control', 'no-store');
+    ctx.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     await this.perKey?.take(principal.kind === 'key' ? principal.keyId : principal.kind);
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets) ?? [];

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
 import { once } from 'node:events';
-import { AccountIdPipe, AllowRoles, ApiError, HeavyRead, Public } from '@credit-ledger/http';
+import { Readable } from 'node:stream';
+import { AccountIdPipe, AllowRoles, ApiError, HeavyRead, Public, StreamingReply } from '@credit-ledger/http';
 import { AuditKeysDto, AuditExportParams, SignedHeadDto } from './audit.dto';
 import { AuditService, ChainUnavailableError } from './audit.service';
 
@@ -80,22 +80,26 @@ export class AuditController {
   @ApiResponse(ERRORS[404])
   @ApiResponse(ERRORS[409])
   @ApiResponse(ERRORS[503])
-  async export(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: AuditExportParams, @Res() res: Response): Promise<void> {
+  async export(@Param('accountId', AccountIdPipe) accountId: string, @Query() params: AuditExportParams, @Res() res: StreamingReply): Promise<void> {
     if (!(await this.audit.exists(accountId))) throw new ApiError(404, 'ACCOUNT_NOT_FOUND', `account ${accountId} has no events`);
     const lines = this.audit.exportAccount(accountId, params.fromRevision ?? 0, params.toRevision);
     // The first line is read before the status is sent, so an unhashed store is still a clean 409.
     const first = await lines.next().catch(unavailable);
-    res.status(200).type('application/x-ndjson');
-    res.setHeader('Content-Disposition', `attachment; filename="audit-${accountId}.jsonl"`);
-    if (!first.done) res.write(`${JSON.stringify(first.value)}\n`);
-    try {
-      for await (const line of lines) {
-        if (!res.write(`${JSON.stringify(line)}\n`)) await once(res, 'drain');
-      }
-      res.end();
-    } catch (error) {
-      // Headers are gone: end the stream without its signed head, which the verifier rejects.
-      res.destroy(error instanceof Error ? error : new Error(String(error)));
-    }
+    res.status(200);
+    res.header('Content-Type', 'application/x-ndjson');
+    res.header('Content-Disposition', `attachment; filename="audit-${accountId}.jsonl"`);
+    // Pulled line by line as the client reads (backpressure). A failure once the headers are gone
+    // cuts the response without its signed head, which the verifier rejects. The handler (and so
+    // its heavy-read slot) lasts until the response is closed.
+    const closed = once(res.raw, 'close');
+    res.send(Readable.from(jsonLines(first, lines), { objectMode: false }));
+    await closed;
   }
+}
+
+/** The export's lines as text: the first (already read), then the rest as they come. */
+async function* jsonLines<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<string> {
+  if (first.done) return;
+  yield `${JSON.stringify(first.value)}\n`;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield `${JSON.stringify(next.value)}\n`;
 }

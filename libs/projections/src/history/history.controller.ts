@@ -2,9 +2,8 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
-import { Response } from 'express';
 import { once } from 'node:events';
-import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, StreamingReply, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { EVENT_STORE, EventStore } from '@credit-ledger/event-store';
 import { Clock, LEDGER_CLOCK } from '@credit-ledger/ledger';
@@ -88,18 +87,19 @@ export class HistoryController {
   @HeavyRead()
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'The same rows as /history (same filters, all pages) as RFC 4180 CSV, streamed' })
-  async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: Response) {
+  async historyCsv(@Param('accountId', AccountIdPipe) accountId: string, @Query() p: HistoryParams, @Ctx() caller: Caller, @Res() res: StreamingReply) {
     const filter = this.filterOf(accountId, p, caller);
     await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
     res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="credit-usage-${accountId}.csv"`);
+    res.header('Content-Type', 'text/csv; charset=utf-8');
+    res.header('Content-Disposition', `attachment; filename="credit-usage-${accountId}.csv"`);
     // A row buffer of CSV_WRITE_BUFFER_ROWS: the writer waits for the client per buffer, not per 16 rows.
     const csv = stringify({ ...CSV_OPTIONS, columns: CSV_COLUMNS, writableHighWaterMark: CSV_WRITE_BUFFER_ROWS });
-    csv.pipe(res);
+    // The reply pipes the stream to the client: its writes wait for the socket (backpressure).
+    res.send(csv);
     let clientGone = false;
-    const gone = once(res, 'close').then(() => (clientGone = true));
+    const gone = once(res.raw, 'close').then(() => (clientGone = true));
     const pages = this.queries.csvRows(filter)[Symbol.asyncIterator]();
     let nextPage = pages.next();
     while (!clientGone) {

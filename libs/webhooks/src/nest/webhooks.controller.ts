@@ -1,7 +1,6 @@
 import { Body, Controller, createParamDecorator, Delete, ExecutionContext, Get, HttpCode, Param, Patch, Post, Query, Type as NestType } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Request } from 'express';
-import { AccountIdPipe, AllowRoles, ApiError } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, ApiError, HttpRequest } from '@credit-ledger/http';
 import { DEFAULT_DELIVERIES_PAGE } from '../limits';
 import { WebhookRefusal, WebhooksService } from '../webhooks.service';
 import { CreateWebhookDto, DeliveriesParams, ReplayParams, UpdateWebhookDto } from './webhooks.dto';
@@ -19,7 +18,7 @@ import { deliveryView, endpointView } from './webhook-views';
 
 /** The `:accountId` of the path (validated), or null on the operator-wide routes. */
 const Scope = createParamDecorator((_: unknown, ctx: ExecutionContext): string | null => {
-  const accountId = ctx.switchToHttp().getRequest<Request>().params?.accountId;
+  const accountId = ctx.switchToHttp().getRequest<HttpRequest>().params?.accountId;
   return typeof accountId === 'string' ? new AccountIdPipe().transform(accountId) : null;
 });
 

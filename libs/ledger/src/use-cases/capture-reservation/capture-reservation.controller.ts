@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, ReservationIdPipe } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply, ReservationIdPipe } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { CAPTURE_RESPONSE } from '../../views/response-schemas';
 import { CaptureReservationCommand } from './capture-reservation.command';
@@ -29,7 +28,7 @@ export class CaptureReservationController {
     @Param('reservationId', ReservationIdPipe) reservationId: string,
     @Body() dto: CaptureReservationDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     const data = {
       reservationId,

@@ -2,8 +2,7 @@ import { CHANGE_PLAN_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply, validationFailed } from '@credit-ledger/http';
 import { toCreditTypePlans, toPlanPricing } from '../shared/plan.dto';
 import { Caller } from '@credit-ledger/domain';
 import { ChangePlanCommand } from './change-plan.command';
@@ -32,7 +31,7 @@ export class ChangePlanController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ChangePlanDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     const creditTypes = toCreditTypePlans(dto.creditTypes);
     const priced = toPlanPricing(dto, creditTypes, '');

@@ -2,8 +2,7 @@ import { CHANGE_SCHEDULE_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { CycleScheduleDto, toSchedule } from '../shared/plan.dto';
 import { Caller } from '@credit-ledger/domain';
 import { ChangeScheduleCommand } from './change-schedule.command';
@@ -28,7 +27,7 @@ export class ChangeScheduleController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: CycleScheduleDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ChangeScheduleCommand(accountId, toSchedule(dto), caller)));
   }

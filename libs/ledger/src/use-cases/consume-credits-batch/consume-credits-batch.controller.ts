@@ -2,8 +2,7 @@ import { BATCH_RESPONSE } from '../../views/response-schemas';
 import { Controller, createParamDecorator, ExecutionContext, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Request } from 'express';
-import { AccountIdPipe, AllowRoles, Ctx, validatePlain, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, Ctx, HttpRequest, validatePlain, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { ConsumeCreditsDto } from '../consume-credits/consume-credits.dto';
 import { toConsumeData } from '../consume-credits/consumption-view';
@@ -16,7 +15,7 @@ import { BatchOutcome } from './consume-credits-batch.handler';
  * 1,000 items that the handler validates one by one anyway (a bad item must not fail the batch).
  */
 // eslint-disable-next-line no-useless-assignment -- used as a parameter decorator below, which the rule does not see
-const BatchBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
+const BatchBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<HttpRequest>().body);
 
 @ApiTags('credits')
 @ApiBearerAuth()

@@ -2,8 +2,7 @@ import { CONSUMPTION_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { ConsumeCreditsCommand } from './consume-credits.command';
 import { ConsumeCreditsDto } from './consume-credits.dto';
@@ -26,7 +25,7 @@ export class ConsumeCreditsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ConsumeCreditsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ConsumeCreditsCommand(accountId, toConsumeData(dto), caller)));
   }

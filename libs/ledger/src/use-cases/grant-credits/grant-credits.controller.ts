@@ -2,8 +2,7 @@ import { GRANT_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { GrantCreditsCommand, toGrantData } from './grant-credits.command';
 import { GrantCreditsDto } from './grant-credits.dto';
@@ -25,7 +24,7 @@ export class GrantCreditsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: GrantCreditsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new GrantCreditsCommand(accountId, toGrantData(dto), caller)));
   }

@@ -2,9 +2,8 @@ import { OPEN_ACCOUNT_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
 import { Caller, canAccessAccount, Plan } from '@credit-ledger/domain';
-import { AllowRoles, answer, ApiError, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
+import { AllowRoles, answer, ApiError, Ctx, HttpOutcome, HttpReply, validationFailed } from '@credit-ledger/http';
 import { OpenAccountCommand } from './open-account.command';
 import { OpenAccountDto } from './open-account.dto';
 import { toCreditTypePlans, toPlanPricing, toSchedule } from '../shared/plan.dto';
@@ -22,7 +21,7 @@ export class OpenAccountController {
   @AllowRoles('admin')
   @ApiOperation({ summary: 'Open an account with its plan; the first cycle starts. Same id and body again: 200.' })
   @ApiResponse({ status: 409, description: 'IDEMPOTENCY_KEY_REUSED: the id exists with another name or plan' })
-  async open(@Body() dto: OpenAccountDto, @Ctx() caller: Caller, @Res({ passthrough: true }) res: Response) {
+  async open(@Body() dto: OpenAccountDto, @Ctx() caller: Caller, @Res({ passthrough: true }) res: HttpReply) {
     if (!canAccessAccount(caller.principal, dto.accountId)) throw new ApiError(403, 'FORBIDDEN', 'this API key is not allowed on that account');
     const creditTypes = toCreditTypePlans(dto.plan.creditTypes);
     const priced = toPlanPricing(dto.plan, creditTypes, 'plan.');

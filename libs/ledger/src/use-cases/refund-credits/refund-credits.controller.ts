@@ -2,8 +2,7 @@ import { REFUND_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { RefundCreditsCommand, toRefundData } from './refund-credits.command';
 import { RefundCreditsDto } from './refund-credits.dto';
@@ -25,7 +24,7 @@ export class RefundCreditsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: RefundCreditsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new RefundCreditsCommand(accountId, toRefundData(dto), caller)));
   }

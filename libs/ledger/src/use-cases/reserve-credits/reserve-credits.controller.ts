@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { RESERVATION_RESPONSE } from '../../views/response-schemas';
 import { ReserveCreditsCommand, toReserveData } from './reserve-credits.command';
@@ -32,7 +31,7 @@ export class ReserveCreditsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ReserveCreditsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new ReserveCreditsCommand(accountId, toReserveData(dto), caller)));
   }

@@ -2,8 +2,7 @@ import { RESET_CYCLE_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { ResetCycleCommand } from './reset-cycle.command';
 import { ResetCycleDto } from './reset-cycle.dto';
@@ -27,7 +26,7 @@ export class ResetCycleController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: ResetCycleDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     const allocations = dto.allocations ? Object.fromEntries([...dto.allocations.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
     return answer(

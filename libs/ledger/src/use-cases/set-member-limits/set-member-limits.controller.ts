@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, UserIdPipe, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply, UserIdPipe, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { SET_DEFAULT_LIMITS_RESPONSE, SET_MEMBER_LIMITS_RESPONSE } from '../../views/response-schemas';
 import { SetMemberLimitsCommand } from './set-member-limits.command';
@@ -14,7 +13,7 @@ import { parseMemberLimits, SetMemberLimitsDto } from './set-member-limits.dto';
 export class SetMemberLimitsController {
   constructor(private readonly commands: CommandBus) {}
 
-  private async set(accountId: string, userId: string | null, dto: SetMemberLimitsDto, caller: Caller, res: Response) {
+  private async set(accountId: string, userId: string | null, dto: SetMemberLimitsDto, caller: Caller, res: HttpReply) {
     const parsed = parseMemberLimits(dto.creditTypes);
     if ('problems' in parsed) throw validationFailed(parsed.problems);
     return answer(res, await this.commands.execute<ICommand, HttpOutcome<unknown>>(new SetMemberLimitsCommand(accountId, userId, parsed.limits, caller)));
@@ -34,7 +33,7 @@ export class SetMemberLimitsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: SetMemberLimitsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return this.set(accountId, null, dto, caller, res);
   }
@@ -52,7 +51,7 @@ export class SetMemberLimitsController {
     @Param('userId', UserIdPipe) userId: string,
     @Body() dto: SetMemberLimitsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     return this.set(accountId, userId, dto, caller, res);
   }

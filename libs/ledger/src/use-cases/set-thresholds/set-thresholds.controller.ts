@@ -2,8 +2,7 @@ import { SET_THRESHOLDS_RESPONSE } from '../../views/response-schemas';
 import { Body, Controller, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, ICommand } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
-import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, validationFailed } from '@credit-ledger/http';
+import { AccountIdPipe, AllowRoles, answer, Ctx, HttpOutcome, HttpReply, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { SetThresholdsCommand } from './set-thresholds.command';
 import { parseThresholds, SetThresholdsDto } from './set-thresholds.dto';
@@ -25,7 +24,7 @@ export class SetThresholdsController {
     @Param('accountId', AccountIdPipe) accountId: string,
     @Body() dto: SetThresholdsDto,
     @Ctx() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     const parsed = parseThresholds(dto.creditTypes);
     if ('problems' in parsed) throw validationFailed(parsed.problems);
