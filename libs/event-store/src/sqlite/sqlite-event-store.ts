@@ -28,7 +28,8 @@ import { EventStoreObserver, observedAppend } from '../store-observer';
 import { SqliteReaderPool } from './sqlite-reader-pool';
 import { commitAfter, FileChangeSignal } from './file-change-signal';
 
-const APPENDS_PER_WRITER_MESSAGE = Number(process.env.XPM ?? 8);
+/** Appends sent to the writer in one message at most: more wait for the end of the event-loop turn, fewer keep the writer fed meanwhile. */
+export const APPENDS_PER_WRITER_MESSAGE = 8;
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
 /** Events per group commit at most (a single larger append still commits alone). */
