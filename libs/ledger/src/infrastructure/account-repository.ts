@@ -84,7 +84,8 @@ export class AccountSession implements AccountView {
     }
     this.outcomes.push({ type: command.type, outcome: decision.kind === 'duplicate' ? 'duplicate' : 'accepted' });
     if (decision.kind === 'duplicate') return 'duplicate';
-    this.state = decision.events.reduce(this.decider.evolve, this.state);
+    // A decider that folded its events to decide hands the state after them over (see Decision).
+    this.state = decision.state ?? decision.events.reduce(this.decider.evolve, this.state);
     this.pending.push({ commandKey, events: decision.events });
     this.pendingEventCount += decision.events.length;
     return 'created';
