@@ -12,9 +12,7 @@ import { AccountState, CreditTypeState, OpenAccountState } from '../state';
  * decide (a capture): exactly what folding `events` on the decided state gives, so whoever
  * applies the decision may take it instead of folding again.
  */
-export type Decision =
-  | { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[]; readonly state?: AccountState }
-  | { readonly kind: 'duplicate' };
+export type Decision = { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[]; readonly state?: AccountState } | { readonly kind: 'duplicate' };
 
 export const DUPLICATE: Decision = { kind: 'duplicate' };
 
