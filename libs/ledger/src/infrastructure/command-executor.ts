@@ -133,8 +133,8 @@ export class CommandExecutor {
 
   /**
    * Decides and appends `tickets`, deciding again on a conflict until each is settled. Callbacks,
-   * not an async function: on the usual path (a cached account, no conflict) the only promise
-   * between the decision and the answers is the store's append.
+   * not an async function: on the usual path (a cached account, no conflict) nothing but the
+   * store's append and the callbacks chained on it stands between the decision and the answers.
    */
   private attempt(accountId: string, line: AccountLine, tickets: Ticket[], attempt: number): void {
     // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a catch-up.
