@@ -1,13 +1,13 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { internalCaller } from '@credit-ledger/domain';
 import { SqliteEventStore, verifyGlobalChain } from '@credit-ledger/event-store';
 import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
-import { benchConsumption, fmt, nowMs, seededRandom } from './stats';
+import { benchConsumption, fmt, nowMs, seededRandom, threadCpuUs } from './stats';
 
 /**
  * What the hash chains cost on the command path: scenario (b) of the command section (64 in
@@ -21,8 +21,6 @@ const WARM_UP_CONSUMPTIONS = Math.min(CONSUMPTIONS, 10_000);
 const IN_FLIGHT = 64;
 const ACCOUNTS = 1_000;
 const CTX = internalCaller('bench', 'bench');
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const PROC_TICKS_PER_SECOND = 100;
 const PLAN = {
   creditTypes: {
     email: { allocation: 1_000_000_000, overdraft: { policy: 'deny' as const } },
@@ -42,18 +40,6 @@ export interface ChainBenchResult {
   readonly plainLoopCpuUs: number[];
   readonly verifyEvents: number;
   readonly verifyEventsPerSecond: number;
-}
-
-/** This thread's CPU time (user + system) in µs, from /proc (Linux); undefined elsewhere. */
-function threadCpuUs(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    // Fields after the command name: utime and stime are the 14th and 15th of the whole line.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
 }
 
 interface CommandPathRun {

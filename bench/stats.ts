@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Small measurement helpers for the benchmarks (latencies in milliseconds). */
 export function percentile(sortedMs: readonly number[], p: number): number {
   if (sortedMs.length === 0) return 0;
@@ -44,6 +46,21 @@ export async function runInFlight(label: string, total: number, inFlight: number
     }),
   );
   return summarize(label, total, (nowMs() - start) / 1000, latencies);
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const PROC_TICKS_PER_SECOND = 100;
+
+/** This thread's CPU time (user + system) in µs, from /proc (Linux); undefined elsewhere. */
+export function threadCpuUs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // Fields after the command name: utime and stime are the 14th and 15th of the whole line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 export function nowMs(): number {

@@ -38,6 +38,13 @@ export interface ForecastInput {
  */
 export function addDailyNet(days: readonly DailyNetCredits[], occurredAt: string, credits: number): readonly DailyNetCredits[] {
   const dayNumber = Math.floor(Date.parse(occurredAt) / DAY_MS);
+  // The usual case, every movement of the day: the newest day changes and nothing drops out of the window.
+  const last = days.length - 1;
+  if (last >= 0 && days[last].dayNumber === dayNumber && days[0].dayNumber >= dayNumber - FORECAST_WINDOW_DAYS) {
+    const next = days.slice();
+    next[last] = { dayNumber, credits: days[last].credits + credits };
+    return next;
+  }
   const newestDay = Math.max(dayNumber, days.length > 0 ? days[days.length - 1].dayNumber : dayNumber);
   const kept = days.filter((day) => day.dayNumber >= newestDay - FORECAST_WINDOW_DAYS);
   if (dayNumber < newestDay - FORECAST_WINDOW_DAYS) return kept;

@@ -185,14 +185,16 @@ export function evolveCreditConsumed(state: OpenAccountState, event: CreditConsu
   const creditType = state.creditTypes[data.creditType];
   // A capture's credits left the buckets when they were reserved: only the figures move now.
   const buckets = data.reservationId === null ? moveBuckets(creditType.buckets, data.drawnFrom, -1) : creditType.buckets;
-  return withCreditType(
-    withDailyNet(state, data.creditType, event.occurredAt, data.creditsCharged),
+  return withMovement(
+    state,
     data.creditType,
     {
       figures: { ...creditType.figures, used: creditType.figures.used + data.creditsCharged, remaining: creditType.figures.remaining - data.creditsCharged },
       buckets,
     },
     index,
+    event.occurredAt,
+    data.creditsCharged,
   );
 }
 
@@ -225,14 +227,16 @@ export function evolveCreditRefunded(state: OpenAccountState, event: CreditRefun
     consumption.cycleId === state.cycleId && member !== undefined
       ? state.index.members.set(consumption.userId, memberAfterUse(member, consumption.userId, state.cycleId, data.creditType, -data.credits))
       : state.index.members;
-  return withCreditType(
-    withDailyNet(state, data.creditType, event.occurredAt, -data.credits),
+  return withMovement(
+    state,
     data.creditType,
     {
       figures: { ...creditType.figures, refunded: creditType.figures.refunded + data.credits, remaining: creditType.figures.remaining + data.credits },
       buckets: moveBuckets(buckets, data.returnedTo, 1),
     },
     { ...state.index, consumptions, purchases, refunds, members },
+    event.occurredAt,
+    -data.credits,
   );
 }
 
@@ -541,10 +545,27 @@ function withCreditType(
   return { ...state, creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } }, index };
 }
 
-/** A refund made in a later cycle than its consumption counts in the burn of the cycle it is made in. */
-function withDailyNet(state: OpenAccountState, creditType: string, occurredAt: string, credits: number): OpenAccountState {
+/**
+ * `withCreditType` for a movement of `credits` (negative: given back), which also counts in the
+ * open cycle's daily net, in one copy of the state: every consumption goes through here. A refund
+ * made in a later cycle than its consumption counts in the burn of the cycle it is made in.
+ */
+function withMovement(
+  state: OpenAccountState,
+  creditType: string,
+  next: Pick<CreditTypeState, 'figures' | 'buckets'>,
+  index: LedgerIndex,
+  occurredAt: string,
+  credits: number,
+): OpenAccountState {
+  const alerted = state.creditTypes[creditType]?.alerted ?? [];
   const days = Object.hasOwn(state.dailyNet, creditType) ? state.dailyNet[creditType] : [];
-  return { ...state, dailyNet: { ...state.dailyNet, [creditType]: addDailyNet(days, occurredAt, credits) } };
+  return {
+    ...state,
+    creditTypes: { ...state.creditTypes, [creditType]: { figures: next.figures, buckets: next.buckets, alerted } },
+    dailyNet: { ...state.dailyNet, [creditType]: addDailyNet(days, occurredAt, credits) },
+    index,
+  };
 }
 
 function moveBuckets(buckets: readonly Bucket[], movements: readonly BucketMovement[], sign: 1 | -1): Bucket[] {

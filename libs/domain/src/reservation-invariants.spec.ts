@@ -93,6 +93,18 @@ function commandOf(step: Step, at: string): LedgerCommand {
   }
 }
 
+/** Two states are the same account: figures, buckets, holds, burn, and every index entry. */
+function expectSameState(given: AccountState, folded: AccountState): void {
+  const plain = (state: AccountState) => {
+    if (state.status !== 'open') return state;
+    const index = Object.fromEntries(
+      Object.entries(state.index).map(([name, value]) => [name, Array.isArray(value) ? value : [...(value as ReadonlyMap<string, unknown>).entries()]]),
+    );
+    return { ...state, index };
+  };
+  expect(plain(given)).toEqual(plain(folded));
+}
+
 /** Runs the steps 10 minutes apart; returns every state after an accepted decision and all the events. */
 function runSteps(steps: readonly Step[]): { states: OpenAccountState[]; events: LedgerEvent[] } {
   let state: AccountState = ledgerDecider.initialState();
@@ -111,6 +123,8 @@ function runSteps(steps: readonly Step[]): { states: OpenAccountState[]; events:
         events.push(event);
         state = ledgerDecider.evolve(state, event);
       }
+      // A decision that hands its state over hands exactly the fold of its events.
+      if (decision.state !== undefined) expectSameState(decision.state, state);
       states.push(state as OpenAccountState);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

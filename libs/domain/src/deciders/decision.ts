@@ -7,13 +7,17 @@ import { AccountState, CreditTypeState, OpenAccountState } from '../state';
  * What a command decides: new events to append, or `duplicate` when the command's id was
  * already used with the same payload (the caller answers with the first outcome, appends nothing).
  * Refusals are thrown as DomainError.
+ *
+ * `state`, when given, is the state after the events, which the decider had to fold anyway to
+ * decide (a capture): exactly what folding `events` on the decided state gives, so whoever
+ * applies the decision may take it instead of folding again.
  */
-export type Decision = { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[] } | { readonly kind: 'duplicate' };
+export type Decision = { readonly kind: 'accepted'; readonly events: readonly LedgerEvent[]; readonly state?: AccountState } | { readonly kind: 'duplicate' };
 
 export const DUPLICATE: Decision = { kind: 'duplicate' };
 
-export function accepted(events: readonly LedgerEvent[]): Decision {
-  return { kind: 'accepted', events };
+export function accepted(events: readonly LedgerEvent[], state?: AccountState): Decision {
+  return state === undefined ? { kind: 'accepted', events } : { kind: 'accepted', events, state };
 }
 
 export function requireAccount(state: AccountState): OpenAccountState {

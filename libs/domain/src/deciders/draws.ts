@@ -9,6 +9,8 @@ export function planDraws(
   overdraft: { policy: 'deny' | 'allow'; limit?: number },
   cycleBucket: string,
 ): BucketMovement[] | null {
+  // The usual case: one live bucket that has enough.
+  if (buckets.length === 1 && credits > 0 && buckets[0].remaining >= credits) return [{ bucketId: buckets[0].id, credits }];
   const draws = new Map<string, number>();
   let need = credits;
   const ordered = buckets.length === 1 ? buckets : [...buckets].sort(bucketOrder);

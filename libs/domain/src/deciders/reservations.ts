@@ -205,7 +205,8 @@ export function captureReservation(command: CaptureReservation, state: OpenAccou
   };
   const afterCaptured = evolve(afterConsumed, captured) as OpenAccountState;
   const alerts = charged > 0 || expiries.length > 0 ? alertsFor(afterCaptured, record.creditType, captured.data.balanceAfter, command.at) : [];
-  return accepted([...before, ...expiries, consumed, captured, ...alerts]);
+  // The capture's events are folded already (its figures come from them): the state after them goes with the decision.
+  return accepted([...before, ...expiries, consumed, captured, ...alerts], applyAll(afterCaptured, alerts));
 }
 
 /**

@@ -38,16 +38,15 @@ export interface SpendAssessment {
 
 /** Assesses `request` on an account already brought up to `at` (see `advance`). Pure; refusals are returned. */
 export function assessSpend(state: OpenAccountState, request: SpendRequest, at: string): SpendAssessment {
-  const blank = { state, expiries: [], price: null, figures: null, reserved: null, available: null, paidBy: null, charged: null, drawnFrom: [], member: null };
   const price = priceOf(state.plan, request);
-  if (price instanceof DomainError) return { ...blank, creditType: request.creditType ?? null, refusal: price };
+  if (price instanceof DomainError) return unpriced(state, request.creditType ?? null, null, price);
   const creditType = price.creditType;
   if (!Object.hasOwn(state.creditTypes, creditType)) {
     const refusal = new DomainError(DomainErrorCode.UnknownCreditType, `credit type ${creditType} is not in the account's plan`, {
       creditType,
       creditTypes: Object.keys(state.plan.creditTypes).sort(),
     });
-    return { ...blank, price, creditType, refusal };
+    return unpriced(state, creditType, price, refusal);
   }
   const expiries = expireBuckets(state, creditType, at);
   const current = applyAll(state, expiries);
@@ -59,34 +58,45 @@ export function assessSpend(state: OpenAccountState, request: SpendRequest, at: 
   // Open reservations hold credits: the buckets no longer have them, and the spend is decided on what is available.
   const reserved = reservedOf(current, creditType);
   const available = figures.remaining - reserved;
-  const assessed = { state: current, expiries, price, creditType, figures, reserved, available, paidBy, charged, member };
   const overdraft = current.plan.creditTypes[creditType].overdraft ?? DENY_OVERDRAFT;
   const draws = charged === 0 ? [] : planDraws(creditTypeState.buckets, available, charged, overdraft, cycleBucketId(current.cycleId));
+  let refusal: DomainError | null = null;
   if (draws === null) {
-    const refusal = new DomainError(DomainErrorCode.InsufficientCredits, `not enough ${creditType} credits`, {
+    refusal = new DomainError(DomainErrorCode.InsufficientCredits, `not enough ${creditType} credits`, {
       creditType,
       requested: charged,
       remaining: figures.remaining,
       reserved,
       available,
     });
-    return { ...assessed, drawnFrom: [], refusal };
-  }
-  if (charged > 0 && member.limit !== null && member.used + member.reserved + charged > member.limit) {
-    const refusal = new DomainError(
+  } else if (charged > 0 && member.limit !== null && member.used + member.reserved + charged > member.limit) {
+    refusal = new DomainError(
       DomainErrorCode.MemberLimitExceeded,
       `${request.userId} would spend more than their ${member.limit} ${creditType} credits this cycle`,
-      {
-        creditType,
-        limit: member.limit,
-        used: member.used,
-        reserved: member.reserved,
-        requested: charged,
-      },
+      { creditType, limit: member.limit, used: member.used, reserved: member.reserved, requested: charged },
     );
-    return { ...assessed, drawnFrom: [], refusal };
   }
-  return { ...assessed, drawnFrom: draws, refusal: null };
+  // One object, built once: every consumption and reservation is assessed here.
+  const drawnFrom = refusal === null ? (draws as BucketMovement[]) : [];
+  return { state: current, expiries, price, creditType, figures, reserved, available, paidBy, charged, drawnFrom, member, refusal };
+}
+
+/** The assessment of a request refused before any figure is read (no price, or an unknown credit type). */
+function unpriced(state: OpenAccountState, creditType: string | null, price: Price | null, refusal: DomainError): SpendAssessment {
+  return {
+    state,
+    expiries: [],
+    price,
+    creditType,
+    figures: null,
+    reserved: null,
+    available: null,
+    paidBy: null,
+    charged: null,
+    drawnFrom: [],
+    member: null,
+    refusal,
+  };
 }
 
 /** Why a check answers `allowed: false`; any other refusal is the check's own error (409). */

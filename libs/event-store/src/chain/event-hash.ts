@@ -46,7 +46,7 @@ function sortKeys(value: unknown): unknown {
     // faster than dictionary-mode ones, and this runs for every appended event. A "__proto__" key is
     // defined, not assigned, so that it stays an ordinary key.
     const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
+    for (const key of sortedKeysOf(value)) {
       const field = (value as Record<string, unknown>)[key];
       if (field === undefined) continue;
       const canonical = field !== null && typeof field === 'object' ? sortKeys(field) : field;
@@ -56,6 +56,35 @@ function sortKeys(value: unknown): unknown {
     return sorted;
   }
   return value;
+}
+
+/** Key lists remembered at most per first key, and first keys at most: bounded whatever the payloads. */
+export const MAX_CACHED_SHAPES_PER_FIRST_KEY = 8;
+export const MAX_CACHED_FIRST_KEYS = 1_024;
+/** Object.keys lists met before, with their sorted order, by their first key. */
+const sortedKeyOrders = new Map<string, { readonly keys: readonly string[]; readonly sorted: readonly string[] }[]>();
+
+/**
+ * `Object.keys(value).sort()`, remembered: the events of one type are objects of a few shapes, so
+ * a list of keys equal (key by key, in order) to one met before reuses its sorted order instead
+ * of sorting again. The same keys in the same order always sort the same, so the result is too.
+ */
+function sortedKeysOf(value: object): readonly string[] {
+  const keys = Object.keys(value);
+  if (keys.length < 2) return keys;
+  let known = sortedKeyOrders.get(keys[0]);
+  if (known !== undefined) {
+    for (const shape of known) if (sameKeys(shape.keys, keys)) return shape.sorted;
+  } else if (sortedKeyOrders.size < MAX_CACHED_FIRST_KEYS) sortedKeyOrders.set(keys[0], (known = []));
+  const sorted = [...keys].sort();
+  if (known !== undefined && known.length < MAX_CACHED_SHAPES_PER_FIRST_KEY) known.push({ keys, sorted });
+  return sorted;
+}
+
+function sameKeys(first: readonly string[], second: readonly string[]): boolean {
+  if (first.length !== second.length) return false;
+  for (let index = 1; index < first.length; index++) if (first[index] !== second[index]) return false;
+  return true;
 }
 
 /** The JSON text of the metadata's recordedAt and schemaVersion, as the canonical object holds them. */

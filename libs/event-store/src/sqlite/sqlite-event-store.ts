@@ -28,6 +28,8 @@ import { EventStoreObserver, observedAppend } from '../store-observer';
 import { SqliteReaderPool } from './sqlite-reader-pool';
 import { commitAfter, FileChangeSignal } from './file-change-signal';
 
+/** Appends sent to the writer in one message at most: more wait for the end of the event-loop turn, fewer keep the writer fed meanwhile. */
+export const APPENDS_PER_WRITER_MESSAGE = 8;
 /** Appends that share one transaction and one fsync at most. */
 export const MAX_APPENDS_PER_GROUP_COMMIT = 2_000;
 /** Events per group commit at most (a single larger append still commits alone). */
@@ -60,6 +62,15 @@ interface EventRow {
 type WriterOutcome =
   | { id: number; ok: true; nextExpectedRevision: number; positions: number[] }
   | { id: number; ok: false; error: Record<string, unknown> & { name: string; message: string } };
+
+/** One append as the writer thread receives it (rows serialized here). */
+interface WriterAppend {
+  readonly type: 'append';
+  readonly id: number;
+  readonly streamId: string;
+  readonly expectedRevision: number;
+  readonly rows: [string, string, string, string, string, string][];
+}
 
 type WriterMessage =
   { type: 'ready'; journalMode: string; synchronous: number } | { type: 'committed'; results: WriterOutcome[]; commits: number } | { type: 'closed' };
@@ -123,6 +134,8 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   private readonly ready: Promise<SqliteDurability>;
   private readonly pending = new Map<number, { resolve: (result: AppendResult) => void; reject: (error: unknown) => void; events: number }>();
   private nextId = 1;
+  /** Appends not yet sent to the writer (see `post`). */
+  private outbox: WriterAppend[] = [];
   private closed = false;
   private writerFailure: Error | undefined;
   private writerClosed: (() => void) | undefined;
@@ -259,6 +272,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
    */
   injectCommitFailures(count: number): void {
     if (!this.faultInjection) throw new Error('commit failures can only be injected into a store opened with faultInjection');
+    this.flushOutbox();
     this.writer.postMessage({ type: 'inject-commit-failures', count });
   }
 
@@ -297,10 +311,30 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       () =>
         new Promise<AppendResult>((resolve, reject) => {
           this.pending.set(id, { resolve, reject, events: rows.length });
-          this.writer.postMessage({ type: 'append', id, streamId, expectedRevision, rows });
+          this.post({ type: 'append', id, streamId, expectedRevision, rows });
         }),
     );
   }
+
+  /**
+   * Queues an append for the writer. The appends of one turn of the event loop go in one message
+   * (sent once the turn's microtasks have run): a message costs a structured clone and a wake-up
+   * of the writer whatever its size, and the commands answered by one commit send their next
+   * appends in the same turn.
+   */
+  private post(append: WriterAppend): void {
+    this.outbox.push(append);
+    if (this.outbox.length >= APPENDS_PER_WRITER_MESSAGE) this.flushOutbox();
+    else if (this.outbox.length === 1) process.nextTick(this.flushOutbox);
+  }
+
+  /** Sends the queued appends (before any other message to the writer, so that order is kept). */
+  private readonly flushOutbox = (): void => {
+    if (this.outbox.length === 0) return;
+    const appends = this.outbox;
+    this.outbox = [];
+    this.writer.postMessage({ type: 'appends', appends });
+  };
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const limit = clampPageSize(options.limit);
@@ -424,6 +458,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     if (!this.writerFailure) {
       await new Promise<void>((resolve) => {
         this.writerClosed = resolve;
+        this.flushOutbox();
         this.writer.postMessage({ type: 'close' });
       });
     }

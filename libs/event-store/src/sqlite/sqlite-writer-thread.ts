@@ -276,8 +276,10 @@ export function writerThreadMain(): void {
   const db = openWriterDatabase(workerData);
   const post = (message: unknown) => parentPort!.postMessage(message);
   const committer = createGroupCommitter(db, workerData, post);
-  parentPort!.on('message', (message: AppendMessage | { type: 'close' } | { type: 'inject-commit-failures'; count: number }) => {
-    if (message.type === 'append') return committer.enqueue(message);
+  type Message = { type: 'appends'; appends: AppendMessage[] } | { type: 'close' } | { type: 'inject-commit-failures'; count: number };
+  parentPort!.on('message', (message: Message) => {
+    // The main thread sends the appends of one turn of its event loop together.
+    if (message.type === 'appends') return message.appends.forEach(committer.enqueue);
     // Only a store opened with faultInjection (tests) ever sends this; the writer ignores it otherwise.
     if (message.type === 'inject-commit-failures') return void (workerData.faultInjection === true && committer.injectFailures(message.count));
     committer.flush();

@@ -84,7 +84,8 @@ export class AccountSession implements AccountView {
     }
     this.outcomes.push({ type: command.type, outcome: decision.kind === 'duplicate' ? 'duplicate' : 'accepted' });
     if (decision.kind === 'duplicate') return 'duplicate';
-    this.state = decision.events.reduce(this.decider.evolve, this.state);
+    // A decider that folded its events to decide hands the state after them over (see Decision).
+    this.state = decision.state ?? decision.events.reduce(this.decider.evolve, this.state);
     this.pending.push({ commandKey, events: decision.events });
     this.pendingEventCount += decision.events.length;
     return 'created';
@@ -253,28 +254,37 @@ export class AccountRepository {
 
   /**
    * Appends what the session decided, with the revision it was decided on, in one atomic append
-   * (each command with the context it was decided in, `ctx` otherwise). If the append fails the
-   * session is rolled back to the stored state, so it stays consistent (and cached).
+   * (each command with the context it was decided in, `ctx` otherwise); undefined when nothing is
+   * pending. If the append fails the session is rolled back to the stored state, so it stays
+   * consistent (and cached). Not an async function: it sits on every command's path.
    */
-  async commit(session: AccountSession, ctx?: CommandContext): Promise<void> {
+  commit(session: AccountSession, ctx?: CommandContext): Promise<void> | undefined {
     const pending = session.pendingCommands;
-    if (pending.length === 0) return;
+    if (pending.length === 0) return undefined;
     const startedAtMs = Date.now();
-    let result: AppendResult;
+    let appended: Promise<AppendResult>;
     try {
       const toAppend = pending.flatMap((command) => {
         const context = command.context ?? ctx;
         if (!context) throw new Error(`account ${session.accountId}: command ${command.commandKey} has no context to record`);
         return encodeEvents(command.commandKey, command.events, context);
       });
-      result = await this.store.append(accountStream(session.accountId), session.revision, toAppend);
+      appended = this.store.append(accountStream(session.accountId), session.revision, toAppend);
     } catch (error) {
       session.rollback();
-      throw error;
+      return Promise.reject(error);
     }
-    session.committed(result.nextExpectedRevision, result.positions);
-    // The append matched the expected revision: the stream was exactly this session when it was sent.
-    session.syncedAtMs = startedAtMs;
-    this.remember(session);
+    return appended.then(
+      (result) => {
+        session.committed(result.nextExpectedRevision, result.positions);
+        // The append matched the expected revision: the stream was exactly this session when it was sent.
+        session.syncedAtMs = startedAtMs;
+        this.remember(session);
+      },
+      (error: unknown) => {
+        session.rollback();
+        throw error;
+      },
+    );
   }
 }

@@ -118,49 +118,70 @@ export class CommandExecutor {
   private schedule(accountId: string, line: AccountLine): void {
     if (line.scheduled) return;
     line.scheduled = true;
-    void this.locks.run(accountId, async () => {
+    this.locks.acquire(accountId, () => {
       line.scheduled = false;
-      await this.appendWaiting(accountId, line);
-      if (line.waiting.length > 0) this.schedule(accountId, line);
-      else if (!line.scheduled) this.lines.delete(accountId);
+      this.attempt(accountId, line, line.waiting.splice(0, MAX_COMMANDS_PER_SHARED_APPEND), 1);
     });
   }
 
-  /** Decides and appends the waiting commands, deciding again on a conflict until each is settled. */
-  private async appendWaiting(accountId: string, line: AccountLine): Promise<void> {
-    let tickets = line.waiting.splice(0, MAX_COMMANDS_PER_SHARED_APPEND);
-    for (let attempt = 1; tickets.length > 0; attempt++) {
-      let session: AccountSession;
-      try {
-        // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a catch-up.
-        session = (attempt === 1 && this.accounts.cached(accountId)) || (await this.accounts.load(accountId, attempt > 1));
-      } catch (error) {
+  /** The append task is over: the next one for what queued meanwhile, then the account's lock goes on. */
+  private finish(accountId: string, line: AccountLine): void {
+    if (line.waiting.length > 0) this.schedule(accountId, line);
+    else if (!line.scheduled) this.lines.delete(accountId);
+    this.locks.release(accountId);
+  }
+
+  /**
+   * Decides and appends `tickets`, deciding again on a conflict until each is settled. Callbacks,
+   * not an async function: on the usual path (a cached account, no conflict) nothing but the
+   * store's append and the callbacks chained on it stands between the decision and the answers.
+   */
+  private attempt(accountId: string, line: AccountLine, tickets: Ticket[], attempt: number): void {
+    // Writes trust the cache on the first attempt: a stale cache only costs a conflict and a catch-up.
+    const cached = attempt === 1 ? this.accounts.cached(accountId) : undefined;
+    if (cached) return this.decideAndAppend(accountId, line, tickets, attempt, cached);
+    this.accounts.load(accountId, attempt > 1).then(
+      (session) => this.decideAndAppend(accountId, line, tickets, attempt, session),
+      (error: unknown) => {
         tickets.forEach((ticket) => ticket.reject(error));
-        return;
-      }
-      session.takeOutcomes(); // anything left by an attempt that did not count
-      const { decided, left } = this.decideInOrder(session, tickets);
-      line.waiting.unshift(...left); // did not fit this append: first in the next one
-      try {
-        // A failed append rolls the session back to the stored state: it stays cached and consistent.
-        await this.accounts.commit(session, decided[0]?.ticket.context);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) {
-          decided.forEach(({ ticket }) => ticket.reject(error));
-          return;
-        }
-        this.conflictCount++;
-        this.observer?.conflicted();
-        tickets = this.retriable(accountId, decided);
-        for (let retry = 0; retry < tickets.length; retry++) this.observer?.retried();
-        // Retry n waits up to base * 2^n, as this loop always did (backoffMs counts from 2^0).
-        if (tickets.length > 0) await sleep(backoffMs(attempt + 1, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS));
-        continue;
-      }
+        this.finish(accountId, line);
+      },
+    );
+  }
+
+  private decideAndAppend(accountId: string, line: AccountLine, tickets: Ticket[], attempt: number, session: AccountSession): void {
+    session.takeOutcomes(); // anything left by an attempt that did not count
+    const { decided, left } = this.decideInOrder(session, tickets);
+    line.waiting.unshift(...left); // did not fit this append: first in the next one
+    const durable = () => {
       this.observer?.decided(decided.flatMap((entry) => entry.outcomes));
       decided.forEach(settle);
-      return;
+      this.finish(accountId, line);
+    };
+    let appended: Promise<void> | undefined;
+    try {
+      // A failed append rolls the session back to the stored state: it stays cached and consistent.
+      appended = this.accounts.commit(session, decided[0]?.ticket.context);
+    } catch (error) {
+      return this.failed(accountId, line, decided, attempt, error);
     }
+    if (appended === undefined) return durable(); // nothing to store: duplicates and refusals only
+    appended.then(durable, (error: unknown) => this.failed(accountId, line, decided, attempt, error));
+  }
+
+  /** A failed append: on a conflict every command is decided again (after a backoff), otherwise each one fails with the error. */
+  private failed(accountId: string, line: AccountLine, decided: readonly Decided[], attempt: number, error: unknown): void {
+    if (!(error instanceof WrongExpectedRevisionError)) {
+      decided.forEach(({ ticket }) => ticket.reject(error));
+      return this.finish(accountId, line);
+    }
+    this.conflictCount++;
+    this.observer?.conflicted();
+    const tickets = this.retriable(accountId, decided);
+    for (let retry = 0; retry < tickets.length; retry++) this.observer?.retried();
+    if (tickets.length === 0) return this.finish(accountId, line);
+    // Retry n waits up to base * 2^n, as this loop always did (backoffMs counts from 2^0).
+    void sleep(backoffMs(attempt + 1, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_CAP_MS)).then(() => this.attempt(accountId, line, tickets, attempt + 1));
   }
 
   /**

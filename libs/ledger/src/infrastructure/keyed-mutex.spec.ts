@@ -36,3 +36,27 @@ describe('KeyedMutex', () => {
     expect(mutex.activeKeys).toBe(0);
   });
 });
+
+describe('KeyedMutex.acquire', () => {
+  it('queues tasks of one key until each releases it, behind and ahead of promise work in arrival order', async () => {
+    const mutex = new KeyedMutex();
+    const log: string[] = [];
+    let releaseFirst!: () => void;
+    mutex.acquire('k', () => {
+      log.push('first');
+      releaseFirst = () => mutex.release('k');
+    });
+    const read = mutex.run('k', async () => log.push('read'));
+    mutex.acquire('k', () => {
+      log.push('second');
+      mutex.release('k'); // released at once: the next one runs
+    });
+    mutex.acquire('other', () => log.push('other'));
+    expect(log).toEqual(['first', 'other']);
+    releaseFirst();
+    await read;
+    expect(log).toEqual(['first', 'other', 'read', 'second']);
+    mutex.release('other');
+    expect(mutex.activeKeys).toBe(0);
+  });
+});

@@ -8,9 +8,32 @@
 export class KeyedMutex {
   private readonly queues = new Map<string, (() => void)[]>();
 
+  /**
+   * Runs `task` once the key is free (now, if it is), behind the tasks queued before it. The task
+   * owns the key until it calls `release(key)`, exactly once: the command path's callback form,
+   * with no promise of its own.
+   */
+  acquire(key: string, task: () => void): void {
+    const queue = this.queues.get(key);
+    if (queue) queue.push(task);
+    else {
+      this.queues.set(key, []);
+      task();
+    }
+  }
+
+  /** Hands the key to the next task queued for it, or frees it. */
+  release(key: string): void {
+    const queue = this.queues.get(key);
+    const next = queue?.shift();
+    if (next) next();
+    else this.queues.delete(key);
+  }
+
+  /** `work` once the key is free; the key is released when its promise settles (or it throws). */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const task = () => {
+      this.acquire(key, () => {
         let running: Promise<T>;
         try {
           running = work();
@@ -27,21 +50,8 @@ export class KeyedMutex {
             reject(error);
           },
         );
-      };
-      const queue = this.queues.get(key);
-      if (queue) queue.push(task);
-      else {
-        this.queues.set(key, []);
-        task();
-      }
+      });
     });
-  }
-
-  private release(key: string): void {
-    const queue = this.queues.get(key);
-    const next = queue?.shift();
-    if (next) next();
-    else this.queues.delete(key);
   }
 
   get activeKeys(): number {
