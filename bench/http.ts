@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,13 @@ const CONNECTIONS = 64;
 const ACCOUNTS = 1_000;
 const HEAVY_EVENTS = Number(process.env.BENCH_HTTP_HEAVY_EVENTS ?? 1_000_000);
 const HEAVY_SECONDS = Number(process.env.BENCH_HTTP_HEAVY_SECONDS ?? 20);
+/** `heavy`: only the heavy-read scenario (no request scenarios, no bare server). */
+const ONLY = process.env.BENCH_HTTP_ONLY;
+/**
+ * When set, the seeded heavy store is kept here (one per size) and copied for every run: seeding
+ * takes minutes, and two builds compared in one sitting then read the very same data.
+ */
+const HEAVY_SEED_DIR = process.env.BENCH_HTTP_HEAVY_SEED_DIR;
 const ADMIN_KEY = 'bench-superuser-key-0123456789abcdef';
 const LOAD_ENTRY = join(__dirname, 'http-load.js');
 /** When set, every API process of this section writes a V8 CPU profile (`--cpu-prof`) into this directory. */
@@ -136,12 +143,27 @@ async function probeHealth(base: string, until: number): Promise<number[]> {
   return latenciesMs;
 }
 
+/** Seeds the heavy store into `dataDir`, or copies the one kept in BENCH_HTTP_HEAVY_SEED_DIR (seeding it there first). */
+async function seededHeavyStore(dataDir: string, log: (line: string) => void): Promise<void> {
+  const kept = HEAVY_SEED_DIR === undefined ? undefined : join(HEAVY_SEED_DIR, String(HEAVY_EVENTS));
+  if (kept !== undefined && existsSync(join(kept, 'seeded'))) {
+    log(`http: copying the ${fmt(HEAVY_EVENTS)}-event store kept in ${kept}…`);
+    cpSync(join(kept, 'data'), dataDir, { recursive: true });
+    return;
+  }
+  log(`http: seeding ${fmt(HEAVY_EVENTS)} events on 100 accounts and building the read models…`);
+  await cli(dataDir, ['seed', '--events', String(HEAVY_EVENTS), '--accounts', '100']);
+  await cli(dataDir, ['replay']);
+  if (kept === undefined) return;
+  mkdirSync(kept, { recursive: true });
+  cpSync(dataDir, join(kept, 'data'), { recursive: true });
+  writeFileSync(join(kept, 'seeded'), ''); // the marker: the copy is whole
+}
+
 async function interference(log: (line: string) => void): Promise<InterferenceFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-heavy-'));
   try {
-    log(`http: seeding ${fmt(HEAVY_EVENTS)} events on 100 accounts and building the read models…`);
-    await cli(dataDir, ['seed', '--events', String(HEAVY_EVENTS), '--accounts', '100']);
-    await cli(dataDir, ['replay']);
+    await seededHeavyStore(dataDir, log);
     const api = await startInstance(ledgerEnv(dataDir), undefined, undefined, PROFILE_ARGS);
     try {
       await openAccounts(api.base, ACCOUNTS);
@@ -198,6 +220,19 @@ async function interference(log: (line: string) => void): Promise<InterferenceFi
 }
 
 export async function httpBenchmark(log: (line: string) => void): Promise<HttpBenchResult> {
+  const rows = ONLY === 'heavy' ? [] : await requestRows(log);
+  const heavy = HEAVY_EVENTS > 0 ? await interference(log) : undefined;
+  if (CPU_PROFILE_DIR) log(`http: CPU profiles of the API processes in ${CPU_PROFILE_DIR}`);
+  return {
+    rows,
+    interference: heavy,
+    loadAverage: loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' '),
+  };
+}
+
+async function requestRows(log: (line: string) => void): Promise<HttpRow[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
   const bare = await startInstance({ ...process.env }, BARE_SERVER_ENTRY, '/');
   let rows: HttpRow[];
@@ -213,15 +248,7 @@ export async function httpBenchmark(log: (line: string) => void): Promise<HttpBe
     await stopInstance(bare);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  const heavy = HEAVY_EVENTS > 0 ? await interference(log) : undefined;
-  if (CPU_PROFILE_DIR) log(`http: CPU profiles of the API processes in ${CPU_PROFILE_DIR}`);
-  return {
-    rows,
-    interference: heavy,
-    loadAverage: loadavg()
-      .map((value) => value.toFixed(1))
-      .join(' '),
-  };
+  return rows;
 }
 
 export function printHttpBench(result: HttpBenchResult): void {

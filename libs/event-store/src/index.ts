@@ -7,6 +7,7 @@ export * from './retry';
 export * from './read-ahead';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-reader-pool';
+export * from './sqlite/sqlite-stream-reader';
 export * from './sqlite/sqlite-checkpointer';
 export * from './postgres';
 export * from './copy';

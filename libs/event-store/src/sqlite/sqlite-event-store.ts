@@ -164,7 +164,11 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   /** Longer reads (an account's stream, a page of the log) run here, off the event loop. */
   private readonly readers: SqliteReaderPool | undefined;
 
-  private constructor(file: string, options: SqliteEventStoreOptions) {
+  private constructor(
+    /** The store file: a worker thread may open it read-only to read streams itself (SqliteStreamReader). */
+    readonly file: string,
+    options: SqliteEventStoreOptions,
+  ) {
     this.faultInjection = options.faultInjection === true;
     this.fileChanged = new FileChangeSignal(file);
     this.db = new Database(file);

@@ -1,4 +1,6 @@
-import { AccountState } from '@credit-ledger/domain';
+import { AccountState, evolve, initialState } from '@credit-ledger/domain';
+import { RecordedEvent } from '@credit-ledger/event-store';
+import { decodeEvent } from '../../infrastructure/event-codec';
 
 /** An `asOf` fold keeps the state after every this many events of an account (revisions 999, 1999, ...). */
 export const AS_OF_SNAPSHOT_INTERVAL_EVENTS = 1_000;
@@ -45,5 +47,37 @@ export class AsOfSnapshots {
     }
     const last = snapshots[snapshots.length - 1];
     if (!last || snapshot.revision > last.revision) snapshots.push(snapshot);
+  }
+}
+
+/** Reads up to `limit` events of the account's stream from `fromRevision` on. */
+export type StreamPageReader = (fromRevision: number, limit: number) => Promise<readonly RecordedEvent[]> | readonly RecordedEvent[];
+
+/**
+ * The fold of the account's events recorded at or before `asOf`, from the nearest usable snapshot
+ * in `snapshots`, a chunk of AS_OF_FOLD_CHUNK_EVENTS at a time with `between()` awaited between two
+ * chunks (a yield to the event loop on the main thread; nothing in a fold thread). The same code
+ * on both paths: the answers cannot differ.
+ */
+export async function foldAsOf(
+  snapshots: AsOfSnapshots,
+  accountId: string,
+  asOf: string,
+  readPage: StreamPageReader,
+  between: () => Promise<void> | void = () => undefined,
+): Promise<FoldSnapshot> {
+  let fold: FoldSnapshot = snapshots.usable(accountId, asOf) ?? { state: initialState(), revision: -1, position: 0, maxRecordedAt: '' };
+  for (;;) {
+    const page = await readPage(fold.revision + 1, AS_OF_FOLD_CHUNK_EVENTS);
+    let { state, maxRecordedAt } = fold;
+    for (const event of page) {
+      if (event.metadata.recordedAt > asOf) return fold;
+      state = evolve(state, decodeEvent(event));
+      if (event.metadata.recordedAt > maxRecordedAt) maxRecordedAt = event.metadata.recordedAt;
+      fold = { state, revision: event.revision, position: event.position, maxRecordedAt };
+      if ((event.revision + 1) % AS_OF_SNAPSHOT_INTERVAL_EVENTS === 0) snapshots.record(accountId, fold);
+    }
+    if (page.length < AS_OF_FOLD_CHUNK_EVENTS) return fold;
+    await between();
   }
 }

@@ -1,15 +1,15 @@
-import { Inject } from '@nestjs/common';
+import { Inject, OnModuleDestroy } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DomainErrorCode, evolve, initialState, refuse } from '@credit-ledger/domain';
-import { EventStore } from '@credit-ledger/event-store';
+import { DomainErrorCode, refuse } from '@credit-ledger/domain';
+import { EventStore, SqliteEventStore } from '@credit-ledger/event-store';
 import { CommandExecutor } from '../../infrastructure/command-executor';
-import { decodeEvent } from '../../infrastructure/event-codec';
 import { accountStream } from '../../infrastructure/stream-names';
 import { Clock, LEDGER_CLOCK } from '../../infrastructure/clock';
 import { balancesWithForecastView } from '../../views/balances.view';
 import { EVENT_STORE } from '../../tokens';
 import { GetBalancesQuery } from './get-balances.query';
-import { AS_OF_FOLD_CHUNK_EVENTS, AS_OF_SNAPSHOT_INTERVAL_EVENTS, AsOfSnapshots, FoldSnapshot } from './as-of-snapshots';
+import { AsOfFoldAnswer, AsOfFoldThreads } from './as-of-fold-threads';
+import { AsOfSnapshots, foldAsOf } from './as-of-snapshots';
 
 /**
  * Balances of the current cycle: the fold of the account's events, caught up with the store.
@@ -17,11 +17,16 @@ import { AS_OF_FOLD_CHUNK_EVENTS, AS_OF_SNAPSHOT_INTERVAL_EVENTS, AsOfSnapshots,
  * ledger stood then. A backdated event (occurredAt before recordedAt) therefore changes past
  * balances only from the moment it was recorded: asking again for an earlier instant gives the
  * same answer as before, which is what an auditor reconciling old statements needs. The fold
- * starts from a checkpointed snapshot (`as-of-snapshots.ts`) and yields between chunks.
+ * starts from a checkpointed snapshot (`as-of-snapshots.ts`). On SQLite it runs in fold threads
+ * that read the file themselves (`as-of-fold-threads.ts`): neither the events nor their decoding
+ * pass through the event loop. Elsewhere (or when a thread fails) it runs here, yielding to the
+ * event loop between chunks.
  */
 @QueryHandler(GetBalancesQuery)
-export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
+export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery>, OnModuleDestroy {
   private readonly snapshots = new AsOfSnapshots();
+  /** Started at the first `asOf` request: most processes never get one. */
+  private threads: AsOfFoldThreads | undefined;
 
   constructor(
     private readonly executor: CommandExecutor,
@@ -37,30 +42,28 @@ export class GetBalancesHandler implements IQueryHandler<GetBalancesQuery> {
       });
     }
     const asOf = new Date(q.asOf).toISOString();
-    const { state, revision, position } = await this.foldAsOf(q.accountId, asOf);
-    if (state.status !== 'open') refuse(DomainErrorCode.AccountNotFound, `the account did not exist at ${asOf}`);
-    // As the ledger stood then: the forecast is the one it would have given at asOf.
-    return { ...balancesWithForecastView(state, Date.parse(asOf)), asOf, revision, position };
+    const answer = (await this.foldInThread(q.accountId, asOf)) ?? (await this.foldHere(q.accountId, asOf));
+    if (!answer.open) refuse(DomainErrorCode.AccountNotFound, `the account did not exist at ${asOf}`);
+    return { ...answer.view, asOf, revision: answer.revision, position: answer.position };
   }
 
-  /**
-   * The fold of the events recorded at or before `asOf`, from the nearest checkpointed snapshot, in
-   * chunks with a yield to the event loop between them: a long stream never stalls the writes.
-   */
-  private async foldAsOf(accountId: string, asOf: string): Promise<FoldSnapshot> {
-    let fold: FoldSnapshot = this.snapshots.usable(accountId, asOf) ?? { state: initialState(), revision: -1, position: 0, maxRecordedAt: '' };
-    for (;;) {
-      const page = await this.store.readStream(accountStream(accountId), { fromRevision: fold.revision + 1, limit: AS_OF_FOLD_CHUNK_EVENTS });
-      let { state, maxRecordedAt } = fold;
-      for (const event of page) {
-        if (event.metadata.recordedAt > asOf) return fold;
-        state = evolve(state, decodeEvent(event));
-        if (event.metadata.recordedAt > maxRecordedAt) maxRecordedAt = event.metadata.recordedAt;
-        fold = { state, revision: event.revision, position: event.position, maxRecordedAt };
-        if ((event.revision + 1) % AS_OF_SNAPSHOT_INTERVAL_EVENTS === 0) this.snapshots.record(accountId, fold);
-      }
-      if (page.length < AS_OF_FOLD_CHUNK_EVENTS) return fold;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  async onModuleDestroy(): Promise<void> {
+    await this.threads?.close();
+  }
+
+  private foldInThread(accountId: string, asOf: string): Promise<AsOfFoldAnswer | undefined> | undefined {
+    if (!(this.store instanceof SqliteEventStore)) return undefined;
+    this.threads ??= new AsOfFoldThreads(this.store.file);
+    return this.threads.fold(accountId, asOf);
+  }
+
+  /** The same fold on the event loop, yielding to it between chunks: a long stream never stalls the writes. */
+  private async foldHere(accountId: string, asOf: string): Promise<AsOfFoldAnswer> {
+    const stream = accountStream(accountId);
+    const readPage = (fromRevision: number, limit: number) => this.store.readStream(stream, { fromRevision, limit });
+    const { state, revision, position } = await foldAsOf(this.snapshots, accountId, asOf, readPage, () => new Promise((resolve) => setImmediate(resolve)));
+    if (state.status !== 'open') return { id: 0, open: false };
+    // As the ledger stood then: the forecast is the one it would have given at asOf.
+    return { id: 0, open: true, revision, position, view: balancesWithForecastView(state, Date.parse(asOf)) };
   }
 }

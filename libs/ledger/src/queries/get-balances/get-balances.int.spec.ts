@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evolve, initialState, internalCaller, OpenAccountState } from '@credit-ledger/domain';
 import { consume, open, planOf, T0 } from '@credit-ledger/domain/testing';
-import { SqliteEventStore } from '@credit-ledger/event-store';
+import { EventStore, SqliteEventStore } from '@credit-ledger/event-store';
 import { AccountRepository } from '../../infrastructure/account-repository';
 import { Clock } from '../../infrastructure/clock';
 import { CommandExecutor } from '../../infrastructure/command-executor';
@@ -50,6 +50,7 @@ describe('GET balances asOf from checkpointed snapshots', () => {
     handler = new GetBalancesHandler(executor, store, new SteppingClock());
   }, 60_000);
   afterAll(async () => {
+    await handler.onModuleDestroy();
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -78,8 +79,12 @@ describe('GET balances asOf from checkpointed snapshots', () => {
   });
 
   it('folds only the events after the nearest snapshot', async () => {
-    const reads = jest.spyOn(store, 'readStream');
-    await handler.execute(new GetBalancesQuery('acme', instant(EVENTS + 10)));
+    // On the event loop (a store that is not SQLite's: no fold threads), where the reads can be watched.
+    const plain = { readStream: (streamId, options) => store.readStream(streamId, options) } as Pick<EventStore, 'readStream'> as EventStore;
+    const onLoop = new GetBalancesHandler(new CommandExecutor(new AccountRepository(store), new SteppingClock()), plain, new SteppingClock());
+    await onLoop.execute(new GetBalancesQuery('acme', instant(EVENTS + 10)));
+    const reads = jest.spyOn(plain, 'readStream');
+    await onLoop.execute(new GetBalancesQuery('acme', instant(EVENTS + 10)));
     expect(reads.mock.calls[0][1]).toMatchObject({ fromRevision: 2 * AS_OF_SNAPSHOT_INTERVAL_EVENTS });
     reads.mockRestore();
   });

@@ -1,0 +1,43 @@
+import { Worker, WorkerOptions, workerData } from 'node:worker_threads';
+
+/**
+ * Loads a TypeScript module of this code base in a worker thread of the test runner, which runs
+ * the sources (no build): TypeScript's own transpiler on each `.ts` file, and the
+ * `@credit-ledger/<lib>` aliases mapped to `libs/<lib>/src`. Shipped as source text (`eval`).
+ */
+function sourceThreadMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const ts = require(workerData.typescriptPath) as typeof import('typescript');
+  const root: string = workerData.root;
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = (request: string, ...rest: unknown[]) => {
+    const alias = /^@credit-ledger\/([a-z-]+)(\/.+)?$/.exec(request);
+    return resolve(alias ? path.join(root, 'libs', alias[1], 'src', alias[2] ?? '') : request, ...rest);
+  };
+  const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, experimentalDecorators: true };
+  (require as unknown as { extensions: Record<string, (module: { _compile(code: string, file: string): void }, file: string) => void> }).extensions['.ts'] = (
+    module,
+    file,
+  ) => module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions, fileName: file }).outputText, file);
+  require(workerData.entry);
+}
+
+/**
+ * A worker thread running `modulePath` (a path without its extension, next to the caller): the
+ * compiled `.js` in a build, the `.ts` through the transpiler when the code runs from its sources.
+ */
+export function moduleThread(modulePath: string, options: WorkerOptions = {}): Worker {
+  if (!__filename.endsWith('.ts')) return new Worker(`${modulePath}.js`, { ...options, workerData: { payload: options.workerData } });
+  const root = __filename.slice(0, __filename.lastIndexOf('/libs/'));
+  const bootstrap = { root, entry: `${modulePath}.ts`, typescriptPath: require.resolve('typescript') };
+  return new Worker(`(${sourceThreadMain.toString()})();`, { ...options, eval: true, workerData: { ...bootstrap, payload: options.workerData } });
+}
+
+/** In a thread started by `moduleThread`: the `workerData` it was given. */
+export function moduleThreadData<T>(): T {
+  return (workerData as { payload: T }).payload;
+}
