@@ -7,8 +7,8 @@ export const SERVER_ENTRY = join(__dirname, '../apps/ledger-api/src/main.js');
 export const CLI_ENTRY = join(__dirname, '../apps/ledger-cli/src/main.js');
 /** The HTTP benchmarks' baseline: a bare Node `http` server parsing the same JSON (bench/bare-server.ts). */
 export const BARE_SERVER_ENTRY = join(__dirname, 'bare-server.js');
-/** How long a server may take to become ready before the bench gives up. */
-const SERVER_READY_TIMEOUT_MS = 60_000;
+/** How long a server may take to become ready (its warm-up included) before the bench gives up: minutes on a busy machine. */
+const SERVER_READY_TIMEOUT_MS = 180_000;
 
 export interface Instance {
   readonly base: string;

@@ -57,3 +57,4 @@ export { CaptureReservationCommand } from './use-cases/capture-reservation/captu
 export { CaptureReservationMessageDto } from './use-cases/capture-reservation/capture-reservation.dto';
 export { ReleaseReservationCommand } from './use-cases/release-reservation/release-reservation.command';
 export { ReleaseReservationMessageDto } from './use-cases/release-reservation/release-reservation.dto';
+export * from './infrastructure/module-thread';

@@ -1,3 +1,5 @@
+import { stringify } from 'csv-stringify/sync';
+
 /** Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection). */
 const FORMULA_LEADERS = new Set(['=', '+', '-', '@', '\t', '\r']);
 
@@ -21,5 +23,38 @@ export const CSV_OPTIONS = {
 /** Columns of the CSV export; new columns only ever go at the end (spreadsheets and scripts read them by place). */
 export const CSV_COLUMNS = ['Date', 'Feature', 'Action', 'Description', 'Credits', 'Data requested', 'User', 'Credit type', 'Units'];
 
-/** CSV rows buffered ahead of the client before the export waits for it (bounded memory: a few hundred KB). */
-export const CSV_WRITE_BUFFER_ROWS = 1_000;
+/** A CSV row as read: the nine CSV columns, then row_id (the keyset cursor's tie-break). */
+export type CsvDbRow = [
+  string,
+  string | null,
+  string | null,
+  string | null,
+  number | string,
+  string | null,
+  string | null,
+  string | null,
+  number | string | null,
+  number | string,
+];
+/** One CSV row's cells in CSV_COLUMNS order (null cells are written empty). */
+export type CsvCells = [string, string | null, string | null, string | null, number, string | null, string | null, string | null, number | null];
+
+/**
+ * The row as CSV cells, in place (the driver's array is ours: no copy per row): row_id dropped,
+ * numbers kept numbers (a driver may hand big integers over as text, and a text "-5" would be
+ * neutralised as a formula).
+ */
+export function csvCells(row: CsvDbRow): CsvCells {
+  (row as unknown[]).length = 9;
+  if (typeof row[4] !== 'number') row[4] = Number(row[4]);
+  if (row[8] !== null && typeof row[8] !== 'number') row[8] = Number(row[8]);
+  return row as unknown as CsvCells;
+}
+
+/**
+ * A page of rows as CSV text, exactly as the streaming csv-stringify writes them (header first when
+ * `header`): pages formatted one by one and concatenated give the bytes of one stream.
+ */
+export function csvPageText(rows: readonly CsvCells[], header: boolean): string {
+  return stringify(rows as CsvCells[], { ...CSV_OPTIONS, columns: CSV_COLUMNS, header });
+}

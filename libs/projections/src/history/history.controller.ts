@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { stringify } from 'csv-stringify';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { AccountIdPipe, AllowRoles, Ctx, HeavyRead, StreamingReply, validationFailed } from '@credit-ledger/http';
 import { Caller } from '@credit-ledger/domain';
 import { EVENT_STORE, EventStore } from '@credit-ledger/event-store';
@@ -11,7 +11,6 @@ import { HistoryParams, rangeOf } from '../nest/query-params';
 import { awaitPosition, requireOpenAccount, scopedUserId } from '../nest/read-access';
 import { HISTORY_RESPONSE } from '../nest/response-schemas';
 import { ProjectionService } from '../nest/projection.service';
-import { CSV_COLUMNS, CSV_OPTIONS, CSV_WRITE_BUFFER_ROWS } from './csv-cells';
 import { decodeCursor, DEFAULT_HISTORY_PAGE, HistoryCursor, HistoryFilter, HistoryQueries, InvalidCursorError } from './history.query';
 
 export class GetHistoryQuery {
@@ -94,29 +93,11 @@ export class HistoryController {
     res.status(200);
     res.header('Content-Type', 'text/csv; charset=utf-8');
     res.header('Content-Disposition', `attachment; filename="credit-usage-${accountId}.csv"`);
-    // A row buffer of CSV_WRITE_BUFFER_ROWS: the writer waits for the client per buffer, not per 16 rows.
-    const csv = stringify({ ...CSV_OPTIONS, columns: CSV_COLUMNS, writableHighWaterMark: CSV_WRITE_BUFFER_ROWS });
-    // The reply pipes the stream to the client: its writes wait for the socket (backpressure).
-    res.send(csv);
-    let clientGone = false;
-    const gone = once(res.raw, 'close').then(() => (clientGone = true));
-    const pages = this.queries.csvRows(filter)[Symbol.asyncIterator]();
-    let nextPage = pages.next();
-    while (!clientGone) {
-      const { value: page, done } = await nextPage;
-      if (done) break;
-      // The next page is read (in a reader thread where there is one) while this one is written.
-      nextPage = pages.next();
-      for (const row of page) {
-        // Backpressure: wait for the client before the next rows, so memory stays flat whatever the size.
-        if (!csv.write(row)) await Promise.race([once(csv, 'drain'), gone]);
-        if (clientGone) break;
-      }
-      // Between two pages, let the event loop serve other requests (a page read without a reader
-      // thread is synchronous, and awaiting a resolved promise only runs microtasks).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    if (clientGone) void nextPage.then(() => pages.return(undefined)).catch(() => undefined);
-    csv.end();
+    // Pages are read and formatted to bytes in CSV threads; the reply pipes them to the client and
+    // pulls the next page only when the socket has taken this one (backpressure, flat memory).
+    const bytes = Readable.from(this.queries.csvBytes(filter), { objectMode: false });
+    res.send(bytes);
+    // The heavy-read slot is held until the export is written or the client has gone.
+    await finished(bytes).catch(() => undefined);
   }
 }

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ReadModelStore } from '../read-model-store';
 import { HOLD_KINDS } from './history.projector';
+import { CsvPageThreads } from './csv-page-threads';
+import { csvCells, CsvCells, CsvDbRow } from './csv-cells';
+
+export type { CsvCells } from './csv-cells';
 
 export const DEFAULT_HISTORY_PAGE = 50;
 export const MAX_HISTORY_PAGE = 500;
@@ -115,32 +119,12 @@ export function decodeCursor(text: string, filter: HistoryFilter): HistoryCursor
   return { occurredAt, rowId: rowId as number };
 }
 
-/** A CSV row as read: the nine CSV columns, then row_id (the keyset cursor's tie-break). */
-type CsvDbRow = [
-  string,
-  string | null,
-  string | null,
-  string | null,
-  number | string,
-  string | null,
-  string | null,
-  string | null,
-  number | string | null,
-  number | string,
-];
-/** One CSV row's cells in CSV_COLUMNS order (null cells are written empty). */
-export type CsvCells = [string, string | null, string | null, string | null, number, string | null, string | null, string | null, number | null];
-
-/**
- * The row as CSV cells, in place (the driver's array is ours: no copy per row): row_id dropped,
- * numbers kept numbers (a driver may hand big integers over as text, and a text "-5" would be
- * neutralised as a formula).
- */
-function csvCells(row: CsvDbRow): CsvCells {
-  (row as unknown[]).length = 9;
-  if (typeof row[4] !== 'number') row[4] = Number(row[4]);
-  if (row[8] !== null && typeof row[8] !== 'number') row[8] = Number(row[8]);
-  return row as unknown as CsvCells;
+/** A page of the CSV export: the nine CSV columns, then row_id (the keyset cursor's tie-break). */
+function csvPageSql(table: string, where: string): string {
+  return (
+    'SELECT occurred_at, feature, action, description, credits, data_requested, user_id, credit_type, units, row_id ' +
+    `FROM ${table} WHERE ${where} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`
+  );
 }
 
 function toItem(r: HistoryDbRow): HistoryItem {
@@ -177,6 +161,9 @@ function toItem(r: HistoryDbRow): HistoryItem {
  * caches a prepared statement per filter shape; PostgreSQL compares text in the "C" collation).
  */
 export class HistoryQueries {
+  /** Started at the first CSV export. */
+  private csvThreads: CsvPageThreads | undefined;
+
   constructor(private readonly store: ReadModelStore) {}
 
   /** The WHERE clause (joined with AND) and its parameters for a filter and a keyset cursor. */
@@ -252,16 +239,30 @@ export class HistoryQueries {
     let cursor: HistoryCursor | undefined;
     for (;;) {
       const { where, params } = await this.conditions(filter, cursor);
-      const sql =
-        'SELECT occurred_at, feature, action, description, credits, data_requested, user_id, credit_type, units, row_id ' +
-        `FROM ${table} WHERE ${where} ORDER BY occurred_at DESC, row_id DESC LIMIT ?`;
-      const rows = await this.store.allArrays<CsvDbRow>(sql, [...params, pageRows]);
+      const rows = await this.store.allArrays<CsvDbRow>(csvPageSql(table, where), [...params, pageRows]);
       if (rows.length === 0) return;
       const last = rows[rows.length - 1];
       cursor = { occurredAt: last[0], rowId: Number(last[9]) };
-      for (const row of rows) csvCells(row);
-      yield rows as unknown as CsvCells[];
+      yield rows.map(csvCells);
       if (rows.length < pageRows) return;
+    }
+  }
+
+  /**
+   * The CSV export of every matching row, newest first, as CSV bytes a bounded page at a time (the
+   * header row first, alone when nothing matches): `pages` reads and formats each page off the
+   * event loop. Only the nine CSV columns are read (no dataKey join the CSV does not show).
+   */
+  async *csvBytes(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<Uint8Array> {
+    const pages = (this.csvThreads ??= new CsvPageThreads(this.store));
+    const table = await this.store.activeTable('history', 'history');
+    let cursor: HistoryCursor | undefined;
+    for (let header = true; ; header = false) {
+      const { where, params } = await this.conditions(filter, cursor);
+      const page = await pages.page(csvPageSql(table, where), [...params, pageRows], header);
+      if (page.rows > 0 || header) yield page.bytes;
+      if (page.rows < pageRows || page.last === null) return;
+      cursor = page.last;
     }
   }
 

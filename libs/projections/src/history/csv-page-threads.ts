@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { moduleThread } from '@credit-ledger/ledger';
+import { ReadModelStore } from '../read-model-store';
+import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
+import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
+
+export interface CsvPageRequest {
+  readonly id: number;
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly header: boolean;
+  /** The page's rows when they were read on the event loop (PostgreSQL); else the thread runs `sql`. */
+  readonly rows?: CsvDbRow[];
+}
+
+/** A page of the export as CSV bytes, and the keyset position of its last row (null: the page is empty). */
+export interface CsvPage {
+  readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly last: { readonly occurredAt: string; readonly rowId: number } | null;
+}
+
+export type CsvPageReply = (CsvPage & { readonly id: number }) | { readonly id: number; readonly failed: string };
+
+/**
+ * The CSV export's pages, read and formatted off the event loop: on SQLite a thread runs the page
+ * query on its own read-only connection and formats the rows (csv-stringify) to bytes, so rows
+ * never cross to the event loop; on PostgreSQL the rows read here are formatted in the thread. A
+ * failed thread is not retried: its page, and every later one, is formatted here instead.
+ */
+export class CsvPageThreads {
+  private readonly thread: Worker;
+  private readonly pending = new Map<number, { resolve: (page: CsvPage | undefined) => void }>();
+  private nextId = 1;
+  private broken = false;
+  private readonly file: string | undefined;
+
+  constructor(private readonly store: ReadModelStore) {
+    // An in-memory database has no file another connection could open.
+    this.file = store instanceof SqliteReadModelStore && store.db.name !== ':memory:' && !store.db.memory ? store.db.name : undefined;
+    this.thread = moduleThread(join(__dirname, 'csv-pages.thread'), { workerData: { file: this.file } });
+    this.thread.unref();
+    this.thread.on('message', (reply: CsvPageReply) => this.settle(reply));
+    this.thread.on('error', () => this.fail());
+  }
+
+  /** The page `sql` (with `params`) selects, as CSV bytes (after the header row when `header`). */
+  async page(sql: string, params: readonly unknown[], header: boolean): Promise<CsvPage> {
+    const rows = this.file === undefined ? await this.store.allArrays<CsvDbRow>(sql, params) : undefined;
+    const formatted = this.broken ? undefined : await this.inThread({ id: this.nextId++, sql, params, header, rows });
+    return formatted ?? this.here(rows ?? (await this.store.allArrays<CsvDbRow>(sql, params)), header);
+  }
+
+  private inThread(request: CsvPageRequest): Promise<CsvPage | undefined> {
+    return new Promise((resolve) => {
+      this.pending.set(request.id, { resolve });
+      if (this.pending.size === 1) this.thread.ref(); // a page in flight keeps the process alive, an idle thread does not
+      this.thread.postMessage(request);
+    });
+  }
+
+  private here(rows: CsvDbRow[], header: boolean): CsvPage {
+    const lastRow = rows[rows.length - 1];
+    const last = lastRow === undefined ? null : { occurredAt: lastRow[0], rowId: Number(lastRow[9]) };
+    return { bytes: Buffer.from(csvPageText(rows.map(csvCells), header)), rows: rows.length, last };
+  }
+
+  private settle(reply: CsvPageReply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.thread.unref();
+    waiting.resolve('failed' in reply ? undefined : reply);
+  }
+
+  private fail(): void {
+    this.broken = true;
+    for (const waiting of this.pending.values()) waiting.resolve(undefined);
+    this.pending.clear();
+  }
+}

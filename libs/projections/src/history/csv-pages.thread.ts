@@ -1,0 +1,41 @@
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
+import type { CsvPageReply, CsvPageRequest } from './csv-page-threads';
+
+/** How long a page query waits for a lock before it fails (the export then answers an error). */
+const CSV_THREAD_BUSY_TIMEOUT_MS = 5_000;
+/** Prepared page statements kept (one per filter shape). */
+const CSV_THREAD_STATEMENTS = 50;
+
+/**
+ * A CSV thread: reads a page of the export from the SQLite read models itself (read-only), or takes
+ * the rows read elsewhere (PostgreSQL), and formats it to CSV bytes with csv-stringify. Only the
+ * bytes go back to the event loop, moved rather than copied.
+ */
+const { file } = (workerData as { payload: { file?: string } }).payload;
+const db = file === undefined ? undefined : new Database(file, { readonly: true, fileMustExist: true });
+db?.pragma(`busy_timeout = ${CSV_THREAD_BUSY_TIMEOUT_MS}`);
+const statements = new Map<string, Database.Statement>();
+
+function rowsOf(request: CsvPageRequest): CsvDbRow[] {
+  if (request.rows) return request.rows;
+  let statement = statements.get(request.sql);
+  if (statement) statements.delete(request.sql);
+  else statement = db!.prepare(request.sql).raw(true);
+  statements.set(request.sql, statement);
+  if (statements.size > CSV_THREAD_STATEMENTS) statements.delete(statements.keys().next().value as string);
+  return statement.all(...request.params) as CsvDbRow[];
+}
+
+parentPort!.on('message', (request: CsvPageRequest) => {
+  try {
+    const rows = rowsOf(request);
+    const lastRow = rows[rows.length - 1];
+    const last = lastRow === undefined ? null : { occurredAt: lastRow[0], rowId: Number(lastRow[9]) };
+    const bytes = new TextEncoder().encode(csvPageText(rows.map(csvCells), request.header));
+    parentPort!.postMessage({ id: request.id, bytes, rows: rows.length, last } satisfies CsvPageReply, [bytes.buffer]);
+  } catch (error) {
+    parentPort!.postMessage({ id: request.id, failed: String(error) } satisfies CsvPageReply);
+  }
+});
