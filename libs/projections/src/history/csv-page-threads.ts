@@ -21,6 +21,9 @@ export interface CsvPage {
   readonly last: { readonly occurredAt: string; readonly rowId: number } | null;
 }
 
+/** CSV threads per query object: pages of concurrent exports are read and formatted side by side. */
+export const CSV_PAGE_THREADS = 2;
+
 export type CsvPageReply = (CsvPage & { readonly id: number }) | { readonly id: number; readonly failed: string };
 
 /**
@@ -30,19 +33,25 @@ export type CsvPageReply = (CsvPage & { readonly id: number }) | { readonly id: 
  * failed thread is not retried: its page, and every later one, is formatted here instead.
  */
 export class CsvPageThreads {
-  private readonly thread: Worker;
-  private readonly pending = new Map<number, { resolve: (page: CsvPage | undefined) => void }>();
+  private readonly threads: { readonly worker: Worker; inFlight: number }[] = [];
+  private readonly pending = new Map<number, { resolve: (page: CsvPage | undefined) => void; thread: { worker: Worker; inFlight: number } }>();
   private nextId = 1;
   private broken = false;
   private readonly file: string | undefined;
 
-  constructor(private readonly store: ReadModelStore) {
+  constructor(
+    private readonly store: ReadModelStore,
+    threads = CSV_PAGE_THREADS,
+  ) {
     // An in-memory database has no file another connection could open.
-    this.file = store instanceof SqliteReadModelStore && store.db.name !== ':memory:' && !store.db.memory ? store.db.name : undefined;
-    this.thread = moduleThread(join(__dirname, 'csv-pages.thread'), { workerData: { file: this.file } });
-    this.thread.unref();
-    this.thread.on('message', (reply: CsvPageReply) => this.settle(reply));
-    this.thread.on('error', () => this.fail());
+    this.file = store instanceof SqliteReadModelStore && !store.db.memory ? store.db.name : undefined;
+    for (let index = 0; index < threads; index++) {
+      const worker = moduleThread(join(__dirname, 'csv-pages.thread'), { workerData: { file: this.file } });
+      worker.unref();
+      worker.on('message', (reply: CsvPageReply) => this.settle(reply));
+      worker.on('error', () => this.fail());
+      this.threads.push({ worker, inFlight: 0 });
+    }
   }
 
   /** The page `sql` (with `params`) selects, as CSV bytes (after the header row when `header`). */
@@ -53,10 +62,12 @@ export class CsvPageThreads {
   }
 
   private inThread(request: CsvPageRequest): Promise<CsvPage | undefined> {
+    let thread = this.threads[0];
+    for (const candidate of this.threads) if (candidate.inFlight < thread.inFlight) thread = candidate;
     return new Promise((resolve) => {
-      this.pending.set(request.id, { resolve });
-      if (this.pending.size === 1) this.thread.ref(); // a page in flight keeps the process alive, an idle thread does not
-      this.thread.postMessage(request);
+      this.pending.set(request.id, { resolve, thread });
+      if (thread.inFlight++ === 0) thread.worker.ref(); // a page in flight keeps the process alive, an idle thread does not
+      thread.worker.postMessage(request);
     });
   }
 
@@ -70,7 +81,7 @@ export class CsvPageThreads {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.thread.unref();
+    if (--waiting.thread.inFlight === 0) waiting.thread.worker.unref();
     waiting.resolve('failed' in reply ? undefined : reply);
   }
 
