@@ -28,10 +28,16 @@ export class AccountStates {
     return { before: cached.state, after };
   }
 
-  /** The state after `revision` (-1: before the first event). */
+  /**
+   * The state after `revision` (-1: before the first event), folded from the cached state when it
+   * is not past `revision` (states are persistent: folding on from one leaves it as it was), else
+   * from the start: a timer asking for an account's latest state folds only what came after.
+   */
   async fold(accountId: string, revision: number): Promise<Cached> {
-    let state = initialState();
-    for (let from = 0; from <= revision;) {
+    const cached = this.cache.get(accountId);
+    const base = cached !== undefined && cached.revision <= revision ? cached : undefined;
+    let state = base?.state ?? initialState();
+    for (let from = (base?.revision ?? -1) + 1; from <= revision;) {
       const page = await this.store.readStream(accountStream(accountId), { fromRevision: from, limit: Math.min(MAX_READ_PAGE_SIZE, revision - from + 1) });
       if (page.length === 0) break;
       for (const recorded of page) state = evolve(state, decodeEvent(recorded));
