@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { Worker, WorkerOptions, workerData } from 'node:worker_threads';
 
 /**
@@ -40,4 +42,21 @@ export function moduleThread(modulePath: string, options: WorkerOptions = {}): W
 /** In a thread started by `moduleThread`: the `workerData` it was given. */
 export function moduleThreadData<T>(): T {
   return (workerData as { payload: T }).payload;
+}
+
+/** The nice value of threads doing background work (heavy reads): under contention the event loop (nice 0) gets the CPU first. */
+export const BACKGROUND_THREAD_NICE = 10;
+
+/**
+ * Lowers the calling thread's scheduling priority to BACKGROUND_THREAD_NICE, where the system
+ * allows it (Linux: a thread is a task with its own id, found through /proc/thread-self). Where it
+ * does not, the thread keeps the process's priority.
+ */
+export function lowerThreadPriority(): void {
+  try {
+    const taskId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(taskId) && taskId > 0) setPriority(taskId, BACKGROUND_THREAD_NICE);
+  } catch {
+    // not Linux, or not allowed: the same priority as the event loop
+  }
 }

@@ -1,10 +1,14 @@
 import Database from 'better-sqlite3';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
 import type { CsvPageReply, CsvPageRequest } from './csv-page-threads';
 
 /** How long a page query waits for a lock before it fails (the export then answers an error). */
 const CSV_THREAD_BUSY_TIMEOUT_MS = 5_000;
+/** This thread's nice value: under contention the event loop (nice 0) gets the CPU first. */
+const CSV_THREAD_NICE = 10;
 /** Prepared page statements kept (one per filter shape). */
 const CSV_THREAD_STATEMENTS = 50;
 
@@ -13,6 +17,13 @@ const CSV_THREAD_STATEMENTS = 50;
  * the rows read elsewhere (PostgreSQL), and formats it to CSV bytes with csv-stringify. Only the
  * bytes go back to the event loop, moved rather than copied.
  */
+// Linux: a thread is a task of its own (/proc/thread-self), whose priority can be lowered. The
+// ledger's lowerThreadPriority does the same; importing the ledger library here would load all of it.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), CSV_THREAD_NICE);
+} catch {
+  // not Linux, or not allowed: the same priority as the event loop
+}
 const { file } = (workerData as { payload: { file?: string } }).payload;
 const db = file === undefined ? undefined : new Database(file, { readonly: true, fileMustExist: true });
 db?.pragma(`busy_timeout = ${CSV_THREAD_BUSY_TIMEOUT_MS}`);

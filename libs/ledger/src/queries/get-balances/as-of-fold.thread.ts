@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { SqliteStreamReader } from '@credit-ledger/event-store';
-import { moduleThreadData } from '../../infrastructure/module-thread';
+import { lowerThreadPriority, moduleThreadData } from '../../infrastructure/module-thread';
 import { accountStream } from '../../infrastructure/stream-names';
 import { balancesWithForecastView } from '../../views/balances.view';
 import { AsOfSnapshots, foldAsOf } from './as-of-snapshots';
@@ -11,6 +11,7 @@ import type { AsOfFoldReply, AsOfFoldRequest } from './as-of-fold-threads';
  * folds them with the domain's evolve, and sends back only the balances view. Keeps its own
  * checkpointed snapshots (an account always goes to the same thread).
  */
+lowerThreadPriority();
 const { file } = moduleThreadData<{ file: string }>();
 const reader = new SqliteStreamReader(file);
 const snapshots = new AsOfSnapshots();
