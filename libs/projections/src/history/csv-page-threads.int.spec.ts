@@ -65,6 +65,13 @@ describe.each(['sqlite', 'postgres'] as const)('the CSV export formatted in a th
     expect(threaded.toString('utf8').split('\r\n').length).toBeGreaterThan(1);
   });
 
+  it('idle CSV threads do not keep the process alive (a CLI or a bench run ends when its work does)', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((resource) => resource === 'MessagePort').length;
+    const before = ports();
+    await threadedExport(new HistoryQueries(readModels), { accountId: account, includeRefunds: true }, 50);
+    expect(ports()).toBe(before);
+  });
+
   if (kind === 'sqlite') {
     it('reads the pages in the thread from a serving store file', async () => {
       const serving = SqliteReadModelStore.open(dirname((readModels as SqliteReadModelStore).db.name), { readerThreads: 1 });

@@ -47,9 +47,10 @@ export class CsvPageThreads {
     this.file = store instanceof SqliteReadModelStore && !store.db.memory ? store.db.name : undefined;
     for (let index = 0; index < threads; index++) {
       const worker = moduleThread(join(__dirname, 'csv-pages.thread'), { workerData: { file: this.file } });
-      worker.unref();
       worker.on('message', (reply: CsvPageReply) => this.settle(reply));
       worker.on('error', () => this.fail());
+      // After the listeners: adding a 'message' listener refs the worker's port again.
+      worker.unref();
       this.threads.push({ worker, inFlight: 0 });
     }
   }

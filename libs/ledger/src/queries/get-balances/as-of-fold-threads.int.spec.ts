@@ -139,4 +139,13 @@ describe('balances asOf in fold threads against the fold on the event loop, rand
     await threads.close();
     await expect(threads.fold('long', T0)).resolves.toBeUndefined();
   });
+
+  it('idle threads do not keep the process alive (a CLI or a bench run ends when its work does)', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((resource) => resource === 'MessagePort').length;
+    const before = ports();
+    const threads = new AsOfFoldThreads(store.file, 2);
+    await threads.fold('long', new Date().toISOString());
+    expect(ports()).toBe(before);
+    await threads.close();
+  });
 });

@@ -46,9 +46,10 @@ export class AsOfFoldThreads {
   constructor(file: string, threads = AS_OF_FOLD_THREADS) {
     for (let index = 0; index < threads; index++) {
       const worker = moduleThread(join(__dirname, 'as-of-fold.thread'), { workerData: { file } });
-      worker.unref();
       worker.on('message', (reply: AsOfFoldReply) => this.settle(reply));
       worker.on('error', () => this.fail());
+      // After the listeners: adding a 'message' listener refs the worker's port again.
+      worker.unref();
       this.threads.push({ worker, inFlight: 0 });
     }
   }
