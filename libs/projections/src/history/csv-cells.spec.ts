@@ -1,17 +1,7 @@
 import { stringify } from 'csv-stringify';
 import { once } from 'node:events';
+import { prng } from '../ops/seed';
 import { CSV_COLUMNS, CSV_OPTIONS, CsvCells, csvPageText } from './csv-cells';
-
-/** A small seeded generator (mulberry32). */
-function randomOf(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TEXTS = [null, '', 'plain', 'a,b', 'q"uote', 'line\nbreak', 'cr\r\nlf', '=SUM(A1)', '-5', '+x', '@at', '\ttab', '\rcr', 'é ü 😀'];
 
@@ -28,7 +18,7 @@ async function streamed(rows: CsvCells[]): Promise<string> {
 
 describe('CSV pages formatted one by one', () => {
   it('concatenate to the bytes of one streamed export, whatever the cells and the page sizes', async () => {
-    const random = randomOf(3);
+    const random = prng(3);
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
     const row = (): CsvCells => [
       '2026-01-01T00:00:00.000Z',

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { moduleThread } from '@credit-ledger/ledger';
+import { RequestThreads } from '@credit-ledger/ledger';
 import { ReadModelStore } from '../read-model-store';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
@@ -33,10 +32,7 @@ export type CsvPageReply = (CsvPage & { readonly id: number }) | { readonly id: 
  * failed thread is not retried: its page, and every later one, is formatted here instead.
  */
 export class CsvPageThreads {
-  private readonly threads: { readonly worker: Worker; inFlight: number }[] = [];
-  private readonly pending = new Map<number, { resolve: (page: CsvPage | undefined) => void; thread: { worker: Worker; inFlight: number } }>();
-  private nextId = 1;
-  private broken = false;
+  private readonly threads: RequestThreads<Omit<CsvPageRequest, 'id'>, CsvPageReply>;
   private readonly file: string | undefined;
 
   constructor(
@@ -45,50 +41,20 @@ export class CsvPageThreads {
   ) {
     // An in-memory database has no file another connection could open.
     this.file = store instanceof SqliteReadModelStore && !store.db.memory ? store.db.name : undefined;
-    for (let index = 0; index < threads; index++) {
-      const worker = moduleThread(join(__dirname, 'csv-pages.thread'), { workerData: { file: this.file } });
-      worker.on('message', (reply: CsvPageReply) => this.settle(reply));
-      worker.on('error', () => this.fail());
-      // After the listeners: adding a 'message' listener refs the worker's port again.
-      worker.unref();
-      this.threads.push({ worker, inFlight: 0 });
-    }
+    this.threads = new RequestThreads(join(__dirname, 'csv-pages.thread'), { file: this.file }, threads);
   }
 
   /** The page `sql` (with `params`) selects, as CSV bytes (after the header row when `header`). */
   async page(sql: string, params: readonly unknown[], header: boolean): Promise<CsvPage> {
     const rows = this.file === undefined ? await this.store.allArrays<CsvDbRow>(sql, params) : undefined;
-    const formatted = this.broken ? undefined : await this.inThread({ id: this.nextId++, sql, params, header, rows });
+    const reply = this.threads.broken ? undefined : await this.threads.request({ sql, params, header, rows });
+    const formatted = reply === undefined || 'failed' in reply ? undefined : reply;
     return formatted ?? this.here(rows ?? (await this.store.allArrays<CsvDbRow>(sql, params)), header);
-  }
-
-  private inThread(request: CsvPageRequest): Promise<CsvPage | undefined> {
-    let thread = this.threads[0];
-    for (const candidate of this.threads) if (candidate.inFlight < thread.inFlight) thread = candidate;
-    return new Promise((resolve) => {
-      this.pending.set(request.id, { resolve, thread });
-      if (thread.inFlight++ === 0) thread.worker.ref(); // a page in flight keeps the process alive, an idle thread does not
-      thread.worker.postMessage(request);
-    });
   }
 
   private here(rows: CsvDbRow[], header: boolean): CsvPage {
     const lastRow = rows[rows.length - 1];
     const last = lastRow === undefined ? null : { occurredAt: lastRow[0], rowId: Number(lastRow[9]) };
     return { bytes: Buffer.from(csvPageText(rows.map(csvCells), header)), rows: rows.length, last };
-  }
-
-  private settle(reply: CsvPageReply): void {
-    const waiting = this.pending.get(reply.id);
-    if (!waiting) return;
-    this.pending.delete(reply.id);
-    if (--waiting.thread.inFlight === 0) waiting.thread.worker.unref();
-    waiting.resolve('failed' in reply ? undefined : reply);
-  }
-
-  private fail(): void {
-    this.broken = true;
-    for (const waiting of this.pending.values()) waiting.resolve(undefined);
-    this.pending.clear();
   }
 }
