@@ -30,8 +30,10 @@ const NOW = '2026-11-28T12:00:00.000Z';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // The functions passed to waitForFunction run in the page, where it exists.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
+declare const window: any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 class FixedClock extends Clock {
   now(): Date {
@@ -50,6 +52,8 @@ async function historyReady(page: Page, feature?: string): Promise<void> {
       const chart = document.querySelector('[data-testid="usage-chart"]');
       const row = document.querySelector('table.history tbody tr[data-row-id]');
       if (!chart || !row || document.querySelector('[aria-busy="true"]')) return false;
+      // Drawn for the address in the address bar, not the last one's rows before the next render.
+      if (document.querySelector('main#main')?.getAttribute('data-location') !== `${window.location.pathname}${window.location.search}`) return false;
       return f === null || row.querySelector('td:nth-child(2)')?.textContent?.toLowerCase().replace(/ /g, '_') === f;
     },
     feature ?? null,

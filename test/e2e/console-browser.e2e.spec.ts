@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT, CONSOLE_USERS } from '../../bench/console-seed';
-import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, pageSettled, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 
 /**
@@ -41,7 +41,7 @@ describe('web console in Chromium', () => {
   async function tableReady(page: Page) {
     await page.getByTestId('history-scroll').waitFor();
     await page.getByTestId('usage-chart').waitFor();
-    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    await pageSettled(page);
   }
 
   it('signs in per role and shows only what the role allows; sign-out forgets the key', async () => {
@@ -371,7 +371,7 @@ describe('web console in Chromium', () => {
     const ofDatum = page.getByRole('region', { name: `Every access to ${dataKey}` });
     await ofDatum.waitFor();
     expect(await page.locator('#related-datakey-title').innerText()).toBe(`Every access to “${dataKey}”`);
-    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    await pageSettled(page);
     expect(await rowIds('related-datakey-scroll')).toEqual(accesses.items.map((r) => r.rowId).sort());
     expect(await page.getByTestId('related-datakey-count').innerText()).toBe(`${accesses.items.length} rows`);
     await page.getByTestId('related').screenshot({ path: join(CONSOLE_ARTIFACTS, 'history-related-light-desktop.png') });
@@ -546,7 +546,7 @@ describe('web console in Chromium', () => {
         if (path === null) continue;
         await page.goto(`${server.url}${path}`);
         await page.locator('main h1').first().waitFor();
-        await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
+        await pageSettled(page);
         await page.evaluate(axeSource);
         const results = await page.evaluate(async () => {
           const axe = (
@@ -585,7 +585,7 @@ describe('web console in Chromium', () => {
           }
           await page.goto(`${server.url}${path}${path.includes('?') ? '&' : '?'}account=${CONSOLE_ACCOUNT}`);
           await page.locator('main h1').first().waitFor();
-          await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
+          await pageSettled(page);
           const file = join(CONSOLE_ARTIFACTS, `${name}-${theme}-${device}.png`);
           await page.screenshot({ path: file, fullPage: device === 'desktop' && name !== 'history' && name !== 'audit' });
           saved.push(file);

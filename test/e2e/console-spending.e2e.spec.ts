@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT, CONSOLE_PLAN, CONSOLE_USERS } from '../../bench/console-seed';
-import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, pageSettled, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 
 /**
@@ -103,7 +103,7 @@ describe('web console: spending controls and reservations in Chromium', () => {
   });
 
   const signedIn = (key: string, options: SignInOptions = {}): Promise<Page> => consoleBrowser.signedIn(server, key, options);
-  const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
+  const settled = pageSettled;
   const number = (s: string) => Number(s.replace(/[,−]/g, ''));
   const memberRow = (page: Page, userId: string) => page.locator(`[data-testid="members"] tr[data-row="${userId}"]`);
   const apiMember = async (userId: string) =>

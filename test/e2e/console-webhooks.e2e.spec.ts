@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Page } from 'playwright-core';
 import { CONSOLE_ACCOUNT } from '../../bench/console-seed';
-import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, SignInOptions, updateDocImages } from '../support/console-browser';
+import { ConsoleBrowser, CONSOLE_ARTIFACTS, DESKTOP, PHONE, pageSettled, SignInOptions, updateDocImages } from '../support/console-browser';
 import { ConsoleServer, startConsoleServer } from '../support/console-server';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -51,7 +51,7 @@ describe('console: the webhooks page in Chromium', () => {
   });
 
   const signedIn = (key: string, options: SignInOptions = {}): Promise<Page> => consoleBrowser.signedIn(server, key, { ...options, acceptDialogs: true });
-  const idle = (page: Page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .state.loading'));
+  const idle = pageSettled;
   const deliveries = (id: string) => server.api<{ items: DeliveryView[] }>(`/v1/accounts/${CONSOLE_ACCOUNT}/webhooks/${id}/deliveries`);
   /** Clicks Refresh until the delivery's row shows `status` (the log is read when asked, not pushed). */
   async function rowShows(page: Page, deliveryId: string, status: string) {

@@ -11,6 +11,12 @@ export const PHONE = { width: 390, height: 844 };
 export const CONSOLE_ARTIFACTS = join(__dirname, '../../test-artifacts/console');
 const DOC_IMAGES = join(__dirname, '../../docs/images');
 
+// The page's globals, inside functions that run in the browser (this file is compiled without the DOM library).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const window: any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 export interface SignInOptions {
   readonly viewport?: { width: number; height: number };
   readonly dark?: boolean;
@@ -19,6 +25,19 @@ export interface SignInOptions {
   readonly path?: string;
   /** Accept every confirm() the page raises (actions that ask before they act). */
   readonly acceptDialogs?: boolean;
+}
+
+/**
+ * Waits until the page is drawn for the address in the address bar (the app marks `main` with the
+ * address it last drew) and nothing on it is loading. Waiting for "nothing busy" alone can pass in
+ * the moment between a navigation and the app's next render, with the last address's rows still on screen.
+ */
+export async function pageSettled(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const main = document.querySelector('main#main');
+    if (main && main.getAttribute('data-location') !== `${window.location.pathname}${window.location.search}`) return false;
+    return !document.querySelector('[aria-busy="true"], .state.loading');
+  });
 }
 
 /** A console server as the specs see it: its URL and the seed's instant (the browser's clock). */

@@ -159,7 +159,8 @@ function Shell() {
       </header>
       <div className={can(me.role, 'pickAccount') ? 'layout with-picker' : 'layout'}>
         {can(me.role, 'pickAccount') && <AccountPicker />}
-        <main id="main" tabIndex={-1}>
+        {/* data-location: the address the page was last drawn for, so a test can tell a drawn page from one about to redraw. */}
+        <main id="main" tabIndex={-1} data-location={`${location.path}${location.search}`}>
           <Page path={location.path} />
         </main>
       </div>

@@ -7,11 +7,13 @@ export type PagePath = (typeof PAGES)[number];
 export interface Location {
   readonly path: string;
   readonly params: URLSearchParams;
+  /** The query string as the address bar has it, with its `?` (empty without one). */
+  readonly search: string;
 }
 
 const listeners = new Set<() => void>();
 function current(): Location {
-  return { path: window.location.pathname, params: new URLSearchParams(window.location.search) };
+  return { path: window.location.pathname, params: new URLSearchParams(window.location.search), search: window.location.search };
 }
 
 /** Goes to a path and query (a new history entry, or replacing the current one). */
