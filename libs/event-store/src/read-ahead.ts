@@ -7,11 +7,11 @@
  * or undefined when there is none (the first cursor undefined: nothing to read). A read ahead
  * that the caller abandons (it stops early or throws) settles unobserved.
  */
-export async function* readAhead<Cursor, Item>(
+export async function* readAhead<Cursor, Page>(
   first: Cursor | undefined,
-  read: (cursor: Cursor) => Promise<Item[]>,
-  next: (page: Item[]) => Cursor | undefined,
-): AsyncGenerator<Item[]> {
+  read: (cursor: Cursor) => Promise<Page>,
+  next: (page: Page) => Cursor | undefined,
+): AsyncGenerator<Page> {
   let pending = first === undefined ? undefined : read(first);
   try {
     while (pending !== undefined) {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readAhead } from '@credit-ledger/event-store';
 import { ReadModelStore } from '../read-model-store';
 import { HOLD_KINDS } from './history.projector';
-import { CsvPageThreads } from './csv-page-threads';
+import { CsvPage, CsvPageThreads } from './csv-page-threads';
 import { csvCells, CsvCells, CsvDbRow } from './csv-cells';
 
 export type { CsvCells } from './csv-cells';
@@ -256,13 +257,16 @@ export class HistoryQueries {
   async *csvBytes(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<Uint8Array> {
     const pages = (this.csvThreads ??= new CsvPageThreads(this.store));
     const table = await this.store.activeTable('history', 'history');
-    let cursor: HistoryCursor | undefined;
-    for (let header = true; ; header = false) {
-      const { where, params } = await this.conditions(filter, cursor);
-      const page = await pages.page(csvPageSql(table, where), [...params, pageRows], header);
+    const read = async (cursor: HistoryCursor | null): Promise<CsvPage> => {
+      const { where, params } = await this.conditions(filter, cursor ?? undefined);
+      return pages.page(csvPageSql(table, where), [...params, pageRows], cursor === null);
+    };
+    // The next page is read and formatted while this one is sent (it starts after this one's last row).
+    const next = (page: CsvPage) => (page.rows < pageRows || page.last === null ? undefined : page.last);
+    let header = true;
+    for await (const page of readAhead<HistoryCursor | null, CsvPage>(null, read, next)) {
       if (page.rows > 0 || header) yield page.bytes;
-      if (page.rows < pageRows || page.last === null) return;
-      cursor = page.last;
+      header = false;
     }
   }
 

@@ -28,12 +28,24 @@ export async function awaitPosition(projections: ProjectionService, minPosition:
   }
 }
 
+/** How many opened accounts a process remembers per store before it starts over (a read of one event each). */
+export const MAX_KNOWN_OPEN_ACCOUNTS = 100_000;
+
+/** Accounts seen opened, per store: a stream that holds an event always will (events are never deleted). */
+const knownOpen = new WeakMap<EventStore, Set<string>>();
+
 /**
  * 404 ACCOUNT_NOT_FOUND for an account never opened: a read model's empty answer would say "no
  * usage", which is not true. One event read (the stream's first), never a fold: an account whose
- * stream holds an event this version cannot read still serves its read models.
+ * stream holds an event this version cannot read still serves its read models. An account found
+ * open is remembered, so a read of it costs no store read after the first.
  */
 export async function requireOpenAccount(store: EventStore, accountId: string): Promise<void> {
+  let known = knownOpen.get(store);
+  if (known?.has(accountId)) return;
   const first = await store.readStream(accountStream(accountId), { limit: 1 });
   if (first.length === 0) refuse(DomainErrorCode.AccountNotFound, 'the account does not exist');
+  if (known === undefined) knownOpen.set(store, (known = new Set()));
+  if (known.size >= MAX_KNOWN_OPEN_ACCOUNTS) known.clear();
+  known.add(accountId);
 }
