@@ -25,6 +25,14 @@ import { usageByFeatureProjector, usageByUserProjector, usageHourlyProjector } f
 export const REBUILD_BATCH_SIZE = 5_000;
 /** Events per transaction when following live appends (bounds how long a batch holds the event loop). */
 export const LIVE_BATCH_SIZE = 1_000;
+/**
+ * After a live batch (one shorter than LIVE_BATCH_SIZE: the read models are at the log's head),
+ * the next read waits this long, so that appends arriving meanwhile are applied in one transaction
+ * instead of one each. A write after a quiet spell is still applied at once; under a steady stream
+ * of commands the read models trail by at most this much more, and apply far fewer transactions
+ * (each of which writes every read model's pages and checkpoints on the event loop).
+ */
+export const LIVE_APPLY_INTERVAL_MS = 20;
 
 export const ALL_PROJECTORS: readonly Projector[] = [
   historyProjector,
@@ -182,7 +190,7 @@ export class ProjectionRunner {
    * event it cannot apply. A batch that failed on the read-model database's connection or server
    * (PostgreSQL restarting) is applied again after a pause, like a failed read of the log.
    */
-  async follow(store: EventStore, onRetry?: SubscribeOptions['onReadRetry']): Promise<Subscription> {
+  async follow(store: EventStore, onRetry?: SubscribeOptions['onReadRetry'], liveApplyIntervalMs = LIVE_APPLY_INTERVAL_MS): Promise<Subscription> {
     let promoted = false;
     let handlerFailed = false;
     let stopping = false;
@@ -222,6 +230,7 @@ export class ProjectionRunner {
       try {
         await applyRetrying(batch);
         if (!promoted) await promoteRetrying(batch[batch.length - 1].position);
+        if (batch.length < LIVE_BATCH_SIZE && liveApplyIntervalMs > 0 && !stopping) await sleep(liveApplyIntervalMs, wakers);
       } catch (e) {
         handlerFailed = true;
         throw e;
