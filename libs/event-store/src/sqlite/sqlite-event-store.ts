@@ -152,6 +152,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     readAll: Database.Statement;
     readAllWithoutChain: Database.Statement;
     head: Database.Statement;
+    ping: Database.Statement;
     longestStreams: Database.Statement;
   };
 
@@ -188,6 +189,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       readAll: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
       readAllWithoutChain: this.db.prepare(`SELECT ${UNCHAINED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+      ping: this.db.prepare('SELECT 1'),
       // The (stream_id, revision) index alone: one pass, no row read.
       longestStreams: this.db.prepare(
         'SELECT stream_id, MAX(revision) + 1 AS events FROM events WHERE stream_id >= ? AND stream_id < ? GROUP BY stream_id ORDER BY events DESC LIMIT ?',
@@ -441,7 +443,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   async ping(): Promise<void> {
     if (this.writerFailure) throw this.writerFailure;
-    this.db.prepare('SELECT 1').get();
+    this.stmt.ping.get();
   }
 
   /** Waits for queued appends to be answered, then stops the writer and closes the file. */

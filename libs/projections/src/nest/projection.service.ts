@@ -122,7 +122,12 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async lag(): Promise<number> {
+    return (await this.progress()).lag;
+  }
+
+  /** Where the read models are and how far behind the log's head, from one read of each. */
+  async progress(): Promise<{ position: number; lag: number }> {
     const [head, position] = await Promise.all([this.store.headPosition(), this.position()]);
-    return Math.max(0, head - position);
+    return { position, lag: Math.max(0, head - position) };
   }
 }

@@ -26,7 +26,7 @@ export class ProjectionsHealthIndicator {
     const indicator = this.indicators.check('projections');
     try {
       const failed = (await this.projections.states()).filter((s) => s.status === 'failed');
-      const details = { position: await this.projections.position(), lag: await this.projections.lag() };
+      const details = await this.projections.progress();
       if (failed.length > 0) return indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) });
       const notFollowing = this.projections.followingFailure();
       return notFollowing === undefined ? indicator.up(details) : indicator.down({ ...details, errors: [`not following the log: ${notFollowing}`] });
