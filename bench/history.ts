@@ -21,6 +21,8 @@ import { fmt, nowMs, percentile, seededRandom } from './stats';
 
 const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000_000);
 const ACCOUNTS = Number(process.env.BENCH_HISTORY_ACCOUNTS ?? 1_000);
+/** CSV exports of the largest account in a row (and as many runs of its ceiling). */
+const CSV_RUNS = Number(process.env.BENCH_CSV_RUNS ?? 3);
 const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 40);
 const ADMIN_KEY = 'bench-superuser-key-0123456789';
 
@@ -41,6 +43,20 @@ async function time(label: string, runs: number, fn: (i: number) => Promise<numb
   }
   ms.sort((a, b) => a - b);
   return { label, p50: percentile(ms, 50), p95: percentile(ms, 95), rows };
+}
+
+/** One CSV export of an account over HTTP: its rows (the header not counted) and how long it took to the last byte. */
+async function csvExport(port: number, account: string): Promise<{ rows: number; seconds: number }> {
+  const started = nowMs();
+  const res = await fetch(`http://127.0.0.1:${port}/v1/accounts/${account}/history.csv`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+  let rows = -1; // header
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    for (const byte of value) if (byte === 10) rows++;
+  }
+  return { rows, seconds: (nowMs() - started) / 1000 };
 }
 
 /** The read-model section: seed, full rebuild, query latencies on the largest account, CSV export. */
@@ -202,16 +218,10 @@ export async function historyBenchmark(): Promise<string[]> {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-    t = nowMs();
-    const res = await fetch(`http://127.0.0.1:${port}/v1/accounts/${account}/history.csv`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
-    let csvRows = -1; // header
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      for (const byte of value) if (byte === 10) csvRows++;
-    }
-    const csvSeconds = (nowMs() - t) / 1000;
+    // Several exports: the first after the start pays one-off costs (threads, statements, code not
+    // yet optimised) that weigh on an export of this size; the median is the export's steady rate.
+    const exports: { rows: number; seconds: number }[] = [];
+    for (let run = 0; run < CSV_RUNS; run++) exports.push(await csvExport(port, account));
     clearInterval(sampler);
     await app.close();
 
@@ -219,7 +229,8 @@ export async function historyBenchmark(): Promise<string[]> {
     const ceilingDb = new Database(join(dir, READ_MODEL_FILE_NAME), { readonly: true });
     const insertCeiling = replayInsertCeiling(ceilingDb, table, dir);
     const allTablesFloor = replayAllTablesFloor(ceilingDb, readModelTables, dir);
-    const csvCeiling = await csvStringifyCeiling(ceilingDb, table, account);
+    const csvCeilings: { rows: number; seconds: number }[] = [];
+    for (let run = 0; run < CSV_RUNS; run++) csvCeilings.push(await csvStringifyCeiling(ceilingDb, table, account));
     ceilingDb.close();
 
     out.push(`### Read models: ${fmt(seeded.events)} seeded events, ${fmt(ACCOUNTS)} accounts`);
@@ -237,13 +248,25 @@ export async function historyBenchmark(): Promise<string[]> {
     );
     out.push(`| read-model file | ${fmt(readModelBytes / 2 ** 20)} MiB |`);
     out.push(`| largest account (${account}) | ${fmt(accountRows)} history rows |`);
+    const rate = (run: { rows: number; seconds: number }) => run.rows / run.seconds;
+    const median = (values: number[]) =>
+      percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
+    const csvRows = exports[0].rows;
+    const csvMedian = median(exports.map(rate));
+    const csvCeilingPerSecond = median(csvCeilings.map(rate));
     out.push(
-      `| CSV export of that account over HTTP | **${fmt(csvRows / csvSeconds)} rows/s** (${fmt(csvRows)} rows, ${fmt(csvSeconds, 1)} s), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`,
+      `| CSV export of that account over HTTP (${exports.length} in a row) | **${fmt(csvMedian)} rows/s** (median; ${fmt(csvRows)} rows; ${exports.map((run) => fmt(rate(run))).join(' · ')}: the first after the start, then the others), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`,
     );
-    const csvCeilingPerSecond = csvCeiling.rows / csvCeiling.seconds;
-    out.push(`| ceiling: SELECT of the same rows through csv-stringify into a sink | ${fmt(csvCeilingPerSecond)} rows/s (${fmt(csvCeiling.rows)} rows) |`);
-    if (csvCeiling.rows !== csvRows) out.push(`| (the ceiling read ${fmt(csvCeiling.rows)} rows, the export ${fmt(csvRows)}: not the same rows) | |`);
-    out.push(`| CSV / ceiling | **${fmt((100 * (csvRows / csvSeconds)) / csvCeilingPerSecond, 1)}%** (goal ≥ 90%) |`);
+    out.push(
+      `| ceiling: SELECT of the same rows through csv-stringify into a sink (${csvCeilings.length} in a row) | ${fmt(csvCeilingPerSecond)} rows/s (median; ${fmt(csvCeilings[0].rows)} rows; ${csvCeilings.map((run) => fmt(rate(run))).join(' · ')}) |`,
+    );
+    if (csvCeilings[0].rows !== csvRows) out.push(`| (the ceiling read ${fmt(csvCeilings[0].rows)} rows, the export ${fmt(csvRows)}: not the same rows) | |`);
+    out.push(
+      `| CSV / ceiling | **${fmt((100 * csvMedian) / csvCeilingPerSecond, 1)}%** of the medians (goal ≥ 90%); the first export ${fmt((100 * rate(exports[0])) / csvCeilingPerSecond, 1)}% |`,
+    );
     out.push('');
     out.push('| query on the largest account (query layer, no HTTP) | p50 ms | p95 ms | rows |');
     out.push('|---|---:|---:|---:|');

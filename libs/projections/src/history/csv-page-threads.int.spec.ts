@@ -72,6 +72,19 @@ describe.each(['sqlite', 'postgres'] as const)('the CSV export formatted in a th
     expect(ports()).toBe(before);
   });
 
+  it('threads started ahead serve the export; once closed, their threads have exited and the export is formatted here, the same bytes', async () => {
+    const filter: HistoryFilter = { accountId: account, includeRefunds: true };
+    const queries = new HistoryQueries(readModels);
+    const threads = queries.startCsvThreads();
+    expect(queries.startCsvThreads()).toBe(threads); // started once
+    const before = await threadedExport(queries, filter, 50);
+    await queries.close();
+    expect(threads.broken).toBe(true);
+    const after = await threadedExport(queries, filter, 50);
+    expect(after.equals(before)).toBe(true);
+    expect(after.equals(await streamedExport(queries, filter, 50))).toBe(true);
+  });
+
   if (kind === 'sqlite') {
     it('reads the pages in the thread from a serving store file', async () => {
       const serving = SqliteReadModelStore.open(dirname((readModels as SqliteReadModelStore).db.name), { readerThreads: 1 });

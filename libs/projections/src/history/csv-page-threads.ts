@@ -52,6 +52,16 @@ export class CsvPageThreads {
     return formatted ?? this.here(rows ?? (await this.store.allArrays<CsvDbRow>(sql, params)), header);
   }
 
+  /** Whether the threads failed or were closed: pages are then formatted on the event loop. */
+  get broken(): boolean {
+    return this.threads.broken;
+  }
+
+  /** Ends the threads (waits until they have exited); later pages are formatted on the event loop. */
+  close(): Promise<void> {
+    return this.threads.close();
+  }
+
   private here(rows: CsvDbRow[], header: boolean): CsvPage {
     const lastRow = rows[rows.length - 1];
     const last = lastRow === undefined ? null : { occurredAt: lastRow[0], rowId: Number(lastRow[9]) };

@@ -39,7 +39,12 @@ function rowsOf(request: CsvPageRequest): CsvDbRow[] {
   return statement.all(...request.params) as CsvDbRow[];
 }
 
-parentPort!.on('message', (request: CsvPageRequest) => {
+parentPort!.on('message', (request: CsvPageRequest | 'close') => {
+  if (request === 'close') {
+    db?.close();
+    parentPort!.close();
+    return;
+  }
   try {
     const rows = rowsOf(request);
     const lastRow = rows[rows.length - 1];

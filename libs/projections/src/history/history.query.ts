@@ -162,10 +162,20 @@ function toItem(r: HistoryDbRow): HistoryItem {
  * caches a prepared statement per filter shape; PostgreSQL compares text in the "C" collation).
  */
 export class HistoryQueries {
-  /** Started at the first CSV export. */
+  /** Started at the first CSV export (or by startCsvThreads). */
   private csvThreads: CsvPageThreads | undefined;
 
   constructor(private readonly store: ReadModelStore) {}
+
+  /** The CSV threads, started now if they were not. */
+  startCsvThreads(): CsvPageThreads {
+    return (this.csvThreads ??= new CsvPageThreads(this.store));
+  }
+
+  /** Stops the CSV threads, if any started (an export after this formats its pages on the event loop). */
+  async close(): Promise<void> {
+    await this.csvThreads?.close();
+  }
 
   /** The WHERE clause (joined with AND) and its parameters for a filter and a keyset cursor. */
   private async conditions(filter: HistoryFilter, cursor?: HistoryCursor): Promise<{ where: string; params: unknown[] }> {
@@ -255,7 +265,7 @@ export class HistoryQueries {
    * event loop. Only the nine CSV columns are read (no dataKey join the CSV does not show).
    */
   async *csvBytes(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<Uint8Array> {
-    const pages = (this.csvThreads ??= new CsvPageThreads(this.store));
+    const pages = this.startCsvThreads();
     const table = await this.store.activeTable('history', 'history');
     const read = async (cursor: HistoryCursor | null): Promise<CsvPage> => {
       const { where, params } = await this.conditions(filter, cursor ?? undefined);

@@ -1,4 +1,4 @@
-import { Controller, DynamicModule, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Header, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Gauge, Registry } from 'prom-client';
@@ -98,6 +98,16 @@ export class MetricsController {
   }
 }
 
+/** Stops the CSV export's threads (started at the first export) when the server shuts down. */
+@Injectable()
+export class HistoryCsvThreads implements OnApplicationShutdown {
+  constructor(private readonly history: HistoryQueries) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.history.close();
+  }
+}
+
 @Module({})
 export class ProjectionsModule {
   static forRoot(config: LedgerConfig): DynamicModule {
@@ -113,6 +123,7 @@ export class ProjectionsModule {
         { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.readModels), inject: [ProjectionService] },
         { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.readModels), inject: [ProjectionService] },
         { provide: AccountQueries, useFactory: (p: ProjectionService) => new AccountQueries(p.readModels), inject: [ProjectionService] },
+        HistoryCsvThreads,
         ProjectionsHealthIndicator,
         GetHistoryHandler,
         GetUsageHandler,
