@@ -21,7 +21,7 @@ import { fmt, nowMs, percentile, seededRandom } from './stats';
 
 const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000_000);
 const ACCOUNTS = Number(process.env.BENCH_HISTORY_ACCOUNTS ?? 1_000);
-/** CSV exports of the largest account in a row (and as many runs of its ceiling). */
+/** CSV exports of the largest account measured after a first one (and as many runs of its ceiling, after a first). */
 const CSV_RUNS = Number(process.env.BENCH_CSV_RUNS ?? 3);
 const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 40);
 const ADMIN_KEY = 'bench-superuser-key-0123456789';
@@ -218,10 +218,11 @@ export async function historyBenchmark(): Promise<string[]> {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-    // Several exports: the first after the start pays one-off costs (threads, statements, code not
-    // yet optimised) that weigh on an export of this size; the median is the export's steady rate.
+    // The first export after the start pays one-off costs (threads, statements, code not yet
+    // optimised) that weigh on an export of this size: it is shown alone, and the median of the
+    // next CSV_RUNS is the export's rate on a running server. The ceiling is run the same way.
     const exports: { rows: number; seconds: number }[] = [];
-    for (let run = 0; run < CSV_RUNS; run++) exports.push(await csvExport(port, account));
+    for (let run = 0; run <= CSV_RUNS; run++) exports.push(await csvExport(port, account));
     clearInterval(sampler);
     await app.close();
 
@@ -230,7 +231,7 @@ export async function historyBenchmark(): Promise<string[]> {
     const insertCeiling = replayInsertCeiling(ceilingDb, table, dir);
     const allTablesFloor = replayAllTablesFloor(ceilingDb, readModelTables, dir);
     const csvCeilings: { rows: number; seconds: number }[] = [];
-    for (let run = 0; run < CSV_RUNS; run++) csvCeilings.push(await csvStringifyCeiling(ceilingDb, table, account));
+    for (let run = 0; run <= CSV_RUNS; run++) csvCeilings.push(await csvStringifyCeiling(ceilingDb, table, account));
     ceilingDb.close();
 
     out.push(`### Read models: ${fmt(seeded.events)} seeded events, ${fmt(ACCOUNTS)} accounts`);
@@ -255,17 +256,18 @@ export async function historyBenchmark(): Promise<string[]> {
         50,
       );
     const csvRows = exports[0].rows;
-    const csvMedian = median(exports.map(rate));
-    const csvCeilingPerSecond = median(csvCeilings.map(rate));
+    const csvMedian = median(exports.slice(1).map(rate));
+    const csvCeilingPerSecond = median(csvCeilings.slice(1).map(rate));
+    const listed = (runs: { rows: number; seconds: number }[]) => runs.map((run) => fmt(rate(run))).join(' · ');
     out.push(
-      `| CSV export of that account over HTTP (${exports.length} in a row) | **${fmt(csvMedian)} rows/s** (median; ${fmt(csvRows)} rows; ${exports.map((run) => fmt(rate(run))).join(' · ')}: the first after the start, then the others), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`,
+      `| CSV export of that account over HTTP | **${fmt(csvMedian)} rows/s** (${fmt(csvRows)} rows; median of ${exports.length - 1}: ${listed(exports.slice(1))}; the first after the start ${fmt(rate(exports[0]))}), RSS growth ${fmt((rssPeak - rssBefore) / 2 ** 20, 1)} MiB |`,
     );
     out.push(
-      `| ceiling: SELECT of the same rows through csv-stringify into a sink (${csvCeilings.length} in a row) | ${fmt(csvCeilingPerSecond)} rows/s (median; ${fmt(csvCeilings[0].rows)} rows; ${csvCeilings.map((run) => fmt(rate(run))).join(' · ')}) |`,
+      `| ceiling: SELECT of the same rows through csv-stringify into a sink | ${fmt(csvCeilingPerSecond)} rows/s (${fmt(csvCeilings[0].rows)} rows; median of ${csvCeilings.length - 1}: ${listed(csvCeilings.slice(1))}; the first ${fmt(rate(csvCeilings[0]))}) |`,
     );
     if (csvCeilings[0].rows !== csvRows) out.push(`| (the ceiling read ${fmt(csvCeilings[0].rows)} rows, the export ${fmt(csvRows)}: not the same rows) | |`);
     out.push(
-      `| CSV / ceiling | **${fmt((100 * csvMedian) / csvCeilingPerSecond, 1)}%** of the medians (goal ≥ 90%); the first export ${fmt((100 * rate(exports[0])) / csvCeilingPerSecond, 1)}% |`,
+      `| CSV / ceiling | **${fmt((100 * csvMedian) / csvCeilingPerSecond, 1)}%** of the medians (goal ≥ 90%); the first export after the start against the first ceiling run ${fmt((100 * rate(exports[0])) / rate(csvCeilings[0]), 1)}% |`,
     );
     out.push('');
     out.push('| query on the largest account (query layer, no HTTP) | p50 ms | p95 ms | rows |');
