@@ -6,6 +6,8 @@ import { Bucket, bucketBoundaries, bucketIndex, localDate } from './time-buckets
 export const MAX_SERIES_BUCKETS = 800;
 export const SERIES_GROUPS = ['feature', 'user', 'creditType', 'action'] as const;
 export type SeriesGroup = (typeof SERIES_GROUPS)[number];
+/** The usage_hourly column each grouping keys its series by. */
+const SERIES_KEY_COLUMNS: Record<SeriesGroup, string> = { feature: 'feature', user: 'user_id', creditType: 'credit_type', action: 'action' };
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -209,27 +211,18 @@ export class UsageQueries {
       where.push('user_id = ?');
       params.push(r.userId);
     }
-    const rows = await this.store.all<{
-      hour: number;
-      user_id: string;
-      credit_type: string;
-      feature: string;
-      action: string;
-      consumed: number;
-      refunded: number;
-      count: number;
-    }>(`SELECT hour, user_id, credit_type, feature, action, consumed, refunded, count FROM ${table} WHERE ${where.join(' AND ')}`, params);
-    for (const row of rows) {
-      if (splitHours.has(row.hour)) continue;
-      const start = row.hour * HOUR_MS;
+    // Summed per hour and series key in the database: only those sums cross from the reader thread
+    // (as arrays), not every hourly row of every user, credit type, feature and action.
+    const column = SERIES_KEY_COLUMNS[r.groupBy];
+    const rows = await this.store.allArrays<[hour: number, key: string, consumed: number | string, refunded: number | string, count: number | string]>(
+      `SELECT hour, ${column}, SUM(consumed), SUM(refunded), SUM(count) FROM ${table} WHERE ${where.join(' AND ')} GROUP BY hour, ${column}`,
+      params,
+    );
+    for (const [hour, key, consumed, refunded, count] of rows) {
+      if (splitHours.has(hour)) continue;
+      const start = hour * HOUR_MS;
       if (start < r.from || start >= r.to) continue;
-      const i = bucketIndex(boundaries, start);
-      add(
-        pointsOf(keyOf({ userId: row.user_id, creditType: row.credit_type, feature: row.feature, action: row.action }))[i],
-        row.consumed,
-        row.refunded,
-        row.count,
-      );
+      add(pointsOf(key)[bucketIndex(boundaries, start)], Number(consumed), Number(refunded), Number(count));
     }
     for (const hour of splitHours) {
       const a = Math.max(hour * HOUR_MS, r.from);
