@@ -4,6 +4,8 @@ import { moduleThread } from './module-thread';
 interface RequestThread {
   readonly worker: Worker;
   inFlight: number;
+  /** The thread has ended (closed, or it stopped by itself): nothing to wait for at close. */
+  exited: boolean;
 }
 
 /**
@@ -21,11 +23,17 @@ export class RequestThreads<Request extends object, Reply extends { readonly id:
   constructor(modulePath: string, workerData: unknown, count: number) {
     for (let index = 0; index < count; index++) {
       const worker = moduleThread(modulePath, { workerData });
+      const thread: RequestThread = { worker, inFlight: 0, exited: false };
       worker.on('message', (reply: Reply) => this.settle(reply));
       worker.on('error', () => this.fail());
+      // A thread that stops without an error (or after one) answers nothing more.
+      worker.on('exit', () => {
+        thread.exited = true;
+        this.fail();
+      });
       // After the listeners: adding a 'message' listener refs the worker's port again.
       worker.unref();
-      this.threads.push({ worker, inFlight: 0 });
+      this.threads.push(thread);
     }
   }
 
@@ -50,16 +58,18 @@ export class RequestThreads<Request extends object, Reply extends { readonly id:
     });
   }
 
-  /** Asks each thread to end (it must answer the message 'close' by leaving), and waits until they have. */
+  /** Asks each thread still running to end (it must answer the message 'close' by leaving), and waits until they have. */
   async close(): Promise<void> {
     this.fail();
     await Promise.all(
-      this.threads.map(({ worker }) => {
-        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        worker.ref();
-        worker.postMessage('close');
-        return exited;
-      }),
+      this.threads
+        .filter((thread) => !thread.exited)
+        .map(({ worker }) => {
+          const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+          worker.ref();
+          worker.postMessage('close');
+          return exited;
+        }),
     );
   }
 
