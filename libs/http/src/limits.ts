@@ -29,6 +29,10 @@ export const FAILED_AUTH_WINDOW_SECONDS = 60;
 export const MAX_CONCURRENT_HEAVY_READS = 4;
 /** Retry-After of a heavy read refused because MAX_CONCURRENT_HEAVY_READS are running. */
 export const HEAVY_READ_RETRY_AFTER_SECONDS = 2;
+/** Heavy reads that wait, in order of arrival, for a slot to free up before the next ones are refused. */
+export const MAX_QUEUED_HEAVY_READS = 16;
+/** How long a heavy read waits in that queue for a slot before it is refused (503 + Retry-After). */
+export const HEAVY_READ_QUEUE_WAIT_MS = 500;
 
 /** Longest correlation id kept (longer or non-conforming ids are replaced by a fresh one). */
 export const MAX_CORRELATION_ID_LENGTH = 128;
