@@ -26,12 +26,12 @@ export const REBUILD_BATCH_SIZE = 5_000;
 /** Events per transaction when following live appends (bounds how long a batch holds the event loop). */
 export const LIVE_BATCH_SIZE = 1_000;
 /**
- * Under a steady stream of commands (a live batch, one shorter than LIVE_BATCH_SIZE, applied less
- * than twice this long after the one before it), the next read waits this long, so that appends
- * arriving meanwhile are applied in one transaction instead of one each. A write after a quiet
- * spell, and the next one, are applied at once; under a steady stream the read models trail by at
- * most this much more, and apply far fewer transactions (each of which writes every read model's
- * pages and checkpoints on the event loop).
+ * Under a steady stream of commands (a live batch, one shorter than LIVE_BATCH_SIZE, handed over
+ * less than twice this long after the runner finished the one before it), the next read waits
+ * this long, so that appends arriving meanwhile are applied in one transaction instead of one
+ * each. A write after a quiet spell, and the next one, are applied at once; under a steady stream
+ * the read models trail by at most this much more, and apply far fewer transactions (each of which
+ * writes every read model's pages and checkpoints on the event loop).
  */
 export const LIVE_APPLY_INTERVAL_MS = 20;
 
@@ -196,7 +196,8 @@ export class ProjectionRunner {
     let handlerFailed = false;
     let stopping = false;
     const wakers = new Set<() => void>(); // a stop ends a pause at once
-    let lastLiveBatchAt = Number.NEGATIVE_INFINITY;
+    /** When the runner last finished a batch (and so looked for the next one). */
+    let readyAt = Number.NEGATIVE_INFINITY;
     /** Runs `work` again after a pause while it fails for a reason that may pass (a database away). */
     const retryingTransient = async (work: () => Promise<void>, isTransient: (e: unknown) => boolean): Promise<void> => {
       for (let failures = 1; ; failures++) {
@@ -229,17 +230,16 @@ export class ProjectionRunner {
         (e) => this.store.isTransient(e) || store.isTransientError(e),
       );
     const subscription = store.subscribeToAll({ after: await this.checkpoint(), batchSize: LIVE_BATCH_SIZE, onReadRetry: onRetry }, async (batch) => {
+      const handedAt = Date.now();
       try {
         await applyRetrying(batch);
         if (!promoted) await promoteRetrying(batch[batch.length - 1].position);
-        if (batch.length < LIVE_BATCH_SIZE && liveApplyIntervalMs > 0 && !stopping) {
-          // Only under a steady stream (the last live batch was applied moments ago): a write after
-          // a quiet spell, and the one after it, are applied at once.
-          const now = Date.now();
-          const steady = now - lastLiveBatchAt < 2 * liveApplyIntervalMs;
-          lastLiveBatchAt = now;
-          if (steady) await sleep(liveApplyIntervalMs, wakers);
+        // Only under a steady stream (this batch was waiting as soon as the runner looked again):
+        // a write after a quiet spell, and the one after it, are applied at once.
+        if (batch.length < LIVE_BATCH_SIZE && liveApplyIntervalMs > 0 && !stopping && handedAt - readyAt < 2 * liveApplyIntervalMs) {
+          await sleep(liveApplyIntervalMs, wakers);
         }
+        readyAt = Date.now();
       } catch (e) {
         handlerFailed = true;
         throw e;
