@@ -72,11 +72,11 @@ describe.each(['sqlite', 'postgres'] as const)('the CSV export formatted in a th
     expect(ports()).toBe(before);
   });
 
-  it('threads started ahead serve the export; once closed, their threads have exited and the export is formatted here, the same bytes', async () => {
+  it('the threads serve the export; once closed, their threads have exited and the export is formatted here, the same bytes', async () => {
     const filter: HistoryFilter = { accountId: account, includeRefunds: true };
     const queries = new HistoryQueries(readModels);
-    const threads = queries.startCsvThreads();
-    expect(queries.startCsvThreads()).toBe(threads); // started once
+    const threads = queries.csvPageThreads();
+    expect(queries.csvPageThreads()).toBe(threads); // started once
     const before = await threadedExport(queries, filter, 50);
     await queries.close();
     expect(threads.broken).toBe(true);

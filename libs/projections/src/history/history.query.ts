@@ -198,13 +198,13 @@ function toItem(r: ItemColumns): HistoryItem {
  * caches a prepared statement per filter shape; PostgreSQL compares text in the "C" collation).
  */
 export class HistoryQueries {
-  /** Started at the first CSV export (or by startCsvThreads). */
+  /** Started at the first CSV export (csvPageThreads). */
   private csvThreads: CsvPageThreads | undefined;
 
   constructor(private readonly store: ReadModelStore) {}
 
-  /** The CSV threads, started now if they were not. */
-  startCsvThreads(): CsvPageThreads {
+  /** The CSV threads, started at the first call. */
+  csvPageThreads(): CsvPageThreads {
     return (this.csvThreads ??= new CsvPageThreads(this.store));
   }
 
@@ -301,7 +301,7 @@ export class HistoryQueries {
    * event loop. Only the nine CSV columns are read (no dataKey join the CSV does not show).
    */
   async *csvBytes(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<Uint8Array> {
-    const pages = this.startCsvThreads();
+    const pages = this.csvPageThreads();
     const table = await this.store.activeTable('history', 'history');
     const read = async (cursor: HistoryCursor | null): Promise<CsvPage> => {
       const { where, params } = await this.conditions(filter, cursor ?? undefined);

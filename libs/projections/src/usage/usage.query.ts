@@ -6,8 +6,13 @@ import { Bucket, bucketBoundaries, bucketIndex, localDate } from './time-buckets
 export const MAX_SERIES_BUCKETS = 800;
 export const SERIES_GROUPS = ['feature', 'user', 'creditType', 'action'] as const;
 export type SeriesGroup = (typeof SERIES_GROUPS)[number];
-/** The usage_hourly column each grouping keys its series by. */
-const SERIES_KEY_COLUMNS: Record<SeriesGroup, string> = { feature: 'feature', user: 'user_id', creditType: 'credit_type', action: 'action' };
+/** What each grouping keys its series by: a usage_hourly column, and the same value in a history item. */
+const SERIES_KEYS: Record<SeriesGroup, { readonly column: string; readonly field: 'feature' | 'userId' | 'creditType' | 'action' }> = {
+  feature: { column: 'feature', field: 'feature' },
+  user: { column: 'user_id', field: 'userId' },
+  creditType: { column: 'credit_type', field: 'creditType' },
+  action: { column: 'action', field: 'action' },
+};
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -200,8 +205,7 @@ export class UsageQueries {
     const splitHours = new Set(cuts.filter((c) => c % HOUR_MS !== 0).map((c) => Math.floor(c / HOUR_MS)));
     const groups = new Map<string, Totals[]>();
     const pointsOf = (key: string) => groups.get(key) ?? groups.set(key, Array.from({ length: n }, zero)).get(key)!;
-    const keyOf = (m: { userId: string; creditType: string; feature: string; action: string }) =>
-      r.groupBy === 'user' ? m.userId : r.groupBy === 'creditType' ? m.creditType : r.groupBy === 'feature' ? m.feature : m.action;
+    const { column, field } = SERIES_KEYS[r.groupBy];
 
     const table = await this.store.activeTable('usage_hourly', 'usage_hourly');
     const where = ['account_id = ?', 'hour >= ?', 'hour < ?'];
@@ -213,7 +217,6 @@ export class UsageQueries {
     }
     // Summed per hour and series key in the database: only those sums cross from the reader thread
     // (as arrays), not every hourly row of every user, credit type, feature and action.
-    const column = SERIES_KEY_COLUMNS[r.groupBy];
     const rows = await this.store.allArrays<[hour: number, key: string, consumed: number | string, refunded: number | string, count: number | string]>(
       `SELECT hour, ${column}, SUM(consumed), SUM(refunded), SUM(count) FROM ${table} WHERE ${where.join(' AND ')} GROUP BY hour, ${column}`,
       params,
@@ -231,7 +234,7 @@ export class UsageQueries {
       for (const m of await this.history.movements(r.accountId, iso(a), iso(b), r.userId)) {
         if (!inDimensions(r, m)) continue;
         const i = bucketIndex(boundaries, Date.parse(m.occurredAt));
-        const key = keyOf({ userId: m.userId ?? '', creditType: m.creditType ?? '', feature: m.feature ?? '', action: m.action ?? '' });
+        const key = m[field] ?? '';
         add(pointsOf(key)[i], m.kind === 'consumption' ? m.credits : 0, m.kind === 'refund' ? -m.credits : 0, m.kind === 'consumption' ? 1 : 0);
       }
     }
