@@ -6,6 +6,7 @@ export * from './catch-up-subscription';
 export * from './retry';
 export * from './read-ahead';
 export * from './sqlite/sqlite-event-store';
+export * from './sqlite/sqlite-log-reader';
 export * from './sqlite/sqlite-reader-pool';
 export * from './sqlite/sqlite-stream-reader';
 export * from './sqlite/sqlite-checkpointer';

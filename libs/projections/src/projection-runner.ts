@@ -2,6 +2,7 @@ import {
   backoffMs,
   CorruptEventError,
   EventStore,
+  LogReader,
   readAhead,
   RecordedEvent,
   SubscribeOptions,
@@ -191,7 +192,7 @@ export class ProjectionRunner {
    * event it cannot apply. A batch that failed on the read-model database's connection or server
    * (PostgreSQL restarting) is applied again after a pause, like a failed read of the log.
    */
-  async follow(store: EventStore, onRetry?: SubscribeOptions['onReadRetry'], liveApplyIntervalMs = LIVE_APPLY_INTERVAL_MS): Promise<Subscription> {
+  async follow(store: LogReader, onRetry?: SubscribeOptions['onReadRetry'], liveApplyIntervalMs = LIVE_APPLY_INTERVAL_MS): Promise<Subscription> {
     let promoted = false;
     let handlerFailed = false;
     let stopping = false;

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
@@ -63,4 +64,52 @@ export async function commitAfter(position: number, head: () => number | Promise
     if ((await head()) > position) return true;
   }
   return false;
+}
+
+/** Where a subscriber of a SQLite log hears of new commits. */
+export interface CommitSignals {
+  /** Emits 'committed' with the new head after each commit this process knows of. */
+  readonly committed: EventEmitter;
+  /** Changes of the file's WAL: another process's commits. */
+  readonly fileChanged: FileChangeSignal;
+  readonly head: () => number;
+  readonly closed: () => boolean;
+  /** The safety net: resolve after this long whatever happened. */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Resolves once a commit past `position` is known (a 'committed' head past it, or a WAL change
+ * whose commit became visible), when `stopped` resolves, or after the poll interval.
+ */
+export function commitPast(position: number, stopped: Promise<void>, signals: CommitSignals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    let looking = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signals.committed.off('committed', onCommit);
+      stopListening();
+      resolve();
+    };
+    const onCommit = (head: number) => head > position && finish();
+    // Another process's commit: its WAL changed; the commit is visible about one fsync later.
+    const onFileChange = () => {
+      if (looking || done) return;
+      looking = true;
+      commitAfter(position, signals.head, () => done || signals.closed()).then(
+        (found) => {
+          looking = false;
+          if (found) finish();
+        },
+        () => (looking = false),
+      );
+    };
+    const timer = setTimeout(finish, signals.pollIntervalMs);
+    signals.committed.on('committed', onCommit);
+    const stopListening = signals.fileChanged.listen(onFileChange);
+    void stopped.then(finish);
+  });
 }

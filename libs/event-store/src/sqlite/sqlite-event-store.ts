@@ -26,7 +26,8 @@ import { checkpointerThreadSource, writerThreadSource } from './sqlite-writer-th
 import { SQLITE_CHAIN_MIGRATION_COMPONENT, SQLITE_CHAIN_MIGRATIONS, fillSqliteHashChain } from './sqlite-hash-chain';
 import { EventStoreObserver, observedAppend } from '../store-observer';
 import { SqliteReaderPool } from './sqlite-reader-pool';
-import { commitAfter, FileChangeSignal } from './file-change-signal';
+import { commitPast, FileChangeSignal } from './file-change-signal';
+import { SQLITE_READ_LOG_WITHOUT_CHAIN_SQL, UnchainedEventRow, unchainedToStored } from './sqlite-log-rows';
 
 /** Appends sent to the writer in one message at most: more wait for the end of the event-loop turn, fewer keep the writer fed meanwhile. */
 export const APPENDS_PER_WRITER_MESSAGE = 8;
@@ -187,7 +188,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
         `SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND position > ? ORDER BY revision LIMIT ?`,
       ),
       readAll: this.db.prepare(`SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
-      readAllWithoutChain: this.db.prepare(`SELECT ${UNCHAINED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+      readAllWithoutChain: this.db.prepare(SQLITE_READ_LOG_WITHOUT_CHAIN_SQL).raw(true),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
       ping: this.db.prepare('SELECT 1'),
       // The (stream_id, revision) index alone: one pass, no row read.
@@ -269,6 +270,16 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   observe(observer: EventStoreObserver): void {
     this.observer = observer;
+  }
+
+  /**
+   * Calls `listener` with the log's new head after each commit of this store's writer (not of
+   * another process's); until the returned function is called. For a reader of the log in another
+   * thread, which hears of commits sooner this way than from the file.
+   */
+  listenToCommits(listener: (head: number) => void): () => void {
+    this.committed.on('committed', listener);
+    return () => this.committed.off('committed', listener);
   }
 
   /**
@@ -396,39 +407,12 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
       (after, limit) => this.readAll({ after, limit }),
       {
         waitForEventsAfter: (position, stopped) =>
-          new Promise<void>((resolve) => {
-            let done = false;
-            let looking = false;
-            const finish = () => {
-              if (done) return;
-              done = true;
-              clearTimeout(timer);
-              this.committed.off('committed', onCommit);
-              stopListening();
-              resolve();
-            };
-            // This process's writer says what it committed.
-            const onCommit = (head: number) => head > position && finish();
-            // Another process's commit: its WAL changed; the commit is visible about one fsync later.
-            const onFileChange = () => {
-              if (looking || done) return;
-              looking = true;
-              commitAfter(
-                position,
-                () => this.stmt.head.get() as number,
-                () => done || this.closed,
-              ).then(
-                (found) => {
-                  looking = false;
-                  if (found) finish();
-                },
-                () => (looking = false),
-              );
-            };
-            const timer = setTimeout(finish, SUBSCRIPTION_POLL_INTERVAL_MS);
-            this.committed.on('committed', onCommit);
-            const stopListening = this.fileChanged.listen(onFileChange);
-            void stopped.then(finish);
+          commitPast(position, stopped, {
+            committed: this.committed,
+            fileChanged: this.fileChanged,
+            head: () => this.stmt.head.get() as number,
+            closed: () => this.closed,
+            pollIntervalMs: SUBSCRIPTION_POLL_INTERVAL_MS,
           }),
       },
       options,
@@ -512,14 +496,6 @@ const STORED_EVENT_COLUMNS = [
   hexColumn('previous_account_hash'),
   hexColumn('previous_hash'),
 ].join(', ');
-
-/** The columns of a read that leaves the hash chains out, in UnchainedEventRow's order. */
-const UNCHAINED_EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
-type UnchainedEventRow = readonly [position: number, streamId: string, revision: number, eventId: string, type: string, data: string, metadata: string];
-
-function unchainedToStored(row: UnchainedEventRow): StoredRow {
-  return { position: row[0], streamId: row[1], revision: row[2], eventId: row[3], type: row[4], data: row[5], metadata: row[6] };
-}
 
 function hexOf(value: Buffer | string | null): string | null {
   if (value === null || value === undefined) return null;

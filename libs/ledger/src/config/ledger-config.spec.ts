@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       adminKey: undefined,
       logLevel: 'info',
       projections: 'inline',
+      projectionsThread: true,
       migrateOnStart: true,
       shutdownGraceSeconds: 5,
       // Without LEDGER_AUDIT_SIGNING_KEY the chains are kept but no head is signed.
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
       adminKey: 'k'.repeat(32),
       logLevel: 'warn',
       projections: 'inline',
+      projectionsThread: true,
       migrateOnStart: true,
       shutdownGraceSeconds: 5,
       // Without LEDGER_AUDIT_SIGNING_KEY the chains are kept but no head is signed.
@@ -67,6 +69,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ LEDGER_MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
     expect(() => loadConfig({ LEDGER_MIGRATE_ON_START: 'maybe' })).toThrow(/LEDGER_MIGRATE_ON_START/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('LEDGER_PROJECTIONS_THREAD: true by default, false only when said, anything else refused', () => {
+    expect(loadConfig({ LEDGER_PROJECTIONS_THREAD: 'true' }).projectionsThread).toBe(true);
+    expect(loadConfig({ LEDGER_PROJECTIONS_THREAD: 'false' }).projectionsThread).toBe(false);
+    expect(() => loadConfig({ LEDGER_PROJECTIONS_THREAD: 'no' })).toThrow(/LEDGER_PROJECTIONS_THREAD must be true or false/);
   });
 
   it('LEDGER_RATE_LIMIT_PER_KEY_PER_MINUTE: off by default and at 0, a positive integer otherwise', () => {

@@ -22,6 +22,8 @@ export interface LedgerConfig {
   readonly logLevel: LogLevel;
   /** `inline`: this process keeps the read models up to date; `off`: another process (`credit-ledger project`) does. */
   readonly projections: ProjectionMode;
+  /** With the embedded store, apply the read models in a thread of their own (LEDGER_PROJECTIONS_THREAD, default true); false: on the event loop. */
+  readonly projectionsThread?: boolean;
   /** Run the billing job in the server every so many seconds; undefined = off (the default). */
   readonly cyclesIntervalSeconds?: number;
   /** Accounts the billing job works on at once. */
@@ -100,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (!PROJECTION_MODES.includes(projections))
     problems.push(`LEDGER_PROJECTIONS must be one of ${PROJECTION_MODES.join(', ')}, got "${env.LEDGER_PROJECTIONS}"`);
 
+  const threadText = env.LEDGER_PROJECTIONS_THREAD ?? '';
+  if (!['', 'true', 'false'].includes(threadText)) problems.push(`LEDGER_PROJECTIONS_THREAD must be true or false, got "${threadText}"`);
+
   const dataDirText = env.LEDGER_DATA_DIR ?? './data';
   if (dataDirText.trim() === '') problems.push('LEDGER_DATA_DIR must not be empty');
 
@@ -151,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     adminKey,
     logLevel,
     projections,
+    projectionsThread: threadText !== 'false',
     ...(cyclesIntervalSeconds !== undefined ? { cyclesIntervalSeconds } : {}),
     ...(cyclesConcurrency !== undefined ? { cyclesConcurrency } : {}),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),

@@ -1,28 +1,27 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { backoffMs, CorruptEventError, EventStore, sleep, Subscription, SubscriptionFailedError } from '@credit-ledger/event-store';
+import { dirname } from 'node:path';
+import { EventStore, SqliteEventStore } from '@credit-ledger/event-store';
 import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '@credit-ledger/ledger';
-import { PoisonEventError, ProjectionRunner } from '../projection-runner';
+import { LiveProjections, ProjectionFollower } from '../live/projection-follower';
+import { ProjectionThread } from '../live/projection-thread';
+import { ProjectionRunner } from '../projection-runner';
 import { ProjectionState, ReadModelStore } from '../read-model-store';
+import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 
 export const READ_MODEL_STORE = Symbol('READ_MODEL_STORE');
 /** How long `?minPosition=` waits for the read models at most, and how often it looks. */
 export const MAX_MIN_POSITION_WAIT_MS = 5_000;
 const MIN_POSITION_POLL_MS = 10;
-/** Pause before following the log again after the subscription failed (doubling, capped). */
-export const FOLLOW_RESTART_INITIAL_DELAY_MS = 1_000;
-export const FOLLOW_RESTART_MAX_DELAY_MS = 30_000;
 
-/** Runs the projections in this process (LEDGER_PROJECTIONS=inline) and answers questions about their progress. */
+/**
+ * Runs the projections in this process (LEDGER_PROJECTIONS=inline) and answers questions about
+ * their progress. On the embedded store they run in a thread of their own (unless
+ * LEDGER_PROJECTIONS_THREAD=false); on the others, on the event loop (their writes wait on a server).
+ */
 @Injectable()
 export class ProjectionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Projections');
-  private subscription: Subscription | undefined;
-  private runner: ProjectionRunner | undefined;
-  private following: Promise<void> | undefined;
-  private followFailure: string | undefined;
-  /** A shutdown ends the pause before following again at once. */
-  private readonly wakers = new Set<() => void>();
-  private stopping = false;
+  private live: LiveProjections | undefined;
 
   constructor(
     @Inject(READ_MODEL_STORE) readonly readModels: ReadModelStore,
@@ -31,72 +30,31 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.runner = await ProjectionRunner.create(this.readModels);
+    // Here first: the tables exist before the first query, wherever the projections run.
+    const runner = await ProjectionRunner.create(this.readModels);
     if (this.config.projections !== 'inline') return;
-    try {
-      await this.runner.catchUp(this.store);
-    } catch (e) {
-      if (e instanceof CorruptEventError || e instanceof PoisonEventError) {
-        // A poison event in the backlog: the read models stop there (state and /health say where);
-        // the API still starts and takes commands.
-        this.logger.error(`projections stopped: ${e.message}`);
-        return;
-      }
-      // The store could not be read (e.g. the database is restarting): the subscription below
-      // catches up from the same checkpoint and retries reads that may pass.
-      this.logger.warn(`projections: catch-up interrupted (${e instanceof Error ? e.message : String(e)}); following from the checkpoint`);
-    }
-    this.following = this.followUntilStopped(this.runner);
+    const logger = { warn: (message: string) => this.logger.warn(message), error: (message: string) => this.logger.error(message) };
+    const { store, readModels } = this;
+    this.live =
+      this.config.projectionsThread !== false && store instanceof SqliteEventStore && readModels instanceof SqliteReadModelStore && !readModels.db.memory
+        ? new ProjectionThread(store, { eventsFile: store.file, dataDir: dirname(readModels.db.name) }, logger)
+        : new ProjectionFollower(runner, store, logger);
+    await this.live.start();
   }
 
-  /**
-   * Follows the log; a subscription that ends on an error other than a poison event (which the
-   * runner records in the registry, where /health reads it) is started again from the checkpoint
-   * after a pause, and /health reports it down meanwhile — even when the failure could not be
-   * written to the read models' database.
-   */
-  private async followUntilStopped(runner: ProjectionRunner): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        this.subscription = await runner.follow(this.store, (error, retry, delayMs) => {
-          // First failure and then every tenth: an outage is visible without flooding the log.
-          if (retry === 1 || retry % 10 === 0) {
-            this.logger.warn(
-              `projections: reading the event log or writing the read models failed (${error instanceof Error ? error.message : String(error)}); attempt ${retry}, next in ${delayMs} ms`,
-            );
-          }
-        });
-        if (this.stopping) await this.subscription.stop();
-        this.followFailure = undefined;
-        await this.subscription.done;
-        return;
-      } catch (e) {
-        if (this.stopping) return;
-        const message = e instanceof Error ? e.message : String(e);
-        this.followFailure = message;
-        const cause = e instanceof SubscriptionFailedError ? e.cause : e;
-        if (cause instanceof CorruptEventError || cause instanceof PoisonEventError) {
-          this.logger.error(`projections stopped: ${message}`); // never skipped: an operator acts
-          return;
-        }
-        const delayMs = backoffMs(attempt, FOLLOW_RESTART_INITIAL_DELAY_MS, FOLLOW_RESTART_MAX_DELAY_MS);
-        this.logger.error(`projections stopped: ${message}; following again from the checkpoint in ${delayMs} ms`);
-        await sleep(delayMs, this.wakers);
-      }
-    }
+  /** Where the projections run: `thread` (a thread of this process), `event-loop`, or `none` (another process). */
+  get runsIn(): 'thread' | 'event-loop' | 'none' {
+    return this.live instanceof ProjectionThread ? 'thread' : this.live ? 'event-loop' : 'none';
   }
 
   /** Why the projections are not following the log right now (undefined while they are). */
   followingFailure(): string | undefined {
-    return this.followFailure;
+    return this.live?.failure();
   }
 
   /** Before the store closes (onApplicationShutdown), so that a normal stop never looks like a failure. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    for (const wake of this.wakers) wake();
-    await this.subscription?.stop();
-    await this.following;
+    await this.live?.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {

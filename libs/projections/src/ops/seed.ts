@@ -15,6 +15,8 @@ export interface SeedOptions {
   /** First day of the seeded history (UTC); the history runs `months` months from there. */
   readonly start: string;
   readonly onProgress?: (eventsWritten: number) => void;
+  /** Account ids are this followed by a number (default `seed_`): seeds with other prefixes go to other accounts. */
+  readonly accountPrefix?: string;
   /**
    * Appends in flight at once (default SEED_APPENDS_IN_FLIGHT). They all go to the same stream, one
    * after the other: more than 1 only for a store that commits pending appends of a stream in call
@@ -84,7 +86,7 @@ export async function seedHistory(store: EventStore, o: SeedOptions): Promise<{ 
   const inFlight = new Set<Promise<unknown>>();
 
   for (let a = 0; a < o.accounts; a++) {
-    const accountId = `seed_${String(a).padStart(5, '0')}`;
+    const accountId = `${o.accountPrefix ?? 'seed_'}${String(a).padStart(5, '0')}`;
     const stream = accountStream(accountId);
     const target = Math.max(1, Math.round((o.events * shares[a]) / totalShare));
     const tier = TIERS[a < o.accounts / 20 ? 2 : a < o.accounts / 4 ? 1 : 0];
