@@ -6,22 +6,27 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
 
 /**
  * Validators built once per DTO class, from class-validator's own metadata, for the request bodies
- * of the hot routes.
+ * and query parameters of the hot routes.
  *
  * class-validator re-reads and groups a class's metadata, builds an error object per property and
  * runs class-transformer's generic copy on every request. For a flat DTO (string, number, boolean
- * or null fields; no nested DTO, no class-transformer decorator, no async or `each` rule), the same
- * constraint instances are called here directly, in the same order of conditions. The compiled
+ * or null fields; no nested DTO, no async or `each` rule; of class-transformer, only `@Type` to a
+ * primitive and `@Transform`, as query parameters use them), the same conversions and constraint
+ * instances are called here directly, in the same order. The compiled
  * check only ever says "valid": on anything else the request takes the full class-validator path,
  * so every refusal keeps exactly today's field and reason. A differential property test holds the
  * two paths to the same answer on valid and invalid bodies alike.
  */
 
 type FieldCheck = (dto: Record<string, unknown>) => boolean;
+/** class-transformer's conversion of one property's plain value (`plain` is the whole plain object). */
+type Conversion = (value: unknown, plain: object) => unknown;
 
 export interface CompiledDto {
   readonly properties: ReadonlySet<string>;
   readonly check: FieldCheck;
+  /** The properties class-transformer converts (`@Type` to a primitive, `@Transform`), and how. */
+  readonly conversions: ReadonlyMap<string, Conversion>;
 }
 
 const compiled = new WeakMap<object, CompiledDto | null>();
@@ -38,7 +43,8 @@ export function compiledDtoOf(cls: new () => object): CompiledDto | null {
 
 function compile(cls: new () => object): CompiledDto | null {
   const metadatas = getMetadataStorage().getTargetValidationMetadatas(cls, '', false, false, undefined);
-  if (metadatas.length === 0 || !transformsNothing(cls, metadatas)) return null;
+  const conversions = metadatas.length === 0 ? null : conversionsOf(cls, metadatas);
+  if (conversions === null) return null;
   const byProperty = new Map<string, ValidationMetadata[]>();
   for (const m of metadatas) {
     if (!isCompilable(m)) return null;
@@ -49,6 +55,7 @@ function compile(cls: new () => object): CompiledDto | null {
   const checks = [...byProperty].map(([property, list]) => propertyCheck(cls.name, property, list));
   return {
     properties: new Set(byProperty.keys()),
+    conversions,
     check: (dto) => {
       for (const check of checks) if (!check(dto)) return false;
       return true;
@@ -66,15 +73,49 @@ function isCompilable(m: ValidationMetadata): boolean {
     .every((c) => !c.async);
 }
 
-/** class-transformer would copy the body as it is: no @Type, @Transform, @Expose or @Exclude anywhere. */
-function transformsNothing(cls: new () => object, metadatas: readonly ValidationMetadata[]): boolean {
+/** What class-transformer does to a plain value for `@Type(() => Number | String | Boolean)` (null and undefined stay). */
+const PRIMITIVE_TYPES: ReadonlyMap<unknown, (value: unknown) => unknown> = new Map<unknown, (value: unknown) => unknown>([
+  [Number, (value) => (value === null || value === undefined ? value : Number(value))],
+  [String, (value) => (value === null || value === undefined ? value : String(value))],
+  [Boolean, (value) => (value === null || value === undefined ? value : Boolean(value))],
+]);
+
+/**
+ * class-transformer's plain-to-class conversion of each property, when it is one repeated here
+ * exactly: a copy, a `@Type` to a primitive, then the `@Transform` functions (without groups or
+ * versions). null when anything else is declared (a nested type, `@Expose`, `@Exclude`, a strategy).
+ */
+function conversionsOf(cls: new () => object, metadatas: readonly ValidationMetadata[]): Map<string, Conversion> | null {
   const storage = defaultMetadataStorage;
-  if (storage.getStrategy(cls) !== 'none' || storage.getExposedMetadatas(cls).length > 0 || storage.getExcludedMetadatas(cls).length > 0) return false;
-  return metadatas.every(
-    (m) =>
-      storage.findTypeMetadata(cls, m.propertyName) === undefined &&
-      storage.findTransformMetadatas(cls, m.propertyName, TransformationType.PLAIN_TO_CLASS).length === 0,
-  );
+  if (storage.getStrategy(cls) !== 'none' || storage.getExposedMetadatas(cls).length > 0 || storage.getExcludedMetadatas(cls).length > 0) return null;
+  const conversions = new Map<string, Conversion>();
+  for (const property of new Set(metadatas.map((m) => m.propertyName))) {
+    const type = storage.findTypeMetadata(cls, property);
+    let toType: ((value: unknown) => unknown) | undefined;
+    if (type !== undefined) {
+      if (type.options?.discriminator !== undefined) return null;
+      const target = type.typeFunction ? type.typeFunction({ newObject: {}, object: {}, property }) : type.reflectedType;
+      toType = PRIMITIVE_TYPES.get(target);
+      if (toType === undefined) return null;
+    }
+    const transforms = storage.findTransformMetadatas(cls, property, TransformationType.PLAIN_TO_CLASS);
+    if (transforms.some(({ options }) => (options?.groups?.length ?? 0) > 0 || options?.since !== undefined || options?.until !== undefined)) return null;
+    if (toType === undefined && transforms.length === 0) continue;
+    conversions.set(property, (value, plain) => {
+      let converted = toType ? toType(value) : value;
+      for (const { transformFn } of transforms) {
+        converted = transformFn({
+          value: converted,
+          key: property,
+          obj: plain as Record<string, unknown>,
+          type: TransformationType.PLAIN_TO_CLASS,
+          options: {},
+        });
+      }
+      return converted;
+    });
+  }
+  return conversions;
 }
 
 /** One property, as ValidationExecutor.performValidations runs it: conditions, then IS_DEFINED, then the rest. */
@@ -99,9 +140,9 @@ function propertyCheck(targetName: string, property: string, list: readonly Vali
 }
 
 /**
- * The body as class-transformer would build it, when that is a plain copy: a JSON object whose
- * keys are all properties of the DTO and whose values are all primitives. Anything else (an
- * unknown key, a nested object or array, a prototype key) is left to the full path.
+ * The body (or query) as class-transformer would build it: a JSON object whose keys are all
+ * properties of the DTO and whose values are all primitives, each copied or converted. Anything
+ * else (an unknown key, a nested object or array, a prototype key) is left to the full path.
  */
 function copyOnto(cls: new () => object, dto: CompiledDto, value: unknown): Record<string, unknown> | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
@@ -112,7 +153,8 @@ function copyOnto(cls: new () => object, dto: CompiledDto, value: unknown): Reco
     if (!dto.properties.has(key)) return null;
     const field: unknown = (value as Record<string, unknown>)[key];
     if (field !== null && typeof field === 'object') return null;
-    entity[key] = field;
+    const convert = dto.conversions.get(key);
+    entity[key] = convert ? convert(field, value) : field;
   }
   return entity;
 }
@@ -126,13 +168,13 @@ export function validateCompiled(cls: new () => object, value: unknown): object 
 }
 
 /**
- * The ledger's ValidationPipe: a body of a compiled DTO that passes goes straight to the handler;
- * every other value (and every refusal) takes Nest's ValidationPipe as before.
+ * The ledger's ValidationPipe: a body or query of a compiled DTO that passes goes straight to the
+ * handler; every other value (and every refusal) takes Nest's ValidationPipe as before.
  */
 export class CompiledValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const cls = metadata.metatype;
-    if (metadata.type === 'body' && typeof cls === 'function' && cls.prototype !== undefined) {
+    if ((metadata.type === 'body' || metadata.type === 'query') && typeof cls === 'function' && cls.prototype !== undefined) {
       const entity = validateCompiled(cls as new () => object, value);
       if (entity !== null) return entity;
     }
