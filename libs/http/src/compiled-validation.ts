@@ -140,14 +140,22 @@ function propertyCheck(targetName: string, property: string, list: readonly Vali
 }
 
 /**
+ * A JSON object's prototype, none, or the HTTP platform's query-string object's (fast-querystring
+ * builds it on an empty prototype-less object): nothing a property could be inherited from.
+ */
+function isPlainPrototype(proto: unknown): boolean {
+  if (proto === Object.prototype || proto === null) return true;
+  return typeof proto === 'object' && Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
+}
+
+/**
  * The body (or query) as class-transformer would build it: a JSON object whose keys are all
  * properties of the DTO and whose values are all primitives, each copied or converted. Anything
  * else (an unknown key, a nested object or array, a prototype key) is left to the full path.
  */
 function copyOnto(cls: new () => object, dto: CompiledDto, value: unknown): Record<string, unknown> | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return null;
+  if (!isPlainPrototype(Object.getPrototypeOf(value))) return null;
   const entity = new cls() as Record<string, unknown>;
   for (const key of Object.keys(value)) {
     if (!dto.properties.has(key)) return null;

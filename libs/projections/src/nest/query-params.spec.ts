@@ -27,6 +27,12 @@ const queryValue = fc.oneof(
   fc.constant(['1', '2']),
 );
 
+/** The shape of Fastify's query objects (fast-querystring): an object on an empty prototype-less prototype. */
+const QUERY_PROTOTYPE = Object.create(null) as object;
+function queryObject(): object {
+  return Object.create(QUERY_PROTOTYPE) as object;
+}
+
 async function outcome(pipe: ValidationPipe, cls: Dto, query: unknown): Promise<unknown> {
   const metadata: ArgumentMetadata = { type: 'query', metatype: cls, data: undefined };
   try {
@@ -43,7 +49,10 @@ describe('query parameters through the compiled validation', () => {
     for (const [cls, valid] of QUERIES) {
       expect([cls.name, compiledDtoOf(cls) !== null]).toEqual([cls.name, true]);
       expect(validateCompiled(cls, { ...valid })).toBeInstanceOf(cls);
+      expect(validateCompiled(cls, Object.assign(queryObject(), valid))).toBeInstanceOf(cls);
     }
+    // A prototype that carries a property is not a plain query: the full path decides.
+    expect(validateCompiled(HistoryParams, Object.assign(Object.create({ limit: '5' }) as object, { feature: 'x' }))).toBeNull();
     expect(validateCompiled(HistoryParams, { limit: '50', userId: 'Ame\u0301lie@acme.test' })).toEqual(
       Object.assign(new HistoryParams(), { limit: 50, userId: 'Amélie@acme.test' }),
     );
@@ -59,8 +68,8 @@ describe('query parameters through the compiled validation', () => {
         async (overrides, dropped) => {
           const candidate: Record<string, unknown> = { ...valid, ...overrides };
           for (const k of dropped) delete candidate[k];
-          // A query object as the HTTP platform builds it: no prototype; each pipe gets its own.
-          const query = () => Object.assign(Object.create(null) as object, JSON.parse(JSON.stringify(candidate)) as object);
+          // A query object as the HTTP platform builds it; each pipe gets its own.
+          const query = () => Object.assign(queryObject(), JSON.parse(JSON.stringify(candidate)) as object);
           const expected = await outcome(reference, cls, query());
           expect(await outcome(compiled, cls, query())).toEqual(expected);
           if ('accepted' in (expected as object)) accepted++;
