@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query, Res } from '@nestjs/common';
 import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
@@ -21,11 +21,12 @@ export class GetHistoryQuery {
   ) {}
 }
 
+/** A page of the history as the JSON text of `{items, nextCursor}`, written off the event loop (SQLite). */
 @QueryHandler(GetHistoryQuery)
 export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
   constructor(private readonly queries: HistoryQueries) {}
-  async execute(q: GetHistoryQuery) {
-    return this.queries.page(q.filter, q.limit, q.cursor);
+  async execute(q: GetHistoryQuery): Promise<string> {
+    return this.queries.pageJson(q.filter, q.limit, q.cursor);
   }
 }
 
@@ -59,6 +60,7 @@ export class HistoryController {
   }
 
   @Get('history')
+  @Header('Content-Type', 'application/json; charset=utf-8') // the page comes as JSON text
   @ApiResponse({ status: 200, description: 'a page of movements, newest first', schema: HISTORY_RESPONSE })
   @AllowRoles('admin', 'analyst', 'member')
   @ApiOperation({ summary: 'Every credit movement, newest first, filtered; keyset pages (pass nextCursor back as cursor)' })
@@ -73,7 +75,7 @@ export class HistoryController {
     }
     await requireOpenAccount(this.store, accountId);
     await awaitPosition(this.projections, p.minPosition);
-    return this.bus.execute(new GetHistoryQuery(filter, p.limit ?? DEFAULT_HISTORY_PAGE, cursor));
+    return this.bus.execute<GetHistoryQuery, string>(new GetHistoryQuery(filter, p.limit ?? DEFAULT_HISTORY_PAGE, cursor));
   }
 
   @Get('history.csv')

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readAhead } from '@credit-ledger/event-store';
 import { ReadModelStore } from '../read-model-store';
 import { HOLD_KINDS } from './history.projector';
-import { CsvPage, CsvPageThreads } from './csv-page-threads';
+import { CsvPage, HistoryPageThreads } from './history-page-threads';
 import { csvCells, CsvCells, CsvDbRow } from './csv-cells';
+import { itemColumns, ItemColumns, toItem } from './history-items';
 
 export type { CsvCells } from './csv-cells';
 
@@ -63,67 +64,6 @@ export interface HistoryItem {
   readonly reservationId: string | null;
 }
 
-/**
- * The columns a history item is read from, in this order (then the row's dataKey): rows cross
- * from a reader thread as arrays, which cost far less to copy between threads than objects
- * carrying every column's name.
- */
-const ITEM_COLUMNS = [
-  'row_id',
-  'position',
-  'occurred_at',
-  'recorded_at',
-  'kind',
-  'credit_type',
-  'feature',
-  'action',
-  'description',
-  'credits',
-  'data_requested',
-  'user_id',
-  'consumption_id',
-  'refund_id',
-  'grant_id',
-  'cycle_id',
-  'already_purchased',
-  'event_id',
-  'units',
-  'rate',
-  'priced_by',
-  'reservation_id',
-] as const;
-
-type ItemColumns = [
-  rowId: number,
-  position: number,
-  occurredAt: string,
-  recordedAt: string,
-  kind: string,
-  creditType: string | null,
-  feature: string | null,
-  action: string | null,
-  description: string | null,
-  credits: number,
-  dataRequested: string | null,
-  userId: string | null,
-  consumptionId: string | null,
-  refundId: string | null,
-  grantId: string | null,
-  cycleId: string | null,
-  alreadyPurchased: number,
-  eventId: string,
-  units: number | string | null,
-  rate: number | string | null,
-  pricedBy: string | null,
-  reservationId: string | null,
-  dataKey: string | null,
-];
-
-/** The item columns of a history row, qualified by `alias` when given. */
-function itemColumns(alias?: string): string {
-  return ITEM_COLUMNS.map((column) => (alias === undefined ? column : `${alias}.${column}`)).join(', ');
-}
-
 export class InvalidCursorError extends Error {}
 
 /** Binds a cursor to the account and filters it was issued for: a digest of both travels inside it. */
@@ -163,54 +103,25 @@ function csvPageSql(table: string, where: string): string {
   );
 }
 
-/** A history item from its columns (ITEM_COLUMNS order, then the dataKey). */
-function toItem(r: ItemColumns): HistoryItem {
-  return {
-    rowId: r[0],
-    position: r[1],
-    occurredAt: r[2],
-    recordedAt: r[3],
-    kind: r[4],
-    creditType: r[5],
-    feature: r[6],
-    action: r[7],
-    description: r[8],
-    credits: r[9],
-    dataRequested: r[10],
-    userId: r[11],
-    consumptionId: r[12],
-    refundId: r[13],
-    grantId: r[14],
-    cycleId: r[15],
-    alreadyPurchased: r[16] === 1,
-    dataKey: r[22] ?? null,
-    eventId: r[17],
-    units: r[18] === null ? null : Number(r[18]),
-    rate: r[19] === null ? null : Number(r[19]),
-    pricedBy: r[20],
-    reservationId: r[21],
-  };
-}
-
 /**
  * History queries: newest first by business time, keyset pagination on (occurred_at, row_id) —
  * never OFFSET, so page 1,000 costs what page 1 costs. The same SQL runs on both stores (SQLite
  * caches a prepared statement per filter shape; PostgreSQL compares text in the "C" collation).
  */
 export class HistoryQueries {
-  /** Started at the first CSV export (csvPageThreads). */
-  private csvThreads: CsvPageThreads | undefined;
+  /** Started at the first JSON page or CSV export (pageThreads). */
+  private threads: HistoryPageThreads | undefined;
 
   constructor(private readonly store: ReadModelStore) {}
 
-  /** The CSV threads, started at the first call. */
-  csvPageThreads(): CsvPageThreads {
-    return (this.csvThreads ??= new CsvPageThreads(this.store));
+  /** The history threads (JSON pages, CSV pages), started at the first call. */
+  pageThreads(): HistoryPageThreads {
+    return (this.threads ??= new HistoryPageThreads(this.store));
   }
 
-  /** Stops the CSV threads, if any started (an export after this formats its pages on the event loop). */
+  /** Stops the history threads, if any started (pages after this are formatted on the event loop). */
   async close(): Promise<void> {
-    await this.csvThreads?.close();
+    await this.threads?.close();
   }
 
   /** The WHERE clause (joined with AND) and its parameters for a filter and a keyset cursor. */
@@ -260,21 +171,33 @@ export class HistoryQueries {
     return { where: where.join(' AND '), params };
   }
 
-  private async rows(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<HistoryItem[]> {
+  /** The page's query: the page first (by the history's indexes), then each row's dataKey by (account, row). */
+  private async pageQuery(filter: HistoryFilter, rows: number, cursor?: HistoryCursor): Promise<{ sql: string; params: unknown[] }> {
     const { where, params } = await this.conditions(filter, cursor);
     const table = await this.store.activeTable('history', 'history');
     const keys = await this.store.activeTable('history_data_keys', 'history_data_keys');
-    // The page first (by the history's indexes), then each row's dataKey by (account, row).
     const sql = `SELECT ${itemColumns('page')}, k.data_key FROM (SELECT * FROM ${table} WHERE ${where} ORDER BY occurred_at DESC, row_id DESC LIMIT ?) AS page
       LEFT JOIN ${keys} AS k ON k.account_id = page.account_id AND k.row_id = page.row_id ORDER BY page.occurred_at DESC, page.row_id DESC`;
-    return (await this.store.allArrays<ItemColumns>(sql, [...params, limit])).map(toItem);
+    return { sql, params: [...params, rows] };
   }
 
   async page(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<{ items: HistoryItem[]; nextCursor: string | null }> {
-    const rows = await this.rows(filter, limit + 1, cursor);
+    const { sql, params } = await this.pageQuery(filter, limit + 1, cursor);
+    const rows = (await this.store.allArrays<ItemColumns>(sql, params)).map(toItem);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, rowId: last.rowId }, filter) : null };
+  }
+
+  /**
+   * `page` as the JSON text the API answers, built off the event loop: on SQLite a history thread
+   * reads the rows and writes the items' JSON, so neither rows nor items cross to the event loop.
+   */
+  async pageJson(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<string> {
+    const { sql, params } = await this.pageQuery(filter, limit + 1, cursor);
+    const page = await this.pageThreads().itemsPage(sql, params, limit);
+    const nextCursor = page.next === null ? null : encodeCursor(page.next, filter);
+    return `{"items":${page.itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`;
   }
 
   /**
@@ -301,11 +224,11 @@ export class HistoryQueries {
    * event loop. Only the nine CSV columns are read (no dataKey join the CSV does not show).
    */
   async *csvBytes(filter: HistoryFilter, pageRows = CSV_PAGE_ROWS): AsyncGenerator<Uint8Array> {
-    const pages = this.csvPageThreads();
+    const pages = this.pageThreads();
     const table = await this.store.activeTable('history', 'history');
     const read = async (cursor: HistoryCursor | null): Promise<CsvPage> => {
       const { where, params } = await this.conditions(filter, cursor ?? undefined);
-      return pages.page(csvPageSql(table, where), [...params, pageRows], cursor === null);
+      return pages.csvPage(csvPageSql(table, where), [...params, pageRows], cursor === null);
     };
     // The next page is read and formatted while this one is sent (it starts after this one's last row).
     const next = (page: CsvPage) => (page.rows < pageRows || page.last === null ? undefined : page.last);
