@@ -59,6 +59,17 @@ export interface ReadModelStore {
   close(): Promise<void>;
 }
 
+/** The statuses of read models still projecting: `position()` is the lowest checkpoint among them. */
+export const PROJECTING_STATUSES: readonly ProjectionStatus[] = ['live', 'building', 'rebuilding'];
+
+/** What `position()` answers, from the states already read (0 when no read model is projecting). */
+export function positionOf(states: readonly ProjectionState[]): number {
+  let position: number | undefined;
+  for (const state of states)
+    if (PROJECTING_STATUSES.includes(state.status) && (position === undefined || state.checkpoint < position)) position = state.checkpoint;
+  return position ?? 0;
+}
+
 /** The events of a batch after a projector's checkpoint. */
 export function eventsAfter(batch: ProjectionBatch, checkpoint: number): ProjectedEvent[] {
   return batch.events.filter((e) => e.position > checkpoint);

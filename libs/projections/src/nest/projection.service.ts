@@ -5,7 +5,7 @@ import { EVENT_STORE, LEDGER_CONFIG, LedgerConfig } from '@credit-ledger/ledger'
 import { LiveProjections, ProjectionFollower } from '../live/projection-follower';
 import { ProjectionThread } from '../live/projection-thread';
 import { ProjectionRunner } from '../projection-runner';
-import { ProjectionState, ReadModelStore } from '../read-model-store';
+import { positionOf, ProjectionState, ReadModelStore } from '../read-model-store';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 
 export const READ_MODEL_STORE = Symbol('READ_MODEL_STORE');
@@ -87,5 +87,12 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
   async progress(): Promise<{ position: number; lag: number }> {
     const [head, position] = await Promise.all([this.store.headPosition(), this.position()]);
     return { position, lag: Math.max(0, head - position) };
+  }
+
+  /** The read models' states, and their position and lag, from one read of the registry and one of the log's head (what /health reports). */
+  async health(): Promise<{ states: ProjectionState[]; position: number; lag: number }> {
+    const [head, states] = await Promise.all([this.store.headPosition(), this.states()]);
+    const position = positionOf(states);
+    return { states, position, lag: Math.max(0, head - position) };
   }
 }

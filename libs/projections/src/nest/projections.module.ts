@@ -25,8 +25,9 @@ export class ProjectionsHealthIndicator {
   async check() {
     const indicator = this.indicators.check('projections');
     try {
-      const failed = (await this.projections.states()).filter((s) => s.status === 'failed');
-      const details = await this.projections.progress();
+      const { states, position, lag } = await this.projections.health();
+      const failed = states.filter((s) => s.status === 'failed');
+      const details = { position, lag };
       if (failed.length > 0) return indicator.down({ ...details, errors: failed.map((f) => `${f.name}: ${f.error}`) });
       const notFollowing = this.projections.followingFailure();
       return notFollowing === undefined ? indicator.up(details) : indicator.down({ ...details, errors: [`not following the log: ${notFollowing}`] });

@@ -2,7 +2,7 @@ import { changePlan, consume, grant, open, refund, reset, run } from '@credit-le
 import { HistoryQueries } from '../history/history.query';
 import { ALL_PROJECTORS, ProjectionRunner } from '../projection-runner';
 import { Projector } from '../projector';
-import { ReadModelStore } from '../read-model-store';
+import { positionOf, ReadModelStore } from '../read-model-store';
 import { UsageQueries } from '../usage/usage.query';
 import { givenProjected, readModelStoreFactory, recordedFrom } from './projection-fixtures';
 
@@ -164,6 +164,7 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       expect(await store.all(`SELECT COUNT(*) AS n FROM ${await store.activeTable('history', 'history')}`)).toEqual([{ n: 4 }]);
       const states = await store.states();
       expect(states.every((s) => s.status === 'failed' && s.error!.startsWith('stopped at position 6:'))).toBe(true);
+      expect(positionOf(states)).toBe(await store.position()); // failed read models count for neither
       await expect(runner.applyBatch(records.slice(5))).rejects.toThrow(/position 6/); // never skipped
       expect(await runner.checkpoint()).toBe(5);
     });
@@ -195,6 +196,10 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       await runner.reset(['history']);
       expect((await store.states()).find((s) => s.name === 'history')).toMatchObject({ status: 'rebuilding', checkpoint: 0 });
       expect(await runner.checkpoint()).toBe(0);
+      // /health computes the position from the states it read: the same answer as position().
+      expect(positionOf(await store.states())).toBe(await store.position());
+      await runner.applyBatch(records.slice(0, 4));
+      expect(positionOf(await store.states())).toBe(await store.position());
       await runner.applyBatch(records);
       await runner.promoteCaughtUp(records.length);
       expect(await snapshotReadModels(store)).toBe(before);
