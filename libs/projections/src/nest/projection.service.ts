@@ -42,11 +42,6 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
     await this.live.start();
   }
 
-  /** Where the projections run: `thread` (a thread of this process), `event-loop`, or `none` (another process). */
-  get runsIn(): 'thread' | 'event-loop' | 'none' {
-    return this.live instanceof ProjectionThread ? 'thread' : this.live ? 'event-loop' : 'none';
-  }
-
   /** Why the projections are not following the log right now (undefined while they are). */
   followingFailure(): string | undefined {
     return this.live?.failure();

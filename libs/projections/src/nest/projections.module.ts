@@ -99,9 +99,9 @@ export class MetricsController {
   }
 }
 
-/** Stops the CSV export's threads (started at the first export) when the server shuts down. */
+/** Stops the history threads (JSON pages and the CSV export, each started at its first page) when the server shuts down. */
 @Injectable()
-export class HistoryCsvThreads implements OnApplicationShutdown {
+export class HistoryThreadsShutdown implements OnApplicationShutdown {
   constructor(private readonly history: HistoryQueries) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -124,7 +124,7 @@ export class ProjectionsModule {
         { provide: HistoryQueries, useFactory: (p: ProjectionService) => new HistoryQueries(p.readModels), inject: [ProjectionService] },
         { provide: UsageQueries, useFactory: (p: ProjectionService) => new UsageQueries(p.readModels), inject: [ProjectionService] },
         { provide: AccountQueries, useFactory: (p: ProjectionService) => new AccountQueries(p.readModels), inject: [ProjectionService] },
-        HistoryCsvThreads,
+        HistoryThreadsShutdown,
         ProjectionsHealthIndicator,
         GetHistoryHandler,
         GetUsageHandler,
