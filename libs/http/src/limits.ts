@@ -34,7 +34,7 @@ export const HEAVY_READS_AT_ONCE_RANGE = [2, 8] as const;
  * per CPU core, within HEAVY_READS_AT_ONCE_RANGE; more wait or answer 503. Each keeps a thread
  * busy while it runs, and its results still pass through the event loop: more than the cores only
  * delays the commands (on 2 cores, 4 at once gave a consumption's p99 96–171 ms under heavy
- * reads, 2 at once 52–66 ms, for as many heavy reads served).
+ * reads, 2 at once 52–66 ms, while serving somewhat fewer heavy reads: docs/BENCHMARKS.md).
  */
 export const MAX_CONCURRENT_HEAVY_READS = Math.min(HEAVY_READS_AT_ONCE_RANGE[1], Math.max(HEAVY_READS_AT_ONCE_RANGE[0], availableParallelism()));
 /** Retry-After of a heavy read refused because MAX_CONCURRENT_HEAVY_READS are running. */
