@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SqliteEventStore } from '@credit-ledger/event-store';
-import { seedHistory } from '../ops/seed';
-import { ProjectionRunner } from '../projection-runner';
 import { ReadModelStore } from '../read-model-store';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
-import { readModelStoreFactory } from '../testing/projection-fixtures';
+import { projectedSeed, readModelStoreFactory } from '../testing/projection-fixtures';
 import { CsvCells, HistoryFilter, HistoryItem, HistoryQueries } from './history.query';
 
 /** What the CSV export must hold for a row of the JSON history: the same movement, column by column. */
@@ -49,16 +47,7 @@ describe.each(['sqlite', 'postgres'] as const)('the CSV export reads the same ro
   let member: string;
 
   beforeAll(async () => {
-    await seedHistory(log, { accounts: 4, events: 1_500, seed: 5, months: 2, start: '2026-01-01T00:00:00Z' });
-    readModels = await stores.open();
-    await (await ProjectionRunner.create(readModels)).catchUp(log);
-    [{ account }] = await readModels.all<{ account: string }>(
-      `SELECT account_id AS account FROM ${await readModels.activeTable('history', 'history')} GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1`,
-    );
-    [{ member }] = await readModels.all<{ member: string }>(
-      `SELECT user_id AS member FROM ${await readModels.activeTable('history', 'history')} WHERE account_id = ? AND user_id IS NOT NULL GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1`,
-      [account],
-    );
+    ({ readModels, account, member } = await projectedSeed(stores, log, { accounts: 4, events: 1_500, seed: 5, months: 2, start: '2026-01-01T00:00:00Z' }));
   }, 120_000);
   afterAll(async () => {
     await stores.closeAll();

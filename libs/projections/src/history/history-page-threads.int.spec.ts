@@ -4,11 +4,9 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SqliteEventStore } from '@credit-ledger/event-store';
-import { seedHistory } from '../ops/seed';
-import { ProjectionRunner } from '../projection-runner';
 import { ReadModelStore } from '../read-model-store';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
-import { readModelStoreFactory } from '../testing/projection-fixtures';
+import { projectedSeed, readModelStoreFactory } from '../testing/projection-fixtures';
 import { CSV_COLUMNS, CSV_OPTIONS } from './csv-cells';
 import { HistoryPageThreads } from './history-page-threads';
 import { HistoryFilter, HistoryQueries } from './history.query';
@@ -42,16 +40,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     let member: string;
 
     beforeAll(async () => {
-      await seedHistory(log, { accounts: 3, events: 1_200, seed: 17, months: 2, start: '2026-01-01T00:00:00Z' });
-      readModels = await stores.open();
-      await (await ProjectionRunner.create(readModels)).catchUp(log);
-      [{ account }] = await readModels.all<{ account: string }>(
-        `SELECT account_id AS account FROM ${await readModels.activeTable('history', 'history')} GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1`,
-      );
-      [{ member }] = await readModels.all<{ member: string }>(
-        `SELECT user_id AS member FROM ${await readModels.activeTable('history', 'history')} WHERE account_id = ? AND user_id IS NOT NULL GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1`,
-        [account],
-      );
+      ({ readModels, account, member } = await projectedSeed(stores, log, { accounts: 3, events: 1_200, seed: 17, months: 2, start: '2026-01-01T00:00:00Z' }));
     }, 120_000);
     afterAll(async () => {
       await stores.closeAll();

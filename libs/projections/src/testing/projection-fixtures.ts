@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerCommand, LedgerEvent } from '@credit-ledger/domain';
 import { run } from '@credit-ledger/domain/testing';
-import { RecordedEvent } from '@credit-ledger/event-store';
+import { EventStore, RecordedEvent } from '@credit-ledger/event-store';
 import { createTestDatabase, dropTestDatabase } from '@credit-ledger/event-store/testing';
 import { accountStream, encodeEvents } from '@credit-ledger/ledger';
+import { seedHistory, SeedOptions } from '../ops/seed';
 import { ProjectionRunner } from '../projection-runner';
 import { PostgresReadModelStore } from '../postgres/postgres-read-model-store';
 import { ReadModelStore } from '../read-model-store';
@@ -67,4 +68,27 @@ export async function givenProjected(
   const records = recordedFrom(run(commands).events);
   await runner.applyBatch(records);
   return { store, runner, records };
+}
+
+/**
+ * Seeds `log` with a history, projects it into a fresh store of `stores`, and names its busiest
+ * account and that account's busiest member (the rows the history specs read).
+ */
+export async function projectedSeed(
+  stores: ReadModelStoreFactory,
+  log: EventStore,
+  seed: SeedOptions,
+): Promise<{ readModels: ReadModelStore; account: string; member: string }> {
+  await seedHistory(log, seed);
+  const readModels = await stores.open();
+  await (await ProjectionRunner.create(readModels)).catchUp(log);
+  const history = await readModels.activeTable('history', 'history');
+  const [{ account }] = await readModels.all<{ account: string }>(
+    `SELECT account_id AS account FROM ${history} GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1`,
+  );
+  const [{ member }] = await readModels.all<{ member: string }>(
+    `SELECT user_id AS member FROM ${history} WHERE account_id = ? AND user_id IS NOT NULL GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1`,
+    [account],
+  );
+  return { readModels, account, member };
 }
