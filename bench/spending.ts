@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { ConsumeCreditsData, internalCaller, Plan } from '@credit-ledger/domain';
 import { BARE_SERVER_ENTRY, Instance, SERVER_ENTRY, startInstance, stopInstance } from './processes';
-import { fmt, Measured, runInFlight, seededRandom } from './stats';
+import { fmt, Measured, runInFlight, seededRandom, threadCpuUs } from './stats';
 
 /**
  * Spending controls: (1) `POST /v1/accounts/{id}/check` over HTTP, 64 connections (autocannon), next
@@ -22,7 +22,8 @@ const CONNECTIONS = 64;
 const CHECK_SECONDS = Number(process.env.BENCH_CHECK_SECONDS ?? 10);
 const CHECK_ACCOUNTS = 100;
 const PRICING_ACCOUNTS = 1_000;
-const PRICING_ROUNDS = Number(process.env.BENCH_PRICING_ROUNDS ?? 3);
+/** Rounds of the pricing half, rounded up to an even number: each kind goes first equally often (the second run of a round is a few percent slower, whichever kind it is). */
+const PRICING_ROUNDS = 2 * Math.ceil(Number(process.env.BENCH_PRICING_ROUNDS ?? 6) / 2);
 const PRICING_CONSUMPTIONS = Number(process.env.BENCH_PRICING_CONSUMPTIONS ?? 30_000);
 const IN_FLIGHT = 64;
 const CTX = internalCaller('bench', 'bench');
@@ -54,7 +55,12 @@ export interface SpendingBenchResult {
   readonly loadBefore: string;
   readonly loadAfter: string;
   readonly http: readonly LoadFigures[];
-  readonly pricing: readonly { readonly clientPriced: Measured; readonly rateCard: Measured }[];
+  readonly pricing: readonly { readonly clientPriced: PricingRun; readonly rateCard: PricingRun }[];
+}
+
+/** One pricing run: throughput and latency, and the event loop's CPU time per consumption (µs; undefined without /proc). */
+export interface PricingRun extends Measured {
+  readonly loopCpuUs: number | undefined;
 }
 
 /** A bare Node HTTP server in its own process (bench/bare-server.ts): the floor of one JSON request/answer on this machine. */
@@ -159,14 +165,32 @@ function rateCardPriced(consumptionId: string, rnd: () => number): ConsumeCredit
   return rest;
 }
 
-function runConsumptions(bus: CommandBus, label: string, prefix: string, make: (id: string, rnd: () => number) => ConsumeCreditsData): Promise<Measured> {
-  const rnd = seededRandom(7);
-  return runInFlight(label, PRICING_CONSUMPTIONS, IN_FLIGHT, (index) =>
-    bus.execute(new ConsumeCreditsCommand(`priced-${Math.floor(rnd() * PRICING_ACCOUNTS)}`, make(`${prefix}-${index}`, rnd), CTX)),
-  );
+/**
+ * A full collection before each pricing run (when node runs with --expose-gc, as `npm run bench`
+ * does), so that no run pays for the garbage of the one before it: without it, the second run of
+ * a round was the slower one (its p99 too) whichever kind it was.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function pricingFigures(log: (line: string) => void): Promise<{ clientPriced: Measured; rateCard: Measured }[]> {
+async function runConsumptions(
+  bus: CommandBus,
+  label: string,
+  prefix: string,
+  make: (id: string, rnd: () => number) => ConsumeCreditsData,
+): Promise<PricingRun> {
+  const rnd = seededRandom(7);
+  collectGarbage();
+  const loopBefore = threadCpuUs();
+  const measured = await runInFlight(label, PRICING_CONSUMPTIONS, IN_FLIGHT, (index) =>
+    bus.execute(new ConsumeCreditsCommand(`priced-${Math.floor(rnd() * PRICING_ACCOUNTS)}`, make(`${prefix}-${index}`, rnd), CTX)),
+  );
+  const loopAfter = threadCpuUs();
+  return { ...measured, loopCpuUs: loopBefore === undefined || loopAfter === undefined ? undefined : (loopAfter - loopBefore) / PRICING_CONSUMPTIONS };
+}
+
+async function pricingFigures(log: (line: string) => void): Promise<{ clientPriced: PricingRun; rateCard: PricingRun }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-pricing-'));
   const config = { port: 0, dataDir: dir, store: 'sqlite' as const, adminKey: ADMIN_KEY, logLevel: 'silent' as const, projections: 'off' as const };
   const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config, http: false }), {
@@ -179,7 +203,7 @@ async function pricingFigures(log: (line: string) => void): Promise<{ clientPric
       Array.from({ length: PRICING_ACCOUNTS }, (_, index) => bus.execute(new OpenAccountCommand(`priced-${index}`, `Priced ${index}`, PLAN, CTX))),
     );
     await runConsumptions(bus, 'warm-up', 'warm', clientPriced);
-    const rounds: { clientPriced: Measured; rateCard: Measured }[] = [];
+    const rounds: { clientPriced: PricingRun; rateCard: PricingRun }[] = [];
     for (let round = 0; round < PRICING_ROUNDS; round++) {
       // Alternate which goes first, so that neither always runs on the warmer (or more fragmented) store.
       const first = round % 2 === 0 ? 'client' : 'rate';
@@ -188,7 +212,9 @@ async function pricingFigures(log: (line: string) => void): Promise<{ clientPric
       const a = first === 'client' ? await runClient() : await runRate();
       const b = first === 'client' ? await runRate() : await runClient();
       const pair = first === 'client' ? { clientPriced: a, rateCard: b } : { clientPriced: b, rateCard: a };
-      log(`  round ${round + 1}: client-priced ${fmt(pair.clientPriced.perSecond)}/s, rate-card ${fmt(pair.rateCard.perSecond)}/s`);
+      log(
+        `  round ${round + 1}: client-priced ${fmt(pair.clientPriced.perSecond)}/s${loopCpu(pair.clientPriced)}, rate-card ${fmt(pair.rateCard.perSecond)}/s${loopCpu(pair.rateCard)}`,
+      );
       rounds.push(pair);
     }
     return rounds;
@@ -197,6 +223,8 @@ async function pricingFigures(log: (line: string) => void): Promise<{ clientPric
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const loopCpu = (run: PricingRun) => (run.loopCpuUs === undefined ? '' : ` (event loop ${fmt(run.loopCpuUs, 1)} µs each)`);
 
 const loadAverage = () =>
   loadavg()
@@ -212,6 +240,7 @@ export async function spendingBenchmark(log: (line: string) => void): Promise<Sp
   return { loadBefore, loadAfter: loadAverage(), http, pricing };
 }
 
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const median = (values: number[]) => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)];
 
 export function printSpendingBench(result: SpendingBenchResult): void {
@@ -224,17 +253,32 @@ export function printSpendingBench(result: SpendingBenchResult): void {
       console.log(`| ${row.label} | ${fmt(row.requests)} | ${fmt(row.perSecond)} | ${row.latencyMsP50} | ${row.latencyMsP99} | ${row.non2xx} |`);
     }
   }
-  if (result.pricing.length > 0) {
-    const client = result.pricing.map((pair) => pair.clientPriced.perSecond);
-    const rate = result.pricing.map((pair) => pair.rateCard.perSecond);
-    console.log('| pricing | each round, consumptions/s | median | p99 ms, median |');
-    console.log('|---|---|---:|---:|');
+  if (result.pricing.length > 0) printPricing(result.pricing);
+}
+
+/**
+ * The rounds side by side, and the ratio taken within each round (the two runs of a round are
+ * back to back, so a slower minute of a shared machine moves both) with its median; the event
+ * loop's CPU time per consumption moves less with the machine's load than the throughput does.
+ */
+function printPricing(rounds: SpendingBenchResult['pricing']): void {
+  const cpu = (run: PricingRun) => (run.loopCpuUs === undefined ? 'n/a' : fmt(run.loopCpuUs, 1));
+  console.log(
+    '| round | client-priced consumptions/s | p99 ms | event loop µs each | rate-card priced consumptions/s | p99 ms | event loop µs each | rate-card / client-priced |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  rounds.forEach(({ clientPriced: c, rateCard: r }, index) => {
     console.log(
-      `| client-priced | ${client.map((value) => fmt(value)).join(' · ')} | ${fmt(median(client))} | ${fmt(median(result.pricing.map((pair) => pair.clientPriced.latencyMsP99)), 2)} |`,
+      `| ${index + 1} | ${fmt(c.perSecond)} | ${fmt(c.latencyMsP99, 2)} | ${cpu(c)} | ${fmt(r.perSecond)} | ${fmt(r.latencyMsP99, 2)} | ${cpu(r)} | ${fmt((100 * r.perSecond) / c.perSecond, 1)}% |`,
     );
-    console.log(
-      `| rate-card priced | ${rate.map((value) => fmt(value)).join(' · ')} | ${fmt(median(rate))} | ${fmt(median(result.pricing.map((pair) => pair.rateCard.latencyMsP99)), 2)} |`,
-    );
-    console.log(`rate-card / client-priced (medians): ${fmt((100 * median(rate)) / median(client), 1)}%`);
-  }
+  });
+  const ratios = rounds.map(({ clientPriced, rateCard }) => rateCard.perSecond / clientPriced.perSecond);
+  console.log(
+    `rate-card / client-priced: mean of the rounds' ratios ${fmt(100 * mean(ratios), 1)}% (each kind first in half of the rounds); of the medians ${fmt((100 * median(rounds.map((r) => r.rateCard.perSecond))) / median(rounds.map((r) => r.clientPriced.perSecond)), 1)}%`,
+  );
+  const cpuRatios = rounds.flatMap(({ clientPriced, rateCard }) =>
+    clientPriced.loopCpuUs === undefined || rateCard.loopCpuUs === undefined ? [] : [rateCard.loopCpuUs / clientPriced.loopCpuUs],
+  );
+  if (cpuRatios.length > 0)
+    console.log(`event loop CPU per consumption, rate-card / client-priced: mean of the rounds' ratios ${fmt(100 * mean(cpuRatios), 1)}%`);
 }

@@ -23,25 +23,40 @@ export interface Price {
   readonly rate: AppliedRate | null;
 }
 
-/** Rate cards indexed by `feature\0action` (`feature\0` for a feature's default), built once per card. */
-const indexes = new WeakMap<readonly RateEntry[], ReadonlyMap<string, RateEntry>>();
+/** A rate of the card, with what a consumption priced by it records (one frozen value per entry, shared by its events). */
+interface IndexedRate {
+  readonly entry: RateEntry;
+  readonly applied: AppliedRate;
+}
 
-function indexOf(rates: readonly RateEntry[]): ReadonlyMap<string, RateEntry> {
+/** Rate cards indexed by feature, then action ('' for a feature's default), built once per card. */
+const indexes = new WeakMap<readonly RateEntry[], ReadonlyMap<string, ReadonlyMap<string, IndexedRate>>>();
+
+function indexOf(rates: readonly RateEntry[]): ReadonlyMap<string, ReadonlyMap<string, IndexedRate>> {
   let index = indexes.get(rates);
   if (!index) {
-    const built = new Map<string, RateEntry>();
-    for (const rate of rates) built.set(`${rate.feature}\u0000${rate.action ?? ''}`, rate);
+    const built = new Map<string, Map<string, IndexedRate>>();
+    for (const rate of rates) {
+      let actions = built.get(rate.feature);
+      if (!actions) built.set(rate.feature, (actions = new Map()));
+      actions.set(rate.action ?? '', { entry: rate, applied: Object.freeze(appliedRate(rate)) });
+    }
     indexes.set(rates, (index = built));
   }
   return index;
 }
 
-/** The rate of `feature`/`action` on the card: the action's own entry, else the feature's default. */
-export function rateFor(pricing: PlanPricing, feature: string, action: string): RateEntry | undefined {
+/** The indexed rate of `feature`/`action`: the action's own entry, else the feature's default. */
+function indexedRateFor(pricing: PlanPricing, feature: string, action: string): IndexedRate | undefined {
   const rates = ratesOf(pricing);
   if (rates.length === 0) return undefined;
-  const index = indexOf(rates);
-  return index.get(`${feature}\u0000${action}`) ?? index.get(`${feature}\u0000`);
+  const actions = indexOf(rates).get(feature);
+  return actions?.get(action) ?? actions?.get('');
+}
+
+/** The rate of `feature`/`action` on the card: the action's own entry, else the feature's default. */
+export function rateFor(pricing: PlanPricing, feature: string, action: string): RateEntry | undefined {
+  return indexedRateFor(pricing, feature, action)?.entry;
 }
 
 function appliedRate(rate: RateEntry): AppliedRate {
@@ -67,8 +82,8 @@ export function priceOf(pricing: PlanPricing, request: SpendRequest): Price | Do
     }
     return { creditType: request.creditType, credits: request.credits, units, pricedBy: 'client', rate: null };
   }
-  const rate = rateFor(pricing, request.feature, request.action);
-  if (!rate || (request.creditType !== undefined && rate.creditType !== request.creditType)) {
+  const indexed = indexedRateFor(pricing, request.feature, request.action);
+  if (!indexed || (request.creditType !== undefined && indexed.entry.creditType !== request.creditType)) {
     return new DomainError(
       DomainErrorCode.NoRateForAction,
       `the plan has no rate for ${request.feature}/${request.action}${request.creditType ? ` in ${request.creditType}` : ''}`,
@@ -79,6 +94,7 @@ export function priceOf(pricing: PlanPricing, request: SpendRequest): Price | Do
       },
     );
   }
+  const rate = indexed.entry;
   const credits = rate.credits * units;
   if (credits > MAX_CREDITS_PER_MOVEMENT) {
     return new DomainError(DomainErrorCode.ChargeTooLarge, `${units} units at ${rate.credits} credits is more than ${MAX_CREDITS_PER_MOVEMENT} credits`, {
@@ -87,5 +103,5 @@ export function priceOf(pricing: PlanPricing, request: SpendRequest): Price | Do
       max: MAX_CREDITS_PER_MOVEMENT,
     });
   }
-  return { creditType: rate.creditType, credits, units, pricedBy: 'rate_card', rate: appliedRate(rate) };
+  return { creditType: rate.creditType, credits, units, pricedBy: 'rate_card', rate: indexed.applied };
 }
