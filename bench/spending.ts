@@ -258,7 +258,7 @@ export function printSpendingBench(result: SpendingBenchResult): void {
 
 /**
  * The rounds side by side, and the ratio taken within each round (the two runs of a round are
- * back to back, so a slower minute of a shared machine moves both) with its median; the event
+ * back to back, so a slower minute of a shared machine moves both) with their mean; the event
  * loop's CPU time per consumption moves less with the machine's load than the throughput does.
  */
 function printPricing(rounds: SpendingBenchResult['pricing']): void {

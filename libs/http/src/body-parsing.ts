@@ -141,8 +141,9 @@ export type JsonBodyParser = (req: IncomingMessage, done: (error: ApiError | nul
 const NO_RESPONSE = {} as ServerResponse;
 
 /**
- * A body the plain reader takes: application/json in UTF-8 (no charset, or `charset=utf-8`), neither compressed
- * nor chunked, with a Content-Length within MAX_BODY_BYTES. Everything else goes to body-parser.
+ * A body the plain reader takes: application/json in UTF-8 (no charset, or `charset=utf-8`),
+ * neither compressed nor chunked, with a Content-Length from 1 to MAX_BODY_BYTES. Everything else
+ * goes to body-parser.
  */
 const PLAIN_JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*("utf-8"|utf-8)\s*)?$/i;
 const DECIMAL = /^\d{1,8}$/;
@@ -164,7 +165,7 @@ function plainBodyLength(headers: IncomingMessage['headers']): number | undefine
  * The bytes of a plain body as body-parser's strict JSON parser reads them: depth first, then UTF-8
  * text without a leading byte order mark, an empty text as `{}`, and only an object or an array.
  */
-export function parsePlainJson(bytes: Buffer): { body: unknown } | { failure: BodyReadFailure } {
+function parsePlainJson(bytes: Buffer): { body: unknown } | { failure: BodyReadFailure } {
   if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) return { failure: { type: 'json.too.deep' } };
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
