@@ -180,7 +180,8 @@ describe('console: the webhooks page in Chromium', () => {
     await page.getByTestId('webhook-edit-submit').click();
     await page.getByTestId('webhook-edit').waitFor({ state: 'detached' });
     expect(await endpoint()).toMatchObject({ url: `${receiver.url}/renamed`, description: 'renamed', eventTypes: ['cycle.reset', 'plan.changed'] });
-    expect(await row.innerText()).toContain('/renamed');
+    // The list is read again once the dialog has closed: wait for the row to be drawn from that read.
+    await row.getByText(`${receiver.url}/renamed`).waitFor();
 
     await page.getByTestId(`toggle-${extra.webhookId}`).click();
     await row.getByText('Disabled (by request)').waitFor();
