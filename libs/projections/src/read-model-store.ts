@@ -62,6 +62,9 @@ export interface ReadModelStore {
 /** The statuses of read models still projecting: `position()` is the lowest checkpoint among them. */
 export const PROJECTING_STATUSES: readonly ProjectionStatus[] = ['live', 'building', 'rebuilding'];
 
+/** PROJECTING_STATUSES as an SQL list, for the stores' `position()` queries. */
+export const PROJECTING_STATUSES_SQL = PROJECTING_STATUSES.map((status) => `'${status}'`).join(', ');
+
 /** What `position()` answers, from the states already read (0 when no read model is projecting). */
 export function positionOf(states: readonly ProjectionState[]): number {
   let position: number | undefined;

@@ -74,14 +74,9 @@ export class ProjectionService implements OnApplicationBootstrap, BeforeApplicat
     return true;
   }
 
+  /** How far the read models are behind the log's head. */
   async lag(): Promise<number> {
-    return (await this.progress()).lag;
-  }
-
-  /** Where the read models are and how far behind the log's head, from one read of each. */
-  async progress(): Promise<{ position: number; lag: number }> {
-    const [head, position] = await Promise.all([this.store.headPosition(), this.position()]);
-    return { position, lag: Math.max(0, head - position) };
+    return (await this.health()).lag;
   }
 
   /** The read models' states, and their position and lag, from one read of the registry and one of the log's head (what /health reports). */

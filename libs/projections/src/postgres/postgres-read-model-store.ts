@@ -1,7 +1,7 @@
 import { ClientBase, CustomTypesConfig, Pool, PoolClient, types } from 'pg';
 import { isTransientPostgresError, MigrationReport, migratePostgres, PG_CONNECT_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS } from '@credit-ledger/event-store';
 import { Projector, tableName } from '../projector';
-import { eventsAfter, ITERATE_PAGE_ROWS, ProjectionBatch, ProjectionState, ReadModelStore } from '../read-model-store';
+import { eventsAfter, ITERATE_PAGE_ROWS, ProjectionBatch, ProjectionState, PROJECTING_STATUSES_SQL, ReadModelStore } from '../read-model-store';
 import { exactInteger, positional, postgresDdl } from './pg-sql';
 
 export const PG_READ_MODELS_MIGRATION_COMPONENT = 'read_models';
@@ -239,9 +239,7 @@ export class PostgresReadModelStore implements ReadModelStore {
   }
 
   async position(): Promise<number> {
-    const [row] = await this.all<{ p: number | null }>(
-      `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`,
-    );
+    const [row] = await this.all<{ p: number | null }>(`SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN (${PROJECTING_STATUSES_SQL})`);
     return row?.p ?? 0;
   }
 

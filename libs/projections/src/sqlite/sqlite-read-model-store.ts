@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_BUSY_TIMEOUT_MS, SqliteReaderPool } from '@credit-ledger/event-store';
 import { ProjectedEvent, Projector, tableName } from '../projector';
 import { cachedStatement, openReadModelDb } from '../read-model-db';
-import { eventsAfter, ProjectionBatch, ProjectionState, ProjectionStatus, ReadModelStore } from '../read-model-store';
+import { eventsAfter, ProjectionBatch, ProjectionState, ProjectionStatus, PROJECTING_STATUSES_SQL, ReadModelStore } from '../read-model-store';
 
 type Applier = (batch: readonly ProjectedEvent[]) => void;
 
@@ -127,7 +127,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async position(): Promise<number> {
-    const row = cachedStatement(this.db, `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN ('live', 'building', 'rebuilding')`).get() as {
+    const row = cachedStatement(this.db, `SELECT MIN(checkpoint) AS p FROM projection_registry WHERE status IN (${PROJECTING_STATUSES_SQL})`).get() as {
       p: number | null;
     };
     return row.p ?? 0;
