@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { internalCaller } from '@credit-ledger/domain';
 import { GrantCreditsCommand, LedgerConfig, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
-import { DEFAULT_WEBHOOKS_CONFIG, resolveTarget, signedHeaders, WebhookDispatcher, WebhooksModule, WebhooksService } from '@credit-ledger/webhooks';
+import {
+  DEFAULT_WEBHOOKS_CONFIG,
+  resolveTarget,
+  signedHeaders,
+  WEBHOOK_DISPATCHER,
+  WebhookDispatching,
+  WebhooksModule,
+  WebhooksService,
+} from '@credit-ledger/webhooks';
 import { WebhookSender } from '@credit-ledger/webhooks';
 import { exited } from './processes';
 import { fmt, Measured, summarize } from './stats';
@@ -137,7 +145,7 @@ export async function webhooksBenchmark(log: (line: string) => void): Promise<We
       SECONDS,
       inline.latencies,
     );
-    log(`webhooks: dispatcher stats ${JSON.stringify(app.get(WebhookDispatcher).stats())}`);
+    log(`webhooks: dispatcher stats ${JSON.stringify(app.get<WebhookDispatching>(WEBHOOK_DISPATCHER).stats())}`);
     await app.close();
 
     log(`webhooks: the same load with the dispatcher in its own process (ledger-worker --role webhooks)…`);

@@ -1,4 +1,4 @@
-import { WebhookDispatcher, WebhookStore } from '@credit-ledger/webhooks';
+import { WEBHOOK_DISPATCHER, WebhookDispatcher, WebhookDispatcherThread, WebhookDispatching, WebhookStore } from '@credit-ledger/webhooks';
 import { consumption, LedgerHarness, PLAN } from '../support/ledger-harness';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -17,11 +17,12 @@ const ALL_TYPES = [
 describe('webhooks (real HTTP receivers on loopback, embedded store, controllable clock)', () => {
   let h: LedgerHarness;
   let receiver: WebhookReceiver;
-  let dispatcher: WebhookDispatcher;
+  let dispatcher: WebhookDispatching;
 
   beforeEach(async () => {
     h = await LedgerHarness.start({ webhooks: { allowHttp: true, allowPrivate: true } });
-    dispatcher = h.app.get(WebhookDispatcher);
+    dispatcher = h.app.get<WebhookDispatching>(WEBHOOK_DISPATCHER);
+    expect(dispatcher).toBeInstanceOf(WebhookDispatcherThread); // the server's default with the embedded store (the clock shared with the thread)
     await eventually(() => expect(dispatcher.isLeading()).toBe(true));
     receiver = await WebhookReceiver.start();
     await h.as().post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }).expect(201);
@@ -239,6 +240,22 @@ describe('webhooks (real HTTP receivers on loopback, embedded store, controllabl
     }
   });
 
+  it('the dispatcher thread, ended abruptly, is started again, takes its lease back and delivers on; its counters never go back', async () => {
+    const thread = dispatcher as WebhookDispatcherThread;
+    await register(['grant.created']);
+    await h.as().post('/v1/accounts/acme/grants', { grantId: 'before', creditType: 'email', credits: 1, reason: 'r' }).expect(201);
+    await eventually(() => expect(receiver.received).toHaveLength(1));
+    await eventually(() => expect(thread.stats().succeeded).toBe(1));
+    await thread.thread!.terminate();
+    await eventually(() => expect(thread.isLeading()).toBe(false));
+    // Committed while no thread runs: derived and delivered by the next one, from the checkpoint.
+    await h.as().post('/v1/accounts/acme/grants', { grantId: 'between', creditType: 'email', credits: 1, reason: 'r' }).expect(201);
+    await eventually(() => expect(thread.isLeading()).toBe(true), 10_000);
+    await h.as().post('/v1/accounts/acme/grants', { grantId: 'after', creditType: 'email', credits: 1, reason: 'r' }).expect(201);
+    await eventually(() => expect(receiver.received.map((r) => r.json.data.grantId)).toEqual(['before', 'between', 'after']));
+    await eventually(() => expect(thread.stats()).toMatchObject({ succeeded: 3, failedAttempts: 0 }));
+  });
+
   it('secret rotation: during the overlap both the old and the new secret verify a delivery', async () => {
     const { webhookId, secret: oldSecret } = await register(['grant.created']);
     const rotated = (await h.as().post(`/v1/accounts/acme/webhooks/${webhookId}/rotate-secret`).expect(200)).body;
@@ -407,6 +424,10 @@ describe('webhooks on PostgreSQL (endpoints, deliveries, checkpoint and lease in
     h = await LedgerHarness.start({ store: 'postgres', webhooks: { allowHttp: true, allowPrivate: true } });
     receiver = await WebhookReceiver.start();
     await h.as().post('/v1/accounts', { accountId: 'acme', name: 'Acme', plan: PLAN }).expect(201);
+    // The server's store is PostgreSQL: the dispatcher runs on the event loop.
+    expect(h.app.get(WEBHOOK_DISPATCHER)).toBeInstanceOf(WebhookDispatcher);
+    // The server's store is PostgreSQL: the dispatcher runs on the event loop.
+    expect(h.app.get(WEBHOOK_DISPATCHER)).toBeInstanceOf(WebhookDispatcher);
   });
   afterAll(async () => {
     await h.stop();
@@ -425,7 +446,7 @@ describe('webhooks on PostgreSQL (endpoints, deliveries, checkpoint and lease in
     await h.as().post('/v1/accounts/acme/grants', { grantId: 'g2', creditType: 'email', credits: 1, reason: 'r' }).expect(201);
     await eventually(() => expect(receiver.received).toHaveLength(1));
     h.clock.advance(5_000);
-    h.app.get(WebhookDispatcher).wake();
+    h.app.get<WebhookDispatching>(WEBHOOK_DISPATCHER).wake();
     await eventually(() => expect(receiver.received.map((r) => r.json.data.grantId)).toEqual(['g1', 'g1', 'g2']));
     for (const request of receiver.received) expect(WebhookReceiver.verify(secret, request)).toEqual(request.json);
     await eventually(async () => {

@@ -4,7 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { EventStore } from '@credit-ledger/event-store';
 import { EVENT_STORE, LedgerConfig, LedgerModule, METRICS_REGISTRY } from '@credit-ledger/ledger';
-import { DispatcherStats, registerWebhookMetrics, WebhookDispatcher, WebhooksConfig, WebhooksModule, WebhookStore } from '@credit-ledger/webhooks';
+import {
+  DispatcherStats,
+  registerWebhookMetrics,
+  WEBHOOK_DISPATCHER,
+  WebhookDispatching,
+  WebhooksConfig,
+  WebhooksModule,
+  WebhookStore,
+} from '@credit-ledger/webhooks';
 
 /**
  * `ledger-worker --role webhooks`: the webhook dispatcher without HTTP (run the API with
@@ -34,11 +42,11 @@ export class WebhooksWorker {
 
   /** The webhook metrics alone, on `registry` (a worker with Kafka roles serves them next to its own). */
   registerMetrics(registry: Registry): void {
-    registerWebhookMetrics(registry, this.app.get(WebhookStore), this.app.get<EventStore>(EVENT_STORE), this.app.get(WebhookDispatcher));
+    registerWebhookMetrics(registry, this.app.get(WebhookStore), this.app.get<EventStore>(EVENT_STORE), this.app.get<WebhookDispatching>(WEBHOOK_DISPATCHER));
   }
 
   stats(): DispatcherStats {
-    return this.app.get(WebhookDispatcher).stats();
+    return this.app.get<WebhookDispatching>(WEBHOOK_DISPATCHER).stats();
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventStore, RecordedEvent, Subscription } from '@credit-ledger/event-store';
 import { accountIdOfStream, decodeEvent } from '@credit-ledger/ledger';
-import { AccountStates } from './events/account-states';
+import { AccountStates, StreamSource } from './events/account-states';
 import {
   deriveNotifications,
   expiringNotification,
@@ -48,6 +48,20 @@ export interface WebhookLogger {
 
 export const SILENT_WEBHOOK_LOGGER: WebhookLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** What the dispatcher reads of the ledger's log: committed events in order, and an account's stream (its states). */
+export type DispatcherLog = Pick<EventStore, 'subscribeToAll'> & StreamSource;
+
+/** The dispatcher as the app holds it, whether it runs on the event loop (WebhookDispatcher) or in a thread of its own. */
+export interface WebhookDispatching {
+  /** Takes the lease when free and keeps renewing it; leads while it holds it. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Looks for due deliveries now (the clock moved, a delivery became due). */
+  wake(): void;
+  isLeading(): boolean;
+  stats(): DispatcherStats;
+}
+
 export interface DispatcherStats {
   readonly leading: boolean;
   readonly checkpoint: number;
@@ -56,6 +70,11 @@ export interface DispatcherStats {
   readonly succeeded: number;
   readonly failedAttempts: number;
   readonly inFlight: number;
+}
+
+/** A lease owner of this process: its pid and a random tag. */
+export function newDispatcherOwner(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Whether `endpoint` receives `payload`: its account (or every account), its types, and only what derives from events after it was registered. */
@@ -77,8 +96,7 @@ export function matches(endpoint: EndpointRecord, payload: WebhookPayload, live:
  *   Lanes run concurrently (MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_ENDPOINT).
  * - One process at a time does both: the lease in the shared store. Others wait to take over.
  */
-export class WebhookDispatcher {
-  readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+export class WebhookDispatcher implements WebhookDispatching {
   private readonly states: AccountStates;
   private readonly sender = new WebhookSender();
   private subscription: Subscription | undefined;
@@ -104,12 +122,14 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly store: WebhookStore,
-    private readonly log: EventStore,
+    private readonly log: DispatcherLog,
     private readonly config: WebhooksConfig,
     /** The ledger's clock (scenario tests move it by hand): due times, retries, the failure window. */
     private readonly now: () => number = Date.now,
     private readonly logger: WebhookLogger = SILENT_WEBHOOK_LOGGER,
     private readonly random: () => number = Math.random,
+    /** Who holds the lease: a dispatcher thread started again after a crash keeps its process's owner, and so the lease. */
+    readonly owner = newDispatcherOwner(),
   ) {
     this.states = new AccountStates(log);
   }

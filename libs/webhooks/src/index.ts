@@ -12,6 +12,7 @@ export * from './store/webhook-store';
 export * from './store/webhook-migrations';
 export * from './store/open-webhook-store';
 export * from './dispatcher';
+export * from './thread/dispatcher-thread';
 export * from './webhooks.service';
 export * from './nest/webhooks.module';
 export * from './webhook-metrics';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { EventStore } from '@credit-ledger/event-store';
-import { DISPATCHER_NAME, WebhookDispatcher } from './dispatcher';
+import { DISPATCHER_NAME, WebhookDispatching } from './dispatcher';
 import { WebhookStore } from './store/webhook-store';
 
 /**
@@ -9,7 +9,7 @@ import { WebhookStore } from './store/webhook-store';
  * time, so every process reports the same backlog whichever holds the lease; attempts count what
  * this process sent.
  */
-export function registerWebhookMetrics(registry: Registry, store: WebhookStore, log: EventStore, dispatcher: WebhookDispatcher | null): void {
+export function registerWebhookMetrics(registry: Registry, store: WebhookStore, log: EventStore, dispatcher: WebhookDispatching | null): void {
   new Gauge({
     name: 'ledger_webhook_backlog_deliveries',
     help: 'Webhook deliveries not settled yet (due, retrying, or held behind an earlier delivery of their endpoint and account)',

@@ -6,6 +6,12 @@ export type WebhookMode = (typeof WEBHOOK_MODES)[number];
 export interface WebhooksConfig {
   /** `inline`: this process dispatches (the API by default); `off`: another process does (`ledger-worker --role webhooks`). */
   readonly mode: WebhookMode;
+  /**
+   * With the embedded store, `inline` dispatches in a thread of the server (LEDGER_WEBHOOKS_THREAD,
+   * default true): following the log, folding account states and sending take no time from the
+   * event loop that answers requests. false: on the event loop.
+   */
+  readonly thread?: boolean;
   /** Allow http:// targets (LEDGER_WEBHOOKS_ALLOW_HTTP). */
   readonly allowHttp: boolean;
   /** Allow loopback, private, link-local and metadata targets (LEDGER_WEBHOOKS_ALLOW_PRIVATE). */
@@ -18,6 +24,7 @@ export interface WebhooksConfig {
 
 export const DEFAULT_WEBHOOKS_CONFIG: WebhooksConfig = {
   mode: 'inline',
+  thread: true,
   allowHttp: false,
   allowPrivate: false,
   forecastHorizonDays: DEFAULT_FORECAST_HORIZON_DAYS,
@@ -31,9 +38,9 @@ export class WebhooksConfigError extends Error {
   }
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean {
-  const text = env[name] ?? 'false';
-  if (text === '') return false;
+function flag(env: NodeJS.ProcessEnv, name: string, problems: string[], fallback = false): boolean {
+  const text = env[name] ?? String(fallback);
+  if (text === '') return fallback;
   if (!['true', 'false'].includes(text)) problems.push(`${name} must be true or false, got "${text}"`);
   return text === 'true';
 }
@@ -53,6 +60,7 @@ export function loadWebhooksConfig(env: NodeJS.ProcessEnv = process.env): Webhoo
   if (!WEBHOOK_MODES.includes(mode)) problems.push(`LEDGER_WEBHOOKS must be one of ${WEBHOOK_MODES.join(', ')}, got "${env.LEDGER_WEBHOOKS}"`);
   const config: WebhooksConfig = {
     mode,
+    thread: flag(env, 'LEDGER_WEBHOOKS_THREAD', problems, true),
     allowHttp: flag(env, 'LEDGER_WEBHOOKS_ALLOW_HTTP', problems),
     allowPrivate: flag(env, 'LEDGER_WEBHOOKS_ALLOW_PRIVATE', problems),
     forecastHorizonDays: days(env, 'LEDGER_WEBHOOKS_FORECAST_HORIZON_DAYS', DEFAULT_FORECAST_HORIZON_DAYS, problems),

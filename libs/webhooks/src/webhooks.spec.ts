@@ -202,9 +202,23 @@ describe('deriving notifications from events (pure)', () => {
 
 describe('configuration', () => {
   it('defaults, and every problem named with its variable', () => {
-    expect(loadWebhooksConfig({})).toEqual({ mode: 'inline', allowHttp: false, allowPrivate: false, forecastHorizonDays: 3, grantExpiringDays: 7 });
-    expect(() => loadWebhooksConfig({ LEDGER_WEBHOOKS: 'sometimes', LEDGER_WEBHOOKS_ALLOW_HTTP: 'yes', LEDGER_WEBHOOKS_GRANT_EXPIRING_DAYS: '0' })).toThrow(
-      /LEDGER_WEBHOOKS must be[\s\S]*LEDGER_WEBHOOKS_ALLOW_HTTP[\s\S]*LEDGER_WEBHOOKS_GRANT_EXPIRING_DAYS/,
-    );
+    expect(loadWebhooksConfig({})).toEqual({
+      mode: 'inline',
+      thread: true,
+      allowHttp: false,
+      allowPrivate: false,
+      forecastHorizonDays: 3,
+      grantExpiringDays: 7,
+    });
+    expect(loadWebhooksConfig({ LEDGER_WEBHOOKS_THREAD: 'false' }).thread).toBe(false);
+    expect(loadWebhooksConfig({ LEDGER_WEBHOOKS_THREAD: '' }).thread).toBe(true);
+    expect(() =>
+      loadWebhooksConfig({
+        LEDGER_WEBHOOKS: 'sometimes',
+        LEDGER_WEBHOOKS_THREAD: 'no',
+        LEDGER_WEBHOOKS_ALLOW_HTTP: 'yes',
+        LEDGER_WEBHOOKS_GRANT_EXPIRING_DAYS: '0',
+      }),
+    ).toThrow(/LEDGER_WEBHOOKS must be[\s\S]*LEDGER_WEBHOOKS_THREAD[\s\S]*LEDGER_WEBHOOKS_ALLOW_HTTP[\s\S]*LEDGER_WEBHOOKS_GRANT_EXPIRING_DAYS/);
   });
 });

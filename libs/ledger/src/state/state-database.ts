@@ -120,7 +120,7 @@ export class PostgresStateDatabase {
 }
 
 /** The PostgreSQL database of the shared state, or undefined when it is the SQLite file in LEDGER_DATA_DIR. */
-export function stateDatabaseUrl(config: LedgerConfig): string | undefined {
+export function stateDatabaseUrl(config: Pick<LedgerConfig, 'store' | 'databaseUrl'>): string | undefined {
   return config.store === 'sqlite' ? undefined : config.databaseUrl;
 }
 

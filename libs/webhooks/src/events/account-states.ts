@@ -1,9 +1,14 @@
 import { AccountState, evolve, initialState, LedgerEvent } from '@credit-ledger/domain';
-import { EventStore, MAX_READ_PAGE_SIZE, RecordedEvent } from '@credit-ledger/event-store';
+import { MAX_READ_PAGE_SIZE, RecordedEvent } from '@credit-ledger/event-store';
 import { accountStream, decodeEvent } from '@credit-ledger/ledger';
 
 /** Accounts whose folded state the dispatcher keeps (least recently used dropped first). */
 export const MAX_DISPATCHER_CACHED_ACCOUNTS = 10_000;
+
+/** Where account states are folded from: a page of one stream, from a revision on (a store, or a reader of its file). */
+export interface StreamSource {
+  readStream(streamId: string, options: { readonly fromRevision: number; readonly limit: number }): Promise<RecordedEvent[]>;
+}
 
 interface Cached {
   readonly revision: number;
@@ -18,7 +23,7 @@ interface Cached {
 export class AccountStates {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: StreamSource) {}
 
   async around(accountId: string, recorded: RecordedEvent, event: LedgerEvent): Promise<{ before: AccountState; after: AccountState }> {
     let cached = this.cache.get(accountId);

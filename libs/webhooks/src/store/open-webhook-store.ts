@@ -10,12 +10,15 @@ import { WebhookStore } from './webhook-store';
 /** The SQLite file of webhooks in LEDGER_DATA_DIR: its own file, so that deliveries never wait on the event writer. */
 export const WEBHOOKS_SQLITE_FILE = 'webhooks.sqlite';
 
+/** What opening the webhook store needs of the ledger's configuration (plain data: a dispatcher thread is given it). */
+export type WebhookStoreConfig = Pick<LedgerConfig, 'store' | 'dataDir' | 'databaseUrl' | 'migrateOnStart'>;
+
 /**
  * The webhook tables where the shared state lives: PostgreSQL (the DATABASE_URL of
  * LEDGER_STORE=postgres or eventstoredb; every instance sees the same endpoints, deliveries and
  * lease), or `webhooks.sqlite` in LEDGER_DATA_DIR (single host; the API and a worker on that host share it).
  */
-export async function openWebhookStore(config: LedgerConfig): Promise<WebhookStore> {
+export async function openWebhookStore(config: WebhookStoreConfig): Promise<WebhookStore> {
   const url = stateDatabaseUrl(config);
   if (url !== undefined) {
     const state = PostgresStateDatabase.connect(url, { migrate: config.migrateOnStart ?? true, applicationName: 'credit-ledger-webhooks' });
