@@ -4,6 +4,7 @@ import { ReadModelStore } from '../read-model-store';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
 import { ItemColumns, ItemsPage, itemsPageOf } from './history-items';
+import { resolveActiveTablesVia } from './active-tables';
 
 /** What a history thread is started with. */
 export interface HistoryThreadData {
@@ -76,13 +77,26 @@ export class HistoryPageThreads {
     return formatted ?? this.csvHere(rows ?? (await this.store.allArrays<CsvDbRow>(sql, params)), header);
   }
 
-  /** The `limit` items of the `limit + 1` rows `sql` selects (ITEM_COLUMNS and the dataKey), as JSON. */
+  /** Whether the items' threads read pages themselves, and so resolve `activeTablePlaceholder`s in their SQL (SQLite in a file). */
+  get readsActiveTables(): boolean {
+    return this.file !== undefined;
+  }
+
+  /**
+   * The `limit` items of the `limit + 1` rows `sql` selects (ITEM_COLUMNS and the dataKey), as JSON.
+   * Its tables may be named by `activeTablePlaceholder` (the thread resolves them in the page's read
+   * transaction; a page read here instead resolves them first).
+   */
   async itemsPage(sql: string, params: readonly unknown[], limit: number): Promise<ItemsPage> {
-    if (this.file === undefined) return itemsPageOf(await this.store.allArrays<ItemColumns>(sql, params), limit);
+    const here = async () => {
+      const resolved = await resolveActiveTablesVia(sql, (projector, base) => this.store.activeTable(projector, base));
+      return itemsPageOf(await this.store.allArrays<ItemColumns>(resolved, params), limit);
+    };
+    if (this.file === undefined) return here();
     const threads = (this.itemThreads ??= this.start(undefined));
     const reply = threads.broken ? undefined : await threads.request({ kind: 'items', sql, params, limit });
     if (reply !== undefined && 'itemsJson' in reply) return reply;
-    return itemsPageOf(await this.store.allArrays<ItemColumns>(sql, params), limit);
+    return here();
   }
 
   /** Whether the CSV threads failed or were closed: CSV pages are then written on the event loop. */

@@ -4,6 +4,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { csvCells, CsvDbRow, csvPageText } from './csv-cells';
 import { ItemColumns, itemsPageOf } from './history-items';
+import { ACTIVE_VERSION_SQL, resolveActiveTables } from './active-tables';
 import type { HistoryPageReply, HistoryPageRequest, HistoryThreadData } from './history-page-threads';
 
 /** How long a page query waits for a lock before it fails (the request then answers an error). */
@@ -29,15 +30,27 @@ if (nice !== undefined) {
 const db = file === undefined ? undefined : new Database(file, { readonly: true, fileMustExist: true });
 db?.pragma(`busy_timeout = ${HISTORY_THREAD_BUSY_TIMEOUT_MS}`);
 const statements = new Map<string, Database.Statement>();
+const activeVersion = db?.prepare(ACTIVE_VERSION_SQL).pluck();
+
+/** The page statement of `sql` (its active tables resolved), prepared once per text among the last HISTORY_THREAD_STATEMENTS. */
+function statementOf(sql: string): Database.Statement {
+  let statement = statements.get(sql);
+  if (statement) statements.delete(sql);
+  else statement = db!.prepare(sql).raw(true);
+  statements.set(sql, statement);
+  if (statements.size > HISTORY_THREAD_STATEMENTS) statements.delete(statements.keys().next().value as string);
+  return statement;
+}
+
+/** The tables' active versions and the page, read in one read transaction: a rebuild's swap of versions falls before or after both. */
+const readPage = db?.transaction((sql: string, params: readonly unknown[]) => {
+  const resolved = resolveActiveTables(sql, (projector) => activeVersion!.get(projector) as number | undefined);
+  return statementOf(resolved).all(...params);
+});
 
 function rowsOf<Row>(request: HistoryPageRequest): Row[] {
   if (request.rows) return request.rows as Row[];
-  let statement = statements.get(request.sql);
-  if (statement) statements.delete(request.sql);
-  else statement = db!.prepare(request.sql).raw(true);
-  statements.set(request.sql, statement);
-  if (statements.size > HISTORY_THREAD_STATEMENTS) statements.delete(statements.keys().next().value as string);
-  return statement.all(...request.params) as Row[];
+  return readPage!(request.sql, request.params) as Row[];
 }
 
 function answer(request: HistoryPageRequest): void {

@@ -5,6 +5,11 @@ import { HOLD_KINDS } from './history.projector';
 import { CsvPage, HistoryPageThreads } from './history-page-threads';
 import { csvCells, CsvCells, CsvDbRow } from './csv-cells';
 import { itemColumns, ItemColumns, toItem } from './history-items';
+import { activeTablePlaceholder } from './active-tables';
+
+/** How a query names a read model's table: its active version's name, or a placeholder a history thread resolves. */
+type TableNames = (projector: string, base: string) => Promise<string>;
+const placeholders: TableNames = async (projector, base) => activeTablePlaceholder(projector, base);
 
 export type { CsvCells } from './csv-cells';
 
@@ -114,6 +119,9 @@ export class HistoryQueries {
 
   constructor(private readonly store: ReadModelStore) {}
 
+  /** The tables of the read models' active versions, looked up in the store. */
+  private readonly activeTables: TableNames = (projector, base) => this.store.activeTable(projector, base);
+
   /** The history threads (JSON pages, CSV pages), started at the first call. */
   pageThreads(): HistoryPageThreads {
     return (this.threads ??= new HistoryPageThreads(this.store));
@@ -125,7 +133,11 @@ export class HistoryQueries {
   }
 
   /** The WHERE clause (joined with AND) and its parameters for a filter and a keyset cursor. */
-  private async conditions(filter: HistoryFilter, cursor?: HistoryCursor): Promise<{ where: string; params: unknown[] }> {
+  private async conditions(
+    filter: HistoryFilter,
+    cursor?: HistoryCursor,
+    tables: TableNames = this.activeTables,
+  ): Promise<{ where: string; params: unknown[] }> {
     const where = ['account_id = ?'];
     const params: unknown[] = [filter.accountId];
     if (filter.from !== undefined) {
@@ -157,9 +169,7 @@ export class HistoryQueries {
       params.push(filter.consumptionId);
     }
     if (filter.dataKey !== undefined) {
-      where.push(
-        `row_id IN (SELECT row_id FROM ${await this.store.activeTable('history_data_keys', 'history_data_keys')} WHERE account_id = ? AND data_key = ?)`,
-      );
+      where.push(`row_id IN (SELECT row_id FROM ${await tables('history_data_keys', 'history_data_keys')} WHERE account_id = ? AND data_key = ?)`);
       params.push(filter.accountId, filter.dataKey);
     }
     if (!filter.includeRefunds) where.push("kind != 'refund'");
@@ -172,10 +182,15 @@ export class HistoryQueries {
   }
 
   /** The page's query: the page first (by the history's indexes), then each row's dataKey by (account, row). */
-  private async pageQuery(filter: HistoryFilter, rows: number, cursor?: HistoryCursor): Promise<{ sql: string; params: unknown[] }> {
-    const { where, params } = await this.conditions(filter, cursor);
-    const table = await this.store.activeTable('history', 'history');
-    const keys = await this.store.activeTable('history_data_keys', 'history_data_keys');
+  private async pageQuery(
+    filter: HistoryFilter,
+    rows: number,
+    cursor?: HistoryCursor,
+    tables: TableNames = this.activeTables,
+  ): Promise<{ sql: string; params: unknown[] }> {
+    const { where, params } = await this.conditions(filter, cursor, tables);
+    const table = await tables('history', 'history');
+    const keys = await tables('history_data_keys', 'history_data_keys');
     const sql = `SELECT ${itemColumns('page')}, k.data_key FROM (SELECT * FROM ${table} WHERE ${where} ORDER BY occurred_at DESC, row_id DESC LIMIT ?) AS page
       LEFT JOIN ${keys} AS k ON k.account_id = page.account_id AND k.row_id = page.row_id ORDER BY page.occurred_at DESC, page.row_id DESC`;
     return { sql, params: [...params, rows] };
@@ -194,8 +209,10 @@ export class HistoryQueries {
    * reads the rows and writes the items' JSON, so neither rows nor items cross to the event loop.
    */
   async pageJson(filter: HistoryFilter, limit: number, cursor?: HistoryCursor): Promise<string> {
-    const { sql, params } = await this.pageQuery(filter, limit + 1, cursor);
-    const page = await this.pageThreads().itemsPage(sql, params, limit);
+    const threads = this.pageThreads();
+    // A thread that reads the page itself also looks up the tables' active versions, in the page's own read transaction.
+    const { sql, params } = await this.pageQuery(filter, limit + 1, cursor, threads.readsActiveTables ? placeholders : this.activeTables);
+    const page = await threads.itemsPage(sql, params, limit);
     const nextCursor = page.next === null ? null : encodeCursor(page.next, filter);
     return `{"items":${page.itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`;
   }

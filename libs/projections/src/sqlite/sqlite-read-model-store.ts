@@ -3,6 +3,7 @@ import { SQLITE_BUSY_TIMEOUT_MS, SqliteReaderPool } from '@credit-ledger/event-s
 import { ProjectedEvent, Projector, tableName } from '../projector';
 import { cachedStatement, openReadModelDb } from '../read-model-db';
 import { eventsAfter, ProjectionBatch, ProjectionState, ProjectionStatus, PROJECTING_STATUSES_SQL, ReadModelStore } from '../read-model-store';
+import { ACTIVE_VERSION_SQL } from '../history/active-tables';
 
 type Applier = (batch: readonly ProjectedEvent[]) => void;
 
@@ -134,9 +135,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async activeTable(projector: string, base: string): Promise<string> {
-    const row = cachedStatement(this.db, `SELECT version FROM projection_registry WHERE name = ? ORDER BY (status = 'live') DESC, version DESC LIMIT 1`).get(
-      projector,
-    ) as { version: number } | undefined;
+    const row = cachedStatement(this.db, ACTIVE_VERSION_SQL).get(projector) as { version: number } | undefined;
     if (!row) throw new Error(`projection ${projector} is not registered`);
     return tableName(base, row.version);
   }
