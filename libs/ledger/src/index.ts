@@ -58,4 +58,5 @@ export { CaptureReservationMessageDto } from './use-cases/capture-reservation/ca
 export { ReleaseReservationCommand } from './use-cases/release-reservation/release-reservation.command';
 export { ReleaseReservationMessageDto } from './use-cases/release-reservation/release-reservation.dto';
 export * from './infrastructure/module-thread';
+export * from './infrastructure/restarting-thread';
 export * from './infrastructure/request-threads';

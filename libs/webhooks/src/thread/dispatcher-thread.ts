@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { backoffMs, sleep, SqliteEventStore } from '@credit-ledger/event-store';
-import { moduleThread } from '@credit-ledger/ledger';
+import { SqliteEventStore } from '@credit-ledger/event-store';
+import { RestartingThread } from '@credit-ledger/ledger';
 import { DispatcherStats, newDispatcherOwner, WebhookDispatching, WebhookLogger } from '../dispatcher';
 import { WebhookStoreConfig } from '../store/open-webhook-store';
 import { WebhooksConfig } from '../webhooks-config';
@@ -46,35 +46,41 @@ type Counters = Pick<DispatcherStats, 'derived' | 'attempts' | 'succeeded' | 'fa
  * by itself is started again after a pause (doubling, capped) and takes its lease back at once.
  */
 export class WebhookDispatcherThread implements WebhookDispatching {
-  private worker: Worker | undefined;
+  private readonly running: RestartingThread<DispatcherThreadRequest, DispatcherThreadMessage>;
   private readonly statsView: BigInt64Array;
   private readonly clockView: BigInt64Array | null;
-  private readonly data: DispatcherThreadData;
   /** The figures of threads that ended: counters go on from them, never back. */
   private carried: Counters = { derived: 0, attempts: 0, succeeded: 0, failedAttempts: 0 };
   private clockTimer: NodeJS.Timeout | undefined;
-  private stopping = false;
-  private restarts = 0;
-  private readonly wakers = new Set<() => void>();
   private stopListening: (() => void) | undefined;
-  private exited: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: SqliteEventStore,
     settings: Pick<DispatcherThreadData, 'store' | 'webhooks' | 'logLevel'>,
     /** The ledger's clock when it is not the system's (scenario tests); null: the thread reads the system clock itself. */
     private readonly clock: (() => number) | null,
-    private readonly logger: WebhookLogger,
-    private readonly restartDelaysMs: readonly [initial: number, max: number] = [
-      DISPATCHER_THREAD_RESTART_INITIAL_DELAY_MS,
-      DISPATCHER_THREAD_RESTART_MAX_DELAY_MS,
-    ],
+    logger: WebhookLogger,
+    restartDelaysMs: readonly [initial: number, max: number] = [DISPATCHER_THREAD_RESTART_INITIAL_DELAY_MS, DISPATCHER_THREAD_RESTART_MAX_DELAY_MS],
   ) {
     const stats = sharedStatsBuffer();
     const clockBuffer = clock === null ? null : sharedClockBuffer();
     this.statsView = new BigInt64Array(stats);
     this.clockView = clockBuffer === null ? null : new BigInt64Array(clockBuffer);
-    this.data = { ...settings, eventsFile: store.file, owner: newDispatcherOwner(), clock: clockBuffer, stats };
+    const data: DispatcherThreadData = { ...settings, eventsFile: store.file, owner: newDispatcherOwner(), clock: clockBuffer, stats };
+    this.running = new RestartingThread(
+      join(__dirname, 'webhooks.thread'),
+      data,
+      {
+        message: (message: DispatcherThreadMessage) => message.type === 'started',
+        ended: (why, restartInMs) => {
+          this.retire();
+          if (restartInMs !== undefined) logger.error({ err: why, restartInMs }, 'webhooks: the dispatcher stopped; starting it again');
+        },
+      },
+      restartDelaysMs,
+      DISPATCHER_THREAD_STOP_TIMEOUT_MS,
+      'webhook dispatcher',
+    );
   }
 
   /** Starts the thread; resolves once its dispatcher started (or the thread ended: it is started again later). */
@@ -85,7 +91,7 @@ export class WebhookDispatcherThread implements WebhookDispatching {
       this.clockTimer = setInterval(() => this.shareClock(), DISPATCHER_CLOCK_SHARE_INTERVAL_MS);
       this.clockTimer.unref();
     }
-    return this.run();
+    return this.running.start();
   }
 
   wake(): void {
@@ -109,46 +115,20 @@ export class WebhookDispatcherThread implements WebhookDispatching {
 
   /** The running thread (for tests that end it abruptly). */
   get thread(): Worker | undefined {
-    return this.worker;
+    return this.running.thread;
   }
 
   /** Every message carries the clock as it is now: a test that moved it and then woke the dispatcher is seen at that instant. */
   private send(request: DispatcherThreadRequest): void {
     this.shareClock();
-    this.worker?.postMessage(request);
+    this.running.post(request);
   }
 
   private shareClock(): void {
     if (this.clock !== null && this.clockView !== null) writeSharedClock(this.clockView, this.clock());
   }
 
-  private run(): Promise<void> {
-    return new Promise<void>((started) => {
-      const worker = moduleThread(join(__dirname, 'webhooks.thread'), { workerData: this.data });
-      this.worker = worker;
-      let failed: Error | undefined;
-      worker.on('message', (message: DispatcherThreadMessage) => {
-        if (message.type !== 'started') return;
-        this.restarts = 0;
-        started();
-      });
-      worker.on('error', (error) => (failed = error));
-      this.exited = new Promise<void>((exited) =>
-        worker.on('exit', (code) => {
-          this.worker = undefined;
-          this.retire();
-          exited();
-          started();
-          if (!this.stopping)
-            this.restartLater(failed ? `the webhook dispatcher thread failed: ${failed.message}` : `the webhook dispatcher thread exited (code ${code})`);
-        }),
-      );
-      // After the listeners (a 'message' listener refs the worker again): the thread never keeps the process alive by itself.
-      worker.unref();
-    });
-  }
-
-  /** An ended thread leads no more; its counters are kept so that the process's totals never go back. */
+  /** An ended thread leads no more; its counters (as it last published them) are kept so that the process's totals never go back. */
   private retire(): void {
     const last = readSharedStats(this.statsView);
     this.carried = {
@@ -160,23 +140,10 @@ export class WebhookDispatcherThread implements WebhookDispatching {
     writeSharedStats(this.statsView, { leading: false, checkpoint: last.checkpoint, derived: 0, attempts: 0, succeeded: 0, failedAttempts: 0, inFlight: 0 });
   }
 
-  private restartLater(why: string): void {
-    const delayMs = backoffMs(++this.restarts, ...this.restartDelaysMs);
-    this.logger.error({ err: why, restartInMs: delayMs }, 'webhooks: the dispatcher stopped; starting it again');
-    void sleep(delayMs, this.wakers).then(() => (this.stopping ? undefined : this.run()));
-  }
-
   /** Asks the thread to stop (attempts in flight finish, the checkpoint is saved, the lease released), ending it after DISPATCHER_THREAD_STOP_TIMEOUT_MS at most. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const wake of this.wakers) wake();
     this.stopListening?.();
     clearInterval(this.clockTimer);
-    const worker = this.worker;
-    if (!worker) return;
-    worker.postMessage({ type: 'stop' } satisfies DispatcherThreadRequest);
-    const timeout = setTimeout(() => void worker.terminate(), DISPATCHER_THREAD_STOP_TIMEOUT_MS);
-    await this.exited;
-    clearTimeout(timeout);
+    await this.running.stop({ type: 'stop' });
   }
 }
