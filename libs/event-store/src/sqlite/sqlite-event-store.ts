@@ -137,6 +137,8 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   private nextId = 1;
   /** Appends not yet sent to the writer (see `post`). */
   private outbox: WriterAppend[] = [];
+  /** Appends sent to the writer and not answered yet: 0 means the writer is idle. */
+  private appendsAtWriter = 0;
   private closed = false;
   private writerFailure: Error | undefined;
   private writerClosed: (() => void) | undefined;
@@ -235,6 +237,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
 
   private failWriter(error: Error): void {
     this.writerFailure = error;
+    this.appendsAtWriter = 0;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
@@ -242,6 +245,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   private onCommitted(results: WriterOutcome[], commits: number): void {
     this.counters.commits += commits;
     this.reportGroups(results, commits);
+    this.appendsAtWriter = Math.max(0, this.appendsAtWriter - results.length);
     let head = 0;
     for (const outcome of results) {
       const waiting = this.pending.get(outcome.id);
@@ -334,15 +338,20 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
   }
 
   /**
-   * Queues an append for the writer. The appends of one turn of the event loop go in one message
-   * (sent once the turn's microtasks have run): a message costs a structured clone and a wake-up
-   * of the writer whatever its size, and the commands answered by one commit send their next
-   * appends in the same turn.
+   * Queues an append for the writer; a message costs a structured clone and a wake-up of the
+   * writer whatever its size. An idle writer gets the appends of this callback as soon as its
+   * microtasks have run (the commands answered by one commit send their next appends in the same
+   * callback). A writer busy with a commit gets them once the event loop has read everything
+   * ready (every request that arrived meanwhile, in one message): its next commit starts after
+   * the current one's fsync anyway.
    */
   private post(append: WriterAppend): void {
     this.outbox.push(append);
     if (this.outbox.length >= APPENDS_PER_WRITER_MESSAGE) this.flushOutbox();
-    else if (this.outbox.length === 1) process.nextTick(this.flushOutbox);
+    else if (this.outbox.length === 1) {
+      if (this.appendsAtWriter === 0) process.nextTick(this.flushOutbox);
+      else setImmediate(this.flushOutbox);
+    }
   }
 
   /** Sends the queued appends (before any other message to the writer, so that order is kept). */
@@ -350,6 +359,7 @@ export class SqliteEventStore implements EventStore, HashChainedStore {
     if (this.outbox.length === 0) return;
     const appends = this.outbox;
     this.outbox = [];
+    this.appendsAtWriter += appends.length;
     this.writer.postMessage({ type: 'appends', appends });
   };
 
