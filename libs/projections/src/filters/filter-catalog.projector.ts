@@ -1,6 +1,9 @@
 import { inKeyOrder, ProjectedEvent, Projector } from '../projector';
 import { insertRows, text } from '../postgres/pg-sql';
 
+/** Catalog entries a SQLite applier remembers as written at most (then it forgets them all and starts over). */
+export const MAX_REMEMBERED_CATALOG_ENTRIES = 100_000;
+
 /** The features, actions, users and credit types that have usage in an account: the filter options. */
 export const filterCatalogProjector: Projector = {
   name: 'filter_catalog',
@@ -16,8 +19,19 @@ export const filterCatalogProjector: Projector = {
   tables: (t) => [t('filter_catalog')],
   prepare(db, t) {
     const add = db.prepare(`INSERT OR IGNORE INTO ${t('filter_catalog')} VALUES (?, ?, ?, ?)`);
+    // Entries this applier wrote already: nearly every consumption repeats them, and an INSERT OR
+    // IGNORE of a present row still costs a search of the table. The store prepares its appliers
+    // again after a batch that failed (its rows rolled back) and after a reset, so the set never
+    // names a row the table lacks.
+    const written = new Set<string>();
     return (batch) => {
-      for (const entry of catalogEntries(batch)) add.run(...entry);
+      if (written.size > MAX_REMEMBERED_CATALOG_ENTRIES) written.clear();
+      for (const entry of catalogEntries(batch)) {
+        const key = entry.join('\u0000');
+        if (written.has(key)) continue;
+        add.run(...entry);
+        written.add(key);
+      }
     };
   },
   applyPostgres: (client, t, batch) =>

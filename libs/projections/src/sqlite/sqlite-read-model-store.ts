@@ -63,18 +63,23 @@ export class SqliteReadModelStore implements ReadModelStore {
       this.db,
       'UPDATE projection_registry SET checkpoint = ?, updated_at = ? WHERE name = ? AND version = ? AND checkpoint < ?',
     );
-    this.db
-      .transaction(() => {
-        const stamp = new Date().toISOString();
-        for (const p of projectors) {
-          const checkpoint = this.checkpointOf(p);
-          if (checkpoint >= batch.last) continue;
-          const fresh = eventsAfter(batch, checkpoint);
-          if (fresh.length > 0) this.applierOf(p)(fresh);
-          writeCheckpoint.run(batch.last, stamp, p.name, p.version, batch.last);
-        }
-      })
-      .immediate();
+    try {
+      this.db
+        .transaction(() => {
+          const stamp = new Date().toISOString();
+          for (const p of projectors) {
+            const checkpoint = this.checkpointOf(p);
+            if (checkpoint >= batch.last) continue;
+            const fresh = eventsAfter(batch, checkpoint);
+            if (fresh.length > 0) this.applierOf(p)(fresh);
+            writeCheckpoint.run(batch.last, stamp, p.name, p.version, batch.last);
+          }
+        })
+        .immediate();
+    } catch (error) {
+      this.appliers.clear(); // what an applier remembers of its writes was rolled back with them
+      throw error;
+    }
   }
 
   async markFailed(projectors: readonly Projector[], message: string): Promise<void> {

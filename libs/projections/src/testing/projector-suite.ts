@@ -154,6 +154,35 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       expect((await store.states()).find((s) => s.name === 'history')).toMatchObject({ status: 'failed', error: expect.stringContaining('position 6') });
     });
 
+    it('a batch rolled back is written again in full when applied again (no applier remembers rows that were rolled back)', async () => {
+      const store = await stores.open();
+      let failures = 1;
+      const failOnce = (batch: readonly { event: { type: string } }[]) => {
+        if (batch.some((e) => e.event.type === 'CreditConsumed') && failures-- > 0) throw new Error('the disk is full');
+      };
+      const flaky: Projector = {
+        name: 'flaky',
+        version: 1,
+        schema: () => '',
+        tables: () => [],
+        prepare: () => failOnce,
+        applyPostgres: async (_client, _t, batch) => failOnce(batch),
+      };
+      const runner = await ProjectionRunner.create(store, [...ALL_PROJECTORS, flaky]);
+      const records = recordedFrom(run(scenario()).events);
+      await expect(runner.applyBatch(records.slice(0, 5))).rejects.toThrow('the disk is full');
+      await runner.applyBatch(records.slice(0, 5));
+      expect(await new UsageQueries(store).filters('acme')).toEqual({
+        features: [
+          { feature: 'exports', actions: ['csv_export'] },
+          { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
+        ],
+        actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
+        users: ['ana', 'ben'],
+        creditTypes: ['email', 'export', 'mobile'],
+      });
+    });
+
     it('a poison event stops the read models exactly at it: the events before it in the batch are applied, it and the rest are not', async () => {
       const store = await stores.open();
       const runner = await ProjectionRunner.create(store);
