@@ -21,8 +21,8 @@ export const filterCatalogProjector: Projector = {
     const add = db.prepare(`INSERT OR IGNORE INTO ${t('filter_catalog')} VALUES (?, ?, ?, ?)`);
     // Entries this applier wrote already: nearly every consumption repeats them, and an INSERT OR
     // IGNORE of a present row still costs a search of the table. The store prepares its appliers
-    // again after a batch that failed (its rows rolled back) and after a reset, so the set never
-    // names a row the table lacks.
+    // again after a batch that failed (its rows rolled back), after a reset, and when another
+    // writer moved the checkpoint, so the set never names a row the table lacks.
     const written = new Set<string>();
     return (batch) => {
       if (written.size > MAX_REMEMBERED_CATALOG_ENTRIES) written.clear();

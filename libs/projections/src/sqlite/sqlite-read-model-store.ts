@@ -16,6 +16,8 @@ type Applier = (batch: readonly ProjectedEvent[]) => void;
 export class SqliteReadModelStore implements ReadModelStore {
   readonly kind = 'sqlite';
   private readonly appliers = new Map<Projector, Applier>();
+  /** The checkpoint this store last wrote per projector: another one means another writer (a replay, a reset) moved it. */
+  private readonly checkpointsWritten = new Map<Projector, number>();
 
   constructor(
     readonly db: Database.Database,
@@ -70,14 +72,19 @@ export class SqliteReadModelStore implements ReadModelStore {
           for (const p of projectors) {
             const checkpoint = this.checkpointOf(p);
             if (checkpoint >= batch.last) continue;
+            // Another writer moved the checkpoint (or this is the first batch): what the applier remembers of the tables may be gone.
+            if (this.checkpointsWritten.get(p) !== checkpoint) this.appliers.delete(p);
             const fresh = eventsAfter(batch, checkpoint);
             if (fresh.length > 0) this.applierOf(p)(fresh);
             writeCheckpoint.run(batch.last, stamp, p.name, p.version, batch.last);
+            this.checkpointsWritten.set(p, batch.last);
           }
         })
         .immediate();
     } catch (error) {
-      this.appliers.clear(); // what an applier remembers of its writes was rolled back with them
+      // What the appliers remember of their writes was rolled back with them.
+      this.appliers.clear();
+      this.checkpointsWritten.clear();
       throw error;
     }
   }

@@ -183,6 +183,26 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       });
     });
 
+    it('a reset by another writer of the same read models is seen: the next batch writes every row it needs', async () => {
+      const store = await stores.open();
+      const live = await ProjectionRunner.create(store);
+      const records = recordedFrom(run(scenario()).events);
+      await live.applyBatch(records.slice(0, 3)); // ana and ben on people_search / email_reveal
+      const other = await ProjectionRunner.create(await stores.reopen());
+      await other.store.reset(ALL_PROJECTORS); // a replay elsewhere starts over: the tables are empty
+      await other.applyBatch(records.slice(0, 1));
+      await live.applyBatch(records.slice(1, 5)); // the same users and features again, and more
+      expect(await new UsageQueries(store).filters('acme')).toEqual({
+        features: [
+          { feature: 'exports', actions: ['csv_export'] },
+          { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
+        ],
+        actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
+        users: ['ana', 'ben'],
+        creditTypes: ['email', 'export', 'mobile'],
+      });
+    });
+
     it('a poison event stops the read models exactly at it: the events before it in the batch are applied, it and the rest are not', async () => {
       const store = await stores.open();
       const runner = await ProjectionRunner.create(store);
