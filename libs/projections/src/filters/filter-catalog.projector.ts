@@ -26,20 +26,26 @@ export const filterCatalogProjector: Projector = {
     const written = new Set<string>();
     return (batch) => {
       if (written.size > MAX_REMEMBERED_CATALOG_ENTRIES) written.clear();
-      for (const entry of catalogEntries(batch)) {
-        const key = entry.join('\u0000');
+      const entries = catalogEntriesByKey(batch);
+      for (const key of [...entries.keys()].sort()) {
         if (written.has(key)) continue;
-        add.run(...entry);
+        add.run(...entries.get(key)!);
         written.add(key);
       }
     };
   },
   applyPostgres: (client, t, batch) =>
-    insertRows(client, t('filter_catalog'), ['account_id', 'kind', 'value', 'parent'].map(text), catalogEntries(batch), 'ON CONFLICT DO NOTHING'),
+    insertRows(
+      client,
+      t('filter_catalog'),
+      ['account_id', 'kind', 'value', 'parent'].map(text),
+      inKeyOrder(catalogEntriesByKey(batch)),
+      'ON CONFLICT DO NOTHING',
+    ),
 };
 
-/** The catalog entries (account, kind, value, parent) a batch of events uses, each once. */
-function catalogEntries(batch: readonly ProjectedEvent[]): [string, string, string, string][] {
+/** The catalog entries (account, kind, value, parent) a batch of events uses, each once, by their key. */
+function catalogEntriesByKey(batch: readonly ProjectedEvent[]): Map<string, [string, string, string, string]> {
   const entries = new Map<string, [string, string, string, string]>();
   const once = (accountId: string, kind: string, value: string, parent = '') => {
     const key = `${accountId}\u0000${kind}\u0000${value}\u0000${parent}`;
@@ -57,5 +63,5 @@ function catalogEntries(batch: readonly ProjectedEvent[]): [string, string, stri
     once(p.accountId, 'user', d.userId);
     once(p.accountId, 'creditType', d.creditType);
   }
-  return inKeyOrder(entries);
+  return entries;
 }

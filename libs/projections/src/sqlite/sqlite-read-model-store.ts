@@ -82,8 +82,8 @@ export class SqliteReadModelStore implements ReadModelStore {
         })
         .immediate();
     } catch (error) {
-      // What the appliers remember of their writes was rolled back with them.
-      this.appliers.clear();
+      // What the appliers remember of their writes was rolled back with them: forgetting the
+      // checkpoints written makes each prepare its applier again at its next batch.
       this.checkpointsWritten.clear();
       throw error;
     }

@@ -21,6 +21,22 @@ export const scenario = () => [
   reset('2026-12', D3),
 ];
 
+/** The filter options the scenario's usage gives. */
+const SCENARIO_FILTERS = {
+  features: [
+    { feature: 'exports', actions: ['csv_export'] },
+    { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
+  ],
+  actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
+  users: ['ana', 'ben'],
+  creditTypes: ['email', 'export', 'mobile'],
+};
+
+/** A projector with no tables that calls `check` on each batch (on either store): a test's way to make a batch fail. */
+function checkingProjector(name: string, check: (batch: readonly { event: { type: string } }[]) => void): Projector {
+  return { name, version: 1, schema: () => '', tables: () => [], prepare: () => check, applyPostgres: async (_client, _t, batch) => check(batch) };
+}
+
 /** Every row of every read model, in a stable order (for before/after comparisons). */
 export async function snapshotReadModels(store: ReadModelStore): Promise<string> {
   const tables: string[] = [];
@@ -103,15 +119,7 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
 
     it('filter catalog: only what has usage', async () => {
       const { store } = await given(scenario());
-      expect(await new UsageQueries(store).filters('acme')).toEqual({
-        features: [
-          { feature: 'exports', actions: ['csv_export'] },
-          { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
-        ],
-        actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
-        users: ['ana', 'ben'],
-        creditTypes: ['email', 'export', 'mobile'],
-      });
+      expect(await new UsageQueries(store).filters('acme')).toEqual(SCENARIO_FILTERS);
     });
 
     it('is idempotent: the same events applied again change nothing', async () => {
@@ -137,15 +145,7 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       const failIfRefund = (batch: readonly { event: { type: string } }[]) => {
         if (batch.some((e) => e.event.type === 'CreditRefunded')) throw new Error('cannot project a refund');
       };
-      const poison: Projector = {
-        name: 'poison',
-        version: 1,
-        schema: () => '',
-        tables: () => [],
-        prepare: () => failIfRefund,
-        applyPostgres: async (_client, _t, batch) => failIfRefund(batch),
-      };
-      const runner = await ProjectionRunner.create(store, [...ALL_PROJECTORS, poison]);
+      const runner = await ProjectionRunner.create(store, [...ALL_PROJECTORS, checkingProjector('poison', failIfRefund)]);
       const records = recordedFrom(run(scenario()).events);
       await runner.applyBatch(records.slice(0, 5)); // no refund yet
       await expect(runner.applyBatch(records.slice(5))).rejects.toThrow('cannot project a refund');
@@ -160,27 +160,11 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       const failOnce = (batch: readonly { event: { type: string } }[]) => {
         if (batch.some((e) => e.event.type === 'CreditConsumed') && failures-- > 0) throw new Error('the disk is full');
       };
-      const flaky: Projector = {
-        name: 'flaky',
-        version: 1,
-        schema: () => '',
-        tables: () => [],
-        prepare: () => failOnce,
-        applyPostgres: async (_client, _t, batch) => failOnce(batch),
-      };
-      const runner = await ProjectionRunner.create(store, [...ALL_PROJECTORS, flaky]);
+      const runner = await ProjectionRunner.create(store, [...ALL_PROJECTORS, checkingProjector('flaky', failOnce)]);
       const records = recordedFrom(run(scenario()).events);
       await expect(runner.applyBatch(records.slice(0, 5))).rejects.toThrow('the disk is full');
       await runner.applyBatch(records.slice(0, 5));
-      expect(await new UsageQueries(store).filters('acme')).toEqual({
-        features: [
-          { feature: 'exports', actions: ['csv_export'] },
-          { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
-        ],
-        actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
-        users: ['ana', 'ben'],
-        creditTypes: ['email', 'export', 'mobile'],
-      });
+      expect(await new UsageQueries(store).filters('acme')).toEqual(SCENARIO_FILTERS);
     });
 
     it('a reset by another writer of the same read models is seen: the next batch writes every row it needs', async () => {
@@ -192,15 +176,7 @@ export function describeProjectors(kind: 'sqlite' | 'postgres'): void {
       await other.store.reset(ALL_PROJECTORS); // a replay elsewhere starts over: the tables are empty
       await other.applyBatch(records.slice(0, 1));
       await live.applyBatch(records.slice(1, 5)); // the same users and features again, and more
-      expect(await new UsageQueries(store).filters('acme')).toEqual({
-        features: [
-          { feature: 'exports', actions: ['csv_export'] },
-          { feature: 'people_search', actions: ['email_reveal', 'mobile_reveal'] },
-        ],
-        actions: ['csv_export', 'email_reveal', 'mobile_reveal'],
-        users: ['ana', 'ben'],
-        creditTypes: ['email', 'export', 'mobile'],
-      });
+      expect(await new UsageQueries(store).filters('acme')).toEqual(SCENARIO_FILTERS);
     });
 
     it('a poison event stops the read models exactly at it: the events before it in the batch are applied, it and the rest are not', async () => {
