@@ -307,13 +307,13 @@ export function printHttpBench(result: HttpBenchResult): void {
     `## HTTP API — autocannon in its own process, ${CONNECTIONS} connections, ${SECONDS} s per request kind after an untimed warm-up (${WARM_UP_SECONDS} s before the first POST to each server, ${WARM_UP_SECONDS_OTHER_KINDS} s before each other kind), SQLite, default logging`,
   );
   console.log('');
-  console.log('| request | req/s | p50 ms | p99 ms | non-2xx | baseline (same run) | baseline req/s | ratio |');
-  console.log('|---|---:|---:|---:|---:|---|---:|---:|');
+  console.log('| request | req/s | p50 ms | p99 ms | p99 / p50 | non-2xx | baseline (same run) | baseline req/s | ratio |');
+  console.log('|---|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const row of result.rows) {
     const figures = row.figures;
     const baseline = row.baseline;
     console.log(
-      `| ${row.label} | ${fmt(figures.requestsPerSecond)} | ${fmt(figures.latencyMsP50, 1)} | ${fmt(figures.latencyMsP99, 1)} | ${fmt(figures.non2xx + figures.errors)} | ${baseline?.label ?? ''} | ${baseline ? fmt(baseline.figures.requestsPerSecond) : ''} | ${baseline ? `${fmt((100 * figures.requestsPerSecond) / baseline.figures.requestsPerSecond)}%` : ''} |`,
+      `| ${row.label} | ${fmt(figures.requestsPerSecond)} | ${fmt(figures.latencyMsP50, 1)} | ${fmt(figures.latencyMsP99, 1)} | ${figures.latencyMsP50 > 0 ? `${fmt(figures.latencyMsP99 / figures.latencyMsP50, 2)}×` : ''} | ${fmt(figures.non2xx + figures.errors)} | ${baseline?.label ?? ''} | ${baseline ? fmt(baseline.figures.requestsPerSecond) : ''} | ${baseline ? `${fmt((100 * figures.requestsPerSecond) / baseline.figures.requestsPerSecond)}%` : ''} |`,
     );
   }
   const heavy = result.interference;
