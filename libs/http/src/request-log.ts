@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino, { Logger, LoggerOptions } from 'pino';
+import { Counter, Registry } from 'prom-client';
 import { MAX_CORRELATION_ID_LENGTH } from './limits';
 import { CORRELATION_HEADER, correlationIdOf } from './request-context';
 
@@ -13,10 +14,29 @@ export const QUIET_PATHS = ['/health', '/health/live', '/health/ready', '/metric
 /** Longest request URL written to a log line. */
 export const MAX_LOGGED_URL_LENGTH = 2_048;
 
+/**
+ * Bytes of log lines handed to the system in one write at most. Lines logged while a write is
+ * under way wait in chunks of this size; pino's writer (sonic-boom) measures the last chunk's bytes
+ * again at every line, so its default of 16 KiB cost about 8 KiB of copying per request under load.
+ */
+export const LOG_WRITE_MAX_BYTES = 2_048;
+/**
+ * Bytes of log lines waiting for standard output at most. Past it (a log reader that stopped
+ * reading), new lines are dropped and counted (`ledger_log_lines_dropped_total`) instead of growing
+ * the process's memory without end.
+ */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
 export interface RequestLogOptions {
   readonly logLevel: string;
   /** Paths answered without a request log line (probes). */
   readonly quietPaths?: readonly string[];
+  /** Where the count of dropped log lines goes; default: not counted. */
+  readonly metricsRegistry?: Registry;
+  /** Where the lines go: a file descriptor (default 1, standard output). */
+  readonly destinationFd?: number;
+  /** Tests only: a smaller LOG_BUFFER_MAX_BYTES, to reach it quickly. */
+  readonly bufferMaxBytes?: number;
 }
 
 /**
@@ -53,10 +73,34 @@ function loggedHeaders(headers: FastifyRequest['headers']): Record<string, unkno
 export class HttpLogger implements LoggerService {
   readonly logger: Logger;
   private readonly quietPaths: ReadonlySet<string>;
+  private dropped = 0;
 
   constructor(options: RequestLogOptions) {
-    this.logger = pino(requestLoggerOptions(options));
+    const destination = pino.destination({
+      dest: options.destinationFd ?? 1,
+      sync: false,
+      minLength: 0,
+      maxWrite: LOG_WRITE_MAX_BYTES,
+      maxLength: options.bufferMaxBytes ?? LOG_BUFFER_MAX_BYTES,
+    });
+    this.logger = pino(requestLoggerOptions(options), destination);
     this.quietPaths = new Set(options.quietPaths ?? QUIET_PATHS);
+    const droppedCounter = options.metricsRegistry
+      ? new Counter({
+          name: 'ledger_log_lines_dropped_total',
+          help: 'Log lines dropped because standard output was not read (more than LOG_BUFFER_MAX_BYTES waiting)',
+          registers: [options.metricsRegistry],
+        })
+      : undefined;
+    destination.on('drop', () => {
+      this.dropped++;
+      droppedCounter?.inc();
+    });
+  }
+
+  /** Lines dropped since the start, because too many bytes were waiting for the destination. */
+  get droppedLines(): number {
+    return this.dropped;
   }
 
   /** Whether requests are logged at all (LOG_LEVEL at info or below): otherwise the hook is not installed. */
