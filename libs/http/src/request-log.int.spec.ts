@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
-import { HttpLogger, LOG_WRITE_MAX_BYTES } from './request-log';
+import { HttpLogger } from './request-log';
 
 const request = {
   id: 'req-1',
@@ -82,7 +82,6 @@ describe('HttpLogger: request lines on a destination that stops reading', () => 
       expect(parsed.msg).toBe('request completed');
       expect(parsed.req.headers.authorization).toBe('[redacted]');
     }
-    expect(written[0].length).toBeLessThan(LOG_WRITE_MAX_BYTES);
   });
 
   it('drops nothing while the destination keeps up', async () => {
