@@ -31,7 +31,7 @@ export interface RequestLogOptions {
   readonly logLevel: string;
   /** Paths answered without a request log line (probes). */
   readonly quietPaths?: readonly string[];
-  /** Where the count of dropped log lines goes; default: not counted. */
+  /** Where the count of dropped log lines goes; default: a registry of its own. */
   readonly metricsRegistry?: Registry;
   /** Where the lines go: a file descriptor (default 1, standard output). */
   readonly destinationFd?: number;
@@ -73,7 +73,6 @@ function loggedHeaders(headers: FastifyRequest['headers']): Record<string, unkno
 export class HttpLogger implements LoggerService {
   readonly logger: Logger;
   private readonly quietPaths: ReadonlySet<string>;
-  private dropped = 0;
 
   constructor(options: RequestLogOptions) {
     const destination = pino.destination({
@@ -85,22 +84,12 @@ export class HttpLogger implements LoggerService {
     });
     this.logger = pino(requestLoggerOptions(options), destination);
     this.quietPaths = new Set(options.quietPaths ?? QUIET_PATHS);
-    const droppedCounter = options.metricsRegistry
-      ? new Counter({
-          name: 'ledger_log_lines_dropped_total',
-          help: 'Log lines dropped because standard output was not read (more than LOG_BUFFER_MAX_BYTES waiting)',
-          registers: [options.metricsRegistry],
-        })
-      : undefined;
-    destination.on('drop', () => {
-      this.dropped++;
-      droppedCounter?.inc();
+    const dropped = new Counter({
+      name: 'ledger_log_lines_dropped_total',
+      help: 'Log lines dropped because standard output was not read (more than LOG_BUFFER_MAX_BYTES waiting)',
+      registers: [options.metricsRegistry ?? new Registry()],
     });
-  }
-
-  /** Lines dropped since the start, because too many bytes were waiting for the destination. */
-  get droppedLines(): number {
-    return this.dropped;
+    destination.on('drop', () => dropped.inc());
   }
 
   /** Whether requests are logged at all (LOG_LEVEL at info or below): otherwise the hook is not installed. */

@@ -26,12 +26,9 @@ export const filterCatalogProjector: Projector = {
     const written = new Set<string>();
     return (batch) => {
       if (written.size > MAX_REMEMBERED_CATALOG_ENTRIES) written.clear();
-      const entries = catalogEntriesByKey(batch);
-      for (const key of [...entries.keys()].sort()) {
-        if (written.has(key)) continue;
-        add.run(...entries.get(key)!);
-        written.add(key);
-      }
+      const unwritten = new Map([...catalogEntriesByKey(batch)].filter(([key]) => !written.has(key)));
+      for (const entry of inKeyOrder(unwritten)) add.run(...entry);
+      for (const key of unwritten.keys()) written.add(key);
     };
   },
   applyPostgres: (client, t, batch) =>
