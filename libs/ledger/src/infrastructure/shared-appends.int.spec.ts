@@ -34,11 +34,18 @@ function consumeVia(executor: CommandExecutor, commandKey: string, command: Ledg
   return executor.decideOne('acme', caller, commandKey, (at) => ({ ...command, at }), remaining);
 }
 
-/** Holds the account's queue until `release()`: commands sent meanwhile all queue for one append. */
-function holdAccount(executor: CommandExecutor): { release: () => void; released: Promise<unknown> } {
+/**
+ * Holds the account's queue until `release()`: commands sent meanwhile all queue for one append.
+ * `held` settles once the hold's read has caught the cached session up with the store: a rival's
+ * append after it is one the cache cannot know.
+ */
+function holdAccount(executor: CommandExecutor): { release: () => void; held: Promise<void>; released: Promise<unknown> } {
   let release!: () => void;
+  let markHeld!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  return { release, released: executor.read('acme', () => gate) };
+  const held = new Promise<void>((resolve) => (markHeld = resolve));
+  const released = executor.read('acme', () => (markHeld(), gate));
+  return { release, held, released };
 }
 
 async function storedCausations(store: EventStore): Promise<string[]> {
@@ -112,6 +119,7 @@ describe.each([
   it('a conflict decides the whole shared append again, refusals included, on the caught-up state', async () => {
     const rival = new CommandExecutor(new AccountRepository(backend.store), new FixedClock());
     const hold = holdAccount(executor);
+    await hold.held; // else the hold's own catch-up may read r1 and there is no conflict to meet
     await consumeVia(rival, 'r1', consume('r1', 90)); // our cached session does not know this one
     const pending = ['c1', 'c2', 'c3'].map((key) => consumeVia(executor, key, consume(key, 10)));
     hold.release();
