@@ -18,7 +18,7 @@ import { kafkaBenchmark, KafkaBenchResult } from './kafka';
 import { printStoreBench, storeBenchmark } from './store';
 import { chainBenchmark, printChainBench } from './chain';
 import { httpBenchmark, printHttpBench } from './http';
-import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize } from './stats';
+import { benchConsumption, fmt, Measured, nowMs, seededRandom, summarize, threadCpuUs } from './stats';
 import { instancesBenchmark, printInstances } from './instances';
 import { printSpendingBench, spendingBenchmark } from './spending';
 import { printWebhooksBench, webhooksBenchmark } from './webhooks';
@@ -54,7 +54,13 @@ async function openAccounts(bus: CommandBus): Promise<void> {
   await Promise.all(Array.from({ length: ACCOUNTS }, (_, i) => bus.execute(new OpenAccountCommand(accountId(i), `Bench ${i}`, PLAN, CTX))));
 }
 
-async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupSize: number }> {
+/** CPU time per consumption of scenario (b), µs: the event loop's (undefined without /proc) and the whole process's (every thread). */
+interface CpuPerConsumption {
+  readonly eventLoopUs: number | undefined;
+  readonly processUs: number;
+}
+
+async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupSize: number; cpuB: CpuPerConsumption }> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
   const ctx: INestApplicationContext = await NestFactory.createApplicationContext(LedgerModule.forRoot({ config: config(dir), http: false }), {
     logger: false,
@@ -80,6 +86,8 @@ async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupS
     const before = store.stats();
     const latB: number[] = [];
     let next = 0;
+    const loopBefore = threadCpuUs();
+    const processBefore = process.cpuUsage();
     const startB = nowMs();
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
@@ -93,8 +101,14 @@ async function commandBusScenarios(): Promise<{ a: Measured; b: Measured; groupS
       }),
     );
     const b = summarize(`(b) command bus, ${IN_FLIGHT} in flight, ${fmt(ACCOUNTS)} accounts`, CONCURRENT_TOTAL, (nowMs() - startB) / 1000, latB);
+    const processUsed = process.cpuUsage(processBefore);
+    const loopAfter = threadCpuUs();
+    const cpuB = {
+      eventLoopUs: loopBefore === undefined || loopAfter === undefined ? undefined : (loopAfter - loopBefore) / CONCURRENT_TOTAL,
+      processUs: (processUsed.user + processUsed.system) / CONCURRENT_TOTAL,
+    };
     const after = store.stats();
-    return { a, b, groupSize: (after.events - before.events) / Math.max(1, after.commits - before.commits) };
+    return { a, b, groupSize: (after.events - before.events) / Math.max(1, after.commits - before.commits), cpuB };
   } finally {
     await ctx.close();
     rmSync(dir, { recursive: true, force: true });
@@ -303,7 +317,7 @@ async function commandPathSection(): Promise<void> {
     printBilling(await billingJob(), null);
     return;
   }
-  const { a, b, groupSize } = await commandBusScenarios();
+  const { a, b, groupSize, cpuB } = await commandBusScenarios();
   const c = await batchOverHttp();
 
   const events = serializedEvents(60_000);
@@ -322,6 +336,7 @@ async function commandPathSection(): Promise<void> {
     console.log(row(c, rawC));
     console.log('');
     console.log(`(b) group commit: ${fmt(groupSize, 1)} events per fsync on average; raw ceiling for (b) written with the same batch size.`);
+    printCpuPerConsumption(cpuB, rawB);
     console.log(
       `targets: (b) >= 50,000/s with p99 < 10 ms -> ${b.perSecond >= 50_000 && b.latencyMsP99 < 10 ? 'met' : 'MISSED'}; (c) >= 100,000/s -> ${c.perSecond >= 100_000 ? 'met' : 'MISSED'}`,
     );
@@ -329,6 +344,20 @@ async function commandPathSection(): Promise<void> {
     rmSync(rawDir, { recursive: true, force: true });
   }
   printBilling(await billingJob(), b);
+}
+
+/**
+ * Where (b)'s CPU goes, against what half the raw ceiling would leave: at 50% of `rawPerSecond`
+ * the whole process could spend at most (cores × 1 s) / (0.5 × rawPerSecond) per consumption.
+ */
+function printCpuPerConsumption(cpu: CpuPerConsumption, rawPerSecond: number): void {
+  const loop = cpu.eventLoopUs === undefined ? 'n/a' : `${fmt(cpu.eventLoopUs, 1)} µs`;
+  const others = cpu.eventLoopUs === undefined ? 'n/a' : `${fmt(cpu.processUs - cpu.eventLoopUs, 1)} µs`;
+  const budgetUs = (cpus().length * 1e6) / (0.5 * rawPerSecond);
+  console.log(
+    `(b) CPU per consumption: the process ${fmt(cpu.processUs, 1)} µs (event loop ${loop}, other threads — the store's writer and checkpointer, V8's GC helpers — ${others}); ` +
+      `at 50% of the raw ceiling, ${cpus().length} cores leave ${fmt(budgetUs, 1)} µs per consumption`,
+  );
 }
 
 function printBilling(f: BillingFigures, reference: Measured | null): void {
