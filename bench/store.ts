@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { Client, Pool, PoolConfig } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { decide, evolve, initialState, LedgerEvent } from '@credit-ledger/domain';
@@ -328,9 +329,32 @@ async function bareInsert(
   }
 }
 
-/** `connections` clients with synchronous_commit on, for the batched baselines. */
-async function openBareClients(url: string, connections: number): Promise<Client[]> {
-  return Promise.all(
+/** One commit's worth of rows for a batched baseline, with the streams and revisions they go to. */
+interface BareBatch {
+  readonly events: EventToAppend[];
+  readonly streams: string[];
+  readonly revisions: number[];
+}
+
+/**
+ * The same rows, grouped as the adapter groups them, with none of its work: `connections` loops,
+ * each sending `rowsPerCommit` rows per autocommit statement (`send`, synchronous_commit=on) into
+ * a table of our row shape with a bigserial position and the unique (stream_id, revision). Each
+ * loop writes streams of its own, one revision further each time. No revision check, no head lock,
+ * no promise per append: what PostgreSQL itself can take with the adapter's batching and writer
+ * count on this machine. Counted in rows (= appends of one event), to compare with appends/s.
+ */
+async function bareBatched(
+  url: string,
+  connections: number,
+  rowsPerCommit: number,
+  form: { readonly label: string; readonly streamPrefix: string; readonly prepared: boolean },
+  events: EventSource,
+  log: (line: string) => void,
+  send: (client: Client, batch: BareBatch) => Promise<unknown>,
+): Promise<BareInsertVariant> {
+  log(`store: postgres — ${form.label}…`);
+  const clients = await Promise.all(
     Array.from({ length: connections }, async () => {
       const c = new Client({ connectionString: url, application_name: 'credit-ledger-bench-bare-batched' });
       await c.connect();
@@ -338,30 +362,26 @@ async function openBareClients(url: string, connections: number): Promise<Client
       return c;
     }),
   );
+  try {
+    const revisions = new Array<number>(connections * rowsPerCommit).fill(-1);
+    const w = await timedWindow(connections, async (worker) => {
+      const batch: BareBatch = { events: events.take(rowsPerCommit), streams: [], revisions: [] };
+      for (let k = 0; k < rowsPerCommit; k++) {
+        const slot = worker * rowsPerCommit + k;
+        batch.streams.push(`${form.streamPrefix}_${connections}_${rowsPerCommit}_${slot}`);
+        batch.revisions.push(++revisions[slot]);
+      }
+      await send(clients[worker], batch);
+    });
+    const m = summarize(form.label, w.operations * rowsPerCommit, w.seconds, w.latencies);
+    return { ...m, connections, prepared: form.prepared, rowsPerCommit, nodeCpuPercent: w.nodeCpuPercent, machineBusyPercent: w.machineBusyPercent };
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
 }
 
-/** Each worker's batches go to streams of their own, `rowsPerCommit` of them, one revision further each time. */
-function batchStreams(prefix: string, connections: number, rowsPerCommit: number): (worker: number) => { streams: string[]; revisions: number[] } {
-  const revisions = new Array<number>(connections * rowsPerCommit).fill(-1);
-  return (worker) => {
-    const batch = { streams: [] as string[], revisions: [] as number[] };
-    for (let k = 0; k < rowsPerCommit; k++) {
-      const slot = worker * rowsPerCommit + k;
-      batch.streams.push(`${prefix}_${connections}_${rowsPerCommit}_${slot}`);
-      batch.revisions.push(++revisions[slot]);
-    }
-    return batch;
-  };
-}
-
-/**
- * The same rows, grouped as the adapter groups them, with none of its work: `connections` loops,
- * each a prepared multi-row INSERT of `rowsPerCommit` rows (unnest of arrays, autocommit,
- * synchronous_commit=on) into a table of our row shape with a bigserial position and the unique
- * (stream_id, revision). No revision check, no head lock, no promise per append: what PostgreSQL
- * itself can take with the adapter's batching and writer count on this machine.
- */
-async function bareBatchedInsert(
+/** The batched baseline as a prepared multi-row `INSERT … SELECT FROM unnest(…)`, the payloads as `json[]` or as one JSON array each (the adapter's way). */
+function bareBatchedInsert(
   url: string,
   table: string,
   connections: number,
@@ -370,58 +390,49 @@ async function bareBatchedInsert(
   events: EventSource,
   log: (line: string) => void,
 ): Promise<BareInsertVariant> {
-  const label = `bare batched INSERT, ${rowsPerCommit} rows per commit, ${connections} connections, prepared, ${payloads}`;
-  log(`store: postgres — ${label}…`);
-  const clients = await openBareClients(url, connections);
-  try {
-    const asArrays = payloads === 'json[] parameters';
-    // The second form passes the payloads as the adapter does: one JSON array each, built by concatenation.
-    const text = asArrays
-      ? `INSERT INTO ${table} (stream_id, revision, event_id, type, data, metadata)
+  const asArrays = payloads === 'json[] parameters';
+  const text = asArrays
+    ? `INSERT INTO ${table} (stream_id, revision, event_id, type, data, metadata)
          SELECT s, r, i, t, d, m FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::json[], $6::json[]) AS x(s, r, i, t, d, m)`
-      : `INSERT INTO ${table} (stream_id, revision, event_id, type, data, metadata)
+    : `INSERT INTO ${table} (stream_id, revision, event_id, type, data, metadata)
          SELECT x.s, x.r, x.i, x.t, d.value, m.value
            FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY AS x(s, r, i, t, o)
            JOIN json_array_elements($5::json) WITH ORDINALITY AS d(value, o) ON d.o = x.o
            JOIN json_array_elements($6::json) WITH ORDINALITY AS m(value, o) ON m.o = x.o`;
-    const nextBatch = batchStreams(`bareb_${asArrays ? 'a' : 'j'}`, connections, rowsPerCommit);
-    const w = await timedWindow(connections, async (worker) => {
-      const batch = events.take(rowsPerCommit);
-      const { streams, revisions } = nextBatch(worker);
-      const data = batch.map((e) => JSON.stringify(e.data));
-      const metadata = batch.map((e) => JSON.stringify(e.metadata));
-      await clients[worker].query({
-        name: `bare_batched_${asArrays ? 'arrays' : 'json'}_${table}`,
-        text,
-        values: [
-          streams,
-          revisions,
-          batch.map((e) => e.eventId),
-          batch.map((e) => e.type),
-          asArrays ? data : `[${data.join(',')}]`,
-          asArrays ? metadata : `[${metadata.join(',')}]`,
-        ],
-      });
+  const form = {
+    label: `bare batched INSERT, ${rowsPerCommit} rows per commit, ${connections} connections, prepared, ${payloads}`,
+    streamPrefix: `bareb_${asArrays ? 'a' : 'j'}`,
+    prepared: true,
+  };
+  return bareBatched(url, connections, rowsPerCommit, form, events, log, (client, batch) => {
+    const data = batch.events.map((e) => JSON.stringify(e.data));
+    const metadata = batch.events.map((e) => JSON.stringify(e.metadata));
+    return client.query({
+      name: `bare_batched_${asArrays ? 'arrays' : 'json'}_${table}`,
+      text,
+      values: [
+        batch.streams,
+        batch.revisions,
+        batch.events.map((e) => e.eventId),
+        batch.events.map((e) => e.type),
+        asArrays ? data : `[${data.join(',')}]`,
+        asArrays ? metadata : `[${metadata.join(',')}]`,
+      ],
     });
-    // Counted in rows (= appends of one event), so it compares with the adapter's appends/s.
-    const m = summarize(label, w.operations * rowsPerCommit, w.seconds, w.latencies);
-    return { ...m, connections, prepared: true, rowsPerCommit, nodeCpuPercent: w.nodeCpuPercent, machineBusyPercent: w.machineBusyPercent };
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-  }
+  });
 }
 
 /** A field of COPY's text format: backslash, tab, newline and carriage return escaped (JSON text has no raw control characters but may have backslashes). */
 function copyField(text: string): string {
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : text;
+  return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
 /**
- * The same batches as `bareBatchedInsert`, sent with `COPY … FROM STDIN` (text format), one COPY
- * per commit: the other bulk form PostgreSQL offers. No parameters to bind or arrays to unnest;
- * the rows go as one stream of text lines.
+ * The batched baseline sent with `COPY … FROM STDIN` (text format), one COPY per commit: the other
+ * bulk form PostgreSQL offers. No parameters to bind or arrays to unnest; the rows go as one stream
+ * of text lines.
  */
-async function bareBatchedCopy(
+function bareBatchedCopy(
   url: string,
   table: string,
   connections: number,
@@ -429,32 +440,22 @@ async function bareBatchedCopy(
   events: EventSource,
   log: (line: string) => void,
 ): Promise<BareInsertVariant> {
-  const label = `bare batched COPY FROM STDIN, ${rowsPerCommit} rows per commit, ${connections} connections, text format`;
-  log(`store: postgres — ${label}…`);
-  const clients = await openBareClients(url, connections);
-  try {
-    const sql = `COPY ${table} (stream_id, revision, event_id, type, data, metadata) FROM STDIN`;
-    const nextBatch = batchStreams('barec', connections, rowsPerCommit);
-    const w = await timedWindow(connections, async (worker) => {
-      const batch = events.take(rowsPerCommit);
-      const { streams, revisions } = nextBatch(worker);
-      let lines = '';
-      batch.forEach((e, k) => {
-        const fields = [streams[k], String(revisions[k]), e.eventId, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)];
-        lines += `${fields.map(copyField).join('\t')}\n`;
-      });
-      const stream = clients[worker].query(copyFrom(sql));
-      await new Promise<void>((resolve, reject) => {
-        stream.on('finish', resolve);
-        stream.on('error', reject);
-        stream.end(lines);
-      });
+  const sql = `COPY ${table} (stream_id, revision, event_id, type, data, metadata) FROM STDIN`;
+  const form = {
+    label: `bare batched COPY FROM STDIN, ${rowsPerCommit} rows per commit, ${connections} connections, text format`,
+    streamPrefix: 'barec',
+    prepared: false,
+  };
+  return bareBatched(url, connections, rowsPerCommit, form, events, log, async (client, batch) => {
+    let lines = '';
+    batch.events.forEach((e, k) => {
+      const fields = [batch.streams[k], String(batch.revisions[k]), e.eventId, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)];
+      lines += `${fields.map(copyField).join('\t')}\n`;
     });
-    const m = summarize(label, w.operations * rowsPerCommit, w.seconds, w.latencies);
-    return { ...m, connections, prepared: false, rowsPerCommit, nodeCpuPercent: w.nodeCpuPercent, machineBusyPercent: w.machineBusyPercent };
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-  }
+    const stream = client.query(copyFrom(sql));
+    stream.end(lines);
+    await finished(stream);
+  });
 }
 
 async function serverFacts(url: string): Promise<{ server: string; settings: Record<string, string> }> {
