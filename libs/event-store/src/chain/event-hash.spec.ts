@@ -44,6 +44,23 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: 1, c: 2, b: 3 })).toBe('{"a":1,"b":3,"c":2}');
   });
 
+  it('writes strings, numbers, arrays and toJSON values as JSON.stringify does, and refuses what is not JSON', () => {
+    const tricky = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\u0000nul\u001f', 'lone \ud800 surrogate', 'pair \ud83d\ude00', 'é \u2028'];
+    for (const text of tricky) expect(canonicalJson({ text, list: [text] })).toBe(JSON.stringify({ list: [text], text }));
+    expect(canonicalJson({ z: -0, y: Infinity, x: NaN, w: 1e21, v: 0.1 })).toBe('{"v":0.1,"w":1e+21,"x":null,"y":null,"z":0}');
+    expect(canonicalJson([undefined, () => 1, Symbol('s'), null])).toBe('[null,null,null,null]');
+    expect(canonicalJson({ b: undefined, a: () => 1, c: Symbol('s'), d: {} })).toBe('{"d":{}}');
+    expect(canonicalJson({ at: new Date('2026-12-04T00:00:00.000Z'), nested: { toJSON: () => ({ b: 1, a: 2 }) } })).toBe(
+      '{"at":"2026-12-04T00:00:00.000Z","nested":{"a":2,"b":1}}',
+    );
+    // The order every stored text has: array-index keys first, numerically, as a JavaScript object lists them.
+    expect(canonicalJson({ b: 1, '10': 2, a: 3, '9': 4, '4294967295': 5, '01': 6 })).toBe(
+      JSON.stringify({ '9': 4, '10': 2, '01': 6, '4294967295': 5, a: 3, b: 1 }),
+    );
+    expect(() => canonicalJson(undefined)).toThrow(TypeError);
+    expect(() => canonicalJson({ big: BigInt(1) })).toThrow(TypeError);
+  });
+
   it('stays right when every payload has a new shape (the remembered orders are bounded)', () => {
     for (let index = 0; index < 5_000; index++) {
       const value = { [`k${index}`]: index, [`j${index}`]: -index, a: null };
