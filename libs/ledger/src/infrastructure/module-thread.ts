@@ -69,16 +69,25 @@ export function moduleThreadData<T>(): T {
 
 /** The nice value of threads doing background work (heavy reads): under contention the event loop (nice 0) gets the CPU first. */
 export const BACKGROUND_THREAD_NICE = 10;
+/**
+ * The nice value of the threads that follow the log (the read models' projector, the webhook
+ * dispatcher). Every commit wakes them; at nice 0 a woken follower often took the core from the
+ * event loop mid-request on a busy machine (docs/BENCHMARKS.md: under heavy reads, a consumption's
+ * p99 went from 46–52 ms to 38–50 ms; nice 5 did not help). They get the CPU the requests leave,
+ * which on a machine with room to spare is all they need; readers that need their own writes
+ * pass minPosition.
+ */
+export const FOLLOWER_THREAD_NICE = 10;
 
 /**
- * Lowers the calling thread's scheduling priority to BACKGROUND_THREAD_NICE, where the system
- * allows it (Linux: a thread is a task with its own id, found through /proc/thread-self). Where it
- * does not, the thread keeps the process's priority.
+ * Lowers the calling thread's scheduling priority (BACKGROUND_THREAD_NICE unless told), where the
+ * system allows it (Linux: a thread is a task with its own id, found through /proc/thread-self).
+ * Where it does not, the thread keeps the process's priority.
  */
-export function lowerThreadPriority(): void {
+export function lowerThreadPriority(nice = BACKGROUND_THREAD_NICE): void {
   try {
     const taskId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(taskId) && taskId > 0) setPriority(taskId, BACKGROUND_THREAD_NICE);
+    if (Number.isSafeInteger(taskId) && taskId > 0) setPriority(taskId, nice);
   } catch {
     // not Linux, or not allowed: the same priority as the event loop
   }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { SqliteLogReader } from '@credit-ledger/event-store';
-import { moduleThreadData } from '@credit-ledger/ledger';
+import { FOLLOWER_THREAD_NICE, lowerThreadPriority, moduleThreadData } from '@credit-ledger/ledger';
 import { ProjectionRunner } from '../projection-runner';
 import { SqliteReadModelStore } from '../sqlite/sqlite-read-model-store';
 import { ProjectionFollower } from './projection-follower';
@@ -11,6 +11,7 @@ import type { ProjectionThreadData, ProjectionThreadMessage, ProjectionThreadReq
  * connection of this thread, the read models written on one of its own. The event loop passes on
  * its store's commits (`committed`), and asks for `stop` at shutdown.
  */
+lowerThreadPriority(FOLLOWER_THREAD_NICE);
 const { eventsFile, dataDir } = moduleThreadData<ProjectionThreadData>();
 const port = parentPort!;
 const send = (message: ProjectionThreadMessage) => port.postMessage(message);

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { clampPageSize, SqliteLogReader, SqliteStreamReader } from '@credit-ledger/event-store';
-import { moduleThreadData } from '@credit-ledger/ledger';
+import { FOLLOWER_THREAD_NICE, lowerThreadPriority, moduleThreadData } from '@credit-ledger/ledger';
 import { DispatcherLog, WebhookDispatcher } from '../dispatcher';
 import { openWebhookStore } from '../store/open-webhook-store';
 import { WebhookStore } from '../store/webhook-store';
@@ -16,6 +16,7 @@ const STATS_PUBLISH_INTERVAL_MS = 50;
  * streams read on read-only connections of this thread, the webhook store on one of its own. The
  * event loop passes on its store's commits (`committed`), wakes (`wake`), and asks for `stop`.
  */
+lowerThreadPriority(FOLLOWER_THREAD_NICE);
 const data = moduleThreadData<DispatcherThreadData>();
 const port = parentPort!;
 const send = (message: DispatcherThreadMessage) => port.postMessage(message);
