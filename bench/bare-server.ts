@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 /**
  * The HTTP bench's baseline: a bare Node `http` server that reads and parses the same JSON bodies
- * and answers a small JSON document, with none of the ledger's work. Run as its own process.
+ * and answers a small JSON document, with none of the ledger's work. BARE_ANSWER_FILE: answer that
+ * file's bytes instead (the same body as a ledger page, to separate its size from its work). Run
+ * as its own process.
  */
-const answer = JSON.stringify({ consumptionId: 'c', creditsCharged: 1, alreadyPurchased: false, position: 1 });
+const answer =
+  process.env.BARE_ANSWER_FILE === undefined
+    ? JSON.stringify({ consumptionId: 'c', creditsCharged: 1, alreadyPurchased: false, position: 1 })
+    : readFileSync(process.env.BARE_ANSWER_FILE);
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];

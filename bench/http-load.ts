@@ -22,6 +22,12 @@ export interface LoadFigures {
   readonly latencyMsP99: number;
   readonly non2xx: number;
   readonly errors: number;
+  /** The load generator's own CPU time (user + system) per request, µs. */
+  readonly generatorCpuUsPerRequest?: number;
+}
+
+function cpuUsPer(used: NodeJS.CpuUsage, requests: number): number | undefined {
+  return requests > 0 ? (used.user + used.system) / requests : undefined;
 }
 
 async function main(): Promise<void> {
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
   let sequence = 0;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (scenario.apiKey) headers.authorization = `Bearer ${scenario.apiKey}`;
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url: scenario.url,
     connections: scenario.connections,
@@ -64,6 +71,7 @@ async function main(): Promise<void> {
     latencyMsP99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    generatorCpuUsPerRequest: cpuUsPer(process.cpuUsage(cpuBefore), result.requests.total),
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadFigures, LoadScenario } from './http-load';
@@ -14,6 +15,8 @@ import { fmt, percentile } from './stats';
  */
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const CONNECTIONS = 64;
+/** Reads of the first page timed for its floor. */
+const PAGE_READ_TIMES = 5_000;
 const ACCOUNTS = 1_000;
 const HEAVY_EVENTS = Number(process.env.BENCH_HTTP_HEAVY_EVENTS ?? 1_000_000);
 const HEAVY_SECONDS = Number(process.env.BENCH_HTTP_HEAVY_SECONDS ?? 20);
@@ -57,6 +60,7 @@ export interface InterferenceFigures {
 
 export interface HttpBenchResult {
   readonly rows: HttpRow[];
+  readonly pageRead?: PageReadFloor;
   readonly interference?: InterferenceFigures;
   readonly loadAverage: string;
 }
@@ -90,6 +94,16 @@ function ledgerEnv(dataDir: string): NodeJS.ProcessEnv {
     LEDGER_ADMIN_KEY: ADMIN_KEY,
     LOG_LEVEL: process.env.BENCH_HTTP_LOG_LEVEL ?? 'info',
   };
+}
+
+/** A bare server answering the bytes the API answers at `path` (fetched once). */
+async function bareAnswering(api: Instance, path: string): Promise<{ instance: Instance; file: string; bytes: number }> {
+  const res = await fetch(api.base + path, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  const file = join(tmpdir(), `ledger-bench-page-${process.pid}.json`);
+  writeFileSync(file, body);
+  return { instance: await startInstance({ ...process.env, BARE_ANSWER_FILE: file }, BARE_SERVER_ENTRY, '/'), file, bytes: body.length };
 }
 
 async function requestScenarios(api: Instance, bare: Instance, log: (line: string) => void): Promise<HttpRow[]> {
@@ -133,6 +147,20 @@ async function requestScenarios(api: Instance, bare: Instance, log: (line: strin
     apiKey: ADMIN_KEY,
   });
   rows.push({ label: 'GET /history?limit=50, first page', figures: history, baseline: { label: 'bare GET', figures: bareGet } });
+  // Not a goal's baseline: the bare server answering the very bytes of that page, which separates
+  // what the page's size costs (both servers and the load generator share the cores) from its work.
+  const samePage = await bareAnswering(api, '/v1/accounts/bench_0/history?limit=50');
+  try {
+    const bareSamePage = await measure('bare server, GET of the same page bytes', { ...common, url: samePage.instance.base, method: 'GET', path: '/' });
+    rows.push({
+      label: `GET /history?limit=50 against the bare server answering its ${fmt(samePage.bytes)} bytes (not a goal's baseline)`,
+      figures: history,
+      baseline: { label: 'bare GET, same bytes', figures: bareSamePage },
+    });
+  } finally {
+    await stopInstance(samePage.instance);
+    rmSync(samePage.file, { force: true });
+  }
   const health = await measure('GET /health', { ...common, url: api.base, method: 'GET', path: '/health' });
   rows.push({ label: 'GET /health', figures: health, baseline: { label: 'bare GET', figures: bareGet } });
   return rows;
@@ -270,11 +298,12 @@ async function interference(log: (line: string) => void): Promise<InterferenceFi
 }
 
 export async function httpBenchmark(log: (line: string) => void): Promise<HttpBenchResult> {
-  const rows = ONLY === 'heavy' ? [] : await requestRows(log);
+  const { rows, pageRead } = ONLY === 'heavy' ? { rows: [], pageRead: undefined } : await requestRows(log);
   const heavy = HEAVY_EVENTS > 0 ? await interference(log) : undefined;
   if (CPU_PROFILE_DIR) log(`http: CPU profiles of the API processes in ${CPU_PROFILE_DIR}`);
   return {
     rows,
+    pageRead,
     interference: heavy,
     loadAverage: loadavg()
       .map((value) => value.toFixed(1))
@@ -282,7 +311,7 @@ export async function httpBenchmark(log: (line: string) => void): Promise<HttpBe
   };
 }
 
-async function requestRows(log: (line: string) => void): Promise<HttpRow[]> {
+async function requestRows(log: (line: string) => void): Promise<{ rows: HttpRow[]; pageRead: PageReadFloor | undefined }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-http-'));
   const bare = await startInstance({ ...process.env }, BARE_SERVER_ENTRY, '/');
   let rows: HttpRow[];
@@ -292,13 +321,54 @@ async function requestRows(log: (line: string) => void): Promise<HttpRow[]> {
       await openAccounts(api.base, ACCOUNTS);
       rows = await requestScenarios(api, bare, log);
     } finally {
-      await stopInstance(api, CPU_PROFILE_DIR !== undefined);
+      await stopInstance(api, true);
     }
+    const bareGet = rows.find((row) => row.label.startsWith('GET /history') && row.baseline?.label === 'bare GET')?.baseline?.figures;
+    return { rows, pageRead: bareGet === undefined ? undefined : pageReadFloor(join(dataDir, 'readmodels.sqlite'), bareGet) };
   } finally {
     await stopInstance(bare);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return rows;
+}
+
+/** What reading the first history page costs with nothing around it, against what 40% of the bare GET leaves a request. */
+interface PageReadFloor {
+  readonly rows: number;
+  readonly readUsPerPage: number;
+  readonly stringifyUsPerPage: number;
+  /** The machine's CPU time per request at 40% of the bare GET's rate (cores × 1 s / (0.4 × req/s)), load generator included. */
+  readonly budgetUsAt40Percent: number;
+}
+
+/**
+ * The page's floor: the same rows the history's first page reads (the newest 51 of bench_0, as
+ * arrays: the table's 23 columns, as many values as the page's 22 item columns and its dataKey,
+ * without the page's kind filters and dataKey join), read from the API's read-model file with
+ * better-sqlite3 in this process, then written as JSON — no HTTP, no thread hop, no item objects.
+ * Measured after the API stopped.
+ */
+function pageReadFloor(file: string, bareGet: LoadFigures): PageReadFloor {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'history_v[0-9]*'").pluck().all() as string[];
+    const table = tables.sort((first, second) => Number(second.slice(9)) - Number(first.slice(9)))[0];
+    const page = db.prepare(`SELECT * FROM ${table} WHERE account_id = ? ORDER BY occurred_at DESC, row_id DESC LIMIT 51`).raw(true);
+    const timed = (work: () => void, times: number) => {
+      for (let index = 0; index < times / 10; index++) work();
+      const started = performance.now();
+      for (let index = 0; index < times; index++) work();
+      return ((performance.now() - started) * 1_000) / times;
+    };
+    const rows = page.all('bench_0');
+    return {
+      rows: rows.length,
+      readUsPerPage: timed(() => page.all('bench_0'), PAGE_READ_TIMES),
+      stringifyUsPerPage: timed(() => JSON.stringify(rows), PAGE_READ_TIMES),
+      budgetUsAt40Percent: (availableParallelism() * 1e6) / (0.4 * bareGet.requestsPerSecond),
+    };
+  } finally {
+    db.close();
+  }
 }
 
 export function printHttpBench(result: HttpBenchResult): void {
@@ -314,6 +384,13 @@ export function printHttpBench(result: HttpBenchResult): void {
     const baseline = row.baseline;
     console.log(
       `| ${row.label} | ${fmt(figures.requestsPerSecond)} | ${fmt(figures.latencyMsP50, 1)} | ${fmt(figures.latencyMsP99, 1)} | ${figures.latencyMsP50 > 0 ? `${fmt(figures.latencyMsP99 / figures.latencyMsP50, 2)}×` : ''} | ${fmt(figures.non2xx + figures.errors)} | ${baseline?.label ?? ''} | ${baseline ? fmt(baseline.figures.requestsPerSecond) : ''} | ${baseline ? `${fmt((100 * figures.requestsPerSecond) / baseline.figures.requestsPerSecond)}%` : ''} |`,
+    );
+  }
+  const page = result.pageRead;
+  if (page) {
+    console.log('');
+    console.log(
+      `The first history page with nothing around it: ${page.rows} rows read bare with better-sqlite3 ${fmt(page.readUsPerPage, 1)} µs, written as JSON ${fmt(page.stringifyUsPerPage, 1)} µs; at 40% of the bare GET, this machine's cores leave ${fmt(page.budgetUsAt40Percent, 1)} µs of CPU per request, the load generator's and the HTTP server's included`,
     );
   }
   const heavy = result.interference;

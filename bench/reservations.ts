@@ -12,6 +12,8 @@ import { benchConsumption, fmt, Measured, runInFlight, seededRandom, threadCpuUs
  * Reservations: reserve + capture pairs through the command bus, 64 in flight over 1,000 accounts
  * (each in-flight slot reserves, then captures part of what it held), next to plain consumptions
  * measured in the same process, in interleaved rounds. A pair is two commands and two appends.
+ * Also two plain consumptions in a row per slot: the cheapest pair of commands, which bounds what
+ * a reserve + capture pair can reach on the same bus.
  *
  * Each run gets a store and a ledger of its own (its accounts opened anew; the plain consumptions
  * are the command section's): consumptions that ran on the pairs' store after them, as this
@@ -41,13 +43,23 @@ export interface ReservationsRun extends Measured {
 export interface ReservationsBenchResult {
   readonly loadBefore: string;
   readonly loadAfter: string;
-  readonly rounds: readonly { readonly consumptions: ReservationsRun; readonly pairs: ReservationsRun }[];
+  readonly rounds: readonly { readonly consumptions: ReservationsRun; readonly consumptionPairs: ReservationsRun; readonly pairs: ReservationsRun }[];
 }
 
 type Operation = (bus: CommandBus, accountId: string, id: string, rnd: () => number) => Promise<unknown>;
 
 /** The command section's consumption (scenario b): the baseline the pairs are put next to. */
 const consumeOne: Operation = (bus, accountId, id, rnd) => bus.execute(new ConsumeCreditsCommand(accountId, benchConsumption(id, rnd), CTX));
+
+/**
+ * The cheapest pair of commands: two plain consumptions in a row by the same in-flight slot, on the
+ * same account, each acknowledged once its own append is durable. A reserve + capture pair does at
+ * least this (a hold decided and appended, then a capture's two events), so this bounds it.
+ */
+const consumeTwice: Operation = async (bus, accountId, id, rnd) => {
+  await consumeOne(bus, accountId, id, rnd);
+  await consumeOne(bus, accountId, `${id}-2`, rnd);
+};
 
 const reserveAndCapture: Operation = async (bus, accountId, id, rnd) => {
   const userId = `user-${Math.floor(rnd() * 16)}`;
@@ -92,17 +104,20 @@ export async function reservationsBenchmark(log: (line: string) => void): Promis
   // Untimed: otherwise the kind that runs first pays for the process's cold start.
   await run('warm-up', 'warm-c', consumeOne, WARM_UP_OPERATIONS);
   await run('warm-up', 'warm-p', reserveAndCapture, WARM_UP_OPERATIONS);
-  const rounds: { consumptions: ReservationsRun; pairs: ReservationsRun }[] = [];
+  const rounds: { consumptions: ReservationsRun; consumptionPairs: ReservationsRun; pairs: ReservationsRun }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which goes first, so that neither always runs on a warmer (or more crowded) machine.
-    const runConsumptions = () => run('plain consumptions', `c-${round}`, consumeOne);
-    const runPairs = () => run('reserve + capture pairs', `p-${round}`, reserveAndCapture);
-    const consumptions = round % 2 === 0 ? await runConsumptions() : undefined;
-    const pairs = await runPairs();
-    const entry = { consumptions: consumptions ?? (await runConsumptions()), pairs };
+    const kinds = [
+      ['consumptions', () => run('plain consumptions', `c-${round}`, consumeOne)],
+      ['consumptionPairs', () => run('two consumptions in a row', `cc-${round}`, consumeTwice)],
+      ['pairs', () => run('reserve + capture pairs', `p-${round}`, reserveAndCapture)],
+    ] as const;
+    // Alternate the order, so that no kind always runs on a warmer (or more crowded) machine.
+    const measured: Partial<Record<(typeof kinds)[number][0], ReservationsRun>> = {};
+    for (const [kind, runKind] of round % 2 === 0 ? kinds : [...kinds].reverse()) measured[kind] = await runKind();
+    const entry = { consumptions: measured.consumptions!, consumptionPairs: measured.consumptionPairs!, pairs: measured.pairs! };
     const cpu = (r: ReservationsRun) => (r.loopCpuUs === undefined ? '' : ` (event loop ${fmt(r.loopCpuUs, 1)} µs each)`);
     log(
-      `  round ${round + 1}: plain consumptions ${fmt(entry.consumptions.perSecond)}/s${cpu(entry.consumptions)}, reserve + capture pairs ${fmt(entry.pairs.perSecond)}/s${cpu(entry.pairs)}`,
+      `  round ${round + 1}: plain consumptions ${fmt(entry.consumptions.perSecond)}/s${cpu(entry.consumptions)}, two consumptions in a row ${fmt(entry.consumptionPairs.perSecond)}/s${cpu(entry.consumptionPairs)}, reserve + capture pairs ${fmt(entry.pairs.perSecond)}/s${cpu(entry.pairs)}`,
     );
     rounds.push(entry);
   }
@@ -113,14 +128,15 @@ export function printReservationsBench(result: ReservationsBenchResult): void {
   const cpu = (r: ReservationsRun) => (r.loopCpuUs === undefined ? 'n/a' : fmt(r.loopCpuUs, 1));
   console.log(`\nReservations (load average before ${result.loadBefore}, after ${result.loadAfter})`);
   console.log(
-    '| round | plain consumptions/s | p50 / p99 ms | event loop µs each | reserve + capture pairs/s | p50 / p99 ms | event loop µs each | pairs / consumptions |',
+    '| round | plain consumptions/s | p50 / p99 ms | event loop µs each | two consumptions in a row/s | event loop µs each | reserve + capture pairs/s | p50 / p99 ms | event loop µs each | pairs / consumptions | pairs / two consumptions |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   result.rounds.forEach((round, index) => {
     const c = round.consumptions;
+    const cc = round.consumptionPairs;
     const p = round.pairs;
     console.log(
-      `| ${index + 1} | ${fmt(c.perSecond)} | ${c.latencyMsP50.toFixed(2)} / ${c.latencyMsP99.toFixed(2)} | ${cpu(c)} | ${fmt(p.perSecond)} | ${p.latencyMsP50.toFixed(2)} / ${p.latencyMsP99.toFixed(2)} | ${cpu(p)} | ${(p.perSecond / c.perSecond).toFixed(2)} |`,
+      `| ${index + 1} | ${fmt(c.perSecond)} | ${c.latencyMsP50.toFixed(2)} / ${c.latencyMsP99.toFixed(2)} | ${cpu(c)} | ${fmt(cc.perSecond)} | ${cpu(cc)} | ${fmt(p.perSecond)} | ${p.latencyMsP50.toFixed(2)} / ${p.latencyMsP99.toFixed(2)} | ${cpu(p)} | ${(p.perSecond / c.perSecond).toFixed(2)} | ${(p.perSecond / cc.perSecond).toFixed(2)} |`,
     );
   });
 }

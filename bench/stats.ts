@@ -63,6 +63,18 @@ export function threadCpuUs(): number | undefined {
   }
 }
 
+/** A process's CPU time so far (user + system), µs, from /proc/<pid>/stat; undefined where there is none. */
+export function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
