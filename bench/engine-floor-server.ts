@@ -3,17 +3,17 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsumeCreditsCommand, LedgerModule, OpenAccountCommand } from '@credit-ledger/ledger';
 import { DomainError, internalCaller, Plan } from '@credit-ledger/domain';
+import { answerJson, listenBare } from './bare-http';
 
 /**
- * The engine's floor over HTTP: the bare Node `http` server of bench/bare-server.ts, which reads
- * and parses the same JSON bodies, running each POSTed consumption through the ledger's command
- * bus (SQLite, the command section's configuration: logging silent, no read models, no webhooks)
- * and answering the command's result. No framework, no key, no validation, no request log: what an
+ * The engine's floor over HTTP: the bare Node `http` server of bench/bare-server.ts (both listen
+ * with bench/bare-http.ts), which reads and parses the same JSON bodies, running each POSTed
+ * consumption through the ledger's command bus (SQLite, the command section's configuration:
+ * logging silent, no read models, no webhooks) and answering the command's result. No framework, no key, no validation, no request log: what an
  * HTTP layer in front of this engine does, and the read models the API also runs, come on top of
  * this. The accounts the load generator names (bench_0 …) are opened before the server listens.
  * Run as its own process.
@@ -39,11 +39,6 @@ async function openLedger(dataDir: string): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(LedgerModule.forRoot({ config, http: false }), { logger: false, abortOnError: false });
 }
 
-function answer(res: import('node:http').ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-engine-floor-'));
   const ctx = await openLedger(dataDir);
@@ -52,26 +47,20 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: Math.min(100, ACCOUNTS - start) }, (_, offset) => `bench_${start + offset}`);
     await Promise.all(ids.map((accountId) => bus.execute(new OpenAccountCommand(accountId, accountId, PLAN, CTX))));
   }
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const accountId = /^\/v1\/accounts\/([^/]+)\/consumptions$/.exec(req.url ?? '')?.[1];
-      if (req.method !== 'POST' || accountId === undefined) return answer(res, 200, HEALTH);
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return answer(res, 400, '{"error":"INVALID_JSON"}');
-      }
-      bus.execute(new ConsumeCreditsCommand(accountId, body as never, CTX)).then(
-        (result) => answer(res, 201, JSON.stringify(result)),
-        (error: unknown) => answer(res, error instanceof DomainError ? 409 : 500, JSON.stringify({ error: String(error) })),
-      );
-    });
+  const server = listenBare((req, body, res) => {
+    const accountId = /^\/v1\/accounts\/([^/]+)\/consumptions$/.exec(req.url ?? '')?.[1];
+    if (req.method !== 'POST' || accountId === undefined) return answerJson(res, 200, HEALTH);
+    let command: Record<string, unknown>;
+    try {
+      command = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return answerJson(res, 400, '{"error":"INVALID_JSON"}');
+    }
+    bus.execute(new ConsumeCreditsCommand(accountId, command as never, CTX)).then(
+      (result) => answerJson(res, 201, JSON.stringify(result)),
+      (error: unknown) => answerJson(res, error instanceof DomainError ? 409 : 500, JSON.stringify({ error: String(error) })),
+    );
   });
-  server.keepAliveTimeout = 60_000;
-  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
   process.once('SIGTERM', () => {
     server.close();
     server.closeAllConnections();

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadFigures, LoadScenario } from './http-load';
 import { BARE_SERVER_ENTRY, CLI_ENTRY, Instance, startInstance, stopInstance } from './processes';
-import { fmt, percentile } from './stats';
+import { cpuBudgetUsPerRequest, fmt, percentile } from './stats';
 
 /**
  * The HTTP API under load: autocannon in a process of its own against the API process, next to a
@@ -321,6 +321,7 @@ async function requestRows(log: (line: string) => void): Promise<{ rows: HttpRow
       await openAccounts(api.base, ACCOUNTS);
       rows = await requestScenarios(api, bare, log);
     } finally {
+      // Gracefully: the page's floor below reads the read-model file the API closes on its way out.
       await stopInstance(api, true);
     }
     const bareGet = rows.find((row) => row.label.startsWith('GET /history') && row.baseline?.label === 'bare GET')?.baseline?.figures;
@@ -364,7 +365,7 @@ function pageReadFloor(file: string, bareGet: LoadFigures): PageReadFloor {
       rows: rows.length,
       readUsPerPage: timed(() => page.all('bench_0'), PAGE_READ_TIMES),
       stringifyUsPerPage: timed(() => JSON.stringify(rows), PAGE_READ_TIMES),
-      budgetUsAt40Percent: (availableParallelism() * 1e6) / (0.4 * bareGet.requestsPerSecond),
+      budgetUsAt40Percent: cpuBudgetUsPerRequest(0.4, bareGet.requestsPerSecond),
     };
   } finally {
     db.close();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Small measurement helpers for the benchmarks (latencies in milliseconds). */
 export function percentile(sortedMs: readonly number[], p: number): number {
@@ -51,10 +52,10 @@ export async function runInFlight(label: string, total: number, inFlight: number
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const PROC_TICKS_PER_SECOND = 100;
 
-/** This thread's CPU time (user + system) in µs, from /proc (Linux); undefined elsewhere. */
-export function threadCpuUs(): number | undefined {
+/** The CPU time (user + system) in µs of the task a /proc `stat` file describes; undefined where there is none. */
+function procStatCpuUs(statFile: string): number | undefined {
   try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const stat = readFileSync(statFile, 'utf8');
     // Fields after the command name: utime and stime are the 14th and 15th of the whole line.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
@@ -63,16 +64,22 @@ export function threadCpuUs(): number | undefined {
   }
 }
 
+/** This thread's CPU time (user + system) in µs, from /proc (Linux); undefined elsewhere. */
+export function threadCpuUs(): number | undefined {
+  return procStatCpuUs('/proc/thread-self/stat');
+}
+
 /** A process's CPU time so far (user + system), µs, from /proc/<pid>/stat; undefined where there is none. */
 export function processCpuUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / PROC_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  return pid === undefined ? undefined : procStatCpuUs(`/proc/${pid}/stat`);
+}
+
+/**
+ * The CPU time per request, µs, that this machine's cores leave at `share` of a baseline's rate:
+ * cores × 1 s / (share × req/s), whatever runs on them (load generator included).
+ */
+export function cpuBudgetUsPerRequest(share: number, baselineRequestsPerSecond: number): number {
+  return (availableParallelism() * 1e6) / (share * baselineRequestsPerSecond);
 }
 
 export function nowMs(): number {
